@@ -1,0 +1,78 @@
+/* batch.h: the event the Confluent AWS Lambda Sink connector sends, parsed
+ * into iris records.
+ *
+ * Accepted events (see README "Event formats"):
+ *   - a connector batch: [{"payload":{"timestamp":..,"topic":..,"partition":..,
+ *     "offset":..,"key":..,"value":V}}, ...]
+ *   - a bare iris object V (a direct invoke) or a bare array of them.
+ * V is an iris object, a string holding escaped JSON of one, or base64 of its
+ * JSON bytes.  Field names: camelCase (sepalLength), snake_case (sepal_length)
+ * or upper case (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica"
+ * (any case).  A record without species is scored but not judged.
+ *
+ * One bad record never fails the batch: it gets a specific error message and
+ * the others are still read.  Only an event that is not a batch at all
+ * (not JSON, wrong top-level shape) fails batch_parse().
+ */
+#ifndef IRIS_BATCH_H
+#define IRIS_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/model.h"
+
+#define BATCH_SPECIES_MAX 32
+
+enum batch_shape {
+    BATCH_SHAPE_CONNECTOR = 0, /* array of {"payload":{...}} */
+    BATCH_SHAPE_BARE_OBJECT,   /* one iris object */
+    BATCH_SHAPE_BARE_ARRAY,    /* array of iris values */
+};
+
+typedef struct batch_record {
+    /* Connector metadata; absent (direct invokes) as NULL / -1. */
+    const char *topic; /* owned by the batch */
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp_ms;
+
+    double features[MODEL_NFEATURES]; /* sepal_length, sepal_width, petal_length, petal_width */
+    char species[BATCH_SPECIES_MAX];  /* canonical lower-case label, "" when unlabelled */
+    char *error;                      /* NULL if read; else why not (owned by the batch) */
+
+    /* Filled by evaluate_score(). */
+    int label;     /* class index of species, -1 when unlabelled or unread */
+    int predicted; /* class index, -1 when not scored */
+    double probs[MODEL_MAX_CLASSES];
+} batch_record;
+
+typedef struct batch {
+    batch_record *records;
+    size_t count;
+    enum batch_shape shape;
+    char **topics; /* interned topic names, owned */
+    size_t ntopics;
+} batch;
+
+enum batch_status {
+    BATCH_OK = 0,
+    BATCH_ERR_NOT_JSON = -1, /* the event is not valid JSON */
+    BATCH_ERR_SHAPE = -2,    /* valid JSON but not a batch / record */
+    BATCH_ERR_NOMEM = -3,
+};
+
+/* Parse an event of len bytes (need not be NUL-terminated).  On BATCH_OK the
+ * caller owns *out and frees it with batch_free().  On error *out is empty and
+ * err holds a specific message (where in the event, what was expected). */
+int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen);
+
+/* Frees everything the batch owns; accepts NULL and empty batches. */
+void batch_free(batch *b);
+
+/* Sets rec->error to a copy of msg (replacing any earlier error). */
+int batch_record_fail(batch_record *rec, const char *msg);
+
+const char *batch_strerror(int status);
+
+#endif

@@ -1,0 +1,52 @@
+/* buf.h: the one growable byte buffer, used for HTTP bodies, form bodies and
+ * JSON output, plus a small checked JSON writer on top of it.
+ *
+ * A buf starts zeroed (BUF_INIT or buf_init).  Appends never fail silently:
+ * on allocation failure they return -1 and set b->failed, after which every
+ * further append is a no-op returning -1, so a writer can append many pieces
+ * and check b->failed once at the end.  data is always NUL-terminated when
+ * len > 0 (the terminator is not counted in len).
+ */
+#ifndef IRIS_BUF_H
+#define IRIS_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    int failed;
+} buf;
+
+#define BUF_INIT {NULL, 0, 0, 0}
+
+void buf_init(buf *b);
+/* Frees the storage and resets b to empty; accepts NULL. */
+void buf_free(buf *b);
+/* Empties b, keeping its storage for reuse. */
+void buf_reset(buf *b);
+/* Makes room for at least extra more bytes (plus the terminator). */
+int buf_reserve(buf *b, size_t extra);
+int buf_append(buf *b, const void *data, size_t len);
+int buf_puts(buf *b, const char *s);
+int buf_putc(buf *b, char c);
+int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+/* Hands the storage to the caller (free() it) and leaves b empty.  Returns
+ * NULL if the buffer failed; *len (if not NULL) gets the length.  An empty
+ * buffer yields a valid empty string. */
+char *buf_detach(buf *b, size_t *len);
+
+/* JSON writer: a quoted, escaped JSON string of len bytes (invalid UTF-8 is
+ * passed through unchanged; control characters are escaped). */
+int buf_json_str(buf *b, const char *s, size_t len);
+int buf_json_cstr(buf *b, const char *s);
+/* The shortest decimal that reads back as exactly v ("6.7", not
+ * "6.7000000000000002"); non-finite values are written as null. */
+int buf_json_double(buf *b, double v);
+int buf_json_int(buf *b, int64_t v);
+
+#endif

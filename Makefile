@@ -51,7 +51,7 @@ BINS :=
 TESTS :=
 BENCHES :=
 
-include $(wildcard lambda/lambda.mk model/model.mk producer/producer.mk tests/tests.mk deploy/deploy.mk)
+include $(wildcard model/model.mk lambda/alerts.mk lambda/lambda.mk producer/producer.mk tests/tests.mk deploy/deploy.mk)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -164,26 +164,64 @@ int buf_json_cstr(buf *b, const char *s)
     return buf_json_str(b, s, strlen(s));
 }
 
+/* Writes n (>= 0) with d digits after the decimal point, trailing zeros of
+ * the fraction dropped. */
+static size_t format_fixed(char *o, uint64_t n, int d)
+{
+    char tmp[32];
+    int len = 0;
+    do {
+        tmp[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0 || len <= d);
+    size_t w = 0;
+    for (int i = len - 1; i >= d; i--)
+        o[w++] = tmp[i];
+    int first = 0; /* drop trailing zeros of the fraction */
+    while (first < d && tmp[first] == '0')
+        first++;
+    if (first < d) {
+        o[w++] = '.';
+        for (int i = d - 1; i >= first; i--)
+            o[w++] = tmp[i];
+    }
+    return w;
+}
+
 int buf_json_double(buf *b, double v)
 {
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
     if (!isfinite(v))
         return buf_append(b, "null", 4);
     if (buf_reserve(b, 32) != 0)
         return -1;
     char *o = b->data + b->len;
-    /* Integers that fit are printed as such; otherwise the shortest of
-     * %.15g/%.16g/%.17g that reads back exactly. */
-    if (v == floor(v) && fabs(v) < 1e15) {
-        b->len += (size_t)snprintf(o, 32, "%.0f", v);
-        return 0;
+    if (v < 0) {
+        *o++ = '-';
+        v = -v;
+    }
+    /* Fast exact path: the fewest decimals d (up to 9) such that n / 10^d,
+     * computed in double arithmetic, is v.  IEEE division rounds correctly,
+     * so the decimal string n/10^d reads back (strtod) as exactly v. */
+    if (v < 1e9) {
+        for (int d = 0; d <= 9; d++) {
+            double scaled = v * pow10[d];
+            double n = nearbyint(scaled);
+            if (n < 9e15 && n / pow10[d] == v) {
+                o += format_fixed(o, (uint64_t)n, d);
+                b->len = (size_t)(o - b->data);
+                b->data[b->len] = '\0';
+                return 0;
+            }
+        }
     }
     int n = 0;
     for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(o, 32, "%.*g", prec, v);
+        n = snprintf(o, 30, "%.*g", prec, v);
         if (strtod(o, NULL) == v)
             break;
     }
-    b->len += (size_t)n;
+    b->len = (size_t)(o + n - b->data);
     return 0;
 }
 

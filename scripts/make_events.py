@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Writes the sample events in events/ from model/iris.csv (deterministic).
+
+Each batch has exactly the payload the Confluent AWS Lambda Sink connector
+sends: a JSON array, one {"payload":{timestamp, topic, partition, offset,
+key, value}} element per Kafka record.  Run: scripts/make_events.py [outdir]
+"""
+import base64
+import csv
+import json
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SPECIES = ["setosa", "versicolor", "virginica"]
+
+
+def rows():
+    with open(os.path.join(ROOT, "model", "iris.csv")) as f:
+        return [r for r in csv.DictReader(f)]
+
+
+def value(r, species=None):
+    # Numbers as in the CSV (json.loads of the text keeps 6.7 as 6.7).
+    return {"sepalLength": json.loads(r["sepal_length"]), "sepalWidth": json.loads(r["sepal_width"]),
+            "petalLength": json.loads(r["petal_length"]), "petalWidth": json.loads(r["petal_width"]),
+            "species": species or r["species"]}
+
+
+def element(i, v, ts0=1604302260000, partition=0, offset0=100):
+    return {"payload": {"timestamp": ts0 + i * 3500, "topic": "iris", "partition": partition,
+                        "offset": offset0 + i, "key": None, "value": v}}
+
+
+def write(outdir, name, doc):
+    with open(os.path.join(outdir, name), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+
+
+def main():
+    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "events")
+    os.makedirs(outdir, exist_ok=True)
+    data = rows()
+    rng = random.Random(20201102)
+    sample = [data[rng.randrange(len(data))] for _ in range(20)]
+
+    write(outdir, "batch-correct.json", [element(i, value(r)) for i, r in enumerate(sample)])
+
+    # Drift: 15 of 20 labels name a species other than the true one.
+    drifted = []
+    for i, r in enumerate(sample):
+        label = r["species"]
+        if i % 4 != 0:
+            label = SPECIES[(SPECIES.index(label) + 1 + i % 2) % 3]
+        drifted.append(element(i, value(r, label), offset0=200))
+    write(outdir, "batch-drifted.json", drifted)
+
+    write(outdir, "batch-escaped-strings.json",
+          [element(i, json.dumps(value(r), separators=(",", ":"))) for i, r in enumerate(sample[:10])])
+    write(outdir, "batch-base64.json",
+          [element(i, base64.b64encode(json.dumps(value(r)).encode()).decode())
+           for i, r in enumerate(sample[:10])])
+
+    # ksqlDB-style upper-case names and Iris- species.
+    upper = []
+    for i, r in enumerate(sample[:10]):
+        upper.append(element(i, {"SEPAL_LENGTH": float(r["sepal_length"]),
+                                  "SEPAL_WIDTH": float(r["sepal_width"]),
+                                  "PETAL_LENGTH": float(r["petal_length"]),
+                                  "PETAL_WIDTH": float(r["petal_width"]),
+                                  "SPECIES": "Iris-" + r["species"]}))
+    write(outdir, "batch-ksqldb-uppercase.json", upper)
+
+    good = [element(i, value(r)) for i, r in enumerate(sample[:6])]
+    bad_values = [
+        {"sepalLength": "abc", "sepalWidth": 3.0, "petalLength": 1.4, "petalWidth": 0.2},
+        {"sepalWidth": 3.0, "petalLength": 1.4, "petalWidth": 0.2, "species": "setosa"},
+        "not json and not base64!",
+        None,
+        {"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4, "petalWidth": 0.2,
+         "species": "rose"},
+        {"sepalLength": -5.1, "sepalWidth": 3.5, "petalLength": 1.4, "petalWidth": 0.2},
+    ]
+    mixed = []
+    for i in range(12):
+        if i % 2 == 0:
+            mixed.append(good[i // 2])
+        else:
+            mixed.append(element(i, bad_values[i // 2], offset0=100))
+    for i, e in enumerate(mixed):
+        e["payload"]["offset"] = 300 + i
+    # an unlabelled record too
+    unl = value(sample[7])
+    del unl["species"]
+    mixed.append(element(12, unl, offset0=300))
+    write(outdir, "batch-mixed.json", mixed)
+
+    r = sample[0]
+    write(outdir, "record-bare.json", value(r))
+
+
+if __name__ == "__main__":
+    main()

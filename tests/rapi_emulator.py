@@ -1,0 +1,353 @@
+#!/usr/bin/env python3
+"""A local AWS Lambda Runtime API emulator (test double), standard library only.
+
+Serves, on one loopback port:
+  * the Runtime API a custom runtime talks to (/2018-06-01/runtime/...), with the
+    real headers, status codes and error bodies, and
+  * the Invoke API of AWS's Runtime Interface Emulator / `sam local start-lambda`:
+    POST /2015-03-31/functions/<name>/invocations
+
+It starts the runtime (the command after `--`) with AWS_LAMBDA_RUNTIME_API
+pointing at itself, restarts it on the next invoke if it exited (as Lambda
+re-initialises a sandbox), and relays its output to stderr.
+
+  rapi_emulator.py [--port 9001] [--port-file F] [--event FILE] -- build/bootstrap
+
+With --event the file is invoked once, the function's response is printed on
+stdout and the emulator exits (0: success, 1: function error).  Without it, it
+serves until SIGTERM/SIGINT.
+
+Test hooks (not part of AWS's API), under /_emulator/:
+  GET  /_emulator/state   JSON: process pid/exit code, init errors, invocations,
+                          count and times of GET /next
+  POST /_emulator/fault   {"path":"next"|"response"|"error","status":500,"count":1}
+                          the next `count` requests to that endpoint get `status`
+"""
+import argparse
+import http.server
+import json
+import os
+import queue
+import signal
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+API = "/2018-06-01/runtime"
+MAX_RESPONSE = 6 * 1024 * 1024 + 100  # Lambda's sync response limit, 6291556 bytes
+
+
+class Invocation:
+    def __init__(self, payload, timeout_s, trace_id=None, client_context=None):
+        self.request_id = str(uuid.uuid4())
+        self.payload = payload
+        self.deadline_ms = int((time.time() + timeout_s) * 1000)
+        self.trace_id = trace_id or "Root=1-%08x-%s;Parent=%s;Sampled=0" % (
+            int(time.time()), uuid.uuid4().hex[:24], uuid.uuid4().hex[:16])
+        self.client_context = client_context
+        self.done = threading.Event()
+        self.response = None        # bytes
+        self.error = None           # (type, body bytes)
+        self.delivered_at = None
+
+
+class Emulator:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.pending = queue.Queue()
+        self.by_id = {}
+        self.next_times = []        # monotonic times of GET /next
+        self.init_errors = []
+        self.faults = {}            # path -> [status, count]
+        self.proc = None
+        self.proc_started = None
+        self.exit_code = None
+        self.exits = []
+        self.log = []               # per invocation summary
+        self.stopping = False
+        self.port = None
+        self.init_errors_before = 0
+
+    # --- runtime process -------------------------------------------------
+    def start_runtime(self):
+        if not self.args.command:
+            return
+        env = dict(os.environ)
+        env.update({
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % self.port,
+            "AWS_LAMBDA_FUNCTION_NAME": self.args.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.args.memory),
+            "_HANDLER": "bootstrap",
+        })
+        env.setdefault("AWS_REGION", "us-east-1")
+        self.init_errors_before = len(self.init_errors)
+        self.proc_started = time.monotonic()
+        self.proc = subprocess.Popen(self.args.command, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=sys.stderr, stderr=sys.stderr)
+        self.exit_code = None
+        threading.Thread(target=self._reap, args=(self.proc,), daemon=True).start()
+
+    def _reap(self, proc):
+        code = proc.wait()
+        with self.lock:
+            if proc is self.proc:
+                self.exit_code = code
+                self.exits.append(code)
+        # fail the invocation in flight, if any: the runtime died under it
+        for inv in list(self.by_id.values()):
+            if inv.delivered_at is not None and not inv.done.is_set():
+                inv.error = ("Runtime.ExitError", json.dumps({
+                    "errorMessage": "Runtime exited with error: exit status %d" % code,
+                    "errorType": "Runtime.ExitError"}).encode())
+                inv.done.set()
+
+    def runtime_alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop_runtime(self, grace=3.0):
+        p = self.proc
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(grace)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+    # --- invoke ------------------------------------------------------------
+    def invoke(self, payload, trace_id=None, client_context=None):
+        if self.args.command and not self.runtime_alive():
+            self.start_runtime()
+        inv = Invocation(payload, self.args.timeout, trace_id, client_context)
+        with self.lock:
+            self.by_id[inv.request_id] = inv
+        self.pending.put(inv)
+        deadline = time.time() + self.args.timeout + 1
+        while not inv.done.wait(0.05):
+            if self.init_errors[self.init_errors_before:]:
+                t, body = self.init_errors[-1]
+                inv.error = (t, body)
+                break
+            if time.time() > deadline:
+                inv.error = ("Sandbox.Timedout", json.dumps({
+                    "errorMessage": "Task timed out after %.2f seconds" % self.args.timeout,
+                    "errorType": "Sandbox.Timedout"}).encode())
+                break
+        with self.lock:
+            self.log.append({
+                "requestId": inv.request_id, "traceId": inv.trace_id,
+                "ok": inv.error is None,
+                "errorType": inv.error[0] if inv.error else None,
+            })
+        return inv
+
+    def take_fault(self, path):
+        with self.lock:
+            f = self.faults.get(path)
+            if f and f[1] > 0:
+                f[1] -= 1
+                return f[0]
+        return None
+
+    def state(self):
+        with self.lock:
+            return {
+                "pid": self.proc.pid if self.proc else None,
+                "alive": self.runtime_alive(),
+                "exitCode": self.exit_code,
+                "exits": list(self.exits),
+                "initErrors": [{"errorType": t, "body": b.decode("utf-8", "replace")}
+                               for t, b in self.init_errors],
+                "nextCount": len(self.next_times),
+                "firstNextAfterStartMs": ((self.next_times[0] - self.proc_started) * 1000
+                                          if self.next_times and self.proc_started else None),
+                "invocations": list(self.log),
+            }
+
+
+def make_handler(emu):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "rapi-emulator"
+
+        def log_message(self, fmt, *a):
+            if emu.args.verbose:
+                sys.stderr.write("rapi-emulator: " + (fmt % a) + "\n")
+
+        def body(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            return self.rfile.read(n) if n else b""
+
+        def reply(self, status, body=b"", headers=None, ctype="application/json"):
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def api_error(self, status, etype, msg):
+            self.reply(status, {"errorMessage": msg, "errorType": etype})
+
+        def do_GET(self):
+            if self.path == API + "/invocation/next":
+                emu.next_times.append(time.monotonic())
+                fault = emu.take_fault("next")
+                if fault:
+                    return self.api_error(fault, "ServiceException",
+                                          "injected fault: Runtime API status %d" % fault)
+                while True:
+                    if emu.stopping:
+                        return self.api_error(500, "ServiceException", "emulator shutting down")
+                    try:
+                        inv = emu.pending.get(timeout=0.2)
+                        break
+                    except queue.Empty:
+                        continue
+                inv.delivered_at = time.time()
+                headers = {
+                    "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+                    "Lambda-Runtime-Deadline-Ms": str(inv.deadline_ms),
+                    "Lambda-Runtime-Invoked-Function-Arn":
+                        "arn:aws:lambda:us-east-1:123456789012:function:" + emu.args.function_name,
+                    "Lambda-Runtime-Trace-Id": inv.trace_id,
+                }
+                if inv.client_context:
+                    headers["Lambda-Runtime-Client-Context"] = inv.client_context
+                return self.reply(200, inv.payload, headers)
+            if self.path == "/_emulator/state":
+                return self.reply(200, emu.state())
+            self.api_error(404, "NotFound", "unknown path " + self.path)
+
+        def do_POST(self):
+            p = self.path
+            if p.startswith("/2015-03-31/functions/") and p.endswith("/invocations"):
+                return self.invoke()
+            if p == "/_emulator/fault":
+                f = json.loads(self.body() or b"{}")
+                with emu.lock:
+                    emu.faults[f.get("path", "next")] = [int(f.get("status", 500)),
+                                                         int(f.get("count", 1))]
+                return self.reply(200, {"ok": True})
+            if p == API + "/init/error":
+                body = self.body()
+                etype = self.headers.get("Lambda-Runtime-Function-Error-Type", "Unknown")
+                emu.init_errors.append((etype, body))
+                return self.reply(202, {"status": "OK"})
+            if p.startswith(API + "/invocation/"):
+                rest = p[len(API + "/invocation/"):]
+                rid, _, kind = rest.partition("/")
+                body = self.body()
+                fault = emu.take_fault(kind)
+                if fault:
+                    return self.api_error(fault, "ServiceException",
+                                          "injected fault: Runtime API status %d" % fault)
+                inv = emu.by_id.get(rid)
+                if inv is None or inv.delivered_at is None:
+                    return self.api_error(400, "InvalidRequestID", "Invalid request ID")
+                if inv.done.is_set():
+                    return self.api_error(400, "InvalidStateTransition",
+                                          "State transition from Response/Error is not allowed")
+                if kind == "response":
+                    limit = emu.args.max_response_bytes
+                    if len(body) > limit:
+                        return self.api_error(413, "RequestEntityTooLarge",
+                                              "Exceeded maximum allowed payload size (%d bytes)."
+                                              % limit)
+                    inv.response = body
+                    inv.done.set()
+                    return self.reply(202, {"status": "OK"})
+                if kind == "error":
+                    etype = self.headers.get("Lambda-Runtime-Function-Error-Type", "Unhandled")
+                    inv.error = (etype, body)
+                    inv.done.set()
+                    return self.reply(202, {"status": "OK"})
+            self.api_error(404, "NotFound", "unknown path " + p)
+
+        def invoke(self):
+            payload = self.body()
+            itype = self.headers.get("X-Amz-Invocation-Type", "RequestResponse")
+            if itype == "DryRun":
+                return self.reply(204)
+            if itype == "Event":
+                threading.Thread(target=emu.invoke, args=(payload,), daemon=True).start()
+                return self.reply(202)
+            inv = emu.invoke(payload, self.headers.get("X-Amzn-Trace-Id"),
+                             self.headers.get("X-Amz-Client-Context"))
+            rid = {"X-Amzn-RequestId": inv.request_id}
+            if inv.error is not None:
+                rid["X-Amz-Function-Error"] = "Unhandled"
+                return self.reply(200, inv.error[1], rid)
+            return self.reply(200, inv.response, rid)
+
+    return Handler
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--port", type=int, default=9001, help="port on 127.0.0.1 (0: any free)")
+    ap.add_argument("--port-file", help="write the port number here once listening")
+    ap.add_argument("--function-name", default="function")
+    ap.add_argument("--timeout", type=float, default=30.0, help="function timeout, seconds")
+    ap.add_argument("--memory", type=int, default=128)
+    ap.add_argument("--max-response-bytes", type=int, default=MAX_RESPONSE)
+    ap.add_argument("--event", help="invoke once with this file, print the response, exit")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("command", nargs=argparse.REMAINDER, help="-- the runtime to start")
+    args = ap.parse_args()
+    if args.command and args.command[0] == "--":
+        args.command = args.command[1:]
+
+    emu = Emulator(args)
+    srv = Server(("127.0.0.1", args.port), make_handler(emu))
+    emu.port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % emu.port)
+        os.replace(tmp, args.port_file)
+    sys.stderr.write("rapi-emulator: listening on 127.0.0.1:%d\n" % emu.port)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def shutdown(*_):
+        emu.stopping = True
+        emu.stop_runtime()
+        srv.shutdown()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    emu.start_runtime()
+
+    if args.event:
+        with open(args.event, "rb") as f:
+            payload = f.read()
+        inv = emu.invoke(payload)
+        out = inv.error[1] if inv.error else inv.response
+        sys.stdout.buffer.write(out + b"\n")
+        sys.stdout.flush()
+        emu.stopping = True
+        emu.stop_runtime()
+        srv.shutdown()
+        sys.exit(1 if inv.error else 0)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()

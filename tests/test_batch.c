@@ -1,0 +1,248 @@
+/* test_batch.c: every accepted event shape, and malformed records/events
+ * each with its specific error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lambda/batch.h"
+
+static batch parse_ok(const char *json)
+{
+    batch b;
+    char err[512] = "";
+    int rc = batch_parse(json, strlen(json), &b, err, sizeof err);
+    if (rc != BATCH_OK)
+        fail_msg("expected the event to parse, got %d: %s\nevent: %s", rc, err, json);
+    return b;
+}
+
+static void assert_features(const batch_record *r, double a, double b, double c, double d)
+{
+    if (r->error != NULL)
+        fail_msg("expected a readable record, got error: %s", r->error);
+    assert_true(r->features[0] == a && r->features[1] == b && r->features[2] == c &&
+                r->features[3] == d);
+}
+
+static void connector_batch_with_object_values(void **state)
+{
+    (void)state;
+    batch b = parse_ok(
+        "[{\"payload\":{\"timestamp\":1604302260000,\"topic\":\"iris\",\"partition\":2,"
+        "\"offset\":42,\"key\":null,\"value\":{\"sepalLength\":6.7,\"sepalWidth\":3.3,"
+        "\"petalLength\":5.7,\"petalWidth\":2.5,\"species\":\"virginica\"}}},"
+        "{\"payload\":{\"timestamp\":1604302261000,\"topic\":\"iris\",\"partition\":0,"
+        "\"offset\":7,\"key\":\"k\",\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,"
+        "\"petalLength\":1.4,\"petalWidth\":0.2,\"species\":\"setosa\"}}}]");
+    assert_int_equal(b.count, 2);
+    assert_int_equal(b.shape, BATCH_SHAPE_CONNECTOR);
+    assert_string_equal(b.records[0].topic, "iris");
+    assert_ptr_equal(b.records[0].topic, b.records[1].topic); /* interned */
+    assert_int_equal(b.records[0].partition, 2);
+    assert_int_equal(b.records[0].offset, 42);
+    assert_int_equal(b.records[0].timestamp_ms, 1604302260000LL);
+    assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
+    assert_string_equal(b.records[0].species, "virginica");
+    assert_int_equal(b.records[1].offset, 7);
+    assert_features(&b.records[1], 5.1, 3.5, 1.4, 0.2);
+    assert_string_equal(b.records[1].species, "setosa");
+    batch_free(&b);
+}
+
+static void escaped_string_and_base64_values(void **state)
+{
+    (void)state;
+    /* base64 of {"sepalLength":6.7,"sepalWidth":3.3,"petalLength":5.7,"petalWidth":2.5} */
+    batch b = parse_ok(
+        "[{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":1,\"value\":"
+        "\"{\\\"sepalLength\\\":6.7,\\\"sepalWidth\\\":3.3,\\\"petalLength\\\":5.7,"
+        "\\\"petalWidth\\\":2.5,\\\"species\\\":\\\"Iris-virginica\\\"}\"}},"
+        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":2,\"value\":"
+        "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsInBldGFsV2lkdGgiOjIuNX0=\"}},"
+        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":3,\"value\":"
+        "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsInBldGFsV2lkdGgiOjIuNX0\"}}]");
+    assert_int_equal(b.count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_features(&b.records[i], 6.7, 3.3, 5.7, 2.5);
+    assert_string_equal(b.records[0].species, "virginica");
+    assert_string_equal(b.records[1].species, ""); /* unlabelled */
+    batch_free(&b);
+}
+
+static void field_name_spellings(void **state)
+{
+    (void)state;
+    batch b = parse_ok(
+        "[{\"sepal_length\":1,\"sepal_width\":2,\"petal_length\":3,\"petal_width\":4,"
+        "\"species\":\"SETOSA\"},"
+        "{\"SEPAL_LENGTH\":1,\"SEPAL_WIDTH\":2,\"PETAL_LENGTH\":3,\"PETAL_WIDTH\":4,"
+        "\"SPECIES\":\"IRIS-VERSICOLOR\"},"
+        "{\"SEPALLENGTH\":1,\"SEPALWIDTH\":2,\"PETALLENGTH\":3,\"PETALWIDTH\":4},"
+        "{\"Sepal.Length\":1,\"Sepal.Width\":2,\"Petal.Length\":3,\"Petal.Width\":4,"
+        "\"species\":null},"
+        "{\"sepalLength\":\"1\",\"sepalWidth\":\"2.0\",\"petalLength\":3,\"petalWidth\":4}]");
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_ARRAY);
+    assert_int_equal(b.count, 5);
+    for (size_t i = 0; i < b.count; i++) {
+        assert_features(&b.records[i], 1, 2, 3, 4);
+        assert_null(b.records[i].topic);
+        assert_int_equal(b.records[i].offset, -1);
+    }
+    assert_string_equal(b.records[0].species, "setosa");
+    assert_string_equal(b.records[1].species, "versicolor");
+    assert_string_equal(b.records[2].species, "");
+    assert_string_equal(b.records[3].species, "");
+    batch_free(&b);
+}
+
+static void bare_object_and_empty_batch(void **state)
+{
+    (void)state;
+    batch b = parse_ok("{\"sepalLength\":6.7,\"sepalWidth\":3.3,\"petalLength\":5.7,"
+                       "\"petalWidth\":2.5,\"species\":\"virginica\"}");
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_OBJECT);
+    assert_int_equal(b.count, 1);
+    assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
+    batch_free(&b);
+
+    b = parse_ok("  []  ");
+    assert_int_equal(b.count, 0);
+    batch_free(&b);
+
+    /* A bare object with a bad field is one bad record, not an invalid event. */
+    b = parse_ok("{\"sepalLength\":\"x\",\"sepalWidth\":3.3,\"petalLength\":5.7,\"petalWidth\":2.5}");
+    assert_int_equal(b.count, 1);
+    assert_non_null(b.records[0].error);
+    batch_free(&b);
+}
+
+/* One malformed record among good ones: a specific error, and the others
+ * are still read. */
+static const struct {
+    const char *element;
+    const char *error;
+} bad_records[] = {
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":\"abc\",\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+     "value.sepalLength: expected a number, got string \"abc\""},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+     "value: missing field sepalLength"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepal_length\":5,\"sepal_width\":3,\"petal_length\":1}}}",
+     "value: missing field petalWidth"},
+    {"{\"payload\":{\"offset\":1,\"value\":null}}", "value: null (a tombstone"},
+    {"{\"payload\":{\"offset\":1,\"value\":42}}",
+     "value: expected an iris object, a JSON string or base64, got number"},
+    {"{\"payload\":{\"offset\":1,\"value\":[1,2,3,4]}}", "got array"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"hello world!\"}}",
+     "value: string \"hello world!\" is neither a JSON object nor base64"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"\"}}", "value: string \"\" is neither"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"{\\\"sepalLength\\\": 5,\"}}",
+     "value: string content is not valid JSON (error at byte"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"aGVsbG8=\"}}",
+     "value: base64 content is not valid JSON"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"WzEsMl0=\"}}",
+     "value: base64 content is JSON array, expected an iris object"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":-5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+     "value.sepalLength: -5.1 is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1e6,\"petalWidth\":0.2}}}",
+     "value.petalLength: 1e+06 is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":true}}}",
+     "value.petalWidth: expected a number, got boolean"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"1e999\",\"petalLength\":1,\"petalWidth\":1}}}",
+     "value.sepalWidth: inf is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1,\"species\":7}}}",
+     "value.species: expected a string or null, got number"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1,\"species\":\"12 monkeys\"}}}",
+     "value.species: \"12 monkeys\" is not a species name"},
+    {"{\"offset\":1,\"value\":{}}", "record: expected an object with \"payload\", got object"},
+    {"{\"payload\":\"oops\"}", "payload: expected an object, got string"},
+    {"{\"payload\":{\"partition\":\"zero\",\"value\":{}}}",
+     "payload.partition: expected an integer, got string"},
+    {"{\"payload\":{\"offset\":-5,\"value\":{}}}", "payload.offset: -5 is not a valid offset"},
+    {"{\"payload\":{\"offset\":1.5,\"value\":{}}}", "payload.offset: 1.5 is not a valid offset"},
+    {"{\"payload\":{\"offset\":1}}", "payload.value: missing"},
+    {"{\"payload\":{\"topic\":7,\"value\":{}}}", "payload.topic: expected a string, got number"},
+    {"17", "record: expected an object with \"payload\", got number"},
+};
+
+static void malformed_records_get_specific_errors(void **state)
+{
+    (void)state;
+    const char *good = "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":9,\"value\":"
+                       "{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+                       "\"petalWidth\":0.2,\"species\":\"setosa\"}}}";
+    size_t n = sizeof bad_records / sizeof bad_records[0];
+    assert_true(n >= 20);
+    for (size_t i = 0; i < n; i++) {
+        char json[2048];
+        snprintf(json, sizeof json, "[%s,%s,%s]", good, bad_records[i].element, good);
+        batch b = parse_ok(json);
+        assert_int_equal(b.count, 3);
+        assert_features(&b.records[0], 5.1, 3.5, 1.4, 0.2);
+        assert_features(&b.records[2], 5.1, 3.5, 1.4, 0.2);
+        const char *got = b.records[1].error;
+        if (got == NULL || strstr(got, bad_records[i].error) == NULL)
+            fail_msg("case %zu: expected error containing\n  %s\ngot\n  %s", i,
+                     bad_records[i].error, got ? got : "(no error)");
+        batch_free(&b);
+    }
+}
+
+/* Events that are not a batch at all. */
+static const struct {
+    const char *event;
+    int status;
+    const char *error;
+} bad_events[] = {
+    {"not json", BATCH_ERR_NOT_JSON, "not valid JSON: syntax error at byte 0 of 8"},
+    {"", BATCH_ERR_NOT_JSON, "the event is empty"},
+    {"[{\"payload\":{}}", BATCH_ERR_NOT_JSON, "not valid JSON"},
+    {"42", BATCH_ERR_SHAPE, "the event is a JSON number"},
+    {"\"text\"", BATCH_ERR_SHAPE, "the event is a JSON string"},
+    {"null", BATCH_ERR_SHAPE, "the event is a JSON null"},
+    {"{\"foo\":1}", BATCH_ERR_SHAPE, "JSON object without iris fields"},
+};
+
+static void invalid_events_fail_with_reason(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_events / sizeof bad_events[0]; i++) {
+        batch b;
+        char err[512] = "";
+        int rc = batch_parse(bad_events[i].event, strlen(bad_events[i].event), &b, err, sizeof err);
+        if (rc != bad_events[i].status || strstr(err, bad_events[i].error) == NULL)
+            fail_msg("event %s: expected %d \"%s\", got %d \"%s\"", bad_events[i].event,
+                     bad_events[i].status, bad_events[i].error, rc, err);
+        assert_int_equal(b.count, 0);
+        assert_null(b.records);
+    }
+}
+
+/* cJSON_ParseWithLength: the event need not be NUL-terminated. */
+static void unterminated_buffer(void **state)
+{
+    (void)state;
+    const char text[] = "[{\"sepalLength\":1,\"sepalWidth\":2,\"petalLength\":3,\"petalWidth\":4}]XXXX";
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(text, sizeof text - 5, &b, err, sizeof err), BATCH_OK);
+    assert_features(&b.records[0], 1, 2, 3, 4);
+    batch_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connector_batch_with_object_values),
+        cmocka_unit_test(escaped_string_and_base64_values),
+        cmocka_unit_test(field_name_spellings),
+        cmocka_unit_test(bare_object_and_empty_batch),
+        cmocka_unit_test(malformed_records_get_specific_errors),
+        cmocka_unit_test(invalid_events_fail_with_reason),
+        cmocka_unit_test(unterminated_buffer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -39,6 +39,9 @@ int model_class_index(const model *m, const char *name);
 /* The model family as written in the artifact ("glm", "lda", ...). */
 const char *model_family(const model *m);
 
+/* The artifact's model id, e.g. "lda_shrinkage_0"; owned by the model. */
+const char *model_id(const model *m);
+
 /* Score one flower.  Writes model_num_classes() probabilities (summing to 1)
  * into probs and returns the index of the most probable class. */
 int model_predict(const model *m, const double x[MODEL_NFEATURES], double *probs);

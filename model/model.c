@@ -1,0 +1,162 @@
+/* model.c: loads a model artifact (format in model/README.md) into a compact
+ * read-only form and scores flowers with it.
+ *
+ * Every family is reduced at load time to one of four scoring kinds:
+ *   linear     glm, lda   softmax(b + W x), standardisation folded into W, b
+ *   quadratic  qda, gnb   softmax(c_k - |L_k^-1 (z - mu_k)|^2 / 2)
+ *   knn        knn        vote shares among the k nearest training points
+ *   trees      gbm        softmax(init + sum of the trees' leaf values)
+ * where z = (x - mean) / scale is the standardised flower. */
+#include "model/model.h"
+#include "model/model_impl.h"
+#include "model/numeric.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const model_feature_names[MODEL_NFEATURES] = {"sepal_length", "sepal_width",
+                                                          "petal_length", "petal_width"};
+
+void model_free(model *m)
+{
+    if (!m)
+        return;
+    for (size_t k = 0; k < m->nclasses; k++)
+        free(m->class_names[k]);
+    free(m->points);
+    free(m->labels);
+    free(m->roots);
+    free(m->nodes);
+    free(m);
+}
+
+size_t model_num_classes(const model *m)
+{
+    return m->nclasses;
+}
+
+const char *model_class_name(const model *m, size_t k)
+{
+    return k < m->nclasses ? m->class_names[k] : NULL;
+}
+
+int model_class_index(const model *m, const char *name)
+{
+    for (size_t k = 0; k < m->nclasses; k++)
+        if (strcmp(m->class_names[k], name) == 0)
+            return (int)k;
+    return -1;
+}
+
+const char *model_family(const model *m)
+{
+    return m->family;
+}
+
+const char *model_id(const model *m)
+{
+    return m->id;
+}
+
+static void standardize(const model *m, const double x[MODEL_NFEATURES], double z[MODEL_NFEATURES])
+{
+    for (size_t j = 0; j < MODEL_NFEATURES; j++)
+        z[j] = (x[j] - m->mean[j]) / m->scale[j];
+}
+
+static int predict_linear(const model *m, const double *x, double *probs)
+{
+    double s[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < m->nclasses; k++) {
+        const double *w = m->w[k];
+        s[k] = m->b[k] + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
+    }
+    return num_softmax(m->nclasses, s, probs);
+}
+
+static int predict_quadratic(const model *m, const double *x, double *probs)
+{
+    double z[MODEL_NFEATURES], s[MODEL_MAX_CLASSES];
+    standardize(m, x, z);
+    for (size_t k = 0; k < m->nclasses; k++) {
+        const double *mu = m->mu[k], *li = m->linv[k];
+        double d[MODEL_NFEATURES], q = 0;
+        for (size_t j = 0; j < MODEL_NFEATURES; j++)
+            d[j] = z[j] - mu[j];
+        for (size_t i = 0; i < MODEL_NFEATURES; i++) {
+            double y = 0;
+            for (size_t j = 0; j <= i; j++)
+                y += li[i * MODEL_NFEATURES + j] * d[j];
+            q += y * y;
+        }
+        s[k] = m->c[k] - 0.5 * q;
+    }
+    return num_softmax(m->nclasses, s, probs);
+}
+
+/* The k nearest points by squared Euclidean distance in the standardised
+ * space, ties broken by the lower point index; probabilities are vote shares
+ * and the prediction is the most voted class (the lowest index on ties). */
+static int predict_knn(const model *m, const double *x, double *probs)
+{
+    double z[MODEL_NFEATURES], bestd[MODEL_KNN_MAX_K];
+    size_t besti[MODEL_KNN_MAX_K], nbest = 0;
+    standardize(m, x, z);
+    for (size_t i = 0; i < m->npoints; i++) {
+        const double *p = m->points + i * MODEL_NFEATURES;
+        double d = 0;
+        for (size_t j = 0; j < MODEL_NFEATURES; j++)
+            d += (z[j] - p[j]) * (z[j] - p[j]);
+        if (nbest == m->k && !(d < bestd[nbest - 1]))
+            continue;
+        size_t pos = nbest < m->k ? nbest++ : nbest - 1;
+        while (pos > 0 && d < bestd[pos - 1]) {
+            bestd[pos] = bestd[pos - 1];
+            besti[pos] = besti[pos - 1];
+            pos--;
+        }
+        bestd[pos] = d;
+        besti[pos] = i;
+    }
+    for (size_t c = 0; c < m->nclasses; c++)
+        probs[c] = 0;
+    for (size_t i = 0; i < nbest; i++)
+        probs[m->labels[besti[i]]] += 1;
+    int best = 0;
+    for (size_t c = 1; c < m->nclasses; c++)
+        if (probs[c] > probs[best])
+            best = (int)c;
+    for (size_t c = 0; c < m->nclasses; c++)
+        probs[c] /= (double)m->k;
+    return best;
+}
+
+static int predict_trees(const model *m, const double *x, double *probs)
+{
+    double z[MODEL_NFEATURES], s[MODEL_MAX_CLASSES];
+    standardize(m, x, z);
+    for (size_t k = 0; k < m->nclasses; k++)
+        s[k] = m->b[k];
+    for (size_t t = 0; t < m->ntrees; t++) {
+        const model_node *n = m->nodes + m->roots[t].root;
+        while (n->feature >= 0)
+            n = m->nodes + (z[n->feature] < n->threshold ? n->left : n->right);
+        s[m->roots[t].cls] += n->value;
+    }
+    return num_softmax(m->nclasses, s, probs);
+}
+
+int model_predict(const model *m, const double x[MODEL_NFEATURES], double *probs)
+{
+    switch (m->kind) {
+    case MODEL_KIND_LINEAR:
+        return predict_linear(m, x, probs);
+    case MODEL_KIND_QUADRATIC:
+        return predict_quadratic(m, x, probs);
+    case MODEL_KIND_KNN:
+        return predict_knn(m, x, probs);
+    case MODEL_KIND_TREES:
+        return predict_trees(m, x, probs);
+    }
+    return -1;
+}

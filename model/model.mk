@@ -1,0 +1,30 @@
+# model/model.mk: the model artifact's scorer (linked into the bootstrap), the
+# trainer build/train, their tests and `make model` (retrain the artifact).
+
+# Exactly what a program that scores needs; no trainer code.
+MODEL_SCORER_SRCS := model/model.c model/model_load.c model/numeric.c
+
+# The trainer's modules (train_main.c only wires them together).
+MODEL_TRAIN_SRCS := model/dataset.c model/rng.c model/cv.c model/learner.c model/glm.c \
+	model/discriminant.c model/knn.c model/leaderboard.c model/artifact.c
+MODEL_TRAIN_LIBS = $(call libs,libcjson libcrypto) -lpthread -lm
+MODEL_SCORER_LIBS = $(call libs,libcjson) -lm
+
+BINS += $(BUILD)/train
+
+$(BUILD)/train: $(call obj,model/train_main.c $(MODEL_TRAIN_SRCS) $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(MODEL_TRAIN_LIBS)
+
+# Unit tests (ASan + UBSan).
+$(ASAN)/test_model: $(call asan_obj,tests/test_model.c $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,cmocka) $(MODEL_SCORER_LIBS)
+
+.PHONY: test-model model
+TESTS += test-model
+
+test-model: $(ASAN)/test_model
+	tests/run-suite.sh model $(ASAN)/test_model
+
+# Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact.
+model: $(BUILD)/train
+	$(BUILD)/train -d model/iris.csv -o model/iris-model.json

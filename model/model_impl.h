@@ -1,0 +1,58 @@
+/* model_impl.h: the scorer's in-memory model, shared by model.c (scoring) and
+ * model_load.c (parsing and validating the artifact).  Not part of the API. */
+#ifndef IRIS_MODEL_IMPL_H
+#define IRIS_MODEL_IMPL_H
+
+#include "model/model.h"
+
+#include <stdint.h>
+
+/* Largest k a knn artifact may use (model_predict keeps the k best on the stack). */
+#define MODEL_KNN_MAX_K 64
+
+/* Canonical feature names, in the order of model_predict's x. */
+extern const char *const model_feature_names[MODEL_NFEATURES];
+
+typedef enum {
+    MODEL_KIND_LINEAR,
+    MODEL_KIND_QUADRATIC,
+    MODEL_KIND_KNN,
+    MODEL_KIND_TREES
+} model_kind;
+
+typedef struct {
+    int32_t feature; /* -1 for a leaf */
+    uint32_t left, right;
+    double threshold; /* go left when z[feature] < threshold */
+    double value;     /* leaf value added to the tree's class score */
+} model_node;
+
+typedef struct {
+    uint32_t root; /* index into nodes */
+    uint32_t cls;
+} model_tree;
+
+struct model {
+    char family[16];
+    char id[96];
+    size_t nclasses;
+    char *class_names[MODEL_MAX_CLASSES];
+    double mean[MODEL_NFEATURES], scale[MODEL_NFEATURES];
+    model_kind kind;
+    /* linear: scores on raw x; trees: b holds the initial scores */
+    double w[MODEL_MAX_CLASSES][MODEL_NFEATURES], b[MODEL_MAX_CLASSES];
+    /* quadratic: class means, inverse Cholesky factors, constants (on z) */
+    double mu[MODEL_MAX_CLASSES][MODEL_NFEATURES];
+    double linv[MODEL_MAX_CLASSES][MODEL_NFEATURES * MODEL_NFEATURES];
+    double c[MODEL_MAX_CLASSES];
+    /* knn: standardised points (npoints x 4) and their class indices */
+    size_t npoints, k;
+    double *points;
+    uint8_t *labels;
+    /* trees */
+    size_t ntrees, nnodes;
+    model_tree *roots;
+    model_node *nodes;
+};
+
+#endif

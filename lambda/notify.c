@@ -1,0 +1,274 @@
+/* notify.c: alert configuration from the environment, policy, publish. */
+#include "lambda/notify.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lambda/alert.h"
+#include "lambda/buf.h"
+#include "lambda/log.h"
+#include "lambda/sns.h"
+
+struct notifier {
+    int enabled;
+    alert_policy policy;
+    char *topic_arn;
+    char *function_name;
+    sns_client *sns; /* NULL when disabled */
+};
+
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int all_chars(const char *s, size_t n, const char *extra, int digits_only)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int ok = digits_only ? isdigit(c) : (islower(c) || isdigit(c) || strchr(extra, c));
+        if (!ok || c == '\0')
+            return 0;
+    }
+    return 1;
+}
+
+/* arn:<partition>:sns:<region>:<12-digit account>:<topic name>.  On error
+ * writes why into why. */
+static int check_topic_arn(const char *arn, char *region, size_t regionlen, char *why,
+                           size_t whylen)
+{
+    const char *f[6];
+    size_t len[6];
+    const char *p = arn;
+    for (int i = 0; i < 6; i++) {
+        f[i] = p;
+        const char *colon = i < 5 ? strchr(p, ':') : NULL;
+        if (i < 5 && colon == NULL) {
+            snprintf(why, whylen, "it has %d colon-separated fields, not 6", i + 1);
+            return -1;
+        }
+        len[i] = colon ? (size_t)(colon - p) : strlen(p);
+        p += len[i] + 1;
+    }
+    if (len[0] != 3 || memcmp(f[0], "arn", 3) != 0) {
+        snprintf(why, whylen, "it does not start with \"arn:\"");
+        return -1;
+    }
+    if (len[1] < 3 || memcmp(f[1], "aws", 3) != 0 || (len[1] > 3 && f[1][3] != '-') ||
+        !all_chars(f[1], len[1], "-", 0)) {
+        snprintf(why, whylen, "partition \"%.*s\" is not aws, aws-cn, aws-us-gov, ...",
+                 (int)(len[1] < 32 ? len[1] : 32), f[1]);
+        return -1;
+    }
+    if (len[2] != 3 || memcmp(f[2], "sns", 3) != 0) {
+        snprintf(why, whylen, "service \"%.*s\" is not sns", (int)(len[2] < 32 ? len[2] : 32),
+                 f[2]);
+        return -1;
+    }
+    /* Regions look like us-east-1, us-gov-west-1, cn-north-1. */
+    int region_ok = len[3] >= 4 && len[3] < regionlen && all_chars(f[3], len[3], "-", 0) &&
+                    isalpha((unsigned char)f[3][0]) && isdigit((unsigned char)f[3][len[3] - 1]) &&
+                    memchr(f[3], '-', len[3]) != NULL;
+    if (!region_ok) {
+        snprintf(why, whylen, "region \"%.*s\" is not a region such as us-east-1",
+                 (int)(len[3] < 32 ? len[3] : 32), f[3]);
+        return -1;
+    }
+    if (len[4] != 12 || !all_chars(f[4], len[4], "", 1)) {
+        snprintf(why, whylen, "account \"%.*s\" is not 12 digits", (int)(len[4] < 32 ? len[4] : 32),
+                 f[4]);
+        return -1;
+    }
+    size_t nl = len[5];
+    int ok = nl >= 1 && nl <= 256;
+    size_t base = nl > 5 && memcmp(f[5] + nl - 5, ".fifo", 5) == 0 ? nl - 5 : nl;
+    for (size_t i = 0; ok && i < base; i++) {
+        unsigned char c = (unsigned char)f[5][i];
+        ok = isalnum(c) || c == '-' || c == '_';
+    }
+    if (!ok || base == 0) {
+        snprintf(why, whylen,
+                 "topic name \"%.*s\" must be 1-256 letters, digits, '-' or '_' (optionally "
+                 "ending in .fifo)",
+                 (int)(nl < 64 ? nl : 64), f[5]);
+        return -1;
+    }
+    memcpy(region, f[3], len[3]);
+    region[len[3]] = '\0';
+    return 0;
+}
+
+notifier *notifier_from_env(char *err, size_t errlen)
+{
+    char msg[384], region[64];
+    notifier *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        snprintf(err, errlen, "out of memory reading the alert configuration");
+        return NULL;
+    }
+    alert_policy_defaults(&n->policy);
+    const char *mode = env("ALERT_MODE");
+    const char *topic = env("SNS_TOPIC_ARN");
+    if (alert_parse_mode(mode, &n->policy.mode, err, errlen) != 0 ||
+        alert_parse_min_records(env("ALERT_MIN_RECORDS"), &n->policy.min_records, err, errlen) !=
+            0 ||
+        alert_parse_threshold(env("ALERT_ACCURACY_THRESHOLD"), &n->policy.accuracy_threshold, err,
+                              errlen) != 0)
+        goto fail;
+    if (mode == NULL && topic == NULL) {
+        log_msg(LOG_WARN, "alerts disabled: SNS_TOPIC_ARN is not set (set it to publish accuracy "
+                          "alerts, or ALERT_MODE=off to silence this warning)");
+        return n;
+    }
+    if (n->policy.mode == ALERT_MODE_OFF) {
+        log_msg(LOG_INFO, "alerts off (ALERT_MODE=off)");
+        return n;
+    }
+    const char *mode_name = alert_mode_name(n->policy.mode);
+    if (topic == NULL) {
+        snprintf(err, errlen,
+                 "ALERT_MODE=%s needs SNS_TOPIC_ARN, the topic to publish alerts to "
+                 "(e.g. arn:aws:sns:us-east-1:123456789012:iris-alerts); or set ALERT_MODE=off",
+                 mode_name);
+        goto fail;
+    }
+    if (check_topic_arn(topic, region, sizeof region, msg, sizeof msg) != 0) {
+        snprintf(err, errlen,
+                 "SNS_TOPIC_ARN=\"%.200s\" is not an SNS topic ARN: %s; expected "
+                 "arn:aws:sns:<region>:<12-digit account>:<topic name>",
+                 topic, msg);
+        goto fail;
+    }
+    const char *key_id = env("AWS_ACCESS_KEY_ID");
+    const char *secret = env("AWS_SECRET_ACCESS_KEY");
+    if (key_id == NULL || secret == NULL) {
+        snprintf(err, errlen,
+                 "alerts are on (ALERT_MODE=%s) but %s is not set: Lambda sets it from the "
+                 "function's execution role; elsewhere export AWS_ACCESS_KEY_ID and "
+                 "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)",
+                 mode_name, key_id == NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
+        goto fail;
+    }
+    /* The topic's region decides where to publish; AWS_REGION is where the
+     * function runs. */
+    const char *aws_region = env("AWS_REGION");
+    if (aws_region != NULL && strcmp(aws_region, region) != 0)
+        log_msg(LOG_INFO, "SNS topic is in %s, the function in %s: publishing cross-region", region,
+                aws_region);
+
+    const char *endpoint = NULL, *endpoint_var = NULL;
+    const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
+        if ((endpoint = env("AWS_ENDPOINT_URL_SNS")) != NULL)
+            endpoint_var = "AWS_ENDPOINT_URL_SNS";
+        else if ((endpoint = env("AWS_ENDPOINT_URL")) != NULL)
+            endpoint_var = "AWS_ENDPOINT_URL";
+    }
+    sns_config cfg;
+    sns_config_defaults(&cfg);
+    cfg.region = region;
+    cfg.endpoint = endpoint;
+    cfg.access_key_id = key_id;
+    cfg.secret_access_key = secret;
+    cfg.session_token = env("AWS_SESSION_TOKEN");
+    n->sns = sns_client_new(&cfg, msg, sizeof msg);
+    if (n->sns == NULL) {
+        snprintf(err, errlen, "%s: %s", endpoint_var ? endpoint_var : "SNS client", msg);
+        goto fail;
+    }
+    n->topic_arn = strdup(topic);
+    n->function_name =
+        strdup(env("AWS_LAMBDA_FUNCTION_NAME") ? env("AWS_LAMBDA_FUNCTION_NAME") : "");
+    if (n->topic_arn == NULL || n->function_name == NULL) {
+        snprintf(err, errlen, "out of memory reading the alert configuration");
+        goto fail;
+    }
+    n->enabled = 1;
+    buf f = BUF_INIT;
+    buf_puts(&f, "\"alertMode\":");
+    buf_json_cstr(&f, mode_name);
+    buf_printf(&f, ",\"minRecords\":%zu,\"accuracyThreshold\":", n->policy.min_records);
+    buf_json_double(&f, n->policy.accuracy_threshold);
+    buf_puts(&f, ",\"topicArn\":");
+    buf_json_cstr(&f, topic);
+    buf_puts(&f, ",\"endpoint\":");
+    buf_json_cstr(&f, sns_client_endpoint(n->sns));
+    if (!f.failed)
+        log_fields(LOG_INFO, "alerts on", f.data);
+    buf_free(&f);
+    return n;
+fail:
+    notifier_free(n);
+    return NULL;
+}
+
+void notifier_free(notifier *n)
+{
+    if (n == NULL)
+        return;
+    sns_client_free(n->sns);
+    free(n->topic_arn);
+    free(n->function_name);
+    free(n);
+}
+
+int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char *const *class_names,
+                   const char *request_id, int64_t deadline_ms, char *err, size_t errlen)
+{
+    if (n == NULL || !n->enabled || !alert_due(&n->policy, e))
+        return 0;
+    alert a;
+    alert_context ctx = {n->function_name, request_id, class_names, e->nclasses};
+    if (alert_build(&n->policy, &ctx, b, e, alert_message_budget(), &a) != 0) {
+        snprintf(err, errlen,
+                 "alert for this batch not published to %s: could not build the "
+                 "message (out of memory)",
+                 n->topic_arn);
+        log_msg(LOG_ERROR, "%s", err);
+        return -1;
+    }
+    sns_attribute attrs[2] = {{"severity", "String", a.severity},
+                              {"accuracy", "Number", a.accuracy}};
+    sns_message msg = {n->topic_arn,  a.subject, a.message,
+                       a.message_len, attrs,     a.accuracy[0] ? 2 : 1};
+    sns_result res;
+    int rc = sns_publish(n->sns, &msg, deadline_ms, &res);
+
+    buf f = BUF_INIT;
+    buf_puts(&f, "\"topicArn\":");
+    buf_json_cstr(&f, n->topic_arn);
+    buf_puts(&f, ",\"subject\":");
+    buf_json_cstr(&f, a.subject);
+    buf_puts(&f, ",\"severity\":");
+    buf_json_cstr(&f, a.severity);
+    buf_printf(&f, ",\"attempts\":%d,\"messageBytes\":%zu", res.attempts, a.message_len);
+    if (rc == SNS_OK) {
+        buf_puts(&f, ",\"messageId\":");
+        buf_json_cstr(&f, res.message_id);
+        log_fields(LOG_INFO, "alert published", f.failed ? "" : f.data);
+    } else {
+        buf_puts(&f, ",\"errorCode\":");
+        buf_json_cstr(&f, res.error_code);
+        buf_printf(&f, ",\"httpStatus\":%ld,\"errorMessage\":", res.http_status);
+        buf_json_cstr(&f, res.error_message);
+        log_fields(LOG_ERROR, "alert not published", f.failed ? "" : f.data);
+        buf m = BUF_INIT;
+        buf_printf(&m, "alert \"%s\" not published to %s after %d attempt%s: %s", a.subject,
+                   n->topic_arn, res.attempts, res.attempts == 1 ? "" : "s",
+                   res.error_code[0] ? res.error_code : sns_strerror(rc));
+        if (res.http_status != 0)
+            buf_printf(&m, " (HTTP %ld)", res.http_status);
+        if (res.error_message[0] != '\0')
+            buf_printf(&m, ": %s", res.error_message);
+        snprintf(err, errlen, "%s", m.failed || m.data == NULL ? "alert not published" : m.data);
+        buf_free(&m);
+    }
+    buf_free(&f);
+    alert_free(&a);
+    return rc == SNS_OK ? 0 : -1;
+}

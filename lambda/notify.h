@@ -1,0 +1,39 @@
+/* notify.h: the glue between an evaluated batch and an SNS alert: reads the
+ * alert configuration from the environment, applies the alert policy
+ * (lambda/alert.h) and publishes through the SNS client (lambda/sns.h).
+ * See lambda/ALERTS.md for the variables and the failure contract.
+ */
+#ifndef IRIS_NOTIFY_H
+#define IRIS_NOTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lambda/batch.h"
+#include "lambda/evaluate.h"
+
+typedef struct notifier notifier;
+
+/* Reads ALERT_MODE (threshold|every|off, default threshold), ALERT_MIN_RECORDS,
+   ALERT_ACCURACY_THRESHOLD, SNS_TOPIC_ARN, AWS_REGION, credentials,
+   AWS_ENDPOINT_URL_SNS/AWS_ENDPOINT_URL. Returns NULL and a specific message naming the variable on
+   invalid configuration (the caller posts it to /init/error). If SNS_TOPIC_ARN is unset and
+   ALERT_MODE is not set, alerts are disabled with one WARN log line; ALERT_MODE=threshold|every
+   without SNS_TOPIC_ARN, or alerts on without credentials, is an init error. Must not start TLS or
+   create the CURL handle: that waits for the first alert (cold start matters). The caller owns the
+   result and frees it with notifier_free(). */
+notifier *notifier_from_env(char *err, size_t errlen);
+void notifier_free(notifier *n); /* accepts NULL */
+
+/* After each evaluated batch. class_names has nclasses entries. Returns 0 when no alert was due or
+   it was published (MessageId logged); -1 when an alert that was due could not be published: err
+   then holds the message for the invocation's AlertPublishFailed error, including the SNS error
+   code. deadline_ms is the invocation deadline (Unix epoch ms, 0 = unknown); no attempt may start
+   past deadline minus a safety margin. */
+int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char *const *class_names,
+                   const char *request_id, int64_t deadline_ms, char *err, size_t errlen);
+
+/* The error type the handler reports when notifier_batch() returns -1. */
+#define NOTIFY_ERROR_TYPE "AlertPublishFailed"
+
+#endif

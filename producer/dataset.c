@@ -1,0 +1,273 @@
+/* dataset: load and validate the iris CSV. */
+#include "producer/dataset.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const dataset_columns[DATASET_FEATURES + 1] = {
+    "sepal_length", "sepal_width", "petal_length", "petal_width", "species",
+};
+
+#define MAX_FILE_BYTES (64u << 20)
+
+/* True when s[0..len) is a number in JSON's grammar:
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int is_json_number(const char *s, size_t len, int *decimals)
+{
+    size_t i = 0;
+    *decimals = 0;
+    if (i < len && s[i] == '-')
+        i++;
+    if (i >= len)
+        return 0;
+    if (s[i] == '0') {
+        i++;
+    } else if (s[i] >= '1' && s[i] <= '9') {
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    } else {
+        return 0;
+    }
+    if (i < len && s[i] == '.') {
+        size_t start = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+        *decimals = (int)(i - start);
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        size_t start = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return 0;
+    }
+    return i == len;
+}
+
+/* Splits one line into at most max fields, trimming blanks and one pair of
+ * surrounding double quotes.  Fields point into line, which is modified.
+ * Returns the number of fields found (may exceed max: the rest is dropped). */
+static size_t split_fields(char *line, char **fields, size_t max)
+{
+    size_t n = 0;
+    char *p = line;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t len = strlen(p);
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+            p[--len] = '\0';
+        if (len >= 2 && p[0] == '"' && p[len - 1] == '"') {
+            p[len - 1] = '\0';
+            p++;
+        }
+        if (n < max)
+            fields[n] = p;
+        n++;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
+static int add_species(struct dataset *ds, const char *name, size_t *index)
+{
+    for (size_t i = 0; i < ds->n_species; i++) {
+        if (strcmp(ds->species[i], name) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
+    char **grown = realloc(ds->species, (ds->n_species + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    ds->species = grown;
+    if (!(ds->species[ds->n_species] = strdup(name)))
+        return -1;
+    *index = ds->n_species++;
+    return 0;
+}
+
+static int check_header(char **fields, size_t n, const char *name, char *err, size_t errlen)
+{
+    int ok = n == DATASET_FEATURES + 1;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = strcmp(fields[i], dataset_columns[i]) == 0;
+    if (!ok)
+        snprintf(err, errlen,
+                 "%s:1: expected the header "
+                 "sepal_length,sepal_width,petal_length,petal_width,species",
+                 name);
+    return ok ? 0 : -1;
+}
+
+/* Parses one data line into row (allocating its texts). */
+static int parse_row(struct dataset *ds, char **fields, size_t n, int lineno, const char *name,
+                     struct dataset_row *row, char *err, size_t errlen)
+{
+    if (n != DATASET_FEATURES + 1) {
+        snprintf(err, errlen, "%s:%d: expected %d comma-separated fields, got %zu", name, lineno,
+                 DATASET_FEATURES + 1, n);
+        return -1;
+    }
+    row->line = lineno;
+    for (int f = 0; f < DATASET_FEATURES; f++) {
+        const char *t = fields[f];
+        errno = 0;
+        if (!is_json_number(t, strlen(t), &row->decimals[f]) ||
+            !isfinite(row->value[f] = strtod(t, NULL)) || errno) {
+            snprintf(err, errlen, "%s:%d: %s: '%.40s' is not a number", name, lineno,
+                     dataset_columns[f], t);
+            return -1;
+        }
+        if (!(row->text[f] = strdup(t))) {
+            snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
+            return -1;
+        }
+    }
+    if (!*fields[DATASET_FEATURES]) {
+        snprintf(err, errlen, "%s:%d: species is empty", name, lineno);
+        return -1;
+    }
+    if (add_species(ds, fields[DATASET_FEATURES], &row->species) != 0) {
+        snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
+        return -1;
+    }
+    return 0;
+}
+
+struct dataset *dataset_parse(const char *text, size_t len, const char *name, char *err,
+                              size_t errlen)
+{
+    struct dataset *ds = calloc(1, sizeof(*ds));
+    char *copy = malloc(len + 1);
+    size_t cap = 0;
+    int lineno = 0, header_seen = 0;
+
+    if (!ds || !copy) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        goto fail;
+    }
+    if (memchr(text, '\0', len)) {
+        snprintf(err, errlen, "%s: contains a NUL byte; is it a text CSV file?", name);
+        goto fail;
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+
+    char *save = NULL;
+    for (char *line = copy; line; line = save) {
+        char *nl = strchr(line, '\n');
+        save = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        if (strspn(line, " \t\r") == strlen(line))
+            continue; /* blank line */
+        char *fields[DATASET_FEATURES + 1];
+        size_t n = split_fields(line, fields, DATASET_FEATURES + 1);
+        if (!header_seen) {
+            if (lineno != 1) {
+                snprintf(err, errlen, "%s:1: the header line is blank", name);
+                goto fail;
+            }
+            if (check_header(fields, n, name, err, errlen) != 0)
+                goto fail;
+            header_seen = 1;
+            continue;
+        }
+        if (ds->n_rows == cap) {
+            cap = cap ? cap * 2 : 256;
+            struct dataset_row *grown = realloc(ds->rows, cap * sizeof(*grown));
+            if (!grown) {
+                snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
+                goto fail;
+            }
+            ds->rows = grown;
+        }
+        struct dataset_row *row = &ds->rows[ds->n_rows];
+        memset(row, 0, sizeof(*row));
+        ds->n_rows++;
+        if (parse_row(ds, fields, n, lineno, name, row, err, errlen) != 0)
+            goto fail;
+    }
+    if (ds->n_rows == 0) {
+        snprintf(err, errlen, "%s: no data rows after the header", name);
+        goto fail;
+    }
+    free(copy);
+    return ds;
+
+fail:
+    free(copy);
+    dataset_free(ds);
+    return NULL;
+}
+
+struct dataset *dataset_load(const char *path, char *err, size_t errlen)
+{
+    struct dataset *ds = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    size_t cap = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap >= MAX_FILE_BYTES) {
+                snprintf(err, errlen, "%s: larger than %u MiB", path, MAX_FILE_BYTES >> 20);
+                goto cleanup;
+            }
+            cap = cap ? cap * 2 : 16384;
+            char *grown = realloc(buf, cap);
+            if (!grown) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                goto cleanup;
+            }
+            buf = grown;
+        }
+        size_t n = fread(buf + len, 1, cap - len, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    ds = dataset_parse(buf ? buf : "", len, path, err, errlen);
+
+cleanup:
+    if (f)
+        fclose(f);
+    free(buf);
+    return ds;
+}
+
+void dataset_free(struct dataset *ds)
+{
+    if (!ds)
+        return;
+    for (size_t i = 0; i < ds->n_rows; i++)
+        for (int f = 0; f < DATASET_FEATURES; f++)
+            free(ds->rows[i].text[f]);
+    for (size_t i = 0; i < ds->n_species; i++)
+        free(ds->species[i]);
+    free(ds->rows);
+    free(ds->species);
+    free(ds);
+}

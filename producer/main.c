@@ -1,0 +1,177 @@
+/* producer: stream randomly sampled iris rows as JSON to a Kafka topic.
+ * Wires the modules together: options -> properties -> dataset -> sampler
+ * -> sender -> stream. */
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "producer/console.h"
+#include "producer/dataset.h"
+#include "producer/options.h"
+#include "producer/props.h"
+#include "producer/sampler.h"
+#include "producer/sender.h"
+#include "producer/stream.h"
+
+#define DEFAULT_DATA "model/iris.csv"
+
+static volatile sig_atomic_t stop_requested, abort_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (stop_requested)
+        abort_requested = 1;
+    stop_requested = 1;
+}
+
+static void register_secrets(const struct props *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (props_is_secret(p->items[i].key))
+            console_add_secret(p->items[i].value);
+}
+
+/* Loads -F files, then -X overrides, registering secrets as soon as they are
+ * read.  Returns 0, or -1 with err. */
+static int load_props(const struct options *o, struct props *p, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < o->n_config_files; i++) {
+        int r = props_load(p, o->config_files[i], err, errlen);
+        register_secrets(p);
+        if (r != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < o->n_overrides; i++) {
+        int r = props_add_arg(p, o->overrides[i], err, errlen);
+        register_secrets(p);
+        if (r != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The default data file: model/iris.csv from the working directory, else
+ * next to the binary (build/producer -> model/iris.csv). */
+static const char *default_data(char *buf, size_t len)
+{
+    char exe[PATH_MAX];
+    if (access(DEFAULT_DATA, R_OK) == 0)
+        return DEFAULT_DATA;
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            if (snprintf(buf, len, "%s/../%s", exe, DEFAULT_DATA) < (int)len &&
+                access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return DEFAULT_DATA;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    struct props props = {0};
+    struct dataset *ds = NULL;
+    struct sampler *sampler = NULL;
+    struct sender *sender = NULL;
+    char err[1024], databuf[PATH_MAX + 32];
+    int status = 2;
+
+    switch (options_parse(argc, argv, &o, err, sizeof(err))) {
+    case OPTIONS_HELP:
+        fputs(options_usage, stdout);
+        return 0;
+    case OPTIONS_VERSION:
+        printf("producer (iris-lambda) with librdkafka %s\n", rd_kafka_version_str());
+        return 0;
+    case OPTIONS_ERROR:
+        console_error("%s", err);
+        return 2;
+    case OPTIONS_RUN:
+        break;
+    }
+    console_set_level(o.verbose < 0    ? CONSOLE_QUIET
+                      : o.verbose >= 2 ? CONSOLE_DEBUG
+                                       : (enum console_level)o.verbose);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (load_props(&o, &props, err, sizeof(err)) != 0) {
+        console_error("%s", err);
+        goto cleanup;
+    }
+    const char *data = o.data ? o.data : default_data(databuf, sizeof(databuf));
+    ds = dataset_load(data, err, sizeof(err));
+    if (!ds) {
+        console_error("%s", err);
+        goto cleanup;
+    }
+    if (!o.has_seed && getrandom(&o.seed, sizeof(o.seed), 0) != (ssize_t)sizeof(o.seed))
+        o.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+    console_verbose("%zu rows, %zu species from %s; seed %llu (--seed %llu repeats this run)",
+                    ds->n_rows, ds->n_species, data, (unsigned long long)o.seed,
+                    (unsigned long long)o.seed);
+    sampler = sampler_new(ds, o.seed, o.has_drift ? &o.drift : NULL, err, sizeof(err));
+    if (!sampler) {
+        console_error("%s", err);
+        goto cleanup;
+    }
+    if (!o.dry_run) {
+        struct sender_config sc = {
+            .brokers = o.brokers,
+            .topic = o.topic,
+            .props = &props,
+            .verbose = o.verbose,
+            .stop = &stop_requested,
+        };
+        sender = sender_new(&sc, err, sizeof(err));
+        if (!sender) {
+            console_error("%s", err);
+            goto cleanup;
+        }
+    }
+
+    struct stream_config cfg = {
+        .count = o.count,
+        .has_count = o.has_count,
+        .rate = o.rate,
+        .key = o.key,
+        .seq_header = o.seq_header,
+        .progress_s = o.progress_s,
+        .flush_timeout_s = o.flush_timeout_s,
+        .stop = &stop_requested,
+        .abort = &abort_requested,
+    };
+    struct stream_result res;
+    if (o.dry_run) {
+        static char outbuf[1 << 20];
+        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+    }
+    status = stream_run(sampler, sender, stdout, &cfg, &res) == 0 ? 0 : 1;
+    if (!o.dry_run)
+        stream_print_summary(&res);
+
+cleanup:
+    sender_free(sender);
+    sampler_free(sampler);
+    dataset_free(ds);
+    props_free(&props);
+    console_clear_secrets();
+    return status;
+}

@@ -1,0 +1,195 @@
+/* stream: pacing, keys, progress and the final wait. */
+#include "producer/stream.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "producer/console.h"
+#include "producer/rng.h"
+
+#define UUID_LEN 36
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec ts = {.tv_sec = (time_t)s, .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        return; /* a signal: let the loop look at the stop flag */
+}
+
+/* A random (version 4) UUID in out[37].  Keys come from their own generator
+ * so the record sequence depends on --seed alone. */
+static void make_uuid(struct rng *r, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t hi = rng_next(r), lo = rng_next(r);
+    unsigned char b[16];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(hi >> (8 * i));
+        b[8 + i] = (unsigned char)(lo >> (8 * i));
+    }
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    char *p = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *p++ = '-';
+        *p++ = hex[b[i] >> 4];
+        *p++ = hex[b[i] & 15];
+    }
+    *p = '\0';
+}
+
+static void collect(struct sender *sender, struct stream_result *res)
+{
+    struct sender_counts c;
+    if (!sender)
+        return;
+    sender_counts(sender, &c);
+    res->sent = c.sent;
+    res->delivered = c.delivered;
+    res->failed = c.failed;
+}
+
+static void print_progress(struct sender *sender, struct stream_result *res, uint64_t *last_sent,
+                           double *last_at, double now)
+{
+    collect(sender, res);
+    double rate = (double)(res->sent - *last_sent) / (now - *last_at);
+    console_info("progress: sent %llu, delivered %llu, in flight %llu, failed %llu, "
+                 "%.0f msgs/s",
+                 (unsigned long long)res->sent, (unsigned long long)res->delivered,
+                 (unsigned long long)(res->sent - res->delivered - res->failed),
+                 (unsigned long long)res->failed, rate);
+    *last_sent = res->sent;
+    *last_at = now;
+}
+
+/* Waits for the outcome of every message sent: up to the message timeout
+ * after -n, or --flush-timeout after a stop signal; then drops the rest. */
+static void finish(struct sender *sender, const struct stream_config *cfg)
+{
+    uint64_t left;
+    if (!*cfg->stop) {
+        left = sender_wait(sender, sender_message_timeout_ms(sender) + 5000, cfg->stop);
+        if (left == 0 || !*cfg->stop)
+            goto purge;
+    }
+    left = sender_wait(sender, 0, NULL);
+    console_info("stopping: waiting up to %g s for %llu message(s) in flight (signal again to "
+                 "give up)",
+                 cfg->flush_timeout_s, (unsigned long long)left);
+    left = sender_wait(sender, (int)(cfg->flush_timeout_s * 1000), cfg->abort);
+purge:
+    if (left && sender_purge(sender))
+        console_error("gave up on %llu message(s) still in flight", (unsigned long long)left);
+}
+
+int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
+               const struct stream_config *cfg, struct stream_result *res)
+{
+    struct rng key_rng;
+    uint64_t key_seed = 0;
+    char uuid[UUID_LEN + 1];
+    char err[512];
+    uint64_t i = 0, last_sent = 0;
+    double start = now_s(), last_progress = start;
+
+    memset(res, 0, sizeof(*res));
+    if (cfg->key == KEY_UUID) {
+        if (getrandom(&key_seed, sizeof(key_seed), 0) != (ssize_t)sizeof(key_seed))
+            key_seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&key_seed;
+        rng_seed(&key_rng, key_seed);
+    }
+
+    while (!*cfg->stop && (!cfg->has_count || i < cfg->count)) {
+        if (cfg->rate > 0) {
+            double due = start + (double)i / cfg->rate;
+            double now;
+            while (!*cfg->stop && (now = now_s()) < due) {
+                double wait = due - now;
+                if (sender)
+                    sender_poll(sender, wait > 0.1 ? 100 : (int)(wait * 1000) + 1);
+                else
+                    sleep_s(wait > 0.1 ? 0.1 : wait);
+            }
+            if (*cfg->stop)
+                break;
+        }
+        struct sample smp;
+        if (sampler_next(sampler, &smp) != 0) {
+            console_error("out of memory building record %llu", (unsigned long long)i);
+            res->fatal = 1;
+            break;
+        }
+        if (!sender) {
+            if (fwrite(smp.json, 1, smp.len, out) != smp.len || putc('\n', out) == EOF) {
+                console_error("writing to stdout: %s", strerror(errno));
+                res->fatal = 1;
+                break;
+            }
+            res->sent = res->delivered = i + 1;
+        } else {
+            struct sender_msg m = {
+                .value = smp.json,
+                .len = smp.len,
+                .stable = smp.stable,
+                .seq = cfg->seq_header ? (int64_t)i : -1,
+            };
+            if (cfg->key == KEY_SPECIES) {
+                m.key = smp.species;
+                m.key_len = strlen(smp.species);
+            } else if (cfg->key == KEY_UUID) {
+                make_uuid(&key_rng, uuid);
+                m.key = uuid;
+                m.key_len = UUID_LEN;
+            }
+            if (sender_send(sender, &m) != 0)
+                break;
+        }
+        i++;
+        if (cfg->progress_s > 0 && sender && (cfg->rate > 0 || (i & 1023) == 0)) {
+            double now = now_s();
+            if (now - last_progress >= cfg->progress_s)
+                print_progress(sender, res, &last_sent, &last_progress, now);
+        }
+    }
+
+    if (sender) {
+        if (!sender_fatal(sender, NULL, 0))
+            finish(sender, cfg);
+        if (sender_fatal(sender, err, sizeof(err))) {
+            console_error("%s", err);
+            sender_purge(sender);
+            res->fatal = 1;
+        }
+        collect(sender, res);
+    } else if (fflush(out) != 0) {
+        console_error("writing to stdout: %s", strerror(errno));
+        res->fatal = 1;
+    }
+    res->elapsed_s = now_s() - start;
+    if (sender && res->failed) {
+        char why[1024];
+        sender_failure_reason(sender, why, sizeof(why));
+        console_error("%s", why);
+    }
+    return res->fatal || res->failed || res->delivered != res->sent ? -1 : 0;
+}
+
+void stream_print_summary(const struct stream_result *res)
+{
+    double rate = res->elapsed_s > 0 ? (double)res->delivered / res->elapsed_s : 0.0;
+    console_info("sent %llu, delivered %llu, failed %llu, elapsed %.3f s, %.0f msgs/s",
+                 (unsigned long long)res->sent, (unsigned long long)res->delivered,
+                 (unsigned long long)res->failed, res->elapsed_s, rate);
+}

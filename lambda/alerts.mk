@@ -6,3 +6,18 @@
 ALERT_SRCS := lambda/sns.c lambda/sigv4.c lambda/alert.c lambda/notify.c
 ALERT_LIBS = $(call libs,libcurl libcrypto) -lm
 ALERT_BASE := lambda/buf.c lambda/log.c
+
+# The AWS SigV4 suite (relative to the repo; override for another checkout).
+SIGV4_SUITE_DIR ?= ../shared/testdata/sigv4
+
+# Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
+ALERT_UNITS := sigv4
+$(ASAN)/test_sigv4: $(call asan_obj,tests/test_sigv4.c lambda/sigv4.c lambda/buf.c)
+$(addprefix $(ASAN)/test_,$(ALERT_UNITS)):
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS) $(call libs,cmocka)
+
+.PHONY: $(addprefix test-,$(ALERT_UNITS))
+test-sigv4: $(ASAN)/test_sigv4
+	SIGV4_SUITE_DIR=$(SIGV4_SUITE_DIR) tests/run-suite.sh sigv4 $<
+
+TESTS += $(addprefix test-,$(ALERT_UNITS))

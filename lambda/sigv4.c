@@ -128,9 +128,11 @@ static int canonical_uri(buf *out, const char *path)
         while (*p != '\0' && *p != '/')
             p++;
         size_t len = (size_t)(p - start);
+        if (len == 0)
+            break; /* only slashes were left */
         trailing = (*p == '/') || (len == 1 && start[0] == '.') ||
                    (len == 2 && start[0] == '.' && start[1] == '.');
-        if (len == 0 || (len == 1 && start[0] == '.'))
+        if (len == 1 && start[0] == '.')
             continue;
         if (len == 2 && start[0] == '.' && start[1] == '.') {
             if (nseg > 0)

@@ -36,6 +36,7 @@ struct runtime {
     char *client_context; /* may be large: malloc'd */
     char *cognito_identity;
     int got_status; /* the status line of the current response arrived */
+    int in_poll;    /* the current request is the GET /next long poll */
 };
 
 static volatile sig_atomic_t stopping;
@@ -165,7 +166,7 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     (void)dltotal;
     (void)ultotal;
     (void)ulnow;
-    return stopping && !rt->got_status && dlnow == 0;
+    return stopping && rt->in_poll && !rt->got_status && dlnow == 0;
 }
 
 runtime *runtime_new(char *err, size_t errlen)
@@ -311,7 +312,9 @@ static int next_invocation(runtime *rt)
         free(rt->cognito_identity);
         rt->client_context = rt->cognito_identity = NULL;
         long status;
+        rt->in_poll = 1;
         CURLcode rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, 0L, &status);
+        rt->in_poll = 0;
         if (rc == CURLE_ABORTED_BY_CALLBACK && stopping)
             return 0;
         if (rc == CURLE_OK && status == 200) {

@@ -165,6 +165,8 @@ class Emulator:
                 "initErrors": [{"errorType": t, "body": b.decode("utf-8", "replace")}
                                for t, b in self.init_errors],
                 "nextCount": len(self.next_times),
+                "inFlight": sum(1 for i in self.by_id.values()
+                                if i.delivered_at is not None and not i.done.is_set()),
                 "firstNextAfterStartMs": ((self.next_times[0] - self.proc_started) * 1000
                                           if self.next_times and self.proc_started else None),
                 "invocations": list(self.log),
@@ -313,6 +315,10 @@ def main():
     if args.command and args.command[0] == "--":
         args.command = args.command[1:]
 
+    if args.command and not (os.path.isfile(args.command[0]) and os.access(args.command[0], os.X_OK)):
+        ap.error("runtime %s is not an executable file (build it first: make)" % args.command[0])
+    if args.event and not os.path.isfile(args.event):
+        ap.error("event file %s does not exist" % args.event)
     emu = Emulator(args)
     srv = Server(("127.0.0.1", args.port), make_handler(emu))
     emu.port = srv.server_address[1]

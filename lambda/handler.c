@@ -1,0 +1,347 @@
+/* handler.c: the iris scoring function. */
+#include "lambda/handler.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lambda/log.h"
+#include "lambda/notify.h"
+
+#define DEFAULT_NAMESPACE "IrisLambda"
+#define MODEL_REL "model/iris-model.json"
+
+static const char *const feature_out[MODEL_NFEATURES] = {"sepalLength", "sepalWidth",
+                                                         "petalLength", "petalWidth"};
+
+static int file_exists(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* MODEL_PATH, else $LAMBDA_TASK_ROOT/model/..., else beside the executable,
+ * else one level up (build/bootstrap in a checkout). */
+static int resolve_model_path(handler_ctx *h, const char *exe_path, char *err, size_t errlen)
+{
+    const char *env = getenv("MODEL_PATH");
+    if (env != NULL && *env != '\0') {
+        snprintf(h->model_path, sizeof h->model_path, "%s", env);
+        return 0;
+    }
+    char dir[PATH_MAX] = "";
+    if (exe_path != NULL) {
+        snprintf(dir, sizeof dir, "%s", exe_path);
+        char *slash = strrchr(dir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
+    }
+    const char *root = getenv("LAMBDA_TASK_ROOT");
+    char tried[3][sizeof h->model_path];
+    int n = 0;
+    if (root != NULL && *root != '\0')
+        snprintf(tried[n++], sizeof tried[0], "%s/%s", root, MODEL_REL);
+    if (dir[0] != '\0') {
+        snprintf(tried[n++], sizeof tried[0], "%s/%s", dir, MODEL_REL);
+        snprintf(tried[n++], sizeof tried[0], "%s/../%s", dir, MODEL_REL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (file_exists(tried[i])) {
+            memcpy(h->model_path, tried[i], sizeof h->model_path);
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "no model file: MODEL_PATH is not set and %s is not under "
+                          "$LAMBDA_TASK_ROOT or beside the executable; set MODEL_PATH",
+             MODEL_REL);
+    return -1;
+}
+
+int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, char *err,
+                 size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    *err_type = "Runtime.InvalidConfiguration";
+    if (log_init_from_env() != 0) {
+        snprintf(err, errlen, "AWS_LAMBDA_LOG_LEVEL=%s is not a log level (TRACE, DEBUG, INFO, "
+                              "WARN, ERROR, FATAL)", getenv("AWS_LAMBDA_LOG_LEVEL"));
+        return -1;
+    }
+    const char *ns = getenv("METRICS_NAMESPACE");
+    if (ns != NULL && (*ns == '\0' || strlen(ns) >= sizeof h->metrics_namespace)) {
+        snprintf(err, errlen, "METRICS_NAMESPACE must be 1 to 255 characters");
+        return -1;
+    }
+    snprintf(h->metrics_namespace, sizeof h->metrics_namespace, "%s", ns ? ns : DEFAULT_NAMESPACE);
+    const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
+    snprintf(h->function_name, sizeof h->function_name, "%s", fn ? fn : "iris-scoring");
+
+    *err_type = "Runtime.InvalidModel";
+    if (resolve_model_path(h, exe_path, err, errlen) != 0)
+        return -1;
+    char merr[512];
+    h->model = model_load(h->model_path, merr, sizeof merr);
+    if (h->model == NULL) {
+        snprintf(err, errlen, "cannot load the model %s: %s", h->model_path, merr);
+        return -1;
+    }
+
+    *err_type = "Runtime.InvalidConfiguration";
+    h->notifier = notifier_from_env(err, errlen);
+    if (h->notifier == NULL) {
+        model_free(h->model);
+        h->model = NULL;
+        return -1;
+    }
+    log_msg(LOG_INFO, "initialised: model %s (%s, %zu classes)", h->model_path,
+            model_family(h->model), model_num_classes(h->model));
+    return 0;
+}
+
+void handler_free(handler_ctx *h)
+{
+    if (h == NULL)
+        return;
+    model_free(h->model);
+    notifier_free(h->notifier);
+    buf_free(&h->out);
+    h->model = NULL;
+    h->notifier = NULL;
+}
+
+/* Probabilities to 6 decimals, trailing zeros dropped ("0.973214", "1", "0"). */
+static void write_prob(buf *out, double p)
+{
+    if (!(p > 0)) {
+        buf_putc(out, '0');
+        return;
+    }
+    long long micro = llround(p * 1e6);
+    if (micro >= 1000000) {
+        buf_putc(out, '1');
+        return;
+    }
+    char s[16];
+    int n = 0;
+    s[n++] = '0';
+    s[n++] = '.';
+    long long div = 100000;
+    for (int i = 0; i < 6; i++, div /= 10)
+        s[n++] = (char)('0' + (micro / div) % 10);
+    while (s[n - 1] == '0')
+        n--;
+    if (s[n - 1] == '.')
+        n--;
+    buf_append(out, s, (size_t)n);
+}
+
+static void write_meta(buf *out, const batch_record *rec)
+{
+    buf_puts(out, "{\"topic\":");
+    buf_json_cstr(out, rec->topic);
+    buf_puts(out, ",\"partition\":");
+    if (rec->partition >= 0)
+        buf_json_int(out, rec->partition);
+    else
+        buf_puts(out, "null");
+    buf_puts(out, ",\"offset\":");
+    if (rec->offset >= 0)
+        buf_json_int(out, rec->offset);
+    else
+        buf_puts(out, "null");
+    buf_puts(out, ",\"timestamp\":");
+    if (rec->timestamp_ms >= 0)
+        buf_json_int(out, rec->timestamp_ms);
+    else
+        buf_puts(out, "null");
+}
+
+int handler_write_response(buf *out, const batch *b, const model *m)
+{
+    size_t nclasses = model_num_classes(m);
+    buf_reserve(out, b->count * 300 + 2);
+    buf_putc(out, '[');
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_record *rec = &b->records[i];
+        if (i > 0)
+            buf_putc(out, ',');
+        buf_puts(out, "{\"payload\":");
+        write_meta(out, rec);
+        if (rec->error != NULL) {
+            buf_puts(out, "},\"error\":");
+            buf_json_cstr(out, rec->error);
+            buf_putc(out, '}');
+            continue;
+        }
+        for (int j = 0; j < MODEL_NFEATURES; j++) {
+            buf_printf(out, ",\"%s\":", feature_out[j]);
+            buf_json_double(out, rec->features[j]);
+        }
+        buf_puts(out, ",\"species\":");
+        if (rec->label >= 0)
+            buf_json_cstr(out, model_class_name(m, (size_t)rec->label));
+        else
+            buf_puts(out, "null");
+        buf_puts(out, ",\"predictedSpecies\":");
+        buf_json_cstr(out, model_class_name(m, (size_t)rec->predicted));
+        buf_puts(out, ",\"probabilities\":{");
+        for (size_t k = 0; k < nclasses; k++) {
+            if (k > 0)
+                buf_putc(out, ',');
+            buf_json_cstr(out, model_class_name(m, k));
+            buf_putc(out, ':');
+            write_prob(out, rec->probs[k]);
+        }
+        buf_puts(out, "},\"correct\":");
+        buf_puts(out, rec->label < 0 ? "null" : rec->label == rec->predicted ? "true" : "false");
+        buf_puts(out, "}}");
+    }
+    buf_putc(out, ']');
+    return out->failed ? -1 : 0;
+}
+
+static void write_class(buf *out, const model *m, int k)
+{
+    if (k < 0)
+        buf_puts(out, "null");
+    else
+        buf_json_cstr(out, model_class_name(m, (size_t)k));
+}
+
+int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m)
+{
+    (void)b;
+    const char *trace = getenv("_X_AMZN_TRACE_ID");
+    if (trace != NULL) {
+        buf_puts(out, "\"xrayTraceId\":");
+        buf_json_cstr(out, trace);
+        buf_putc(out, ',');
+    }
+    buf_printf(out, "\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
+                    "\"correct\":%zu,\"accuracy\":",
+               e->records, e->scored, e->invalid, e->labelled, e->correct);
+    buf_json_double(out, e->accuracy);
+    buf_puts(out, ",\"meanPerClassError\":");
+    buf_json_double(out, e->mean_per_class_error);
+    buf_puts(out, ",\"confusion\":[");
+    int first = 1;
+    for (size_t a = 0; a < e->nclasses; a++) {
+        for (size_t p = 0; p < e->nclasses; p++) {
+            if (e->confusion[a][p] == 0)
+                continue;
+            buf_puts(out, first ? "{\"species\":" : ",{\"species\":");
+            first = 0;
+            write_class(out, m, (int)a);
+            buf_puts(out, ",\"predictedSpecies\":");
+            write_class(out, m, (int)p);
+            buf_printf(out, ",\"count\":%llu}", (unsigned long long)e->confusion[a][p]);
+        }
+    }
+    buf_puts(out, "],\"windows\":[");
+    for (size_t i = 0; i < e->nwindows; i++) {
+        const eval_window *w = &e->windows[i];
+        buf_puts(out, i ? ",{\"species\":" : "{\"species\":");
+        write_class(out, m, w->actual);
+        buf_puts(out, ",\"predictedSpecies\":");
+        write_class(out, m, w->predicted);
+        buf_printf(out, ",\"startMs\":%lld,\"endMs\":%lld,\"count\":%llu}", (long long)w->start_ms,
+                   (long long)w->end_ms, (unsigned long long)w->count);
+    }
+    buf_putc(out, ']');
+    return out->failed ? -1 : 0;
+}
+
+int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
+                      int64_t timestamp_ms)
+{
+    int has_acc = !isnan(e->accuracy);
+    buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
+               (long long)timestamp_ms);
+    buf_json_cstr(out, ns);
+    buf_puts(out, ",\"Dimensions\":[[\"FunctionName\"]],\"Metrics\":["
+                  "{\"Name\":\"Records\",\"Unit\":\"Count\"},"
+                  "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"}");
+    if (has_acc)
+        buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
+    buf_puts(out, "]}]},\"FunctionName\":");
+    buf_json_cstr(out, function_name);
+    buf_printf(out, ",\"Records\":%zu,\"InvalidRecords\":%zu", e->records, e->invalid);
+    if (has_acc) {
+        buf_puts(out, ",\"Accuracy\":");
+        buf_json_double(out, e->accuracy);
+    }
+    buf_putc(out, '}');
+    return out->failed ? -1 : 0;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void log_batch(handler_ctx *h, const batch *b, const evaluation *e)
+{
+    buf line = BUF_INIT;
+    if (log_enabled(LOG_INFO) && handler_write_summary(&line, b, e, h->model) == 0)
+        log_fields(LOG_INFO, "batch scored", line.data);
+    buf_reset(&line);
+    if (handler_write_emf(&line, e, h->metrics_namespace, h->function_name, wall_ms()) == 0)
+        log_raw_line(line.data, line.len);
+    buf_free(&line);
+}
+
+runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx)
+{
+    handler_ctx *h = ctx;
+    char err[512];
+    batch b;
+    if (log_enabled(LOG_DEBUG))
+        log_msg(LOG_DEBUG, "event (%zu bytes): %.*s", req->payload_len,
+                req->payload_len > 4096 ? 4096 : (int)req->payload_len, req->payload);
+    int rc = batch_parse(req->payload, req->payload_len, &b, err, sizeof err);
+    if (rc == BATCH_ERR_NOMEM)
+        return runtime_failure("Runtime.OutOfMemory", err);
+    if (rc != BATCH_OK) {
+        log_msg(LOG_ERROR, "InvalidEvent: %s", err);
+        return runtime_failure("InvalidEvent", err);
+    }
+    evaluate_score(h->model, &b);
+    evaluation e;
+    if (evaluate_batch(&b, model_num_classes(h->model), &e) != 0) {
+        batch_free(&b);
+        return runtime_failure("Runtime.OutOfMemory", "out of memory evaluating the batch");
+    }
+    log_batch(h, &b, &e);
+
+    runtime_invocation_response res;
+    const char *names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < model_num_classes(h->model); k++)
+        names[k] = model_class_name(h->model, k);
+    if (notifier_batch(h->notifier, &b, &e, names, req->request_id, req->deadline_ms, err,
+                       sizeof err) != 0) {
+        log_msg(LOG_ERROR, "%s: %s", NOTIFY_ERROR_TYPE, err);
+        res = runtime_failure(NOTIFY_ERROR_TYPE, err);
+        goto cleanup;
+    }
+    buf_reset(&h->out);
+    if (handler_write_response(&h->out, &b, h->model) != 0) {
+        res = runtime_failure("Runtime.OutOfMemory", "out of memory writing the response");
+        goto cleanup;
+    }
+    /* The runtime frees the payload: hand over a copy-free buffer and start
+     * a fresh one next time. */
+    size_t len;
+    char *payload = buf_detach(&h->out, &len);
+    res = runtime_success(payload, len, "application/json");
+cleanup:
+    evaluation_free(&e);
+    batch_free(&b);
+    return res;
+}

@@ -1,0 +1,46 @@
+/* handler.h: the iris scoring function: event -> batch -> score -> evaluate
+ * -> alert -> response.  Composes the modules; knows nothing about HTTP. */
+#ifndef IRIS_HANDLER_H
+#define IRIS_HANDLER_H
+
+#include <stddef.h>
+
+#include "lambda/batch.h"
+#include "lambda/buf.h"
+#include "lambda/evaluate.h"
+#include "lambda/runtime.h"
+#include "model/model.h"
+
+struct notifier;
+
+typedef struct handler_ctx {
+    model *model;
+    struct notifier *notifier;
+    char model_path[8192];
+    char metrics_namespace[256];
+    char function_name[256];
+    buf out; /* response buffer, reused across invocations */
+} handler_ctx;
+
+/* Reads the configuration (see README "Configuration") and loads the model.
+ * On failure returns -1 with an init error type ("Runtime.InvalidModel",
+ * "Runtime.InvalidConfiguration") and a specific message.  exe_path is
+ * argv[0]'s resolved path, used to find model/iris-model.json beside it. */
+int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, char *err,
+                 size_t errlen);
+void handler_free(handler_ctx *h);
+
+/* The runtime_handler. */
+runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx);
+
+/* The response document: one element per record, in input order. */
+int handler_write_response(buf *out, const batch *b, const model *m);
+
+/* The batch summary as the inside of a JSON object (for log_fields). */
+int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m);
+
+/* A CloudWatch Embedded Metric Format document for the batch. */
+int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
+                      int64_t timestamp_ms);
+
+#endif

@@ -1,0 +1,51 @@
+# lambda/lambda.mk: the bootstrap (Lambda custom runtime) and its tests.
+# Included after model/model.mk and lambda/alerts.mk, which define
+# MODEL_SCORER_SRCS and ALERT_SRCS.
+
+LAMBDA_CORE_SRCS := lambda/buf.c lambda/log.c lambda/runtime.c lambda/batch.c \
+                    lambda/evaluate.c lambda/handler.c
+# Every source of build/bootstrap (the packaging reuses this list).
+BOOTSTRAP_SRCS := $(LAMBDA_CORE_SRCS) lambda/main.c $(MODEL_SCORER_SRCS) $(ALERT_SRCS)
+LAMBDA_LIBS = $(call libs,libcurl libcjson libcrypto) -lm
+# What unit tests link: everything but main().
+LAMBDA_TEST_SRCS := $(LAMBDA_CORE_SRCS) $(MODEL_SCORER_SRCS) $(ALERT_SRCS)
+
+BINS += $(BUILD)/bootstrap
+
+$(BUILD)/bootstrap: $(call obj,$(BOOTSTRAP_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
+
+$(ASAN)/bootstrap: $(call asan_obj,$(BOOTSTRAP_SRCS))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS)
+
+# Unit tests: tests/test_<name>.c linked with the bootstrap's modules.
+LAMBDA_UNITS := buf batch evaluate handler
+$(foreach u,$(LAMBDA_UNITS),$(eval $(ASAN)/test_$(u): $(call asan_obj,tests/test_$(u).c $(LAMBDA_TEST_SRCS))))
+$(addprefix $(ASAN)/test_,$(LAMBDA_UNITS)):
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS) $(call libs,cmocka)
+
+.PHONY: $(addprefix test-,$(LAMBDA_UNITS)) test-runtime test-events
+$(addprefix test-,$(LAMBDA_UNITS)): test-%: $(ASAN)/test_%
+	tests/run-suite.sh $* $<
+
+# Integration: the real (sanitised) bootstrap against the Runtime API emulator.
+test-runtime: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap tests/run-suite.sh runtime $(PY) tests/rapi_test.py
+
+TESTS += $(addprefix test-,$(LAMBDA_UNITS)) test-runtime
+
+# make invoke EVENT=events/<file>.json: one invocation through the emulator.
+EVENT ?= events/batch-correct.json
+.PHONY: invoke
+invoke: $(BUILD)/bootstrap
+	@$(PY) tests/rapi_emulator.py --port 0 --event $(EVENT) -- $(BUILD)/bootstrap
+
+# Benchmark: cold start, warm handler throughput, peak RSS vs a Python runtime.
+$(BUILD)/bench_handler: $(call obj,tests/bench_handler.c $(LAMBDA_TEST_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
+
+.PHONY: bench-lambda
+bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler
+	$(PY) tests/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler
+
+BENCHES += bench-lambda

@@ -1,0 +1,131 @@
+/* test_handler.c: the response, summary and metrics documents are valid
+ * JSON with the right content, whatever the input strings hold. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <string.h>
+
+#include "lambda/handler.h"
+
+static model *m;
+
+static int load_model(void **state)
+{
+    (void)state;
+    char err[512];
+    m = model_load("model/iris-model.json", err, sizeof err);
+    if (m == NULL)
+        fail_msg("model/iris-model.json: %s", err);
+    return 0;
+}
+
+static int free_model(void **state)
+{
+    (void)state;
+    model_free(m);
+    return 0;
+}
+
+static cJSON *parse_doc(const buf *b)
+{
+    cJSON *doc = cJSON_ParseWithLength(b->data, b->len);
+    if (doc == NULL)
+        fail_msg("not valid JSON: %.300s", b->data);
+    return doc;
+}
+
+static void response_escapes_topic_and_errors(void **state)
+{
+    (void)state;
+    const char *event =
+        "[{\"payload\":{\"topic\":\"ir\\\"is\\n\\u00e9\",\"partition\":1,\"offset\":5,"
+        "\"timestamp\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+        "\"petalWidth\":0.2,\"species\":\"setosa\"}}},"
+        "{\"payload\":{\"topic\":\"t\",\"partition\":1,\"offset\":6,\"value\":"
+        "{\"sepalLength\":\"bad \\\"quoted\\\"\\u0001\",\"sepalWidth\":3.5,\"petalLength\":1.4,"
+        "\"petalWidth\":0.2}}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
+    evaluate_score(m, &b);
+    buf out = BUF_INIT;
+    assert_int_equal(handler_write_response(&out, &b, m), 0);
+    cJSON *doc = parse_doc(&out);
+    assert_int_equal(cJSON_GetArraySize(doc), 2);
+    cJSON *p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload");
+    assert_string_equal(cJSON_GetObjectItem(p0, "topic")->valuestring, "ir\"is\n\xc3\xa9");
+    assert_string_equal(cJSON_GetObjectItem(p0, "predictedSpecies")->valuestring, "setosa");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p0, "correct")));
+    assert_true(cJSON_GetObjectItem(p0, "sepalLength")->valuedouble == 5.1);
+    cJSON *e1 = cJSON_GetArrayItem(doc, 1);
+    const char *msg = cJSON_GetObjectItem(e1, "error")->valuestring;
+    assert_non_null(strstr(msg, "value.sepalLength: expected a number, got string \"bad ?quoted??\""));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "offset")->valueint, 6);
+    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "predictedSpecies"));
+    cJSON_Delete(doc);
+    buf_free(&out);
+    batch_free(&b);
+}
+
+static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
+{
+    (void)state;
+    const char *event = "[{\"sepalLength\":6.0,\"sepalWidth\":2.7,\"petalLength\":5.1,"
+                        "\"petalWidth\":1.6,\"species\":\"versicolor\"}]";
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
+    evaluate_score(m, &b);
+    buf out = BUF_INIT;
+    assert_int_equal(handler_write_response(&out, &b, m), 0);
+    cJSON *doc = parse_doc(&out);
+    cJSON *probs = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload"),
+                                       "probabilities");
+    double sum = 0;
+    size_t k = 0;
+    for (cJSON *p = probs->child; p != NULL; p = p->next, k++) {
+        assert_string_equal(p->string, model_class_name(m, k));
+        assert_true(fabs(p->valuedouble - b.records[0].probs[k]) <= 5e-7);
+        sum += p->valuedouble;
+    }
+    assert_int_equal(k, model_num_classes(m));
+    assert_true(fabs(sum - 1) < 1e-5);
+    cJSON_Delete(doc);
+    buf_free(&out);
+    batch_free(&b);
+}
+
+static void emf_omits_accuracy_when_nothing_is_labelled(void **state)
+{
+    (void)state;
+    evaluation e = {0};
+    e.records = 3;
+    e.invalid = 1;
+    e.accuracy = NAN;
+    buf out = BUF_INIT;
+    assert_int_equal(handler_write_emf(&out, &e, "Ns\"x", "fn", 1700000000000LL), 0);
+    cJSON *doc = parse_doc(&out);
+    assert_null(cJSON_GetObjectItem(doc, "Accuracy"));
+    assert_int_equal(cJSON_GetObjectItem(doc, "Records")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(doc, "InvalidRecords")->valueint, 1);
+    cJSON *cwm = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "_aws"), "CloudWatchMetrics"), 0);
+    assert_string_equal(cJSON_GetObjectItem(cwm, "Namespace")->valuestring, "Ns\"x");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cwm, "Metrics")), 2);
+    cJSON_Delete(doc);
+    buf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(response_escapes_topic_and_errors),
+        cmocka_unit_test(probabilities_are_printed_to_six_places_and_sum_to_one),
+        cmocka_unit_test(emf_omits_accuracy_when_nothing_is_labelled),
+    };
+    return cmocka_run_group_tests(tests, load_model, free_model);
+}

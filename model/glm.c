@@ -172,7 +172,7 @@ on_error:
     return NULL;
 }
 
-static const double glm_grid[][LEARNER_MAX_PARAMS] = {{1e-4}, {1e-3}, {1e-2}, {1e-1}};
+static const double glm_grid[][LEARNER_MAX_PARAMS] = {{1e-5}, {1e-4}, {1e-3}, {1e-2}};
 
 const learner_family learner_glm = {
     .name = "glm",

@@ -7,7 +7,7 @@
 #include <string.h>
 
 const learner_family *const learner_families[] = {&learner_glm, &learner_lda, &learner_qda,
-                                                  &learner_gnb, &learner_knn};
+                                                  &learner_gnb, &learner_knn, &learner_gbm};
 const size_t learner_nfamilies = sizeof learner_families / sizeof learner_families[0];
 
 const learner_family *learner_family_find(const char *name)

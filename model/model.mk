@@ -6,7 +6,7 @@ MODEL_SCORER_SRCS := model/model.c model/model_load.c model/numeric.c
 
 # The trainer's modules (train_main.c only wires them together).
 MODEL_TRAIN_SRCS := model/dataset.c model/rng.c model/cv.c model/learner.c model/glm.c \
-	model/discriminant.c model/knn.c model/leaderboard.c model/artifact.c
+	model/discriminant.c model/knn.c model/gbm.c model/leaderboard.c model/artifact.c
 MODEL_TRAIN_LIBS = $(call libs,libcjson libcrypto) -lpthread -lm
 MODEL_SCORER_LIBS = $(call libs,libcjson) -lm
 
@@ -19,11 +19,18 @@ $(BUILD)/train: $(call obj,model/train_main.c $(MODEL_TRAIN_SRCS) $(MODEL_SCORER
 $(ASAN)/test_model: $(call asan_obj,tests/test_model.c $(MODEL_SCORER_SRCS))
 	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,cmocka) $(MODEL_SCORER_LIBS)
 
-.PHONY: test-model model
-TESTS += test-model
+$(ASAN)/test_train: $(call asan_obj,tests/test_train.c $(MODEL_TRAIN_SRCS) $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,cmocka) $(MODEL_TRAIN_LIBS)
+
+.PHONY: test-model test-train model
+TESTS += test-model test-train
 
 test-model: $(ASAN)/test_model
 	tests/run-suite.sh model $(ASAN)/test_model
+
+# test_train also runs the release build/train (command line, artifact bytes).
+test-train: $(ASAN)/test_train $(BUILD)/train
+	tests/run-suite.sh train $(ASAN)/test_train
 
 # Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact.
 model: $(BUILD)/train

@@ -21,3 +21,7 @@ test-sigv4: $(ASAN)/test_sigv4
 	SIGV4_SUITE_DIR=$(SIGV4_SUITE_DIR) tests/run-suite.sh sigv4 $<
 
 TESTS += $(addprefix test-,$(ALERT_UNITS))
+
+# The C client driven over real HTTP against the local SNS (tests/sns_local.py).
+$(ASAN)/sns_driver: $(call asan_obj,tests/sns_driver.c $(ALERT_SRCS) $(ALERT_BASE))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS)

@@ -25,3 +25,9 @@ TESTS += $(addprefix test-,$(ALERT_UNITS))
 # The C client driven over real HTTP against the local SNS (tests/sns_local.py).
 $(ASAN)/sns_driver: $(call asan_obj,tests/sns_driver.c $(ALERT_SRCS) $(ALERT_BASE))
 	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS)
+
+.PHONY: test-sns-integration
+test-sns-integration: $(ASAN)/sns_driver
+	SNS_DRIVER=$(ASAN)/sns_driver tests/run-suite.sh sns-integration $(PY) tests/sns_integration.py
+
+TESTS += test-sns-integration

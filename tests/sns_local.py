@@ -364,6 +364,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             params = {}
         entry["action"] = params.get("Action")
+        with st.lock:  # logged on arrival: a request the client gave up on still shows
+            st.requests.append(entry)
         try:
             key_id, signed = verify_signature(st, "POST", self.path, self.headers, body)
             entry["signatureValid"] = True
@@ -373,7 +375,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     time.sleep(fault["delay_ms"] / 1000.0)
                 if fault["code"] == "_close":
                     entry.update(status=0, errorCode="_close")
-                    self.record(entry)
                     self.close_connection = True
                     self.wfile.flush()
                     self.connection.shutdown(2)
@@ -404,17 +405,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                f"The action {action} is not valid for this web service.")
             xml = xml.replace("<RequestId></RequestId>", f"<RequestId>{request_id}</RequestId>")
             entry.update(status=200)
-            self.record(entry)
             self.send_body(200, xml, request_id=request_id)
         except SnsError as e:
             entry.update(status=e.status, errorCode=e.code)
-            self.record(entry)
             self.send_body(e.status, error_xml(e.code, e.message, request_id, e.status),
                            request_id=request_id)
-
-    def record(self, entry):
-        with self.server.state.lock:
-            self.server.state.requests.append(entry)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):

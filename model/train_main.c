@@ -4,6 +4,7 @@
 #include "model/artifact.h"
 #include "model/cv.h"
 #include "model/dataset.h"
+#include "model/kafka_source.h"
 #include "model/leaderboard.h"
 #include "model/learner.h"
 
@@ -173,12 +174,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "train: --families: %s\n", err);
         return 2;
     }
-    if (from_kafka) {
-        (void)props;
-        fprintf(stderr, "train: --from-kafka is not built yet\n");
-        goto cleanup;
-    }
-    d = dataset_load_csv(data, (size_t)folds, err, sizeof err);
+    if (from_kafka)
+        d = kafka_source_read(brokers, topic, props, (size_t)max, (size_t)folds, err, sizeof err);
+    else
+        d = dataset_load_csv(data, (size_t)folds, err, sizeof err);
     if (!d) {
         fprintf(stderr, "train: %s\n", err);
         goto cleanup;

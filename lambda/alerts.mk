@@ -31,3 +31,10 @@ test-sns-integration: $(ASAN)/sns_driver
 	SNS_DRIVER=$(ASAN)/sns_driver tests/run-suite.sh sns-integration $(PY) tests/sns_integration.py
 
 TESTS += test-sns-integration
+
+# The local SNS itself, checked with botocore's own client and signer.
+.PHONY: test-sns-local
+test-sns-local:
+	tests/run-suite.sh sns-local $(PY) tests/sns_local_selftest.py
+
+TESTS += test-sns-local

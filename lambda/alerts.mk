@@ -11,14 +11,17 @@ ALERT_BASE := lambda/buf.c lambda/log.c
 SIGV4_SUITE_DIR ?= ../shared/testdata/sigv4
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
-ALERT_UNITS := sigv4
+ALERT_UNITS := sigv4 sns
 $(ASAN)/test_sigv4: $(call asan_obj,tests/test_sigv4.c lambda/sigv4.c lambda/buf.c)
+$(ASAN)/test_sns: $(call asan_obj,tests/test_sns.c lambda/sns.c lambda/sigv4.c $(ALERT_BASE))
 $(addprefix $(ASAN)/test_,$(ALERT_UNITS)):
 	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS) $(call libs,cmocka)
 
 .PHONY: $(addprefix test-,$(ALERT_UNITS))
 test-sigv4: $(ASAN)/test_sigv4
 	SIGV4_SUITE_DIR=$(SIGV4_SUITE_DIR) tests/run-suite.sh sigv4 $<
+$(addprefix test-,$(filter-out sigv4,$(ALERT_UNITS))): test-%: $(ASAN)/test_%
+	tests/run-suite.sh $* $<
 
 TESTS += $(addprefix test-,$(ALERT_UNITS))
 

@@ -54,14 +54,19 @@ static int argmax(const double *p, size_t k)
     return (int)best;
 }
 
-/* Mean per-class error of n predictions. */
-static double mpce(const double *probs, const int *y, size_t n, size_t k)
+/* Counts, per true class, the rows and the wrongly predicted rows. */
+static void tally(const double *probs, const int *y, size_t n, size_t k, size_t *total,
+                  size_t *wrong)
 {
-    size_t wrong[MODEL_MAX_CLASSES] = {0}, total[MODEL_MAX_CLASSES] = {0};
     for (size_t i = 0; i < n; i++) {
         total[y[i]]++;
         wrong[y[i]] += argmax(probs + i * k, k) != y[i];
     }
+}
+
+/* The mean over the classes present of their error rates. */
+static double class_mean_error(const size_t *total, const size_t *wrong, size_t k)
+{
     double s = 0;
     size_t present = 0;
     for (size_t c = 0; c < k; c++)
@@ -83,21 +88,18 @@ void cv_metrics_compute(const double *probs, const int *y, size_t n, size_t k, s
             double pt = pr[i * k + (size_t)y[i]];
             ll -= log(pt > 1e-15 ? pt : 1e-15);
             se += (1 - pt) * (1 - pt);
-            total[y[i]]++;
-            wrong[y[i]] += argmax(pr + i * k, k) != y[i];
         }
-        double er = mpce(pr, y, n, k), delta = er - emean;
+        size_t rt[MODEL_MAX_CLASSES] = {0}, rw[MODEL_MAX_CLASSES] = {0};
+        tally(pr, y, n, k, rt, rw);
+        for (size_t c = 0; c < k; c++) {
+            total[c] += rt[c];
+            wrong[c] += rw[c];
+        }
+        double er = class_mean_error(rt, rw, k), delta = er - emean;
         emean += delta / (double)(r + 1);
         ess += delta * (er - emean);
     }
-    double pooled = 0;
-    size_t present = 0;
-    for (size_t c = 0; c < k; c++)
-        if (total[c]) {
-            pooled += (double)wrong[c] / (double)total[c];
-            present++;
-        }
-    out->mean_per_class_error = present ? pooled / (double)present : 0;
+    out->mean_per_class_error = class_mean_error(total, wrong, k);
     out->logloss = ll / (double)(repeats * n);
     out->mse = se / (double)(repeats * n);
     out->rmse = sqrt(out->mse);

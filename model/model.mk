@@ -37,6 +37,15 @@ test-train: $(ASAN)/test_train $(BUILD)/train
 test-train-kafka: $(BUILD)/train $(BUILD)/producer $(BUILD)/kafka-local
 	tests/run-suite.sh train-kafka $(PY) tests/test_train_kafka.py
 
+# The scorer's speed (not part of make test).
+BENCHES += bench-model
+.PHONY: bench-model
+$(BUILD)/bench-model: $(call obj,model/bench_main.c $(MODEL_TRAIN_SRCS) $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(MODEL_TRAIN_LIBS)
+
+bench-model: $(BUILD)/bench-model
+	$(BUILD)/bench-model model/iris-model.json
+
 # Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact.
 model: $(BUILD)/train
 	$(BUILD)/train -d model/iris.csv -o model/iris-model.json

@@ -11,10 +11,11 @@
 static int add_training(cJSON *root, const artifact_training *t)
 {
     cJSON *tr = cJSON_AddObjectToObject(root, "training");
-    cJSON *data = tr ? cJSON_AddObjectToObject(tr, "data") : NULL;
+    if (!tr || !cJSON_AddStringToObject(tr, "trainer", "iris-lambda build/train"))
+        return -1;
+    cJSON *data = cJSON_AddObjectToObject(tr, "data");
     cJSON *counts = data ? cJSON_CreateObject() : NULL;
-    if (!data || !cJSON_AddStringToObject(tr, "trainer", "iris-lambda build/train") ||
-        !cJSON_AddStringToObject(data, "source", t->data->source) ||
+    if (!data || !cJSON_AddStringToObject(data, "source", t->data->source) ||
         !cJSON_AddStringToObject(data, "sha256", t->data->sha256) ||
         !cJSON_AddNumberToObject(data, "rows", (double)t->data->n) ||
         !cJSON_AddItemToObject(data, "class_counts", counts))

@@ -43,7 +43,8 @@ const char *model_family(const model *m);
 const char *model_id(const model *m);
 
 /* Score one flower.  Writes model_num_classes() probabilities (summing to 1)
- * into probs and returns the index of the most probable class. */
+ * into probs and returns the index of the most probable class.  x must be
+ * finite (the caller validates input): a NaN gives meaningless probabilities. */
 int model_predict(const model *m, const double x[MODEL_NFEATURES], double *probs);
 
 #endif

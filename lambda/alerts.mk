@@ -11,11 +11,12 @@ ALERT_BASE := lambda/buf.c lambda/log.c
 SIGV4_SUITE_DIR ?= ../shared/testdata/sigv4
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
-ALERT_UNITS := sigv4 sns
+ALERT_UNITS := sigv4 sns alert
 $(ASAN)/test_sigv4: $(call asan_obj,tests/test_sigv4.c lambda/sigv4.c lambda/buf.c)
 $(ASAN)/test_sns: $(call asan_obj,tests/test_sns.c lambda/sns.c lambda/sigv4.c $(ALERT_BASE))
+$(ASAN)/test_alert: $(call asan_obj,tests/test_alert.c lambda/alert.c lambda/buf.c)
 $(addprefix $(ASAN)/test_,$(ALERT_UNITS)):
-	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS) $(call libs,cmocka)
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS) $(call libs,libcjson cmocka)
 
 .PHONY: $(addprefix test-,$(ALERT_UNITS))
 test-sigv4: $(ASAN)/test_sigv4

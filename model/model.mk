@@ -2,7 +2,7 @@
 # trainer build/train, their tests and `make model` (retrain the artifact).
 
 # Exactly what a program that scores needs; no trainer code.
-MODEL_SCORER_SRCS := model/model.c model/model_load.c model/numeric.c
+MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_json.c model/numeric.c
 
 # The trainer's modules (train_main.c only wires them together).
 MODEL_TRAIN_SRCS := model/dataset.c model/rng.c model/cv.c model/learner.c model/glm.c \

@@ -2,12 +2,12 @@
  * reduces it to the scoring form of model_impl.h.  Every error names the
  * source, the field (a path such as fitted.means[1]) and what was wrong. */
 #include "model/model_impl.h"
+#include "model/model_json.h"
 #include "model/numeric.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,170 +18,8 @@
 #define MAX_TREE_NODES 65535
 #define MAX_POINTS 10000000
 
-typedef struct {
-    const char *src;
-    char *err;
-    size_t errlen;
-} ctx;
-
-__attribute__((format(printf, 3, 4))) static void fail(ctx *c, const char *path, const char *fmt,
-                                                       ...)
-{
-    if (!c->errlen)
-        return;
-    int n = path ? snprintf(c->err, c->errlen, "%s: field \"%s\": ", c->src, path)
-                 : snprintf(c->err, c->errlen, "%s: ", c->src);
-    if (n < 0 || (size_t)n >= c->errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-}
-
-static const char *type_name(const cJSON *j)
-{
-    if (cJSON_IsNumber(j))
-        return "a number";
-    if (cJSON_IsString(j))
-        return "a string";
-    if (cJSON_IsArray(j))
-        return "an array";
-    if (cJSON_IsObject(j))
-        return "an object";
-    if (cJSON_IsBool(j))
-        return "a boolean";
-    return "null";
-}
-
-static void join(char *out, size_t len, const char *path, const char *name)
-{
-    snprintf(out, len, "%s%s%s", path, *path ? "." : "", name);
-}
-
-/* The member name of obj; NULL and an error when it is missing. */
-static const cJSON *member(ctx *c, const cJSON *obj, const char *path, const char *name)
-{
-    const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!j) {
-        char p[160];
-        join(p, sizeof p, path, name);
-        fail(c, p, "missing");
-    }
-    return j;
-}
-
-static const cJSON *member_object(ctx *c, const cJSON *obj, const char *path, const char *name)
-{
-    const cJSON *j = member(c, obj, path, name);
-    if (j && !cJSON_IsObject(j)) {
-        char p[160];
-        join(p, sizeof p, path, name);
-        fail(c, p, "expected an object, got %s", type_name(j));
-        return NULL;
-    }
-    return j;
-}
-
-static const char *member_string(ctx *c, const cJSON *obj, const char *path, const char *name)
-{
-    const cJSON *j = member(c, obj, path, name);
-    if (j && !cJSON_IsString(j)) {
-        char p[160];
-        join(p, sizeof p, path, name);
-        fail(c, p, "expected a string, got %s", type_name(j));
-        return NULL;
-    }
-    return j ? j->valuestring : NULL;
-}
-
-/* An array of exactly n finite numbers (n == 0: any length >= 1, returned in
- * *count); writes them to out when out is not NULL. */
-static const cJSON *numbers(ctx *c, const cJSON *arr, const char *path, double *out, size_t n)
-{
-    if (!cJSON_IsArray(arr)) {
-        fail(c, path, "expected an array of %zu numbers, got %s", n, type_name(arr));
-        return NULL;
-    }
-    size_t len = (size_t)cJSON_GetArraySize(arr);
-    if (len != n) {
-        fail(c, path, "expected an array of %zu numbers, got %zu elements", n, len);
-        return NULL;
-    }
-    size_t i = 0;
-    for (const cJSON *e = arr->child; e; e = e->next, i++) {
-        if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
-            char p[160];
-            snprintf(p, sizeof p, "%s[%zu]", path, i);
-            fail(c, p, "expected a finite number, got %s", type_name(e));
-            return NULL;
-        }
-        if (out)
-            out[i] = e->valuedouble;
-    }
-    return arr;
-}
-
-/* A rows x cols array of arrays of finite numbers, stored row-major in out. */
-static int matrix(ctx *c, const cJSON *arr, const char *path, double *out, size_t rows, size_t cols)
-{
-    if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != rows) {
-        if (cJSON_IsArray(arr))
-            fail(c, path, "expected %zu rows, got %d", rows, cJSON_GetArraySize(arr));
-        else
-            fail(c, path, "expected an array of %zu rows, got %s", rows, type_name(arr));
-        return -1;
-    }
-    size_t i = 0;
-    for (const cJSON *e = arr->child; e; e = e->next, i++) {
-        char p[160];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
-        if (!numbers(c, e, p, out + i * cols, cols))
-            return -1;
-    }
-    return 0;
-}
-
-static int member_matrix(ctx *c, const cJSON *obj, const char *path, const char *name, double *out,
-                         size_t rows, size_t cols)
-{
-    char p[160];
-    join(p, sizeof p, path, name);
-    const cJSON *j = member(c, obj, path, name);
-    return j ? matrix(c, j, p, out, rows, cols) : -1;
-}
-
-/* A whole number in [lo, hi]. */
-static int integer(ctx *c, const cJSON *j, const char *path, long lo, long hi, long *out)
-{
-    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
-        j->valuedouble < (double)lo || j->valuedouble > (double)hi) {
-        if (cJSON_IsNumber(j))
-            fail(c, path, "expected a whole number in [%ld, %ld], got %.17g", lo, hi,
-                 j->valuedouble);
-        else
-            fail(c, path, "expected a whole number in [%ld, %ld], got %s", lo, hi, type_name(j));
-        return -1;
-    }
-    *out = (long)j->valuedouble;
-    return 0;
-}
-
-static int positive(ctx *c, const char *path, const double *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i] > 0)) {
-            char p[160];
-            snprintf(p, sizeof p, "%s[%zu]", path, i);
-            fail(c, p, "must be positive, got %.17g", v[i]);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* A symmetric positive definite 4 x 4 matrix; writes its Cholesky factor. */
-static int spd(ctx *c, const char *path, const double *a, double *l)
+static int spd(jr_ctx *c, const char *path, const double *a, double *l)
 {
     double amax = 0;
     for (size_t i = 0; i < NF * NF; i++)
@@ -189,27 +27,27 @@ static int spd(ctx *c, const char *path, const double *a, double *l)
     for (size_t i = 0; i < NF; i++)
         for (size_t j = 0; j < i; j++)
             if (fabs(a[i * NF + j] - a[j * NF + i]) > 1e-12 * amax) {
-                fail(c, path, "not symmetric: [%zu][%zu] = %.17g but [%zu][%zu] = %.17g", i, j,
-                     a[i * NF + j], j, i, a[j * NF + i]);
+                jr_fail(c, path, "not symmetric: [%zu][%zu] = %.17g but [%zu][%zu] = %.17g", i, j,
+                        a[i * NF + j], j, i, a[j * NF + i]);
                 return -1;
             }
     if (num_cholesky(NF, a, l) != 0) {
-        fail(c, path, "not positive definite");
+        jr_fail(c, path, "not positive definite");
         return -1;
     }
     return 0;
 }
 
-static int load_priors_means(ctx *c, model *m, const cJSON *fit, double *logp)
+static int load_priors_means(jr_ctx *c, model *m, const cJSON *fit, double *logp)
 {
     double pri[MODEL_MAX_CLASSES];
-    const cJSON *j = member(c, fit, "fitted", "priors");
-    if (!j || !numbers(c, j, "fitted.priors", pri, m->nclasses) ||
-        positive(c, "fitted.priors", pri, m->nclasses) != 0)
+    const cJSON *j = jr_member(c, fit, "fitted", "priors");
+    if (!j || !jr_numbers(c, j, "fitted.priors", pri, m->nclasses) ||
+        jr_positive(c, "fitted.priors", pri, m->nclasses) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++)
         logp[k] = log(pri[k]);
-    return member_matrix(c, fit, "fitted", "means", &m->mu[0][0], m->nclasses, NF);
+    return jr_member_matrix(c, fit, "fitted", "means", &m->mu[0][0], m->nclasses, NF);
 }
 
 /* Folds the standardisation into linear scores on z: w.z + b = w'.x + b'. */
@@ -225,24 +63,24 @@ static void fold_standardisation(model *m, const double w[][NF], const double *b
     m->kind = MODEL_KIND_LINEAR;
 }
 
-static int load_glm(ctx *c, model *m, const cJSON *fit)
+static int load_glm(jr_ctx *c, model *m, const cJSON *fit)
 {
     double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
-    const cJSON *j = member(c, fit, "fitted", "intercepts");
-    if (!j || !numbers(c, j, "fitted.intercepts", b, m->nclasses))
+    const cJSON *j = jr_member(c, fit, "fitted", "intercepts");
+    if (!j || !jr_numbers(c, j, "fitted.intercepts", b, m->nclasses))
         return -1;
-    if (member_matrix(c, fit, "fitted", "coefficients", &w[0][0], m->nclasses, NF) != 0)
+    if (jr_member_matrix(c, fit, "fitted", "coefficients", &w[0][0], m->nclasses, NF) != 0)
         return -1;
     fold_standardisation(m, w, b);
     return 0;
 }
 
-static int load_lda(ctx *c, model *m, const cJSON *fit)
+static int load_lda(jr_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], cov[NF * NF], l[NF * NF];
     double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        member_matrix(c, fit, "fitted", "covariance", cov, NF, NF) != 0 ||
+        jr_member_matrix(c, fit, "fitted", "covariance", cov, NF, NF) != 0 ||
         spd(c, "fitted.covariance", cov, l) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
@@ -256,24 +94,24 @@ static int load_lda(ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
-static int load_qda(ctx *c, model *m, const cJSON *fit)
+static int load_qda(jr_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], cov[MODEL_MAX_CLASSES * NF * NF], l[NF * NF];
     if (load_priors_means(c, m, fit, logp) != 0)
         return -1;
-    const cJSON *j = member(c, fit, "fitted", "covariances");
+    const cJSON *j = jr_member(c, fit, "fitted", "covariances");
     if (!j)
         return -1;
     if (!cJSON_IsArray(j) || (size_t)cJSON_GetArraySize(j) != m->nclasses) {
-        fail(c, "fitted.covariances", "expected an array of %zu matrices (one per class)",
-             m->nclasses);
+        jr_fail(c, "fitted.covariances", "expected an array of %zu matrices (one per class)",
+                m->nclasses);
         return -1;
     }
     size_t k = 0;
     for (const cJSON *e = j->child; e; e = e->next, k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.covariances[%zu]", k);
-        if (matrix(c, e, p, cov + k * NF * NF, NF, NF) != 0 || spd(c, p, cov + k * NF * NF, l))
+        if (jr_matrix(c, e, p, cov + k * NF * NF, NF, NF) != 0 || spd(c, p, cov + k * NF * NF, l))
             return -1;
         num_invert_lower(NF, l, m->linv[k]);
         m->c[k] = logp[k] - 0.5 * num_cholesky_logdet(NF, l);
@@ -282,16 +120,16 @@ static int load_qda(ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
-static int load_gnb(ctx *c, model *m, const cJSON *fit)
+static int load_gnb(jr_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], var[MODEL_MAX_CLASSES][NF];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        member_matrix(c, fit, "fitted", "variances", &var[0][0], m->nclasses, NF) != 0)
+        jr_member_matrix(c, fit, "fitted", "variances", &var[0][0], m->nclasses, NF) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.variances[%zu]", k);
-        if (positive(c, p, var[k], NF) != 0)
+        if (jr_positive(c, p, var[k], NF) != 0)
             return -1;
         m->c[k] = logp[k];
         for (size_t j = 0; j < NF; j++) {
@@ -303,35 +141,35 @@ static int load_gnb(ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
-static int load_knn(ctx *c, model *m, const cJSON *fit)
+static int load_knn(jr_ctx *c, model *m, const cJSON *fit)
 {
-    const cJSON *pts = member(c, fit, "fitted", "points");
-    const cJSON *lab = member(c, fit, "fitted", "labels");
-    const cJSON *kj = member(c, fit, "fitted", "k");
+    const cJSON *pts = jr_member(c, fit, "fitted", "points");
+    const cJSON *lab = jr_member(c, fit, "fitted", "labels");
+    const cJSON *kj = jr_member(c, fit, "fitted", "k");
     if (!pts || !lab || !kj)
         return -1;
     if (!cJSON_IsArray(pts) || cJSON_GetArraySize(pts) < 1 ||
         cJSON_GetArraySize(pts) > MAX_POINTS) {
-        fail(c, "fitted.points", "expected an array of 1 to %d points", MAX_POINTS);
+        jr_fail(c, "fitted.points", "expected an array of 1 to %d points", MAX_POINTS);
         return -1;
     }
     m->npoints = (size_t)cJSON_GetArraySize(pts);
     long k;
     long kmax = m->npoints < MODEL_KNN_MAX_K ? (long)m->npoints : MODEL_KNN_MAX_K;
-    if (integer(c, kj, "fitted.k", 1, kmax, &k) != 0)
+    if (jr_integer(c, kj, "fitted.k", 1, kmax, &k) != 0)
         return -1;
     m->k = (size_t)k;
     m->points = malloc(m->npoints * NF * sizeof *m->points);
     m->labels = malloc(m->npoints);
     if (!m->points || !m->labels) {
-        fail(c, "fitted.points", "out of memory for %zu points", m->npoints);
+        jr_fail(c, "fitted.points", "out of memory for %zu points", m->npoints);
         return -1;
     }
-    if (matrix(c, pts, "fitted.points", m->points, m->npoints, NF) != 0)
+    if (jr_matrix(c, pts, "fitted.points", m->points, m->npoints, NF) != 0)
         return -1;
     if (!cJSON_IsArray(lab) || (size_t)cJSON_GetArraySize(lab) != m->npoints) {
-        fail(c, "fitted.labels", "expected an array of %zu class indices (one per point)",
-             m->npoints);
+        jr_fail(c, "fitted.labels", "expected an array of %zu class indices (one per point)",
+                m->npoints);
         return -1;
     }
     size_t i = 0;
@@ -339,7 +177,7 @@ static int load_knn(ctx *c, model *m, const cJSON *fit)
         char p[64];
         long v;
         snprintf(p, sizeof p, "fitted.labels[%zu]", i);
-        if (integer(c, e, p, 0, (long)m->nclasses - 1, &v) != 0)
+        if (jr_integer(c, e, p, 0, (long)m->nclasses - 1, &v) != 0)
             return -1;
         m->labels[i] = (uint8_t)v;
     }
@@ -350,39 +188,39 @@ static int load_knn(ctx *c, model *m, const cJSON *fit)
 /* One tree: parallel arrays feature, threshold, left, right, value; node 0 is
  * the root and every child index is greater than its parent's, so scoring
  * always ends at a leaf. */
-static int load_tree(ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
+static int load_tree(jr_ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
 {
     static const char *const names[] = {"feature", "threshold", "left", "right", "value"};
     char path[64], p[96];
     snprintf(path, sizeof path, "fitted.trees[%zu]", ti);
     if (!cJSON_IsObject(t)) {
-        fail(c, path, "expected an object, got %s", type_name(t));
+        jr_fail(c, path, "expected an object, got %s", jr_type_name(t));
         return -1;
     }
     long cls;
-    const cJSON *cj = member(c, t, path, "class");
-    join(p, sizeof p, path, "class");
-    if (!cj || integer(c, cj, p, 0, (long)m->nclasses - 1, &cls) != 0)
+    const cJSON *cj = jr_member(c, t, path, "class");
+    jr_join(p, sizeof p, path, "class");
+    if (!cj || jr_integer(c, cj, p, 0, (long)m->nclasses - 1, &cls) != 0)
         return -1;
     const cJSON *arr[5];
     size_t n = 0;
     for (size_t a = 0; a < 5; a++) {
-        join(p, sizeof p, path, names[a]);
-        if (!(arr[a] = member(c, t, path, names[a])))
+        jr_join(p, sizeof p, path, names[a]);
+        if (!(arr[a] = jr_member(c, t, path, names[a])))
             return -1;
         if (!cJSON_IsArray(arr[a])) {
-            fail(c, p, "expected an array, got %s", type_name(arr[a]));
+            jr_fail(c, p, "expected an array, got %s", jr_type_name(arr[a]));
             return -1;
         }
         size_t len = (size_t)cJSON_GetArraySize(arr[a]);
         if (a == 0 && (len < 1 || len > MAX_TREE_NODES)) {
-            fail(c, p, "expected 1 to %d nodes, got %zu", MAX_TREE_NODES, len);
+            jr_fail(c, p, "expected 1 to %d nodes, got %zu", MAX_TREE_NODES, len);
             return -1;
         }
         if (a == 0)
             n = len;
         else if (len != n) {
-            fail(c, p, "expected %zu elements (one per node, as in feature), got %zu", n, len);
+            jr_fail(c, p, "expected %zu elements (one per node, as in feature), got %zu", n, len);
             return -1;
         }
     }
@@ -393,21 +231,21 @@ static int load_tree(ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
         model_node *nd = m->nodes + base + i;
         long f, l = -1, r = -1;
         snprintf(p, sizeof p, "%s.feature[%zu]", path, i);
-        if (integer(c, e[0], p, -1, NF - 1, &f) != 0)
+        if (jr_integer(c, e[0], p, -1, NF - 1, &f) != 0)
             return -1;
         for (size_t a = 1; a < 5; a += 3) {
             snprintf(p, sizeof p, "%s.%s[%zu]", path, names[a], i);
             if (!cJSON_IsNumber(e[a]) || !isfinite(e[a]->valuedouble)) {
-                fail(c, p, "expected a finite number, got %s", type_name(e[a]));
+                jr_fail(c, p, "expected a finite number, got %s", jr_type_name(e[a]));
                 return -1;
             }
         }
         if (f >= 0) {
             snprintf(p, sizeof p, "%s.left[%zu]", path, i);
-            if (integer(c, e[2], p, (long)i + 1, (long)n - 1, &l) != 0)
+            if (jr_integer(c, e[2], p, (long)i + 1, (long)n - 1, &l) != 0)
                 return -1;
             snprintf(p, sizeof p, "%s.right[%zu]", path, i);
-            if (integer(c, e[3], p, (long)i + 1, (long)n - 1, &r) != 0)
+            if (jr_integer(c, e[3], p, (long)i + 1, (long)n - 1, &r) != 0)
                 return -1;
         }
         nd->feature = (int32_t)f;
@@ -423,14 +261,14 @@ static int load_tree(ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
     return 0;
 }
 
-static int load_gbm(ctx *c, model *m, const cJSON *fit)
+static int load_gbm(jr_ctx *c, model *m, const cJSON *fit)
 {
-    const cJSON *init = member(c, fit, "fitted", "init");
-    const cJSON *trees = member(c, fit, "fitted", "trees");
-    if (!init || !trees || !numbers(c, init, "fitted.init", m->b, m->nclasses))
+    const cJSON *init = jr_member(c, fit, "fitted", "init");
+    const cJSON *trees = jr_member(c, fit, "fitted", "trees");
+    if (!init || !trees || !jr_numbers(c, init, "fitted.init", m->b, m->nclasses))
         return -1;
     if (!cJSON_IsArray(trees) || cJSON_GetArraySize(trees) > MAX_TREES) {
-        fail(c, "fitted.trees", "expected an array of at most %d trees", MAX_TREES);
+        jr_fail(c, "fitted.trees", "expected an array of at most %d trees", MAX_TREES);
         return -1;
     }
     m->ntrees = (size_t)cJSON_GetArraySize(trees);
@@ -442,7 +280,7 @@ static int load_gbm(ctx *c, model *m, const cJSON *fit)
     m->roots = calloc(m->ntrees ? m->ntrees : 1, sizeof *m->roots);
     m->nodes = calloc(m->nnodes ? m->nnodes : 1, sizeof *m->nodes);
     if (!m->roots || !m->nodes) {
-        fail(c, "fitted.trees", "out of memory for %zu nodes", m->nnodes);
+        jr_fail(c, "fitted.trees", "out of memory for %zu nodes", m->nnodes);
         return -1;
     }
     size_t ti = 0, base = 0;
@@ -457,39 +295,39 @@ static int load_gbm(ctx *c, model *m, const cJSON *fit)
 
 static const struct {
     const char *name;
-    int (*load)(ctx *, model *, const cJSON *);
+    int (*load)(jr_ctx *, model *, const cJSON *);
 } families[] = {
     {"glm", load_glm}, {"lda", load_lda}, {"qda", load_qda},
     {"gnb", load_gnb}, {"knn", load_knn}, {"gbm", load_gbm},
 };
 
-static int load_classes(ctx *c, model *m, const cJSON *root)
+static int load_classes(jr_ctx *c, model *m, const cJSON *root)
 {
-    const cJSON *cl = member(c, root, "", "classes");
+    const cJSON *cl = jr_member(c, root, "", "classes");
     if (!cl)
         return -1;
     if (!cJSON_IsArray(cl)) {
-        fail(c, "classes", "expected an array of class names, got %s", type_name(cl));
+        jr_fail(c, "classes", "expected an array of class names, got %s", jr_type_name(cl));
         return -1;
     }
     int n = cJSON_GetArraySize(cl);
     if (n < 2 || n > MODEL_MAX_CLASSES) {
-        fail(c, "classes", "expected 2 to %d class names, got %d", MODEL_MAX_CLASSES, n);
+        jr_fail(c, "classes", "expected 2 to %d class names, got %d", MODEL_MAX_CLASSES, n);
         return -1;
     }
     for (const cJSON *e = cl->child; e; e = e->next) {
         char p[32];
         snprintf(p, sizeof p, "classes[%zu]", m->nclasses);
         if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > 63) {
-            fail(c, p, "expected a class name of 1 to 63 characters");
+            jr_fail(c, p, "expected a class name of 1 to 63 characters");
             return -1;
         }
         if (model_class_index(m, e->valuestring) >= 0) {
-            fail(c, p, "duplicate class name \"%s\"", e->valuestring);
+            jr_fail(c, p, "duplicate class name \"%s\"", e->valuestring);
             return -1;
         }
         if (!(m->class_names[m->nclasses] = strdup(e->valuestring))) {
-            fail(c, p, "out of memory");
+            jr_fail(c, p, "out of memory");
             return -1;
         }
         m->nclasses++;
@@ -497,28 +335,28 @@ static int load_classes(ctx *c, model *m, const cJSON *root)
     return 0;
 }
 
-static int load_header(ctx *c, model *m, const cJSON *root)
+static int load_header(jr_ctx *c, model *m, const cJSON *root)
 {
-    const char *fmt = member_string(c, root, "", "format");
+    const char *fmt = jr_string(c, root, "", "format");
     if (!fmt)
         return -1;
     if (strcmp(fmt, "iris-lambda-model") != 0) {
-        fail(c, "format", "expected \"iris-lambda-model\", got \"%s\"", fmt);
+        jr_fail(c, "format", "expected \"iris-lambda-model\", got \"%s\"", fmt);
         return -1;
     }
     long version;
-    const cJSON *v = member(c, root, "", "format_version");
-    if (!v || integer(c, v, "format_version", 1, 1, &version) != 0)
+    const cJSON *v = jr_member(c, root, "", "format_version");
+    if (!v || jr_integer(c, v, "format_version", 1, 1, &version) != 0)
         return -1;
-    const char *id = member_string(c, root, "", "model_id");
+    const char *id = jr_string(c, root, "", "model_id");
     if (!id)
         return -1;
     if (strlen(id) >= sizeof m->id) {
-        fail(c, "model_id", "longer than %zu characters", sizeof m->id - 1);
+        jr_fail(c, "model_id", "longer than %zu characters", sizeof m->id - 1);
         return -1;
     }
     strcpy(m->id, id);
-    const cJSON *feat = member(c, root, "", "features");
+    const cJSON *feat = jr_member(c, root, "", "features");
     if (!feat)
         return -1;
     int ok = cJSON_IsArray(feat) && cJSON_GetArraySize(feat) == NF;
@@ -527,24 +365,24 @@ static int load_header(ctx *c, model *m, const cJSON *root)
         ok = cJSON_IsString(e) && strcmp(e->valuestring, model_feature_names[j]) == 0;
     }
     if (!ok) {
-        fail(c, "features", "expected [\"%s\", \"%s\", \"%s\", \"%s\"] (the scorer's order)",
-             model_feature_names[0], model_feature_names[1], model_feature_names[2],
-             model_feature_names[3]);
+        jr_fail(c, "features", "expected [\"%s\", \"%s\", \"%s\", \"%s\"] (the scorer's order)",
+                model_feature_names[0], model_feature_names[1], model_feature_names[2],
+                model_feature_names[3]);
         return -1;
     }
     if (load_classes(c, m, root) != 0)
         return -1;
-    const cJSON *st = member_object(c, root, "", "standardize");
-    const cJSON *mean = st ? member(c, st, "standardize", "mean") : NULL;
-    const cJSON *scale = st ? member(c, st, "standardize", "scale") : NULL;
-    if (!mean || !scale || !numbers(c, mean, "standardize.mean", m->mean, NF) ||
-        !numbers(c, scale, "standardize.scale", m->scale, NF) ||
-        positive(c, "standardize.scale", m->scale, NF) != 0)
+    const cJSON *st = jr_object(c, root, "", "standardize");
+    const cJSON *mean = st ? jr_member(c, st, "standardize", "mean") : NULL;
+    const cJSON *scale = st ? jr_member(c, st, "standardize", "scale") : NULL;
+    if (!mean || !scale || !jr_numbers(c, mean, "standardize.mean", m->mean, NF) ||
+        !jr_numbers(c, scale, "standardize.scale", m->scale, NF) ||
+        jr_positive(c, "standardize.scale", m->scale, NF) != 0)
         return -1;
     return 0;
 }
 
-static model *parse(ctx *c, const char *text, size_t len)
+static model *parse(jr_ctx *c, const char *text, size_t len)
 {
     model *m = NULL;
     cJSON *root = cJSON_ParseWithLength(text, len);
@@ -554,28 +392,28 @@ static model *parse(ctx *c, const char *text, size_t len)
         size_t line = 1;
         for (size_t i = 0; i < off; i++)
             line += text[i] == '\n';
-        fail(c, NULL, "not valid JSON (error near byte %zu, line %zu)", off, line);
+        jr_fail(c, NULL, "not valid JSON (error near byte %zu, line %zu)", off, line);
         goto on_error;
     }
     if (!cJSON_IsObject(root)) {
-        fail(c, NULL, "expected a JSON object at the top level, got %s", type_name(root));
+        jr_fail(c, NULL, "expected a JSON object at the top level, got %s", jr_type_name(root));
         goto on_error;
     }
     if (!(m = calloc(1, sizeof *m))) {
-        fail(c, NULL, "out of memory");
+        jr_fail(c, NULL, "out of memory");
         goto on_error;
     }
     if (load_header(c, m, root) != 0)
         goto on_error;
-    const char *family = member_string(c, root, "", "family");
-    const cJSON *fit = member_object(c, root, "", "fitted");
+    const char *family = jr_string(c, root, "", "family");
+    const cJSON *fit = jr_object(c, root, "", "fitted");
     if (!family || !fit)
         goto on_error;
     size_t f = 0;
     while (f < sizeof families / sizeof families[0] && strcmp(families[f].name, family) != 0)
         f++;
     if (f == sizeof families / sizeof families[0]) {
-        fail(c, "family", "unknown family \"%s\" (known: glm, lda, qda, gnb, knn, gbm)", family);
+        jr_fail(c, "family", "unknown family \"%s\" (known: glm, lda, qda, gnb, knn, gbm)", family);
         goto on_error;
     }
     strcpy(m->family, families[f].name);
@@ -591,7 +429,7 @@ on_error:
 
 model *model_from_json(const char *text, size_t len, char *err, size_t errlen)
 {
-    ctx c = {"model JSON", err, errlen};
+    jr_ctx c = {"model JSON", err, errlen};
     if (errlen)
         err[0] = '\0';
     return parse(&c, text, len);
@@ -599,7 +437,7 @@ model *model_from_json(const char *text, size_t len, char *err, size_t errlen)
 
 model *model_load(const char *path, char *err, size_t errlen)
 {
-    ctx c = {path, err, errlen};
+    jr_ctx c = {path, err, errlen};
     model *m = NULL;
     char *text = NULL;
     size_t len = 0, cap = 0;
@@ -607,7 +445,7 @@ model *model_load(const char *path, char *err, size_t errlen)
         err[0] = '\0';
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(&c, NULL, "cannot open model file: %s", strerror(errno));
+        jr_fail(&c, NULL, "cannot open model file: %s", strerror(errno));
         return NULL;
     }
     for (;;) {
@@ -615,8 +453,8 @@ model *model_load(const char *path, char *err, size_t errlen)
             cap = cap ? cap * 2 : 65536;
             char *t = cap <= MAX_ARTIFACT_BYTES ? realloc(text, cap) : NULL;
             if (!t) {
-                fail(&c, NULL, "model file larger than %u bytes or out of memory",
-                     MAX_ARTIFACT_BYTES);
+                jr_fail(&c, NULL, "model file larger than %u bytes or out of memory",
+                        MAX_ARTIFACT_BYTES);
                 goto cleanup;
             }
             text = t;
@@ -627,11 +465,11 @@ model *model_load(const char *path, char *err, size_t errlen)
             break;
     }
     if (ferror(f)) {
-        fail(&c, NULL, "cannot read model file: %s", strerror(errno));
+        jr_fail(&c, NULL, "cannot read model file: %s", strerror(errno));
         goto cleanup;
     }
     if (len == 0) {
-        fail(&c, NULL, "model file is empty");
+        jr_fail(&c, NULL, "model file is empty");
         goto cleanup;
     }
     m = parse(&c, text, len);

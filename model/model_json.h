@@ -1,0 +1,51 @@
+/* model_json.h: reading a JSON document field by field with specific errors.
+ * Each reader checks one field's type and shape; on failure it writes
+ * "SRC: field \"PATH\": what was wrong" into the context's buffer and
+ * returns NULL or -1.  PATH is a dotted path with indices, such as
+ * fitted.means[1].  Internal to the scorer (model_load.c). */
+#ifndef IRIS_MODEL_JSON_H
+#define IRIS_MODEL_JSON_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct {
+    const char *src; /* file name or "model JSON" */
+    char *err;
+    size_t errlen;
+} jr_ctx;
+
+/* Writes the error "SRC: field \"path\": ..." (or "SRC: ..." when path is NULL). */
+__attribute__((format(printf, 3, 4))) void jr_fail(jr_ctx *c, const char *path, const char *fmt,
+                                                   ...);
+
+/* "a number", "a string", ... for messages. */
+const char *jr_type_name(const cJSON *j);
+
+/* out = path.name (or name when path is empty). */
+void jr_join(char *out, size_t len, const char *path, const char *name);
+
+/* The member name of obj (of any type, or an object, or a string); NULL with
+ * an error when missing or of another type. */
+const cJSON *jr_member(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
+const cJSON *jr_object(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
+const char *jr_string(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
+
+/* arr is an array of exactly n finite numbers, copied to out when out is not
+ * NULL; returns arr or NULL. */
+const cJSON *jr_numbers(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t n);
+
+/* arr is rows arrays of cols finite numbers, stored row-major in out. */
+int jr_matrix(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t rows, size_t cols);
+
+/* The same for the member name of obj. */
+int jr_member_matrix(jr_ctx *c, const cJSON *obj, const char *path, const char *name, double *out,
+                     size_t rows, size_t cols);
+
+/* j is a whole number in [lo, hi]. */
+int jr_integer(jr_ctx *c, const cJSON *j, const char *path, long lo, long hi, long *out);
+
+/* Every v[i] > 0; the error names path[i]. */
+int jr_positive(jr_ctx *c, const char *path, const double *v, size_t n);
+
+#endif

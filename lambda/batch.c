@@ -1,5 +1,6 @@
 /* batch.c: connector batches and bare iris records -> batch_record[]. */
 #include "lambda/batch.h"
+#include "lambda/batch_internal.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -95,15 +96,56 @@ static void quote_for_error(const char *s, char *out, size_t outlen)
 
 /* Lower-cases key and drops '_', '-', '.' and ' ' so sepalLength,
  * sepal_length, SEPAL_LENGTH, SEPALLENGTH and Sepal.Length all match. */
-static void normalise_key(const char *key, char *out, size_t outlen)
+static void normalise_key(const char *key, size_t len, char *out, size_t outlen)
 {
     size_t o = 0;
-    for (; *key != '\0' && o + 1 < outlen; key++) {
-        if (*key == '_' || *key == '-' || *key == '.' || *key == ' ')
+    for (size_t i = 0; i < len && o + 1 < outlen; i++) {
+        char c = key[i];
+        if (c == '_' || c == '-' || c == '.' || c == ' ')
             continue;
-        out[o++] = (char)tolower((unsigned char)*key);
+        out[o++] = (char)tolower((unsigned char)c);
     }
     out[o] = '\0';
+}
+
+int batch_key_index(const char *key, size_t len)
+{
+    /* The canonical spellings first: this runs for every field of every
+     * record on the fast path. */
+    static const struct {
+        const char *name;
+        size_t len;
+        int index;
+    } exact[] = {{"sepalLength", 11, 0}, {"sepalWidth", 10, 1}, {"petalLength", 11, 2},
+                 {"petalWidth", 10, 3},  {"species", 7, BATCH_KEY_SPECIES}};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (len == exact[i].len && memcmp(key, exact[i].name, len) == 0)
+            return exact[i].index;
+    char k[32];
+    if (len > 64)
+        return -1;
+    normalise_key(key, len, k, sizeof k);
+    for (int j = 0; j < MODEL_NFEATURES; j++)
+        if (strcmp(k, feature_keys[j]) == 0)
+            return j;
+    return strcmp(k, "species") == 0 ? BATCH_KEY_SPECIES : -1;
+}
+
+int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX])
+{
+    if (n >= 5 && strncasecmp(s, "iris", 4) == 0 && (s[4] == '-' || s[4] == '_' || s[4] == ' ')) {
+        s += 5;
+        n -= 5;
+    }
+    if (n == 0 || n >= BATCH_SPECIES_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+            return -1;
+        out[i] = (char)tolower((unsigned char)s[i]);
+    }
+    out[n] = '\0';
+    return 0;
 }
 
 static int base64_value(int c)
@@ -188,21 +230,13 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
         record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
         return -1;
     }
-    const char *s = v->valuestring;
-    if (strncasecmp(s, "iris", 4) == 0 && (s[4] == '-' || s[4] == '_' || s[4] == ' '))
-        s += 5;
-    size_t n = strlen(s);
-    int ok = n > 0 && n < BATCH_SPECIES_MAX;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_';
-    if (!ok) {
+    if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
         char q[64];
         quote_for_error(v->valuestring, q, sizeof q);
         record_failf(rec, "value.%s: %s is not a species name", key, q);
+        rec->species[0] = '\0';
         return -1;
     }
-    for (size_t i = 0; i <= n; i++)
-        rec->species[i] = (char)tolower((unsigned char)s[i]);
     return 0;
 }
 
@@ -216,15 +250,12 @@ static int read_iris(batch_record *rec, const cJSON *obj)
     for (const cJSON *f = obj->child; f != NULL; f = f->next) {
         if (f->string == NULL)
             continue;
-        char k[32];
-        normalise_key(f->string, k, sizeof k);
-        for (int j = 0; j < MODEL_NFEATURES; j++) {
-            if (found[j] == NULL && strcmp(k, feature_keys[j]) == 0) {
-                found[j] = f;
-                found_key[j] = f->string;
-            }
+        int j = batch_key_index(f->string, strlen(f->string));
+        if (j >= 0 && j < MODEL_NFEATURES && found[j] == NULL) {
+            found[j] = f;
+            found_key[j] = f->string;
         }
-        if (species == NULL && strcmp(k, "species") == 0) {
+        if (species == NULL && j == BATCH_KEY_SPECIES) {
             species = f;
             species_key = f->string;
         }
@@ -297,16 +328,16 @@ static int read_value(batch_record *rec, const cJSON *v)
     return rc;
 }
 
-static const char *intern_topic(batch *b, const char *topic)
+const char *batch_intern_topic(batch *b, const char *topic, size_t len)
 {
     for (size_t i = b->ntopics; i-- > 0;)
-        if (strcmp(b->topics[i], topic) == 0)
+        if (strncmp(b->topics[i], topic, len) == 0 && b->topics[i][len] == '\0')
             return b->topics[i];
     char **t = realloc(b->topics, (b->ntopics + 1) * sizeof *t);
     if (t == NULL)
         return NULL;
     b->topics = t;
-    if ((t[b->ntopics] = strdup(topic)) == NULL)
+    if ((t[b->ntopics] = strndup(topic, len)) == NULL)
         return NULL;
     return t[b->ntopics++];
 }
@@ -339,7 +370,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
     if (cJSON_IsString(topic)) {
-        if ((rec->topic = intern_topic(b, topic->valuestring)) == NULL)
+        if ((rec->topic = batch_intern_topic(b, topic->valuestring, strlen(topic->valuestring))) == NULL)
             return BATCH_ERR_NOMEM;
     } else if (topic != NULL && !cJSON_IsNull(topic)) {
         record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
@@ -360,7 +391,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     return read_value(rec, value);
 }
 
-static void record_init(batch_record *rec)
+void batch_record_init(batch_record *rec)
 {
     memset(rec, 0, sizeof *rec);
     rec->partition = -1;
@@ -375,7 +406,43 @@ static int looks_like_connector(const cJSON *el)
     return cJSON_IsObject(el) && cJSON_GetObjectItemCaseSensitive(el, "payload") != NULL;
 }
 
+/* One element of a top-level array. */
+static int read_element(batch *b, batch_record *rec, const cJSON *el)
+{
+    if (looks_like_connector(el))
+        return read_connector_record(b, rec, el);
+    if (b->shape == BATCH_SHAPE_CONNECTOR) {
+        record_failf(rec, "record: expected an object with \"payload\", got %s", type_name(el));
+        return -1;
+    }
+    return read_value(rec, el);
+}
+
+int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len)
+{
+    cJSON *el = cJSON_ParseWithLength(text, len);
+    if (el == NULL)
+        return 1;
+    int r = read_element(b, rec, el);
+    cJSON_Delete(el);
+    return r;
+}
+
 int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int fast = batch_parse_fast(json, len, out);
+    if (fast == BATCH_OK)
+        return BATCH_OK;
+    batch_free(out);
+    if (fast == BATCH_ERR_NOMEM) {
+        snprintf(err, errlen, "out of memory reading the batch");
+        return BATCH_ERR_NOMEM;
+    }
+    return batch_parse_cjson(json, len, out, err, errlen);
+}
+
+int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     const char *end = NULL;
@@ -407,13 +474,8 @@ int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errl
     if (out->shape == BATCH_SHAPE_BARE_OBJECT && !looks_like_connector(root)) {
         /* A lone object must at least look like an iris record. */
         int known = 0;
-        for (const cJSON *f = root->child; f != NULL && !known; f = f->next) {
-            char k[32];
-            normalise_key(f->string ? f->string : "", k, sizeof k);
-            for (int j = 0; j < MODEL_NFEATURES; j++)
-                known |= strcmp(k, feature_keys[j]) == 0;
-            known |= strcmp(k, "species") == 0;
-        }
+        for (const cJSON *f = root->child; f != NULL && !known; f = f->next)
+            known = f->string != NULL && batch_key_index(f->string, strlen(f->string)) >= 0;
         if (!known) {
             snprintf(err, errlen, "the event is a JSON object without iris fields (sepalLength, "
                      "sepalWidth, petalLength, petalWidth); expected a connector batch array "
@@ -433,15 +495,8 @@ int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errl
     const cJSON *el = cJSON_IsArray(root) ? root->child : root;
     for (size_t i = 0; i < out->count; i++, el = el->next) {
         batch_record *rec = &out->records[i];
-        record_init(rec);
-        int r;
-        if (looks_like_connector(el))
-            r = read_connector_record(out, rec, el);
-        else if (out->shape == BATCH_SHAPE_CONNECTOR)
-            r = (record_failf(rec, "record: expected an object with \"payload\", got %s",
-                              type_name(el)), -1);
-        else
-            r = read_value(rec, el);
+        batch_record_init(rec);
+        int r = read_element(out, rec, el);
         if (r == BATCH_ERR_NOMEM) {
             rc = BATCH_ERR_NOMEM;
             snprintf(err, errlen, "out of memory reading record %zu", i);

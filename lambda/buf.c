@@ -227,5 +227,21 @@ int buf_json_double(buf *b, double v)
 
 int buf_json_int(buf *b, int64_t v)
 {
-    return buf_printf(b, "%lld", (long long)v);
+    if (buf_reserve(b, 24) != 0)
+        return -1;
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    char *o = b->data + b->len;
+    if (v < 0)
+        *o++ = '-';
+    while (n > 0)
+        *o++ = tmp[--n];
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
 }

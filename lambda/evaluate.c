@@ -37,9 +37,9 @@ typedef struct window_key {
     int predicted;
 } window_key;
 
-static int cmp_window_key(const void *a, const void *b)
+static int cmp_window(const void *a, const void *b)
 {
-    const window_key *x = a, *y = b;
+    const eval_window *x = a, *y = b;
     if (x->start_ms != y->start_ms)
         return x->start_ms < y->start_ms ? -1 : 1;
     if (x->actual != y->actual)
@@ -52,6 +52,61 @@ static int64_t window_start(int64_t ts)
 {
     int64_t r = ts % EVAL_WINDOW_MS;
     return ts - (r < 0 ? r + EVAL_WINDOW_MS : r);
+}
+
+static uint64_t key_hash(const window_key *k)
+{
+    uint64_t h = (uint64_t)k->start_ms * 0x9E3779B97F4A7C15ULL;
+    h ^= (uint64_t)(k->actual + 1) * 0xC2B2AE3D27D4EB4FULL + (uint64_t)k->predicted;
+    return h ^ (h >> 29);
+}
+
+/* Counts records per (minute, species, predicted) with an open-addressing
+ * table, then sorts the (few) distinct windows. */
+static int count_windows(const window_key *keys, size_t nkeys, evaluation *out)
+{
+    size_t cap = 16;
+    while (cap < nkeys * 2)
+        cap *= 2;
+    uint32_t *slot = malloc(cap * sizeof *slot); /* window index + 1; 0 = empty */
+    window_key *uniq = malloc(nkeys * sizeof *uniq);
+    uint64_t *count = malloc(nkeys * sizeof *count);
+    size_t n = 0;
+    int rc = -1;
+    if (slot == NULL || uniq == NULL || count == NULL)
+        goto cleanup;
+    memset(slot, 0, cap * sizeof *slot);
+    for (size_t i = 0; i < nkeys; i++) {
+        size_t h = (size_t)key_hash(&keys[i]) & (cap - 1);
+        for (;; h = (h + 1) & (cap - 1)) {
+            if (slot[h] == 0) {
+                uniq[n] = keys[i];
+                count[n] = 1;
+                slot[h] = (uint32_t)++n;
+                break;
+            }
+            window_key *u = &uniq[slot[h] - 1];
+            if (u->start_ms == keys[i].start_ms && u->actual == keys[i].actual &&
+                u->predicted == keys[i].predicted) {
+                count[slot[h] - 1]++;
+                break;
+            }
+        }
+    }
+    out->windows = malloc((n ? n : 1) * sizeof *out->windows);
+    if (out->windows == NULL)
+        goto cleanup;
+    for (size_t i = 0; i < n; i++)
+        out->windows[i] = (eval_window){uniq[i].actual, uniq[i].predicted, uniq[i].start_ms,
+                                        uniq[i].start_ms + EVAL_WINDOW_MS, count[i]};
+    qsort(out->windows, n, sizeof *out->windows, cmp_window);
+    out->nwindows = n;
+    rc = 0;
+cleanup:
+    free(slot);
+    free(uniq);
+    free(count);
+    return rc;
 }
 
 int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
@@ -94,27 +149,11 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
     }
     out->mean_per_class_error = present ? err_sum / (double)present : NAN;
 
-    if (nkeys > 0) {
-        qsort(keys, nkeys, sizeof *keys, cmp_window_key);
-        out->windows = malloc(nkeys * sizeof *out->windows);
-        if (out->windows == NULL) {
-            free(keys);
-            return -1;
-        }
-        for (size_t i = 0; i < nkeys; i++) {
-            eval_window *w = out->nwindows ? &out->windows[out->nwindows - 1] : NULL;
-            if (w && w->start_ms == keys[i].start_ms && w->actual == keys[i].actual &&
-                w->predicted == keys[i].predicted) {
-                w->count++;
-                continue;
-            }
-            out->windows[out->nwindows++] = (eval_window){keys[i].actual, keys[i].predicted,
-                                                          keys[i].start_ms,
-                                                          keys[i].start_ms + EVAL_WINDOW_MS, 1};
-        }
-    }
+    int rc = nkeys > 0 ? count_windows(keys, nkeys, out) : 0;
     free(keys);
-    return 0;
+    if (rc != 0)
+        evaluation_free(out);
+    return rc;
 }
 
 void evaluation_free(evaluation *e)

@@ -15,8 +15,8 @@
 #define DEFAULT_NAMESPACE "IrisLambda"
 #define MODEL_REL "model/iris-model.json"
 
-static const char *const feature_out[MODEL_NFEATURES] = {"sepalLength", "sepalWidth",
-                                                         "petalLength", "petalWidth"};
+static const char *const feature_out[MODEL_NFEATURES] = {
+    ",\"sepalLength\":", ",\"sepalWidth\":", ",\"petalLength\":", ",\"petalWidth\":"};
 
 static int file_exists(const char *path)
 {
@@ -164,6 +164,14 @@ static void write_meta(buf *out, const batch_record *rec)
 int handler_write_response(buf *out, const batch *b, const model *m)
 {
     size_t nclasses = model_num_classes(m);
+    /* Class names as JSON strings, escaped once per batch. */
+    buf names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < nclasses; k++) {
+        buf_init(&names[k]);
+        buf_json_cstr(&names[k], model_class_name(m, k));
+        if (names[k].failed)
+            out->failed = 1;
+    }
     buf_reserve(out, b->count * 300 + 2);
     buf_putc(out, '[');
     for (size_t i = 0; i < b->count; i++) {
@@ -179,21 +187,21 @@ int handler_write_response(buf *out, const batch *b, const model *m)
             continue;
         }
         for (int j = 0; j < MODEL_NFEATURES; j++) {
-            buf_printf(out, ",\"%s\":", feature_out[j]);
+            buf_puts(out, feature_out[j]);
             buf_json_double(out, rec->features[j]);
         }
         buf_puts(out, ",\"species\":");
         if (rec->label >= 0)
-            buf_json_cstr(out, model_class_name(m, (size_t)rec->label));
+            buf_append(out, names[rec->label].data, names[rec->label].len);
         else
             buf_puts(out, "null");
         buf_puts(out, ",\"predictedSpecies\":");
-        buf_json_cstr(out, model_class_name(m, (size_t)rec->predicted));
+        buf_append(out, names[rec->predicted].data, names[rec->predicted].len);
         buf_puts(out, ",\"probabilities\":{");
         for (size_t k = 0; k < nclasses; k++) {
             if (k > 0)
                 buf_putc(out, ',');
-            buf_json_cstr(out, model_class_name(m, k));
+            buf_append(out, names[k].data, names[k].len);
             buf_putc(out, ':');
             write_prob(out, rec->probs[k]);
         }
@@ -202,6 +210,8 @@ int handler_write_response(buf *out, const batch *b, const model *m)
         buf_puts(out, "}}");
     }
     buf_putc(out, ']');
+    for (size_t k = 0; k < nclasses; k++)
+        buf_free(&names[k]);
     return out->failed ? -1 : 0;
 }
 

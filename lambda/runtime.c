@@ -140,6 +140,15 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
     size_t len = size * n;
     char *d;
     rt->got_status = 1;
+    /* Size the body buffer once from Content-Length (a 6 MB batch would
+     * otherwise be copied through every doubling). */
+    char clen[32];
+    if (take_header(data, len, "Content-Length", clen, sizeof clen)) {
+        unsigned long long want = strtoull(clen, NULL, 10);
+        if (want > 0 && want < (1ULL << 31))
+            buf_reserve(&rt->body, (size_t)want);
+        return len;
+    }
     if (take_header(data, len, "Lambda-Runtime-Aws-Request-Id", rt->request_id,
                     sizeof rt->request_id) ||
         take_header(data, len, "Lambda-Runtime-Trace-Id", rt->trace_id, sizeof rt->trace_id) ||

@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "lambda/batch.h"
+#include "lambda/batch_internal.h"
 
 static batch parse_ok(const char *json)
 {
@@ -233,6 +236,106 @@ static void unterminated_buffer(void **state)
     batch_free(&b);
 }
 
+/* The fast path and the cJSON reference path give identical results. */
+static void assert_same_records(const batch *a, const batch *b, const char *what)
+{
+    if (a->count != b->count || a->shape != b->shape)
+        fail_msg("%s: count/shape %zu/%d vs %zu/%d", what, a->count, a->shape, b->count, b->shape);
+    for (size_t i = 0; i < a->count; i++) {
+        const batch_record *x = &a->records[i], *y = &b->records[i];
+        int same_err = (x->error == NULL) == (y->error == NULL) &&
+                       (x->error == NULL || strcmp(x->error, y->error) == 0);
+        if (!same_err)
+            fail_msg("%s: record %zu error \"%s\" vs reference \"%s\"", what, i,
+                     x->error ? x->error : "(none)", y->error ? y->error : "(none)");
+        if (x->error != NULL)
+            continue;
+        int same = x->partition == y->partition && x->offset == y->offset &&
+                   x->timestamp_ms == y->timestamp_ms && strcmp(x->species, y->species) == 0 &&
+                   memcmp(x->features, y->features, sizeof x->features) == 0 &&
+                   ((x->topic == NULL && y->topic == NULL) ||
+                    (x->topic && y->topic && strcmp(x->topic, y->topic) == 0));
+        if (!same)
+            fail_msg("%s: record %zu differs from the reference", what, i);
+    }
+}
+
+static void check_against_reference(const char *json, size_t len, const char *what)
+{
+    batch a, b;
+    char ea[512] = "", eb[512] = "";
+    int ra = batch_parse(json, len, &a, ea, sizeof ea);
+    int rb = batch_parse_cjson(json, len, &b, eb, sizeof eb);
+    if (ra != rb || strcmp(ea, eb) != 0)
+        fail_msg("%s: status %d \"%s\" vs reference %d \"%s\"", what, ra, ea, rb, eb);
+    if (ra == BATCH_OK)
+        assert_same_records(&a, &b, what);
+    batch_free(&a);
+    batch_free(&b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    char *data = malloc(1 << 20);
+    *len = fread(data, 1, 1 << 20, f);
+    fclose(f);
+    return data;
+}
+
+static const char *const sample_events[] = {
+    "events/batch-correct.json",        "events/batch-drifted.json",
+    "events/batch-escaped-strings.json", "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json", "events/batch-mixed.json",
+    "events/record-bare.json",
+};
+
+static void fast_path_takes_connector_batches(void **state)
+{
+    (void)state;
+    size_t len;
+    char *json = read_file("events/batch-correct.json", &len);
+    batch b;
+    assert_int_equal(batch_parse_fast(json, len, &b), BATCH_OK);
+    assert_int_equal(b.count, 20);
+    batch_free(&b);
+    free(json);
+}
+
+static void fast_path_matches_reference_on_samples_and_mutations(void **state)
+{
+    (void)state;
+    for (size_t e = 0; e < sizeof sample_events / sizeof sample_events[0]; e++) {
+        size_t len;
+        char *json = read_file(sample_events[e], &len);
+        check_against_reference(json, len, sample_events[e]);
+        /* Every single-byte mutation at a sample of positions, and every
+         * truncation: the two paths must still agree, errors included. */
+        static const char subst[] = "0-.e\"{}[],:nx \\9";
+        srand(42 + (unsigned)e);
+        char *copy = malloc(len);
+        for (int m = 0; m < 3000; m++) {
+            memcpy(copy, json, len);
+            size_t at = (size_t)rand() % len;
+            copy[at] = subst[rand() % (int)(sizeof subst - 1)];
+            char what[128];
+            snprintf(what, sizeof what, "%s with byte %zu = '%c'", sample_events[e], at, copy[at]);
+            check_against_reference(copy, len, what);
+        }
+        for (size_t cut = 0; cut < len; cut += 1 + len / 200)
+            check_against_reference(json, cut, "truncated sample");
+        free(copy);
+        free(json);
+    }
+    for (size_t i = 0; i < sizeof bad_records / sizeof bad_records[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json, "[%s]", bad_records[i].element);
+        check_against_reference(json, strlen(json), bad_records[i].element);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +346,8 @@ int main(void)
         cmocka_unit_test(malformed_records_get_specific_errors),
         cmocka_unit_test(invalid_events_fail_with_reason),
         cmocka_unit_test(unterminated_buffer),
+        cmocka_unit_test(fast_path_takes_connector_batches),
+        cmocka_unit_test(fast_path_matches_reference_on_samples_and_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

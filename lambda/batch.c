@@ -24,11 +24,16 @@ static const char *const feature_keys[MODEL_NFEATURES] = {"sepallength", "sepalw
 const char *batch_strerror(int status)
 {
     switch (status) {
-    case BATCH_OK: return "ok";
-    case BATCH_ERR_NOT_JSON: return "the event is not valid JSON";
-    case BATCH_ERR_SHAPE: return "the event is not a batch of iris records";
-    case BATCH_ERR_NOMEM: return "out of memory";
-    default: return "unknown batch error";
+    case BATCH_OK:
+        return "ok";
+    case BATCH_ERR_NOT_JSON:
+        return "the event is not valid JSON";
+    case BATCH_ERR_SHAPE:
+        return "the event is not a batch of iris records";
+    case BATCH_ERR_NOMEM:
+        return "out of memory";
+    default:
+        return "unknown batch error";
     }
 }
 
@@ -116,8 +121,11 @@ int batch_key_index(const char *key, size_t len)
         const char *name;
         size_t len;
         int index;
-    } exact[] = {{"sepalLength", 11, 0}, {"sepalWidth", 10, 1}, {"petalLength", 11, 2},
-                 {"petalWidth", 10, 3},  {"species", 7, BATCH_KEY_SPECIES}};
+    } exact[] = {{"sepalLength", 11, 0},
+                 {"sepalWidth", 10, 1},
+                 {"petalLength", 11, 2},
+                 {"petalWidth", 10, 3},
+                 {"species", 7, BATCH_KEY_SPECIES}};
     for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
         if (len == exact[i].len && memcmp(key, exact[i].name, len) == 0)
             return exact[i].index;
@@ -262,8 +270,10 @@ static int read_iris(batch_record *rec, const cJSON *obj)
     }
     for (int j = 0; j < MODEL_NFEATURES; j++) {
         if (found[j] == NULL) {
-            record_failf(rec, "value: missing field %s (also accepted: sepal_length style, "
-                              "SEPAL_LENGTH style)", feature_names[j]);
+            record_failf(rec,
+                         "value: missing field %s (also accepted: sepal_length style, "
+                         "SEPAL_LENGTH style)",
+                         feature_names[j]);
             return -1;
         }
         if (read_feature(rec, found[j], j, found_key[j]) != 0)
@@ -315,8 +325,8 @@ static int read_value(batch_record *rec, const cJSON *v)
     int rc = -1;
     if (inner == NULL) {
         size_t at = end ? (size_t)(end - s) : 0;
-        record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how,
-                     at, len);
+        record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how, at,
+                     len);
     } else if (!cJSON_IsObject(inner)) {
         record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
                      type_name(inner));
@@ -370,7 +380,8 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
     if (cJSON_IsString(topic)) {
-        if ((rec->topic = batch_intern_topic(b, topic->valuestring, strlen(topic->valuestring))) == NULL)
+        if ((rec->topic = batch_intern_topic(b, topic->valuestring, strlen(topic->valuestring))) ==
+            NULL)
             return BATCH_ERR_NOMEM;
     } else if (topic != NULL && !cJSON_IsNull(topic)) {
         record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
@@ -466,8 +477,10 @@ int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_
                          ? BATCH_SHAPE_CONNECTOR
                          : BATCH_SHAPE_BARE_ARRAY;
     } else {
-        snprintf(err, errlen, "the event is a JSON %s; expected an array of connector records "
-                 "[{\"payload\":{...}}] or an iris object", type_name(root));
+        snprintf(err, errlen,
+                 "the event is a JSON %s; expected an array of connector records "
+                 "[{\"payload\":{...}}] or an iris object",
+                 type_name(root));
         rc = BATCH_ERR_SHAPE;
         goto cleanup;
     }
@@ -477,7 +490,8 @@ int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_
         for (const cJSON *f = root->child; f != NULL && !known; f = f->next)
             known = f->string != NULL && batch_key_index(f->string, strlen(f->string)) >= 0;
         if (!known) {
-            snprintf(err, errlen, "the event is a JSON object without iris fields (sepalLength, "
+            snprintf(err, errlen,
+                     "the event is a JSON object without iris fields (sepalLength, "
                      "sepalWidth, petalLength, petalWidth); expected a connector batch array "
                      "or an iris record");
             rc = BATCH_ERR_SHAPE;

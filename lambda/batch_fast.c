@@ -92,8 +92,7 @@ static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, in
     if (jscan_null(p, end) == 0)
         return 0;
     int64_t v;
-    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v > EXACT_INT_MAX ||
-        v < -EXACT_INT_MAX)
+    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v > EXACT_INT_MAX || v < -EXACT_INT_MAX)
         return -1;
     *out = v;
     return 0;
@@ -110,9 +109,12 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
         if (read_key(p, end, &k, &klen) != 0)
             return -1;
         int64_t v = -1;
-        int bit = key_is(k, klen, "topic") ? 1 : key_is(k, klen, "partition") ? 2
-                : key_is(k, klen, "offset") ? 4 : key_is(k, klen, "timestamp") ? 8
-                : key_is(k, klen, "value") ? 16 : 0;
+        int bit = key_is(k, klen, "topic")       ? 1
+                  : key_is(k, klen, "partition") ? 2
+                  : key_is(k, klen, "offset")    ? 4
+                  : key_is(k, klen, "timestamp") ? 8
+                  : key_is(k, klen, "value")     ? 16
+                                                 : 0;
         if (bit == 0 || (seen & bit)) {
             if (jscan_skip(p, end) != 0)
                 return -1;

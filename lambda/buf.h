@@ -21,7 +21,10 @@ typedef struct buf {
     int failed;
 } buf;
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void buf_init(buf *b);
 /* Frees the storage and resets b to empty; accepts NULL. */

@@ -19,7 +19,8 @@ void evaluate_score(const model *m, batch *b)
             if (rec->label < 0) {
                 char msg[200];
                 size_t n = model_num_classes(m);
-                snprintf(msg, sizeof msg, "value.species: unknown species \"%s\" (the model knows %s%s%s%s%s%s)",
+                snprintf(msg, sizeof msg,
+                         "value.species: unknown species \"%s\" (the model knows %s%s%s%s%s%s)",
                          rec->species, model_class_name(m, 0), n > 1 ? ", " : "",
                          n > 1 ? model_class_name(m, 1) : "", n > 2 ? ", " : "",
                          n > 2 ? model_class_name(m, 2) : "", n > 3 ? ", ..." : "");
@@ -131,8 +132,8 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
             out->confusion[rec->label][rec->predicted]++;
         }
         if (rec->timestamp_ms >= 0)
-            keys[nkeys++] = (window_key){window_start(rec->timestamp_ms), rec->label,
-                                         rec->predicted};
+            keys[nkeys++] =
+                (window_key){window_start(rec->timestamp_ms), rec->label, rec->predicted};
     }
     out->accuracy = out->labelled ? (double)out->correct / (double)out->labelled : NAN;
 

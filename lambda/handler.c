@@ -56,8 +56,9 @@ static int resolve_model_path(handler_ctx *h, const char *exe_path, char *err, s
             return 0;
         }
     }
-    snprintf(err, errlen, "no model file: MODEL_PATH is not set and %s is not under "
-                          "$LAMBDA_TASK_ROOT or beside the executable; set MODEL_PATH",
+    snprintf(err, errlen,
+             "no model file: MODEL_PATH is not set and %s is not under "
+             "$LAMBDA_TASK_ROOT or beside the executable; set MODEL_PATH",
              MODEL_REL);
     return -1;
 }
@@ -68,8 +69,10 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
     memset(h, 0, sizeof *h);
     *err_type = "Runtime.InvalidConfiguration";
     if (log_init_from_env() != 0) {
-        snprintf(err, errlen, "AWS_LAMBDA_LOG_LEVEL=%s is not a log level (TRACE, DEBUG, INFO, "
-                              "WARN, ERROR, FATAL)", getenv("AWS_LAMBDA_LOG_LEVEL"));
+        snprintf(err, errlen,
+                 "AWS_LAMBDA_LOG_LEVEL=%s is not a log level (TRACE, DEBUG, INFO, "
+                 "WARN, ERROR, FATAL)",
+                 getenv("AWS_LAMBDA_LOG_LEVEL"));
         return -1;
     }
     const char *ns = getenv("METRICS_NAMESPACE");
@@ -232,8 +235,9 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
         buf_json_cstr(out, trace);
         buf_putc(out, ',');
     }
-    buf_printf(out, "\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
-                    "\"correct\":%zu,\"accuracy\":",
+    buf_printf(out,
+               "\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
+               "\"correct\":%zu,\"accuracy\":",
                e->records, e->scored, e->invalid, e->labelled, e->correct);
     buf_json_double(out, e->accuracy);
     buf_puts(out, ",\"meanPerClassError\":");

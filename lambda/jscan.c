@@ -20,14 +20,22 @@ static int skip_string(const char **p, const char *end)
             if (++s >= end)
                 return -1;
             switch (*s) {
-            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            case '"':
+            case '\\':
+            case '/':
+            case 'b':
+            case 'f':
+            case 'n':
+            case 'r':
+            case 't':
                 break;
             case 'u':
                 if (end - s < 5)
                     return -1;
                 for (int i = 1; i <= 4; i++) {
                     char h = s[i];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') || (h >= 'A' && h <= 'F')))
+                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
+                          (h >= 'A' && h <= 'F')))
                         return -1;
                 }
                 s += 4;

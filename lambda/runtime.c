@@ -16,9 +16,9 @@
 #include "lambda/log.h"
 
 #define API_PREFIX "/2018-06-01/runtime"
-#define NEXT_RETRIES 5       /* connection failures tolerated on /next */
-#define NEXT_BACKOFF_MS 50   /* first retry delay, doubled each time */
-#define POST_TIMEOUT_S 30L   /* posting a response to a local endpoint */
+#define NEXT_RETRIES 5     /* connection failures tolerated on /next */
+#define NEXT_BACKOFF_MS 50 /* first retry delay, doubled each time */
+#define POST_TIMEOUT_S 30L /* posting a response to a local endpoint */
 #define CONNECT_TIMEOUT_MS 2000L
 #define HEADER_MAX 1024
 
@@ -26,7 +26,7 @@ struct runtime {
     CURL *curl;
     char base[256]; /* http://host:port/2018-06-01/runtime */
     char url[512];
-    buf body;       /* response body of the last request */
+    buf body; /* response body of the last request */
     char errbuf[CURL_ERROR_SIZE];
     /* headers of the last /next response */
     char request_id[HEADER_MAX];
@@ -182,8 +182,9 @@ runtime *runtime_new(char *err, size_t errlen)
 {
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
-        snprintf(err, errlen, "AWS_LAMBDA_RUNTIME_API is not set: this program is a Lambda custom "
-                              "runtime; run it under Lambda or a Runtime API emulator");
+        snprintf(err, errlen,
+                 "AWS_LAMBDA_RUNTIME_API is not set: this program is a Lambda custom "
+                 "runtime; run it under Lambda or a Runtime API emulator");
         return NULL;
     }
     if (strlen(api) > 200) {
@@ -337,8 +338,10 @@ static int next_invocation(runtime *rt)
         if (rc == CURLE_OK) {
             /* 500: the runtime is in a non-recoverable state; 403 and the rest
              * are not going to change by asking again. */
-            log_msg(LOG_FATAL, "the Runtime API answered %ld to GET /invocation/next: %.200s; "
-                               "exiting", status, rt->body.data ? rt->body.data : "");
+            log_msg(LOG_FATAL,
+                    "the Runtime API answered %ld to GET /invocation/next: %.200s; "
+                    "exiting",
+                    status, rt->body.data ? rt->body.data : "");
             return -1;
         }
         if (stopping)
@@ -368,8 +371,8 @@ static int post_outcome(runtime *rt, const char *request_id, runtime_invocation_
         struct curl_slist *h = curl_slist_append(NULL, ctype);
         h = curl_slist_append(h, "Expect:");
         snprintf(path, sizeof path, "/invocation/%s/response", request_id);
-        CURLcode rc = perform(rt, path, "POST", res->payload, res->payload_len, h,
-                              POST_TIMEOUT_S, &status);
+        CURLcode rc =
+            perform(rt, path, "POST", res->payload, res->payload_len, h, POST_TIMEOUT_S, &status);
         curl_slist_free_all(h);
         if (rc != CURLE_OK) {
             log_msg(LOG_FATAL, "posting the response failed: %s; exiting", curl_reason(rt, rc));
@@ -380,7 +383,8 @@ static int post_outcome(runtime *rt, const char *request_id, runtime_invocation_
         if (status == 413) {
             char msg[200];
             snprintf(msg, sizeof msg,
-                     "response payload of %zu bytes exceeds the Runtime API's limit", res->payload_len);
+                     "response payload of %zu bytes exceeds the Runtime API's limit",
+                     res->payload_len);
             log_msg(LOG_ERROR, "%s", msg);
             snprintf(path, sizeof path, "/invocation/%s/error", request_id);
             status = post_error(rt, path, "Function.ResponseSizeTooLarge", msg);

@@ -55,10 +55,14 @@ int main(int argc, char **argv)
     double *t = calloc((size_t)iters, sizeof *t);
     size_t records = 0;
     for (int i = 0; i < iters; i++) {
-        runtime_invocation_request req = {.payload = ev.data, .payload_len = ev.len,
-                                          .request_id = "bench", .xray_trace_id = "",
-                                          .client_context = "", .cognito_identity = "",
-                                          .function_arn = "", .deadline_ms = 0};
+        runtime_invocation_request req = {.payload = ev.data,
+                                          .payload_len = ev.len,
+                                          .request_id = "bench",
+                                          .xray_trace_id = "",
+                                          .client_context = "",
+                                          .cognito_identity = "",
+                                          .function_arn = "",
+                                          .deadline_ms = 0};
         double t0 = now_ms();
         runtime_invocation_response res = handler_invoke(&req, &h);
         t[i] = now_ms() - t0;

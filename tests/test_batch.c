@@ -34,13 +34,13 @@ static void assert_features(const batch_record *r, double a, double b, double c,
 static void connector_batch_with_object_values(void **state)
 {
     (void)state;
-    batch b = parse_ok(
-        "[{\"payload\":{\"timestamp\":1604302260000,\"topic\":\"iris\",\"partition\":2,"
-        "\"offset\":42,\"key\":null,\"value\":{\"sepalLength\":6.7,\"sepalWidth\":3.3,"
-        "\"petalLength\":5.7,\"petalWidth\":2.5,\"species\":\"virginica\"}}},"
-        "{\"payload\":{\"timestamp\":1604302261000,\"topic\":\"iris\",\"partition\":0,"
-        "\"offset\":7,\"key\":\"k\",\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,"
-        "\"petalLength\":1.4,\"petalWidth\":0.2,\"species\":\"setosa\"}}}]");
+    batch b =
+        parse_ok("[{\"payload\":{\"timestamp\":1604302260000,\"topic\":\"iris\",\"partition\":2,"
+                 "\"offset\":42,\"key\":null,\"value\":{\"sepalLength\":6.7,\"sepalWidth\":3.3,"
+                 "\"petalLength\":5.7,\"petalWidth\":2.5,\"species\":\"virginica\"}}},"
+                 "{\"payload\":{\"timestamp\":1604302261000,\"topic\":\"iris\",\"partition\":0,"
+                 "\"offset\":7,\"key\":\"k\",\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,"
+                 "\"petalLength\":1.4,\"petalWidth\":0.2,\"species\":\"setosa\"}}}]");
     assert_int_equal(b.count, 2);
     assert_int_equal(b.shape, BATCH_SHAPE_CONNECTOR);
     assert_string_equal(b.records[0].topic, "iris");
@@ -60,14 +60,15 @@ static void escaped_string_and_base64_values(void **state)
 {
     (void)state;
     /* base64 of {"sepalLength":6.7,"sepalWidth":3.3,"petalLength":5.7,"petalWidth":2.5} */
-    batch b = parse_ok(
-        "[{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":1,\"value\":"
-        "\"{\\\"sepalLength\\\":6.7,\\\"sepalWidth\\\":3.3,\\\"petalLength\\\":5.7,"
-        "\\\"petalWidth\\\":2.5,\\\"species\\\":\\\"Iris-virginica\\\"}\"}},"
-        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":2,\"value\":"
-        "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsInBldGFsV2lkdGgiOjIuNX0=\"}},"
-        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":3,\"value\":"
-        "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsInBldGFsV2lkdGgiOjIuNX0\"}}]");
+    batch b = parse_ok("[{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":1,\"value\":"
+                       "\"{\\\"sepalLength\\\":6.7,\\\"sepalWidth\\\":3.3,\\\"petalLength\\\":5.7,"
+                       "\\\"petalWidth\\\":2.5,\\\"species\\\":\\\"Iris-virginica\\\"}\"}},"
+                       "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":2,\"value\":"
+                       "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsI"
+                       "nBldGFsV2lkdGgiOjIuNX0=\"}},"
+                       "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":3,\"value\":"
+                       "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsI"
+                       "nBldGFsV2lkdGgiOjIuNX0\"}}]");
     assert_int_equal(b.count, 3);
     for (size_t i = 0; i < 3; i++)
         assert_features(&b.records[i], 6.7, 3.3, 5.7, 2.5);
@@ -117,7 +118,8 @@ static void bare_object_and_empty_batch(void **state)
     batch_free(&b);
 
     /* A bare object with a bad field is one bad record, not an invalid event. */
-    b = parse_ok("{\"sepalLength\":\"x\",\"sepalWidth\":3.3,\"petalLength\":5.7,\"petalWidth\":2.5}");
+    b = parse_ok(
+        "{\"sepalLength\":\"x\",\"sepalWidth\":3.3,\"petalLength\":5.7,\"petalWidth\":2.5}");
     assert_int_equal(b.count, 1);
     assert_non_null(b.records[0].error);
     batch_free(&b);
@@ -129,11 +131,14 @@ static const struct {
     const char *element;
     const char *error;
 } bad_records[] = {
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":\"abc\",\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":\"abc\",\"sepalWidth\":3,"
+     "\"petalLength\":1,\"petalWidth\":0.2}}}",
      "value.sepalLength: expected a number, got string \"abc\""},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}"
+     "}",
      "value: missing field sepalLength"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepal_length\":5,\"sepal_width\":3,\"petal_length\":1}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepal_length\":5,\"sepal_width\":3,\"petal_length\":"
+     "1}}}",
      "value: missing field petalWidth"},
     {"{\"payload\":{\"offset\":1,\"value\":null}}", "value: null (a tombstone"},
     {"{\"payload\":{\"offset\":1,\"value\":42}}",
@@ -148,17 +153,23 @@ static const struct {
      "value: base64 content is not valid JSON"},
     {"{\"payload\":{\"offset\":1,\"value\":\"WzEsMl0=\"}}",
      "value: base64 content is JSON array, expected an iris object"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":-5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":-5.1,\"sepalWidth\":3,\"petalLength\":"
+     "1,\"petalWidth\":0.2}}}",
      "value.sepalLength: -5.1 is out of range"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1e6,\"petalWidth\":0.2}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":"
+     "1e6,\"petalWidth\":0.2}}}",
      "value.petalLength: 1e+06 is out of range"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":true}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":true}}}",
      "value.petalWidth: expected a number, got boolean"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"1e999\",\"petalLength\":1,\"petalWidth\":1}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"1e999\","
+     "\"petalLength\":1,\"petalWidth\":1}}}",
      "value.sepalWidth: inf is out of range"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1,\"species\":7}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":1,\"species\":7}}}",
      "value.species: expected a string or null, got number"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1,\"species\":\"12 monkeys\"}}}",
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":1,\"species\":\"12 monkeys\"}}}",
      "value.species: \"12 monkeys\" is not a species name"},
     {"{\"offset\":1,\"value\":{}}", "record: expected an object with \"payload\", got object"},
     {"{\"payload\":\"oops\"}", "payload: expected an object, got string"},
@@ -228,7 +239,8 @@ static void invalid_events_fail_with_reason(void **state)
 static void unterminated_buffer(void **state)
 {
     (void)state;
-    const char text[] = "[{\"sepalLength\":1,\"sepalWidth\":2,\"petalLength\":3,\"petalWidth\":4}]XXXX";
+    const char text[] =
+        "[{\"sepalLength\":1,\"sepalWidth\":2,\"petalLength\":3,\"petalWidth\":4}]XXXX";
     batch b;
     char err[256];
     assert_int_equal(batch_parse(text, sizeof text - 5, &b, err, sizeof err), BATCH_OK);
@@ -286,9 +298,12 @@ static char *read_file(const char *path, size_t *len)
 }
 
 static const char *const sample_events[] = {
-    "events/batch-correct.json",        "events/batch-drifted.json",
-    "events/batch-escaped-strings.json", "events/batch-base64.json",
-    "events/batch-ksqldb-uppercase.json", "events/batch-mixed.json",
+    "events/batch-correct.json",
+    "events/batch-drifted.json",
+    "events/batch-escaped-strings.json",
+    "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",
     "events/record-bare.json",
 };
 

@@ -13,11 +13,11 @@
 
 enum { SETOSA, VERSICOLOR, VIRGINICA };
 
-#define assert_near(got, want, eps)                                                            \
-    do {                                                                                       \
-        double got_ = (got), want_ = (want);                                                   \
-        if (!(fabs(got_ - want_) <= (eps)))                                                    \
-            fail_msg("%s: expected %.17g, got %.17g", #got, want_, got_);                      \
+#define assert_near(got, want, eps)                                                                \
+    do {                                                                                           \
+        double got_ = (got), want_ = (want);                                                       \
+        if (!(fabs(got_ - want_) <= (eps)))                                                        \
+            fail_msg("%s: expected %.17g, got %.17g", #got, want_, got_);                          \
     } while (0)
 
 static batch make_batch(size_t n)
@@ -113,9 +113,9 @@ static void window_counts(void **state)
     set(&b.records[0], SETOSA, SETOSA, m0 + 59999);
     set(&b.records[1], SETOSA, SETOSA, m0);
     set(&b.records[2], VIRGINICA, VERSICOLOR, m0 + 30000);
-    set(&b.records[3], SETOSA, SETOSA, m0 + 60000); /* next minute */
-    set(&b.records[4], -1, VIRGINICA, m0 + 61000);  /* unlabelled */
-    set(&b.records[5], SETOSA, SETOSA, -1);         /* no timestamp: no window */
+    set(&b.records[3], SETOSA, SETOSA, m0 + 60000);    /* next minute */
+    set(&b.records[4], -1, VIRGINICA, m0 + 61000);     /* unlabelled */
+    set(&b.records[5], SETOSA, SETOSA, -1);            /* no timestamp: no window */
     set(&b.records[6], VIRGINICA, VERSICOLOR, m0 - 1); /* previous minute */
     evaluation e;
     assert_int_equal(evaluate_batch(&b, 3, &e), 0);
@@ -134,8 +134,8 @@ static void window_counts(void **state)
         if (w->start_ms != want[i].start || w->actual != want[i].actual ||
             w->predicted != want[i].predicted || w->count != want[i].count ||
             w->end_ms != w->start_ms + 60000)
-            fail_msg("window %zu: expected start %lld %d->%d x%llu, got start %lld %d->%d x%llu",
-                     i, (long long)want[i].start, want[i].actual, want[i].predicted,
+            fail_msg("window %zu: expected start %lld %d->%d x%llu, got start %lld %d->%d x%llu", i,
+                     (long long)want[i].start, want[i].actual, want[i].predicted,
                      (unsigned long long)want[i].count, (long long)w->start_ms, w->actual,
                      w->predicted, (unsigned long long)w->count);
     }

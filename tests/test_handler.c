@@ -63,8 +63,10 @@ static void response_escapes_topic_and_errors(void **state)
     assert_true(cJSON_GetObjectItem(p0, "sepalLength")->valuedouble == 5.1);
     cJSON *e1 = cJSON_GetArrayItem(doc, 1);
     const char *msg = cJSON_GetObjectItem(e1, "error")->valuestring;
-    assert_non_null(strstr(msg, "value.sepalLength: expected a number, got string \"bad ?quoted??\""));
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "offset")->valueint, 6);
+    assert_non_null(
+        strstr(msg, "value.sepalLength: expected a number, got string \"bad ?quoted??\""));
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "offset")->valueint,
+                     6);
     assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "predictedSpecies"));
     cJSON_Delete(doc);
     buf_free(&out);

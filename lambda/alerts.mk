@@ -42,3 +42,10 @@ test-sns-local:
 	tests/run-suite.sh sns-local $(PY) tests/sns_local_selftest.py
 
 TESTS += test-sns-local
+
+# End to end: build/asan/bootstrap under the Runtime API emulator, alerts to the local SNS.
+.PHONY: test-sns-e2e
+test-sns-e2e: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap tests/run-suite.sh sns-e2e $(PY) tests/sns_e2e.py
+
+TESTS += test-sns-e2e

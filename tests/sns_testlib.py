@@ -1,6 +1,7 @@
 """Shared pieces of the SNS tests: distinctive fake credentials, a local SNS
 (tests/sns_local.py) in a subprocess, and a unittest runner whose closing
-line tests/run-suite.sh counts ("NAME: N passed, N failed")."""
+line tests/run-suite.sh counts ("NAME: N passed, N failed"; NAME in letters
+and hyphens only)."""
 import json
 import os
 import subprocess

@@ -42,9 +42,10 @@ LAMBDA_PROVIDED = {
 }
 # Set by Lambda from the function's LoggingConfig (advanced logging controls).
 LOGGING_CONFIG = {"AWS_LAMBDA_LOG_LEVEL": "ApplicationLogLevel", "AWS_LAMBDA_LOG_FORMAT": "LogFormat"}
-# Overrides for local stand-ins and unusual hosts; deliberately absent from the
-# deployed function (the README documents them).
-LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "SSL_CERT_FILE"}
+# The AWS SDKs' endpoint overrides (for local stand-ins) and the CA bundle
+# override: deliberately absent from the deployed function (deploy/README.md).
+LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+              "SSL_CERT_FILE"}
 
 RESULTS = []
 

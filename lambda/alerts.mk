@@ -49,3 +49,17 @@ test-sns-e2e: $(ASAN)/bootstrap
 	BOOTSTRAP=$(ASAN)/bootstrap tests/run-suite.sh sns-e2e $(PY) tests/sns_e2e.py
 
 TESTS += test-sns-e2e
+
+# Benchmark: build+sign one Publish, and the alert path's added latency.
+$(BUILD)/sns_bench: $(call obj,tests/sns_bench.c $(ALERT_SRCS) $(ALERT_BASE))
+	$(CC) $(CFLAGS) $^ -o $@ $(ALERT_LIBS)
+
+.PHONY: bench-alerts
+$(BUILD)/sns_driver: $(call obj,tests/sns_driver.c $(ALERT_SRCS) $(ALERT_BASE))
+	$(CC) $(CFLAGS) $^ -o $@ $(ALERT_LIBS)
+
+bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
+	$(PY) tests/sns_bench.py --bench $(BUILD)/sns_bench --driver $(BUILD)/sns_driver \
+	  --bootstrap $(BUILD)/bootstrap
+
+BENCHES += bench-alerts

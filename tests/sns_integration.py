@@ -186,7 +186,7 @@ class Notify(unittest.TestCase):
 
     def test_drifted_batch_one_alert_with_counts(self):
         p, (r,), logs = self.notify(11)
-        self.assertEqual(r, {"rc": 0, "err": ""})
+        self.assertEqual((r["rc"], r["err"]), (0, ""))
         (pub,) = SNS.published()
         self.assertEqual(pub["subject"],
                          "iris model accuracy 45% < 90% on 20 records (iris/0 100-119)")

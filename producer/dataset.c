@@ -202,6 +202,13 @@ struct dataset *dataset_parse(const char *text, size_t len, const char *name, ch
         if (parse_row(ds, fields, n, lineno, name, row, err, errlen) != 0)
             goto fail;
     }
+    if (!header_seen) {
+        snprintf(err, errlen,
+                 "%s:1: expected the header "
+                 "sepal_length,sepal_width,petal_length,petal_width,species (the file is empty)",
+                 name);
+        goto fail;
+    }
     if (ds->n_rows == 0) {
         snprintf(err, errlen, "%s: no data rows after the header", name);
         goto fail;

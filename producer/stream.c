@@ -90,7 +90,7 @@ static void finish(struct sender *sender, const struct stream_config *cfg)
                  cfg->flush_timeout_s, (unsigned long long)left);
     left = sender_wait(sender, (int)(cfg->flush_timeout_s * 1000), cfg->abort);
 purge:
-    if (left && sender_purge(sender))
+    if (left && !sender_fatal(sender, NULL, 0) && sender_purge(sender))
         console_error("gave up on %llu message(s) still in flight", (unsigned long long)left);
 }
 
@@ -178,7 +178,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
         res->fatal = 1;
     }
     res->elapsed_s = now_s() - start;
-    if (sender && res->failed) {
+    if (sender && res->failed && !res->fatal) {
         char why[1024];
         sender_failure_reason(sender, why, sizeof(why));
         console_error("%s", why);

@@ -287,6 +287,11 @@ int main(int argc, char **argv)
         int rf = o.brokers < 3 ? o.brokers : 3;
         rd_kafka_resp_err_t err =
             rd_kafka_mock_topic_create(mcluster, o.topics[i].name, o.topics[i].partitions, rf);
+        /* Spread the leaders round-robin so every broker serves produce
+         * requests (the mock would pick them at random). */
+        for (int p = 0; !err && p < o.topics[i].partitions; p++)
+            err = rd_kafka_mock_partition_set_leader(mcluster, o.topics[i].name, p,
+                                                     p % o.brokers + 1);
         if (err) {
             fprintf(stderr, "kafka-local: cannot create topic %s with %d partitions: %s\n",
                     o.topics[i].name, o.topics[i].partitions, rd_kafka_err2str(err));

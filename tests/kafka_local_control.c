@@ -165,6 +165,17 @@ int control_execute(rd_kafka_mock_cluster_t *mcluster, const char *line, char *r
         if (n < 0)
             return -1;
         res = push_broker_errors(mcluster, (int32_t)broker, key, errs, rtts, n);
+    } else if (strcmp(cmd, "pending-errors") == 0 && nw == 3) {
+        size_t cnt = 0;
+        if (parse_long(words[1], 1, 1000, &broker) != 0 || parse_api_key(words[2], &key) != 0) {
+            snprintf(reply, replylen, "error: usage: pending-errors BROKER APIKEY");
+            return -1;
+        }
+        res = rd_kafka_mock_broker_error_stack_cnt(mcluster, (int32_t)broker, key, &cnt);
+        if (!res) {
+            snprintf(reply, replylen, "ok %zu", cnt);
+            return 0;
+        }
     } else if ((strcmp(cmd, "broker-down") == 0 || strcmp(cmd, "broker-up") == 0) && nw == 2) {
         if (parse_long(words[1], -1, 1000, &broker) != 0) {
             snprintf(reply, replylen, "error: bad broker id '%s'", words[1]);

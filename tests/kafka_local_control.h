@@ -10,6 +10,8 @@
  *   broker-errors BROKER APIKEY ERR:RTT[,ERR:RTT...]
  *                                          same, on one broker, each reply
  *                                          delayed by RTT ms
+ *   pending-errors BROKER APIKEY           -> "ok N": broker-errors not yet
+ *                                          served
  *   broker-down BROKER | broker-up BROKER  disconnect / accept again (-1 = all)
  *   rtt BROKER MS                          add MS of round-trip time (-1 = all)
  *   leader TOPIC PARTITION BROKER          move a partition's leader

@@ -82,7 +82,9 @@ class KafkaLocal:
             raise TestFailure("kafka-local printed no bootstrap address")
 
     def control(self, *commands):
-        """Sends control commands; fails unless each is answered 'ok'."""
+        """Sends control commands; fails unless each is answered 'ok'.
+        Returns the text after 'ok' of the last reply."""
+        reply = ""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(5)
             s.connect(self.control_path)
@@ -91,7 +93,8 @@ class KafkaLocal:
                 f.write(c + "\n")
                 f.flush()
                 reply = f.readline().strip()
-                check(reply == "ok", f"kafka-local control '{c}'", "ok", reply)
+                check(reply.split(" ")[0] == "ok", f"kafka-local control '{c}'", "ok", reply)
+        return reply[3:]
 
     def stop(self):
         if self.proc.poll() is None:
@@ -138,7 +141,8 @@ def run_producer(args, timeout=60):
 def consume(bootstrap, topic, timeout=60):
     """All messages of a topic, via kcat's JSON envelope: dicts with partition,
     offset, ts, key, payload and headers (as a dict)."""
-    args = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J"]
+    args = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
+            "-X", "fetch.wait.max.ms=10"]
     p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     check(p.returncode == 0, f"kcat exit status (stderr: {p.stderr.strip()[-500:]})", 0,
           p.returncode)

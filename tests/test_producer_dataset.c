@@ -1,0 +1,118 @@
+/* Unit tests for producer/dataset: CSV loading and its error messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "producer/dataset.h"
+
+#define HEADER "sepal_length,sepal_width,petal_length,petal_width,species\n"
+
+static void keeps_number_text_and_collects_species(void **state)
+{
+    (void)state;
+    char err[256];
+    const char csv[] = HEADER "5.1,3.5,1.4,0.2,setosa\r\n"
+                              "\n"
+                              " 7.0 , 3.20 ,4.7,1.4,\"versicolor\"\n"
+                              "6.3,3.3,6.0,2.5,virginica\n"
+                              "4.9,3.0,1.4,0.2,setosa";
+    struct dataset *ds = dataset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
+    assert_non_null(ds);
+    assert_int_equal(ds->n_rows, 4);
+    assert_int_equal(ds->n_species, 3);
+    assert_string_equal(ds->species[0], "setosa");
+    assert_string_equal(ds->species[1], "versicolor");
+    assert_string_equal(ds->rows[1].text[1], "3.20"); /* not reformatted to 3.2 */
+    assert_int_equal(ds->rows[1].decimals[1], 2);
+    assert_int_equal(ds->rows[1].species, 1);
+    assert_int_equal(ds->rows[1].line, 4);
+    assert_true(ds->rows[3].value[0] == 4.9);
+    assert_int_equal(ds->rows[3].species, 0);
+    dataset_free(ds);
+}
+
+static const struct {
+    const char *csv;
+    const char *error;
+} bad_files[] = {
+    {"", "t.csv:1: expected the header"},
+    {"sepal_length,sepal_width\n1,2\n", "t.csv:1: expected the header"},
+    {HEADER, "t.csv: no data rows after the header"},
+    {HEADER "5.1,3.5,1.4,0.2\n", "t.csv:2: expected 5 comma-separated fields, got 4"},
+    {HEADER "5.1,3.5,1.4,0.2,setosa,x\n", "t.csv:2: expected 5 comma-separated fields, got 6"},
+    {HEADER "5.1,3.5,1.4,0.2,setosa\nx,3.5,1.4,0.2,setosa\n",
+     "t.csv:3: sepal_length: 'x' is not a number"},
+    {HEADER "5.1,3.5,,0.2,setosa\n", "t.csv:2: petal_length: '' is not a number"},
+    {HEADER "5.1,3.5,1.4,.2,setosa\n", "t.csv:2: petal_width: '.2' is not a number"},
+    {HEADER "5.1,3.5,1.4,1.,setosa\n", "t.csv:2: petal_width: '1.' is not a number"},
+    {HEADER "5.1,3.5,1.4,+1,setosa\n", "t.csv:2: petal_width: '+1' is not a number"},
+    {HEADER "5.1,3.5,1.4,nan,setosa\n", "t.csv:2: petal_width: 'nan' is not a number"},
+    {HEADER "5.1,3.5,1.4,01,setosa\n", "t.csv:2: petal_width: '01' is not a number"},
+    {HEADER "5.1,3.5,1.4,1e999,setosa\n", "t.csv:2: petal_width: '1e999' is not a number"},
+    {HEADER "5.1,3.5,1.4,0.2,\n", "t.csv:2: species is empty"},
+};
+
+static void rejects_bad_files_with_file_and_line(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
+        char err[256] = "";
+        struct dataset *ds =
+            dataset_parse(bad_files[i].csv, strlen(bad_files[i].csv), "t.csv", err, sizeof(err));
+        if (ds || strncmp(err, bad_files[i].error, strlen(bad_files[i].error)) != 0)
+            fail_msg("case %zu: expected error '%s', got '%s'", i, bad_files[i].error,
+                     ds ? "(accepted)" : err);
+    }
+}
+
+static void accepts_json_number_forms(void **state)
+{
+    (void)state;
+    char err[256];
+    const char csv[] = HEADER "0,-1.5,2e3,1.25E-2,x\n";
+    struct dataset *ds = dataset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
+    assert_non_null(ds);
+    assert_string_equal(ds->rows[0].text[2], "2e3");
+    assert_true(ds->rows[0].value[3] == 0.0125);
+    dataset_free(ds);
+}
+
+static void rejects_nul_bytes(void **state)
+{
+    (void)state;
+    char err[256];
+    const char csv[] = HEADER "5.1,3.5,1.4,0.2,se\0tosa\n";
+    assert_null(dataset_parse(csv, sizeof(csv) - 1, "t.csv", err, sizeof(err)));
+    assert_non_null(strstr(err, "NUL byte"));
+}
+
+static void loads_the_shipped_iris_file(void **state)
+{
+    (void)state;
+    char err[256];
+    struct dataset *ds = dataset_load("model/iris.csv", err, sizeof(err));
+    if (!ds)
+        fail_msg("%s", err);
+    assert_int_equal(ds->n_rows, 150);
+    assert_int_equal(ds->n_species, 3);
+    dataset_free(ds);
+    assert_null(dataset_load("no/such/file.csv", err, sizeof(err)));
+    assert_string_equal(err, "no/such/file.csv: cannot open: No such file or directory");
+    dataset_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(keeps_number_text_and_collects_species),
+        cmocka_unit_test(rejects_bad_files_with_file_and_line),
+        cmocka_unit_test(accepts_json_number_forms),
+        cmocka_unit_test(rejects_nul_bytes),
+        cmocka_unit_test(loads_the_shipped_iris_file),
+    };
+    return cmocka_run_group_tests_name("producer_dataset", tests, NULL, NULL);
+}

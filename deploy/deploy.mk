@@ -82,3 +82,10 @@ test-connector: $(BUILD)/sink-connector $(BUILD)/kafka-local
 TESTS += test-connector
 
 TESTS += test-template
+
+# The zip in an otherwise empty chroot against the Runtime API emulator.
+.PHONY: test-package
+test-package: $(BUILD)/function.zip
+	tests/run-suite.sh package $(PY) tests/package_chroot_test.py
+
+TESTS += test-package

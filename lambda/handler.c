@@ -314,7 +314,7 @@ static void log_batch(handler_ctx *h, const batch *b, const evaluation *e)
 runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx)
 {
     handler_ctx *h = ctx;
-    char err[512];
+    char err[1024];
     batch b;
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, "event (%zu bytes): %.*s", req->payload_len,

@@ -49,3 +49,17 @@ bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler
 	$(PY) tests/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler
 
 BENCHES += bench-lambda
+
+# make test-memory: the lambda unit tests, built without sanitizers, under
+# valgrind (definite leaks and invalid accesses fail the run).
+$(foreach u,$(LAMBDA_UNITS),$(eval $(BUILD)/tests/test_$(u): $(call obj,tests/test_$(u).c $(LAMBDA_TEST_SRCS))))
+$(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS)):
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS) $(call libs,cmocka)
+
+.PHONY: test-memory
+test-memory: $(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS))
+	@for t in $^; do \
+	  tests/run-suite.sh memory-$$(basename $$t) valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite $$t || exit 1; \
+	done

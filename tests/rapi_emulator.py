@@ -177,6 +177,10 @@ def make_handler(emu):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "rapi-emulator"
+        # One write per response and no Nagle delay: otherwise headers and
+        # body go out separately and a delayed ACK stalls each call ~40 ms.
+        wbufsize = 65536
+        disable_nagle_algorithm = True
 
         def log_message(self, fmt, *a):
             if emu.args.verbose:

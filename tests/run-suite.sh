@@ -16,7 +16,7 @@ passed=0; failed=0
 while read -r n; do passed=$((passed + n)); done < <(sed -nE 's/^\[  PASSED  \] ([0-9]+) test.*/\1/p' "$log")
 while read -r n; do failed=$((failed + n)); done < <(sed -nE 's/^\[  FAILED  \] ([0-9]+) test.*/\1/p' "$log")
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done \
-    < <(sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log")
+    < <(sed -nE 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log")
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
     echo "suite $name reported no tests" >&2; failed=1

@@ -89,3 +89,15 @@ test-package: $(BUILD)/function.zip
 	tests/run-suite.sh package $(PY) tests/package_chroot_test.py
 
 TESTS += test-package
+
+# make demo: the whole pipeline on local stand-ins (deploy/demo.py --help for
+# options, e.g. make demo DEMO_ARGS="--records 5000 --bootstrap build/package/bootstrap").
+DEMO_BINS := $(BUILD)/bootstrap $(BUILD)/kafka-local $(BUILD)/producer $(BUILD)/sink-connector
+.PHONY: demo test-demo
+demo: $(DEMO_BINS)
+	@$(PY) deploy/demo.py $(DEMO_ARGS)
+
+test-demo: $(DEMO_BINS)
+	tests/run-suite.sh demo $(PY) tests/demo_test.py
+
+TESTS += test-demo

@@ -79,16 +79,14 @@ class Stack:
         return p
 
     def stop(self, p, grace=5.0):
+        """SIGTERM to the process (the emulator then stops its runtime), then
+        SIGKILL to whatever is left in its process group."""
         if p.poll() is None:
+            p.terminate()
             try:
-                os.killpg(p.pid, signal.SIGTERM)
-            except ProcessLookupError:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
                 pass
-        try:
-            p.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
-        # The group may hold children (the emulator's runtime): end them too.
         try:
             os.killpg(p.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -97,9 +95,15 @@ class Stack:
             p.wait()
 
     def close(self):
-        for _, p, _ in reversed(self.procs):
-            self.stop(p)
-        self.procs.clear()
+        # A second Ctrl-C must not cut the cleanup short and orphan processes.
+        old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for _, p, _ in reversed(self.procs):
+                self.stop(p)
+            self.procs.clear()
+        finally:
+            for sig, h in old.items():
+                signal.signal(sig, h)
         if not self.keep_logs:
             shutil.rmtree(self.dir, ignore_errors=True)
 

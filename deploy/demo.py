@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""deploy/demo.py (`make demo`): the whole pipeline on local stand-ins, on 127.0.0.1.
+
+  1. kafka-local: embedded Kafka, topics iris (3 partitions) and iris-classified;
+  2. the local SNS (verifies SigV4 signatures) with the topic iris-alerts;
+  3. the Runtime API emulator running the bootstrap, with AWS_ENDPOINT_URL_SNS
+     pointing at the local SNS and fake credentials;
+  4. build/sink-connector, the Confluent Lambda sink connector stand-in: batches
+     of 20 to the Invoke API, results to iris-classified, offsets committed
+     after each successful invocation;
+  5. build/producer streams --records rows (default 2,000), relabelling half of
+     them from halfway on (the model "going wrong").
+A progress line runs while it works; the report gives records scored, accuracy
+before and after the drift, the confusion matrices and the alerts the local
+SNS received.  Exit 0 when every record was scored exactly once, no alert
+came before the drift and at least one after it.  Every process it starts is
+stopped on exit, on an error and on Ctrl-C.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+sys.path.insert(0, HERE)
+import demo_report  # noqa: E402
+from demo_stack import BUILD, Stack, StackError, http_json, sns_published  # noqa: E402
+
+FUNCTION = "iris-scoring"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=2000, help="rows to produce (default 2000)")
+    ap.add_argument("--rate", type=int, default=400, help="rows per second (default 400)")
+    ap.add_argument("--drift-labels", type=float, default=0.5,
+                    help="share of rows relabelled after the halfway point (default 0.5)")
+    ap.add_argument("--seed", type=int, default=42, help="producer seed (default 42)")
+    ap.add_argument("--batch-size", type=int, default=20, help="connector batch size (default 20)")
+    ap.add_argument("--threshold", default="0.8",
+                    help="ALERT_ACCURACY_THRESHOLD (default 0.8; see deploy/README.md)")
+    ap.add_argument("--bootstrap", default=os.path.join(BUILD, "bootstrap"),
+                    help="the runtime to run (default build/bootstrap; "
+                         "build/package/bootstrap for the packaged one)")
+    ap.add_argument("--timeout", type=float, default=110.0,
+                    help="give up after this many seconds (default 110)")
+    ap.add_argument("--json-report", help="also write the summary as JSON to this file")
+    ap.add_argument("--pid-file", help="append the pid of every process started (for tests)")
+    ap.add_argument("--keep-logs", action="store_true", help="keep the stand-ins' logs")
+    args = ap.parse_args(argv)
+    if args.records < 2:
+        ap.error("--records must be at least 2")
+    return args
+
+
+class Progress:
+    """One line, rewritten in place on a terminal, every few seconds otherwise."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def show(self, text, force=False):
+        now = time.monotonic()
+        if self.tty:
+            sys.stderr.write("\r\033[K" + text)
+            sys.stderr.flush()
+        elif force or now - self.last >= 5:
+            sys.stderr.write(text + "\n")
+            self.last = now
+
+    def done(self):
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def last_match(text, pattern):
+    found = re.findall(pattern, text)
+    return found[-1] if found else None
+
+
+def consume_results(brokers):
+    out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", "iris-classified", "-o", "beginning",
+                          "-e", "-q", "-f", "%s\n"], capture_output=True, text=True, timeout=60)
+    if out.returncode != 0:
+        raise StackError("kcat could not read iris-classified: " + out.stderr.strip()[-300:])
+    results = []
+    for line in out.stdout.splitlines():
+        if line.strip():
+            try:
+                results.append(json.loads(line))
+            except ValueError:
+                results.append({"unparsable": line[:200]})
+    return results
+
+
+def run(args, st, progress):
+    for path in (args.bootstrap, os.path.join(BUILD, "kafka-local"),
+                 os.path.join(BUILD, "sink-connector"), os.path.join(BUILD, "producer")):
+        if not os.access(path, os.X_OK):
+            raise StackError(f"{path} is not built: run `make` (or `make demo`, which builds it)")
+    t0 = time.monotonic()
+    progress.show("starting kafka-local, the local SNS and the Runtime API emulator ...", True)
+    brokers = st.kafka(["iris:3", "iris-classified:3"])
+    sns_url, topic_arn = st.sns("iris-alerts")
+    env = st.function_env(sns_url, topic_arn, ALERT_ACCURACY_THRESHOLD=args.threshold,
+                          ALERT_MIN_RECORDS="10")
+    invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
+    connector = st.start("sink-connector", [
+        os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-f", FUNCTION,
+        "-t", "iris", "-s", "iris-classified", "--batch-size", str(args.batch_size),
+        "--max-records", str(args.records), "--progress-ms", "250"])
+    half = args.records // 2
+    producer = st.start("producer", [
+        os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(args.records),
+        "-r", str(args.rate), "--seed", str(args.seed), "--progress", "1",
+        "--drift", f"after={half},labels={args.drift_labels}"])
+    if args.pid_file:
+        state = http_json(f"{invoke_url}/_emulator/state")[2]  # the runtime's pid
+        with open(args.pid_file, "a") as f:
+            for _, p, _ in st.procs:
+                f.write(f"{p.pid}\n")
+            if isinstance(state, dict) and state.get("pid"):
+                f.write(f"{state['pid']}\n")
+
+    deadline = t0 + args.timeout
+    alerts = 0
+    last_poll = 0.0
+    while connector.poll() is None:
+        now = time.monotonic()
+        if now > deadline:
+            raise StackError(f"the pipeline did not finish within {args.timeout:.0f} s "
+                             f"(connector log: {st.log('sink-connector')[-400:]!r})")
+        if producer.poll() not in (None, 0):
+            raise StackError(f"the producer failed (exit {producer.returncode}): "
+                             f"{st.log('producer')[-400:]}")
+        if now - last_poll >= 1.0:
+            try:
+                alerts = len(sns_published(sns_url))
+            except OSError:
+                pass
+            last_poll = now
+        sent = last_match(st.log("producer"), r"(?:sent|delivered) (\d+)") or "0"
+        scored = last_match(st.log("sink-connector"), r"records=(\d+)") or "0"
+        progress.show(f"produced {sent}/{args.records}  scored {scored}  alerts {alerts}  "
+                      f"{now - t0:5.1f} s")
+        time.sleep(0.2)
+    progress.done()
+    if connector.returncode != 0:
+        raise StackError(f"the connector stand-in failed (exit {connector.returncode}): "
+                         f"{st.log('sink-connector')[-600:]}")
+    try:
+        producer.wait(15)
+    except subprocess.TimeoutExpired:
+        raise StackError("the producer did not finish")
+    if producer.returncode != 0:
+        raise StackError(f"the producer failed (exit {producer.returncode}): "
+                         f"{st.log('producer')[-400:]}")
+    summary = demo_report.analyse(consume_results(brokers), args.records, half,
+                                  sns_published(sns_url))
+    return summary, time.monotonic() - t0
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    progress = Progress()
+    status = 1
+    try:
+        with Stack(keep_logs=args.keep_logs) as st:
+            try:
+                summary, elapsed = run(args, st, progress)
+            except StackError as e:
+                progress.done()
+                print(f"demo: {e}", file=sys.stderr)
+                if args.keep_logs:
+                    print(f"demo: logs kept in {st.dir}", file=sys.stderr)
+                return 1
+            leaked = [name for name, text in st.logs().items()
+                      if any(s in text for s in st.secrets())]
+            print(demo_report.render(summary, elapsed))
+            problems = demo_report.verdict(summary)
+            if leaked:
+                problems.append("a fake secret appeared in the output of " + ", ".join(leaked))
+            summary["problems"] = problems
+            summary["elapsedSeconds"] = round(elapsed, 2)
+            if args.json_report:
+                with open(args.json_report, "w") as f:
+                    json.dump(summary, f, indent=1)
+            if args.keep_logs:
+                print(f"logs: {st.dir}")
+            for p in problems:
+                print(f"demo: FAILED: {p}", file=sys.stderr)
+            status = 1 if problems else 0
+            if not problems:
+                print("demo: OK (every record scored exactly once; alerts only after the drift)")
+    except KeyboardInterrupt:
+        progress.done()
+        print("demo: interrupted; every process it started has been stopped", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""deploy/demo_report.py: what `make demo` concludes from a run.
+
+Input: the records read back from iris-classified (each an element of the
+function's response), the number produced, where the drift starts, and the
+alerts the local SNS accepted.  Output: a JSON-able summary and its text form.
+
+The producer streams one record at a time, so the record timestamps (produce
+time, carried through to the results) give the production order: the first
+`drift_after` records by timestamp are the clean ones.
+"""
+import json
+
+SPECIES = ["setosa", "versicolor", "virginica"]
+
+
+def record_key(p):
+    return (p.get("topic"), p.get("partition"), p.get("offset"))
+
+
+def analyse(results, produced, drift_after, alerts):
+    payloads = [r.get("payload") for r in results if isinstance(r, dict)]
+    errors = [r for r in results if not isinstance(r, dict) or "payload" not in r]
+    seen = {}
+    for p in payloads:
+        if isinstance(p, dict):
+            seen.setdefault(record_key(p), []).append(p)
+    dupes = sum(len(v) - 1 for v in seen.values())
+    unique = [v[0] for v in seen.values()]
+    predicted = [p for p in unique if p.get("predictedSpecies") in SPECIES]
+
+    ordered = sorted(unique, key=lambda p: (p.get("timestamp") or 0, p.get("partition") or 0,
+                                            p.get("offset") or 0))
+    before = ordered[:drift_after]
+    after = ordered[drift_after:]
+    ambiguous = (0 < drift_after < len(ordered) and
+                 ordered[drift_after - 1].get("timestamp") == ordered[drift_after].get("timestamp"))
+    clean = {record_key(p) for p in before}
+
+    def accuracy(ps):
+        judged = [p for p in ps if p.get("correct") in (True, False)]
+        ok = sum(1 for p in judged if p["correct"] is True)
+        return {"judged": len(judged), "correct": ok,
+                "accuracy": round(ok / len(judged), 4) if judged else None}
+
+    def confusion(ps):
+        m = {s: {t: 0 for t in SPECIES} for s in SPECIES}
+        for p in ps:
+            s, t = p.get("species"), p.get("predictedSpecies")
+            if s in m and t in SPECIES:
+                m[s][t] += 1
+        return m
+
+    alert_rows = []
+    for a in alerts:
+        try:
+            msg = json.loads(a.get("message", ""))
+        except ValueError:
+            msg = {}
+        keys = set()
+        for r in msg.get("offsetRanges", []):
+            for off in range(r.get("firstOffset", 0), r.get("lastOffset", -1) + 1):
+                keys.add((r.get("topic"), r.get("partition"), off))
+        phase = "before drift" if keys and keys <= clean else "after drift"
+        alert_rows.append({"subject": a.get("subject"), "phase": phase,
+                           "accuracy": msg.get("accuracy")})
+    return {
+        "produced": produced,
+        "driftAfter": drift_after,
+        "resultsRead": len(results),
+        "recordsScored": len(predicted),
+        "uniqueRecords": len(unique),
+        "duplicates": dupes,
+        "missing": max(0, produced - len(unique)),
+        "errors": len(errors),
+        "boundaryAmbiguous": ambiguous,
+        "before": accuracy(before),
+        "after": accuracy(after),
+        "confusion": {"before": confusion(before), "after": confusion(after)},
+        "alerts": alert_rows,
+        "alertsBefore": sum(1 for a in alert_rows if a["phase"] == "before drift"),
+        "alertsAfter": sum(1 for a in alert_rows if a["phase"] == "after drift"),
+    }
+
+
+def verdict(s):
+    """The problems that make the run a failure (empty when it passed)."""
+    problems = []
+    if s["uniqueRecords"] != s["produced"] or s["missing"]:
+        problems.append(f"{s['missing']} of {s['produced']} records never reached iris-classified")
+    if s["duplicates"]:
+        problems.append(f"{s['duplicates']} records were scored more than once")
+    if s["recordsScored"] != s["produced"]:
+        problems.append(f"{s['produced'] - s['recordsScored']} records have no prediction")
+    if s["alertsBefore"]:
+        problems.append(f"{s['alertsBefore']} alert(s) before the drift")
+    if not s["alertsAfter"]:
+        problems.append("no alert after the drift")
+    return problems
+
+
+def _pct(a):
+    return "n/a" if a["accuracy"] is None else f"{100 * a['accuracy']:.1f}%"
+
+
+def _matrix(m):
+    w = max(len(s) for s in SPECIES) + 2
+    lines = ["  " + "label \\ predicted".ljust(w + 8) + "".join(s.rjust(w) for s in SPECIES)]
+    for s in SPECIES:
+        lines.append("  " + s.ljust(w + 8) + "".join(str(m[s][t]).rjust(w) for t in SPECIES))
+    return lines
+
+
+def render(s, elapsed):
+    out = [
+        "",
+        "iris-lambda demo: report",
+        "------------------------",
+        f"records produced           {s['produced']} (drift from record {s['driftAfter'] + 1})",
+        f"records scored             {s['recordsScored']} "
+        f"(in iris-classified: {s['uniqueRecords']}, duplicates {s['duplicates']}, "
+        f"missing {s['missing']})",
+        f"accuracy before the drift  {_pct(s['before'])} "
+        f"({s['before']['correct']}/{s['before']['judged']})",
+        f"accuracy after the drift   {_pct(s['after'])} "
+        f"({s['after']['correct']}/{s['after']['judged']})",
+        "",
+        "confusion matrix, before the drift:",
+        *_matrix(s["confusion"]["before"]),
+        "confusion matrix, after the drift (labels corrupted by the drift):",
+        *_matrix(s["confusion"]["after"]),
+        "",
+        f"alerts at the local SNS    {len(s['alerts'])} "
+        f"({s['alertsBefore']} before the drift, {s['alertsAfter']} after)",
+    ]
+    shown = s["alerts"][:8]
+    for a in shown:
+        out.append(f"  [{a['phase']}] {a['subject']}")
+    if len(s["alerts"]) > len(shown):
+        out.append(f"  ... and {len(s['alerts']) - len(shown)} more")
+    out.append(f"wall time                  {elapsed:.1f} s")
+    return "\n".join(out)

@@ -109,8 +109,10 @@ def run(args, st, progress):
     progress.show("starting kafka-local, the local SNS and the Runtime API emulator ...", True)
     brokers = st.kafka(["iris:3", "iris-classified:3"])
     sns_url, topic_arn = st.sns("iris-alerts")
+    # MODEL_PATH as template.yaml sets it, here the checkout's artifact.
     env = st.function_env(sns_url, topic_arn, ALERT_ACCURACY_THRESHOLD=args.threshold,
-                          ALERT_MIN_RECORDS="10")
+                          ALERT_MIN_RECORDS="10",
+                          MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
     invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
     connector = st.start("sink-connector", [
         os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-f", FUNCTION,

@@ -101,3 +101,15 @@ test-demo: $(DEMO_BINS)
 	tests/run-suite.sh demo $(PY) tests/demo_test.py
 
 TESTS += test-demo
+
+# make bench (deploy part): cold start of the packaged bootstrap beside
+# build/bootstrap and a static connect-and-GET probe (the measurement's floor),
+# and the zip's size.
+$(BUILD)/package-probe: tests/package_probe.c
+	$(CC) $(CPPFLAGS) $(STD_FLAGS) -O2 -static -o $@ $<
+
+.PHONY: bench-deploy
+bench-deploy: $(BUILD)/function.zip $(BUILD)/bootstrap $(BUILD)/package-probe
+	$(PY) tests/package_bench.py
+
+BENCHES += bench-deploy

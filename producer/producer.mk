@@ -3,8 +3,8 @@
 # producer benchmark.
 
 PRODUCER_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
-	producer/props.c producer/record.c producer/rng.c producer/sampler.c producer/sender.c \
-	producer/stream.c
+	producer/props.c producer/record.c producer/rng.c producer/sampler.c \
+	producer/sender.c producer/stream.c
 KAFKA_LOCAL_SRCS := tests/kafka_local.c tests/kafka_local_control.c
 
 BINS += $(BUILD)/producer $(BUILD)/kafka-local
@@ -42,3 +42,9 @@ test-producer-errors: $(BUILD)/producer $(BUILD)/kafka-local
 test-producer-faults: $(BUILD)/producer $(BUILD)/kafka-local
 	@tests/run-suite.sh producer-faults $(PY) tests/producer_faults.py
 .SECONDARY: $(call asan_obj,$(PRODUCER_UNIT_SRCS) $(wildcard tests/test_producer_*.c))
+
+# Benchmark: 1,000,000 iris messages into kafka-local, producer against kcat.
+BENCHES += bench-producer
+.PHONY: bench-producer
+bench-producer: $(BUILD)/producer $(BUILD)/kafka-local
+	@$(PY) tests/producer_bench.py 1000000 3

@@ -42,10 +42,6 @@ static const struct {
     {"enable.idempotence", "true"},
     {"acks", "all"},
     {"client.id", "iris-producer"},
-    /* Spread key-less records over all partitions record by record, rather
-     * than in 10 ms runs per partition (librdkafka's sticky default), so a
-     * short burst still reaches every partition. */
-    {"sticky.partitioning.linger.ms", "0"},
 };
 
 static int should_print(struct sender *s, rd_kafka_resp_err_t err)
@@ -282,6 +278,7 @@ int sender_send(struct sender *s, const struct sender_msg *m)
          * then retry the same message. */
         if (s->stop && *s->stop)
             return -1;
+        s->counts.queue_full++;
         rd_kafka_poll(s->rk, 100);
     }
 }

@@ -31,9 +31,10 @@ struct sender_msg {
 };
 
 struct sender_counts {
-    uint64_t sent;      /* accepted by rd_kafka_producev */
-    uint64_t delivered; /* acknowledged by the brokers */
-    uint64_t failed;    /* permanently failed or purged */
+    uint64_t sent;       /* accepted by rd_kafka_producev */
+    uint64_t delivered;  /* acknowledged by the brokers */
+    uint64_t failed;     /* permanently failed or purged */
+    uint64_t queue_full; /* times a send waited for room in the local queue */
 };
 
 /* Creates the producer.  Returns NULL with the reason in err (for a bad

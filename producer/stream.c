@@ -58,6 +58,7 @@ static void collect(struct sender *sender, struct stream_result *res)
     res->sent = c.sent;
     res->delivered = c.delivered;
     res->failed = c.failed;
+    res->queue_full = c.queue_full;
 }
 
 static void print_progress(struct sender *sender, struct stream_result *res, uint64_t *last_sent,
@@ -192,4 +193,8 @@ void stream_print_summary(const struct stream_result *res)
     console_info("sent %llu, delivered %llu, failed %llu, elapsed %.3f s, %.0f msgs/s",
                  (unsigned long long)res->sent, (unsigned long long)res->delivered,
                  (unsigned long long)res->failed, res->elapsed_s, rate);
+    if (res->queue_full)
+        console_verbose("the local queue was full %llu time(s): sending waited for delivery "
+                        "reports (raise queue.buffering.max.messages to queue more)",
+                        (unsigned long long)res->queue_full);
 }

@@ -27,6 +27,7 @@ struct stream_config {
 
 struct stream_result {
     uint64_t sent, delivered, failed;
+    uint64_t queue_full; /* waits for room in librdkafka's queue */
     double elapsed_s;
     int fatal; /* stopped by an error (already reported) */
 };

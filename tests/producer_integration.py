@@ -32,7 +32,11 @@ def features_of(payload):
 
 def test_produces_exactly_n_records_each_a_csv_row_as_json():
     with KafkaLocal() as k:
-        r = run_producer(["-b", k.bootstrap, "-n", str(N), "--seed", "42", "--seq"])
+        # Paced over 2 s: key-less records follow librdkafka's sticky
+        # partitioner (a new partition every 10 ms), so a run this long
+        # must reach every partition.
+        r = run_producer(["-b", k.bootstrap, "-n", str(N), "-r", "5000", "--seed", "42",
+                          "--seq"])
         check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
         check(f"sent {N}, delivered {N}, failed 0" in r.err, "summary line", f"sent {N}, ...",
               r.err.strip().splitlines()[-1:])
@@ -54,6 +58,18 @@ def test_produces_exactly_n_records_each_a_csv_row_as_json():
               sorted(parts))
         check(min(parts.values()) >= N // 10, "each partition has >= 10% of the records",
               f">= {N // 10}", dict(parts))
+
+
+def test_queue_full_is_retried_never_dropped():
+    with KafkaLocal() as k:
+        n = 50000
+        r = run_producer(["-b", k.bootstrap, "-n", str(n), "--seq", "-v", "-X",
+                          "queue.buffering.max.messages=500"])
+        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        m = re.search(r"the local queue was full (\d+) time", r.err)
+        check(m is not None and int(m.group(1)) > 0, "the burst filled the 500-message queue",
+              "> 0 waits", m and m.group(1))
+        check_exactly_once(consume(k.bootstrap, "iris"), n)
 
 
 def test_seed_reproduces_the_value_sequence():

@@ -245,6 +245,27 @@ def check_template(t, sources):
                   p["AllowedValues"], p["Default"])
 
 
+def check_samconfig(t, read):
+    """samconfig.toml's local env-vars file overrides only real variables."""
+    import tomllib
+    with open(os.path.join(ROOT, "samconfig.toml"), "rb") as f:
+        cfg = tomllib.load(f)
+    local = cfg.get("default", {}).get("local_invoke", {}).get("parameters", {})
+    path = local.get("env_vars")
+    check("samconfig.toml gives sam local invoke an env-vars file", path is not None,
+          "default.local_invoke.parameters.env_vars", local)
+    if path is None:
+        return
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        overrides = json.load(f)
+    check(f"{path} is keyed by the function's logical id", set(overrides) == {FUNCTION},
+          [FUNCTION], sorted(overrides))
+    env = t["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    names = set(overrides.get(FUNCTION, {}))
+    check(f"{path} overrides only variables the template sets and the bootstrap reads",
+          names and names <= set(env) and names <= set(read), "a subset of both", sorted(names))
+
+
 def elf_is_static(path):
     """(is ELF x86-64 executable, has PT_INTERP or PT_DYNAMIC) from the headers."""
     with open(path, "rb") as f:
@@ -310,6 +331,7 @@ def main():
         t = load_template()
         check("template.yaml parses with CloudFormation tags", isinstance(t, dict), "a mapping", t)
         check_template(t, sources)
+        check_samconfig(t, bootstrap_env_names(sources))
     except (OSError, yaml.YAMLError) as e:
         check("template.yaml parses with CloudFormation tags", False, "a mapping", e)
     if "--no-build" not in sys.argv[1:]:

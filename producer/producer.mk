@@ -35,8 +35,10 @@ test-producer-unit: $(PRODUCER_UNIT_TESTS)
 	@tests/run-suite.sh producer-unit bash -c \
 	  's=0; for t in $(PRODUCER_UNIT_TESTS); do $$t || s=1; done; exit $$s'
 
-TESTS += test-producer-errors test-producer-faults
-.PHONY: test-producer-errors test-producer-faults
+TESTS += test-producer-kafka-local test-producer-errors test-producer-faults
+.PHONY: test-producer-kafka-local test-producer-errors test-producer-faults
+test-producer-kafka-local: $(BUILD)/kafka-local
+	@tests/run-suite.sh producer-kafka-local $(PY) tests/producer_kafka_local.py
 test-producer-errors: $(BUILD)/producer $(BUILD)/kafka-local
 	@tests/run-suite.sh producer-errors $(PY) tests/producer_errors.py
 test-producer-faults: $(BUILD)/producer $(BUILD)/kafka-local

@@ -12,7 +12,8 @@
 struct sampler {
     const struct dataset *ds;
     struct drift drift;
-    struct rng rng;
+    struct rng rows;      /* which row: the same sequence with or without drift */
+    struct rng drift_rng; /* relabelling and noise */
     uint64_t index;
     char **table;  /* JSON per (row, label), built on first use */
     char *scratch; /* the last noisy record */
@@ -33,7 +34,8 @@ struct sampler *sampler_new(const struct dataset *ds, uint64_t seed, const struc
                  "relabel to");
         goto fail;
     }
-    rng_seed(&s->rng, seed);
+    rng_seed(&s->rows, seed);
+    rng_seed(&s->drift_rng, seed ^ 0x5deece66d2b7e151ull);
     s->table = calloc(ds->n_rows * ds->n_species, sizeof(*s->table));
     if (!s->table)
         goto oom;
@@ -64,7 +66,7 @@ static char *noisy_json(struct sampler *s, size_t row, size_t label)
     char text[DATASET_FEATURES][64];
     const char *ptrs[DATASET_FEATURES];
     for (int f = 0; f < DATASET_FEATURES; f++) {
-        double v = r->value[f] + s->drift.features * rng_normal(&s->rng);
+        double v = r->value[f] + s->drift.features * rng_normal(&s->drift_rng);
         if (!(v > 0.0))
             v = 0.0; /* lengths cannot be negative (and no "-0.0") */
         snprintf(text[f], sizeof(text[f]), "%.*f", r->decimals[f], v);
@@ -76,13 +78,13 @@ static char *noisy_json(struct sampler *s, size_t row, size_t label)
 int sampler_next(struct sampler *s, struct sample *out)
 {
     const struct dataset *ds = s->ds;
-    size_t row = (size_t)rng_below(&s->rng, ds->n_rows);
+    size_t row = (size_t)rng_below(&s->rows, ds->n_rows);
     size_t label = ds->rows[row].species;
     int noisy = 0;
 
     if (drift_applies(&s->drift, s->index)) {
-        if (s->drift.labels > 0.0 && rng_unit(&s->rng) < s->drift.labels) {
-            size_t other = (size_t)rng_below(&s->rng, ds->n_species - 1);
+        if (s->drift.labels > 0.0 && rng_unit(&s->drift_rng) < s->drift.labels) {
+            size_t other = (size_t)rng_below(&s->drift_rng, ds->n_species - 1);
             label = other >= label ? other + 1 : other;
         }
         noisy = s->drift.features > 0.0;

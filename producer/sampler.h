@@ -1,6 +1,8 @@
 /* sampler: the sequence of message values: rows drawn uniformly at random
  * (with replacement) from the dataset, with the configured drift applied.
- * The same dataset, seed and drift always give the same sequence. */
+ * The same dataset, seed and drift always give the same sequence, and the
+ * drift never changes which rows are drawn: a drifted run differs from a
+ * clean run with the same seed only in labels and feature noise. */
 #ifndef PRODUCER_SAMPLER_H
 #define PRODUCER_SAMPLER_H
 

@@ -5,6 +5,7 @@ carries its sequence number in a header; each test checks that all N arrive
 exactly once, in order within each partition (idempotence)."""
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -115,6 +116,26 @@ def test_outage_longer_than_message_timeout_is_reported():
         consumed = len(consume(k.bootstrap, "iris"))
         check(consumed >= delivered, "every message reported delivered is in the topic",
               f">= {delivered}", consumed)
+
+
+def test_sigint_during_outage_waits_only_the_flush_timeout():
+    with KafkaLocal() as k:
+        p = spawn([PRODUCER, "-b", k.bootstrap, "-r", "1000", "--progress", "0",
+                   "--flush-timeout", "1"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        k.control("broker-down -1")
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        out, err = p.communicate(timeout=30)
+        waited = time.monotonic() - start
+        check(0.8 <= waited <= 3.0, "exits after about --flush-timeout 1", "0.8..3 s",
+              round(waited, 2))
+        check(p.returncode == 1, f"exit status with undelivered messages (stderr: {err[-500:]})",
+              1, p.returncode)
+        check(re.search(r"gave up on \d+ message\(s\) still in flight", err) is not None,
+              "says how many were given up", "gave up on N message(s)", err[-500:])
 
 
 if __name__ == "__main__":

@@ -102,6 +102,26 @@ static void label_drift_after_threshold_always_changes_label(void **state)
     dataset_free(ds);
 }
 
+static void drift_draws_the_same_rows_as_a_clean_run(void **state)
+{
+    (void)state;
+    char err[256];
+    struct dataset *ds = small();
+    struct drift d = {.after = 10, .labels = 0.5, .features = 0.2};
+    struct sampler *clean = sampler_new(ds, 99, NULL, err, sizeof(err));
+    struct sampler *drifted = sampler_new(ds, 99, &d, err, sizeof(err));
+    for (int i = 0; i < 500; i++) {
+        struct sample a, b;
+        assert_int_equal(sampler_next(clean, &a), 0);
+        assert_int_equal(sampler_next(drifted, &b), 0);
+        if (a.row != b.row)
+            fail_msg("record %d: clean run drew row %zu, drifted run row %zu", i, a.row, b.row);
+    }
+    sampler_free(clean);
+    sampler_free(drifted);
+    dataset_free(ds);
+}
+
 static void feature_noise_keeps_precision_and_sign(void **state)
 {
     (void)state;
@@ -221,6 +241,7 @@ int main(void)
         cmocka_unit_test(record_json_keeps_text_and_escapes_species),
         cmocka_unit_test(same_seed_same_sequence),
         cmocka_unit_test(label_drift_after_threshold_always_changes_label),
+        cmocka_unit_test(drift_draws_the_same_rows_as_a_clean_run),
         cmocka_unit_test(feature_noise_keeps_precision_and_sign),
         cmocka_unit_test(label_drift_needs_two_species),
         cmocka_unit_test(parses_drift_specs),

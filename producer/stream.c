@@ -134,8 +134,11 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
         }
         if (!sender) {
             if (fwrite(smp.json, 1, smp.len, out) != smp.len || putc('\n', out) == EOF) {
-                console_error("writing to stdout: %s", strerror(errno));
-                res->fatal = 1;
+                /* a closed pipe (| head) just ends the run */
+                if (errno != EPIPE) {
+                    console_error("writing to stdout: %s", strerror(errno));
+                    res->fatal = 1;
+                }
                 break;
             }
             res->sent = res->delivered = i + 1;
@@ -174,7 +177,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
             res->fatal = 1;
         }
         collect(sender, res);
-    } else if (fflush(out) != 0) {
+    } else if (fflush(out) != 0 && errno != EPIPE) {
         console_error("writing to stdout: %s", strerror(errno));
         res->fatal = 1;
     }

@@ -74,10 +74,14 @@ BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
 
-# The stand-in's contract (payload shape, retries, no commit past a failure).
+$(ASAN)/sink-connector: $(call asan_obj,$(CONNECTOR_SRCS))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+
+# The stand-in's contract (payload shape, retries, no commit past a failure),
+# on the ASan+UBSan build.
 .PHONY: test-connector
-test-connector: $(BUILD)/sink-connector $(BUILD)/kafka-local
-	tests/run-suite.sh connector $(PY) tests/connector_retry_test.py
+test-connector: $(ASAN)/sink-connector $(BUILD)/kafka-local
+	CONNECTOR=$(ASAN)/sink-connector tests/run-suite.sh connector $(PY) tests/connector_retry_test.py
 
 TESTS += test-connector
 

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
-CONNECTOR = os.path.join(BUILD, "sink-connector")
+CONNECTOR = os.environ.get("CONNECTOR", os.path.join(BUILD, "sink-connector"))
 KAFKA_LOCAL = os.path.join(BUILD, "kafka-local")
 N = 50
 RESULTS = []

@@ -58,25 +58,27 @@ static int load_props(const struct options *o, struct props *p, char *err, size_
     return 0;
 }
 
-/* The default data file: model/iris.csv from the working directory, else
- * next to the binary (build/producer -> model/iris.csv). */
+/* The default data file: model/iris.csv in the working directory, else in
+ * the repository the binary was built in (build/producer or
+ * build/asan/producer); NULL when neither exists. */
 static const char *default_data(char *buf, size_t len)
 {
     char exe[PATH_MAX];
     if (access(DEFAULT_DATA, R_OK) == 0)
         return DEFAULT_DATA;
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        exe[n] = '\0';
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    for (int up = 0; up < 3; up++) {
         char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            if (snprintf(buf, len, "%s/../%s", exe, DEFAULT_DATA) < (int)len &&
-                access(buf, R_OK) == 0)
-                return buf;
-        }
+        if (!slash)
+            break;
+        *slash = '\0';
+        if (snprintf(buf, len, "%s/%s", exe, DEFAULT_DATA) < (int)len && access(buf, R_OK) == 0)
+            return buf;
     }
-    return DEFAULT_DATA;
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -117,6 +119,12 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     const char *data = o.data ? o.data : default_data(databuf, sizeof(databuf));
+    if (!data) {
+        console_error("%s: not found in the working directory nor next to the binary; "
+                      "give --data FILE",
+                      DEFAULT_DATA);
+        goto cleanup;
+    }
     ds = dataset_load(data, err, sizeof(err));
     if (!ds) {
         console_error("%s", err);

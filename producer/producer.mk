@@ -15,11 +15,21 @@ $(BUILD)/producer: $(call obj,$(PRODUCER_SRCS) producer/main.c)
 $(BUILD)/kafka-local: $(call obj,$(KAFKA_LOCAL_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(call libs,rdkafka)
 
-# Integration tests: the real binaries over TCP, consumed with kcat.
+# The same binaries built with ASan+UBSan, for the integration tests.
+$(ASAN)/producer: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c)
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka libcjson) -lm
+
+$(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka)
+
+# Integration tests: the real binaries (sanitizer builds) over TCP on
+# 127.0.0.1, read back with kcat.
+PRODUCER_IT_BINS := $(ASAN)/producer $(ASAN)/kafka-local
+PRODUCER_IT_ENV := PRODUCER_BIN=$(ASAN)/producer KAFKA_LOCAL_BIN=$(ASAN)/kafka-local
 TESTS += test-producer-integration
 .PHONY: test-producer-integration
-test-producer-integration: $(BUILD)/producer $(BUILD)/kafka-local
-	@tests/run-suite.sh producer-integration $(PY) tests/producer_integration.py
+test-producer-integration: $(PRODUCER_IT_BINS)
+	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-integration $(PY) tests/producer_integration.py
 
 # Unit tests (cmocka), built and run with ASan+UBSan.
 PRODUCER_UNIT_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
@@ -37,16 +47,19 @@ test-producer-unit: $(PRODUCER_UNIT_TESTS)
 
 TESTS += test-producer-kafka-local test-producer-errors test-producer-faults
 .PHONY: test-producer-kafka-local test-producer-errors test-producer-faults
-test-producer-kafka-local: $(BUILD)/kafka-local
-	@tests/run-suite.sh producer-kafka-local $(PY) tests/producer_kafka_local.py
-test-producer-errors: $(BUILD)/producer $(BUILD)/kafka-local
-	@tests/run-suite.sh producer-errors $(PY) tests/producer_errors.py
-test-producer-faults: $(BUILD)/producer $(BUILD)/kafka-local
-	@tests/run-suite.sh producer-faults $(PY) tests/producer_faults.py
-.SECONDARY: $(call asan_obj,$(PRODUCER_UNIT_SRCS) $(wildcard tests/test_producer_*.c))
+test-producer-kafka-local: $(PRODUCER_IT_BINS)
+	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-kafka-local $(PY) tests/producer_kafka_local.py
+test-producer-errors: $(PRODUCER_IT_BINS)
+	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-errors $(PY) tests/producer_errors.py
+test-producer-faults: $(PRODUCER_IT_BINS)
+	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-faults $(PY) tests/producer_faults.py
 
-# Benchmark: 1,000,000 iris messages into kafka-local, producer against kcat.
+.SECONDARY: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c $(KAFKA_LOCAL_SRCS) \
+	$(wildcard tests/test_producer_*.c))
+
+# Benchmark: 1,000,000 iris messages into kafka-local (release builds),
+# producer against kcat, 5 alternating rounds.
 BENCHES += bench-producer
 .PHONY: bench-producer
 bench-producer: $(BUILD)/producer $(BUILD)/kafka-local
-	@$(PY) tests/producer_bench.py 1000000 3
+	@$(PY) tests/producer_bench.py 1000000 5

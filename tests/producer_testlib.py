@@ -18,8 +18,10 @@ import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PRODUCER = os.path.join(ROOT, "build", "producer")
-KAFKA_LOCAL = os.path.join(ROOT, "build", "kafka-local")
+# The binaries under test: build/ by default; `make test` points these at the
+# ASan+UBSan builds in build/asan/.
+PRODUCER = os.path.join(ROOT, os.environ.get("PRODUCER_BIN", "build/producer"))
+KAFKA_LOCAL = os.path.join(ROOT, os.environ.get("KAFKA_LOCAL_BIN", "build/kafka-local"))
 IRIS_CSV = os.path.join(ROOT, "model", "iris.csv")
 FIELDS = ["sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"]
 

@@ -2,6 +2,7 @@
 #include "producer/stream.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -81,7 +82,9 @@ static void finish(struct sender *sender, const struct stream_config *cfg)
 {
     uint64_t left;
     if (!*cfg->stop) {
-        left = sender_wait(sender, sender_message_timeout_ms(sender) + 5000, cfg->stop);
+        /* message.timeout.ms=0 means no timeout: wait until a signal */
+        int timeout = sender_message_timeout_ms(sender);
+        left = sender_wait(sender, timeout > 0 ? timeout + 5000 : INT_MAX, cfg->stop);
         if (left == 0 || !*cfg->stop)
             goto purge;
     }
@@ -103,7 +106,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
     char uuid[UUID_LEN + 1];
     char err[512];
     uint64_t i = 0, last_sent = 0;
-    double start = now_s(), last_progress = start;
+    double start = now_s(), last_progress = start, due = start;
 
     memset(res, 0, sizeof(*res));
     if (cfg->key == KEY_UUID) {
@@ -114,8 +117,11 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
 
     while (!*cfg->stop && (!cfg->has_count || i < cfg->count)) {
         if (cfg->rate > 0) {
-            double due = start + (double)i / cfg->rate;
-            double now;
+            double now = now_s();
+            /* After a stall (a full queue, a slow broker) catch up with at
+             * most one second's worth of messages at full speed. */
+            if (now - due > 1.0)
+                due = now - 1.0;
             while (!*cfg->stop && (now = now_s()) < due) {
                 double wait = due - now;
                 if (sender)
@@ -125,6 +131,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
             }
             if (*cfg->stop)
                 break;
+            due += 1.0 / cfg->rate;
         }
         struct sample smp;
         if (sampler_next(sampler, &smp) != 0) {

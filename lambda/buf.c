@@ -30,7 +30,7 @@ void buf_reset(buf *b)
         b->data[0] = '\0';
 }
 
-int buf_reserve(buf *b, size_t extra)
+int buf_grow(buf *b, size_t extra)
 {
     if (b->failed)
         return -1;
@@ -52,32 +52,6 @@ int buf_reserve(buf *b, size_t extra)
     b->data = p;
     b->cap = cap;
     return 0;
-}
-
-int buf_append(buf *b, const void *data, size_t len)
-{
-    if (buf_reserve(b, len) != 0)
-        return -1;
-    if (len > 0)
-        memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
-int buf_puts(buf *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
-}
-
-int buf_putc(buf *b, char c)
-{
-    if (b->len + 1 < b->cap && !b->failed) {
-        b->data[b->len++] = c;
-        b->data[b->len] = '\0';
-        return 0;
-    }
-    return buf_append(b, &c, 1);
 }
 
 int buf_vprintf(buf *b, const char *fmt, va_list ap)

@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct buf {
     char *data;
@@ -26,16 +27,45 @@ typedef struct buf {
         NULL, 0, 0, 0                                                                              \
     }
 
+/* Slow path of buf_reserve(): grows the storage. */
+int buf_grow(buf *b, size_t extra);
+
 void buf_init(buf *b);
 /* Frees the storage and resets b to empty; accepts NULL. */
 void buf_free(buf *b);
 /* Empties b, keeping its storage for reuse. */
 void buf_reset(buf *b);
 /* Makes room for at least extra more bytes (plus the terminator). */
-int buf_reserve(buf *b, size_t extra);
-int buf_append(buf *b, const void *data, size_t len);
-int buf_puts(buf *b, const char *s);
-int buf_putc(buf *b, char c);
+static inline int buf_reserve(buf *b, size_t extra)
+{
+    if (!b->failed && b->cap - b->len > extra)
+        return 0;
+    return buf_grow(b, extra);
+}
+
+static inline int buf_append(buf *b, const void *data, size_t len)
+{
+    if (buf_reserve(b, len) != 0)
+        return -1;
+    if (len > 0)
+        memcpy(b->data + b->len, data, len);
+    b->len += len;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static inline int buf_puts(buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+static inline int buf_putc(buf *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
+
+/* Appends a string literal (its length known at compile time). */
+#define BUF_LIT(b, lit) buf_append((b), "" lit, sizeof(lit) - 1)
 int buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hands the storage to the caller (free() it) and leaves b empty.  Returns

@@ -11,12 +11,10 @@
 
 #include "lambda/log.h"
 #include "lambda/notify.h"
+#include "lambda/response.h"
 
 #define DEFAULT_NAMESPACE "IrisLambda"
 #define MODEL_REL "model/iris-model.json"
-
-static const char *const feature_out[MODEL_NFEATURES] = {
-    ",\"sepalLength\":", ",\"sepalWidth\":", ",\"petalLength\":", ",\"petalWidth\":"};
 
 static int file_exists(const char *path)
 {
@@ -106,116 +104,29 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
     return 0;
 }
 
+/* After the runtime has posted a streamed response. */
+static void release_response(void *ctx)
+{
+    handler_ctx *h = ctx;
+    response_stream_free(&h->stream);
+    batch_free(&h->batch);
+}
+
+static size_t fill_response(void *ctx, char *dst, size_t cap)
+{
+    handler_ctx *h = ctx;
+    return response_stream_fill(&h->stream, dst, cap);
+}
+
 void handler_free(handler_ctx *h)
 {
     if (h == NULL)
         return;
     model_free(h->model);
     notifier_free(h->notifier);
-    buf_free(&h->out);
+    release_response(h);
     h->model = NULL;
     h->notifier = NULL;
-}
-
-/* Probabilities to 6 decimals, trailing zeros dropped ("0.973214", "1", "0"). */
-static void write_prob(buf *out, double p)
-{
-    if (!(p > 0)) {
-        buf_putc(out, '0');
-        return;
-    }
-    long long micro = llround(p * 1e6);
-    if (micro >= 1000000) {
-        buf_putc(out, '1');
-        return;
-    }
-    char s[16];
-    int n = 0;
-    s[n++] = '0';
-    s[n++] = '.';
-    long long div = 100000;
-    for (int i = 0; i < 6; i++, div /= 10)
-        s[n++] = (char)('0' + (micro / div) % 10);
-    while (s[n - 1] == '0')
-        n--;
-    if (s[n - 1] == '.')
-        n--;
-    buf_append(out, s, (size_t)n);
-}
-
-static void write_meta(buf *out, const batch_record *rec)
-{
-    buf_puts(out, "{\"topic\":");
-    buf_json_cstr(out, rec->topic);
-    buf_puts(out, ",\"partition\":");
-    if (rec->partition >= 0)
-        buf_json_int(out, rec->partition);
-    else
-        buf_puts(out, "null");
-    buf_puts(out, ",\"offset\":");
-    if (rec->offset >= 0)
-        buf_json_int(out, rec->offset);
-    else
-        buf_puts(out, "null");
-    buf_puts(out, ",\"timestamp\":");
-    if (rec->timestamp_ms >= 0)
-        buf_json_int(out, rec->timestamp_ms);
-    else
-        buf_puts(out, "null");
-}
-
-int handler_write_response(buf *out, const batch *b, const model *m)
-{
-    size_t nclasses = model_num_classes(m);
-    /* Class names as JSON strings, escaped once per batch. */
-    buf names[MODEL_MAX_CLASSES];
-    for (size_t k = 0; k < nclasses; k++) {
-        buf_init(&names[k]);
-        buf_json_cstr(&names[k], model_class_name(m, k));
-        if (names[k].failed)
-            out->failed = 1;
-    }
-    buf_reserve(out, b->count * 300 + 2);
-    buf_putc(out, '[');
-    for (size_t i = 0; i < b->count; i++) {
-        const batch_record *rec = &b->records[i];
-        if (i > 0)
-            buf_putc(out, ',');
-        buf_puts(out, "{\"payload\":");
-        write_meta(out, rec);
-        if (rec->error != NULL) {
-            buf_puts(out, "},\"error\":");
-            buf_json_cstr(out, rec->error);
-            buf_putc(out, '}');
-            continue;
-        }
-        for (int j = 0; j < MODEL_NFEATURES; j++) {
-            buf_puts(out, feature_out[j]);
-            buf_json_double(out, rec->features[j]);
-        }
-        buf_puts(out, ",\"species\":");
-        if (rec->label >= 0)
-            buf_append(out, names[rec->label].data, names[rec->label].len);
-        else
-            buf_puts(out, "null");
-        buf_puts(out, ",\"predictedSpecies\":");
-        buf_append(out, names[rec->predicted].data, names[rec->predicted].len);
-        buf_puts(out, ",\"probabilities\":{");
-        for (size_t k = 0; k < nclasses; k++) {
-            if (k > 0)
-                buf_putc(out, ',');
-            buf_append(out, names[k].data, names[k].len);
-            buf_putc(out, ':');
-            write_prob(out, rec->probs[k]);
-        }
-        buf_puts(out, "},\"correct\":");
-        buf_puts(out, rec->label < 0 ? "null" : rec->label == rec->predicted ? "true" : "false");
-        buf_puts(out, "}}");
-    }
-    buf_putc(out, ']');
-    for (size_t k = 0; k < nclasses; k++)
-        buf_free(&names[k]);
-    return out->failed ? -1 : 0;
 }
 
 static void write_class(buf *out, const model *m, int k)
@@ -326,6 +237,8 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
         log_msg(LOG_ERROR, "InvalidEvent: %s", err);
         return runtime_failure("InvalidEvent", err);
     }
+    /* The batch holds copies of everything it needs from the event. */
+    runtime_release_payload(req);
     evaluate_score(h->model, &b);
     evaluation e;
     if (evaluate_batch(&b, model_num_classes(h->model), &e) != 0) {
@@ -344,16 +257,21 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;
     }
-    buf_reset(&h->out);
-    if (handler_write_response(&h->out, &b, h->model) != 0) {
+    /* The response is formatted while the runtime posts it; the batch lives
+     * in h until release_response(). */
+    release_response(h);
+    h->batch = b;
+    memset(&b, 0, sizeof b);
+    long long size = -1;
+    if (response_stream_init(&h->stream, &h->batch, h->model) == 0)
+        size = response_stream_size(&h->stream);
+    if (size < 0) {
+        release_response(h);
         res = runtime_failure("Runtime.OutOfMemory", "out of memory writing the response");
         goto cleanup;
     }
-    /* The runtime frees the payload: hand over a copy-free buffer and start
-     * a fresh one next time. */
-    size_t len;
-    char *payload = buf_detach(&h->out, &len);
-    res = runtime_success(payload, len, "application/json");
+    res = runtime_success_stream((size_t)size, fill_response, release_response, h,
+                                 "application/json");
 cleanup:
     evaluation_free(&e);
     batch_free(&b);

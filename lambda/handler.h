@@ -8,6 +8,7 @@
 #include "lambda/batch.h"
 #include "lambda/buf.h"
 #include "lambda/evaluate.h"
+#include "lambda/response.h"
 #include "lambda/runtime.h"
 #include "model/model.h"
 
@@ -19,7 +20,8 @@ typedef struct handler_ctx {
     char model_path[8192];
     char metrics_namespace[256];
     char function_name[256];
-    buf out; /* response buffer, reused across invocations */
+    batch batch;            /* the batch whose response is being posted */
+    response_stream stream; /* that response, formatted while posted */
 } handler_ctx;
 
 /* Reads the configuration (see README "Configuration") and loads the model.
@@ -32,9 +34,6 @@ void handler_free(handler_ctx *h);
 
 /* The runtime_handler. */
 runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx);
-
-/* The response document: one element per record, in input order. */
-int handler_write_response(buf *out, const batch *b, const model *m);
 
 /* The batch summary as the inside of a JSON object (for log_fields). */
 int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m);

@@ -3,7 +3,7 @@
 # MODEL_SCORER_SRCS and ALERT_SRCS.
 
 LAMBDA_CORE_SRCS := lambda/buf.c lambda/log.c lambda/runtime.c lambda/jscan.c lambda/batch.c \
-                    lambda/batch_fast.c lambda/evaluate.c lambda/handler.c
+                    lambda/batch_fast.c lambda/evaluate.c lambda/response.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
 BOOTSTRAP_SRCS := $(LAMBDA_CORE_SRCS) lambda/main.c $(MODEL_SCORER_SRCS) $(ALERT_SRCS)
 LAMBDA_LIBS = $(call libs,libcurl libcjson libcrypto) -lm

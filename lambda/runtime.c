@@ -73,8 +73,24 @@ runtime_invocation_response runtime_failure(const char *error_type, const char *
     return r;
 }
 
+runtime_invocation_response runtime_success_stream(size_t size, runtime_body_fill fill,
+                                                   void (*release)(void *ctx), void *ctx,
+                                                   const char *content_type)
+{
+    runtime_invocation_response r = {0};
+    r.success = 1;
+    r.payload_len = size;
+    r.fill = fill;
+    r.release = release;
+    r.ctx = ctx;
+    r.content_type = content_type ? content_type : "application/json";
+    return r;
+}
+
 static void response_free(runtime_invocation_response *r)
 {
+    if (r->release != NULL)
+        r->release(r->ctx);
     free(r->payload);
     free(r->error_message);
     free(r->error_type);
@@ -92,6 +108,12 @@ int64_t runtime_remaining_ms(const runtime_invocation_request *req)
     if (req->deadline_ms <= 0)
         return INT64_MAX;
     return req->deadline_ms - now_ms();
+}
+
+void runtime_release_payload(const runtime_invocation_request *req)
+{
+    if (req->owner != NULL)
+        buf_free(&req->owner->body);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -237,8 +259,26 @@ void runtime_free(runtime *rt)
 
 /* One request on the shared handle.  Returns the CURLcode; *status gets the
  * HTTP status (0 if none). */
+static size_t on_read(char *dst, size_t size, size_t n, void *userp)
+{
+    runtime_invocation_response *res = userp;
+    return res->fill(res->ctx, dst, size * n);
+}
+
+static CURLcode perform_stream(runtime *rt, const char *path, const char *method, const char *body,
+                               size_t body_len, runtime_invocation_response *stream,
+                               struct curl_slist *headers, long timeout_s, long *status);
+
 static CURLcode perform(runtime *rt, const char *path, const char *method, const char *body,
                         size_t body_len, struct curl_slist *headers, long timeout_s, long *status)
+{
+    return perform_stream(rt, path, method, body, body_len, NULL, headers, timeout_s, status);
+}
+
+/* One request; a POST body comes from body/body_len, or from stream->fill. */
+static CURLcode perform_stream(runtime *rt, const char *path, const char *method, const char *body,
+                               size_t body_len, runtime_invocation_response *stream,
+                               struct curl_slist *headers, long timeout_s, long *status)
 {
     snprintf(rt->url, sizeof rt->url, "%s%s", rt->base, path);
     buf_reset(&rt->body);
@@ -249,7 +289,13 @@ static CURLcode perform(runtime *rt, const char *path, const char *method, const
     curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, headers);
     if (strcmp(method, "POST") == 0) {
         curl_easy_setopt(rt->curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body ? body : "");
+        if (stream != NULL) {
+            curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, NULL);
+            curl_easy_setopt(rt->curl, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(rt->curl, CURLOPT_READDATA, stream);
+        } else {
+            curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body ? body : "");
+        }
         curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     } else {
         curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
@@ -371,8 +417,8 @@ static int post_outcome(runtime *rt, const char *request_id, runtime_invocation_
         struct curl_slist *h = curl_slist_append(NULL, ctype);
         h = curl_slist_append(h, "Expect:");
         snprintf(path, sizeof path, "/invocation/%s/response", request_id);
-        CURLcode rc =
-            perform(rt, path, "POST", res->payload, res->payload_len, h, POST_TIMEOUT_S, &status);
+        CURLcode rc = perform_stream(rt, path, "POST", res->payload, res->payload_len,
+                                     res->fill ? res : NULL, h, POST_TIMEOUT_S, &status);
         curl_slist_free_all(h);
         if (rc != CURLE_OK) {
             log_msg(LOG_FATAL, "posting the response failed: %s; exiting", curl_reason(rt, rc));
@@ -442,6 +488,7 @@ int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
             .cognito_identity = rt->cognito_identity ? rt->cognito_identity : "",
             .function_arn = rt->function_arn,
             .deadline_ms = strtoll(rt->deadline, NULL, 10),
+            .owner = rt,
         };
         runtime_invocation_response res = handler(&req, ctx);
         int rc = post_outcome(rt, request_id, &res);

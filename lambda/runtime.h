@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct runtime runtime;
+
 /* One invocation, valid only during the handler call.  Strings are never NULL
  * ("" when the Runtime API did not send the header). */
 typedef struct runtime_invocation_request {
@@ -32,14 +34,30 @@ typedef struct runtime_invocation_request {
     const char *cognito_identity;
     const char *function_arn;
     int64_t deadline_ms; /* Unix epoch milliseconds; 0 if unknown */
+    runtime *owner;      /* the client that received it (NULL when built by hand) */
 } runtime_invocation_request;
 
-/* What a handler returns.  Build it with runtime_success()/runtime_failure();
- * the runtime frees the payload (with free()) after posting it. */
+/* Frees the event buffer early, for a handler that has copied out what it
+ * needs: a 6 MB batch then need not stay in memory beside the response.
+ * After the call req->payload must not be read.  No-op without an owner. */
+void runtime_release_payload(const runtime_invocation_request *req);
+
+/* A response body produced in pieces while it is posted, so that a large
+ * response need not sit in memory whole: fill writes up to cap bytes into
+ * dst and returns how many (0 only at the end); the pieces must add up to
+ * exactly the size given to runtime_success_stream(). */
+typedef size_t (*runtime_body_fill)(void *ctx, char *dst, size_t cap);
+
+/* What a handler returns.  Build it with runtime_success(),
+ * runtime_success_stream() or runtime_failure(); the runtime frees the
+ * payload (with free()) or calls release(ctx) after posting it. */
 typedef struct runtime_invocation_response {
     int success;
     char *payload; /* success: body; failure: unused */
     size_t payload_len;
+    runtime_body_fill fill; /* streamed body instead of payload */
+    void (*release)(void *ctx);
+    void *ctx;
     const char *content_type; /* static string */
     char *error_message;      /* failure only, owned */
     char *error_type;         /* failure only, owned */
@@ -48,6 +66,11 @@ typedef struct runtime_invocation_response {
 /* Takes ownership of payload (malloc'd).  A NULL payload (allocation failed)
  * turns into a failure response. */
 runtime_invocation_response runtime_success(char *payload, size_t len, const char *content_type);
+/* A streamed success body of exactly size bytes (see runtime_body_fill);
+ * release (may be NULL) is called with ctx when the runtime is done. */
+runtime_invocation_response runtime_success_stream(size_t size, runtime_body_fill fill,
+                                                   void (*release)(void *ctx), void *ctx,
+                                                   const char *content_type);
 /* Copies message and type. */
 runtime_invocation_response runtime_failure(const char *error_type, const char *message);
 
@@ -57,8 +80,6 @@ int64_t runtime_remaining_ms(const runtime_invocation_request *req);
 
 typedef runtime_invocation_response (*runtime_handler)(const runtime_invocation_request *req,
                                                        void *ctx);
-
-typedef struct runtime runtime;
 
 /* Creates the client from AWS_LAMBDA_RUNTIME_API (host:port) and installs the
  * SIGTERM handler.  NULL with a message in err when the variable is missing

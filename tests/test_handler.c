@@ -1,5 +1,6 @@
-/* test_handler.c: the response, summary and metrics documents are valid
- * JSON with the right content, whatever the input strings hold. */
+/* test_handler.c: the response (whole and streamed), summary and metrics
+ * documents are valid JSON with the right content, whatever the input
+ * strings hold. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +8,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lambda/handler.h"
@@ -53,7 +55,7 @@ static void response_escapes_topic_and_errors(void **state)
     assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
     evaluate_score(m, &b);
     buf out = BUF_INIT;
-    assert_int_equal(handler_write_response(&out, &b, m), 0);
+    assert_int_equal(response_write(&out, &b, m), 0);
     cJSON *doc = parse_doc(&out);
     assert_int_equal(cJSON_GetArraySize(doc), 2);
     cJSON *p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload");
@@ -83,7 +85,7 @@ static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
     assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
     evaluate_score(m, &b);
     buf out = BUF_INIT;
-    assert_int_equal(handler_write_response(&out, &b, m), 0);
+    assert_int_equal(response_write(&out, &b, m), 0);
     cJSON *doc = parse_doc(&out);
     cJSON *probs = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload"),
                                        "probabilities");
@@ -98,6 +100,48 @@ static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
     assert_true(fabs(sum - 1) < 1e-5);
     cJSON_Delete(doc);
     buf_free(&out);
+    batch_free(&b);
+}
+
+/* Streamed in pieces of any size, the response is byte for byte the whole
+ * document, and its announced size is exact. */
+static void streamed_response_equals_whole_document(void **state)
+{
+    (void)state;
+    FILE *f = fopen("events/batch-mixed.json", "rb");
+    assert_non_null(f);
+    char event[65536];
+    size_t len = fread(event, 1, sizeof event, f);
+    fclose(f);
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(event, len, &b, err, sizeof err), BATCH_OK);
+    evaluate_score(m, &b);
+    buf whole = BUF_INIT;
+    assert_int_equal(response_write(&whole, &b, m), 0);
+    const size_t caps[] = {1, 7, 100, 4096, 1 << 20};
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        response_stream s;
+        assert_int_equal(response_stream_init(&s, &b, m), 0);
+        long long size = response_stream_size(&s);
+        assert_int_equal(size, (long long)whole.len);
+        buf got = BUF_INIT;
+        char piece[1 << 20];
+        size_t n;
+        while ((n = response_stream_fill(&s, piece, caps[c])) > 0) {
+            assert_true(n <= caps[c]);
+            buf_append(&got, piece, n);
+        }
+        if (got.len != whole.len || memcmp(got.data, whole.data, got.len) != 0)
+            fail_msg("cap %zu: streamed %zu bytes differ from the whole %zu", caps[c], got.len,
+                     whole.len);
+        buf_free(&got);
+        response_stream_free(&s);
+    }
+    cJSON *doc = parse_doc(&whole);
+    assert_int_equal(cJSON_GetArraySize(doc), (int)b.count);
+    cJSON_Delete(doc);
+    buf_free(&whole);
     batch_free(&b);
 }
 
@@ -127,6 +171,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(response_escapes_topic_and_errors),
         cmocka_unit_test(probabilities_are_printed_to_six_places_and_sum_to_one),
+        cmocka_unit_test(streamed_response_equals_whole_document),
         cmocka_unit_test(emf_omits_accuracy_when_nothing_is_labelled),
     };
     return cmocka_run_group_tests(tests, load_model, free_model);

@@ -1,0 +1,39 @@
+/* response.h: the function's response document: a JSON array with one element
+ * per input record, in input order (README "What it answers").  It can be
+ * written whole into a buf, or produced in pieces while the runtime posts it,
+ * so that a 25,000-record response never sits in memory whole. */
+#ifndef IRIS_RESPONSE_H
+#define IRIS_RESPONSE_H
+
+#include <stddef.h>
+
+#include "lambda/batch.h"
+#include "lambda/buf.h"
+#include "model/model.h"
+
+typedef struct response_stream {
+    const batch *b;
+    const model *m;
+    size_t nclasses;
+    buf names[MODEL_MAX_CLASSES]; /* class names as JSON strings */
+    size_t next;                  /* next record to format */
+    int done;                     /* the closing bracket is formatted */
+    buf chunk;                    /* formatted, not yet handed out */
+    size_t chunk_off;
+} response_stream;
+
+/* Prepares a stream over a scored batch; b and m must outlive it.  Returns
+ * 0, or -1 when out of memory. */
+int response_stream_init(response_stream *s, const batch *b, const model *m);
+/* Frees what the stream owns (not the batch); accepts NULL. */
+void response_stream_free(response_stream *s);
+/* The document's exact size in bytes (it is formatted once to count, then
+ * the stream is rewound); -1 when out of memory. */
+long long response_stream_size(response_stream *s);
+/* A runtime_body_fill: copies the next up to cap bytes into dst. */
+size_t response_stream_fill(void *ctx, char *dst, size_t cap);
+
+/* The whole document appended to out; 0, or -1 when out of memory. */
+int response_write(buf *out, const batch *b, const model *m);
+
+#endif

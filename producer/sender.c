@@ -337,6 +337,12 @@ int sender_fatal(const struct sender *s, char *err, size_t errlen)
     return s->fatal;
 }
 
+int sender_unreachable(const struct sender *s)
+{
+    return s->counts.delivered == 0 && s->counts.failed > 0 &&
+           s->first_failure == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT;
+}
+
 void sender_failure_reason(const struct sender *s, char *out, size_t outlen)
 {
     uint64_t failed = s->counts.failed;
@@ -344,7 +350,7 @@ void sender_failure_reason(const struct sender *s, char *out, size_t outlen)
         *out = '\0';
         return;
     }
-    if (s->first_failure == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT && s->counts.delivered == 0)
+    if (sender_unreachable(s))
         snprintf(out, outlen,
                  "%llu message(s) not delivered: no broker reachable at %s within "
                  "message.timeout.ms=%d (check -b / bootstrap.servers, the network and "

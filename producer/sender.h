@@ -64,6 +64,10 @@ void sender_counts(const struct sender *s, struct sender_counts *out);
  * authentication failure); the reason is copied to err. */
 int sender_fatal(const struct sender *s, char *err, size_t errlen);
 
+/* True once messages timed out before any was delivered: no broker is
+ * reachable (or accepts them), so a run without -n should stop. */
+int sender_unreachable(const struct sender *s);
+
 /* A user-facing explanation of why messages failed ("" when none did). */
 void sender_failure_reason(const struct sender *s, char *out, size_t outlen);
 

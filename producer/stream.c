@@ -81,6 +81,10 @@ static void print_progress(struct sender *sender, struct stream_result *res, uin
 static void finish(struct sender *sender, const struct stream_config *cfg)
 {
     uint64_t left;
+    if (sender_unreachable(sender)) {
+        sender_purge(sender); /* no point waiting; the reason follows */
+        return;
+    }
     if (!*cfg->stop) {
         /* message.timeout.ms=0 means no timeout: wait until a signal */
         int timeout = sender_message_timeout_ms(sender);
@@ -164,7 +168,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
                 m.key = uuid;
                 m.key_len = UUID_LEN;
             }
-            if (sender_send(sender, &m) != 0)
+            if (sender_send(sender, &m) != 0 || sender_unreachable(sender))
                 break;
         }
         i++;

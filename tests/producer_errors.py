@@ -70,6 +70,15 @@ def test_unreachable_broker_fails_within_message_timeout():
           "sent 5, delivered 0, failed 5", r.err[-300:])
 
 
+def test_endless_run_stops_when_no_broker_is_reachable():
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "message.timeout.ms=1000", "-r", "100"],
+                     timeout=30)
+    expect(r, 1, r"message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
+           r"message.timeout.ms=1000", "unreachable broker without -n")
+    check(r.elapsed < 1.0 + 2.5, "stops soon after the first messages time out", "< 3.5 s",
+          round(r.elapsed, 2))
+
+
 def test_bad_csv_rows_name_file_and_line():
     cases = [
         ("num.csv", HEADER + "5.1,3.5,1.4,0.2,setosa\n5.1,abc,1.4,0.2,setosa\n",

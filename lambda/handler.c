@@ -34,7 +34,9 @@ static int resolve_model_path(handler_ctx *h, const char *exe_path, char *err, s
     if (exe_path != NULL) {
         snprintf(dir, sizeof dir, "%s", exe_path);
         char *slash = strrchr(dir, '/');
-        if (slash != NULL)
+        if (slash == dir)
+            dir[1] = '\0'; /* the executable is in / (a chroot, a container) */
+        else if (slash != NULL)
             *slash = '\0';
         else
             snprintf(dir, sizeof dir, ".");

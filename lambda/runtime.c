@@ -122,19 +122,31 @@ static size_t on_body(char *data, size_t size, size_t n, void *userp)
     return buf_append(&rt->body, data, size * n) == 0 ? size * n : 0;
 }
 
-/* Copies a header value (trimmed) when name matches. */
-static int take_header(const char *line, size_t len, const char *name, char *out, size_t outlen)
+/* When the header line is "name: value", points *v at the trimmed value. */
+static int header_value(const char *line, size_t len, const char *name, const char **v,
+                        size_t *vlen)
 {
     size_t nlen = strlen(name);
     if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
         return 0;
-    const char *v = line + nlen + 1;
+    const char *s = line + nlen + 1;
     const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    while (end > s && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
         end--;
-    size_t vlen = (size_t)(end - v);
+    *v = s;
+    *vlen = (size_t)(end - s);
+    return 1;
+}
+
+/* Copies a header value (truncated to outlen - 1) when name matches. */
+static int take_header(const char *line, size_t len, const char *name, char *out, size_t outlen)
+{
+    const char *v;
+    size_t vlen;
+    if (!header_value(line, len, name, &v, &vlen))
+        return 0;
     if (vlen >= outlen)
         vlen = outlen - 1;
     memcpy(out, v, vlen);
@@ -144,16 +156,9 @@ static int take_header(const char *line, size_t len, const char *name, char *out
 
 static char *dup_header(const char *line, size_t len, const char *name)
 {
-    size_t nlen = strlen(name);
-    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
-        return NULL;
-    const char *v = line + nlen + 1;
-    const char *end = line + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    return strndup(v, (size_t)(end - v));
+    const char *v;
+    size_t vlen;
+    return header_value(line, len, name, &v, &vlen) ? strndup(v, vlen) : NULL;
 }
 
 static size_t on_header(char *data, size_t size, size_t n, void *userp)

@@ -155,6 +155,26 @@ class Failures(unittest.TestCase):
         self.assertEqual(err["errorType"], "Runtime.InvalidModel")
         self.assertIn(f.name, json.loads(err["body"])["errorMessage"])
 
+    def test_model_is_found_beside_the_executable_or_under_the_task_root(self):
+        import shutil
+        d = tempfile.mkdtemp(prefix="task-root-")
+        try:
+            os.makedirs(os.path.join(d, "model"))
+            shutil.copy(BOOTSTRAP, os.path.join(d, "bootstrap"))
+            shutil.copy(os.path.join(ROOT, "model", "iris-model.json"), os.path.join(d, "model"))
+            # MODEL_PATH unset: beside the executable
+            with Function(os.path.join(d, "bootstrap"), env={"MODEL_PATH": ""}) as fn:
+                ferr, out = fn.invoke(event("record-bare.json"))
+                self.assertIsNone(ferr, out)
+                self.assertIn("initialised: model " + d + "/model/iris-model.json", fn.output())
+            # $LAMBDA_TASK_ROOT wins over the executable's folder
+            with Function(BOOTSTRAP, env={"MODEL_PATH": "", "LAMBDA_TASK_ROOT": d}) as fn:
+                ferr, out = fn.invoke(event("record-bare.json"))
+                self.assertIsNone(ferr, out)
+                self.assertIn("initialised: model " + d + "/model/iris-model.json", fn.output())
+        finally:
+            shutil.rmtree(d)
+
     def test_invalid_log_level_is_an_init_error(self):
         err, _ = self.init_error({"AWS_LAMBDA_LOG_LEVEL": "LOUD"})
         self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration")

@@ -45,8 +45,9 @@ $(BUILD)/bench_handler: $(call obj,tests/bench_handler.c $(LAMBDA_TEST_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
 .PHONY: bench-lambda
-bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler
-	$(PY) tests/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler
+bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstrap
+	$(PY) tests/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler \
+	  --static $(BUILD)/package/bootstrap
 
 BENCHES += bench-lambda
 

@@ -171,26 +171,19 @@ static int base64_value(int c)
     return -1;
 }
 
-/* Decodes standard or URL-safe base64 (padding optional).  Returns a malloc'd
- * buffer and its length, or NULL if s is not base64. */
-static char *base64_decode(const char *s, size_t len, size_t *outlen)
+int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen)
 {
     while (len > 0 && s[len - 1] == '=')
         len--;
     if (len == 0 || len % 4 == 1)
-        return NULL;
-    char *out = malloc(len / 4 * 3 + 3);
-    if (out == NULL)
-        return NULL;
+        return -1;
     size_t o = 0;
     unsigned acc = 0;
     int bits = 0;
     for (size_t i = 0; i < len; i++) {
         int v = base64_value((unsigned char)s[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
+        if (v < 0)
+            return -1;
         acc = (acc << 6) | (unsigned)v;
         bits += 6;
         if (bits >= 8) {
@@ -199,6 +192,17 @@ static char *base64_decode(const char *s, size_t len, size_t *outlen)
         }
     }
     *outlen = o;
+    return 0;
+}
+
+/* The same into a new buffer (free() it); NULL if s is not base64. */
+static char *base64_decode(const char *s, size_t len, size_t *outlen)
+{
+    char *out = malloc(len / 4 * 3 + 3);
+    if (out != NULL && batch_base64_decode(s, len, out, outlen) != 0) {
+        free(out);
+        out = NULL;
+    }
     return out;
 }
 

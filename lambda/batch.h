@@ -53,6 +53,7 @@ typedef struct batch {
     enum batch_shape shape;
     char **topics; /* interned topic names, owned */
     size_t ntopics;
+    size_t slow_records; /* records the fast path left to cJSON (odd shapes, errors) */
 } batch;
 
 enum batch_status {

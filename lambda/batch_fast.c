@@ -5,6 +5,7 @@
  * does not take is parsed by batch_read_element_text(); an event it cannot
  * validate, or that is not an array, goes whole to the cJSON path.  So the
  * results, errors included, are always the cJSON path's. */
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "lambda/jscan.h"
 
 #define FEATURE_MAX_CM 100.0
+#define STRING_VALUE_MAX 1024            /* longer string values go to the cJSON path */
 #define EXACT_INT_MAX 9007199254740992LL /* 2^53: the cJSON path reads doubles */
 
 static int key_is(const char *k, size_t len, const char *want)
@@ -87,6 +89,77 @@ static int iris_value(batch_record *rec, const char **p, const char *end)
     return more == 0 && (seen & 15) == 15 ? 0 : -1;
 }
 
+/* A value that is a JSON string holding escaped JSON of an iris object, or
+ * base64 of one (the connector's string and BYTES formats).  Only the plain
+ * cases: \\u escapes, long strings and anything iris_value() does not take are
+ * left to the cJSON path, which words the errors. */
+static int string_value(batch_record *rec, const char **p, const char *end)
+{
+    char text[STRING_VALUE_MAX], decoded[STRING_VALUE_MAX];
+    size_t n = 0;
+    const char *s = *p;
+    if (s >= end || *s != '"')
+        return -1;
+    for (s++;; s++) {
+        if (s >= end || n >= sizeof text)
+            return -1;
+        char c = *s;
+        if (c == '"')
+            break;
+        if ((unsigned char)c < 0x20)
+            return -1;
+        if (c == '\\') {
+            if (++s >= end)
+                return -1;
+            switch (*s) {
+            case '"':
+            case '\\':
+            case '/':
+                c = *s;
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            default:
+                return -1;
+            }
+        }
+        text[n++] = c;
+    }
+    *p = s + 1;
+    /* As the cJSON path: trim, then JSON if it starts with '{', else base64. */
+    const char *t = text;
+    while (n > 0 && isspace((unsigned char)*t)) {
+        t++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)t[n - 1]))
+        n--;
+    if (n == 0 || *t != '{') {
+        size_t dlen;
+        if (n / 4 * 3 + 3 > sizeof decoded || batch_base64_decode(t, n, decoded, &dlen) != 0)
+            return -1;
+        t = decoded;
+        n = dlen;
+    }
+    const char *q = t, *qend = t + n;
+    if (iris_value(rec, &q, qend) != 0)
+        return -1;
+    return jscan_ws(q, qend) == qend ? 0 : -1;
+}
+
 static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, int64_t *out)
 {
     if (jscan_null(p, end) == 0)
@@ -147,7 +220,7 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
                 return -1;
             break;
         case 16:
-            if (iris_value(rec, p, end) != 0)
+            if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end)) != 0)
                 return -1;
             have_value = 1;
             break;
@@ -253,6 +326,7 @@ int batch_parse_fast(const char *json, size_t len, batch *out)
             s = start;
             if (jscan_skip(&s, end) != 0)
                 return 1;
+            out->slow_records++;
             r = batch_read_element_text(out, rec, start, (size_t)(s - start));
             if (r == 1)
                 return 1;

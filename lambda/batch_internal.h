@@ -16,6 +16,9 @@ const char *batch_intern_topic(batch *b, const char *topic, size_t len);
 int batch_key_index(const char *key, size_t len);
 /* "Iris-Virginica" -> "virginica"; -1 if not a species name. */
 int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MAX]);
+/* Decodes standard or URL-safe base64 (padding optional) into out, which
+ * has room for len / 4 * 3 + 3 bytes; -1 if s is not base64. */
+int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
 /* Reads one top-level array element from its JSON text with cJSON: 0, -1
  * (rec->error set), BATCH_ERR_NOMEM, or 1 when cJSON rejects the text. */
 int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len);

@@ -23,7 +23,7 @@ from rapi_harness import PY, ROOT, Function  # noqa: E402
 PYRUNTIME = [PY, os.path.join(ROOT, "tests", "bench_pyruntime.py")]
 
 
-def make_event(n, path):
+def make_event(n, path, encode=None):
     rows = [l.strip().split(",") for l in open(os.path.join(ROOT, "model", "iris.csv"))][1:]
     rng = random.Random(n)
     out = []
@@ -31,6 +31,8 @@ def make_event(n, path):
         r = rows[rng.randrange(len(rows))]
         value = {"sepalLength": float(r[0]), "sepalWidth": float(r[1]), "petalLength": float(r[2]),
                  "petalWidth": float(r[3]), "species": r[4]}
+        if encode == "escaped":
+            value = json.dumps(value, separators=(",", ":"))
         out.append({"payload": {"timestamp": 1604302260000 + i * 10, "topic": "iris",
                                 "partition": i % 3, "offset": 1000 + i, "key": None,
                                 "value": value}})
@@ -112,6 +114,9 @@ def main():
     for n in (1000, 25000):
         events[n] = os.path.join(outdir, "batch-%d.json" % n)
         sizes[n] = make_event(n, events[n])
+    # Values as strings of escaped JSON (the connector's string converters).
+    events["25000 escaped"] = os.path.join(outdir, "batch-25000-escaped.json")
+    sizes["25000 escaped"] = make_event(25000, events["25000 escaped"], "escaped")
 
     # Same answers from both before timing anything.
     c_out = subprocess.run([args.bench_handler, events[1000], "1"], env=penv,
@@ -138,8 +143,8 @@ def main():
     py_cold = cold_start(PYRUNTIME, args.runs, env)
 
     rows = []
-    iters = {20: (2000, 100), 1000: (100, 10), 25000: (15, 3)}
-    for n in (20, 1000, 25000):
+    iters = {20: (2000, 100), 1000: (100, 10), 25000: (15, 3), "25000 escaped": (15, 3)}
+    for n in (20, 1000, "25000 escaped", 25000):
         c = warm([args.bench_handler], events[n], iters[n][0], penv)
         p = warm(PYRUNTIME + ["--bench"], events[n], iters[n][1], penv)
         rows.append((n, sizes[n], c, p))
@@ -156,10 +161,10 @@ def main():
     print("%-34s %14.2f %14.2f %9.1fx" % ("cold start, ms (median)", c_cold, py_cold,
                                           py_cold / c_cold))
     for n, size, c, p in rows:
-        print("%-34s %14.3f %14.3f %9.1fx" % ("warm handler, ms, %d rec (%.1f MB)" % (n, size / 1e6),
+        print("%-34s %14.3f %14.3f %9.1fx" % ("warm handler, ms, %s rec (%.1f MB)" % (n, size / 1e6),
                                              c["median_ms"], p["median_ms"],
                                              p["median_ms"] / c["median_ms"]))
-        print("%-34s %14.0f %14.0f %9.1fx" % ("  records/s, %d rec" % n, c["records_per_s"],
+        print("%-34s %14.0f %14.0f %9.1fx" % ("  records/s, %s rec" % n, c["records_per_s"],
                                              p["records_per_s"],
                                              c["records_per_s"] / p["records_per_s"]))
     print("%-34s %14.1f %14.1f %9.1fx" % ("peak RSS, MB (25,000-record batch)", c_rss / 1024,

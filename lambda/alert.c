@@ -274,7 +274,10 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
 {
     static const char *const features[] = {"sepalLength", "sepalWidth", "petalLength",
                                            "petalWidth"};
-    char t1[32], t2[32];
+    char t1[32], t2[32], tn[MODEL_MAX_CLASSES][32];
+    const char *names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < e->nclasses && k < MODEL_MAX_CLASSES; k++)
+        names[k] = class_name(ctx, (int)k, tn[k], sizeof tn[k]);
     buf_putc(m, '{');
     json_key(m, "alert");
     if (strcmp(severity, "critical") == 0)
@@ -296,14 +299,8 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
     buf_json_cstr(m, alert_mode_name(p->mode));
     buf_printf(m, ",\"minRecords\":%zu,\"accuracyThreshold\":", p->min_records);
     buf_json_double(m, p->accuracy_threshold);
-    buf_printf(m,
-               "},\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
-               "\"correct\":%zu,\"accuracy\":",
-               e->records, e->scored, e->invalid, e->labelled, e->correct);
-    buf_json_double(m, e->accuracy);
-    buf_puts(m, ",\"meanPerClassError\":");
-    buf_json_double(m, e->mean_per_class_error);
-
+    buf_puts(m, "},");
+    evaluate_write_json(m, e, names);
     buf_puts(m, ",\"offsetRanges\":[");
     size_t shown = nr < max_ranges ? nr : max_ranges;
     for (size_t i = 0; i < shown; i++) {
@@ -316,20 +313,7 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
     if (shown < nr)
         buf_printf(m, ",\"offsetRangesOmitted\":%zu", nr - shown);
 
-    buf_puts(m, ",\"confusion\":[");
-    int first = 1;
-    for (size_t a = 0; a < e->nclasses && a < MODEL_MAX_CLASSES; a++)
-        for (size_t q = 0; q < e->nclasses && q < MODEL_MAX_CLASSES; q++) {
-            if (e->confusion[a][q] == 0)
-                continue;
-            buf_puts(m, first ? "{\"species\":" : ",{\"species\":");
-            first = 0;
-            buf_json_cstr(m, class_name(ctx, (int)a, t1, sizeof t1));
-            buf_puts(m, ",\"predictedSpecies\":");
-            buf_json_cstr(m, class_name(ctx, (int)q, t2, sizeof t2));
-            buf_printf(m, ",\"count\":%llu}", (unsigned long long)e->confusion[a][q]);
-        }
-    buf_puts(m, "],\"misclassified\":[");
+    buf_puts(m, ",\"misclassified\":[");
     size_t total = 0, written = 0;
     for (size_t i = 0; i < b->count; i++) {
         const batch_record *rec = &b->records[i];

@@ -4,8 +4,11 @@
 # ALERT_SRCS is linked into build/bootstrap by lambda/lambda.mk.
 
 ALERT_SRCS := lambda/sns.c lambda/sigv4.c lambda/alert.c lambda/notify.c
-ALERT_LIBS = $(call libs,libcurl libcrypto) -lm
-ALERT_BASE := lambda/buf.c lambda/log.c
+ALERT_LIBS = $(call libs,libcurl libcrypto libcjson) -lm
+# The alert message uses the evaluation's JSON writer (lambda/evaluate.c), which
+# brings the batch and the scorer along.
+ALERT_BASE := lambda/buf.c lambda/log.c lambda/evaluate.c lambda/batch.c lambda/batch_fast.c \
+              lambda/jscan.c $(MODEL_SCORER_SRCS)
 
 # The AWS SigV4 suite (relative to the repo; override for another checkout).
 SIGV4_SUITE_DIR ?= ../shared/testdata/sigv4
@@ -14,7 +17,7 @@ SIGV4_SUITE_DIR ?= ../shared/testdata/sigv4
 ALERT_UNITS := sigv4 sns alert
 $(ASAN)/test_sigv4: $(call asan_obj,tests/test_sigv4.c lambda/sigv4.c lambda/buf.c)
 $(ASAN)/test_sns: $(call asan_obj,tests/test_sns.c lambda/sns.c lambda/sigv4.c $(ALERT_BASE))
-$(ASAN)/test_alert: $(call asan_obj,tests/test_alert.c lambda/alert.c lambda/buf.c)
+$(ASAN)/test_alert: $(call asan_obj,tests/test_alert.c lambda/alert.c $(ALERT_BASE))
 $(addprefix $(ASAN)/test_,$(ALERT_UNITS)):
 	$(CC) $(CFLAGS_SAN) $^ -o $@ $(ALERT_LIBS) $(call libs,libcjson cmocka)
 

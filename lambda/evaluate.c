@@ -157,6 +157,33 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
     return rc;
 }
 
+int evaluate_write_json(buf *out, const evaluation *e, const char *const *class_names)
+{
+    buf_printf(out,
+               "\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
+               "\"correct\":%zu,\"accuracy\":",
+               e->records, e->scored, e->invalid, e->labelled, e->correct);
+    buf_json_double(out, e->accuracy);
+    BUF_LIT(out, ",\"meanPerClassError\":");
+    buf_json_double(out, e->mean_per_class_error);
+    BUF_LIT(out, ",\"confusion\":[");
+    int first = 1;
+    for (size_t a = 0; a < e->nclasses && a < MODEL_MAX_CLASSES; a++) {
+        for (size_t p = 0; p < e->nclasses && p < MODEL_MAX_CLASSES; p++) {
+            if (e->confusion[a][p] == 0)
+                continue;
+            buf_puts(out, first ? "{\"species\":" : ",{\"species\":");
+            first = 0;
+            buf_json_cstr(out, class_names[a]);
+            BUF_LIT(out, ",\"predictedSpecies\":");
+            buf_json_cstr(out, class_names[p]);
+            buf_printf(out, ",\"count\":%llu}", (unsigned long long)e->confusion[a][p]);
+        }
+    }
+    buf_putc(out, ']');
+    return out->failed ? -1 : 0;
+}
+
 void evaluation_free(evaluation *e)
 {
     if (e == NULL)

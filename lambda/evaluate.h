@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "lambda/batch.h"
+#include "lambda/buf.h"
 #include "model/model.h"
 
 #define EVAL_WINDOW_MS 60000
@@ -45,6 +46,13 @@ void evaluate_score(const model *m, batch *b);
 /* Aggregates a scored batch into *out (caller frees with evaluation_free()).
  * Returns 0, or -1 on allocation failure. */
 int evaluate_batch(const batch *b, size_t nclasses, evaluation *out);
+
+/* Appends the evaluation as JSON object members, without braces:
+ *   "records":..,"scored":..,"invalid":..,"labelled":..,"correct":..,
+ *   "accuracy":..,"meanPerClassError":..,
+ *   "confusion":[{"species":..,"predictedSpecies":..,"count":..},...]
+ * class_names has e->nclasses entries.  Returns 0, or -1 when out of memory. */
+int evaluate_write_json(buf *out, const evaluation *e, const char *const *class_names);
 
 /* Frees what the evaluation owns; accepts NULL. */
 void evaluation_free(evaluation *e);

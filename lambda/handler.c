@@ -148,28 +148,11 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
         buf_json_cstr(out, trace);
         buf_putc(out, ',');
     }
-    buf_printf(out,
-               "\"records\":%zu,\"scored\":%zu,\"invalid\":%zu,\"labelled\":%zu,"
-               "\"correct\":%zu,\"accuracy\":",
-               e->records, e->scored, e->invalid, e->labelled, e->correct);
-    buf_json_double(out, e->accuracy);
-    buf_puts(out, ",\"meanPerClassError\":");
-    buf_json_double(out, e->mean_per_class_error);
-    buf_puts(out, ",\"confusion\":[");
-    int first = 1;
-    for (size_t a = 0; a < e->nclasses; a++) {
-        for (size_t p = 0; p < e->nclasses; p++) {
-            if (e->confusion[a][p] == 0)
-                continue;
-            buf_puts(out, first ? "{\"species\":" : ",{\"species\":");
-            first = 0;
-            write_class(out, m, (int)a);
-            buf_puts(out, ",\"predictedSpecies\":");
-            write_class(out, m, (int)p);
-            buf_printf(out, ",\"count\":%llu}", (unsigned long long)e->confusion[a][p]);
-        }
-    }
-    buf_puts(out, "],\"windows\":[");
+    const char *names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < model_num_classes(m); k++)
+        names[k] = model_class_name(m, k);
+    evaluate_write_json(out, e, names);
+    buf_puts(out, ",\"windows\":[");
     for (size_t i = 0; i < e->nwindows; i++) {
         const eval_window *w = &e->windows[i];
         buf_puts(out, i ? ",{\"species\":" : "{\"species\":");

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,12 +144,48 @@ static void window_counts(void **state)
     batch_free(&b);
 }
 
+/* The JSON members shared by the summary log and the alert message. */
+static void evaluation_as_json(void **state)
+{
+    (void)state;
+    batch b = make_batch(3);
+    set(&b.records[0], SETOSA, SETOSA, -1);
+    set(&b.records[1], VIRGINICA, VERSICOLOR, -1);
+    set(&b.records[2], VIRGINICA, VERSICOLOR, -1);
+    evaluation e;
+    assert_int_equal(evaluate_batch(&b, 3, &e), 0);
+    const char *names[] = {"setosa", "versi\"color", "virginica"};
+    buf out = BUF_INIT;
+    buf_putc(&out, '{');
+    assert_int_equal(evaluate_write_json(&out, &e, names), 0);
+    buf_putc(&out, '}');
+    cJSON *doc = cJSON_Parse(out.data);
+    if (doc == NULL)
+        fail_msg("not JSON: %s", out.data);
+    assert_int_equal(cJSON_GetObjectItem(doc, "records")->valueint, 3);
+    assert_int_equal(cJSON_GetObjectItem(doc, "correct")->valueint, 1);
+    assert_near(cJSON_GetObjectItem(doc, "accuracy")->valuedouble, 1.0 / 3, 1e-12);
+    assert_near(cJSON_GetObjectItem(doc, "meanPerClassError")->valuedouble, 0.5, 1e-12);
+    cJSON *conf = cJSON_GetObjectItem(doc, "confusion");
+    assert_int_equal(cJSON_GetArraySize(conf), 2);
+    cJSON *second = cJSON_GetArrayItem(conf, 1);
+    assert_string_equal(cJSON_GetObjectItem(second, "species")->valuestring, "virginica");
+    assert_string_equal(cJSON_GetObjectItem(second, "predictedSpecies")->valuestring,
+                        "versi\"color");
+    assert_int_equal(cJSON_GetObjectItem(second, "count")->valueint, 2);
+    cJSON_Delete(doc);
+    buf_free(&out);
+    evaluation_free(&e);
+    batch_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(confusion_accuracy_and_mpce),
         cmocka_unit_test(no_labels_means_no_accuracy),
         cmocka_unit_test(window_counts),
+        cmocka_unit_test(evaluation_as_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,13 +58,34 @@ class Model:
                 self.inv = [[[1.0 / v[i] if i == j else 0.0 for j in range(4)] for i in range(4)]
                             for v in fit["variances"]]
                 self.ld = [sum(math.log(x) for x in v) for v in fit["variances"]]
+        elif self.family == "knn":
+            self.k, self.points, self.labels = fit["k"], fit["points"], fit["labels"]
+        elif self.family == "gbm":
+            self.init, self.trees = fit["init"], fit["trees"]
         else:
-            raise SystemExit("baseline scorer: family %s not implemented" % self.family)
+            raise SystemExit("baseline scorer: unknown model family %r" % self.family)
 
     def predict(self, x):
         z = [(x[i] - self.mean[i]) / self.scale[i] for i in range(4)]
+        K = len(self.classes)
+        if self.family == "knn":
+            # stable sort: ties go to the earlier point, as the artifact says
+            near = sorted(range(len(self.points)),
+                          key=lambda i: sum((a - b) ** 2 for a, b in zip(self.points[i], z)))
+            votes = [0] * K
+            for i in near[:self.k]:
+                votes[self.labels[i]] += 1
+            p = [v / self.k for v in votes]
+            return max(range(K), key=lambda i: p[i]), p
         if self.family == "glm":
             s = [b + sum(w * v for w, v in zip(ws, z)) for b, ws in zip(self.b0, self.w)]
+        elif self.family == "gbm":
+            s = list(self.init)
+            for t in self.trees:
+                n = 0
+                while t["feature"][n] >= 0:
+                    n = t["left"][n] if z[t["feature"][n]] < t["threshold"][n] else t["right"][n]
+                s[t["class"]] += t["value"][n]
         else:
             s = []
             for k in range(len(self.classes)):

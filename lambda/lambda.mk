@@ -64,3 +64,18 @@ test-memory: $(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS))
 	  tests/run-suite.sh memory-$$(basename $$t) valgrind -q --error-exitcode=99 \
 	    --leak-check=full --errors-for-leak-kinds=definite $$t || exit 1; \
 	done
+
+# make fuzz-batch [FUZZ_SECONDS=60]: libFuzzer (clang) on the batch parser,
+# checking the fast path against the cJSON reference on every input; seeded
+# with events/.  Not part of make test.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := tests/fuzz_batch.c lambda/jscan.c lambda/batch.c lambda/batch_fast.c
+$(BUILD)/fuzz_batch: $(FUZZ_SRCS) $(wildcard lambda/*.h)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(FUZZ_SRCS) -o $@ $(call libs,libcjson) -lm
+
+.PHONY: fuzz-batch
+fuzz-batch: $(BUILD)/fuzz_batch
+	@mkdir -p $(BUILD)/fuzz-corpus && cp events/*.json $(BUILD)/fuzz-corpus/
+	$(BUILD)/fuzz_batch -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus

@@ -69,13 +69,22 @@ test-memory: $(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS))
 # checking the fast path against the cJSON reference on every input; seeded
 # with events/.  Not part of make test.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz_batch.c lambda/jscan.c lambda/batch.c lambda/batch_fast.c
+FUZZ_SRCS := tests/fuzz_batch.c lambda/buf.c lambda/jscan.c lambda/batch.c lambda/batch_fast.c
 $(BUILD)/fuzz_batch: $(FUZZ_SRCS) $(wildcard lambda/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all $(FUZZ_SRCS) -o $@ $(call libs,libcjson) -lm
 
-.PHONY: fuzz-batch
-fuzz-batch: $(BUILD)/fuzz_batch
-	@mkdir -p $(BUILD)/fuzz-corpus && cp events/*.json $(BUILD)/fuzz-corpus/
-	$(BUILD)/fuzz_batch -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus
+# make fuzz-response: the response, streamed response and summary documents
+# are valid JSON (one element per record) for every event that parses.
+FUZZ_RESPONSE_SRCS := tests/fuzz_response.c lambda/buf.c lambda/jscan.c lambda/batch.c \
+                      lambda/batch_fast.c lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
+$(BUILD)/fuzz_response: $(FUZZ_RESPONSE_SRCS) $(wildcard lambda/*.h model/*.h)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(FUZZ_RESPONSE_SRCS) -o $@ $(call libs,libcjson) -lm
+
+.PHONY: fuzz-batch fuzz-response
+fuzz-batch fuzz-response: fuzz-%: $(BUILD)/fuzz_%
+	@mkdir -p $(BUILD)/fuzz-corpus-$* && cp events/*.json $(BUILD)/fuzz-corpus-$*/
+	$(BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus-$*

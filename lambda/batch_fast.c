@@ -96,49 +96,9 @@ static int iris_value(batch_record *rec, const char **p, const char *end)
 static int string_value(batch_record *rec, const char **p, const char *end)
 {
     char text[STRING_VALUE_MAX], decoded[STRING_VALUE_MAX];
-    size_t n = 0;
-    const char *s = *p;
-    if (s >= end || *s != '"')
+    size_t n;
+    if (jscan_unescape_string(p, end, text, sizeof text, &n) != 0)
         return -1;
-    for (s++;; s++) {
-        if (s >= end || n >= sizeof text)
-            return -1;
-        char c = *s;
-        if (c == '"')
-            break;
-        if ((unsigned char)c < 0x20)
-            return -1;
-        if (c == '\\') {
-            if (++s >= end)
-                return -1;
-            switch (*s) {
-            case '"':
-            case '\\':
-            case '/':
-                c = *s;
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            default:
-                return -1;
-            }
-        }
-        text[n++] = c;
-    }
-    *p = s + 1;
     /* As the cJSON path: trim, then JSON if it starts with '{', else base64. */
     const char *t = text;
     while (n > 0 && isspace((unsigned char)*t)) {

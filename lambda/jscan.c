@@ -175,6 +175,34 @@ int jscan_plain_string(const char **p, const char *end, const char **str, size_t
     return 0;
 }
 
+int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    const char *s = *p;
+    size_t n = 0;
+    if (s >= end || *s != '"')
+        return -1;
+    for (s++;; s++) {
+        if (s >= end || n >= cap)
+            return -1;
+        char c = *s;
+        if (c == '"')
+            break;
+        if ((unsigned char)c < 0x20)
+            return -1;
+        if (c == '\\') {
+            const char *e = ++s < end && *s != '\0' ? strchr(from, *s) : NULL;
+            if (e == NULL)
+                return -1; /* \\u, or not an escape */
+            c = to[e - from];
+        }
+        out[n++] = c;
+    }
+    *p = s + 1;
+    *len = n;
+    return 0;
+}
+
 int jscan_null(const char **p, const char *end)
 {
     return literal(p, end, "null", 4);

@@ -28,6 +28,11 @@ int jscan_skip(const char **p, const char *end);
 /* A string without backslash escapes: its contents are returned in s and len. */
 int jscan_plain_string(const char **p, const char *end, const char **s, size_t *len);
 
+/* A string with at most the two-character escapes (\" \\ \/ \b \f \n \r \t),
+ * decoded into out (cap bytes, not terminated); its length goes to len.
+ * \u escapes and strings longer than cap return -1. */
+int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len);
+
 /* A number read exactly: integers and decimals with up to 15 significant
  * digits and a small exponent (the result is then correctly rounded, as
  * strtod would give); anything else returns -1. */

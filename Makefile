@@ -1,18 +1,23 @@
 # iris-lambda: top-level Makefile.
 #
-# Every component owns a fragment (lambda/lambda.mk, model/model.mk, ...) that
-# appends to BINS, TESTS and BENCHES.  The top level only holds the shared
+# Every component owns a fragment (common/common.mk, runtime/runtime.mk,
+# aws/aws.mk, model/model.mk, lambda/lambda.mk, trainer/trainer.mk,
+# producer/producer.mk, tests/tests.mk, deploy/deploy.mk) that appends to
+# BINS, TESTS, C_UNITS and BENCHES.  The top level only holds the shared
 # compile rules and the user-facing targets:
 #
 #   make          build every binary into build/
-#   make test     unit + integration tests (ASan+UBSan builds)
-#   make bench    benchmarks (figures and ratios against baselines)
+#   make deps     check the build dependencies, install the missing ones
+#   make test     unit + integration tests (ASan+UBSan builds); -j2 works
+#   make bench    benchmarks (figures and ratios against baselines), one at a time
 #   make demo     the whole pipeline on local stand-ins
 #   make invoke EVENT=events/<file>.json   one local invocation
+#   make check-deps   the include rules of ARCHITECTURE.md
 #   make clean
 #
-# The first make checks (and installs, via apt-get) the build dependencies,
-# then re-runs itself with IRIS_DEPS_OK=1 so pkg-config sees them.
+# Every goal first runs the dependency step (scripts/deps.sh: fast when all is
+# present, apt-get otherwise), then re-runs make with IRIS_DEPS_OK=1 so
+# pkg-config sees what it installed.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
@@ -49,9 +54,12 @@ libs = $(shell pkg-config --libs $(1))
 
 BINS :=
 TESTS :=
+C_UNITS :=
 BENCHES :=
 
-include $(wildcard model/model.mk lambda/alerts.mk lambda/lambda.mk producer/producer.mk tests/tests.mk deploy/deploy.mk)
+.SECONDEXPANSION:
+include common/common.mk runtime/runtime.mk aws/aws.mk model/model.mk lambda/lambda.mk \
+        trainer/trainer.mk producer/producer.mk tests/tests.mk deploy/deploy.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -63,19 +71,25 @@ $(ASAN)/obj/%.o: %.c
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-.PHONY: all test bench
+.PHONY: all deps test bench
 all: $(BINS)
 
-# Each entry of TESTS is a phony target that runs one suite through
-# tests/run-suite.sh, which records its counts; the summary adds them up.
-test:
-	@rm -rf $(BUILD)/test-results && mkdir -p $(BUILD)/test-results
-	@status=0; for t in $(TESTS); do \
-	  $(MAKE) --no-print-directory IRIS_DEPS_OK=1 $$t || status=1; \
-	done; tests/summary.sh $(BUILD)/test-results; s2=$$?; \
-	[ $$status -eq 0 ] && [ $$s2 -eq 0 ]
+# The dependency step already ran (above); nothing more to do.
+deps:
+	@echo "deps: all build and test dependencies are installed"
 
-bench: $(BENCHES)
+# Every suite is a prerequisite (make -j2 test runs two at a time).  Under
+# make test a failing suite records its counts and lets the others run; the
+# summary adds up exactly the suites in TESTS and fails if any failed or
+# did not report.
+test: export IRIS_KEEP_GOING = 1
+test: $(TESTS)
+	@tests/lib/summary.sh $(BUILD)/test-results $(TESTS:test-%=%)
+
+# Benchmarks one after another (never concurrently, even under -j): each
+# measures times that a second load would distort.
+bench:
+	@for b in $(BENCHES); do $(MAKE) --no-print-directory -j1 IRIS_DEPS_OK=1 $$b || exit 1; done
 
 endif
 

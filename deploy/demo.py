@@ -26,7 +26,6 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "tests"))
 sys.path.insert(0, HERE)
 import demo_report  # noqa: E402
 from demo_stack import BUILD, Stack, StackError, http_json, sns_published  # noqa: E402

@@ -65,23 +65,13 @@ build-IrisScoringFunction: $(PKG)/bootstrap $(MODEL_ARTIFACT)
 
 .PHONY: test-template
 test-template:
-	tests/run-suite.sh template $(PY) tests/test_template.py
-
-# The Confluent Lambda sink connector stand-in (a test double: tests/).
-CONNECTOR_SRCS := tests/sink_connector.c tests/connector_batch.c tests/connector_invoke.c lambda/buf.c
-BINS += $(BUILD)/sink-connector
-
-$(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
-
-$(ASAN)/sink-connector: $(call asan_obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+	$(RUN_SUITE) template $(PY) tests/integration/test_template.py
 
 # The stand-in's contract (payload shape, retries, no commit past a failure),
 # on the ASan+UBSan build.
 .PHONY: test-connector
 test-connector: $(ASAN)/sink-connector $(BUILD)/kafka-local
-	CONNECTOR=$(ASAN)/sink-connector tests/run-suite.sh connector $(PY) tests/connector_retry_test.py
+	CONNECTOR=$(ASAN)/sink-connector $(RUN_SUITE) connector $(PY) tests/integration/connector_retry_test.py
 
 TESTS += test-connector
 
@@ -90,7 +80,7 @@ TESTS += test-template
 # The zip in an otherwise empty chroot against the Runtime API emulator.
 .PHONY: test-package
 test-package: $(BUILD)/function.zip
-	tests/run-suite.sh package $(PY) tests/package_chroot_test.py
+	$(RUN_SUITE) package $(PY) tests/integration/package_chroot_test.py
 
 TESTS += test-package
 
@@ -102,18 +92,18 @@ demo: $(DEMO_BINS)
 	@$(PY) deploy/demo.py $(DEMO_ARGS)
 
 test-demo: $(DEMO_BINS)
-	tests/run-suite.sh demo $(PY) tests/demo_test.py
+	$(RUN_SUITE) demo $(PY) tests/integration/demo_test.py
 
 TESTS += test-demo
 
 # make bench (deploy part): cold start of the packaged bootstrap beside
 # build/bootstrap and a static connect-and-GET probe (the measurement's floor),
 # and the zip's size.
-$(BUILD)/package-probe: tests/package_probe.c
+$(BUILD)/package-probe: tests/bench/package_probe.c
 	$(CC) $(CPPFLAGS) $(STD_FLAGS) -O2 -static -o $@ $<
 
 .PHONY: bench-deploy
 bench-deploy: $(BUILD)/function.zip $(BUILD)/bootstrap $(BUILD)/package-probe
-	$(PY) tests/package_bench.py
+	$(PY) tests/bench/package_bench.py
 
 BENCHES += bench-deploy

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lambda/buf.h"
+#include "common/buf.h"
 
 /* Room kept out of SNS's 256 KiB for the two attributes and slack. */
 #define ATTRIBUTE_RESERVE 1024

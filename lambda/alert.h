@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "lambda/batch.h"
+#include "lambda/batch/batch.h"
 #include "lambda/evaluate.h"
 
 #define ALERT_DEFAULT_MIN_RECORDS 10

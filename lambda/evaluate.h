@@ -11,8 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lambda/batch.h"
-#include "lambda/buf.h"
+#include "lambda/batch/batch.h"
+#include "common/buf.h"
 #include "model/model.h"
 
 #define EVAL_WINDOW_MS 60000

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lambda/log.h"
+#include "common/log.h"
 #include "lambda/notify.h"
 #include "lambda/response.h"
 

@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 
-#include "lambda/batch.h"
-#include "lambda/buf.h"
+#include "lambda/batch/batch.h"
+#include "common/buf.h"
 #include "lambda/evaluate.h"
 #include "lambda/response.h"
-#include "lambda/runtime.h"
+#include "runtime/runtime.h"
 #include "model/model.h"
 
 struct notifier;

@@ -1,14 +1,16 @@
-# lambda/lambda.mk: the bootstrap (Lambda custom runtime) and its tests.
-# Included after model/model.mk and lambda/alerts.mk, which define
-# MODEL_SCORER_SRCS and ALERT_SRCS.
+# lambda/lambda.mk: the function: build/bootstrap (batch -> score -> evaluate
+# -> alert), its unit and integration tests, fuzzers and benchmarks.
+# Included after common/, runtime/, aws/ and model/, which define their *_SRCS.
 
-LAMBDA_CORE_SRCS := lambda/buf.c lambda/log.c lambda/runtime.c lambda/jscan.c lambda/batch.c \
-                    lambda/batch_fast.c lambda/evaluate.c lambda/response.c lambda/handler.c
+BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c
+FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
+                 lambda/notify.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
-BOOTSTRAP_SRCS := $(LAMBDA_CORE_SRCS) lambda/main.c $(MODEL_SCORER_SRCS) $(ALERT_SRCS)
+BOOTSTRAP_SRCS := $(COMMON_SRCS) $(RUNTIME_SRCS) $(AWS_SRCS) $(MODEL_SCORER_SRCS) \
+                  $(FUNCTION_SRCS) lambda/main.c
 LAMBDA_LIBS = $(call libs,libcurl libcjson libcrypto) -lm
-# What unit tests link: everything but main().
-LAMBDA_TEST_SRCS := $(LAMBDA_CORE_SRCS) $(MODEL_SCORER_SRCS) $(ALERT_SRCS)
+# What the handler's tests and benchmarks link: everything but main().
+HANDLER_SRCS := $(filter-out lambda/main.c,$(BOOTSTRAP_SRCS))
 
 BINS += $(BUILD)/bootstrap
 
@@ -18,71 +20,80 @@ $(BUILD)/bootstrap: $(call obj,$(BOOTSTRAP_SRCS))
 $(ASAN)/bootstrap: $(call asan_obj,$(BOOTSTRAP_SRCS))
 	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS)
 
-# Unit tests: tests/test_<name>.c linked with the bootstrap's modules.
-LAMBDA_UNITS := buf batch evaluate handler
-$(foreach u,$(LAMBDA_UNITS),$(eval $(ASAN)/test_$(u): $(call asan_obj,tests/test_$(u).c $(LAMBDA_TEST_SRCS))))
-$(addprefix $(ASAN)/test_,$(LAMBDA_UNITS)):
-	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS) $(call libs,cmocka)
-
-.PHONY: $(addprefix test-,$(LAMBDA_UNITS)) test-runtime test-events
-$(addprefix test-,$(LAMBDA_UNITS)): test-%: $(ASAN)/test_%
-	tests/run-suite.sh $* $<
+# Unit tests: tests/unit/test_<name>.c, each linked with the modules it tests
+# and what those need.
+UNIT_SRCS_batch := tests/unit/test_batch.c $(BATCH_SRCS) common/buf.c \
+                    $(MODEL_SCORER_SRCS)
+UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
+                       $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/evaluate.c \
+                    $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
+C_UNITS += batch evaluate alert handler
+UNIT_LIBS_batch = $(call libs,libcjson) -lm
+UNIT_LIBS_evaluate = $(call libs,libcjson) -lm
+UNIT_LIBS_alert = $(call libs,libcjson) -lm
+UNIT_LIBS_handler = $(LAMBDA_LIBS)
 
 # Integration: the real (sanitised) bootstrap against the Runtime API emulator.
+.PHONY: test-runtime test-sns-integration test-sns-e2e
 test-runtime: $(ASAN)/bootstrap
-	BOOTSTRAP=$(ASAN)/bootstrap tests/run-suite.sh runtime $(PY) tests/rapi_test.py
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) runtime $(PY) tests/integration/rapi_test.py
 
-TESTS += $(addprefix test-,$(LAMBDA_UNITS)) test-runtime
+# The notifier (alert policy + SNS client) driven over real HTTP against the
+# local SNS (tests/doubles/sns_local.py).
+$(ASAN)/sns_driver: $(call asan_obj,tests/integration/sns_driver.c $(HANDLER_SRCS))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS)
+
+test-sns-integration: $(ASAN)/sns_driver
+	SNS_DRIVER=$(ASAN)/sns_driver $(RUN_SUITE) sns-integration $(PY) tests/integration/sns_integration.py
+
+# End to end: build/asan/bootstrap under the Runtime API emulator, alerts to the local SNS.
+test-sns-e2e: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) sns-e2e $(PY) tests/integration/sns_e2e.py
+
+TESTS += test-runtime test-sns-integration test-sns-e2e
 
 # make invoke EVENT=events/<file>.json: one invocation through the emulator.
 EVENT ?= events/batch-correct.json
 .PHONY: invoke
 invoke: $(BUILD)/bootstrap
-	@$(PY) tests/rapi_emulator.py --port 0 --event $(EVENT) -- $(BUILD)/bootstrap
+	@$(PY) tests/doubles/rapi_emulator.py --port 0 --event $(EVENT) -- $(BUILD)/bootstrap
 
 # Benchmark: cold start, warm handler throughput, peak RSS vs a Python runtime.
-$(BUILD)/bench_handler: $(call obj,tests/bench_handler.c $(LAMBDA_TEST_SRCS))
+$(BUILD)/bench_handler: $(call obj,tests/bench/bench_handler.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
-.PHONY: bench-lambda
+.PHONY: bench-lambda bench-alerts
 bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstrap
-	$(PY) tests/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler \
+	$(PY) tests/bench/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler \
 	  --static $(BUILD)/package/bootstrap
 
-BENCHES += bench-lambda
+# Benchmark: build+sign one Publish, and the alert path's added latency.
+$(BUILD)/sns_bench: $(call obj,tests/bench/sns_bench.c $(HANDLER_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
+$(BUILD)/sns_driver: $(call obj,tests/integration/sns_driver.c $(HANDLER_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
-# make test-memory: the lambda unit tests, built without sanitizers, under
-# valgrind (definite leaks and invalid accesses fail the run).
-$(foreach u,$(LAMBDA_UNITS),$(eval $(BUILD)/tests/test_$(u): $(call obj,tests/test_$(u).c $(LAMBDA_TEST_SRCS))))
-$(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS)):
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS) $(call libs,cmocka)
+bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
+	$(PY) tests/bench/sns_bench.py --bench $(BUILD)/sns_bench --driver $(BUILD)/sns_driver \
+	  --bootstrap $(BUILD)/bootstrap
 
-.PHONY: test-memory
-test-memory: $(addprefix $(BUILD)/tests/test_,$(LAMBDA_UNITS))
-	@for t in $^; do \
-	  tests/run-suite.sh memory-$$(basename $$t) valgrind -q --error-exitcode=99 \
-	    --leak-check=full --errors-for-leak-kinds=definite $$t || exit 1; \
-	done
+BENCHES += bench-lambda bench-alerts
 
 # make fuzz-batch [FUZZ_SECONDS=60]: libFuzzer (clang) on the batch parser,
 # checking the fast path against the cJSON reference on every input; seeded
-# with events/.  Not part of make test.
+# with events/.  make fuzz-response: the response, streamed response and
+# summary documents are valid JSON (one element per record) for every event
+# that parses.  Not part of make test.
 FUZZ_SECONDS ?= 60
-FUZZ_SRCS := tests/fuzz_batch.c lambda/buf.c lambda/jscan.c lambda/batch.c lambda/batch_fast.c
-$(BUILD)/fuzz_batch: $(FUZZ_SRCS) $(wildcard lambda/*.h)
+FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c $(BATCH_SRCS) $(MODEL_SCORER_SRCS)
+FUZZ_response_SRCS := tests/fuzz/fuzz_response.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
+                      lambda/response.c $(MODEL_SCORER_SRCS)
+$(BUILD)/fuzz_%: $$(FUZZ_$$*_SRCS) $(wildcard common/*.h lambda/*.h lambda/batch/*.h model/*.h)
 	@mkdir -p $(@D)
 	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(FUZZ_SRCS) -o $@ $(call libs,libcjson) -lm
-
-# make fuzz-response: the response, streamed response and summary documents
-# are valid JSON (one element per record) for every event that parses.
-FUZZ_RESPONSE_SRCS := tests/fuzz_response.c lambda/buf.c lambda/jscan.c lambda/batch.c \
-                      lambda/batch_fast.c lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
-$(BUILD)/fuzz_response: $(FUZZ_RESPONSE_SRCS) $(wildcard lambda/*.h model/*.h)
-	@mkdir -p $(@D)
-	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(FUZZ_RESPONSE_SRCS) -o $@ $(call libs,libcjson) -lm
+	  -fno-sanitize-recover=all $(FUZZ_$*_SRCS) -o $@ $(call libs,libcjson) -lm
 
 .PHONY: fuzz-batch fuzz-response
 fuzz-batch fuzz-response: fuzz-%: $(BUILD)/fuzz_%

@@ -1,19 +1,18 @@
 /* main.c: the bootstrap: wires the Runtime API client to the iris handler. */
-#include <curl/curl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "lambda/handler.h"
-#include "lambda/log.h"
-#include "lambda/runtime.h"
+#include "runtime/runtime.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: bootstrap\n"
-          "An AWS Lambda custom runtime (provided.al2/provided.al2023) that scores iris\n"
+          "An AWS Lambda custom runtime (provided.al2023) that scores iris\n"
           "records sent by the Confluent AWS Lambda Sink connector.  It talks to the\n"
           "Runtime API at $AWS_LAMBDA_RUNTIME_API; run it under Lambda, `sam local invoke`,\n"
           "or `make invoke EVENT=events/<file>.json` (local Runtime API emulator).\n"
@@ -28,7 +27,7 @@ int main(int argc, char **argv)
         usage(help ? stdout : stderr);
         return help ? 0 : 2;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    runtime_global_init();
     char err[1024];
     runtime *rt = runtime_new(err, sizeof err);
     if (rt == NULL) {
@@ -53,6 +52,6 @@ int main(int argc, char **argv)
     }
     handler_free(&h);
     runtime_free(rt);
-    curl_global_cleanup();
+    runtime_global_cleanup();
     return rc;
 }

@@ -8,9 +8,9 @@
 #include <strings.h>
 
 #include "lambda/alert.h"
-#include "lambda/buf.h"
-#include "lambda/log.h"
-#include "lambda/sns.h"
+#include "common/buf.h"
+#include "common/log.h"
+#include "aws/sns.h"
 
 struct notifier {
     int enabled;

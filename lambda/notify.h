@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lambda/batch.h"
+#include "lambda/batch/batch.h"
 #include "lambda/evaluate.h"
 
 typedef struct notifier notifier;

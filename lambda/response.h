@@ -7,8 +7,8 @@
 
 #include <stddef.h>
 
-#include "lambda/batch.h"
-#include "lambda/buf.h"
+#include "lambda/batch/batch.h"
+#include "common/buf.h"
 #include "model/model.h"
 
 typedef struct response_stream {

@@ -1,26 +1,19 @@
-# producer/producer.mk: build/producer, build/kafka-local (the embedded Kafka
-# test double under tests/), their unit and integration tests, and the
-# producer benchmark.
+# producer/producer.mk: build/producer, its unit and integration tests and the
+# producer benchmark (build/kafka-local, the embedded Kafka it is tested
+# against, is a test double: tests/tests.mk).
 
 PRODUCER_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
 	producer/props.c producer/record.c producer/rng.c producer/sampler.c \
 	producer/sender.c producer/stream.c
-KAFKA_LOCAL_SRCS := tests/kafka_local.c tests/kafka_local_control.c
 
-BINS += $(BUILD)/producer $(BUILD)/kafka-local
+BINS += $(BUILD)/producer
 
 $(BUILD)/producer: $(call obj,$(PRODUCER_SRCS) producer/main.c)
 	$(CC) $(CFLAGS) -o $@ $^ $(call libs,rdkafka libcjson) -lm
 
-$(BUILD)/kafka-local: $(call obj,$(KAFKA_LOCAL_SRCS))
-	$(CC) $(CFLAGS) -o $@ $^ $(call libs,rdkafka)
-
-# The same binaries built with ASan+UBSan, for the integration tests.
+# The same binary built with ASan+UBSan, for the integration tests.
 $(ASAN)/producer: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c)
 	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka libcjson) -lm
-
-$(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
-	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka)
 
 # Integration tests: the real binaries (sanitizer builds) over TCP on
 # 127.0.0.1, read back with kcat.
@@ -29,37 +22,28 @@ PRODUCER_IT_ENV := PRODUCER_BIN=$(ASAN)/producer KAFKA_LOCAL_BIN=$(ASAN)/kafka-l
 TESTS += test-producer-integration
 .PHONY: test-producer-integration
 test-producer-integration: $(PRODUCER_IT_BINS)
-	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-integration $(PY) tests/producer_integration.py
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-integration $(PY) tests/integration/producer_integration.py
 
 # Unit tests (cmocka), built and run with ASan+UBSan.
 PRODUCER_UNIT_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
 	producer/props.c producer/record.c producer/rng.c producer/sampler.c
-PRODUCER_UNIT_TESTS := $(patsubst tests/%.c,$(ASAN)/%,$(wildcard tests/test_producer_*.c))
-
-$(ASAN)/test_producer_%: $(call asan_obj,tests/test_producer_%.c $(PRODUCER_UNIT_SRCS))
-	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,cmocka libcjson) -lm
-
-TESTS += test-producer-unit
-.PHONY: test-producer-unit
-test-producer-unit: $(PRODUCER_UNIT_TESTS)
-	@tests/run-suite.sh producer-unit bash -c \
-	  's=0; for t in $(PRODUCER_UNIT_TESTS); do $$t || s=1; done; exit $$s'
+PRODUCER_UNITS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_producer_*.c))
+$(foreach u,$(PRODUCER_UNITS),$(eval UNIT_SRCS_$(u) := tests/unit/test_$(u).c $(PRODUCER_UNIT_SRCS)))
+$(foreach u,$(PRODUCER_UNITS),$(eval UNIT_LIBS_$(u) = $(call libs,libcjson) -lm))
+C_UNITS += $(PRODUCER_UNITS)
 
 TESTS += test-producer-kafka-local test-producer-errors test-producer-faults
 .PHONY: test-producer-kafka-local test-producer-errors test-producer-faults
 test-producer-kafka-local: $(PRODUCER_IT_BINS)
-	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-kafka-local $(PY) tests/producer_kafka_local.py
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-kafka-local $(PY) tests/integration/producer_kafka_local.py
 test-producer-errors: $(PRODUCER_IT_BINS)
-	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-errors $(PY) tests/producer_errors.py
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-errors $(PY) tests/integration/producer_errors.py
 test-producer-faults: $(PRODUCER_IT_BINS)
-	@$(PRODUCER_IT_ENV) tests/run-suite.sh producer-faults $(PY) tests/producer_faults.py
-
-.SECONDARY: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c $(KAFKA_LOCAL_SRCS) \
-	$(wildcard tests/test_producer_*.c))
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-faults $(PY) tests/integration/producer_faults.py
 
 # Benchmark: 1,000,000 iris messages into kafka-local (release builds),
 # producer against kcat, 5 alternating rounds.
 BENCHES += bench-producer
 .PHONY: bench-producer
 bench-producer: $(BUILD)/producer $(BUILD)/kafka-local
-	@$(PY) tests/producer_bench.py 1000000 5
+	@$(PY) tests/bench/producer_bench.py 1000000 5

@@ -1,0 +1,235 @@
+/* buf.c: growable buffer and checked JSON writer. */
+#include "common/buf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->failed = 0;
+}
+
+void buf_free(buf *b)
+{
+    if (b == NULL)
+        return;
+    free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    b->failed = 0;
+    if (b->data != NULL)
+        b->data[0] = '\0';
+}
+
+int buf_grow(buf *b, size_t extra)
+{
+    if (b->failed)
+        return -1;
+    if (extra > SIZE_MAX / 2 - b->len - 1) {
+        b->failed = 1;
+        return -1;
+    }
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (p == NULL) {
+        b->failed = 1;
+        return -1;
+    }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int buf_vprintf(buf *b, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || buf_reserve(b, (size_t)n) != 0) {
+        b->failed = 1;
+        return -1;
+    }
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+char *buf_detach(buf *b, size_t *len)
+{
+    if (b->failed) {
+        buf_free(b);
+        return NULL;
+    }
+    if (b->data == NULL && buf_reserve(b, 0) != 0)
+        return NULL;
+    char *p = b->data;
+    p[b->len] = '\0';
+    if (len != NULL)
+        *len = b->len;
+    buf_init(b);
+    return p;
+}
+
+int buf_json_str(buf *b, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    /* Worst case every byte becomes \u00XX. */
+    if (len > SIZE_MAX / 8 || buf_reserve(b, len * 6 + 2) != 0)
+        return -1;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        switch (c) {
+        case '"':
+            *o++ = '"';
+            break;
+        case '\\':
+            *o++ = '\\';
+            break;
+        case '\n':
+            *o++ = 'n';
+            break;
+        case '\r':
+            *o++ = 'r';
+            break;
+        case '\t':
+            *o++ = 't';
+            break;
+        case '\b':
+            *o++ = 'b';
+            break;
+        case '\f':
+            *o++ = 'f';
+            break;
+        default:
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    *o++ = '"';
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int buf_json_cstr(buf *b, const char *s)
+{
+    if (s == NULL)
+        return buf_append(b, "null", 4);
+    return buf_json_str(b, s, strlen(s));
+}
+
+/* Writes n (>= 0) with d digits after the decimal point, trailing zeros of
+ * the fraction dropped. */
+static size_t format_fixed(char *o, uint64_t n, int d)
+{
+    char tmp[32];
+    int len = 0;
+    do {
+        tmp[len++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n > 0 || len <= d);
+    size_t w = 0;
+    for (int i = len - 1; i >= d; i--)
+        o[w++] = tmp[i];
+    int first = 0; /* drop trailing zeros of the fraction */
+    while (first < d && tmp[first] == '0')
+        first++;
+    if (first < d) {
+        o[w++] = '.';
+        for (int i = d - 1; i >= first; i--)
+            o[w++] = tmp[i];
+    }
+    return w;
+}
+
+int buf_json_double(buf *b, double v)
+{
+    static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (!isfinite(v))
+        return buf_append(b, "null", 4);
+    if (buf_reserve(b, 32) != 0)
+        return -1;
+    char *o = b->data + b->len;
+    if (v < 0) {
+        *o++ = '-';
+        v = -v;
+    }
+    /* Fast exact path: the fewest decimals d (up to 9) such that n / 10^d,
+     * computed in double arithmetic, is v.  IEEE division rounds correctly,
+     * so the decimal string n/10^d reads back (strtod) as exactly v. */
+    if (v < 1e9) {
+        for (int d = 0; d <= 9; d++) {
+            double scaled = v * pow10[d];
+            double n = nearbyint(scaled);
+            if (n < 9e15 && n / pow10[d] == v) {
+                o += format_fixed(o, (uint64_t)n, d);
+                b->len = (size_t)(o - b->data);
+                b->data[b->len] = '\0';
+                return 0;
+            }
+        }
+    }
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(o, 30, "%.*g", prec, v);
+        if (strtod(o, NULL) == v)
+            break;
+    }
+    b->len = (size_t)(o + n - b->data);
+    return 0;
+}
+
+int buf_json_int(buf *b, int64_t v)
+{
+    if (buf_reserve(b, 24) != 0)
+        return -1;
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    char *o = b->data + b->len;
+    if (v < 0)
+        *o++ = '-';
+    while (n > 0)
+        *o++ = tmp[--n];
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
+    return 0;
+}

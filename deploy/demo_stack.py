@@ -1,0 +1,216 @@
+"""deploy/demo_stack.py: starts and stops the local stand-ins of the pipeline for
+`make demo`, its integration test, the package test and the deploy benchmark.
+
+  with Stack() as st:
+      brokers = st.kafka(["iris:3"])
+      sns_url, topic_arn = st.sns("iris-alerts")
+      invoke_url = st.emulator(["build/bootstrap"], env=st.function_env(sns_url, topic_arn))
+
+Every process gets its own process group and a log file under the stack's
+temporary directory; close() (also on an exception, SIGINT or SIGTERM) stops
+each group with SIGTERM, then SIGKILL, so nothing is left behind.  Everything
+listens on 127.0.0.1 only.  The fake AWS credentials are random per run and
+passed only through the environment, never on a command line; secrets() lists
+them so callers can check that no output contains them.
+"""
+import json
+import os
+import secrets as _secrets
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(ROOT, "build")
+PY = "/usr/bin/python3"
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+class Stack:
+    def __init__(self, keep_logs=False):
+        self.dir = tempfile.mkdtemp(prefix="iris-stack-")
+        self.procs = []  # (name, Popen, log path)
+        self.keep_logs = keep_logs
+        self.key_id = "AKIDIRIS" + _secrets.token_hex(6).upper()
+        self.secret = _secrets.token_urlsafe(30)
+        self.token = "IRIStoken" + _secrets.token_urlsafe(40)
+        self._old = {}
+
+    # --- lifecycle -----------------------------------------------------------
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        return False
+
+    @staticmethod
+    def _on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    def start(self, name, cmd, env=None, stdout=None, clean_env=False):
+        """Starts cmd in its own process group; output to <dir>/<name>.log
+        unless stdout is given.  clean_env: only PATH and LANG from this
+        process's environment (as a Lambda function sees none of the host's)."""
+        log = os.path.join(self.dir, name + ".log")
+        if clean_env:
+            full_env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"}
+        else:
+            full_env = dict(os.environ)
+        full_env.update(env or {})
+        with open(log, "ab") as f:
+            p = subprocess.Popen(cmd, env=full_env, stdin=subprocess.DEVNULL,
+                                 stdout=stdout if stdout is not None else f, stderr=f,
+                                 start_new_session=True)
+        self.procs.append((name, p, log))
+        return p
+
+    def stop(self, p, grace=5.0):
+        """SIGTERM to the process (the emulator then stops its runtime), then
+        SIGKILL to whatever is left in its process group."""
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if p.poll() is None:
+            p.wait()
+
+    def close(self):
+        # A second Ctrl-C must not cut the cleanup short and orphan processes.
+        old = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for _, p, _ in reversed(self.procs):
+                self.stop(p)
+            self.procs.clear()
+        finally:
+            for sig, h in old.items():
+                signal.signal(sig, h)
+        if not self.keep_logs:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self, name):
+        path = os.path.join(self.dir, name + ".log")
+        try:
+            with open(path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def logs(self):
+        return {name: self.log(name) for name, _, _ in self.procs}
+
+    def secrets(self):
+        """What must never appear in any output."""
+        return [self.secret, self.token]
+
+    def wait_file(self, path, proc, what, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if os.path.exists(path):
+                with open(path) as f:
+                    text = f.read().strip()
+                if text:
+                    return text
+            if proc.poll() is not None:
+                raise StackError(f"{what} exited with {proc.returncode} before it was ready")
+            time.sleep(0.02)
+        raise StackError(f"{what} was not ready within {timeout:.0f} s")
+
+    # --- the stand-ins ---------------------------------------------------------
+    def kafka(self, topics=("iris:3",), brokers=1):
+        """build/kafka-local with these topics; returns the bootstrap address."""
+        bfile = os.path.join(self.dir, "kafka.bootstrap")
+        cmd = [os.path.join(BUILD, "kafka-local"), "--brokers", str(brokers),
+               "--bootstrap-file", bfile]
+        for t in topics:
+            cmd += ["--topic", t]
+        p = self.start("kafka-local", cmd, stdout=subprocess.DEVNULL)
+        return self.wait_file(bfile, p, "kafka-local")
+
+    def sns(self, topic="iris-alerts"):
+        """The local SNS (verifying signatures) with one topic: (url, topic ARN)."""
+        pfile = os.path.join(self.dir, "sns.port")
+        p = self.start("sns-local",
+                       [PY, os.path.join(ROOT, "tests", "doubles", "sns_local.py"), "--port", "0",
+                        "--port-file", pfile, "--region", REGION, "--account", ACCOUNT,
+                        "--topic", topic],
+                       env={"SNS_LOCAL_CREDENTIALS": self.credentials()})
+        port = int(self.wait_file(pfile, p, "the local SNS"))
+        return f"http://127.0.0.1:{port}", f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}"
+
+    def credentials(self):
+        return f"{self.key_id}:{self.secret}:{self.token}"
+
+    def function_env(self, sns_url, topic_arn, **extra):
+        """What Lambda and the template give the bootstrap, pointed at the
+        local SNS with the fake credentials."""
+        env = {"SNS_TOPIC_ARN": topic_arn, "AWS_REGION": REGION,
+               "AWS_ENDPOINT_URL_SNS": sns_url, "AWS_ACCESS_KEY_ID": self.key_id,
+               "AWS_SECRET_ACCESS_KEY": self.secret, "AWS_SESSION_TOKEN": self.token,
+               "ALERT_MODE": "threshold", "AWS_LAMBDA_LOG_LEVEL": "INFO"}
+        env.update(extra)
+        return env
+
+    def emulator(self, command, env, function_name="function", name="rapi-emulator"):
+        """The Runtime API emulator running command with env and nothing of
+        this process's environment (no host SSL_CERT_FILE, AWS_* ...); returns
+        its base URL (the Invoke API and the Runtime API share the port)."""
+        pfile = os.path.join(self.dir, name + ".port")
+        p = self.start(name, [PY, os.path.join(ROOT, "tests", "doubles", "rapi_emulator.py"), "--port", "0",
+                              "--port-file", pfile, "--function-name", function_name, "--",
+                              *command], env=env, clean_env=True)
+        port = int(self.wait_file(pfile, p, "the Runtime API emulator"))
+        return f"http://127.0.0.1:{port}"
+
+
+# --- small HTTP helpers ---------------------------------------------------------
+
+def http_json(url, data=None, timeout=30.0):
+    """(status, headers, parsed JSON or raw text) of a GET, or a POST of data."""
+    req = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, headers, body = r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        status, headers, body = e.code, dict(e.headers), e.read()
+    try:
+        return status, headers, json.loads(body)
+    except ValueError:
+        return status, headers, body.decode("utf-8", "replace")
+
+
+def invoke(base_url, payload, function_name="function", timeout=30.0):
+    """POST the Invoke API: (function error type or None, parsed response)."""
+    if not isinstance(payload, (bytes, bytearray)):
+        payload = json.dumps(payload).encode()
+    status, headers, body = http_json(
+        f"{base_url}/2015-03-31/functions/{function_name}/invocations", payload, timeout)
+    ferr = {k.lower(): v for k, v in headers.items()}.get("x-amz-function-error")
+    if status != 200:
+        ferr = ferr or f"HTTP {status}"
+    return ferr, body
+
+
+def sns_published(sns_url):
+    return http_json(f"{sns_url}/_local/published")[2]

@@ -1,0 +1,547 @@
+/* batch.c: connector batches and bare iris records -> batch_record[]. */
+#include "lambda/batch/batch.h"
+#include "lambda/batch/batch_internal.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ERR_MAX 320
+#define FEATURE_MAX_CM 100.0
+
+/* Canonical feature names as written in responses, and the key every
+ * accepted spelling normalises to (lower case, no '_', '-', '.'). */
+static const char *const feature_names[MODEL_NFEATURES] = {"sepalLength", "sepalWidth",
+                                                           "petalLength", "petalWidth"};
+static const char *const feature_keys[MODEL_NFEATURES] = {"sepallength", "sepalwidth",
+                                                          "petallength", "petalwidth"};
+
+const char *batch_strerror(int status)
+{
+    switch (status) {
+    case BATCH_OK:
+        return "ok";
+    case BATCH_ERR_NOT_JSON:
+        return "the event is not valid JSON";
+    case BATCH_ERR_SHAPE:
+        return "the event is not a batch of iris records";
+    case BATCH_ERR_NOMEM:
+        return "out of memory";
+    default:
+        return "unknown batch error";
+    }
+}
+
+int batch_record_fail(batch_record *rec, const char *msg)
+{
+    char *copy = strdup(msg);
+    if (copy == NULL)
+        return -1;
+    free(rec->error);
+    rec->error = copy;
+    return 0;
+}
+
+static void record_failf(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void record_failf(batch_record *rec, const char *fmt, ...)
+{
+    char msg[ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* On allocation failure rec->error stays NULL: batch_parse sees that. */
+    (void)batch_record_fail(rec, msg);
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (v == NULL)
+        return "nothing";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsBool(v))
+        return "boolean";
+    if (cJSON_IsNumber(v))
+        return "number";
+    if (cJSON_IsString(v))
+        return "string";
+    if (cJSON_IsArray(v))
+        return "array";
+    if (cJSON_IsObject(v))
+        return "object";
+    return "invalid";
+}
+
+/* Short, printable rendering of a string value for error messages. */
+static void quote_for_error(const char *s, char *out, size_t outlen)
+{
+    size_t o = 0;
+    if (outlen < 8)
+        return;
+    out[o++] = '"';
+    for (size_t i = 0; s[i] != '\0' && o + 5 < outlen; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+        if (i == 40 && s[i + 1] != '\0') {
+            memcpy(out + o, "...", 3);
+            o += 3;
+            break;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+}
+
+/* Lower-cases key and drops '_', '-', '.' and ' ' so sepalLength,
+ * sepal_length, SEPAL_LENGTH, SEPALLENGTH and Sepal.Length all match. */
+static void normalise_key(const char *key, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < outlen; i++) {
+        char c = key[i];
+        if (c == '_' || c == '-' || c == '.' || c == ' ')
+            continue;
+        out[o++] = (char)tolower((unsigned char)c);
+    }
+    out[o] = '\0';
+}
+
+int batch_key_index(const char *key, size_t len)
+{
+    /* The canonical spellings first: this runs for every field of every
+     * record on the fast path. */
+    static const struct {
+        const char *name;
+        size_t len;
+        int index;
+    } exact[] = {{"sepalLength", 11, 0},
+                 {"sepalWidth", 10, 1},
+                 {"petalLength", 11, 2},
+                 {"petalWidth", 10, 3},
+                 {"species", 7, BATCH_KEY_SPECIES}};
+    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        if (len == exact[i].len && memcmp(key, exact[i].name, len) == 0)
+            return exact[i].index;
+    char k[32];
+    if (len > 64)
+        return -1;
+    normalise_key(key, len, k, sizeof k);
+    for (int j = 0; j < MODEL_NFEATURES; j++)
+        if (strcmp(k, feature_keys[j]) == 0)
+            return j;
+    return strcmp(k, "species") == 0 ? BATCH_KEY_SPECIES : -1;
+}
+
+int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX])
+{
+    if (n >= 5 && strncasecmp(s, "iris", 4) == 0 && (s[4] == '-' || s[4] == '_' || s[4] == ' ')) {
+        s += 5;
+        n -= 5;
+    }
+    if (n == 0 || n >= BATCH_SPECIES_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+            return -1;
+        out[i] = (char)tolower((unsigned char)s[i]);
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+static int base64_value(int c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+' || c == '-')
+        return 62;
+    if (c == '/' || c == '_')
+        return 63;
+    return -1;
+}
+
+int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen)
+{
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    if (len == 0 || len % 4 == 1)
+        return -1;
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = base64_value((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (unsigned)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    *outlen = o;
+    return 0;
+}
+
+/* The same into a new buffer (free() it); NULL if s is not base64. */
+static char *base64_decode(const char *s, size_t len, size_t *outlen)
+{
+    char *out = malloc(len / 4 * 3 + 3);
+    if (out != NULL && batch_base64_decode(s, len, out, outlen) != 0) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static int read_feature(batch_record *rec, const cJSON *v, int j, const char *key)
+{
+    double x;
+    if (cJSON_IsNumber(v)) {
+        x = v->valuedouble;
+    } else if (cJSON_IsString(v)) {
+        char *end;
+        x = strtod(v->valuestring, &end);
+        if (end == v->valuestring || *end != '\0') {
+            char q[64];
+            quote_for_error(v->valuestring, q, sizeof q);
+            record_failf(rec, "value.%s: expected a number, got string %s", key, q);
+            return -1;
+        }
+    } else {
+        record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
+        return -1;
+    }
+    if (!isfinite(x) || x < 0 || x > FEATURE_MAX_CM) {
+        record_failf(rec, "value.%s: %g is out of range (a length in cm, 0 to %g)", key, x,
+                     FEATURE_MAX_CM);
+        return -1;
+    }
+    rec->features[j] = x;
+    return 0;
+}
+
+/* "virginica", "Iris-virginica", "IRIS_VIRGINICA" -> "virginica". */
+static int read_species(batch_record *rec, const cJSON *v, const char *key)
+{
+    if (cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsString(v)) {
+        record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
+        return -1;
+    }
+    if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
+        char q[64];
+        quote_for_error(v->valuestring, q, sizeof q);
+        record_failf(rec, "value.%s: %s is not a species name", key, q);
+        rec->species[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads an iris object into rec.  Returns 0, or -1 with rec->error set. */
+static int read_iris(batch_record *rec, const cJSON *obj)
+{
+    const cJSON *found[MODEL_NFEATURES] = {0};
+    const char *found_key[MODEL_NFEATURES] = {0};
+    const cJSON *species = NULL;
+    const char *species_key = NULL;
+    for (const cJSON *f = obj->child; f != NULL; f = f->next) {
+        if (f->string == NULL)
+            continue;
+        int j = batch_key_index(f->string, strlen(f->string));
+        if (j >= 0 && j < MODEL_NFEATURES && found[j] == NULL) {
+            found[j] = f;
+            found_key[j] = f->string;
+        }
+        if (species == NULL && j == BATCH_KEY_SPECIES) {
+            species = f;
+            species_key = f->string;
+        }
+    }
+    for (int j = 0; j < MODEL_NFEATURES; j++) {
+        if (found[j] == NULL) {
+            record_failf(rec,
+                         "value: missing field %s (also accepted: sepal_length style, "
+                         "SEPAL_LENGTH style)",
+                         feature_names[j]);
+            return -1;
+        }
+        if (read_feature(rec, found[j], j, found_key[j]) != 0)
+            return -1;
+    }
+    if (species != NULL && read_species(rec, species, species_key) != 0)
+        return -1;
+    return 0;
+}
+
+/* A record value: an iris object, a string of escaped JSON, or base64. */
+static int read_value(batch_record *rec, const cJSON *v)
+{
+    if (cJSON_IsObject(v))
+        return read_iris(rec, v);
+    if (!cJSON_IsString(v)) {
+        if (cJSON_IsNull(v))
+            record_failf(rec, "value: null (a tombstone or empty record), expected an iris object");
+        else
+            record_failf(rec, "value: expected an iris object, a JSON string or base64, got %s",
+                         type_name(v));
+        return -1;
+    }
+    const char *s = v->valuestring;
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)*s)) {
+        s++;
+        len--;
+    }
+    while (len > 0 && isspace((unsigned char)s[len - 1]))
+        len--;
+    char *decoded = NULL;
+    const char *how = "string";
+    if (len == 0 || *s != '{') {
+        size_t dlen;
+        decoded = base64_decode(s, len, &dlen);
+        if (decoded == NULL) {
+            char q[64];
+            quote_for_error(v->valuestring, q, sizeof q);
+            record_failf(rec, "value: string %s is neither a JSON object nor base64", q);
+            return -1;
+        }
+        s = decoded;
+        len = dlen;
+        how = "base64";
+    }
+    const char *end = NULL;
+    cJSON *inner = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    int rc = -1;
+    if (inner == NULL) {
+        size_t at = end ? (size_t)(end - s) : 0;
+        record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how, at,
+                     len);
+    } else if (!cJSON_IsObject(inner)) {
+        record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
+                     type_name(inner));
+    } else {
+        rc = read_iris(rec, inner);
+    }
+    cJSON_Delete(inner);
+    free(decoded);
+    return rc;
+}
+
+const char *batch_intern_topic(batch *b, const char *topic, size_t len)
+{
+    for (size_t i = b->ntopics; i-- > 0;)
+        if (strncmp(b->topics[i], topic, len) == 0 && b->topics[i][len] == '\0')
+            return b->topics[i];
+    char **t = realloc(b->topics, (b->ntopics + 1) * sizeof *t);
+    if (t == NULL)
+        return NULL;
+    b->topics = t;
+    if ((t[b->ntopics] = strndup(topic, len)) == NULL)
+        return NULL;
+    return t[b->ntopics++];
+}
+
+static int read_int_field(batch_record *rec, const cJSON *payload, const char *name, int64_t lo,
+                          int64_t hi, int64_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(payload, name);
+    if (v == NULL || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+        v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
+        if (cJSON_IsNumber(v))
+            record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
+        else
+            record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
+        return -1;
+    }
+    *out = (int64_t)v->valuedouble;
+    return 0;
+}
+
+/* {"payload":{"timestamp","topic","partition","offset","key","value"}} */
+static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
+{
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(el, "payload");
+    if (!cJSON_IsObject(payload)) {
+        record_failf(rec, "payload: expected an object, got %s", type_name(payload));
+        return -1;
+    }
+    const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
+    if (cJSON_IsString(topic)) {
+        if ((rec->topic = batch_intern_topic(b, topic->valuestring, strlen(topic->valuestring))) ==
+            NULL)
+            return BATCH_ERR_NOMEM;
+    } else if (topic != NULL && !cJSON_IsNull(topic)) {
+        record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
+        return -1;
+    }
+    int64_t partition = -1;
+    if (read_int_field(rec, payload, "partition", 0, INT32_MAX, &partition) != 0 ||
+        read_int_field(rec, payload, "offset", 0, INT64_MAX / 2, &rec->offset) != 0 ||
+        read_int_field(rec, payload, "timestamp", INT64_MIN / 2, INT64_MAX / 2,
+                       &rec->timestamp_ms) != 0)
+        return -1;
+    rec->partition = (int32_t)partition;
+    const cJSON *value = cJSON_GetObjectItemCaseSensitive(payload, "value");
+    if (value == NULL) {
+        record_failf(rec, "payload.value: missing");
+        return -1;
+    }
+    return read_value(rec, value);
+}
+
+void batch_record_init(batch_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->partition = -1;
+    rec->offset = -1;
+    rec->timestamp_ms = -1;
+    rec->label = -1;
+    rec->predicted = -1;
+}
+
+static int looks_like_connector(const cJSON *el)
+{
+    return cJSON_IsObject(el) && cJSON_GetObjectItemCaseSensitive(el, "payload") != NULL;
+}
+
+/* One element of a top-level array. */
+static int read_element(batch *b, batch_record *rec, const cJSON *el)
+{
+    if (looks_like_connector(el))
+        return read_connector_record(b, rec, el);
+    if (b->shape == BATCH_SHAPE_CONNECTOR) {
+        record_failf(rec, "record: expected an object with \"payload\", got %s", type_name(el));
+        return -1;
+    }
+    return read_value(rec, el);
+}
+
+int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len)
+{
+    cJSON *el = cJSON_ParseWithLength(text, len);
+    if (el == NULL)
+        return 1;
+    int r = read_element(b, rec, el);
+    cJSON_Delete(el);
+    return r;
+}
+
+int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    int fast = batch_parse_fast(json, len, out);
+    if (fast == BATCH_OK)
+        return BATCH_OK;
+    batch_free(out);
+    if (fast == BATCH_ERR_NOMEM) {
+        snprintf(err, errlen, "out of memory reading the batch");
+        return BATCH_ERR_NOMEM;
+    }
+    return batch_parse_cjson(json, len, out, err, errlen);
+}
+
+int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (root == NULL) {
+        size_t at = end ? (size_t)(end - json) : 0;
+        if (len == 0)
+            snprintf(err, errlen, "the event is empty; expected a JSON array of connector records");
+        else
+            snprintf(err, errlen, "the event is not valid JSON: syntax error at byte %zu of %zu",
+                     at, len);
+        return BATCH_ERR_NOT_JSON;
+    }
+    int rc = BATCH_OK;
+    if (cJSON_IsObject(root)) {
+        out->shape = BATCH_SHAPE_BARE_OBJECT;
+        out->count = 1;
+    } else if (cJSON_IsArray(root)) {
+        out->count = (size_t)cJSON_GetArraySize(root);
+        out->shape = (out->count == 0 || looks_like_connector(root->child))
+                         ? BATCH_SHAPE_CONNECTOR
+                         : BATCH_SHAPE_BARE_ARRAY;
+    } else {
+        snprintf(err, errlen,
+                 "the event is a JSON %s; expected an array of connector records "
+                 "[{\"payload\":{...}}] or an iris object",
+                 type_name(root));
+        rc = BATCH_ERR_SHAPE;
+        goto cleanup;
+    }
+    if (out->shape == BATCH_SHAPE_BARE_OBJECT && !looks_like_connector(root)) {
+        /* A lone object must at least look like an iris record. */
+        int known = 0;
+        for (const cJSON *f = root->child; f != NULL && !known; f = f->next)
+            known = f->string != NULL && batch_key_index(f->string, strlen(f->string)) >= 0;
+        if (!known) {
+            snprintf(err, errlen,
+                     "the event is a JSON object without iris fields (sepalLength, "
+                     "sepalWidth, petalLength, petalWidth); expected a connector batch array "
+                     "or an iris record");
+            rc = BATCH_ERR_SHAPE;
+            goto cleanup;
+        }
+    }
+    if (out->count > 0) {
+        out->records = calloc(out->count, sizeof *out->records);
+        if (out->records == NULL) {
+            rc = BATCH_ERR_NOMEM;
+            snprintf(err, errlen, "out of memory for %zu records", out->count);
+            goto cleanup;
+        }
+    }
+    const cJSON *el = cJSON_IsArray(root) ? root->child : root;
+    for (size_t i = 0; i < out->count; i++, el = el->next) {
+        batch_record *rec = &out->records[i];
+        batch_record_init(rec);
+        int r = read_element(out, rec, el);
+        if (r == BATCH_ERR_NOMEM) {
+            rc = BATCH_ERR_NOMEM;
+            snprintf(err, errlen, "out of memory reading record %zu", i);
+            goto cleanup;
+        }
+        if (r != 0 && rec->error == NULL) {
+            rc = BATCH_ERR_NOMEM;
+            snprintf(err, errlen, "out of memory reading record %zu", i);
+            goto cleanup;
+        }
+    }
+cleanup:
+    cJSON_Delete(root);
+    if (rc != BATCH_OK)
+        batch_free(out);
+    return rc;
+}
+
+void batch_free(batch *b)
+{
+    if (b == NULL)
+        return;
+    for (size_t i = 0; i < b->count && b->records != NULL; i++)
+        free(b->records[i].error);
+    free(b->records);
+    for (size_t i = 0; i < b->ntopics; i++)
+        free(b->topics[i]);
+    free(b->topics);
+    memset(b, 0, sizeof *b);
+}

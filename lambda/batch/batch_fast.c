@@ -1,0 +1,305 @@
+/* batch_fast.c: reads connector batches without building a cJSON tree.
+ *
+ * It handles the common shape (object values with numeric fields and plain
+ * strings) and hands everything else to the cJSON path: a single element it
+ * does not take is parsed by batch_read_element_text(); an event it cannot
+ * validate, or that is not an array, goes whole to the cJSON path.  So the
+ * results, errors included, are always the cJSON path's. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lambda/batch/batch_internal.h"
+#include "lambda/batch/jscan.h"
+
+#define FEATURE_MAX_CM 100.0
+#define STRING_VALUE_MAX 1024            /* longer string values go to the cJSON path */
+#define EXACT_INT_MAX 9007199254740992LL /* 2^53: the cJSON path reads doubles */
+
+static int key_is(const char *k, size_t len, const char *want)
+{
+    return strlen(want) == len && memcmp(k, want, len) == 0;
+}
+
+/* Reads "key": and leaves *p at the value. */
+static int read_key(const char **p, const char *end, const char **k, size_t *klen)
+{
+    const char *s = jscan_ws(*p, end);
+    if (jscan_plain_string(&s, end, k, klen) != 0)
+        return -1;
+    s = jscan_ws(s, end);
+    if (s >= end || *s != ':')
+        return -1;
+    *p = jscan_ws(s + 1, end);
+    return 0;
+}
+
+/* After a member: ',' (returns 1: more) or '}' (returns 0: done). */
+static int next_member(const char **p, const char *end)
+{
+    const char *s = jscan_ws(*p, end);
+    if (s >= end)
+        return -1;
+    *p = s + 1;
+    return *s == ',' ? 1 : *s == '}' ? 0 : -1;
+}
+
+static int open_object(const char **p, const char *end, int *empty)
+{
+    const char *s = jscan_ws(*p, end);
+    if (s >= end || *s != '{')
+        return -1;
+    s = jscan_ws(s + 1, end);
+    *empty = s < end && *s == '}';
+    *p = *empty ? s + 1 : s;
+    return 0;
+}
+
+static int iris_value(batch_record *rec, const char **p, const char *end)
+{
+    int empty, seen = 0, more;
+    if (open_object(p, end, &empty) != 0 || empty)
+        return -1;
+    do {
+        const char *k;
+        size_t klen;
+        if (read_key(p, end, &k, &klen) != 0)
+            return -1;
+        int j = batch_key_index(k, klen);
+        if (j >= 0 && j < MODEL_NFEATURES && !(seen & (1 << j))) {
+            double x;
+            if (jscan_number(p, end, &x) != 0 || !(x >= 0 && x <= FEATURE_MAX_CM))
+                return -1;
+            rec->features[j] = x;
+            seen |= 1 << j;
+        } else if (j == BATCH_KEY_SPECIES && !(seen & 16)) {
+            const char *sp;
+            size_t splen;
+            if (jscan_null(p, end) != 0) {
+                if (jscan_plain_string(p, end, &sp, &splen) != 0 ||
+                    batch_species_normalise(sp, splen, rec->species) != 0)
+                    return -1;
+            }
+            seen |= 16;
+        } else if (jscan_skip(p, end) != 0) {
+            return -1;
+        }
+    } while ((more = next_member(p, end)) == 1);
+    return more == 0 && (seen & 15) == 15 ? 0 : -1;
+}
+
+/* A value that is a JSON string holding escaped JSON of an iris object, or
+ * base64 of one (the connector's string and BYTES formats).  Only the plain
+ * cases: \\u escapes, long strings and anything iris_value() does not take are
+ * left to the cJSON path, which words the errors. */
+static int string_value(batch_record *rec, const char **p, const char *end)
+{
+    char text[STRING_VALUE_MAX], decoded[STRING_VALUE_MAX];
+    size_t n;
+    if (jscan_unescape_string(p, end, text, sizeof text, &n) != 0)
+        return -1;
+    /* As the cJSON path: trim, then JSON if it starts with '{', else base64. */
+    const char *t = text;
+    while (n > 0 && isspace((unsigned char)*t)) {
+        t++;
+        n--;
+    }
+    while (n > 0 && isspace((unsigned char)t[n - 1]))
+        n--;
+    if (n == 0 || *t != '{') {
+        size_t dlen;
+        if (n / 4 * 3 + 3 > sizeof decoded || batch_base64_decode(t, n, decoded, &dlen) != 0)
+            return -1;
+        t = decoded;
+        n = dlen;
+    }
+    const char *q = t, *qend = t + n;
+    if (iris_value(rec, &q, qend) != 0)
+        return -1;
+    return jscan_ws(q, qend) == qend ? 0 : -1;
+}
+
+static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, int64_t *out)
+{
+    if (jscan_null(p, end) == 0)
+        return 0;
+    int64_t v;
+    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v > EXACT_INT_MAX || v < -EXACT_INT_MAX)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int payload(batch *b, batch_record *rec, const char **p, const char *end)
+{
+    int empty, more, seen = 0, have_value = 0;
+    if (open_object(p, end, &empty) != 0 || empty)
+        return -1;
+    do {
+        const char *k;
+        size_t klen;
+        if (read_key(p, end, &k, &klen) != 0)
+            return -1;
+        int64_t v = -1;
+        int bit = key_is(k, klen, "topic")       ? 1
+                  : key_is(k, klen, "partition") ? 2
+                  : key_is(k, klen, "offset")    ? 4
+                  : key_is(k, klen, "timestamp") ? 8
+                  : key_is(k, klen, "value")     ? 16
+                                                 : 0;
+        if (bit == 0 || (seen & bit)) {
+            if (jscan_skip(p, end) != 0)
+                return -1;
+            continue;
+        }
+        seen |= bit;
+        switch (bit) {
+        case 1: {
+            const char *t;
+            size_t tlen;
+            if (jscan_null(p, end) == 0)
+                break;
+            if (jscan_plain_string(p, end, &t, &tlen) != 0)
+                return -1;
+            if ((rec->topic = batch_intern_topic(b, t, tlen)) == NULL)
+                return BATCH_ERR_NOMEM;
+            break;
+        }
+        case 2:
+            if (int_field(p, end, 0, INT32_MAX, &v) != 0)
+                return -1;
+            rec->partition = (int32_t)v;
+            break;
+        case 4:
+            if (int_field(p, end, 0, INT64_MAX / 2, &rec->offset) != 0)
+                return -1;
+            break;
+        case 8:
+            if (int_field(p, end, INT64_MIN / 2, INT64_MAX / 2, &rec->timestamp_ms) != 0)
+                return -1;
+            break;
+        case 16:
+            if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end)) != 0)
+                return -1;
+            have_value = 1;
+            break;
+        }
+    } while ((more = next_member(p, end)) == 1);
+    return more == 0 && have_value ? 0 : -1;
+}
+
+/* {"payload":{...}, other members...} */
+static int element(batch *b, batch_record *rec, const char **p, const char *end)
+{
+    int empty, more, have = 0;
+    if (open_object(p, end, &empty) != 0 || empty)
+        return -1;
+    do {
+        const char *k;
+        size_t klen;
+        if (read_key(p, end, &k, &klen) != 0)
+            return -1;
+        if (!have && key_is(k, klen, "payload")) {
+            int r = payload(b, rec, p, end);
+            if (r != 0)
+                return r;
+            have = 1;
+        } else if (jscan_skip(p, end) != 0) {
+            return -1;
+        }
+    } while ((more = next_member(p, end)) == 1);
+    return more == 0 && have ? 0 : -1;
+}
+
+/* Does this object element have a member called exactly "payload"? */
+static int has_payload_key(const char *s, const char *end)
+{
+    int empty, more;
+    if (open_object(&s, end, &empty) != 0)
+        return -1;
+    if (empty)
+        return 0;
+    do {
+        const char *k;
+        size_t klen;
+        if (read_key(&s, end, &k, &klen) != 0)
+            return -1;
+        if (key_is(k, klen, "payload"))
+            return 1;
+        if (jscan_skip(&s, end) != 0)
+            return -1;
+    } while ((more = next_member(&s, end)) == 1);
+    return more == 0 ? 0 : -1;
+}
+
+/* Grows the record array by half when full. */
+static int reserve_record(batch *b, size_t *cap)
+{
+    if (b->count < *cap)
+        return 0;
+    size_t ncap = *cap + *cap / 2 + 16;
+    batch_record *r = realloc(b->records, ncap * sizeof *r);
+    if (r == NULL)
+        return -1;
+    b->records = r;
+    *cap = ncap;
+    return 0;
+}
+
+int batch_parse_fast(const char *json, size_t len, batch *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *end = json + len;
+    const char *s = jscan_ws(json, end);
+    if (s >= end || *s != '[')
+        return 1;
+    s = jscan_ws(s + 1, end);
+    out->shape = BATCH_SHAPE_CONNECTOR;
+    if (s < end && *s == ']')
+        return jscan_ws(s + 1, end) == end ? BATCH_OK : 1;
+    if (s >= end || *s != '{')
+        return 1;
+    int hp = has_payload_key(s, end);
+    if (hp < 0)
+        return 1;
+    if (!hp)
+        out->shape = BATCH_SHAPE_BARE_ARRAY;
+
+    /* One pass; the array is sized for the typical ~200-byte record and
+     * grows if the records are smaller.  Anything the scanner rejects sends
+     * the whole event to the cJSON path, which words the error. */
+    size_t cap = len / 180 + 16;
+    if ((out->records = malloc(cap * sizeof *out->records)) == NULL)
+        return BATCH_ERR_NOMEM;
+    for (;;) {
+        if (reserve_record(out, &cap) != 0)
+            return BATCH_ERR_NOMEM;
+        batch_record *rec = &out->records[out->count++];
+        batch_record_init(rec);
+        const char *start = s;
+        int r = out->shape == BATCH_SHAPE_CONNECTOR ? element(out, rec, &s, end) : -1;
+        if (r == BATCH_ERR_NOMEM)
+            return BATCH_ERR_NOMEM;
+        if (r != 0) {
+            batch_record_init(rec);
+            s = start;
+            if (jscan_skip(&s, end) != 0)
+                return 1;
+            out->slow_records++;
+            r = batch_read_element_text(out, rec, start, (size_t)(s - start));
+            if (r == 1)
+                return 1;
+            if (r == BATCH_ERR_NOMEM || (r != 0 && rec->error == NULL))
+                return BATCH_ERR_NOMEM;
+        }
+        s = jscan_ws(s, end);
+        if (s < end && *s == ',') {
+            s = jscan_ws(s + 1, end);
+            continue;
+        }
+        if (s < end && *s == ']' && jscan_ws(s + 1, end) == end)
+            return BATCH_OK;
+        return 1;
+    }
+}

@@ -1,0 +1,110 @@
+/* runtime.h: a reusable AWS Lambda Runtime API client (the role aws-lambda-cpp
+ * plays for C++), knowing nothing about iris, Kafka or SNS.
+ *
+ *   runtime *rt = runtime_new(err, sizeof err);   // reads AWS_LAMBDA_RUNTIME_API
+ *   if (init fails) { runtime_init_error(rt, "Runtime.X", msg); exit(1); }
+ *   return runtime_run(rt, handler, ctx);          // loops until SIGTERM / fatal
+ *
+ * The loop: GET /2018-06-01/runtime/invocation/next (no overall timeout: the
+ * sandbox may be frozen between invocations), call the handler, then POST
+ * .../{id}/response or .../{id}/error.  One reused CURL handle (keep-alive,
+ * CURLOPT_NOSIGNAL).  _X_AMZN_TRACE_ID is set from Lambda-Runtime-Trace-Id for
+ * each invocation.  A 413 on /response is reported via /error as
+ * Function.ResponseSizeTooLarge; a 500 from the Runtime API ends the loop;
+ * connection failures on /next are retried a bounded number of times with
+ * backoff.  SIGTERM: the current invocation finishes, then runtime_run
+ * returns 0.
+ */
+#ifndef IRIS_RUNTIME_H
+#define IRIS_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct runtime runtime;
+
+/* One invocation, valid only during the handler call.  Strings are never NULL
+ * ("" when the Runtime API did not send the header). */
+typedef struct runtime_invocation_request {
+    const char *payload; /* not NUL-terminated in general: use payload_len */
+    size_t payload_len;
+    const char *request_id;
+    const char *xray_trace_id;
+    const char *client_context;
+    const char *cognito_identity;
+    const char *function_arn;
+    int64_t deadline_ms; /* Unix epoch milliseconds; 0 if unknown */
+    runtime *owner;      /* the client that received it (NULL when built by hand) */
+} runtime_invocation_request;
+
+/* Frees the event buffer early, for a handler that has copied out what it
+ * needs: a 6 MB batch then need not stay in memory beside the response.
+ * After the call req->payload must not be read.  No-op without an owner. */
+void runtime_release_payload(const runtime_invocation_request *req);
+
+/* A response body produced in pieces while it is posted, so that a large
+ * response need not sit in memory whole: fill writes up to cap bytes into
+ * dst and returns how many (0 only at the end); the pieces must add up to
+ * exactly the size given to runtime_success_stream(). */
+typedef size_t (*runtime_body_fill)(void *ctx, char *dst, size_t cap);
+
+/* What a handler returns.  Build it with runtime_success(),
+ * runtime_success_stream() or runtime_failure(); the runtime frees the
+ * payload (with free()) or calls release(ctx) after posting it. */
+typedef struct runtime_invocation_response {
+    int success;
+    char *payload; /* success: body; failure: unused */
+    size_t payload_len;
+    runtime_body_fill fill; /* streamed body instead of payload */
+    void (*release)(void *ctx);
+    void *ctx;
+    const char *content_type; /* static string */
+    char *error_message;      /* failure only, owned */
+    char *error_type;         /* failure only, owned */
+} runtime_invocation_response;
+
+/* Takes ownership of payload (malloc'd).  A NULL payload (allocation failed)
+ * turns into a failure response. */
+runtime_invocation_response runtime_success(char *payload, size_t len, const char *content_type);
+/* A streamed success body of exactly size bytes (see runtime_body_fill);
+ * release (may be NULL) is called with ctx when the runtime is done. */
+runtime_invocation_response runtime_success_stream(size_t size, runtime_body_fill fill,
+                                                   void (*release)(void *ctx), void *ctx,
+                                                   const char *content_type);
+/* Copies message and type. */
+runtime_invocation_response runtime_failure(const char *error_type, const char *message);
+
+/* Milliseconds left before the invocation's deadline (may be negative);
+ * INT64_MAX when the deadline is unknown. */
+int64_t runtime_remaining_ms(const runtime_invocation_request *req);
+
+typedef runtime_invocation_response (*runtime_handler)(const runtime_invocation_request *req,
+                                                       void *ctx);
+
+/* Process-wide set-up and tear-down of the HTTP library (libcurl) for the
+ * runtime and any other client in the process (the SNS client shares it).
+ * Call once at the start of main, before any thread, and once at the end. */
+int runtime_global_init(void);
+void runtime_global_cleanup(void);
+
+/* Creates the client from AWS_LAMBDA_RUNTIME_API (host:port) and installs the
+ * SIGTERM handler.  NULL with a message in err when the variable is missing
+ * or libcurl cannot start.  Free with runtime_free(). */
+runtime *runtime_new(char *err, size_t errlen);
+void runtime_free(runtime *rt);
+
+/* POST /2018-06-01/runtime/init/error.  Returns 0 when the Runtime API
+ * accepted it. */
+int runtime_init_error(runtime *rt, const char *error_type, const char *message);
+
+/* Serves invocations until SIGTERM (returns 0) or a fatal Runtime API
+ * condition (returns 1, after a log line saying why). */
+int runtime_run(runtime *rt, runtime_handler handler, void *ctx);
+
+/* aws-lambda-cpp's shape: runtime_new + runtime_run + runtime_free. */
+int run_handler(runtime_handler handler, void *ctx);
+
+/* Set by the SIGTERM handler; exposed for handlers that want to know. */
+int runtime_stopping(void);
+
+#endif

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# check-deps.sh: enforce ARCHITECTURE.md's include rules on every tracked C
+# file.  Each folder may include (with "...") only the folders listed for it;
+# system headers are free, except that librdkafka may be included only by
+# the parts that talk to Kafka and libcurl only by the parts that talk HTTP.
+# Also: no tracked file refers to ../shared (a clone has nothing beside it).
+# Prints every violation as file:line: rule, and ends with the plain
+# "N passed, N failed" line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+# folder -> the project folders its files may include from ("" = itself only).
+allowed() {
+    case "$1" in
+    common/*) echo "common" ;;
+    runtime/*) echo "runtime common" ;;
+    aws/*) echo "aws common" ;;
+    model/*) echo "model" ;;
+    lambda/batch/*) echo "lambda/batch model common" ;;
+    lambda/*) echo "lambda lambda/batch runtime aws model common" ;;
+    trainer/*) echo "trainer model" ;;
+    producer/*) echo "producer" ;;
+    tests/doubles/*) echo "tests/doubles common" ;;
+    tests/*) echo "tests common runtime aws model lambda lambda/batch trainer producer" ;;
+    *) echo "" ;;
+    esac
+}
+# Who may include <librdkafka/...> and <curl/...>.
+may_kafka() { case "$1" in trainer/kafka_source.c | producer/* | tests/*) return 0 ;; esac; return 1; }
+may_curl() { case "$1" in runtime/* | aws/* | tests/*) return 0 ;; esac; return 1; }
+
+fail=0 pass=0
+violation() { echo "$1: $2"; fail=$((fail + 1)); }
+
+while IFS= read -r f; do
+    dirs=$(allowed "$f")
+    ok=1
+    while IFS=: read -r line text; do
+        inc=$(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"([^"]+)".*/\1/p' <<<"$text")
+        sys=$(sed -nE 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*<([^>]+)>.*/\1/p' <<<"$text")
+        if [ -n "$inc" ]; then
+            d=$(dirname "$inc")
+            if [ "$d" = . ]; then
+                violation "$f:$line" "include \"$inc\" needs its folder (\"folder/name.h\")"; ok=0
+            elif ! grep -qw -- "$d" <<<"$(tr ' ' '\n' <<<"$dirs")"; then
+                violation "$f:$line" "$(dirname "$f")/ may not include $inc (allowed: ${dirs:-nothing of the project})"; ok=0
+            fi
+        fi
+        case "$sys" in
+        librdkafka/*) may_kafka "$f" || { violation "$f:$line" "only the Kafka parts may include <$sys>"; ok=0; } ;;
+        curl/*) may_curl "$f" || { violation "$f:$line" "only runtime/ and aws/ may include <$sys>"; ok=0; } ;;
+        esac
+    done < <(grep -nE '^[[:space:]]*#[[:space:]]*include' "$f")
+    [ $ok -eq 1 ] && pass=$((pass + 1))
+done < <(git ls-files '*.c' '*.h')
+
+shared=$(git grep -lF '../shared' -- . ':!scripts/check-deps.sh' || true)
+if [ -n "$shared" ]; then
+    for f in $shared; do violation "$f" "refers to ../shared, which a clone does not have"; done
+else
+    pass=$((pass + 1))
+fi
+echo "check-deps: $pass passed, $fail failed"
+[ $fail -eq 0 ]

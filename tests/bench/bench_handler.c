@@ -1,0 +1,106 @@
+/* bench_handler.c: warm handler time of the real handler_invoke() on one
+ * event, in process (no HTTP).  Prints one JSON line on stderr:
+ *   {"records":N,"iterations":I,"median_ms":..,"min_ms":..,"records_per_s":..}
+ * Usage: bench_handler EVENT_FILE ITERATIONS  (MODEL_PATH etc. from the env;
+ * the handler's log lines go to stdout as in Lambda). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lambda/handler.h"
+#include "common/log.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s EVENT_FILE ITERATIONS\n", argv[0]);
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    if (f == NULL) {
+        perror(argv[1]);
+        return 1;
+    }
+    buf ev = BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&ev, chunk, n);
+    fclose(f);
+    int iters = atoi(argv[2]);
+    if (iters < 1 || ev.failed)
+        return 2;
+
+    static handler_ctx h;
+    const char *type;
+    char err[1024];
+    if (handler_init(&h, NULL, &type, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", type, err);
+        return 1;
+    }
+    double *t = calloc((size_t)iters, sizeof *t);
+    size_t records = 0;
+    for (int i = 0; i < iters; i++) {
+        runtime_invocation_request req = {.payload = ev.data,
+                                          .payload_len = ev.len,
+                                          .request_id = "bench",
+                                          .xray_trace_id = "",
+                                          .client_context = "",
+                                          .cognito_identity = "",
+                                          .function_arn = "",
+                                          .deadline_ms = 0};
+        double t0 = now_ms();
+        runtime_invocation_response res = handler_invoke(&req, &h);
+        if (!res.success) {
+            fprintf(stderr, "handler failed: %s: %s\n", res.error_type, res.error_message);
+            return 1;
+        }
+        /* Drain the streamed body as the runtime would (curl asks for up to
+         * 64 KB at a time); count the elements of the first response. */
+        if (res.fill != NULL) {
+            static char piece[65536];
+            size_t got, total = 0;
+            buf first = BUF_INIT;
+            while ((got = res.fill(res.ctx, piece, sizeof piece)) > 0) {
+                total += got;
+                if (i == 0)
+                    buf_append(&first, piece, got);
+            }
+            if (total != res.payload_len) {
+                fprintf(stderr, "streamed %zu bytes, announced %zu\n", total, res.payload_len);
+                return 1;
+            }
+            for (size_t j = 0; i == 0 && j < first.len; j++)
+                records += strncmp(first.data + j, "{\"payload\":", 11) == 0;
+            buf_free(&first);
+        }
+        t[i] = now_ms() - t0;
+        if (res.release != NULL)
+            res.release(res.ctx);
+        free(res.payload);
+    }
+    qsort(t, (size_t)iters, sizeof *t, cmp_double);
+    double median = t[iters / 2];
+    fprintf(stderr,
+            "{\"records\":%zu,\"iterations\":%d,\"median_ms\":%.4f,\"min_ms\":%.4f,"
+            "\"records_per_s\":%.0f}\n",
+            records, iters, median, t[0], (double)records / (median / 1e3));
+    free(t);
+    handler_free(&h);
+    buf_free(&ev);
+    return 0;
+}

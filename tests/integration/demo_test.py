@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""tests/integration/demo_test.py: `make demo`'s pipeline as an integration test.
+
+Runs deploy/demo.py with a smaller N (kafka-local, local SNS, the Runtime API
+emulator running build/bootstrap, the connector stand-in, the producer with
+drift from halfway) and checks its JSON report:
+  - every produced record appears exactly once in iris-classified, with a
+    prediction;
+  - at least one alert after the drift and none before it;
+  - the run exits 0 and leaves no process behind;
+then interrupts a second run with SIGINT midway: it must exit promptly,
+stop everything it started, and print no secret.
+Closes with "N passed, N failed".
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEMO = os.path.join(ROOT, "deploy", "demo.py")
+PY = "/usr/bin/python3"
+N = int(os.environ.get("DEMO_TEST_RECORDS", "400"))
+RESULTS = []
+
+
+def check(name, ok, expected=None, got=None):
+    RESULTS.append(bool(ok))
+    if ok:
+        print(f"ok - {name}")
+    else:
+        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
+
+
+def alive(pids):
+    left = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            if state != "Z":
+                left.append(pid)
+        except OSError:
+            pass
+    return left
+
+
+def read_pids(path):
+    try:
+        with open(path) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def test_full_run(tmp):
+    report, pids = os.path.join(tmp, "report.json"), os.path.join(tmp, "pids")
+    t0 = time.monotonic()
+    p = subprocess.run([PY, DEMO, "--records", str(N), "--rate", "800", "--json-report", report,
+                        "--pid-file", pids, "--timeout", "100"],
+                       capture_output=True, text=True, timeout=150)
+    elapsed = time.monotonic() - t0
+    check("the demo exits 0", p.returncode == 0, 0,
+          f"{p.returncode}: {p.stdout[-800:]} {p.stderr[-800:]}")
+    try:
+        with open(report) as f:
+            s = json.load(f)
+    except (OSError, ValueError) as e:
+        check("the demo writes its JSON report", False, "a report", e)
+        return
+    check(f"all {N} produced records reached iris-classified", s["uniqueRecords"] == N
+          and s["missing"] == 0, N, f"{s['uniqueRecords']} (missing {s['missing']})")
+    check("no record appears twice", s["duplicates"] == 0, 0, s["duplicates"])
+    check("every record has a prediction", s["recordsScored"] == N and s["errors"] == 0, N,
+          f"{s['recordsScored']} scored, {s['errors']} errors")
+    check("accuracy is high before the drift (>= 90%)",
+          s["before"]["accuracy"] is not None and s["before"]["accuracy"] >= 0.9, ">= 0.9",
+          s["before"])
+    check("accuracy drops after the drift (< 75%)",
+          s["after"]["accuracy"] is not None and s["after"]["accuracy"] < 0.75, "< 0.75",
+          s["after"])
+    check("no alert before the drift", s["alertsBefore"] == 0, 0,
+          [a for a in s["alerts"] if a["phase"] == "before drift"])
+    check("at least one alert after the drift", s["alertsAfter"] >= 1, ">= 1", s["alertsAfter"])
+    check("the report names the alert subjects",
+          "alerts at the local SNS" in p.stdout and "iris model accuracy" in p.stdout,
+          "subjects in the report", p.stdout[-600:])
+    check("the report shows a confusion matrix", "confusion matrix" in p.stdout, "a matrix",
+          p.stdout[:600])
+    started = read_pids(pids)
+    check("the pid file lists the 5 processes and the runtime", len(started) == 6, 6, started)
+    check("no process is left behind", not alive(started), "none", alive(started))
+    check(f"it took under 60 s for {N} records ({elapsed:.1f} s)", elapsed < 60, "< 60 s",
+          f"{elapsed:.1f} s")
+
+
+def test_interrupt(tmp):
+    pids = os.path.join(tmp, "pids-int")
+    p = subprocess.Popen([PY, DEMO, "--records", "4000", "--rate", "200", "--pid-file", pids],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(read_pids(pids)) < 6 and p.poll() is None:
+        time.sleep(0.2)
+    time.sleep(2.0)  # mid-stream
+    started = read_pids(pids)
+    p.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    took = time.monotonic() - t0
+    check("the demo was running when interrupted", len(started) == 6, 6, started)
+    check("Ctrl-C (SIGINT) ends it promptly with status 130", p.returncode == 130 and took < 15,
+          "130 within 15 s", f"{p.returncode} after {took:.1f} s: {err[-400:]}")
+    check("it says it stopped everything", "interrupted" in err, "'interrupted'", err[-300:])
+    check("no process is left behind after Ctrl-C", not alive(started), "none", alive(started))
+
+
+def main():
+    for b in ("bootstrap", "kafka-local", "producer", "sink-connector"):
+        if not os.access(os.path.join(ROOT, "build", b), os.X_OK):
+            print(f"FAIL - build/{b} is not built\n0 passed, 1 failed")
+            return 1
+    with tempfile.TemporaryDirectory() as tmp:
+        test_full_run(tmp)
+        test_interrupt(tmp)
+    passed = sum(RESULTS)
+    print(f"{passed} passed, {len(RESULTS) - passed} failed")
+    return 0 if passed == len(RESULTS) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

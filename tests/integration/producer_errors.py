@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""Error tests: each user mistake or outage gives a non-zero exit and a
+specific message, and a secret from a properties file never appears in any
+output, even with -vv."""
+import os
+import re
+import shutil
+import tempfile
+
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from producer_testlib import KafkaLocal, check, main, run_producer
+
+SECRET = "Sup3r-S3cret-9f2c"
+HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
+tmp = tempfile.mkdtemp(prefix="producer-errors-")
+
+
+def write(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def expect(r, rc, pattern, what):
+    check(r.rc == rc, f"{what}: exit status (output: {r.output[-600:]})", rc, r.rc)
+    check(re.search(pattern, r.err) is not None, f"{what}: message", pattern, r.err[-600:])
+    check(SECRET not in r.output, f"{what}: the secret stays out of the output")
+
+
+def test_properties_line_without_equals_names_file_and_line():
+    path = write("bad.properties", "# Confluent Cloud\nbootstrap.servers=127.0.0.1:1\n"
+                 f"sasl.password={SECRET}\n\nsasl.username {SECRET}\n")
+    r = run_producer(["-F", path, "-n", "1"])
+    expect(r, 2, re.escape(path) + r":5: expected key=value", "line without '='")
+
+
+def test_unknown_property_in_file_gives_librdkafka_message():
+    path = write("unknown.properties", f"bootstrap.servers=127.0.0.1:1\nsasl.password={SECRET}\n"
+                 "no.such.thing=1\n")
+    r = run_producer(["-F", path, "-n", "1"])
+    expect(r, 2, re.escape(path) + r':3: No such configuration property: "no.such.thing"',
+           "unknown property in -F")
+
+
+def test_unknown_and_invalid_x_properties():
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "foo.bar=1", "-n", "1"])
+    expect(r, 2, r'-X: No such configuration property: "foo.bar"', "unknown -X property")
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "acks=maybe", "-n", "1"])
+    expect(r, 2, r'-X: Invalid value .*for configuration property "(request.required.)?acks"',
+           "invalid -X value")
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "acks", "-n", "1"])
+    expect(r, 2, r"-X: expected key=value", "-X without '='")
+
+
+def test_missing_properties_file_and_missing_brokers():
+    r = run_producer(["-F", os.path.join(tmp, "nope.properties"), "-n", "1"])
+    expect(r, 2, r"nope.properties: cannot open properties file: No such file", "missing -F")
+    r = run_producer(["-n", "1"])
+    expect(r, 2, r"no brokers: give -b HOST:PORT or bootstrap.servers", "no brokers")
+
+
+def test_unreachable_broker_fails_within_message_timeout():
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "message.timeout.ms=2000", "-n", "5"])
+    expect(r, 1, r"5 message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
+           r"message.timeout.ms=2000", "unreachable broker")
+    # librdkafka checks message timeouts once a second.
+    check(r.elapsed < 2.0 + 2.0, "fails within message.timeout.ms (+ librdkafka's 1 s scan)",
+          "< 4 s", round(r.elapsed, 2))
+    check(re.search(r"sent 5, delivered 0, failed 5", r.err) is not None, "summary counts",
+          "sent 5, delivered 0, failed 5", r.err[-300:])
+
+
+def test_endless_run_stops_when_no_broker_is_reachable():
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "message.timeout.ms=1000", "-r", "100"],
+                     timeout=30)
+    expect(r, 1, r"message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
+           r"message.timeout.ms=1000", "unreachable broker without -n")
+    check(r.elapsed < 1.0 + 2.5, "stops soon after the first messages time out", "< 3.5 s",
+          round(r.elapsed, 2))
+
+
+def test_bad_csv_rows_name_file_and_line():
+    cases = [
+        ("num.csv", HEADER + "5.1,3.5,1.4,0.2,setosa\n5.1,abc,1.4,0.2,setosa\n",
+         r"num.csv:3: sepal_width: 'abc' is not a number"),
+        ("fields.csv", HEADER + "5.1,3.5,1.4,0.2\n", r"fields.csv:2: expected 5 comma-separated "
+         r"fields, got 4"),
+        ("float.csv", HEADER + "5.1,3.5,1.4,.2,setosa\n",
+         r"float.csv:2: petal_width: '.2' is not a number"),
+        ("species.csv", HEADER + "5.1,3.5,1.4,0.2,\n", r"species.csv:2: species is empty"),
+        ("header.csv", "a,b,c,d,e\n5.1,3.5,1.4,0.2,setosa\n", r"header.csv:1: expected the "
+         r"header sepal_length,sepal_width,petal_length,petal_width,species"),
+        ("empty.csv", HEADER, r"empty.csv: no data rows after the header"),
+    ]
+    for name, text, pattern in cases:
+        r = run_producer(["--data", write(name, text), "-b", "127.0.0.1:1", "-n", "1"])
+        expect(r, 2, pattern, name)
+    r = run_producer(["--data", os.path.join(tmp, "none.csv"), "--dry-run", "-n", "1"])
+    expect(r, 2, r"none.csv: cannot open: No such file", "missing --data")
+
+
+def test_bad_options_are_usage_errors():
+    cases = [
+        (["-n", "ten"], r"-n: expected a message count, got 'ten'"),
+        (["-r", "0"], r"-r: expected messages per second > 0"),
+        (["--seed", "-1"], r"--seed: expected a non-negative integer"),
+        (["--drift", "after=10"], r"--drift: give labels=P and/or features=SD"),
+        (["--drift", "labels=1.5"], r"--drift: labels: expected a probability 0..1"),
+        (["--drift", "speed=2"], r"--drift: unknown key 'speed'"),
+        (["--key", "offset"], r"--key: expected species, uuid or none"),
+        (["--bogus"], r"unknown option --bogus"),
+        (["-b"], r"-b: missing argument"),
+    ]
+    for args, pattern in cases:
+        expect(run_producer(["--dry-run"] + args), 2, pattern, " ".join(args))
+
+
+def test_help_lists_every_option():
+    r = run_producer(["--help"])
+    check(r.rc == 0, "--help exit status", 0, r.rc)
+    for opt in ["-b", "-t", "-F", "-X", "-n", "-r", "--seed", "--drift", "--data", "--key",
+                "--seq", "--dry-run", "-q", "-v", "--progress", "--flush-timeout"]:
+        check(re.search(r"(^|\s|, )" + re.escape(opt) + r"[ ,]", r.out, re.M) is not None,
+              f"--help mentions {opt}")
+
+
+def test_secret_never_printed_even_with_debug_logs():
+    with KafkaLocal() as k:
+        path = write("sasl.properties", "# from Confluent Cloud\n"
+                     f"bootstrap.servers={k.bootstrap}\nsecurity.protocol=SASL_PLAINTEXT\n"
+                     "sasl.mechanisms=PLAIN\nsasl.username=alice\n"
+                     f"sasl.password={SECRET}\n"
+                     "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule "
+                     f"required username='alice' password='{SECRET}';\n")
+        # kafka-local does not speak SASL: the handshake fails, which is
+        # reported as an authentication failure right away.
+        r = run_producer(["-F", path, "-n", "3", "-vv", "-X", "message.timeout.ms=3000"])
+        expect(r, 1, r"authentication failed: .*check sasl.username, sasl.password",
+               "SASL against a broker without SASL")
+        check("sasl.password=[redacted]" in r.err, "-v shows the property, not its value",
+              "sasl.password=[redacted]", [l for l in r.err.splitlines() if "sasl.pass" in l])
+        check("ignoring sasl.jaas.config" in r.err, "Java-only property is named and skipped")
+        check(len(r.err.splitlines()) > 20, "-vv printed librdkafka's debug log", "> 20 lines",
+              len(r.err.splitlines()))
+        r = run_producer(["-b", k.bootstrap, "-X", f"sasl.password={SECRET}", "-n", "3", "-vv"])
+        check(r.rc == 0, f"exit status (output: {r.output[-600:]})", 0, r.rc)
+        check(SECRET not in r.output, "a secret given with -X stays out of the output")
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

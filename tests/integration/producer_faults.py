@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""Fault tests: the producer against build/kafka-local while the mock cluster
+fails requests, loses a broker, moves leaders or slows down.  Every record
+carries its sequence number in a header; each test checks that all N arrive
+exactly once, in order within each partition (idempotence)."""
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from producer_testlib import (PRODUCER, KafkaLocal, check, check_exactly_once, consume, main,
+                              spawn)
+
+N = 10000
+RATE = 5000  # N records over 2 s, so faults land mid-run
+
+
+def produce_with_faults(k, schedule, extra=(), heal=()):
+    """Runs the producer (N records at RATE/s, with seq headers) while a
+    thread applies schedule: [(seconds after start, [control commands])];
+    then sends the heal commands and checks the topic holds every record
+    exactly once."""
+    p = spawn([PRODUCER, "-b", k.bootstrap, "-n", str(N), "-r", str(RATE), "--seq", "--seed",
+               "1", "--progress", "0"] + list(extra),
+              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = []
+
+    def inject():
+        start = time.monotonic()
+        for at, cmds in schedule:
+            time.sleep(max(0, at - (time.monotonic() - start)))
+            try:
+                k.control(*cmds)
+            except Exception as e:  # reported by the test below
+                errors.append(e)
+
+    t = threading.Thread(target=inject)
+    t.start()
+    out, err = p.communicate(timeout=120)
+    t.join()
+    check(not errors, f"fault injection: {errors}")
+    check(p.returncode == 0, f"producer exit status (stderr: {err[-800:]})", 0, p.returncode)
+    check(f"sent {N}, delivered {N}, failed 0" in err, "summary", f"sent {N}, delivered {N}",
+          err.strip().splitlines()[-1:])
+    if heal:
+        k.control(*heal)
+    msgs = consume(k.bootstrap, "iris")
+    check_exactly_once(msgs, N)
+    return err
+
+
+def pending(k, broker):
+    return int(k.control(f"pending-errors {broker} produce"))
+
+
+RETRIABLE = ["NOT_LEADER_FOR_PARTITION", "REQUEST_TIMED_OUT", "NOT_ENOUGH_REPLICAS",
+             "LEADER_NOT_AVAILABLE", "NOT_ENOUGH_REPLICAS_AFTER_APPEND", "_TRANSPORT"]
+
+
+def test_produce_request_errors_are_retried_exactly_once():
+    with KafkaLocal() as k:
+        errs = ",".join(f"{e}:0" for e in RETRIABLE)
+        at_start = [f"broker-errors {b} produce {errs}" for b in (1, 2, 3)]
+        mid_run = [f"request-errors produce {','.join(RETRIABLE * 2)}"]
+        produce_with_faults(k, [(0, at_start), (0.7, mid_run), (1.4, mid_run)])
+        for b in (1, 2, 3):
+            check(pending(k, b) == 0, f"broker {b}: every injected error was hit", 0,
+                  pending(k, b))
+
+
+def test_broker_down_and_up_mid_run():
+    with KafkaLocal() as k:
+        produce_with_faults(k, [(0.5, ["broker-down 2"]), (1.2, ["broker-up 2"]),
+                                (1.4, ["broker-down 3"]), (1.9, ["broker-up 3"])])
+
+
+def test_leader_moves_mid_run():
+    with KafkaLocal() as k:
+        produce_with_faults(k, [(0.5, ["leader iris 0 2", "leader iris 1 3"]),
+                                (1.2, ["leader iris 2 1", "leader iris 0 3"])])
+
+
+def test_added_round_trip_time():
+    with KafkaLocal() as k:
+        produce_with_faults(k, [(0.3, ["rtt -1 300"]), (1.5, ["rtt 1 0"])], heal=["rtt -1 0"])
+
+
+def test_slow_replies_on_one_broker():
+    with KafkaLocal() as k:
+        slow = ",".join(["NO_ERROR:400"] * 5)
+        produce_with_faults(k, [(0.5, [f"broker-errors 1 produce {slow}"])])
+        check(pending(k, 1) == 0, "every delayed reply was served", 0, pending(k, 1))
+
+
+def test_outage_longer_than_message_timeout_is_reported():
+    with KafkaLocal() as k:
+        p = spawn([PRODUCER, "-b", k.bootstrap, "-n", "3000", "-r", "1000", "--progress", "0",
+                   "-X", "message.timeout.ms=1000"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        k.control("broker-down -1")
+        time.sleep(2.5)
+        k.control("broker-up -1")
+        out, err = p.communicate(timeout=60)
+        check(p.returncode == 1, f"exit status when messages failed (stderr: {err[-800:]})", 1,
+              p.returncode)
+        check("not delivered" in err and "Message timed out" in err,
+              "names the failure", "... not delivered ... Message timed out", err[-800:])
+        m = re.search(r"sent (\d+), delivered (\d+), failed (\d+)", err)
+        check(m is not None, "summary line", "sent N, delivered N, failed N", err[-300:])
+        sent, delivered, failed = map(int, m.groups())
+        check(failed > 0 and sent == delivered + failed, "every message has one outcome",
+              f"failed > 0 and {sent} == {delivered} + {failed}", (sent, delivered, failed))
+        consumed = len(consume(k.bootstrap, "iris"))
+        check(consumed >= delivered, "every message reported delivered is in the topic",
+              f">= {delivered}", consumed)
+
+
+def test_sigint_during_outage_waits_only_the_flush_timeout():
+    with KafkaLocal() as k:
+        p = spawn([PRODUCER, "-b", k.bootstrap, "-r", "1000", "--progress", "0",
+                   "--flush-timeout", "1"],
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        k.control("broker-down -1")
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        start = time.monotonic()
+        out, err = p.communicate(timeout=30)
+        waited = time.monotonic() - start
+        check(0.8 <= waited <= 3.0, "exits after about --flush-timeout 1", "0.8..3 s",
+              round(waited, 2))
+        check(p.returncode == 1, f"exit status with undelivered messages (stderr: {err[-500:]})",
+              1, p.returncode)
+        check(re.search(r"gave up on \d+ message\(s\) still in flight", err) is not None,
+              "says how many were given up", "gave up on N message(s)", err[-500:])
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])

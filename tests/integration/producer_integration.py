@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""Integration tests: build/producer against a real build/kafka-local over
+TCP, checked by consuming with kcat."""
+import collections
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from producer_testlib import (FIELDS, PRODUCER, KafkaLocal, check, check_exactly_once,
+                              consume, expected_json, iris_rows, main, run_producer, seqs,
+                              spawn)
+
+N = 10000
+
+
+def true_species():
+    """features text tuple -> species, from the CSV (each tuple has one species)."""
+    return {(r["sepal_length"], r["sepal_width"], r["petal_length"], r["petal_width"]):
+            r["species"] for r in iris_rows()}
+
+
+def features_of(payload):
+    """The feature texts of a payload, as written (not re-formatted floats)."""
+    m = re.fullmatch(r'\{"sepalLength":([^,]+),"sepalWidth":([^,]+),"petalLength":([^,]+),'
+                     r'"petalWidth":([^,]+),"species":"([^"]*)"\}', payload)
+    check(m is not None, "payload in the demo's schema", "{...5 fields...}", payload)
+    return m.groups()[:4], m.group(5)
+
+
+def test_produces_exactly_n_records_each_a_csv_row_as_json():
+    with KafkaLocal() as k:
+        # Paced over 2 s: key-less records follow librdkafka's sticky
+        # partitioner (a new partition every 10 ms), so a run this long
+        # must reach every partition.
+        r = run_producer(["-b", k.bootstrap, "-n", str(N), "-r", "5000", "--seed", "42",
+                          "--seq"])
+        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        check(f"sent {N}, delivered {N}, failed 0" in r.err, "summary line", f"sent {N}, ...",
+              r.err.strip().splitlines()[-1:])
+        msgs = consume(k.bootstrap, "iris")
+        check(len(msgs) == N, "messages in the topic", N, len(msgs))
+        check_exactly_once(msgs, N)
+        allowed = {expected_json(row) for row in iris_rows()}
+        for m in msgs:
+            v = json.loads(m["payload"])
+            check(list(v) == FIELDS, "JSON fields", FIELDS, list(v))
+            check(all(isinstance(v[f], float) for f in FIELDS[:4]), "numeric features", "floats",
+                  v)
+            # Exactly the CSV's text: no float noise such as 5.1000000000000005.
+            check(m["payload"] in allowed, "payload is a CSV row, numbers as in the CSV",
+                  "one of the 150 rows", m["payload"])
+            check(m["key"] is None, "no key by default", None, m["key"])
+        parts = collections.Counter(m["partition"] for m in msgs)
+        check(sorted(parts) == [0, 1, 2], "records spread over the 3 partitions", [0, 1, 2],
+              sorted(parts))
+        check(min(parts.values()) >= N // 10, "each partition has >= 10% of the records",
+              f">= {N // 10}", dict(parts))
+
+
+def test_queue_full_is_retried_never_dropped():
+    with KafkaLocal() as k:
+        n = 50000
+        r = run_producer(["-b", k.bootstrap, "-n", str(n), "--seq", "-v", "-X",
+                          "queue.buffering.max.messages=500"])
+        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        m = re.search(r"the local queue was full (\d+) time", r.err)
+        check(m is not None and int(m.group(1)) > 0, "the burst filled the 500-message queue",
+              "> 0 waits", m and m.group(1))
+        check_exactly_once(consume(k.bootstrap, "iris"), n)
+
+
+def test_seed_reproduces_the_value_sequence():
+    with KafkaLocal(topics=("a:3", "b:3", "c:3")) as k:
+        n = 3000
+        for topic, seed in (("a", "7"), ("b", "7"), ("c", "8")):
+            r = run_producer(["-b", k.bootstrap, "-t", topic, "-n", str(n), "--seed", seed,
+                              "--seq", "-q"])
+            check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        seq = {}
+        for topic in "abc":
+            msgs = sorted(consume(k.bootstrap, topic), key=lambda m: int(m["headers"]["seq"]))
+            seq[topic] = [m["payload"] for m in msgs]
+        check(seq["a"] == seq["b"], "same --seed, same sequence of values")
+        check(seq["a"] != seq["c"], "another --seed, another sequence")
+        dry = run_producer(["--dry-run", "-n", str(n), "--seed", "7"])
+        check(dry.out.splitlines() == seq["a"], "--dry-run prints the sequence sent to Kafka")
+
+
+def test_values_are_uniform_over_rows_and_species():
+    r = run_producer(["--dry-run", "-n", str(N), "--seed", "3"])
+    check(r.rc == 0, "exit status", 0, r.rc)
+    lines = r.out.splitlines()
+    check(len(lines) == N, "records printed", N, len(lines))
+    species = collections.Counter(json.loads(l)["species"] for l in lines)
+    for s, c in species.items():
+        check(abs(c / N - 1 / 3) < 0.03, f"share of {s}", "1/3 +- 0.03", c / N)
+    rows = collections.Counter(lines)
+    check(len(rows) == 149, "every distinct CSV row is drawn", 149, len(rows))
+
+
+def test_rate_limit_200_per_second():
+    with KafkaLocal() as k:
+        r = run_producer(["-b", k.bootstrap, "-r", "200", "-n", "400", "-q"])
+        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        check(1.5 <= r.elapsed <= 4.0, "-r 200 -n 400 takes about 2 s", "1.5..4 s",
+              round(r.elapsed, 2))
+        check(len(consume(k.bootstrap, "iris")) == 400, "all 400 delivered")
+
+
+def test_drift_labels_relabels_every_record_after_the_threshold():
+    truth = true_species()
+    with KafkaLocal() as k:
+        r = run_producer(["-b", k.bootstrap, "-n", "3000", "--seed", "5", "--seq",
+                          "--drift", "after=1000,labels=1.0", "-q"])
+        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        msgs = consume(k.bootstrap, "iris")
+        check(len(msgs) == 3000, "records", 3000, len(msgs))
+        for m in msgs:
+            feats, label = features_of(m["payload"])
+            seq = int(m["headers"]["seq"])
+            if seq < 1000:
+                check(label == truth[feats], f"record {seq} before the threshold keeps its label",
+                      truth[feats], label)
+            else:
+                check(label != truth[feats] and label in set(truth.values()),
+                      f"record {seq} after the threshold has another species",
+                      f"not {truth[feats]}", label)
+
+
+def test_drift_labels_half_relabels_about_half():
+    truth = true_species()
+    r = run_producer(["--dry-run", "-n", "4000", "--seed", "9", "--drift", "labels=0.5"])
+    wrong = sum(1 for l in r.out.splitlines()
+                if truth[features_of(l)[0]] != features_of(l)[1])
+    check(0.45 < wrong / 4000 < 0.55, "share relabelled with labels=0.5", "0.5 +- 0.05",
+          wrong / 4000)
+
+
+def test_drift_features_adds_noise_in_the_csv_precision():
+    truth = true_species()
+    r = run_producer(["--dry-run", "-n", "2000", "--seed", "11",
+                      "--drift", "after=500,features=0.5"])
+    check(r.rc == 0, "exit status", 0, r.rc)
+    lines = r.out.splitlines()
+    moved = 0
+    for i, l in enumerate(lines):
+        feats, label = features_of(l)
+        for t in feats:
+            check(re.fullmatch(r"\d+\.\d", t) is not None,
+                  "noisy features keep one decimal and stay >= 0", "d.d", t)
+        if i < 500:
+            check(feats in truth, f"record {i} before the threshold is a CSV row", "a row", l)
+        elif feats not in truth:
+            moved += 1
+    check(moved > 1200, "records after the threshold moved off the CSV rows", "> 1200 of 1500",
+          moved)
+
+
+def test_keys_species_and_uuid():
+    with KafkaLocal(topics=("s:3", "u:3")) as k:
+        for topic, key in (("s", "species"), ("u", "uuid")):
+            r = run_producer(["-b", k.bootstrap, "-t", topic, "-n", "1000", "--key", key, "-q"])
+            check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        for m in consume(k.bootstrap, "s"):
+            check(m["key"] == json.loads(m["payload"])["species"], "--key species", "species",
+                  m["key"])
+        keys = [m["key"] for m in consume(k.bootstrap, "u")]
+        uuid4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+        check(all(uuid4.fullmatch(x or "") for x in keys), "--key uuid gives UUIDv4 keys",
+              "uuid4", keys[:2])
+        check(len(set(keys)) == 1000, "distinct uuid keys", 1000, len(set(keys)))
+
+
+def test_record_timestamp_is_produce_time():
+    with KafkaLocal() as k:
+        before = time.time() * 1000
+        r = run_producer(["-b", k.bootstrap, "-n", "100", "-q"])
+        after = time.time() * 1000
+        check(r.rc == 0, "exit status", 0, r.rc)
+        for m in consume(k.bootstrap, "iris"):
+            check(m["tstype"] == "create" and before - 1000 <= m["ts"] <= after + 1000,
+                  "timestamp is the produce time", f"{before:.0f}..{after:.0f}", m["ts"])
+
+
+def test_progress_lines_during_long_runs():
+    with KafkaLocal() as k:
+        r = run_producer(["-b", k.bootstrap, "-r", "1000", "-n", "2500", "--progress", "0.5"])
+        check(r.rc == 0, "exit status", 0, r.rc)
+        lines = [l for l in r.err.splitlines() if "progress:" in l]
+        check(len(lines) >= 3, "progress lines every 0.5 s over 2.5 s", ">= 3", len(lines))
+        check(re.search(r"sent \d+, delivered \d+, in flight \d+, failed 0, \d+ msgs/s",
+                        lines[0]) is not None, "progress line fields", "sent, delivered, ...",
+              lines[0])
+        q = run_producer(["-b", k.bootstrap, "-r", "1000", "-n", "1500", "--progress", "0.5",
+                          "-q"])
+        check(q.rc == 0 and q.err == "", "-q prints nothing on success", "", q.err)
+
+
+def test_sigint_stops_an_endless_run_and_flushes():
+    with KafkaLocal() as k:
+        p = spawn([PRODUCER, "-b", k.bootstrap, "-r", "2000", "--seq"], stdout=subprocess.PIPE,
+                  stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=15)
+        check(p.returncode == 0, f"exit status after SIGINT (stderr: {err[-500:]})", 0,
+              p.returncode)
+        m = re.search(r"sent (\d+), delivered (\d+), failed 0", err)
+        check(m is not None and m.group(1) == m.group(2), "summary: all sent were delivered",
+              "sent == delivered", err.strip().splitlines()[-1:])
+        msgs = consume(k.bootstrap, "iris")
+        check(len(msgs) == int(m.group(1)), "topic holds every message sent", m.group(1),
+              len(msgs))
+        check_exactly_once(msgs, len(msgs))
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])

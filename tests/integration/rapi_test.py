@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+"""Integration tests: the real bootstrap (BOOTSTRAP, default build/bootstrap)
+against the Runtime API emulator over real HTTP on 127.0.0.1."""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from rapi_harness import ROOT, Function, event, run_unittests  # noqa: E402
+
+BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
+SPECIES = {"setosa", "versicolor", "virginica"}
+
+
+class Success(unittest.TestCase):
+    def test_correct_batch_gets_one_scored_element_per_record_in_order(self):
+        src = json.loads(event("batch-correct.json"))
+        with Function(BOOTSTRAP) as fn:
+            ferr, out = fn.invoke(event("batch-correct.json"))
+        self.assertIsNone(ferr, out)
+        self.assertEqual(len(out), len(src))
+        for s, o in zip(src, out):
+            sp, op = s["payload"], o["payload"]
+            self.assertNotIn("error", o)
+            for k in ("topic", "partition", "offset", "timestamp"):
+                self.assertEqual(op[k], sp[k], k)
+            for k in ("sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"):
+                self.assertEqual(op[k], sp["value"][k], k)
+            self.assertIn(op["predictedSpecies"], SPECIES)
+            self.assertEqual(set(op["probabilities"]), SPECIES)
+            self.assertAlmostEqual(sum(op["probabilities"].values()), 1.0, delta=1e-5)
+            best = max(op["probabilities"], key=op["probabilities"].get)
+            self.assertEqual(best, op["predictedSpecies"])
+            self.assertEqual(op["correct"], op["species"] == op["predictedSpecies"])
+        self.assertGreaterEqual(sum(o["payload"]["correct"] for o in out), 18)
+
+    def test_summary_and_emf_lines_are_logged(self):
+        with Function(BOOTSTRAP, emulator_args=["--function-name", "iris-fn"],
+                      env={"METRICS_NAMESPACE": "IrisTest",
+                           }) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            self.assertIsNone(ferr)
+            lines = fn.log_lines()
+        summary = [l for l in lines if l.get("message") == "batch scored"]
+        self.assertEqual(len(summary), 1, lines)
+        s = summary[0]
+        self.assertEqual(s["records"], 20)
+        self.assertEqual(s["labelled"], 20)
+        agree = sum(o["payload"]["correct"] for o in out)
+        self.assertEqual(s["correct"], agree)
+        self.assertAlmostEqual(s["accuracy"], agree / 20)
+        self.assertEqual(sum(c["count"] for c in s["confusion"]), 20)
+        self.assertEqual(sum(w["count"] for w in s["windows"]), 20)
+        self.assertTrue(s["requestId"])
+        emf = [l for l in lines if "_aws" in l]
+        self.assertEqual(len(emf), 1)
+        m = emf[0]["_aws"]["CloudWatchMetrics"][0]
+        self.assertEqual(m["Namespace"], "IrisTest")
+        self.assertEqual({x["Name"] for x in m["Metrics"]}, {"Records", "Accuracy", "InvalidRecords"})
+        self.assertEqual(emf[0]["FunctionName"], "iris-fn")
+        self.assertEqual(emf[0]["Records"], 20)
+        self.assertAlmostEqual(emf[0]["Accuracy"], agree / 20)
+
+    def test_every_value_encoding_and_shape_is_scored(self):
+        with Function(BOOTSTRAP) as fn:
+            base = fn.invoke(event("batch-correct.json"))[1][:10]
+            for name in ("batch-escaped-strings.json", "batch-base64.json",
+                         "batch-ksqldb-uppercase.json"):
+                ferr, out = fn.invoke(event(name))
+                self.assertIsNone(ferr, name)
+                self.assertEqual(len(out), 10, name)
+                for b, o in zip(base, out):
+                    self.assertNotIn("error", o, name)
+                    self.assertEqual(o["payload"]["predictedSpecies"],
+                                     b["payload"]["predictedSpecies"], name)
+                    self.assertEqual(o["payload"]["species"], b["payload"]["species"], name)
+            ferr, out = fn.invoke(event("record-bare.json"))
+            self.assertIsNone(ferr)
+            self.assertEqual(len(out), 1)
+            self.assertEqual(out[0]["payload"]["predictedSpecies"], "virginica")
+            self.assertIsNone(out[0]["payload"]["offset"])
+
+    def test_bad_records_get_errors_and_the_rest_are_scored(self):
+        src = json.loads(event("batch-mixed.json"))
+        with Function(BOOTSTRAP) as fn:
+            ferr, out = fn.invoke(event("batch-mixed.json"))
+        self.assertIsNone(ferr)
+        self.assertEqual(len(out), len(src))
+        errors = {o["payload"]["offset"]: o["error"] for o in out if "error" in o}
+        self.assertEqual(errors, {
+            301: 'value.sepalLength: expected a number, got string "abc"',
+            303: "value: missing field sepalLength (also accepted: sepal_length style, "
+                 "SEPAL_LENGTH style)",
+            305: 'value: string "not json and not base64!" is neither a JSON object nor base64',
+            307: "value: null (a tombstone or empty record), expected an iris object",
+            309: 'value.species: unknown species "rose" (the model knows setosa, versicolor, '
+                 'virginica)',
+            311: "value.sepalLength: -5.1 is out of range (a length in cm, 0 to 100)",
+        })
+        for s, o in zip(src, out):
+            self.assertEqual(o["payload"]["offset"], s["payload"]["offset"])
+            self.assertEqual(o["payload"]["topic"], "iris")
+            if "error" not in o:
+                self.assertIn(o["payload"]["predictedSpecies"], SPECIES)
+        unlabelled = [o for o in out if o["payload"]["offset"] == 312][0]
+        self.assertIsNone(unlabelled["payload"]["species"])
+        self.assertIsNone(unlabelled["payload"]["correct"])
+
+
+class Failures(unittest.TestCase):
+    def test_invalid_event_fails_the_invocation_with_InvalidEvent(self):
+        with Function(BOOTSTRAP) as fn:
+            for payload, msg in ((b"this is not json", "syntax error at byte 0"),
+                                 (b'{"hello":"world"}', "without iris fields"),
+                                 (b"42", "the event is a JSON number")):
+                ferr, out = fn.invoke(payload)
+                self.assertEqual(ferr, "Unhandled")
+                self.assertEqual(out["errorType"], "InvalidEvent")
+                self.assertIn(msg, out["errorMessage"])
+                self.assertEqual(out["stackTrace"], [])
+            # the runtime is still serving
+            ferr, out = fn.invoke(event("record-bare.json"))
+            self.assertIsNone(ferr)
+
+    def init_error(self, env):
+        with Function(BOOTSTRAP, env=env) as fn:
+            st = fn.wait_for(lambda s: s["exitCode"] is not None, what="runtime exit")
+            ferr, out = fn.invoke(event("record-bare.json"))
+        self.assertNotEqual(st["exitCode"], 0)
+        self.assertEqual(len(st["initErrors"]), 1)
+        self.assertEqual(ferr, "Unhandled")
+        return st["initErrors"][0], out
+
+    def test_missing_model_is_an_init_error(self):
+        err, out = self.init_error({"MODEL_PATH": "/nonexistent/iris-model.json"})
+        self.assertEqual(err["errorType"], "Runtime.InvalidModel")
+        body = json.loads(err["body"])
+        self.assertIn("/nonexistent/iris-model.json", body["errorMessage"])
+        self.assertEqual(out["errorType"], "Runtime.InvalidModel")
+
+    def test_corrupt_model_is_an_init_error(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+            f.write('{"format": "iris-model/1", "family": ')
+        try:
+            err, _ = self.init_error({"MODEL_PATH": f.name})
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(err["errorType"], "Runtime.InvalidModel")
+        self.assertIn(f.name, json.loads(err["body"])["errorMessage"])
+
+    def test_model_is_found_beside_the_executable_or_under_the_task_root(self):
+        import shutil
+        d = tempfile.mkdtemp(prefix="task-root-")
+        try:
+            os.makedirs(os.path.join(d, "model"))
+            shutil.copy(BOOTSTRAP, os.path.join(d, "bootstrap"))
+            shutil.copy(os.path.join(ROOT, "model", "iris-model.json"), os.path.join(d, "model"))
+            # MODEL_PATH unset: beside the executable
+            with Function(os.path.join(d, "bootstrap"), env={"MODEL_PATH": ""}) as fn:
+                ferr, out = fn.invoke(event("record-bare.json"))
+                self.assertIsNone(ferr, out)
+                self.assertIn("initialised: model " + d + "/model/iris-model.json", fn.output())
+            # $LAMBDA_TASK_ROOT wins over the executable's folder
+            with Function(BOOTSTRAP, env={"MODEL_PATH": "", "LAMBDA_TASK_ROOT": d}) as fn:
+                ferr, out = fn.invoke(event("record-bare.json"))
+                self.assertIsNone(ferr, out)
+                self.assertIn("initialised: model " + d + "/model/iris-model.json", fn.output())
+        finally:
+            shutil.rmtree(d)
+
+    def test_invalid_log_level_is_an_init_error(self):
+        err, _ = self.init_error({"AWS_LAMBDA_LOG_LEVEL": "LOUD"})
+        self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration")
+        self.assertIn("AWS_LAMBDA_LOG_LEVEL=LOUD", json.loads(err["body"])["errorMessage"])
+
+    def test_response_over_the_size_limit_is_reported_not_hung(self):
+        with Function(BOOTSTRAP, emulator_args=["--max-response-bytes", "2000"]) as fn:
+            ferr, out = fn.invoke(event("batch-correct.json"), timeout=20)
+            self.assertEqual(ferr, "Unhandled")
+            self.assertEqual(out["errorType"], "Function.ResponseSizeTooLarge")
+            self.assertIn("bytes", out["errorMessage"])
+            ferr, out = fn.invoke(event("record-bare.json"))  # still serving
+            self.assertIsNone(ferr, out)
+
+    def test_runtime_api_500_makes_the_runtime_exit(self):
+        with Function(BOOTSTRAP) as fn:
+            fn.wait_for(lambda s: s["nextCount"] >= 1, what="first GET /next")
+            fn.fault("next", 500)
+            ferr, _ = fn.invoke(event("record-bare.json"))  # served by the pending GET
+            self.assertIsNone(ferr)
+            t0 = time.time()
+            st = fn.wait_for(lambda s: s["exitCode"] is not None, timeout=5, what="exit")
+            self.assertLess(time.time() - t0, 3)
+            self.assertEqual(st["exitCode"], 1)
+            self.assertIn("answered 500 to GET /invocation/next", fn.output())
+
+    def test_unreachable_runtime_api_is_retried_then_exits(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()  # nothing listens there now
+        env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % port,
+                   MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"), ALERT_MODE="off")
+        t0 = time.time()
+        p = subprocess.run([BOOTSTRAP], env=env, capture_output=True, timeout=30)
+        elapsed = time.time() - t0
+        out = p.stdout.decode() + p.stderr.decode()
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(out.count("retrying in"), 5, out)
+        self.assertIn("cannot reach the Runtime API", out)
+        self.assertLess(elapsed, 10)
+
+    def test_missing_runtime_api_variable(self):
+        env = {k: v for k, v in os.environ.items() if k != "AWS_LAMBDA_RUNTIME_API"}
+        p = subprocess.run([BOOTSTRAP], env=env, capture_output=True, timeout=10)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("AWS_LAMBDA_RUNTIME_API is not set", p.stdout.decode())
+
+
+class Lifecycle(unittest.TestCase):
+    def test_trace_id_is_exported_per_invocation(self):
+        with Function(BOOTSTRAP) as fn:
+            ids = ["Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+                   "Root=1-6759e988-ad862e3fe1be46a994272794;Parent=63995c3f42cd8ad9;Sampled=0"]
+            for tid in ids:
+                ferr, _ = fn.invoke(event("record-bare.json"), headers={"X-Amzn-Trace-Id": tid})
+                self.assertIsNone(ferr)
+            seen = [l.get("xrayTraceId") for l in fn.log_lines() if l.get("message") == "batch scored"]
+        self.assertEqual(seen, ids)
+
+    def test_sigterm_between_invocations_exits_zero(self):
+        with Function(BOOTSTRAP) as fn:
+            self.assertIsNone(fn.invoke(event("record-bare.json"))[0])
+            st = fn.wait_for(lambda s: s["nextCount"] >= 2, what="second GET /next")
+            t0 = time.time()
+            os.kill(st["pid"], signal.SIGTERM)
+            st = fn.wait_for(lambda s: s["exitCode"] is not None, timeout=5, what="exit")
+            self.assertEqual(st["exitCode"], 0)
+            self.assertLess(time.time() - t0, 3)
+
+    def test_sigterm_during_an_invocation_finishes_it_first(self):
+        big = json.loads(event("batch-correct.json")) * 600  # 12,000 records, response < 6 MB
+        payload = json.dumps(big).encode()
+        with Function(BOOTSTRAP) as fn:
+            fn.wait_for(lambda s: s["nextCount"] >= 1, what="first GET /next")
+            import threading
+            result = {}
+            t = threading.Thread(target=lambda: result.update(r=fn.invoke(payload)))
+            t.start()
+            st = fn.wait_for(lambda s: s["inFlight"] >= 1, what="invocation in flight")
+            os.kill(st["pid"], signal.SIGTERM)
+            t.join(60)
+            st = fn.wait_for(lambda s: s["exitCode"] is not None, timeout=10, what="exit")
+        ferr, out = result["r"]
+        self.assertIsNone(ferr)
+        self.assertEqual(len(out), 12000)
+        self.assertEqual(st["exitCode"], 0)
+
+    def test_log_level_warn_silences_info(self):
+        with Function(BOOTSTRAP, env={"AWS_LAMBDA_LOG_LEVEL": "WARN"}) as fn:
+            self.assertIsNone(fn.invoke(event("batch-correct.json"))[0])
+            lines = fn.log_lines()
+        self.assertFalse([l for l in lines if l.get("level") == "INFO"], lines)
+        self.assertEqual(len([l for l in lines if "_aws" in l]), 1)  # metrics still emitted
+
+    def test_debug_logs_the_event_info_does_not(self):
+        secret_ish = "PAYLOAD-MARKER-7f3a"
+        ev = json.dumps([{"payload": {"topic": secret_ish, "partition": 0, "offset": 1,
+                                      "value": json.loads(event("record-bare.json"))}}])
+        with Function(BOOTSTRAP) as fn:
+            fn.invoke(ev)
+            self.assertNotIn(secret_ish, "\n".join(
+                json.dumps(l) for l in fn.log_lines() if "message" in l and l.get("level") != "DEBUG"))
+        with Function(BOOTSTRAP, env={"AWS_LAMBDA_LOG_LEVEL": "DEBUG"}) as fn:
+            fn.invoke(ev)
+            self.assertIn(secret_ish, fn.output())
+
+
+if __name__ == "__main__":
+    run_unittests(globals())

@@ -1,0 +1,154 @@
+#!/usr/bin/python3
+"""End to end: the real bootstrap (BOOTSTRAP, default build/bootstrap) under
+the Runtime API emulator (tests/doubles/rapi_emulator.py), publishing alerts to the
+local SNS (tests/doubles/sns_local.py), all over HTTP on 127.0.0.1, with distinctive
+fake credentials that must never appear in the captured output.
+
+  BOOTSTRAP=build/asan/bootstrap /usr/bin/python3 tests/integration/sns_e2e.py
+"""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+import sns_testlib as lib  # noqa: E402
+from rapi_harness import ROOT, Function, event  # noqa: E402
+
+BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
+SNS = None
+OUTPUTS = []
+
+
+def labelled_in(event_name):
+    """Records with a species in an events/ file (counted here, not by the bootstrap)."""
+    items = json.loads(event(event_name))
+    return sum(1 for it in items if it["payload"]["value"].get("species"))
+
+
+def alert_env(**extra):
+    env = {"ALERT_MODE": "threshold", "SNS_TOPIC_ARN": lib.TOPIC_ARN,
+           "AWS_REGION": lib.REGION, "AWS_ENDPOINT_URL_SNS": SNS.url,
+           "AWS_ACCESS_KEY_ID": lib.TEMP_KEY_ID, "AWS_SECRET_ACCESS_KEY": lib.TEMP_SECRET,
+           "AWS_SESSION_TOKEN": lib.TOKEN,
+           "ALERT_MIN_RECORDS": "", "ALERT_ACCURACY_THRESHOLD": "", "AWS_ENDPOINT_URL": ""}
+    env.update(extra)
+    return env
+
+
+class Function2(Function):
+    def close(self):
+        super().close()
+        with open(self.log_path, "rb") as f:
+            OUTPUTS.append(f.read().decode("utf-8", "replace"))
+
+
+class EndToEnd(unittest.TestCase):
+    def setUp(self):
+        SNS.reset()
+
+    def test_drifted_batch_yields_exactly_one_alert_with_the_right_counts(self):
+        # The emulator sets AWS_LAMBDA_FUNCTION_NAME, as Lambda does.
+        with Function2(BOOTSTRAP, env=alert_env(),
+                       emulator_args=("--function-name", "iris-e2e")) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            logs = fn.log_lines()
+        self.assertIsNone(ferr, out)
+        pubs = SNS.published()
+        self.assertEqual(len(pubs), 1, pubs)
+        m = json.loads(pubs[0]["message"])
+        n = labelled_in("batch-drifted.json")
+        correct = sum(1 for el in out if el["payload"].get("correct") is True)
+        self.assertEqual((m["records"], m["labelled"], m["correct"]), (len(out), n, correct))
+        self.assertLess(correct / n, 0.9)
+        self.assertEqual(m["functionName"], "iris-e2e")
+        first = out[0]["payload"]["offset"]
+        last = out[-1]["payload"]["offset"]
+        self.assertTrue(pubs[0]["subject"].endswith(f"on {n} records (iris/0 {first}-{last})"),
+                        pubs[0]["subject"])
+        self.assertIn("x-amz-security-token", pubs[0]["signedHeaders"])
+        published = [l for l in logs if l.get("message") == "alert published"]
+        self.assertEqual([l["messageId"] for l in published], [pubs[0]["messageId"]])
+
+    def test_good_batch_yields_no_alert(self):
+        with Function2(BOOTSTRAP, env=alert_env()) as fn:
+            ferr, out = fn.invoke(event("batch-correct.json"))
+        self.assertIsNone(ferr, out)
+        self.assertEqual(SNS.published(), [])
+        self.assertEqual(SNS.requests(), [])
+
+    def test_every_mode_yields_one_alert_per_batch(self):
+        with Function2(BOOTSTRAP, env=alert_env(ALERT_MODE="every")) as fn:
+            for name in ("batch-correct.json", "batch-drifted.json", "batch-correct.json"):
+                ferr, out = fn.invoke(event(name))
+                self.assertIsNone(ferr, out)
+        pubs = SNS.published()
+        self.assertEqual(len(pubs), 3)
+        self.assertEqual([p["messageAttributes"]["severity"]["StringValue"] for p in pubs],
+                         ["info", "critical", "info"])
+
+    def test_unpublishable_alert_fails_the_invocation_with_AlertPublishFailed(self):
+        SNS.fault(code="Throttling", status=429, count=10)
+        with Function2(BOOTSTRAP, env=alert_env()) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            ferr2, out2 = fn.invoke(event("batch-correct.json"))  # still serving
+        self.assertEqual(ferr, "Unhandled")
+        self.assertEqual(out["errorType"], "AlertPublishFailed")
+        self.assertIn("Throttling", out["errorMessage"])
+        self.assertIn("3 attempts", out["errorMessage"])
+        self.assertEqual(len(SNS.requests()), 3)
+        self.assertIsNone(ferr2)
+
+    def test_no_topic_and_no_mode_runs_without_alerts(self):
+        with Function2(BOOTSTRAP, env=alert_env(ALERT_MODE="", SNS_TOPIC_ARN="")) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            logs = fn.log_lines()
+        self.assertIsNone(ferr, out)
+        self.assertEqual(SNS.requests(), [])
+        warns = [l for l in logs if l.get("level") == "WARN" and "SNS_TOPIC_ARN" in l["message"]]
+        self.assertEqual(len(warns), 1)
+
+    def init_error(self, **env):
+        with Function2(BOOTSTRAP, env=alert_env(**env)) as fn:
+            st = fn.wait_for(lambda s: s["exitCode"] is not None, what="runtime exit")
+        self.assertNotEqual(st["exitCode"], 0)
+        self.assertEqual(len(st["initErrors"]), 1, st)
+        err = st["initErrors"][0]
+        self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration")
+        return json.loads(err["body"])["errorMessage"]
+
+    def test_malformed_topic_arn_is_an_init_error(self):
+        msg = self.init_error(SNS_TOPIC_ARN="arn:aws:sns:us-east-1:1234:iris-alerts")
+        self.assertIn("SNS_TOPIC_ARN", msg)
+        self.assertIn("12 digits", msg)
+
+    def test_non_numeric_threshold_is_an_init_error(self):
+        msg = self.init_error(ALERT_ACCURACY_THRESHOLD="high")
+        self.assertIn('ALERT_ACCURACY_THRESHOLD="high"', msg)
+
+    def test_missing_credentials_while_alerts_on_is_an_init_error(self):
+        msg = self.init_error(AWS_ACCESS_KEY_ID="", AWS_SECRET_ACCESS_KEY="",
+                              AWS_SESSION_TOKEN="")
+        self.assertIn("AWS_ACCESS_KEY_ID", msg)
+
+
+class Secrets(unittest.TestCase):
+    def test_zz_secrets_never_in_stdout_or_stderr(self):
+        self.assertGreaterEqual(len(OUTPUTS), 8)
+        self.assertEqual([lib.find_leaks(o) for o in OUTPUTS if lib.find_leaks(o)], [])
+
+
+def main():
+    global SNS
+    if not os.access(BOOTSTRAP, os.X_OK):
+        print(f"sns_e2e: {BOOTSTRAP} not built", file=sys.stderr)
+        return 1
+    SNS = lib.LocalSns()
+    try:
+        return lib.run("sns-endtoend", EndToEnd, Secrets)
+    finally:
+        SNS.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+"""The C SNS client (lambda/sns) and notifier (lambda/notify), through
+build/asan/sns_driver, against tests/doubles/sns_local.py over HTTP on 127.0.0.1.
+Every signature is checked by the double with botocore's SigV4Auth; every
+captured stdout/stderr is checked for the fake secret key and session token.
+
+  SNS_DRIVER=build/asan/sns_driver /usr/bin/python3 tests/integration/sns_integration.py
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+import sns_testlib as lib  # noqa: E402
+
+DRIVER = os.environ.get("SNS_DRIVER", "build/asan/sns_driver")
+SNS = None
+OUTPUTS = []  # every captured output, for the leak check
+
+
+def driver(args, creds="long", env_extra=None, timeout=60):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ALERT_", "SNS_"))}
+    env.update(AWS_REGION=lib.REGION, AWS_ENDPOINT_URL_SNS=SNS.url)
+    if creds == "long":
+        env.update(AWS_ACCESS_KEY_ID=lib.KEY_ID, AWS_SECRET_ACCESS_KEY=lib.SECRET)
+    elif creds == "session":
+        env.update(AWS_ACCESS_KEY_ID=lib.TEMP_KEY_ID, AWS_SECRET_ACCESS_KEY=lib.TEMP_SECRET,
+                   AWS_SESSION_TOKEN=lib.TOKEN)
+    env.update(env_extra or {})
+    p = subprocess.run([DRIVER, *args], capture_output=True, text=True, env=env, timeout=timeout)
+    OUTPUTS.append(p.stdout + p.stderr)
+    lines = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    results = [l for l in lines if "level" not in l]
+    logs = [l for l in lines if "level" in l]
+    return p, results, logs
+
+
+def publish(*extra, **kw):
+    return driver(["publish", "--topic", lib.TOPIC_ARN, *extra], **kw)
+
+
+class Publish(unittest.TestCase):
+    def setUp(self):
+        SNS.reset()
+
+    def assert_published_once(self, r, message, subject=None):
+        self.assertEqual(r["status"], 0, f"expected success, got {r}")
+        pub = SNS.published()
+        self.assertEqual(len(pub), 1, f"expected one message, got {pub}")
+        self.assertEqual(pub[0]["message"], message)
+        self.assertEqual(pub[0]["subject"], subject)
+        self.assertEqual(pub[0]["messageId"], r["messageId"])
+        return pub[0]
+
+    def test_long_term_credentials_signature_accepted(self):
+        p, (r,), _ = publish("--message", "plain message")
+        p0 = self.assert_published_once(r, "plain message")
+        self.assertEqual(p0["accessKeyId"], lib.KEY_ID)
+        self.assertEqual(p0["signedHeaders"], ["content-type", "host", "x-amz-date"])
+
+    def test_session_token_sent_and_signed(self):
+        p, (r,), _ = publish("--message", "with token", creds="session")
+        p0 = self.assert_published_once(r, "with token")
+        self.assertIn("x-amz-security-token", p0["signedHeaders"])
+
+    def test_message_with_reserved_characters_round_trips(self):
+        msg = 'caf\u00e9 \u00fc\u4e2d\U0001F33C & = + % ~ * \n second line "double" \'single\' <x>'
+        p, (r,), _ = publish("--message", msg, "--subject", "a+b=c&d %e ~f *g 'h' \"i\"")
+        self.assert_published_once(r, msg, "a+b=c&d %e ~f *g 'h' \"i\"")
+
+    def test_subject_at_99_characters_accepted_100_refused_locally(self):
+        s99 = ("iris model accuracy 45% < 90% on 20 records " + "x" * 99)[:99]
+        p, (r,), _ = publish("--message", "m", "--subject", s99)
+        self.assert_published_once(r, "m", s99)
+        SNS.reset()
+        p, (r,), _ = publish("--message", "m", "--subject", s99 + "y")
+        self.assertEqual(r["statusName"], "invalid SNS request", r)
+        self.assertEqual(r["attempts"], 0)
+        self.assertEqual(SNS.requests(), [])
+
+    def test_message_attributes_delivered(self):
+        p, (r,), _ = publish("--message", "m", "--attr", "accuracy:Number:0.45",
+                             "--attr", "severity:String:critical")
+        p0 = self.assert_published_once(r, "m")
+        self.assertEqual(p0["messageAttributes"], {
+            "accuracy": {"DataType": "Number", "StringValue": "0.45"},
+            "severity": {"DataType": "String", "StringValue": "critical"}})
+
+    def test_wrong_secret_is_signature_mismatch_not_retried_and_not_leaked(self):
+        p, (r,), _ = publish("--message", "m", creds=None, env_extra={
+            "AWS_ACCESS_KEY_ID": lib.TEMP_KEY_ID, "AWS_SECRET_ACCESS_KEY": "wrong" + lib.SECRET,
+            "AWS_SESSION_TOKEN": lib.TOKEN})
+        self.assertEqual((r["errorCode"], r["httpStatus"], r["attempts"]),
+                         ("SignatureDoesNotMatch", 403, 1), r)
+        # The double, like AWS, echoes the canonical request (token included).
+        self.assertIn("Canonical String", r["errorMessage"])
+        self.assertEqual(lib.find_leaks(p.stdout + p.stderr), [])
+
+    def test_throttled_twice_then_success_three_requests_one_message(self):
+        SNS.fault(code="Throttling", status=400, count=2)
+        p, (r,), _ = publish("--message", "after throttling", "--backoff-base-ms", "20")
+        self.assertEqual(r["attempts"], 3, r)
+        self.assert_published_once(r, "after throttling")
+        self.assertEqual([q["status"] for q in SNS.requests()], [400, 400, 200])
+
+    def test_throttled_always_three_attempts_then_failure(self):
+        SNS.fault(code="Throttling", status=429, count=10)
+        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20")
+        self.assertEqual((r["errorCode"], r["httpStatus"], r["attempts"]),
+                         ("Throttling", 429, 3), r)
+        self.assertEqual(len(SNS.requests()), 3)
+        self.assertEqual(SNS.published(), [])
+
+    def test_invalid_parameter_one_attempt_no_retry(self):
+        SNS.fault(code="InvalidParameter", count=5, message="Invalid parameter: Message")
+        p, (r,), _ = publish("--message", "m")
+        self.assertEqual((r["errorCode"], r["httpStatus"], r["attempts"]),
+                         ("InvalidParameter", 400, 1), r)
+        self.assertEqual(r["errorMessage"], "Invalid parameter: Message")
+        self.assertEqual(len(SNS.requests()), 1)
+
+    def test_unknown_topic_not_found_404_no_retry(self):
+        p, (r,), _ = driver(["publish", "--topic", lib.TOPIC_ARN + "-missing", "--message", "m"])
+        self.assertEqual((r["errorCode"], r["httpStatus"], r["attempts"]), ("NotFound", 404, 1))
+
+    def test_internal_error_500_retried(self):
+        SNS.fault(code="InternalError", count=1)
+        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20")
+        self.assertEqual(r["attempts"], 2, r)
+        self.assert_published_once(r, "m")
+
+    def test_dropped_connection_retried(self):
+        SNS.fault(code="_close", count=1)
+        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20")
+        self.assertEqual(r["attempts"], 2, r)
+        self.assert_published_once(r, "m")
+
+    def test_connection_refused_three_attempts_then_connection_error(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+        s.close()
+        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20", env_extra={
+            "AWS_ENDPOINT_URL_SNS": f"http://127.0.0.1:{closed_port}"})
+        self.assertEqual((r["errorCode"], r["attempts"]), ("ConnectionError", 3), r)
+
+    def test_deadline_300ms_away_no_attempt_starts_past_it(self):
+        # Each throttled answer takes 120 ms; margin 100 ms leaves a 200 ms window.
+        SNS.fault(code="Throttling", count=10, delay_ms=120)
+        p, (r,), _ = publish("--message", "m", "--deadline-in-ms", "300", "--margin-ms", "100",
+                             "--backoff-base-ms", "40")
+        self.assertNotEqual(r["status"], 0, r)
+        limit = r["deadlineMs"] - 100
+        starts = [q["time"] for q in SNS.requests()]
+        self.assertGreaterEqual(len(starts), 1)
+        self.assertEqual(len(starts), r["attempts"])
+        late = [t - limit for t in starts if t > limit + 5]  # 5 ms: clock reads on both sides
+        self.assertEqual(late, [], f"attempts started past deadline-margin by {late} ms")
+        self.assertLessEqual(r["endedMs"], r["deadlineMs"],
+                             f"publish returned {r['endedMs'] - r['deadlineMs']} ms late")
+
+    def test_deadline_already_inside_margin_sends_nothing(self):
+        p, (r,), _ = publish("--message", "m", "--deadline-in-ms", "50", "--margin-ms", "100")
+        self.assertEqual((r["statusName"], r["attempts"]), ("no time left before the deadline", 0))
+        self.assertEqual(SNS.requests(), [])
+
+    def test_one_connection_reused_across_publishes(self):
+        p, rs, _ = publish("--message", "m", "--repeat", "3")
+        self.assertEqual([r["status"] for r in rs], [0, 0, 0])
+        conns = {q["connection"] for q in SNS.requests()}
+        self.assertEqual(len(conns), 1, f"expected one TCP connection, got {conns}")
+
+
+class Notify(unittest.TestCase):
+    ENV = {"SNS_TOPIC_ARN": lib.TOPIC_ARN, "AWS_LAMBDA_FUNCTION_NAME": "iris-scorer"}
+
+    def setUp(self):
+        SNS.reset()
+
+    def notify(self, k, env=None, **kw):
+        return driver(["notify", "--misclassified", str(k), *kw.get("args", [])],
+                      env_extra=dict(self.ENV, **(env or {})))
+
+    def test_drifted_batch_one_alert_with_counts(self):
+        p, (r,), logs = self.notify(11)
+        self.assertEqual((r["rc"], r["err"]), (0, ""))
+        (pub,) = SNS.published()
+        self.assertEqual(pub["subject"],
+                         "iris model accuracy 45% < 90% on 20 records (iris/0 100-119)")
+        m = json.loads(pub["message"])
+        self.assertEqual((m["records"], m["labelled"], m["correct"], m["accuracy"]),
+                         (20, 20, 9, 0.45))
+        self.assertEqual(m["functionName"], "iris-scorer")
+        self.assertEqual(m["requestId"], "driver-request-1")
+        self.assertEqual(m["offsetRanges"], [{"topic": "iris", "partition": 0, "firstOffset": 100,
+                                              "lastOffset": 119, "records": 20}])
+        self.assertEqual(len(m["misclassified"]), 5)
+        self.assertEqual(m["misclassifiedTotal"], 11)
+        self.assertEqual(pub["messageAttributes"]["severity"]["StringValue"], "critical")
+        self.assertEqual(float(pub["messageAttributes"]["accuracy"]["StringValue"]), 0.45)
+        published_logs = [l for l in logs if l.get("message") == "alert published"]
+        self.assertEqual([l["messageId"] for l in published_logs], [pub["messageId"]])
+
+    def test_good_batch_no_alert(self):
+        p, (r,), _ = self.notify(1)  # 95% accuracy
+        self.assertEqual(r["rc"], 0)
+        self.assertEqual(SNS.published(), [])
+        self.assertEqual(SNS.requests(), [])
+
+    def test_every_mode_one_alert_per_batch(self):
+        p, rs, _ = self.notify(0, env={"ALERT_MODE": "every"}, args=["--repeat", "3"])
+        self.assertEqual([r["rc"] for r in rs], [0, 0, 0])
+        pubs = SNS.published()
+        self.assertEqual(len(pubs), 3)
+        self.assertEqual(pubs[0]["subject"],
+                         "iris model accuracy 100% >= 90% on 20 records (iris/0 100-119)")
+        self.assertEqual(pubs[0]["messageAttributes"]["severity"]["StringValue"], "info")
+
+    def test_publish_failure_is_alert_publish_failed_with_code(self):
+        SNS.fault(code="AuthorizationError", count=5)
+        p, (r,), _ = self.notify(11)
+        self.assertEqual(r["rc"], -1)
+        self.assertIn("AuthorizationError", r["err"])
+        self.assertIn("HTTP 403", r["err"])
+        self.assertIn(lib.TOPIC_ARN, r["err"])
+        self.assertEqual(len(SNS.requests()), 1)
+
+    def test_no_topic_and_no_mode_disables_with_one_warning(self):
+        p, (r,), logs = driver(["notify", "--misclassified", "11"], env_extra={})
+        self.assertEqual(r["rc"], 0)
+        warns = [l for l in logs if l["level"] == "WARN"]
+        self.assertEqual(len(warns), 1, logs)
+        self.assertIn("SNS_TOPIC_ARN", warns[0]["message"])
+        self.assertEqual(SNS.requests(), [])
+
+    def test_init_errors_name_the_variable(self):
+        cases = [
+            ({"SNS_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:iris"}, "SNS_TOPIC_ARN"),
+            ({"SNS_TOPIC_ARN": "iris-alerts"}, "SNS_TOPIC_ARN"),
+            ({"ALERT_ACCURACY_THRESHOLD": "ninety"}, "ALERT_ACCURACY_THRESHOLD"),
+            ({"ALERT_MIN_RECORDS": "-3"}, "ALERT_MIN_RECORDS"),
+            ({"ALERT_MODE": "sometimes"}, "ALERT_MODE"),
+            ({"SNS_TOPIC_ARN": "", "ALERT_MODE": "every"}, "SNS_TOPIC_ARN"),
+            ({"AWS_ENDPOINT_URL_SNS": "ftp://127.0.0.1/"}, "AWS_ENDPOINT_URL_SNS"),
+        ]
+        for env, var in cases:
+            with self.subTest(env=env):
+                p, (r,), _ = self.notify(11, env=env)
+                self.assertEqual(p.returncode, 3, p.stdout)
+                self.assertIn(var, r["initError"])
+
+    def test_missing_credentials_is_init_error(self):
+        p, (r,), _ = driver(["notify", "--misclassified", "11"], creds=None, env_extra=self.ENV)
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("AWS_ACCESS_KEY_ID", r["initError"])
+
+
+class Secrets(unittest.TestCase):
+    def test_zz_no_secret_in_any_captured_output(self):
+        self.assertGreater(len(OUTPUTS), 10)
+        leaks = [(i, lib.find_leaks(o)) for i, o in enumerate(OUTPUTS) if lib.find_leaks(o)]
+        self.assertEqual(leaks, [])
+        self.assertEqual(lib.find_leaks(SNS.output()), [])
+
+
+def main():
+    global SNS
+    if not os.access(DRIVER, os.X_OK):
+        print(f"sns_integration: driver {DRIVER} not built", file=sys.stderr)
+        return 1
+    SNS = lib.LocalSns()
+    try:
+        return lib.run("sns-integration", Publish, Notify, Secrets)
+    finally:
+        SNS.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,349 @@
+#!/usr/bin/python3
+"""tests/integration/test_template.py: checks template.yaml (AWS SAM) against what the bootstrap
+really does, then runs the target `sam build` runs and checks its output.
+
+- The template is parsed with PyYAML plus constructors for CloudFormation's short
+  tags (!Ref, !GetAtt, !Sub, !If, ...), turned into their long forms.
+- Environment names are compared with the getenv() calls in the bootstrap's sources and
+  model/*.c, both ways: a variable the bootstrap reads must be set by the
+  template, by Lambda itself, or be a documented local-only override; a variable
+  the template sets must be read by the bootstrap (a typo fails).
+- `make build-IrisScoringFunction ARTIFACTS_DIR=<tmp>` must leave exactly the
+  static `bootstrap` and `model/iris-model.json` there.
+
+Usage: tests/test_template.py [--no-build]
+Closes with "N passed, N failed".
+"""
+import glob
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TEMPLATE = os.path.join(ROOT, "template.yaml")
+FUNCTION = "IrisScoringFunction"
+
+# Set by Lambda in every execution environment (reserved names) or by the
+# Runtime API contract; the template must not (and cannot) set them.
+LAMBDA_PROVIDED = {
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_EXECUTION_ENV",
+    "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID", "TZ",
+}
+# Set by Lambda from the function's LoggingConfig (advanced logging controls).
+LOGGING_CONFIG = {"AWS_LAMBDA_LOG_LEVEL": "ApplicationLogLevel", "AWS_LAMBDA_LOG_FORMAT": "LogFormat"}
+# The AWS SDKs' endpoint overrides (for local stand-ins) and the CA bundle
+# override: deliberately absent from the deployed function (deploy/README.md).
+LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+              "SSL_CERT_FILE"}
+
+RESULTS = []
+
+
+def check(name, ok, expected=None, got=None):
+    RESULTS.append((name, bool(ok)))
+    if ok:
+        print(f"ok - {name}")
+    else:
+        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
+
+
+# --- CloudFormation-aware YAML ----------------------------------------------
+
+class CfnLoader(yaml.SafeLoader):
+    pass
+
+
+def _cfn_tag(tag, fn):
+    def construct(loader, node):
+        if isinstance(node, yaml.ScalarNode):
+            value = loader.construct_scalar(node)
+            if fn == "Fn::GetAtt":
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {fn: value}
+
+    CfnLoader.add_constructor(tag, construct)
+
+
+for _tag in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
+             "Split", "Sub", "Transform", "If", "Not", "Equals", "And", "Or"):
+    _cfn_tag("!" + _tag, "Fn::" + _tag)
+_cfn_tag("!Ref", "Ref")
+_cfn_tag("!Condition", "Condition")
+
+
+def load_template(path=TEMPLATE):
+    with open(path, encoding="utf-8") as f:
+        return yaml.load(f, Loader=CfnLoader)
+
+
+# --- what the bootstrap reads -----------------------------------------------
+
+ENV_CALL = re.compile(r"\b(\w*env\w*)\s*\(\s*(?:\"([A-Za-z_][A-Za-z0-9_]*)\"|([A-Za-z_]\w*))")
+DEFINE = re.compile(r"#\s*define\s+(\w+)\s+\"([A-Za-z_][A-Za-z0-9_]*)\"")
+CONST = re.compile(r"\bconst\s+char\s*\*\s*(?:const\s+)?(\w+)\s*=\s*\"([A-Za-z_][A-Za-z0-9_]*)\"")
+WRITERS = {"setenv", "unsetenv", "putenv", "clearenv"}
+
+
+def bootstrap_env_names(sources):
+    """Names passed to getenv() (or to a helper whose name contains 'env'),
+    directly as literals or through a #define / const char * constant."""
+    names = {}
+    for path in sources:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        consts = dict(DEFINE.findall(text))
+        consts.update(CONST.findall(text))
+        for fn, literal, ident in ENV_CALL.findall(text):
+            if fn in WRITERS or fn.startswith("log_"):
+                continue
+            name = literal or consts.get(ident)
+            if name and re.fullmatch(r"[A-Z_][A-Z0-9_]*", name):
+                names.setdefault(name, set()).add(os.path.relpath(path, ROOT))
+    return names
+
+
+def c_string_literals(sources):
+    lits = set()
+    for path in sources:
+        with open(path, encoding="utf-8") as f:
+            lits.update(re.findall(r"\"((?:[^\"\\\n]|\\.)*)\"", f.read()))
+    return lits
+
+
+# --- checks -----------------------------------------------------------------
+
+def refs(node, out):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "Ref":
+                out.add(v)
+            elif k == "Fn::GetAtt":
+                out.add(v[0])
+            refs(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            refs(v, out)
+    return out
+
+
+def check_template(t, sources):
+    res = t.get("Resources", {})
+    params = t.get("Parameters", {})
+    check("transform is AWS::Serverless-2016-10-31",
+          t.get("Transform") == "AWS::Serverless-2016-10-31",
+          "AWS::Serverless-2016-10-31", t.get("Transform"))
+    fn = res.get(FUNCTION, {})
+    props = fn.get("Properties", {})
+    check("function is an AWS::Serverless::Function", fn.get("Type") == "AWS::Serverless::Function",
+          "AWS::Serverless::Function", fn.get("Type"))
+    check("handler is bootstrap", props.get("Handler") == "bootstrap", "bootstrap",
+          props.get("Handler"))
+    rt = props.get("Runtime")
+    rparam = params.get(rt.get("Ref")) if isinstance(rt, dict) else None
+    check("runtime comes from a parameter", rparam is not None, "{'Ref': <parameter>}", rt)
+    if rparam is not None:
+        # Lambda blocks creating provided.al2 functions since 2026-07-31 and updating
+        # them since 2026-08-31 (Lambda developer guide, runtime deprecation table).
+        check("runtime parameter offers only provided.al2023 (al2 can no longer be deployed)",
+              rparam.get("AllowedValues") == ["provided.al2023"],
+              ["provided.al2023"], rparam.get("AllowedValues"))
+        check("runtime parameter defaults to provided.al2023",
+              rparam.get("Default") == "provided.al2023", "provided.al2023", rparam.get("Default"))
+    check("build method is makefile", fn.get("Metadata", {}).get("BuildMethod") == "makefile",
+          "makefile", fn.get("Metadata"))
+    check("CodeUri is the project root", props.get("CodeUri") == ".", ".", props.get("CodeUri"))
+    check("architecture is x86_64", props.get("Architectures") == ["x86_64"], ["x86_64"],
+          props.get("Architectures"))
+    check("memory is 128 MB", props.get("MemorySize") == 128, 128, props.get("MemorySize"))
+    timeout = props.get("Timeout")
+    check("timeout is below the connector's 50 s socket timeout",
+          isinstance(timeout, int) and 0 < timeout < 50, "1..49", timeout)
+
+    env = props.get("Environment", {}).get("Variables", {}) or {}
+    check("SNS_TOPIC_ARN is !Ref AlertTopic", env.get("SNS_TOPIC_ARN") == {"Ref": "AlertTopic"},
+          {"Ref": "AlertTopic"}, env.get("SNS_TOPIC_ARN"))
+    read = bootstrap_env_names(sources)
+    check("the source scan finds the bootstrap's variables (SNS_TOPIC_ARN, AWS_LAMBDA_RUNTIME_API)",
+          {"SNS_TOPIC_ARN", "AWS_LAMBDA_RUNTIME_API"} <= set(read), "both found", sorted(read))
+    logging = props.get("LoggingConfig", {}) or {}
+    covered = set(env) | LAMBDA_PROVIDED | LOCAL_ONLY
+    covered |= {v for v, key in LOGGING_CONFIG.items() if key in logging}
+    missing = {n: sorted(w) for n, w in read.items() if n not in covered}
+    check("every variable the bootstrap reads is set (template, LoggingConfig or Lambda)",
+          not missing, "none missing", missing)
+    unread = sorted(set(env) - set(read))
+    check("every variable the template sets is read by the bootstrap", not unread,
+          "none unread", unread)
+    reserved = sorted(set(env) & (LAMBDA_PROVIDED | set(LOGGING_CONFIG)))
+    check("the template sets no Lambda-reserved variable", not reserved, "none", reserved)
+    for name, value in env.items():
+        ok = isinstance(value, (str, int, float)) or (isinstance(value, dict) and len(value) == 1)
+        check(f"{name} has a scalar or intrinsic value", ok, "scalar/intrinsic", value)
+
+    ll = logging.get("ApplicationLogLevel")
+    llp = params.get(ll.get("Ref")) if isinstance(ll, dict) else None
+    lits = c_string_literals(sources)
+    check("log level comes from a parameter", llp is not None, "{'Ref': <parameter>}", ll)
+    if llp is not None:
+        bad = [v for v in llp.get("AllowedValues", []) if v not in lits]
+        check("every allowed log level is one the bootstrap knows", not bad and llp.get("AllowedValues"),
+              "all in the C sources", bad)
+    mode = env.get("ALERT_MODE")
+    mp = params.get(mode.get("Ref")) if isinstance(mode, dict) else None
+    if mp is not None:
+        bad = [v for v in mp.get("AllowedValues", []) if v not in lits]
+        check("every allowed ALERT_MODE is a string the bootstrap knows", not bad,
+              "all in the C sources", bad)
+
+    policies = props.get("Policies", [])
+    sns = [p["SNSPublishMessagePolicy"] for p in policies
+           if isinstance(p, dict) and "SNSPublishMessagePolicy" in p]
+    want = {"TopicName": {"Fn::GetAtt": ["AlertTopic", "TopicName"]}}
+    check("policy: SNSPublishMessagePolicy on AlertTopic.TopicName", sns == [want], [want], policies)
+
+    topic = res.get("AlertTopic", {})
+    check("AlertTopic is an AWS::SNS::Topic", topic.get("Type") == "AWS::SNS::Topic",
+          "AWS::SNS::Topic", topic.get("Type"))
+    subs = [r for r in res.values() if r.get("Type") == "AWS::SNS::Subscription"]
+    ok = (len(subs) == 1 and "AlertEmail" in params and subs[0].get("Condition") in t.get("Conditions", {})
+          and subs[0]["Properties"].get("Endpoint") == {"Ref": "AlertEmail"}
+          and subs[0]["Properties"].get("Protocol") == "email"
+          and subs[0]["Properties"].get("TopicArn") == {"Ref": "AlertTopic"})
+    check("optional e-mail subscription from AlertEmail, under a condition", ok,
+          "one conditional email subscription", subs)
+    cond = t.get("Conditions", {}).get(subs[0].get("Condition")) if subs else None
+    check("the condition tests AlertEmail against the empty string",
+          cond == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]},
+          "!Not [!Equals [!Ref AlertEmail, '']]", cond)
+
+    outs = {k: v.get("Value") for k, v in t.get("Outputs", {}).items()}
+    check("an output gives the function ARN", {"Fn::GetAtt": [FUNCTION, "Arn"]} in outs.values(),
+          f"!GetAtt {FUNCTION}.Arn", outs)
+    check("an output gives the topic ARN", {"Ref": "AlertTopic"} in outs.values(),
+          "!Ref AlertTopic", outs)
+
+    pseudo = {"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition",
+              "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
+    dangling = sorted(refs(t, set()) - set(params) - set(res) - pseudo)
+    check("every !Ref/!GetAtt names a parameter or resource", not dangling, "none", dangling)
+    for name, p in params.items():
+        if "Default" in p and "AllowedValues" in p:
+            check(f"parameter {name}'s default is allowed", p["Default"] in p["AllowedValues"],
+                  p["AllowedValues"], p["Default"])
+
+
+def check_samconfig(t, read):
+    """samconfig.toml's local env-vars file overrides only real variables."""
+    import tomllib
+    with open(os.path.join(ROOT, "samconfig.toml"), "rb") as f:
+        cfg = tomllib.load(f)
+    local = cfg.get("default", {}).get("local_invoke", {}).get("parameters", {})
+    path = local.get("env_vars")
+    check("samconfig.toml gives sam local invoke an env-vars file", path is not None,
+          "default.local_invoke.parameters.env_vars", local)
+    if path is None:
+        return
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        overrides = json.load(f)
+    check(f"{path} is keyed by the function's logical id", set(overrides) == {FUNCTION},
+          [FUNCTION], sorted(overrides))
+    env = t["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    names = set(overrides.get(FUNCTION, {}))
+    check(f"{path} overrides only variables the template sets and the bootstrap reads",
+          names and names <= set(env) and names <= set(read), "a subset of both", sorted(names))
+
+
+def elf_is_static(path):
+    """(is ELF x86-64 executable, has PT_INTERP or PT_DYNAMIC) from the headers."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:
+            return False, None
+        e_type, e_machine = struct.unpack_from("<HH", head, 16)
+        e_phoff = struct.unpack_from("<Q", head, 32)[0]
+        e_phentsize, e_phnum = struct.unpack_from("<HH", head, 54)
+        dynamic = False
+        for i in range(e_phnum):
+            f.seek(e_phoff + i * e_phentsize)
+            p_type = struct.unpack("<I", f.read(4))[0]
+            if p_type in (2, 3):  # PT_DYNAMIC, PT_INTERP
+                dynamic = True
+        return e_machine == 62 and e_type in (2, 3), dynamic
+
+
+def check_build():
+    out = tempfile.mkdtemp(prefix="iris-artifacts-")
+    try:
+        proc = subprocess.run(["make", "--no-print-directory", "build-" + FUNCTION,
+                               "ARTIFACTS_DIR=" + out], cwd=ROOT, capture_output=True, text=True)
+        check("make build-IrisScoringFunction succeeds", proc.returncode == 0, "exit 0",
+              f"exit {proc.returncode}: {(proc.stdout + proc.stderr)[-1500:]}")
+        if proc.returncode != 0:
+            return
+        files = sorted(os.path.relpath(p, out) for p in glob.glob(out + "/**", recursive=True)
+                       if os.path.isfile(p))
+        check("artifacts are exactly bootstrap and model/iris-model.json",
+              files == ["bootstrap", "model/iris-model.json"],
+              ["bootstrap", "model/iris-model.json"], files)
+        boot = os.path.join(out, "bootstrap")
+        if os.path.isfile(boot):
+            check("bootstrap is executable", os.access(boot, os.X_OK), "mode +x",
+                  oct(os.stat(boot).st_mode))
+            is_elf, dynamic = elf_is_static(boot)
+            check("bootstrap is an x86-64 ELF executable (not a script)", is_elf, "ELF x86-64",
+                  open(boot, "rb").read(16))
+            check("bootstrap has no PT_INTERP/PT_DYNAMIC (static)", dynamic is False,
+                  "static", "dynamic" if dynamic else dynamic)
+        model = os.path.join(out, "model", "iris-model.json")
+        if os.path.isfile(model):
+            try:
+                with open(model, encoding="utf-8") as f:
+                    json.load(f)
+                ok, err = True, None
+            except ValueError as e:
+                ok, err = False, str(e)
+            check("model/iris-model.json is valid JSON", ok, "valid JSON", err)
+            with open(model, "rb") as a, open(os.path.join(ROOT, "model", "iris-model.json"),
+                                               "rb") as b:
+                check("the model artifact is the project's model/iris-model.json",
+                      a.read() == b.read(), "identical", "different")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main():
+    # Every folder whose code build/bootstrap links (lambda/lambda.mk's BOOTSTRAP_SRCS).
+    sources = sorted(p for d in ("common", "runtime", "aws", "model", "lambda", "lambda/batch")
+                     for p in glob.glob(os.path.join(ROOT, d, "*.c")))
+    try:
+        t = load_template()
+        check("template.yaml parses with CloudFormation tags", isinstance(t, dict), "a mapping", t)
+        check_template(t, sources)
+        check_samconfig(t, bootstrap_env_names(sources))
+    except (OSError, yaml.YAMLError) as e:
+        check("template.yaml parses with CloudFormation tags", False, "a mapping", e)
+    if "--no-build" not in sys.argv[1:]:
+        check_build()
+    passed = sum(1 for _, ok in RESULTS if ok)
+    failed = len(RESULTS) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Integration tests for `train --from-kafka`: the real build/train consumes
+records that the real build/producer wrote to build/kafka-local (and bad
+records written with kcat), over TCP on 127.0.0.1."""
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from producer_testlib import ROOT, KafkaLocal, check, consume, main, run_producer, spawn
+
+TRAIN = os.path.join(ROOT, "build", "train")
+N = 300
+
+
+def train(*args, timeout=120):
+    """Runs build/train to completion; returns (exit status, stdout + stderr)."""
+    p = spawn([TRAIN] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+              stdin=subprocess.DEVNULL, cwd=ROOT)
+    out, _ = p.communicate(timeout=timeout)
+    return p.returncode, out
+
+
+def kcat_produce(bootstrap, topic, lines, partition=0):
+    p = subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-p", str(partition)],
+                       input="".join(line + "\n" for line in lines), text=True,
+                       capture_output=True, timeout=60)
+    check(p.returncode == 0, f"kcat -P (stderr: {p.stderr.strip()[-300:]})", 0, p.returncode)
+
+
+GOOD = ['{"sepalLength":5.1,"sepalWidth":3.5,"petalLength":1.4,"petalWidth":0.2,"species":"setosa"}',
+        '{"sepalLength":6.4,"sepalWidth":3.2,"petalLength":4.5,"petalWidth":1.5,"species":"versicolor"}',
+        '{"sepal_length":6.3,"sepal_width":3.3,"petal_length":6.0,"petal_width":2.5,"species":"Iris-virginica"}']
+
+
+def cluster(records=True):
+    """A fresh kafka-local (the test runner ends every process after each test);
+    with records, the producer has written N records to iris (3 partitions)."""
+    kl = KafkaLocal(topics=("iris:3",))
+    if records:
+        r = run_producer(["-b", kl.bootstrap, "-t", "iris", "-n", str(N), "--seed", "5", "-q"])
+        if r.rc != 0:
+            kl.stop()
+            check(False, f"producer exit status ({r.output[-500:]})", 0, r.rc)
+    return kl
+
+
+def artifact(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_trains_on_every_record_of_the_topic():
+    with cluster() as kl:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "m.json")
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-r", "2", "-o", out)
+            check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
+            check(f"kafka:iris ({N} rows" in text, "leaderboard header names the topic and rows",
+                  f"kafka:iris ({N} rows", text[:200])
+            a = artifact(out)
+            data = a["training"]["data"]
+            check(data["rows"] == N, "training.data.rows", N, data["rows"])
+            check(data["source"] == "kafka:iris", "training.data.source", "kafka:iris", data["source"])
+            # The class counts are those of the records on the topic, counted here.
+            msgs = consume(kl.bootstrap, "iris")
+            counts = {}
+            for m in msgs:
+                s = json.loads(m["payload"])["species"]
+                counts[s] = counts.get(s, 0) + 1
+            check(data["class_counts"] == counts, "training.data.class_counts", counts,
+                  data["class_counts"])
+            # The hash is the SHA-256 of the values in (partition, offset) order, each + "\n".
+            h = hashlib.sha256()
+            for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
+                h.update(m["payload"].encode() + b"\n")
+            check(data["sha256"] == h.hexdigest(), "training.data.sha256", h.hexdigest(),
+                  data["sha256"])
+            lead = a["training"]["cv"]["mean_per_class_error"]
+            check(lead < 0.05, "leader's mean per-class error on the stream", "< 0.05", lead)
+
+
+def test_same_topic_same_artifact_bytes():
+    with cluster() as kl:
+        with tempfile.TemporaryDirectory() as d:
+            texts = []
+            for i in range(2):
+                out = os.path.join(d, f"m{i}.json")
+                rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-r", "2",
+                                 "-j", str(i + 1), "-o", out)
+                check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
+                with open(out, "rb") as f:
+                    texts.append(f.read())
+            check(texts[0] == texts[1], "two trainings on the same topic write the same bytes")
+
+
+def test_max_reads_that_many_records_spread_over_partitions():
+    with cluster() as kl:
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "m.json")
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "--max", "90",
+                             "-r", "2", "-o", out)
+            check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
+            data = artifact(out)["training"]["data"]
+            check(data["rows"] == 90, "training.data.rows with --max 90", 90, data["rows"])
+            # The first records of each partition, 90 split evenly (30 each when every
+            # partition has 30; a shorter one leaves the rest to the others in order).
+            msgs = consume(kl.bootstrap, "iris")
+            size = {}
+            for m in msgs:
+                size[m["partition"]] = size.get(m["partition"], 0) + 1
+            share, left = {p: 0 for p in size}, 90
+            while left > 0 and any(share[p] < size[p] for p in size):
+                open_ = [p for p in sorted(size) if share[p] < size[p]]
+                each = max(1, left // len(open_))
+                for p in open_:
+                    add = min(each, size[p] - share[p], left)
+                    share[p] += add
+                    left -= add
+            h = hashlib.sha256()
+            for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
+                if m["offset"] < share[m["partition"]]:
+                    h.update(m["payload"].encode() + b"\n")
+            check(data["sha256"] == h.hexdigest(), f"sha256 of the first {share} records",
+                  h.hexdigest(), data["sha256"])
+
+
+def test_bad_records_are_named_by_topic_partition_and_offset():
+    with cluster(records=False) as kl:
+        cases = [
+            ("badnum", '{"sepalLength":"x","sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"setosa"}',
+             'kafka topic badnum partition 0 offset 15: field "sepalLength": expected a number'),
+            ("nolabel", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2}',
+             'kafka topic nolabel partition 0 offset 15: field "species": missing (training needs '
+             'labelled records)'),
+            ("badspecies", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"rose"}',
+             'kafka topic badspecies partition 0 offset 15: field "species": unknown species "rose"'),
+            ("notjson", 'hello', 'kafka topic notjson partition 0 offset 15: value is not a JSON object'),
+        ]
+        for topic, bad, want in cases:
+            kcat_produce(kl.bootstrap, topic, GOOD * 5 + [bad] + GOOD)
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", topic, "-r", "1", "-n")
+            check(rc == 1 and want in text, f"topic {topic}", f"exit 1 and '{want}'",
+                  f"exit {rc}: {text[-500:]}")
+
+
+def test_too_few_records_of_a_class_is_refused():
+    with cluster(records=False) as kl:
+        kcat_produce(kl.bootstrap, "few", GOOD * 3)
+        rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "few", "-n")
+        want = ('kafka topic few: class "setosa" has only 3 records (the last at partition 0 '
+                'offset 6), fewer than the 5 cross-validation folds')
+        check(rc == 1 and want in text, "3 records of each class with 5 folds",
+              f"exit 1 and '{want}'", f"exit {rc}: {text[-500:]}")
+
+
+def test_properties_file_errors_name_the_line():
+    with cluster(records=True) as kl:
+        with tempfile.TemporaryDirectory() as d:
+            props = os.path.join(d, "client.properties")
+            with open(props, "w") as f:
+                f.write("# Confluent client properties\n"
+                        "key.serializer=org.apache.kafka.common.serialization.StringSerializer\n"
+                        "socket.timeout.ms=notanumber\n")
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-F", props, "-n")
+            check(rc == 1 and f"{props}:3: property \"socket.timeout.ms\"" in text,
+                  "a bad property value", f"exit 1 and '{props}:3: property ...'",
+                  f"exit {rc}: {text[-500:]}")
+            check(f"{props}:2: ignoring property \"key.serializer\"" in text,
+                  "a Java-only property is skipped with a warning", "a warning", text[-500:])
+
+
+if __name__ == "__main__":
+    main([(name, fn) for name, fn in sorted(globals().items())
+          if name.startswith("test_") and callable(fn)])

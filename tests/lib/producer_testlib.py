@@ -1,0 +1,217 @@
+"""Helpers for the producer's integration tests: run build/kafka-local, the
+producer and kcat as real processes over TCP on 127.0.0.1, and report
+results as "N passed, N failed".
+
+Every process started here is killed on exit, also when a test fails or the
+run is interrupted (SIGINT/SIGTERM).
+"""
+import csv
+import shutil
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The binaries under test: build/ by default; `make test` points these at the
+# ASan+UBSan builds in build/asan/.
+PRODUCER = os.path.join(ROOT, os.environ.get("PRODUCER_BIN", "build/producer"))
+KAFKA_LOCAL = os.path.join(ROOT, os.environ.get("KAFKA_LOCAL_BIN", "build/kafka-local"))
+IRIS_CSV = os.path.join(ROOT, "model", "iris.csv")
+FIELDS = ["sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"]
+
+_children = []
+
+
+def _kill_children():
+    for p in _children:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    _children.clear()
+
+
+def _on_signal(signum, frame):
+    _kill_children()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _on_signal)
+signal.signal(signal.SIGINT, _on_signal)
+
+
+def spawn(args, **kw):
+    """Popen that is killed when the test run ends."""
+    p = subprocess.Popen(args, **kw)
+    _children.append(p)
+    return p
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, what, expected=None, got=None):
+    """Fails the current test with what it expected and what it got."""
+    if not cond:
+        msg = what
+        if expected is not None or got is not None:
+            msg += f": expected {expected!r}, got {got!r}"
+        raise TestFailure(msg)
+
+
+class KafkaLocal:
+    """A running build/kafka-local with a control socket."""
+
+    def __init__(self, brokers=3, topics=("iris:3",)):
+        self.dir = tempfile.mkdtemp(prefix="kafka-local-")
+        self.control_path = os.path.join(self.dir, "control.sock")
+        self.bootstrap_file = os.path.join(self.dir, "bootstrap")
+        args = [KAFKA_LOCAL, "--brokers", str(brokers),
+                "--bootstrap-file", self.bootstrap_file, "--control", self.control_path]
+        for t in topics:
+            args += ["--topic", t]
+        self.log = open(os.path.join(self.dir, "stderr"), "w+")
+        self.proc = spawn(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.bootstrap = self.proc.stdout.readline().strip()
+        if not self.bootstrap:
+            self.stop()
+            raise TestFailure("kafka-local printed no bootstrap address")
+
+    def control(self, *commands):
+        """Sends control commands; fails unless each is answered 'ok'.
+        Returns the text after 'ok' of the last reply."""
+        reply = ""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(self.control_path)
+            f = s.makefile("rw")
+            for c in commands:
+                f.write(c + "\n")
+                f.flush()
+                reply = f.readline().strip()
+                check(reply.split(" ")[0] == "ok", f"kafka-local control '{c}'", "ok", reply)
+        return reply[3:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Run:
+    def __init__(self, rc, out, err, elapsed):
+        self.rc, self.out, self.err, self.elapsed = rc, out, err, elapsed
+
+    @property
+    def output(self):
+        return self.out + self.err
+
+
+def run_producer(args, timeout=60):
+    """Runs build/producer to completion."""
+    start = time.monotonic()
+    p = spawn([PRODUCER] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+              text=True, stdin=subprocess.DEVNULL)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        raise TestFailure(f"producer {' '.join(args)} still running after {timeout} s; "
+                          f"stderr: {err[-2000:]}")
+    return Run(p.returncode, out, err, time.monotonic() - start)
+
+
+def consume(bootstrap, topic, timeout=60):
+    """All messages of a topic, via kcat's JSON envelope: dicts with partition,
+    offset, ts, key, payload and headers (as a dict)."""
+    args = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
+            "-X", "fetch.wait.max.ms=10"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+    check(p.returncode == 0, f"kcat exit status (stderr: {p.stderr.strip()[-500:]})", 0,
+          p.returncode)
+    msgs = []
+    for line in p.stdout.splitlines():
+        m = json.loads(line)
+        h = m.get("headers") or []
+        m["headers"] = dict(zip(h[0::2], h[1::2]))
+        msgs.append(m)
+    return msgs
+
+
+def iris_rows():
+    """The CSV rows as dicts of the original text."""
+    with open(IRIS_CSV, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def expected_json(row, species=None):
+    """The exact JSON text the producer must send for a CSV row."""
+    return ('{"sepalLength":%s,"sepalWidth":%s,"petalLength":%s,"petalWidth":%s,'
+            '"species":%s}' % (row["sepal_length"], row["sepal_width"], row["petal_length"],
+                               row["petal_width"], json.dumps(species or row["species"])))
+
+
+def seqs(msgs):
+    """The seq header of each message, as ints."""
+    return [int(m["headers"]["seq"]) for m in msgs]
+
+
+def check_exactly_once(msgs, n):
+    """Every seq 0..n-1 exactly once, and in order within each partition."""
+    s = seqs(msgs)
+    missing = sorted(set(range(n)) - set(s))
+    check(not missing, f"messages lost ({len(missing)} missing, first {missing[:5]})", [], [])
+    dup = len(s) - len(set(s))
+    check(dup == 0, "duplicate messages", 0, dup)
+    check(len(s) == n, "message count", n, len(s))
+    by_part = {}
+    for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
+        by_part.setdefault(m["partition"], []).append(int(m["headers"]["seq"]))
+    for part, ss in by_part.items():
+        check(ss == sorted(ss), f"partition {part} holds the records in production order")
+
+
+def main(tests):
+    """Runs (name, function) pairs; prints one line each and the closing
+    'N passed, N failed' line; exit status 1 on any failure."""
+    passed = failed = 0
+    only = os.environ.get("TEST_ONLY")
+    try:
+        for name, fn in tests:
+            if only and only not in name:
+                continue
+            start = time.monotonic()
+            try:
+                fn()
+                passed += 1
+                print(f"PASS {name} ({time.monotonic() - start:.1f} s)", flush=True)
+            except Exception as e:  # a failing test must not stop the others
+                failed += 1
+                print(f"FAIL {name}: {e}", flush=True)
+                if not isinstance(e, TestFailure):
+                    traceback.print_exc()
+            finally:
+                _kill_children()
+    finally:
+        _kill_children()
+    print(f"{passed} passed, {failed} failed", flush=True)
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,67 @@
+# tests/tests.mk: the test plumbing: every C unit suite (declared by the
+# components as C_UNITS with UNIT_SRCS_<u> and UNIT_LIBS_<u>), the test
+# doubles that are programs (kafka-local, the connector stand-in), the local
+# SNS's own suite, make test-memory and make check-deps.
+#
+# Suite naming: the target test-NAME runs `$(RUN_SUITE) NAME ...`, which
+# records NAME's counts; `make test` adds up exactly the suites it ran.
+
+RUN_SUITE := tests/lib/run-suite.sh
+
+# C unit suites: build/asan/test_<u> (ASan+UBSan) for make test, and
+# build/tests/test_<u> (no sanitizer) for make test-memory under valgrind.
+suite_name = $(subst _,-,$(1))
+define c_unit
+$(ASAN)/test_$(1): $$(call asan_obj,$$(UNIT_SRCS_$(1)))
+	$$(CC) $$(CFLAGS_SAN) $$^ -o $$@ $$(UNIT_LIBS_$(1)) $$(call libs,cmocka)
+$(BUILD)/tests/test_$(1): $$(call obj,$$(UNIT_SRCS_$(1)))
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$^ -o $$@ $$(UNIT_LIBS_$(1)) $$(call libs,cmocka)
+.PHONY: test-$(call suite_name,$(1)) memory-$(call suite_name,$(1))
+test-$(call suite_name,$(1)): $(ASAN)/test_$(1)
+	$$(RUN_SUITE) $(call suite_name,$(1)) $$<
+memory-$(call suite_name,$(1)): $(BUILD)/tests/test_$(1)
+	$$(RUN_SUITE) memory-$(call suite_name,$(1)) valgrind -q --error-exitcode=99 \
+	  --leak-check=full --errors-for-leak-kinds=definite $$<
+endef
+$(foreach u,$(C_UNITS),$(eval $(call c_unit,$(u))))
+TESTS += $(addprefix test-,$(call suite_name,$(C_UNITS)))
+
+# make test-memory: every C unit suite, built without sanitizers, under
+# valgrind (definite leaks and invalid accesses fail the run).
+MEMORY_SUITES := $(addprefix memory-,$(call suite_name,$(C_UNITS)))
+.PHONY: test-memory
+test-memory: export IRIS_KEEP_GOING = 1
+test-memory: $(MEMORY_SUITES)
+	@tests/lib/summary.sh $(BUILD)/test-results $(MEMORY_SUITES)
+
+# kafka-local: librdkafka's mock cluster as a broker on 127.0.0.1.
+KAFKA_LOCAL_SRCS := tests/doubles/kafka_local.c tests/doubles/kafka_local_control.c
+BINS += $(BUILD)/kafka-local
+$(BUILD)/kafka-local: $(call obj,$(KAFKA_LOCAL_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(call libs,rdkafka)
+$(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka)
+
+# The Confluent Lambda sink connector stand-in.
+CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_batch.c \
+                  tests/doubles/connector_invoke.c common/buf.c
+BINS += $(BUILD)/sink-connector
+$(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+$(ASAN)/sink-connector: $(call asan_obj,$(CONNECTOR_SRCS))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+
+# The local SNS itself, checked with botocore's own client and signer.
+.PHONY: test-sns-local
+test-sns-local:
+	$(RUN_SUITE) sns-local $(PY) tests/integration/sns_local_selftest.py
+TESTS += test-sns-local
+
+# make check-deps: the include rules of ARCHITECTURE.md.
+.PHONY: check-deps test-check-deps
+check-deps:
+	@scripts/check-deps.sh
+test-check-deps:
+	$(RUN_SUITE) check-deps scripts/check-deps.sh
+TESTS += test-check-deps

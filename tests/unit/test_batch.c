@@ -1,0 +1,383 @@
+/* test_batch.c: every accepted event shape, and malformed records/events
+ * each with its specific error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <stdlib.h>
+
+#include "lambda/batch/batch.h"
+#include "lambda/batch/batch_internal.h"
+
+static batch parse_ok(const char *json)
+{
+    batch b;
+    char err[512] = "";
+    int rc = batch_parse(json, strlen(json), &b, err, sizeof err);
+    if (rc != BATCH_OK)
+        fail_msg("expected the event to parse, got %d: %s\nevent: %s", rc, err, json);
+    return b;
+}
+
+static void assert_features(const batch_record *r, double a, double b, double c, double d)
+{
+    if (r->error != NULL)
+        fail_msg("expected a readable record, got error: %s", r->error);
+    assert_true(r->features[0] == a && r->features[1] == b && r->features[2] == c &&
+                r->features[3] == d);
+}
+
+static void connector_batch_with_object_values(void **state)
+{
+    (void)state;
+    batch b =
+        parse_ok("[{\"payload\":{\"timestamp\":1604302260000,\"topic\":\"iris\",\"partition\":2,"
+                 "\"offset\":42,\"key\":null,\"value\":{\"sepalLength\":6.7,\"sepalWidth\":3.3,"
+                 "\"petalLength\":5.7,\"petalWidth\":2.5,\"species\":\"virginica\"}}},"
+                 "{\"payload\":{\"timestamp\":1604302261000,\"topic\":\"iris\",\"partition\":0,"
+                 "\"offset\":7,\"key\":\"k\",\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,"
+                 "\"petalLength\":1.4,\"petalWidth\":0.2,\"species\":\"setosa\"}}}]");
+    assert_int_equal(b.count, 2);
+    assert_int_equal(b.shape, BATCH_SHAPE_CONNECTOR);
+    assert_string_equal(b.records[0].topic, "iris");
+    assert_ptr_equal(b.records[0].topic, b.records[1].topic); /* interned */
+    assert_int_equal(b.records[0].partition, 2);
+    assert_int_equal(b.records[0].offset, 42);
+    assert_int_equal(b.records[0].timestamp_ms, 1604302260000LL);
+    assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
+    assert_string_equal(b.records[0].species, "virginica");
+    assert_int_equal(b.records[1].offset, 7);
+    assert_features(&b.records[1], 5.1, 3.5, 1.4, 0.2);
+    assert_string_equal(b.records[1].species, "setosa");
+    batch_free(&b);
+}
+
+static void escaped_string_and_base64_values(void **state)
+{
+    (void)state;
+    /* base64 of {"sepalLength":6.7,"sepalWidth":3.3,"petalLength":5.7,"petalWidth":2.5} */
+    batch b = parse_ok("[{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":1,\"value\":"
+                       "\"{\\\"sepalLength\\\":6.7,\\\"sepalWidth\\\":3.3,\\\"petalLength\\\":5.7,"
+                       "\\\"petalWidth\\\":2.5,\\\"species\\\":\\\"Iris-virginica\\\"}\"}},"
+                       "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":2,\"value\":"
+                       "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsI"
+                       "nBldGFsV2lkdGgiOjIuNX0=\"}},"
+                       "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":3,\"value\":"
+                       "\"eyJzZXBhbExlbmd0aCI6Ni43LCJzZXBhbFdpZHRoIjozLjMsInBldGFsTGVuZ3RoIjo1LjcsI"
+                       "nBldGFsV2lkdGgiOjIuNX0\"}}]");
+    assert_int_equal(b.count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_features(&b.records[i], 6.7, 3.3, 5.7, 2.5);
+    assert_string_equal(b.records[0].species, "virginica");
+    assert_string_equal(b.records[1].species, ""); /* unlabelled */
+    batch_free(&b);
+}
+
+static void field_name_spellings(void **state)
+{
+    (void)state;
+    batch b = parse_ok(
+        "[{\"sepal_length\":1,\"sepal_width\":2,\"petal_length\":3,\"petal_width\":4,"
+        "\"species\":\"SETOSA\"},"
+        "{\"SEPAL_LENGTH\":1,\"SEPAL_WIDTH\":2,\"PETAL_LENGTH\":3,\"PETAL_WIDTH\":4,"
+        "\"SPECIES\":\"IRIS-VERSICOLOR\"},"
+        "{\"SEPALLENGTH\":1,\"SEPALWIDTH\":2,\"PETALLENGTH\":3,\"PETALWIDTH\":4},"
+        "{\"Sepal.Length\":1,\"Sepal.Width\":2,\"Petal.Length\":3,\"Petal.Width\":4,"
+        "\"species\":null},"
+        "{\"sepalLength\":\"1\",\"sepalWidth\":\"2.0\",\"petalLength\":3,\"petalWidth\":4}]");
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_ARRAY);
+    assert_int_equal(b.count, 5);
+    for (size_t i = 0; i < b.count; i++) {
+        assert_features(&b.records[i], 1, 2, 3, 4);
+        assert_null(b.records[i].topic);
+        assert_int_equal(b.records[i].offset, -1);
+    }
+    assert_string_equal(b.records[0].species, "setosa");
+    assert_string_equal(b.records[1].species, "versicolor");
+    assert_string_equal(b.records[2].species, "");
+    assert_string_equal(b.records[3].species, "");
+    batch_free(&b);
+}
+
+static void bare_object_and_empty_batch(void **state)
+{
+    (void)state;
+    batch b = parse_ok("{\"sepalLength\":6.7,\"sepalWidth\":3.3,\"petalLength\":5.7,"
+                       "\"petalWidth\":2.5,\"species\":\"virginica\"}");
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_OBJECT);
+    assert_int_equal(b.count, 1);
+    assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
+    batch_free(&b);
+
+    b = parse_ok("  []  ");
+    assert_int_equal(b.count, 0);
+    batch_free(&b);
+
+    /* A bare object with a bad field is one bad record, not an invalid event. */
+    b = parse_ok(
+        "{\"sepalLength\":\"x\",\"sepalWidth\":3.3,\"petalLength\":5.7,\"petalWidth\":2.5}");
+    assert_int_equal(b.count, 1);
+    assert_non_null(b.records[0].error);
+    batch_free(&b);
+}
+
+/* One malformed record among good ones: a specific error, and the others
+ * are still read. */
+static const struct {
+    const char *element;
+    const char *error;
+} bad_records[] = {
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":\"abc\",\"sepalWidth\":3,"
+     "\"petalLength\":1,\"petalWidth\":0.2}}}",
+     "value.sepalLength: expected a number, got string \"abc\""},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":0.2}}"
+     "}",
+     "value: missing field sepalLength"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepal_length\":5,\"sepal_width\":3,\"petal_length\":"
+     "1}}}",
+     "value: missing field petalWidth"},
+    {"{\"payload\":{\"offset\":1,\"value\":null}}", "value: null (a tombstone"},
+    {"{\"payload\":{\"offset\":1,\"value\":42}}",
+     "value: expected an iris object, a JSON string or base64, got number"},
+    {"{\"payload\":{\"offset\":1,\"value\":[1,2,3,4]}}", "got array"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"hello world!\"}}",
+     "value: string \"hello world!\" is neither a JSON object nor base64"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"\"}}", "value: string \"\" is neither"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"{\\\"sepalLength\\\": 5,\"}}",
+     "value: string content is not valid JSON (error at byte"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"aGVsbG8=\"}}",
+     "value: base64 content is not valid JSON"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"WzEsMl0=\"}}",
+     "value: base64 content is JSON array, expected an iris object"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":-5.1,\"sepalWidth\":3,\"petalLength\":"
+     "1,\"petalWidth\":0.2}}}",
+     "value.sepalLength: -5.1 is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":"
+     "1e6,\"petalWidth\":0.2}}}",
+     "value.petalLength: 1e+06 is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":true}}}",
+     "value.petalWidth: expected a number, got boolean"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"1e999\","
+     "\"petalLength\":1,\"petalWidth\":1}}}",
+     "value.sepalWidth: inf is out of range"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":1,\"species\":7}}}",
+     "value.species: expected a string or null, got number"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
+     "\"petalWidth\":1,\"species\":\"12 monkeys\"}}}",
+     "value.species: \"12 monkeys\" is not a species name"},
+    {"{\"offset\":1,\"value\":{}}", "record: expected an object with \"payload\", got object"},
+    {"{\"payload\":\"oops\"}", "payload: expected an object, got string"},
+    {"{\"payload\":{\"partition\":\"zero\",\"value\":{}}}",
+     "payload.partition: expected an integer, got string"},
+    {"{\"payload\":{\"offset\":-5,\"value\":{}}}", "payload.offset: -5 is not a valid offset"},
+    {"{\"payload\":{\"offset\":1.5,\"value\":{}}}", "payload.offset: 1.5 is not a valid offset"},
+    {"{\"payload\":{\"offset\":1}}", "payload.value: missing"},
+    {"{\"payload\":{\"topic\":7,\"value\":{}}}", "payload.topic: expected a string, got number"},
+    {"17", "record: expected an object with \"payload\", got number"},
+};
+
+static void malformed_records_get_specific_errors(void **state)
+{
+    (void)state;
+    const char *good = "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":9,\"value\":"
+                       "{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+                       "\"petalWidth\":0.2,\"species\":\"setosa\"}}}";
+    size_t n = sizeof bad_records / sizeof bad_records[0];
+    assert_true(n >= 20);
+    for (size_t i = 0; i < n; i++) {
+        char json[2048];
+        snprintf(json, sizeof json, "[%s,%s,%s]", good, bad_records[i].element, good);
+        batch b = parse_ok(json);
+        assert_int_equal(b.count, 3);
+        assert_features(&b.records[0], 5.1, 3.5, 1.4, 0.2);
+        assert_features(&b.records[2], 5.1, 3.5, 1.4, 0.2);
+        const char *got = b.records[1].error;
+        if (got == NULL || strstr(got, bad_records[i].error) == NULL)
+            fail_msg("case %zu: expected error containing\n  %s\ngot\n  %s", i,
+                     bad_records[i].error, got ? got : "(no error)");
+        batch_free(&b);
+    }
+}
+
+/* Events that are not a batch at all. */
+static const struct {
+    const char *event;
+    int status;
+    const char *error;
+} bad_events[] = {
+    {"not json", BATCH_ERR_NOT_JSON, "not valid JSON: syntax error at byte 0 of 8"},
+    {"", BATCH_ERR_NOT_JSON, "the event is empty"},
+    {"[{\"payload\":{}}", BATCH_ERR_NOT_JSON, "not valid JSON"},
+    {"42", BATCH_ERR_SHAPE, "the event is a JSON number"},
+    {"\"text\"", BATCH_ERR_SHAPE, "the event is a JSON string"},
+    {"null", BATCH_ERR_SHAPE, "the event is a JSON null"},
+    {"{\"foo\":1}", BATCH_ERR_SHAPE, "JSON object without iris fields"},
+};
+
+static void invalid_events_fail_with_reason(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof bad_events / sizeof bad_events[0]; i++) {
+        batch b;
+        char err[512] = "";
+        int rc = batch_parse(bad_events[i].event, strlen(bad_events[i].event), &b, err, sizeof err);
+        if (rc != bad_events[i].status || strstr(err, bad_events[i].error) == NULL)
+            fail_msg("event %s: expected %d \"%s\", got %d \"%s\"", bad_events[i].event,
+                     bad_events[i].status, bad_events[i].error, rc, err);
+        assert_int_equal(b.count, 0);
+        assert_null(b.records);
+    }
+}
+
+/* cJSON_ParseWithLength: the event need not be NUL-terminated. */
+static void unterminated_buffer(void **state)
+{
+    (void)state;
+    const char text[] =
+        "[{\"sepalLength\":1,\"sepalWidth\":2,\"petalLength\":3,\"petalWidth\":4}]XXXX";
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(text, sizeof text - 5, &b, err, sizeof err), BATCH_OK);
+    assert_features(&b.records[0], 1, 2, 3, 4);
+    batch_free(&b);
+}
+
+/* The fast path and the cJSON reference path give identical results. */
+static void assert_same_records(const batch *a, const batch *b, const char *what)
+{
+    if (a->count != b->count || a->shape != b->shape)
+        fail_msg("%s: count/shape %zu/%d vs %zu/%d", what, a->count, a->shape, b->count, b->shape);
+    for (size_t i = 0; i < a->count; i++) {
+        const batch_record *x = &a->records[i], *y = &b->records[i];
+        int same_err = (x->error == NULL) == (y->error == NULL) &&
+                       (x->error == NULL || strcmp(x->error, y->error) == 0);
+        if (!same_err)
+            fail_msg("%s: record %zu error \"%s\" vs reference \"%s\"", what, i,
+                     x->error ? x->error : "(none)", y->error ? y->error : "(none)");
+        if (x->error != NULL)
+            continue;
+        int same = x->partition == y->partition && x->offset == y->offset &&
+                   x->timestamp_ms == y->timestamp_ms && strcmp(x->species, y->species) == 0 &&
+                   memcmp(x->features, y->features, sizeof x->features) == 0 &&
+                   ((x->topic == NULL && y->topic == NULL) ||
+                    (x->topic && y->topic && strcmp(x->topic, y->topic) == 0));
+        if (!same)
+            fail_msg("%s: record %zu differs from the reference", what, i);
+    }
+}
+
+static void check_against_reference(const char *json, size_t len, const char *what)
+{
+    batch a, b;
+    char ea[512] = "", eb[512] = "";
+    int ra = batch_parse(json, len, &a, ea, sizeof ea);
+    int rb = batch_parse_cjson(json, len, &b, eb, sizeof eb);
+    if (ra != rb || strcmp(ea, eb) != 0)
+        fail_msg("%s: status %d \"%s\" vs reference %d \"%s\"", what, ra, ea, rb, eb);
+    if (ra == BATCH_OK)
+        assert_same_records(&a, &b, what);
+    batch_free(&a);
+    batch_free(&b);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    char *data = malloc(1 << 20);
+    *len = fread(data, 1, 1 << 20, f);
+    fclose(f);
+    return data;
+}
+
+static const char *const sample_events[] = {
+    "events/batch-correct.json",
+    "events/batch-drifted.json",
+    "events/batch-escaped-strings.json",
+    "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",
+    "events/record-bare.json",
+};
+
+/* Object, escaped-JSON and base64 values, and ksqlDB names, are all read
+ * without the cJSON fallback; a malformed record is left to it. */
+static void fast_path_takes_connector_batches(void **state)
+{
+    (void)state;
+    const struct {
+        const char *file;
+        size_t count, slow;
+    } cases[] = {{"events/batch-correct.json", 20, 0},
+                 {"events/batch-escaped-strings.json", 10, 0},
+                 {"events/batch-base64.json", 10, 0},
+                 {"events/batch-ksqldb-uppercase.json", 10, 0},
+                 /* 6 bad records; "rose" is well-formed, found unknown when scored */
+                 {"events/batch-mixed.json", 13, 5}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len;
+        char *json = read_file(cases[i].file, &len);
+        batch b;
+        assert_int_equal(batch_parse_fast(json, len, &b), BATCH_OK);
+        if (b.count != cases[i].count || b.slow_records != cases[i].slow)
+            fail_msg("%s: expected %zu records, %zu through cJSON; got %zu, %zu", cases[i].file,
+                     cases[i].count, cases[i].slow, b.count, b.slow_records);
+        batch_free(&b);
+        free(json);
+    }
+}
+
+static void fast_path_matches_reference_on_samples_and_mutations(void **state)
+{
+    (void)state;
+    for (size_t e = 0; e < sizeof sample_events / sizeof sample_events[0]; e++) {
+        size_t len;
+        char *json = read_file(sample_events[e], &len);
+        check_against_reference(json, len, sample_events[e]);
+        /* Every single-byte mutation at a sample of positions, and every
+         * truncation: the two paths must still agree, errors included. */
+        static const char subst[] = "0-.e\"{}[],:nx \\9";
+        srand(42 + (unsigned)e);
+        char *copy = malloc(len);
+        for (int m = 0; m < 3000; m++) {
+            memcpy(copy, json, len);
+            size_t at = (size_t)rand() % len;
+            copy[at] = subst[rand() % (int)(sizeof subst - 1)];
+            char what[128];
+            snprintf(what, sizeof what, "%s with byte %zu = '%c'", sample_events[e], at, copy[at]);
+            check_against_reference(copy, len, what);
+        }
+        for (size_t cut = 0; cut < len; cut += 1 + len / 200)
+            check_against_reference(json, cut, "truncated sample");
+        free(copy);
+        free(json);
+    }
+    for (size_t i = 0; i < sizeof bad_records / sizeof bad_records[0]; i++) {
+        char json[1024];
+        snprintf(json, sizeof json, "[%s]", bad_records[i].element);
+        check_against_reference(json, strlen(json), bad_records[i].element);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(connector_batch_with_object_values),
+        cmocka_unit_test(escaped_string_and_base64_values),
+        cmocka_unit_test(field_name_spellings),
+        cmocka_unit_test(bare_object_and_empty_batch),
+        cmocka_unit_test(malformed_records_get_specific_errors),
+        cmocka_unit_test(invalid_events_fail_with_reason),
+        cmocka_unit_test(unterminated_buffer),
+        cmocka_unit_test(fast_path_takes_connector_batches),
+        cmocka_unit_test(fast_path_matches_reference_on_samples_and_mutations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

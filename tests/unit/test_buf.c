@@ -1,0 +1,106 @@
+/* test_buf.c: the growable buffer and JSON writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+
+static void appends_grow_and_stay_terminated(void **state)
+{
+    (void)state;
+    buf b = BUF_INIT;
+    for (int i = 0; i < 10000; i++)
+        assert_int_equal(buf_puts(&b, "abc"), 0);
+    assert_int_equal(b.len, 30000);
+    assert_int_equal(b.data[b.len], '\0');
+    assert_memory_equal(b.data + 29997, "abc", 3);
+    buf_free(&b);
+}
+
+static void detach_hands_over_storage(void **state)
+{
+    (void)state;
+    buf b = BUF_INIT;
+    size_t len = 99;
+    char *empty = buf_detach(&b, &len);
+    assert_non_null(empty);
+    assert_int_equal(len, 0);
+    assert_string_equal(empty, "");
+    free(empty);
+    buf_printf(&b, "%d-%s", 42, "x");
+    char *s = buf_detach(&b, &len);
+    assert_string_equal(s, "42-x");
+    assert_int_equal(len, 4);
+    assert_null(b.data);
+    free(s);
+}
+
+static void json_strings_are_escaped(void **state)
+{
+    (void)state;
+    buf b = BUF_INIT;
+    const char in[] = "a\"b\\c\nd\te\x01 caf\xc3\xa9";
+    buf_json_str(&b, in, sizeof in - 1);
+    assert_string_equal(b.data, "\"a\\\"b\\\\c\\nd\\te\\u0001 caf\xc3\xa9\"");
+    buf_reset(&b);
+    buf_json_cstr(&b, NULL);
+    assert_string_equal(b.data, "null");
+    buf_free(&b);
+}
+
+/* Every value printed must read back as exactly the same double, with no
+ * float noise for the measurements of the iris data. */
+static void doubles_are_shortest_round_trip(void **state)
+{
+    (void)state;
+    struct {
+        double v;
+        const char *want;
+    } cases[] = {{6.7, "6.7"},
+                 {0.1, "0.1"},
+                 {3.0, "3"},
+                 {-2.5, "-2.5"},
+                 {0, "0"},
+                 {1e-7, "0.0000001"},
+                 {123456.789, "123456.789"},
+                 {0.3, "0.3"},
+                 {1.0 / 3, "0.333333333333333"},
+                 {1e300, "1e+300"}};
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        buf_json_double(&b, cases[i].v);
+        assert_true(strtod(b.data, NULL) == cases[i].v);
+        if (strcmp(cases[i].want, "0.333333333333333") != 0)
+            assert_string_equal(b.data, cases[i].want);
+    }
+    /* Random doubles round-trip exactly. */
+    srand(7);
+    for (int i = 0; i < 20000; i++) {
+        double v = (double)rand() / RAND_MAX * pow(10, rand() % 12 - 6);
+        buf_reset(&b);
+        buf_json_double(&b, v);
+        if (strtod(b.data, NULL) != v)
+            fail_msg("%.17g printed as %s", v, b.data);
+    }
+    buf_reset(&b);
+    buf_json_double(&b, NAN);
+    assert_string_equal(b.data, "null");
+    buf_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(appends_grow_and_stay_terminated),
+        cmocka_unit_test(detach_hands_over_storage),
+        cmocka_unit_test(json_strings_are_escaped),
+        cmocka_unit_test(doubles_are_shortest_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

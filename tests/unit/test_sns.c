@@ -1,0 +1,324 @@
+/* test_sns.c: lambda/sns without a network: the Query API form body, the
+ * signed request (Authorization checked against botocore's, from
+ * tests/sns_vectors.py), response parsing, the retry decision, validation
+ * and configuration errors.  Over-the-wire behaviour is in
+ * tests/sns_integration.py.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "common/buf.h"
+#include "aws/sns.h"
+
+#define KEY_ID "AKIDIRISLONGTERM01"
+#define SECRET "irisFAKEsecret/LongTerm+Key0123456789NEVERLOG"
+#define TOKEN "irisFAKEsessionTOKEN//AQoDYXdzEPT+NEVERLOG/zz=="
+#define TOPIC "arn:aws:sns:us-east-1:123456789012:iris-alerts"
+#define WHEN ((time_t)1767323045) /* 2026-01-02T03:04:05Z */
+
+/* Written by hand from RFC 3986 (tests/sns_vectors.py signs the same). */
+static const char expected_body[] =
+    "Action=Publish&Version=2010-03-31"
+    "&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Airis-alerts"
+    "&Subject=iris%20model%20accuracy%2045%25%20%3C%2090%25"
+    "&Message=caf%C3%A9%20%26%20%3D%20%2B%20~%20%2A%0A%22q%22"
+    "&MessageAttributes.entry.1.Name=accuracy"
+    "&MessageAttributes.entry.1.Value.DataType=Number"
+    "&MessageAttributes.entry.1.Value.StringValue=0.45";
+
+/* botocore's SigV4Auth for the same requests (tests/sns_vectors.py). */
+static const char botocore_local_long_term[] =
+    "AWS4-HMAC-SHA256 Credential=AKIDIRISLONGTERM01/20260102/us-east-1/sns/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date, "
+    "Signature=70ead718fe598260b4950b6553275eb4b676acd239214db8e7cafec5bba3b3d6";
+static const char botocore_aws_session[] =
+    "AWS4-HMAC-SHA256 Credential=AKIDIRISLONGTERM01/20260102/us-east-1/sns/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, "
+    "Signature=1b5f237c3defbba7eae01f7ada52164ae42a794ee4e493ce3a54d7647072a051";
+
+static const sns_attribute accuracy_attr[] = {{"accuracy", "Number", "0.45"}};
+static const char message_text[] = "caf\xc3\xa9 & = + ~ *\n\"q\"";
+
+static sns_message sample_message(void)
+{
+    sns_message m = {TOPIC,         "iris model accuracy 45% < 90%",
+                     message_text,  strlen(message_text),
+                     accuracy_attr, 1};
+    return m;
+}
+
+static sns_client *new_client(const char *endpoint, const char *token)
+{
+    sns_config cfg;
+    sns_config_defaults(&cfg);
+    cfg.region = "us-east-1";
+    cfg.endpoint = endpoint;
+    cfg.access_key_id = KEY_ID;
+    cfg.secret_access_key = SECRET;
+    cfg.session_token = token;
+    char err[256] = "";
+    sns_client *c = sns_client_new(&cfg, err, sizeof err);
+    if (c == NULL)
+        print_error("sns_client_new: %s\n", err);
+    assert_non_null(c);
+    return c;
+}
+
+static int has_header(const sns_request *r, const char *line)
+{
+    for (size_t i = 0; i < r->nheaders; i++)
+        if (strcmp(r->headers[i], line) == 0)
+            return 1;
+    print_error("header \"%s\" not among the %zu built:\n", line, r->nheaders);
+    for (size_t i = 0; i < r->nheaders; i++)
+        print_error("  %s\n", r->headers[i]);
+    return 0;
+}
+
+static void test_form_body_is_rfc3986_encoded_query_api(void **state)
+{
+    (void)state;
+    sns_message m = sample_message();
+    buf body = BUF_INIT;
+    assert_int_equal(sns_form_publish(&body, &m), 0);
+    if (strcmp(body.data, expected_body) != 0)
+        print_error("expected %s\n     got %s\n", expected_body, body.data);
+    assert_string_equal(body.data, expected_body);
+    buf_free(&body);
+}
+
+static void test_signed_request_matches_botocore_long_term(void **state)
+{
+    (void)state;
+    sns_client *c = new_client("http://127.0.0.1:4566", NULL);
+    sns_message m = sample_message();
+    sns_request r;
+    assert_int_equal(sns_build_publish(c, &m, WHEN, &r), SNS_OK);
+    assert_string_equal(r.url, "http://127.0.0.1:4566/");
+    assert_string_equal(r.body.data, expected_body);
+    assert_true(has_header(&r, "Host: 127.0.0.1:4566"));
+    assert_true(has_header(&r, "Content-Type: application/x-www-form-urlencoded; charset=utf-8"));
+    assert_true(has_header(&r, "X-Amz-Date: 20260102T030405Z"));
+    char want[512];
+    snprintf(want, sizeof want, "Authorization: %s", botocore_local_long_term);
+    assert_true(has_header(&r, want));
+    for (size_t i = 0; i < r.nheaders; i++)
+        assert_null(strstr(r.headers[i], "X-Amz-Security-Token"));
+    sns_request_free(&r);
+    sns_client_free(c);
+}
+
+static void test_signed_request_matches_botocore_session_token(void **state)
+{
+    (void)state;
+    sns_client *c = new_client(NULL, TOKEN);
+    assert_string_equal(sns_client_endpoint(c), "https://sns.us-east-1.amazonaws.com/");
+    sns_message m = sample_message();
+    sns_request r;
+    assert_int_equal(sns_build_publish(c, &m, WHEN, &r), SNS_OK);
+    assert_true(has_header(&r, "Host: sns.us-east-1.amazonaws.com"));
+    assert_true(has_header(&r, "X-Amz-Security-Token: " TOKEN));
+    char want[512];
+    snprintf(want, sizeof want, "Authorization: %s", botocore_aws_session);
+    assert_true(has_header(&r, want));
+    sns_request_free(&r);
+    sns_client_free(c);
+}
+
+static void test_default_endpoint_for_china_regions(void **state)
+{
+    (void)state;
+    sns_config cfg;
+    sns_config_defaults(&cfg);
+    cfg.region = "cn-north-1";
+    cfg.access_key_id = KEY_ID;
+    cfg.secret_access_key = SECRET;
+    char err[256];
+    sns_client *c = sns_client_new(&cfg, err, sizeof err);
+    assert_non_null(c);
+    assert_string_equal(sns_client_endpoint(c), "https://sns.cn-north-1.amazonaws.com.cn/");
+    sns_client_free(c);
+}
+
+static void test_bad_configuration_is_refused_with_reason(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *region, *endpoint, *key, *secret, *want;
+    } t[] = {
+        {"us-east-1", "ftp://127.0.0.1/", KEY_ID, SECRET, "must use http or https"},
+        {"us-east-1", "http://127.0.0.1:4566/?x=1", KEY_ID, SECRET, "query"},
+        {"us-east-1", "not a url", KEY_ID, SECRET, "not a URL"},
+        {NULL, NULL, KEY_ID, SECRET, "no region"},
+        {"us-east-1", NULL, KEY_ID, NULL, "no credentials"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        sns_config cfg;
+        sns_config_defaults(&cfg);
+        cfg.region = t[i].region;
+        cfg.endpoint = t[i].endpoint;
+        cfg.access_key_id = t[i].key;
+        cfg.secret_access_key = t[i].secret;
+        char err[256] = "";
+        sns_client *c = sns_client_new(&cfg, err, sizeof err);
+        if (c != NULL || strstr(err, t[i].want) == NULL)
+            print_error("case %zu: expected NULL and \"%s\" in the error, got %p \"%s\"\n", i,
+                        t[i].want, (void *)c, err);
+        assert_null(c);
+        assert_non_null(strstr(err, t[i].want));
+    }
+}
+
+static void test_parse_publish_response(void **state)
+{
+    (void)state;
+    /* The shape of the Publish example in the SNS API reference. */
+    static const char xml[] =
+        "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\n"
+        "  <PublishResult>\n"
+        "    <MessageId>567910cd-659e-55d4-8ccb-5aaf14679dc0</MessageId>\n"
+        "  </PublishResult>\n"
+        "  <ResponseMetadata>\n"
+        "    <RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId>\n"
+        "  </ResponseMetadata>\n"
+        "</PublishResponse>\n";
+    sns_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sns_parse_response(xml, strlen(xml), &r), 0);
+    assert_string_equal(r.message_id, "567910cd-659e-55d4-8ccb-5aaf14679dc0");
+    assert_string_equal(r.request_id, "d74b8436-ae13-5ab4-a9ff-ce54dfea72a0");
+    assert_string_equal(r.error_code, "");
+}
+
+static void test_parse_error_response_decodes_entities(void **state)
+{
+    (void)state;
+    static const char xml[] =
+        "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\">\n"
+        "  <Error>\n    <Type>Sender</Type>\n    <Code>InvalidParameter</Code>\n"
+        "    <Message>Invalid parameter: Subject &amp; &lt;x&gt; &quot;y&quot; &#39;z&#39;"
+        "</Message>\n  </Error>\n  <RequestId>abc-123</RequestId>\n</ErrorResponse>\n";
+    sns_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sns_parse_response(xml, strlen(xml), &r), 0);
+    assert_string_equal(r.error_code, "InvalidParameter");
+    assert_string_equal(r.error_message, "Invalid parameter: Subject & <x> \"y\" 'z'");
+    assert_string_equal(r.request_id, "abc-123");
+    assert_string_equal(r.message_id, "");
+}
+
+static void test_parse_non_sns_body_fails(void **state)
+{
+    (void)state;
+    static const char html[] = "<html><body>502 Bad Gateway</body></html>";
+    sns_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sns_parse_response(html, strlen(html), &r), -1);
+    assert_int_equal(sns_parse_response(NULL, 0, &r), -1);
+}
+
+static void test_retry_decision_like_sdk_standard_mode(void **state)
+{
+    (void)state;
+    static const struct {
+        long status;
+        const char *code;
+        int retry;
+    } t[] = {
+        {400, "Throttling", 1},
+        {429, "", 1},
+        {429, "Throttled", 1},
+        {400, "ThrottlingException", 1},
+        {400, "RequestLimitExceeded", 1},
+        {400, "KMSThrottling", 1},
+        {500, "InternalError", 1},
+        {502, "HttpError", 1},
+        {503, "", 1},
+        {400, "InvalidParameter", 0},
+        {400, "ParameterValueInvalid", 0},
+        {404, "NotFound", 0},
+        {403, "AuthorizationError", 0},
+        {403, "SignatureDoesNotMatch", 0},
+        {403, "InvalidClientTokenId", 0},
+        {200, "", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        int got = sns_retryable(t[i].status, t[i].code);
+        if (got != t[i].retry)
+            print_error("HTTP %ld %s: expected retry=%d, got %d\n", t[i].status, t[i].code,
+                        t[i].retry, got);
+        assert_int_equal(got, t[i].retry);
+    }
+}
+
+static void test_invalid_messages_refused_before_sending(void **state)
+{
+    (void)state;
+    /* An endpoint nothing listens on: any attempt would show in attempts. */
+    sns_client *c = new_client("http://127.0.0.1:9/", NULL);
+    char subject100[101];
+    memset(subject100, 'x', 100);
+    subject100[100] = '\0';
+    char *huge = malloc(SNS_MAX_MESSAGE_BYTES + 1);
+    assert_non_null(huge);
+    memset(huge, 'm', SNS_MAX_MESSAGE_BYTES + 1);
+    const sns_message bad[] = {
+        {TOPIC, subject100, "m", 1, NULL, 0},
+        {TOPIC, "line\nbreak", "m", 1, NULL, 0},
+        {TOPIC, "caf\xc3\xa9", "m", 1, NULL, 0},
+        {TOPIC, "", "m", 1, NULL, 0},
+        {TOPIC, NULL, "", 0, NULL, 0},
+        {"", NULL, "m", 1, NULL, 0},
+        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES + 1, NULL, 0},
+        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES - 10, accuracy_attr, 1},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sns_result r;
+        int rc = sns_publish(c, &bad[i], 0, &r);
+        if (rc != SNS_ERR_INVALID || r.attempts != 0)
+            print_error("message %zu: expected SNS_ERR_INVALID with 0 attempts, got %d/%d (%s)\n",
+                        i, rc, r.attempts, r.error_message);
+        assert_int_equal(rc, SNS_ERR_INVALID);
+        assert_int_equal(r.attempts, 0);
+        assert_string_equal(r.error_code, "InvalidMessage");
+    }
+    free(huge);
+    sns_client_free(c);
+}
+
+static void test_past_deadline_sends_nothing(void **state)
+{
+    (void)state;
+    sns_client *c = new_client("http://127.0.0.1:9/", NULL);
+    sns_message m = sample_message();
+    sns_result r;
+    assert_int_equal(sns_publish(c, &m, 1000 /* 1970 */, &r), SNS_ERR_DEADLINE);
+    assert_int_equal(r.attempts, 0);
+    assert_string_equal(r.error_code, "DeadlineExceeded");
+    sns_client_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_form_body_is_rfc3986_encoded_query_api),
+        cmocka_unit_test(test_signed_request_matches_botocore_long_term),
+        cmocka_unit_test(test_signed_request_matches_botocore_session_token),
+        cmocka_unit_test(test_default_endpoint_for_china_regions),
+        cmocka_unit_test(test_bad_configuration_is_refused_with_reason),
+        cmocka_unit_test(test_parse_publish_response),
+        cmocka_unit_test(test_parse_error_response_decodes_entities),
+        cmocka_unit_test(test_parse_non_sns_body_fails),
+        cmocka_unit_test(test_retry_decision_like_sdk_standard_mode),
+        cmocka_unit_test(test_invalid_messages_refused_before_sending),
+        cmocka_unit_test(test_past_deadline_sends_nothing),
+    };
+    return cmocka_run_group_tests_name("sns", tests, NULL, NULL);
+}

@@ -1,0 +1,600 @@
+/* test_train.c: the trainer (build/train and its modules): every family's
+ * scorer/trainer agreement, the shipped artifact, the leaderboard's targets,
+ * determinism, folds, metrics, the CSV loader's errors and the command line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "trainer/artifact.h"
+#include "trainer/cv.h"
+#include "trainer/dataset.h"
+#include "trainer/leaderboard.h"
+#include "trainer/learner.h"
+#include "model/model.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define IRIS "model/iris.csv"
+#define NF MODEL_NFEATURES
+#define K DATASET_NCLASSES
+
+static dataset *iris(void)
+{
+    char err[512];
+    dataset *d = dataset_load_csv(IRIS, 5, err, sizeof err);
+    if (!d)
+        fail_msg("%s", err);
+    return d;
+}
+
+/* Trains spec on all of d, exports it, loads the export with the scorer and
+ * checks every row's probabilities and predicted class against the trainer's. */
+static void check_agreement(const learner_spec *spec, const dataset *d, const model *shipped)
+{
+    char err[512];
+    learner_model lm;
+    if (learner_train(&lm, spec, d->x, d->y, d->n, K, err, sizeof err) != 0)
+        fail_msg("%s: %s", spec->id, err);
+    model *m = NULL;
+    if (!shipped) {
+        char *text = artifact_text(&lm, NULL);
+        assert_non_null(text);
+        m = model_from_json(text, strlen(text), err, sizeof err);
+        free(text);
+        if (!m)
+            fail_msg("%s: the exported artifact does not load: %s", spec->id, err);
+    }
+    const model *sm = shipped ? shipped : m;
+    assert_string_equal(model_family(sm), spec->family->name);
+    double worst = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        double want[K], got[K];
+        learner_predict(&lm, d->x + i * NF, want);
+        int k = model_predict(sm, d->x + i * NF, got);
+        int wk = 0;
+        for (int c = 1; c < K; c++)
+            if (want[c] > want[wk])
+                wk = c;
+        for (int c = 0; c < K; c++) {
+            double diff = fabs(want[c] - got[c]);
+            if (!(diff <= 1e-9))
+                fail_msg("%s row %zu class %d: trainer %.17g, scorer %.17g", spec->id, i + 1, c,
+                         want[c], got[c]);
+            worst = fmax(worst, diff);
+        }
+        if (k != wk)
+            fail_msg("%s row %zu: trainer predicts class %d, scorer %d", spec->id, i + 1, wk, k);
+    }
+    print_message("%-40s max |trainer - scorer| = %.3g\n", spec->id, worst);
+    model_free(m);
+    learner_model_clear(&lm);
+}
+
+static void test_scorer_matches_trainer_for_every_family_and_grid_point(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    for (size_t f = 0; f < learner_nfamilies; f++)
+        for (size_t g = 0; g < learner_families[f]->ngrid; g++) {
+            learner_spec spec;
+            learner_spec_make(&spec, learner_families[f], g);
+            check_agreement(&spec, d, NULL);
+        }
+    dataset_free(d);
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    *len = (size_t)ftell(f);
+    rewind(f);
+    char *t = malloc(*len + 1);
+    if (t && fread(t, 1, *len, f) != *len) {
+        free(t);
+        t = NULL;
+    }
+    if (t)
+        t[*len] = '\0';
+    fclose(f);
+    return t;
+}
+
+static void test_shipped_artifact_matches_the_trainer_on_all_rows(void **state)
+{
+    (void)state;
+    size_t len;
+    char err[512], *text = read_text("model/iris-model.json", &len);
+    assert_non_null(text);
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    assert_non_null(root);
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(root, "model_id"));
+    const char *fam = cJSON_GetStringValue(cJSON_GetObjectItem(root, "family"));
+    const char *sha = cJSON_GetStringValue(cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "training"), "data"), "sha256"));
+    assert_non_null(id);
+    assert_non_null(fam);
+    assert_non_null(sha);
+    const learner_family *family = learner_family_find(fam);
+    if (!family)
+        fail_msg("shipped family \"%s\" is not a trainer family", fam);
+    learner_spec spec = {0};
+    for (size_t g = 0; g < family->ngrid && strcmp(spec.id, id) != 0; g++)
+        learner_spec_make(&spec, family, g);
+    if (strcmp(spec.id, id) != 0)
+        fail_msg("shipped model_id \"%s\" is not on the %s grid", id, fam);
+
+    /* The recorded data hash is the SHA-256 of model/iris.csv, computed here. */
+    size_t clen;
+    char *csv = read_text(IRIS, &clen);
+    unsigned char md[32];
+    unsigned int mdlen;
+    char hex[65];
+    assert_non_null(csv);
+    assert_int_equal(EVP_Digest(csv, clen, md, &mdlen, EVP_sha256(), NULL), 1);
+    for (int i = 0; i < 32; i++)
+        sprintf(hex + 2 * i, "%02x", md[i]);
+    if (strcmp(hex, sha) != 0)
+        fail_msg("training.data.sha256: expected %s (of %s), got %s", hex, IRIS, sha);
+
+    model *m = model_load("model/iris-model.json", err, sizeof err);
+    if (!m)
+        fail_msg("%s", err);
+    dataset *d = iris();
+    check_agreement(&spec, d, m);
+    dataset_free(d);
+    model_free(m);
+    free(csv);
+    cJSON_Delete(root);
+    free(text);
+}
+
+/* Runs a command; returns its exit status and its output (stdout + stderr). */
+static int run(const char *cmd, char *out, size_t outlen)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, outlen - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_shipped_artifact_is_what_make_model_writes(void **state)
+{
+    (void)state;
+    char out[8192], tmp[] = "/tmp/test_train_artifact_XXXXXX", cmd[256];
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof cmd, "build/train -d " IRIS " -o %s", tmp);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("%s exited %d: %s", cmd, rc, out);
+    size_t a, b;
+    char *fresh = read_text(tmp, &a), *shipped = read_text("model/iris-model.json", &b);
+    unlink(tmp);
+    assert_non_null(fresh);
+    assert_non_null(shipped);
+    if (a != b || memcmp(fresh, shipped, a) != 0)
+        fail_msg("model/iris-model.json differs from what `make model` writes now (%zu vs %zu "
+                 "bytes): run make model",
+                 b, a);
+    free(fresh);
+    free(shipped);
+}
+
+static void run_leaderboard(leaderboard *lb, const dataset *d, const char *only, size_t repeats,
+                            uint64_t seed, size_t threads)
+{
+    char err[512];
+    learner_spec specs[128];
+    size_t n = leaderboard_candidates(specs, 128, only, err, sizeof err);
+    if (!n)
+        fail_msg("%s", err);
+    cv_plan plan;
+    assert_int_equal(cv_plan_make(&plan, d->y, d->n, K, repeats, 5, seed), 0);
+    if (leaderboard_run(lb, specs, n, d, &plan, threads, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    cv_plan_clear(&plan);
+}
+
+/* The targets under the default 10 x 5-fold CV. */
+static void test_leaderboard_leader_and_every_family_meet_their_targets(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    leaderboard lb;
+    run_leaderboard(&lb, d, NULL, 10, 1, 2);
+    const leaderboard_row *lead = &lb.rows[0];
+    print_message("leader %s mpce %.6f; leaderboard %.3f s\n", lead->spec.id,
+                  lead->metrics.mean_per_class_error, lb.seconds);
+    if (!(lead->metrics.mean_per_class_error <= 0.025))
+        fail_msg("leader %s: expected mean per-class error <= 0.025, got %.6f", lead->spec.id,
+                 lead->metrics.mean_per_class_error);
+    for (size_t f = 0; f < learner_nfamilies; f++) {
+        double best = INFINITY;
+        for (size_t i = 0; i < lb.nrows; i++)
+            if (lb.rows[i].spec.family == learner_families[f] && !lb.rows[i].failed)
+                best = fmin(best, lb.rows[i].metrics.mean_per_class_error);
+        print_message("  best %s: %.6f\n", learner_families[f]->name, best);
+        if (!(best < 0.10))
+            fail_msg("family %s: expected a best mean per-class error < 0.10, got %.6f",
+                     learner_families[f]->name, best);
+    }
+    for (size_t i = 1; i < lb.nrows; i++) {
+        const cv_metrics *a = &lb.rows[i - 1].metrics, *b = &lb.rows[i].metrics;
+        if (a->mean_per_class_error > b->mean_per_class_error ||
+            (a->mean_per_class_error == b->mean_per_class_error && a->logloss > b->logloss))
+            fail_msg("rows %zu and %zu are out of order", i, i + 1);
+    }
+    leaderboard_clear(&lb);
+    dataset_free(d);
+}
+
+static void test_same_seed_same_leaderboard_whatever_the_threads(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    leaderboard a, b, c;
+    run_leaderboard(&a, d, NULL, 2, 7, 1);
+    run_leaderboard(&b, d, NULL, 2, 7, 3);
+    run_leaderboard(&c, d, NULL, 2, 8, 2);
+    assert_int_equal(a.nrows, b.nrows);
+    int differs = 0;
+    for (size_t i = 0; i < a.nrows; i++) {
+        if (strcmp(a.rows[i].spec.id, b.rows[i].spec.id) != 0 ||
+            memcmp(&a.rows[i].metrics, &b.rows[i].metrics, sizeof a.rows[i].metrics) != 0)
+            fail_msg("row %zu: %s %.17g vs %s %.17g", i + 1, a.rows[i].spec.id,
+                     a.rows[i].metrics.logloss, b.rows[i].spec.id, b.rows[i].metrics.logloss);
+        for (size_t j = 0; j < c.nrows; j++)
+            if (strcmp(c.rows[j].spec.id, a.rows[i].spec.id) == 0)
+                differs |= c.rows[j].metrics.logloss != a.rows[i].metrics.logloss;
+    }
+    assert_true(differs); /* another seed gives other folds */
+    leaderboard_clear(&a);
+    leaderboard_clear(&b);
+    leaderboard_clear(&c);
+    dataset_free(d);
+}
+
+static void test_same_seed_same_artifact_bytes(void **state)
+{
+    (void)state;
+    char out[8192], cmd[256];
+    char *text[2];
+    for (int r = 0; r < 2; r++) {
+        char tmp[] = "/tmp/test_train_det_XXXXXX";
+        int fd = mkstemp(tmp);
+        size_t len;
+        close(fd);
+        snprintf(cmd, sizeof cmd, "build/train -r 3 -s 42 -j %d -o %s", r + 1, tmp);
+        if (run(cmd, out, sizeof out) != 0)
+            fail_msg("%s: %s", cmd, out);
+        text[r] = read_text(tmp, &len);
+        unlink(tmp);
+        assert_non_null(text[r]);
+    }
+    assert_string_equal(text[0], text[1]);
+    free(text[0]);
+    free(text[1]);
+}
+
+static void test_folds_are_stratified_and_differ_between_repeats(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    cv_plan p;
+    assert_int_equal(cv_plan_make(&p, d->y, d->n, K, 3, 5, 1), 0);
+    for (size_t r = 0; r < 3; r++) {
+        size_t count[5][K] = {{0}};
+        for (size_t i = 0; i < d->n; i++) {
+            int f = p.fold[r * d->n + i];
+            assert_true(f >= 0 && f < 5);
+            count[f][d->y[i]]++;
+        }
+        for (int f = 0; f < 5; f++)
+            for (int c = 0; c < K; c++)
+                if (count[f][c] != 10)
+                    fail_msg("repeat %zu fold %d class %d: expected 10 rows, got %zu", r, f, c,
+                             count[f][c]);
+    }
+    assert_memory_not_equal(p.fold, p.fold + d->n, d->n * sizeof *p.fold);
+    cv_plan_clear(&p);
+    dataset_free(d);
+}
+
+static void test_metrics_follow_their_definitions(void **state)
+{
+    (void)state;
+    /* Two repeats of 4 rows, 3 classes; labels 0, 0, 1, 2. */
+    const int y[4] = {0, 0, 1, 2};
+    const double p[2][4][3] = {
+        {{0.7, 0.2, 0.1}, {0.4, 0.5, 0.1}, {0.1, 0.8, 0.1}, {0.2, 0.2, 0.6}},
+        {{0.9, 0.05, 0.05}, {0.6, 0.3, 0.1}, {0.5, 0.4, 0.1}, {0, 0, 1}},
+    };
+    cv_metrics m;
+    cv_metrics_compute(&p[0][0][0], y, 4, 3, 2, &m);
+    /* Class errors pooled: class 0 wrong 1 of 4, class 1 wrong 1 of 2, class 2 wrong 0 of 2. */
+    double mpce = (0.25 + 0.5 + 0) / 3;
+    double pt[8] = {0.7, 0.4, 0.8, 0.6, 0.9, 0.6, 0.4, 1};
+    double ll = 0, se = 0;
+    for (int i = 0; i < 8; i++) {
+        ll -= log(pt[i]);
+        se += (1 - pt[i]) * (1 - pt[i]);
+    }
+    /* Per repeat: (1/2 + 0 + 0)/3 and (0 + 1 + 0)/3. */
+    double e1 = 0.5 / 3, e2 = 1.0 / 3, sd = fabs(e1 - e2) / sqrt(2);
+    const double want[5] = {mpce, ll / 8, sqrt(se / 8), se / 8, sd};
+    const double got[5] = {m.mean_per_class_error, m.logloss, m.rmse, m.mse, m.mpce_sd};
+    const char *names[5] = {"mean_per_class_error", "logloss", "rmse", "mse", "mpce_sd"};
+    for (int i = 0; i < 5; i++)
+        if (!(fabs(want[i] - got[i]) < 1e-12))
+            fail_msg("%s: expected %.17g, got %.17g", names[i], want[i], got[i]);
+    /* A zero probability for the true class is clipped at 1e-15. */
+    const double z[1][3] = {{1, 0, 0}};
+    const int yz[1] = {1};
+    cv_metrics_compute(&z[0][0], yz, 1, 3, 1, &m);
+    if (!(fabs(m.logloss + log(1e-15)) < 1e-9))
+        fail_msg("logloss of p=0: expected %.17g, got %.17g", -log(1e-15), m.logloss);
+}
+
+/* The fitted GLM is a stationary point of its penalised objective: the
+ * gradient, computed here from the exported coefficients, vanishes. */
+static void test_glm_fit_is_the_penalised_optimum(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    learner_spec spec;
+    char err[256];
+    learner_spec_make(&spec, &learner_glm, 1);
+    learner_model lm;
+    assert_int_equal(learner_train(&lm, &spec, d->x, d->y, d->n, K, err, sizeof err), 0);
+    cJSON *fit = learner_glm.export_fit(lm.fit);
+    double b[K], w[K][NF], gb[K] = {0}, gw[K][NF] = {{0}}, lambda = spec.param[0];
+    for (int c = 0; c < K; c++) {
+        b[c] = cJSON_GetArrayItem(cJSON_GetObjectItem(fit, "intercepts"), c)->valuedouble;
+        for (int j = 0; j < NF; j++)
+            w[c][j] = cJSON_GetArrayItem(
+                          cJSON_GetArrayItem(cJSON_GetObjectItem(fit, "coefficients"), c), j)
+                          ->valuedouble;
+    }
+    for (size_t i = 0; i < d->n; i++) {
+        double z[NF], s[K], p[K], sum = 0;
+        for (int j = 0; j < NF; j++)
+            z[j] = (d->x[i * NF + j] - lm.mean[j]) / lm.scale[j];
+        for (int c = 0; c < K; c++) {
+            s[c] = b[c];
+            for (int j = 0; j < NF; j++)
+                s[c] += w[c][j] * z[j];
+        }
+        for (int c = 0; c < K; c++)
+            sum += p[c] = exp(s[c]);
+        for (int c = 0; c < K; c++) {
+            double r = p[c] / sum - (d->y[i] == c);
+            gb[c] += r / (double)d->n;
+            for (int j = 0; j < NF; j++)
+                gw[c][j] += r * z[j] / (double)d->n;
+        }
+    }
+    for (int c = 0; c < K; c++) {
+        if (!(fabs(gb[c]) < 1e-8))
+            fail_msg("d/d intercept[%d]: expected 0, got %.3g", c, gb[c]);
+        for (int j = 0; j < NF; j++)
+            if (!(fabs(gw[c][j] + lambda * w[c][j]) < 1e-8))
+                fail_msg("d/d coefficient[%d][%d]: expected 0, got %.3g", c, j,
+                         gw[c][j] + lambda * w[c][j]);
+    }
+    cJSON_Delete(fit);
+    learner_model_clear(&lm);
+    dataset_free(d);
+}
+
+/* LDA's exported means and covariance are the class means and the pooled
+ * within-class covariance (divisor n - K), computed here. */
+static void test_lda_fit_is_the_pooled_covariance(void **state)
+{
+    (void)state;
+    dataset *d = iris();
+    learner_spec spec;
+    char err[256];
+    learner_spec_make(&spec, &learner_lda, 0);
+    assert_true(spec.param[0] == 0);
+    learner_model lm;
+    assert_int_equal(learner_train(&lm, &spec, d->x, d->y, d->n, K, err, sizeof err), 0);
+    cJSON *fit = learner_lda.export_fit(lm.fit);
+    double z[150][NF], mu[K][NF] = {{0}}, cov[NF][NF] = {{0}};
+    for (size_t i = 0; i < d->n; i++)
+        for (int j = 0; j < NF; j++) {
+            z[i][j] = (d->x[i * NF + j] - lm.mean[j]) / lm.scale[j];
+            mu[d->y[i]][j] += z[i][j] / 50;
+        }
+    for (size_t i = 0; i < d->n; i++)
+        for (int a = 0; a < NF; a++)
+            for (int b = 0; b < NF; b++)
+                cov[a][b] += (z[i][a] - mu[d->y[i]][a]) * (z[i][b] - mu[d->y[i]][b]) / 147;
+    for (int a = 0; a < NF; a++) {
+        for (int c = 0; c < K; c++) {
+            double got =
+                cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fit, "means"), c), a)
+                    ->valuedouble;
+            if (!(fabs(got - mu[c][a]) < 1e-12))
+                fail_msg("means[%d][%d]: expected %.17g, got %.17g", c, a, mu[c][a], got);
+        }
+        for (int b = 0; b < NF; b++) {
+            double got =
+                cJSON_GetArrayItem(cJSON_GetArrayItem(cJSON_GetObjectItem(fit, "covariance"), a), b)
+                    ->valuedouble;
+            if (!(fabs(got - cov[a][b]) < 1e-12))
+                fail_msg("covariance[%d][%d]: expected %.17g, got %.17g", a, b, cov[a][b], got);
+        }
+    }
+    cJSON_Delete(fit);
+    learner_model_clear(&lm);
+    dataset_free(d);
+}
+
+/* Writes text to a temporary CSV; the caller unlinks path. */
+static void write_csv(char *path, const char *text)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Rows with 5 of each class (enough for 5 folds), after a given first row. */
+static char *csv_with(const char *header, const char *first_row)
+{
+    static char buf[4096];
+    int n = snprintf(buf, sizeof buf, "%s\n%s\n", header, first_row);
+    const char *sp[3] = {"setosa", "versicolor", "virginica"};
+    for (int c = 0; c < 3; c++)
+        for (int i = 0; i < 5; i++)
+            n += snprintf(buf + n, sizeof buf - (size_t)n, "%d.%d,3.0,%d.5,0.%d,%s\n", 4 + c, i,
+                          1 + 2 * c, i + 1, sp[c]);
+    return buf;
+}
+
+#define HDR "sepal_length,sepal_width,petal_length,petal_width,species"
+
+static void test_csv_errors_name_file_line_and_column(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *header, *row, *want;
+    } cases[] = {
+        {"sepal_length,sepal_width,petal_length,species", "5.1,3.5,1.4,setosa",
+         ":1: header has no column \"petal_width\""},
+        {HDR, "5.1,abc,1.4,0.2,setosa",
+         ":2: column 2 (sepal_width): expected a number, got \"abc\""},
+        {HDR, "5.1,3.5,,0.2,setosa", ":2: column 3 (petal_length): expected a number, got \"\""},
+        {HDR, "5.1,3.5,1.4,0.2x,setosa",
+         ":2: column 4 (petal_width): expected a number, got \"0.2x\""},
+        {HDR, "5.1,3.5,1.4,nan,setosa",
+         ":2: column 4 (petal_width): expected a number, got \"nan\""},
+        {HDR, "5.1,3.5,1.4,0.2,rose",
+         ":2: column 5 (species): unknown species \"rose\" (expected setosa, versicolor or "
+         "virginica)"},
+        {HDR, "5.1,3.5,1.4,0.2", ":2: column 5 (species): missing (the row has 4 fields)"},
+        {"species,sepal_length,sepal_width,petal_length,petal_width", "setosa,5.1,3.5,1.4",
+         ":2: column 5 (petal_width): missing (the row has 4 fields)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char path[] = "/tmp/test_train_csv_XXXXXX", err[512], want[600];
+        write_csv(path, csv_with(cases[i].header, cases[i].row));
+        dataset *d = dataset_load_csv(path, 5, err, sizeof err);
+        unlink(path);
+        snprintf(want, sizeof want, "%s%s", path, cases[i].want);
+        if (d || strncmp(err, want, strlen(want)) != 0)
+            fail_msg("case %zu: expected \"%s...\", got \"%s\"", i, want, d ? "a dataset" : err);
+    }
+}
+
+static void test_csv_with_too_few_rows_of_a_class_is_refused(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_train_few_XXXXXX", err[512], want[700];
+    /* 5 setosa, 5 versicolor, 3 virginica (the last on line 14). */
+    write_csv(path, HDR "\n"
+                        "5.1,3.5,1.4,0.2,setosa\n5.1,3.5,1.4,0.2,setosa\n5.1,3.5,1.4,0.2,setosa\n"
+                        "5.1,3.5,1.4,0.2,setosa\n5.1,3.5,1.4,0.2,setosa\n"
+                        "6,3,4,1.3,versicolor\n6,3,4,1.3,versicolor\n6,3,4,1.3,versicolor\n"
+                        "6,3,4,1.3,versicolor\n6,3,4,1.3,versicolor\n"
+                        "7,3,6,2,virginica\n7,3,6,2,virginica\n7,3,6,2,virginica\n");
+    dataset *d = dataset_load_csv(path, 5, err, sizeof err);
+    snprintf(want, sizeof want,
+             "%s:14: column 5 (species): class \"virginica\" has only 3 rows (its last here), "
+             "fewer than the 5 cross-validation folds",
+             path);
+    if (d || strcmp(err, want) != 0)
+        fail_msg("expected \"%s\", got \"%s\"", want, d ? "a dataset" : err);
+    /* With 3 folds the same file is enough. */
+    d = dataset_load_csv(path, 3, err, sizeof err);
+    if (!d)
+        fail_msg("3 folds: expected a dataset, got \"%s\"", err);
+    assert_int_equal(d->n, 13);
+    dataset_free(d);
+    unlink(path);
+}
+
+static void test_csv_accepts_r_names_crlf_and_iris_prefixes(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/test_train_r_XXXXXX", err[512];
+    write_csv(path, "\"Species\",\"Petal.Width\",\"Sepal.Length\",\"Sepal.Width\",\"Petal.Length\""
+                    "\r\n\"Iris-virginica\",2.5,6.7,3.3,5.7\r\n\r\nSetosa, 0.2 ,5.1,3.5,1.4\r\n");
+    dataset *d = dataset_load_csv(path, 0, err, sizeof err);
+    unlink(path);
+    if (!d)
+        fail_msg("expected a dataset, got \"%s\"", err);
+    assert_int_equal(d->n, 2);
+    const double want[2][NF] = {{6.7, 3.3, 5.7, 2.5}, {5.1, 3.5, 1.4, 0.2}};
+    assert_memory_equal(d->x, want, sizeof want);
+    assert_int_equal(d->y[0], 2);
+    assert_int_equal(d->y[1], 0);
+    dataset_free(d);
+}
+
+static void test_command_line_help_and_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args;
+        int rc;
+        const char *want;
+    } cases[] = {
+        {"--help", 0, "usage: train"},
+        {"--bogus", 2, "usage: train"},
+        {"-k 1", 2, "--folds: expected a whole number in [2, 100], got \"1\""},
+        {"--seed x", 2, "--seed: expected a whole number"},
+        {"-f glm,svm -n", 2, "unknown family \"svm\""},
+        {"--from-kafka -n", 2, "--from-kafka needs -b BROKERS and -t TOPIC"},
+        {"-b localhost:9092 -n", 2, "only apply with --from-kafka"},
+        {"-d /nonexistent.csv -n", 1, "/nonexistent.csv: cannot open: No such file"},
+        {"-f lda -r 2 -n", 0, "leaderboard time:"},
+        {"-f lda -r 2 -n --json", 0, "\"mean_per_class_error\":"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char cmd[256], out[16384];
+        snprintf(cmd, sizeof cmd, "build/train %s", cases[i].args);
+        int rc = run(cmd, out, sizeof out);
+        if (rc != cases[i].rc || !strstr(out, cases[i].want))
+            fail_msg("%s: expected exit %d and \"%s\", got exit %d and:\n%s", cmd, cases[i].rc,
+                     cases[i].want, rc, out);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scorer_matches_trainer_for_every_family_and_grid_point),
+        cmocka_unit_test(test_shipped_artifact_matches_the_trainer_on_all_rows),
+        cmocka_unit_test(test_shipped_artifact_is_what_make_model_writes),
+        cmocka_unit_test(test_leaderboard_leader_and_every_family_meet_their_targets),
+        cmocka_unit_test(test_same_seed_same_leaderboard_whatever_the_threads),
+        cmocka_unit_test(test_same_seed_same_artifact_bytes),
+        cmocka_unit_test(test_folds_are_stratified_and_differ_between_repeats),
+        cmocka_unit_test(test_metrics_follow_their_definitions),
+        cmocka_unit_test(test_glm_fit_is_the_penalised_optimum),
+        cmocka_unit_test(test_lda_fit_is_the_pooled_covariance),
+        cmocka_unit_test(test_csv_errors_name_file_line_and_column),
+        cmocka_unit_test(test_csv_with_too_few_rows_of_a_class_is_refused),
+        cmocka_unit_test(test_csv_accepts_r_names_crlf_and_iris_prefixes),
+        cmocka_unit_test(test_command_line_help_and_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,138 @@
+/* artifact.c: the trainer's side of the artifact format. */
+#include "trainer/artifact.h"
+#include "model/model_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int add_training(cJSON *root, const artifact_training *t)
+{
+    cJSON *tr = cJSON_AddObjectToObject(root, "training");
+    if (!tr || !cJSON_AddStringToObject(tr, "trainer", "iris-lambda build/train"))
+        return -1;
+    cJSON *data = cJSON_AddObjectToObject(tr, "data");
+    cJSON *counts = data ? cJSON_CreateObject() : NULL;
+    if (!data || !cJSON_AddStringToObject(data, "source", t->data->source) ||
+        !cJSON_AddStringToObject(data, "sha256", t->data->sha256) ||
+        !cJSON_AddNumberToObject(data, "rows", (double)t->data->n) ||
+        !cJSON_AddItemToObject(data, "class_counts", counts))
+        return -1;
+    for (size_t c = 0; c < DATASET_NCLASSES; c++)
+        if (!cJSON_AddNumberToObject(counts, dataset_class_names[c], (double)t->data->count[c]))
+            return -1;
+    if (!cJSON_AddNumberToObject(tr, "seed", (double)t->seed))
+        return -1;
+    if (!t->lb)
+        return 0;
+    cJSON *cv = cJSON_AddObjectToObject(tr, "cv");
+    if (!cv || !cJSON_AddNumberToObject(cv, "repeats", (double)t->lb->repeats) ||
+        !cJSON_AddNumberToObject(cv, "folds", (double)t->lb->folds) ||
+        !cJSON_AddBoolToObject(cv, "stratified", 1))
+        return -1;
+    if (t->leader) {
+        const cv_metrics *m = &t->leader->metrics;
+        if (!cJSON_AddNumberToObject(cv, "mean_per_class_error", m->mean_per_class_error) ||
+            !cJSON_AddNumberToObject(cv, "logloss", m->logloss) ||
+            !cJSON_AddNumberToObject(cv, "rmse", m->rmse) ||
+            !cJSON_AddNumberToObject(cv, "mse", m->mse) ||
+            !cJSON_AddNumberToObject(cv, "mean_per_class_error_sd", m->mpce_sd))
+            return -1;
+    }
+    return cJSON_AddItemToObject(tr, "leaderboard", leaderboard_json(t->lb)) ? 0 : -1;
+}
+
+cJSON *artifact_json(const learner_model *m, const artifact_training *t)
+{
+    const char *feat[MODEL_NFEATURES];
+    const char *cls[MODEL_MAX_CLASSES];
+    memcpy(feat, model_feature_names, sizeof feat);
+    for (size_t c = 0; c < m->nclasses; c++)
+        cls[c] = dataset_class_names[c];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *st = NULL;
+    if (!root || !cJSON_AddStringToObject(root, "format", "iris-lambda-model") ||
+        !cJSON_AddNumberToObject(root, "format_version", 1) ||
+        !cJSON_AddStringToObject(root, "model_id", m->spec.id) ||
+        !cJSON_AddStringToObject(root, "family", m->spec.family->name) ||
+        !cJSON_AddItemToObject(root, "params", learner_params_json(&m->spec)) ||
+        !cJSON_AddItemToObject(root, "features", cJSON_CreateStringArray(feat, MODEL_NFEATURES)) ||
+        !cJSON_AddItemToObject(root, "classes", cJSON_CreateStringArray(cls, (int)m->nclasses)) ||
+        !(st = cJSON_AddObjectToObject(root, "standardize")) ||
+        !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, MODEL_NFEATURES)) ||
+        !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, MODEL_NFEATURES)) ||
+        !cJSON_AddItemToObject(root, "fitted", m->spec.family->export_fit(m->fit)) ||
+        (t && add_training(root, t) != 0)) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+char *artifact_text(const learner_model *m, const artifact_training *t)
+{
+    cJSON *root = artifact_json(m, t);
+    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return NULL;
+    size_t len = strlen(text);
+    char *out = realloc(text, len + 2);
+    if (!out) {
+        free(text);
+        return NULL;
+    }
+    out[len] = '\n';
+    out[len + 1] = '\0';
+    return out;
+}
+
+int artifact_write(const char *path, const learner_model *m, const artifact_training *t, char *err,
+                   size_t errlen)
+{
+    int rc = -1;
+    char *tmp = NULL;
+    FILE *f = NULL;
+    char *text = artifact_text(m, t);
+    if (!text) {
+        snprintf(err, errlen, "out of memory building the artifact");
+        goto cleanup;
+    }
+    if (strcmp(path, "-") == 0) {
+        rc = fputs(text, stdout) == EOF ? -1 : 0;
+        if (rc)
+            snprintf(err, errlen, "cannot write the artifact to standard output");
+        goto cleanup;
+    }
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
+        tmp = NULL;
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    if (!(f = fopen(tmp, "wb"))) {
+        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
+        goto cleanup;
+    }
+    int werr = fputs(text, f) == EOF;
+    int cerr = fclose(f);
+    f = NULL;
+    if (werr || cerr) {
+        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
+        unlink(tmp);
+        goto cleanup;
+    }
+    if (rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
+        unlink(tmp);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    if (f)
+        fclose(f);
+    free(tmp);
+    free(text);
+    return rc;
+}

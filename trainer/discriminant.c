@@ -1,0 +1,244 @@
+/* discriminant.c: the Gaussian generative classifiers.
+ *
+ *   lda  one pooled within-class covariance S, shrunk towards its diagonal:
+ *        (1 - shrinkage) S + shrinkage diag(S)
+ *   qda  one covariance per class S_k, regularised towards the pooled one
+ *        (Friedman's regularised discriminant analysis): (1 - reg) S_k + reg S
+ *   gnb  independent features per class: variances (divisor n_k) + smoothing
+ *
+ * Priors are the class shares.  Prediction is Bayes' rule with Gaussian class
+ * densities, evaluated through Cholesky factors (no explicit inverses). */
+#include "trainer/learner.h"
+#include "model/numeric.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NF MODEL_NFEATURES
+#define NN (NF * NF)
+
+typedef struct {
+    size_t k;
+    int diagonal; /* gnb */
+    double prior[MODEL_MAX_CLASSES];
+    double mean[MODEL_MAX_CLASSES][NF];
+    double cov[MODEL_MAX_CLASSES][NN]; /* lda: all classes share cov[0] */
+    double chol[MODEL_MAX_CLASSES][NN];
+    double logdet[MODEL_MAX_CLASSES];
+    size_t ncov; /* 1 for lda, k otherwise */
+} gauss_fit;
+
+/* Priors, class means and per-class scatter matrices (sums of outer products
+ * of the deviations from the class mean). */
+static gauss_fit *moments(const double *z, const int *y, size_t n, size_t k, double scatter[][NN],
+                          size_t *count)
+{
+    gauss_fit *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->k = k;
+    memset(count, 0, k * sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        count[y[i]]++;
+        for (size_t j = 0; j < NF; j++)
+            g->mean[y[i]][j] += z[i * NF + j];
+    }
+    for (size_t c = 0; c < k; c++) {
+        g->prior[c] = (double)count[c] / (double)n;
+        for (size_t j = 0; j < NF; j++)
+            g->mean[c][j] /= (double)count[c];
+        memset(scatter[c], 0, NN * sizeof(double));
+    }
+    for (size_t i = 0; i < n; i++) {
+        double d[NF];
+        for (size_t j = 0; j < NF; j++)
+            d[j] = z[i * NF + j] - g->mean[y[i]][j];
+        for (size_t a = 0; a < NF; a++)
+            for (size_t b = 0; b < NF; b++)
+                scatter[y[i]][a * NF + b] += d[a] * d[b];
+    }
+    return g;
+}
+
+static int factor(gauss_fit *g, const char *name, char *err, size_t errlen)
+{
+    for (size_t c = 0; c < g->ncov; c++) {
+        if (num_cholesky(NF, g->cov[c], g->chol[c]) != 0) {
+            snprintf(err, errlen, "%s: covariance of class %zu is not positive definite", name, c);
+            return -1;
+        }
+        g->logdet[c] = num_cholesky_logdet(NF, g->chol[c]);
+    }
+    return 0;
+}
+
+typedef enum { GAUSS_LDA, GAUSS_QDA, GAUSS_GNB } gauss_kind;
+
+static const char *const gauss_names[] = {"lda", "qda", "gnb"};
+
+static void *fit_common(gauss_kind kind, const double *param, const double *z, const int *y,
+                        size_t n, size_t k, char *err, size_t errlen)
+{
+    const char *name = gauss_names[kind];
+    double scatter[MODEL_MAX_CLASSES][NN], pooled[NN] = {0};
+    size_t count[MODEL_MAX_CLASSES];
+    gauss_fit *g = moments(z, y, n, k, scatter, count);
+    if (!g) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return NULL;
+    }
+    for (size_t c = 0; c < k; c++)
+        for (size_t u = 0; u < NN; u++)
+            pooled[u] += scatter[c][u] / (double)(n - k);
+    if (kind == GAUSS_LDA) {
+        g->ncov = 1;
+        for (size_t a = 0; a < NF; a++)
+            for (size_t b = 0; b < NF; b++)
+                g->cov[0][a * NF + b] =
+                    a == b ? pooled[a * NF + b] : (1 - param[0]) * pooled[a * NF + b];
+    } else if (kind == GAUSS_QDA) {
+        g->ncov = k;
+        for (size_t c = 0; c < k; c++) {
+            if (count[c] < 2) {
+                snprintf(err, errlen, "qda: class %zu has fewer than 2 rows", c);
+                free(g);
+                return NULL;
+            }
+            for (size_t u = 0; u < NN; u++)
+                g->cov[c][u] =
+                    (1 - param[0]) * scatter[c][u] / (double)(count[c] - 1) + param[0] * pooled[u];
+        }
+    } else {
+        g->ncov = k;
+        g->diagonal = 1;
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; j < NF; j++)
+                g->cov[c][j * NF + j] = scatter[c][j * NF + j] / (double)count[c] + param[0];
+    }
+    if (factor(g, name, err, errlen) != 0) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void *lda_train(const double *param, const double *z, const int *y, size_t n, size_t k,
+                       char *err, size_t errlen)
+{
+    return fit_common(GAUSS_LDA, param, z, y, n, k, err, errlen);
+}
+
+static void *qda_train(const double *param, const double *z, const int *y, size_t n, size_t k,
+                       char *err, size_t errlen)
+{
+    return fit_common(GAUSS_QDA, param, z, y, n, k, err, errlen);
+}
+
+static void *gnb_train(const double *param, const double *z, const int *y, size_t n, size_t k,
+                       char *err, size_t errlen)
+{
+    return fit_common(GAUSS_GNB, param, z, y, n, k, err, errlen);
+}
+
+/* log prior - log det / 2 - Mahalanobis^2 / 2, through the Cholesky factor. */
+static void gauss_predict(const void *fit, const double z[NF], double *probs)
+{
+    const gauss_fit *g = fit;
+    double s[MODEL_MAX_CLASSES];
+    for (size_t c = 0; c < g->k; c++) {
+        size_t v = g->ncov == 1 ? 0 : c;
+        double d[NF], u[NF], q = 0;
+        for (size_t j = 0; j < NF; j++)
+            d[j] = z[j] - g->mean[c][j];
+        num_solve_lower(NF, g->chol[v], d, u);
+        for (size_t j = 0; j < NF; j++)
+            q += u[j] * u[j];
+        s[c] = log(g->prior[c]) - 0.5 * g->logdet[v] - 0.5 * q;
+    }
+    num_softmax(g->k, s, probs);
+}
+
+static cJSON *matrix_json(const double *a, size_t rows, size_t cols)
+{
+    cJSON *m = cJSON_CreateArray();
+    for (size_t r = 0; m && r < rows; r++) {
+        cJSON *row = cJSON_CreateDoubleArray(a + r * cols, (int)cols);
+        if (!row || !cJSON_AddItemToArray(m, row)) {
+            cJSON_Delete(row);
+            cJSON_Delete(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+static cJSON *gauss_export(const void *fit)
+{
+    const gauss_fit *g = fit;
+    cJSON *o = cJSON_CreateObject(), *cov = NULL;
+    if (!o || !cJSON_AddItemToObject(o, "priors", cJSON_CreateDoubleArray(g->prior, (int)g->k)) ||
+        !cJSON_AddItemToObject(o, "means", matrix_json(&g->mean[0][0], g->k, NF)))
+        goto on_error;
+    if (g->diagonal) {
+        double var[MODEL_MAX_CLASSES][NF];
+        for (size_t c = 0; c < g->k; c++)
+            for (size_t j = 0; j < NF; j++)
+                var[c][j] = g->cov[c][j * NF + j];
+        cov = matrix_json(&var[0][0], g->k, NF);
+        if (!cJSON_AddItemToObject(o, "variances", cov))
+            goto on_error;
+    } else if (g->ncov == 1) {
+        if (!cJSON_AddItemToObject(o, "covariance", matrix_json(g->cov[0], NF, NF)))
+            goto on_error;
+    } else {
+        cov = cJSON_AddArrayToObject(o, "covariances");
+        for (size_t c = 0; cov && c < g->k; c++)
+            if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], NF, NF)))
+                goto on_error;
+        if (!cov)
+            goto on_error;
+    }
+    return o;
+on_error:
+    cJSON_Delete(o);
+    return NULL;
+}
+
+static const double lda_grid[][LEARNER_MAX_PARAMS] = {{0}, {0.05}, {0.2}};
+static const double qda_grid[][LEARNER_MAX_PARAMS] = {{0}, {0.25}, {0.5}, {0.75}};
+static const double gnb_grid[][LEARNER_MAX_PARAMS] = {{1e-9}, {1e-3}, {1e-2}};
+
+const learner_family learner_lda = {
+    .name = "lda",
+    .param_names = {"shrinkage"},
+    .grid = lda_grid,
+    .ngrid = sizeof lda_grid / sizeof lda_grid[0],
+    .fit = lda_train,
+    .predict = gauss_predict,
+    .export_fit = gauss_export,
+    .free_fit = free,
+};
+
+const learner_family learner_qda = {
+    .name = "qda",
+    .param_names = {"reg"},
+    .grid = qda_grid,
+    .ngrid = sizeof qda_grid / sizeof qda_grid[0],
+    .fit = qda_train,
+    .predict = gauss_predict,
+    .export_fit = gauss_export,
+    .free_fit = free,
+};
+
+const learner_family learner_gnb = {
+    .name = "gnb",
+    .param_names = {"var_smoothing"},
+    .grid = gnb_grid,
+    .ngrid = sizeof gnb_grid / sizeof gnb_grid[0],
+    .fit = gnb_train,
+    .predict = gauss_predict,
+    .export_fit = gauss_export,
+    .free_fit = free,
+};

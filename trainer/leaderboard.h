@@ -1,0 +1,49 @@
+/* leaderboard.h: cross-validates candidate models on the same folds and ranks
+ * them as H2O's AutoML leaderboard does (mean per-class error, then log loss). */
+#ifndef IRIS_LEADERBOARD_H
+#define IRIS_LEADERBOARD_H
+
+#include "trainer/cv.h"
+#include "trainer/dataset.h"
+#include "trainer/learner.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+typedef struct {
+    learner_spec spec;
+    cv_metrics metrics;
+    int failed; /* a fold's fit failed: error says why; ranked last */
+    char error[320];
+    size_t order; /* position in the candidate list (the last tie-breaker) */
+} leaderboard_row;
+
+typedef struct {
+    leaderboard_row *rows; /* sorted, best first */
+    size_t nrows;
+    size_t repeats, folds;
+    double seconds; /* wall time of the cross-validation */
+} leaderboard;
+
+/* Every point of every family's grid, in family order, restricted to the
+ * families named in the comma-separated list only (NULL: all).  Returns the
+ * number written to specs (at most max), or 0 with err for an unknown family. */
+size_t leaderboard_candidates(learner_spec *specs, size_t max, const char *only, char *err,
+                              size_t errlen);
+
+/* Cross-validates each spec on d with the folds of plan, using threads worker
+ * threads (results do not depend on it), and sorts the rows.  Returns 0, or
+ * -1 with err when out of memory or every candidate failed.  Free with
+ * leaderboard_clear. */
+int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, const dataset *d,
+                    const cv_plan *plan, size_t threads, char *err, size_t errlen);
+void leaderboard_clear(leaderboard *lb);
+
+/* The H2O-style table. */
+void leaderboard_print(const leaderboard *lb, FILE *out);
+
+/* The rows as a JSON array of {model_id, family, params, mean_per_class_error,
+ * logloss, rmse, mse, mean_per_class_error_sd}; NULL when out of memory. */
+cJSON *leaderboard_json(const leaderboard *lb);
+
+#endif

@@ -1,0 +1,38 @@
+# trainer/trainer.mk: build/train (data, folds, learners, leaderboard, the
+# artifact writer and the Kafka source), its tests, `make model` and the
+# scorer benchmark.  The only part besides the producer that links librdkafka.
+
+TRAINER_SRCS := trainer/dataset.c trainer/rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
+	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
+	trainer/kafka_source.c
+TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka) -lpthread -lm
+
+BINS += $(BUILD)/train
+
+$(BUILD)/train: $(call obj,trainer/main.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(TRAINER_LIBS)
+
+UNIT_SRCS_train := tests/unit/test_train.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
+C_UNITS += train
+UNIT_LIBS_train = $(TRAINER_LIBS)
+# test_train also runs the release build/train (command line, artifact bytes).
+test-train: $(BUILD)/train
+
+# train --from-kafka against the real kafka-local and producer.
+.PHONY: test-train-kafka
+test-train-kafka: $(BUILD)/train $(BUILD)/producer $(BUILD)/kafka-local
+	$(RUN_SUITE) train-kafka $(PY) tests/integration/test_train_kafka.py
+TESTS += test-train-kafka
+
+# The scorer's speed (not part of make test).
+BENCHES += bench-model
+.PHONY: bench-model model
+$(BUILD)/bench-model: $(call obj,trainer/bench_main.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS))
+	$(CC) $(CFLAGS) -o $@ $^ $(TRAINER_LIBS)
+
+bench-model: $(BUILD)/bench-model
+	$(BUILD)/bench-model model/iris-model.json
+
+# Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact.
+model: $(BUILD)/train
+	$(BUILD)/train -d model/iris.csv -o model/iris-model.json

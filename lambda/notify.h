@@ -1,6 +1,6 @@
 /* notify.h: the glue between an evaluated batch and an SNS alert: reads the
  * alert configuration from the environment, applies the alert policy
- * (lambda/alert.h) and publishes through the SNS client (lambda/sns.h).
+ * (lambda/alert.h) and publishes through the SNS client (aws/sns.h).
  * See lambda/ALERTS.md for the variables and the failure contract.
  */
 #ifndef IRIS_NOTIFY_H

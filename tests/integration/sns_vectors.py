@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints the expected Authorization headers that tests/test_sns.c checks
 sns_build_publish() against, computed by botocore's SigV4Auth (independent
-of lambda/sigv4.c) for the same request: POST /, Host, Content-Type,
+of aws/sigv4.c) for the same request: POST /, Host, Content-Type,
 X-Amz-Date (and X-Amz-Security-Token), the given form body.
 
   /usr/bin/python3 tests/sns_vectors.py

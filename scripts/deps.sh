@@ -3,10 +3,10 @@
 # Fast (no apt call) when everything is present.
 set -euo pipefail
 
-PKG_MODULES=(libcurl libcjson rdkafka cmocka libcrypto)
+PKG_MODULES=(libcurl libcjson rdkafka cmocka libcrypto simdjson)
 APT_PACKAGES=(build-essential pkg-config libcurl4-openssl-dev libcjson-dev librdkafka-dev
               libcmocka-dev libssl-dev kcat python3 python3-botocore python3-yaml
-              zip unzip ca-certificates valgrind)
+              zip unzip ca-certificates valgrind libsimdjson-dev)
 
 missing=()
 command -v cc >/dev/null 2>&1 || missing+=(cc)

@@ -64,10 +64,17 @@ invoke: $(BUILD)/bootstrap
 $(BUILD)/bench_handler: $(call obj,tests/bench/bench_handler.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
+# The parse-only reference: simdjson On-Demand on the same bytes (C++, for
+# the benchmark only; the bootstrap never links it).
+$(BUILD)/simdjson_baseline: tests/bench/simdjson_baseline.cpp
+	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror $(shell pkg-config --cflags simdjson) $< -o $@ \
+	  $(call libs,simdjson)
+
 .PHONY: bench-lambda bench-alerts
-bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstrap
+bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstrap \
+              $(BUILD)/simdjson_baseline
 	$(PY) tests/bench/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler \
-	  --static $(BUILD)/package/bootstrap
+	  --static $(BUILD)/package/bootstrap --simdjson $(BUILD)/simdjson_baseline
 
 # Benchmark: build+sign one Publish, and the alert path's added latency.
 $(BUILD)/sns_bench: $(call obj,tests/bench/sns_bench.c $(HANDLER_SRCS))

@@ -1,7 +1,8 @@
 # deploy/deploy.mk: the portable package, the SAM build target, the connector
 # stand-in, `make demo`, and their tests and benchmark.
 #
-#   make package                      build/function.zip (static bootstrap + model)
+#   make package [ARCH=arm64]         build/function.zip, build/arm64/function.zip
+#                                     (static bootstrap + model)
 #   make build-IrisScoringFunction ARTIFACTS_DIR=dir   what `sam build` runs
 #   make demo                         the whole pipeline on local stand-ins
 #
@@ -9,62 +10,96 @@
 # (BOOTSTRAP_SRCS, from lambda/lambda.mk) against static libcurl/cJSON/OpenSSL
 # that deploy/static-deps.sh builds once into a cache outside the tree.
 
-PKG := $(BUILD)/package
-PKG_PREFIX_FILE := $(PKG)/static-prefix
-# Read when a recipe runs, after $(PKG_PREFIX_FILE) is up to date.
-STATIC_PREFIX = $(shell cat $(PKG_PREFIX_FILE) 2>/dev/null)
-PKG_CPPFLAGS = -D_GNU_SOURCE -I. -I$(STATIC_PREFIX)/include
+# ARCH selects the Lambda architecture of `make package`: x86_64 (default) or
+# arm64 (Graviton, cross-compiled with Debian's aarch64-linux-gnu-gcc).  Each
+# architecture has its own objects, static libraries and zip:
+#   x86_64: build/package/, build/function.zip
+#   arm64:  build/arm64/package/, build/arm64/function.zip
+PKG_ARCHES := x86_64 arm64
+ARCH ?= x86_64
+PKG_CC_x86_64 := $(CC)
+PKG_CC_arm64 := aarch64-linux-gnu-gcc
+PKG_DIR_x86_64 := $(BUILD)/package
+PKG_DIR_arm64 := $(BUILD)/arm64/package
+PKG_ZIP_x86_64 := $(BUILD)/function.zip
+PKG_ZIP_arm64 := $(BUILD)/arm64/function.zip
+PKG := $(PKG_DIR_x86_64)
 PKG_CFLAGS := $(STD_FLAGS) -O2 -ffunction-sections -fdata-sections
-PKG_LIBS = -L$(STATIC_PREFIX)/lib -lcurl -lcjson -lssl -lcrypto -lm -pthread
-pkg_obj = $(patsubst %.c,$(PKG)/obj/%.o,$(1))
 MODEL_ARTIFACT := model/iris-model.json
 
 .PHONY: package build-IrisScoringFunction deploy-always
 
+# pkg_rules(arch): the static bootstrap and the zip of one architecture.
+define pkg_rules
 # The cache prefix, rewritten only when it changes (new library versions), so
 # the objects rebuild exactly then.  static-deps.sh returns at once when cached.
-$(PKG_PREFIX_FILE): deploy/static-deps.sh deploy-always
-	@mkdir -p $(@D)
-	@p=$$(deploy/static-deps.sh) && [ -n "$$p" ] && \
-	  { [ "$$(cat $@ 2>/dev/null)" = "$$p" ] || echo "$$p" > $@; }
+$(PKG_DIR_$(1))/static-prefix: deploy/static-deps.sh deploy-always
+	@mkdir -p $$(@D)
+	@p=$$$$(ARCH=$(1) deploy/static-deps.sh) && [ -n "$$$$p" ] && \
+	  { [ "$$$$(cat $$@ 2>/dev/null)" = "$$$$p" ] || echo "$$$$p" > $$@; }
 
-$(PKG)/obj/%.o: %.c $(PKG_PREFIX_FILE)
-	@mkdir -p $(@D)
-	@echo "  CC  $@ (static deps)"
-	@$(CC) $(PKG_CPPFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+$(PKG_DIR_$(1))/obj/%.o: %.c $(PKG_DIR_$(1))/static-prefix
+	@mkdir -p $$(@D)
+	@echo "  CC  $$@ (static deps, $(1))"
+	@$(PKG_CC_$(1)) -D_GNU_SOURCE -I. -I$$$$(cat $(PKG_DIR_$(1))/static-prefix)/include \
+	  $(PKG_CFLAGS) -MMD -MP -c $$< -o $$@
 
 # One static, stripped ELF.  glibc's notes about getaddrinfo/dlopen in static
 # programs are filtered (deploy/static-warnings.awk says why); the full linker
 # output is shown if the link fails.
-$(PKG)/bootstrap: $(call pkg_obj,$(BOOTSTRAP_SRCS)) deploy/static-warnings.awk
+$(PKG_DIR_$(1))/bootstrap: $(patsubst %.c,$(PKG_DIR_$(1))/obj/%.o,$(BOOTSTRAP_SRCS)) \
+                           deploy/static-warnings.awk
 	@test -n "$(BOOTSTRAP_SRCS)" || { echo "deploy.mk: BOOTSTRAP_SRCS is empty (lambda/lambda.mk)" >&2; exit 1; }
-	@$(CC) -static -Wl,--gc-sections -s -o $@ $(filter %.o,$^) $(PKG_LIBS) >$@.ld.log 2>&1 || \
-	  { cat $@.ld.log >&2; rm -f $@.ld.log; exit 1; }
-	@awk -f deploy/static-warnings.awk $@.ld.log >&2; rm -f $@.ld.log
-	@echo "  LD  $@ (static, stripped, $$(stat -c %s $@) bytes)"
+	@$(PKG_CC_$(1)) -static -Wl,--gc-sections -s -o $$@ $$(filter %.o,$$^) \
+	  -L$$$$(cat $(PKG_DIR_$(1))/static-prefix)/lib -lcurl -lcjson -lssl -lcrypto -lm -pthread \
+	  >$$@.ld.log 2>&1 || { cat $$@.ld.log >&2; rm -f $$@.ld.log; exit 1; }
+	@awk -f deploy/static-warnings.awk $$@.ld.log >&2; rm -f $$@.ld.log
+	@echo "  LD  $$@ (static, stripped, $(1), $$$$(stat -c %s $$@) bytes)"
 
 # Fixed modes and times (and TZ) so the same inputs give the same zip.
-$(BUILD)/function.zip: $(PKG)/bootstrap $(MODEL_ARTIFACT)
-	@rm -rf $(PKG)/root $@ && mkdir -p $(PKG)/root/model
-	@install -m 755 $(PKG)/bootstrap $(PKG)/root/bootstrap
-	@install -m 644 $(MODEL_ARTIFACT) $(PKG)/root/model/iris-model.json
-	@TZ=UTC touch -d '2020-01-01 00:00:00' $(PKG)/root/bootstrap $(PKG)/root/model \
-	  $(PKG)/root/model/iris-model.json
-	@cd $(PKG)/root && TZ=UTC zip -X -9 -q $(abspath $@) bootstrap model/iris-model.json
-	@echo "  ZIP $@ ($$(stat -c %s $@) bytes: bootstrap, model/iris-model.json)"
+$(PKG_ZIP_$(1)): $(PKG_DIR_$(1))/bootstrap $(MODEL_ARTIFACT)
+	@rm -rf $(PKG_DIR_$(1))/root $$@ && mkdir -p $(PKG_DIR_$(1))/root/model $$(@D)
+	@install -m 755 $(PKG_DIR_$(1))/bootstrap $(PKG_DIR_$(1))/root/bootstrap
+	@install -m 644 $(MODEL_ARTIFACT) $(PKG_DIR_$(1))/root/model/iris-model.json
+	@TZ=UTC touch -d '2020-01-01 00:00:00' $(PKG_DIR_$(1))/root/bootstrap \
+	  $(PKG_DIR_$(1))/root/model $(PKG_DIR_$(1))/root/model/iris-model.json
+	@cd $(PKG_DIR_$(1))/root && TZ=UTC zip -X -9 -q $$(abspath $$@) bootstrap model/iris-model.json
+	@echo "  ZIP $$@ ($$$$(stat -c %s $$@) bytes: bootstrap ($(1)), model/iris-model.json)"
+endef
+$(foreach a,$(PKG_ARCHES),$(eval $(call pkg_rules,$(a))))
 
-package: $(BUILD)/function.zip
+ifneq ($(filter package sam-artifacts,$(MAKECMDGOALS)),)
+ifeq ($(filter $(ARCH),$(PKG_ARCHES)),)
+$(error ARCH=$(ARCH): expected x86_64 or arm64)
+endif
+endif
 
-# sam build (BuildMethod: makefile) runs this with ARTIFACTS_DIR set.
-build-IrisScoringFunction: $(PKG)/bootstrap $(MODEL_ARTIFACT)
+package: $(PKG_ZIP_$(ARCH))
+
+# sam build (BuildMethod: makefile) runs this with ARTIFACTS_DIR set and
+# nothing else: SAM does not tell a makefile build the function's
+# architecture (aws-lambda-builders' custom_make action passes only
+# ARTIFACTS_DIR; aws/aws-sam-cli#3349).  deploy/sam_arch.py takes it from ARCH
+# (environment or command line), else samconfig.toml's parameter_overrides,
+# else the template's default (deploy/README.md, "Graviton").
+ARCH_GIVEN := $(if $(filter environment command line,$(origin ARCH)),$(ARCH))
+build-IrisScoringFunction:
 	@test -n "$(ARTIFACTS_DIR)" || \
 	  { echo "build-IrisScoringFunction: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	@arch=$$($(PY) deploy/sam_arch.py --arch "$(ARCH_GIVEN)") && \
+	  $(MAKE) --no-print-directory sam-artifacts ARCH=$$arch
+
+.PHONY: sam-artifacts
+sam-artifacts: $(PKG_DIR_$(ARCH))/bootstrap $(MODEL_ARTIFACT)
 	mkdir -p "$(ARTIFACTS_DIR)/model"
-	install -m 755 $(PKG)/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
+	install -m 755 $(PKG_DIR_$(ARCH))/bootstrap "$(ARTIFACTS_DIR)/bootstrap"
 	install -m 644 $(MODEL_ARTIFACT) "$(ARTIFACTS_DIR)/model/iris-model.json"
 
+# The suite runs make build-IrisScoringFunction for both architectures; with
+# both bootstraps built first, those inner makes only copy (no race with
+# test-package under -j2).
 .PHONY: test-template
-test-template:
+test-template: $(PKG_DIR_x86_64)/bootstrap $(PKG_DIR_arm64)/bootstrap
 	$(RUN_SUITE) template $(PY) tests/integration/test_template.py
 
 # The stand-in's contract (payload shape, retries, no commit past a failure),
@@ -78,11 +113,16 @@ TESTS += test-connector
 TESTS += test-template
 
 # The zip in an otherwise empty chroot against the Runtime API emulator.
-.PHONY: test-package
-test-package: $(BUILD)/function.zip
-	$(RUN_SUITE) package $(PY) tests/integration/package_chroot_test.py
+.PHONY: test-package test-package-arm64
+test-package: $(PKG_ZIP_x86_64)
+	$(RUN_SUITE) package $(PY) tests/integration/package_chroot_test.py --arch x86_64
 
-TESTS += test-package
+# The arm64 zip the same way, its bootstrap run by qemu-aarch64-static (Debian's
+# qemu-user-static) inside the chroot.
+test-package-arm64: $(PKG_ZIP_arm64)
+	$(RUN_SUITE) package-arm64 $(PY) tests/integration/package_chroot_test.py --arch arm64
+
+TESTS += test-package test-package-arm64
 
 # make demo: the whole pipeline on local stand-ins (deploy/demo.py --help for
 # options, e.g. make demo DEMO_ARGS="--records 5000 --bootstrap build/package/bootstrap").

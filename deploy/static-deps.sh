@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# static-deps.sh: build, once, the static libraries the packaged bootstrap links:
+# static-deps.sh: build, once per architecture, the static libraries the packaged
+# bootstrap links:
 #   - libcurl: HTTP and HTTPS only, OpenSSL, threaded resolver, nothing else
 #     (no IDN, PSL, brotli, zstd, zlib, nghttp2, LDAP, SSH, GSS, proxy, cookies...),
 #     from Debian's curl source package (Debian's patches, minus the GnuTLS/NSS ones
 #     that only Debian's other flavours use);
 #   - cJSON (libcjson.a), from Debian's cjson source package;
-#   - OpenSSL: Debian's own libssl.a/libcrypto.a from libssl-dev, copied in.
+#   - OpenSSL: Debian's own libssl.a/libcrypto.a from libssl-dev (libssl-dev:arm64
+#     for arm64, a multiarch package), copied in.
+#
+# ARCH=x86_64 (default) builds with gcc; ARCH=arm64 cross-builds with Debian's
+# aarch64-linux-gnu-gcc.  Nothing is installed here: scripts/deps.sh (run by every
+# make goal) installs the tools, the cross toolchain, libssl-dev:arm64 and the
+# deb-src entries `apt-get source` needs; this script only says what is missing.
 #
 # The sources are the exact versions of the installed -dev packages, so the static
 # libraries match the headers the dynamic build/bootstrap compiles against.  The
@@ -13,7 +20,7 @@
 #   ${IRIS_STATIC_CACHE:-$HOME/.cache/iris-lambda/static}/<key>/{include,lib}
 # A second run finds it and returns at once.
 #
-# Usage: deploy/static-deps.sh            build if needed, print the prefix on stdout
+# Usage: [ARCH=arm64] deploy/static-deps.sh   build if needed, print the prefix on stdout
 #        deploy/static-deps.sh --prefix   print the prefix only (nothing is built)
 #        deploy/static-deps.sh --check    exit 0 if the prefix is complete, else 1
 # Everything else (progress, apt output) goes to stderr.
@@ -31,45 +38,37 @@ die() {
     exit 1
 }
 
-SUDO=
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null 2>&1 && SUDO=sudo
-fi
+# The target: Debian architecture, GNU triplet, compiler.
+ARCH=${ARCH:-x86_64}
+case "$ARCH" in
+x86_64 | amd64) ARCH=x86_64 DEB_ARCH=amd64 TRIPLET=x86_64-linux-gnu CC=gcc HOST= ;;
+arm64 | aarch64) ARCH=arm64 DEB_ARCH=arm64 TRIPLET=aarch64-linux-gnu CC=aarch64-linux-gnu-gcc
+    HOST=aarch64-linux-gnu ;;
+*) die "ARCH=$ARCH: expected x86_64 or arm64" ;;
+esac
 
-apt_install() {
-    [ $# -eq 0 ] && return 0
-    [ "$(id -u)" -eq 0 ] || [ -n "$SUDO" ] ||
-        die "not root and no sudo; as root run: apt-get install -y $*"
-    log "installing with apt-get: $*"
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >&2 ||
-        {
-            DEBIAN_FRONTEND=noninteractive $SUDO apt-get update -qq >&2
-            DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >&2
-        }
-}
-
-# Installed version of a Debian package, empty when not installed.
+# Installed version of a Debian package (name or name:arch), empty when not installed.
 installed_version() {
     dpkg-query -W -f '${db:Status-Status} ${Version}\n' "$1" 2>/dev/null |
-        awk '$1 == "installed" { print $2 }'
+        awk '$1 == "installed" { print $2; exit }'
 }
 
-# The -dev packages whose versions key the cache (and whose sources we build).
-DEV_PKGS=(libcurl4-openssl-dev libcjson-dev libssl-dev)
+# The -dev packages whose versions key the cache (and whose sources we build),
+# and the tools the build runs.  autoconf/automake/libtool: Debian's curl
+# patches touch configure.ac, so configure is regenerated (as debian/rules does).
 missing=()
-for p in "${DEV_PKGS[@]}"; do
+for p in libcurl4-openssl-dev libcjson-dev "libssl-dev:$DEB_ARCH" dpkg-dev make autoconf \
+    automake libtool pkg-config; do
     [ -n "$(installed_version "$p")" ] || missing+=("$p")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-    [ "$MODE" = build ] || die "not installed: ${missing[*]} (run deploy/static-deps.sh to install)"
-    apt_install "${missing[@]}"
-fi
+command -v "$CC" >/dev/null 2>&1 || missing+=("$CC")
+[ ${#missing[@]} -eq 0 ] ||
+    die "not installed: ${missing[*]}; run scripts/deps.sh (as root or with sudo) to install them"
 CURL_VER=$(installed_version libcurl4-openssl-dev)
 CJSON_VER=$(installed_version libcjson-dev)
-OPENSSL_VER=$(installed_version libssl-dev)
-ARCH=$(dpkg --print-architecture)
+OPENSSL_VER=$(installed_version "libssl-dev:$DEB_ARCH")
 
-key="curl-${CURL_VER}_cjson-${CJSON_VER}_openssl-${OPENSSL_VER}_${ARCH}_r${RECIPE}"
+key="curl-${CURL_VER}_cjson-${CJSON_VER}_openssl-${OPENSSL_VER}_${DEB_ARCH}_r${RECIPE}"
 key=${key//[^A-Za-z0-9._+-]/_}
 PREFIX="$CACHE/$key"
 
@@ -108,42 +107,16 @@ if [ -f "$PREFIX/.complete" ]; then
 fi
 
 start=$(date +%s.%N)
-log "building static curl $CURL_VER, cJSON $CJSON_VER, OpenSSL $OPENSSL_VER into $PREFIX"
+log "building static curl $CURL_VER, cJSON $CJSON_VER, OpenSSL $OPENSSL_VER for $ARCH into $PREFIX"
 
-# Build tools.  autoconf/automake/libtool: Debian's curl patches touch configure.ac,
-# so configure is regenerated (as debian/rules does).
-need=()
-for p in dpkg-dev gcc make autoconf automake libtool pkg-config; do
-    [ -n "$(installed_version "$p")" ] || need+=("$p")
-done
-apt_install "${need[@]}"
-
-# apt-get source needs deb-src entries: add them beside the deb ones if absent.
+# apt-get source needs deb-src entries (scripts/deps.sh adds them).
 has_src() {
     apt-cache showsrc curl 2>/dev/null | grep -Fx "Version: $CURL_VER" >/dev/null &&
         apt-cache showsrc cjson 2>/dev/null | grep -Fx "Version: $CJSON_VER" >/dev/null
 }
-if ! has_src; then
-    srcfile=/etc/apt/sources.list.d/iris-deb-src.sources
-    if [ ! -f "$srcfile" ] && [ ! -f /etc/apt/sources.list.d/iris-deb-src.list ]; then
-        if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-            log "adding deb-src entries: $srcfile"
-            sed -e 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-                $SUDO tee "$srcfile" >/dev/null
-        elif [ -f /etc/apt/sources.list ]; then
-            srcfile=/etc/apt/sources.list.d/iris-deb-src.list
-            log "adding deb-src entries: $srcfile"
-            sed -n -e 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list |
-                $SUDO tee "$srcfile" >/dev/null
-        else
-            die "no apt sources found to derive deb-src entries from"
-        fi
-    fi
-    log "apt-get update (deb-src indexes)"
-    $SUDO apt-get update -qq >&2
-    has_src || die "apt cannot find the sources of curl=$CURL_VER and cjson=$CJSON_VER; " \
-        "upgrade the -dev packages (apt-get install libcurl4-openssl-dev libcjson-dev) and retry"
-fi
+has_src || die "apt cannot find the sources of curl=$CURL_VER and cjson=$CJSON_VER: run " \
+    "scripts/deps.sh (it adds deb-src entries and runs apt-get update); if it still fails, " \
+    "upgrade the -dev packages (apt-get install libcurl4-openssl-dev libcjson-dev) and retry"
 
 work=$(mktemp -d "$CACHE/.work.XXXXXX")
 stage="$work/stage"
@@ -166,16 +139,16 @@ mkdir -p "$stage/include/cjson" "$stage/lib"
 # cJSON: two files; its CMake build adds nothing we need for a static archive.
 log "cJSON: compiling"
 for f in cJSON cJSON_Utils; do
-    gcc $LIB_CFLAGS -std=c89 -c "$cjson_src/$f.c" -o "$work/$f.o"
+    "$CC" $LIB_CFLAGS -std=c89 -c "$cjson_src/$f.c" -o "$work/$f.o"
     cp "$cjson_src/$f.h" "$stage/include/cjson/"
 done
-ar rcs "$stage/lib/libcjson.a" "$work/cJSON.o"
-ar rcs "$stage/lib/libcjson_utils.a" "$work/cJSON_Utils.o"
+"${HOST:+$HOST-}ar" rcs "$stage/lib/libcjson.a" "$work/cJSON.o"
+"${HOST:+$HOST-}ar" rcs "$stage/lib/libcjson_utils.a" "$work/cJSON_Utils.o"
 
 # OpenSSL: Debian's static archives and headers from libssl-dev.
-multiarch=$(gcc -print-multiarch)
+multiarch=$TRIPLET
 for a in libssl.a libcrypto.a; do
-    [ -f "/usr/lib/$multiarch/$a" ] || die "/usr/lib/$multiarch/$a missing (libssl-dev)"
+    [ -f "/usr/lib/$multiarch/$a" ] || die "/usr/lib/$multiarch/$a missing (libssl-dev:$DEB_ARCH)"
     cp "/usr/lib/$multiarch/$a" "$stage/lib/"
 done
 cp -r /usr/include/openssl "$stage/include/"
@@ -212,8 +185,16 @@ CONFIGURE_ARGS=(
     --disable-get-easy-options
     # kept: crypto-auth (it guards CURLOPT_AWS_SIGV4), verbose (debug logs), headers-api
 )
+# Cross build: the target's compiler, and the OpenSSL staged above (the build
+# machine's pkg-config and /usr/include would describe the host's).
+CROSS_ENV=()
+if [ -n "$HOST" ]; then
+    CONFIGURE_ARGS+=(--host="$HOST" --with-openssl="$stage")
+    CROSS_ENV=(CC="$CC" LIBS=-pthread PKG_CONFIG_LIBDIR="$stage/lib/pkgconfig")
+fi
 log "curl: configure"
-CFLAGS="$LIB_CFLAGS" ./configure "${CONFIGURE_ARGS[@]}" >"$work/configure.log" 2>&1 || {
+env "${CROSS_ENV[@]}" CFLAGS="$LIB_CFLAGS" ./configure "${CONFIGURE_ARGS[@]}" \
+    >"$work/configure.log" 2>&1 || {
     tail -30 "$work/configure.log" >&2
     die "curl configure failed (log: above)"
 }
@@ -236,7 +217,7 @@ curl $CURL_VER (Debian source), protocols: $protocols
 curl features: $features
 cJSON $CJSON_VER (Debian source)
 OpenSSL $OPENSSL_VER (Debian libssl-dev static archives)
-built $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m) in ${secs}s, recipe $RECIPE
+built $(date -u +%Y-%m-%dT%H:%M:%SZ) for $ARCH ($CC) on $(uname -m) in ${secs}s, recipe $RECIPE
 link: -L$PREFIX/lib -lcurl -lcjson -lssl -lcrypto -pthread
 EOF
 touch "$stage/.complete"

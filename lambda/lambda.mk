@@ -2,8 +2,7 @@
 # -> alert), its unit and integration tests, fuzzers and benchmarks.
 # Included after common/, runtime/, aws/ and model/, which define their *_SRCS.
 
-BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c \
-              lambda/batch/javamap.c
+BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
                  lambda/notify.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).

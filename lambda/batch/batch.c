@@ -1,7 +1,6 @@
 /* batch.c: connector batches and bare iris records -> batch_record[]. */
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
-#include "lambda/batch/javamap.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -48,7 +47,9 @@ int batch_record_fail(batch_record *rec, const char *msg)
     return 0;
 }
 
-void batch_record_failf(batch_record *rec, const char *fmt, ...)
+static void record_failf(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void record_failf(batch_record *rec, const char *fmt, ...)
 {
     char msg[ERR_MAX];
     va_list ap;
@@ -78,16 +79,17 @@ static const char *type_name(const cJSON *v)
     return "invalid";
 }
 
-void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen)
+/* Short, printable rendering of a string value for error messages. */
+static void quote_for_error(const char *s, char *out, size_t outlen)
 {
     size_t o = 0;
     if (outlen < 8)
         return;
     out[o++] = '"';
-    for (size_t i = 0; i < len && o + 5 < outlen; i++) {
+    for (size_t i = 0; s[i] != '\0' && o + 5 < outlen; i++) {
         unsigned char c = (unsigned char)s[i];
         out[o++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
-        if (i == 40 && i + 1 < len) {
+        if (i == 40 && s[i + 1] != '\0') {
             memcpy(out + o, "...", 3);
             o += 3;
             break;
@@ -214,35 +216,21 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
         x = strtod(v->valuestring, &end);
         if (end == v->valuestring || *end != '\0') {
             char q[64];
-            batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-            batch_record_failf(rec, "value.%s: expected a number, got string %s", key, q);
+            quote_for_error(v->valuestring, q, sizeof q);
+            record_failf(rec, "value.%s: expected a number, got string %s", key, q);
             return -1;
         }
     } else {
-        batch_record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
+        record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
         return -1;
     }
-    return batch_set_feature(rec, j, x, key, strlen(key));
-}
-
-int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
-{
     if (!isfinite(x) || x < 0 || x > FEATURE_MAX_CM) {
-        batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)",
-                           (int)klen, key, x, FEATURE_MAX_CM);
+        record_failf(rec, "value.%s: %g is out of range (a length in cm, 0 to %g)", key, x,
+                     FEATURE_MAX_CM);
         return -1;
     }
     rec->features[j] = x;
     return 0;
-}
-
-int batch_fail_missing_feature(batch_record *rec, int j)
-{
-    batch_record_failf(rec,
-                       "value: missing field %s (also accepted: sepal_length style, "
-                       "SEPAL_LENGTH style)",
-                       feature_names[j]);
-    return -1;
 }
 
 /* "virginica", "Iris-virginica", "IRIS_VIRGINICA" -> "virginica". */
@@ -251,13 +239,13 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v)) {
-        batch_record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
+        record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
         return -1;
     }
     if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
         char q[64];
-        batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-        batch_record_failf(rec, "value.%s: %s is not a species name", key, q);
+        quote_for_error(v->valuestring, q, sizeof q);
+        record_failf(rec, "value.%s: %s is not a species name", key, q);
         rec->species[0] = '\0';
         return -1;
     }
@@ -285,8 +273,13 @@ static int read_iris(batch_record *rec, const cJSON *obj)
         }
     }
     for (int j = 0; j < MODEL_NFEATURES; j++) {
-        if (found[j] == NULL)
-            return batch_fail_missing_feature(rec, j);
+        if (found[j] == NULL) {
+            record_failf(rec,
+                         "value: missing field %s (also accepted: sepal_length style, "
+                         "SEPAL_LENGTH style)",
+                         feature_names[j]);
+            return -1;
+        }
         if (read_feature(rec, found[j], j, found_key[j]) != 0)
             return -1;
     }
@@ -302,12 +295,10 @@ static int read_value(batch_record *rec, const cJSON *v)
         return read_iris(rec, v);
     if (!cJSON_IsString(v)) {
         if (cJSON_IsNull(v))
-            batch_record_failf(
-                rec, "value: null (a tombstone or empty record), expected an iris object");
+            record_failf(rec, "value: null (a tombstone or empty record), expected an iris object");
         else
-            batch_record_failf(rec,
-                               "value: expected an iris object, a JSON string or base64, got %s",
-                               type_name(v));
+            record_failf(rec, "value: expected an iris object, a JSON string or base64, got %s",
+                         type_name(v));
         return -1;
     }
     const char *s = v->valuestring;
@@ -318,9 +309,6 @@ static int read_value(batch_record *rec, const cJSON *v)
     }
     while (len > 0 && isspace((unsigned char)s[len - 1]))
         len--;
-    /* JsonKeyValueConverter's string for a schemaless value (javamap.h). */
-    if (javamap_is_map_text(s, len))
-        return javamap_read_iris(rec, s, len);
     char *decoded = NULL;
     const char *how = "string";
     if (len == 0 || *s != '{') {
@@ -328,8 +316,8 @@ static int read_value(batch_record *rec, const cJSON *v)
         decoded = base64_decode(s, len, &dlen);
         if (decoded == NULL) {
             char q[64];
-            batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-            batch_record_failf(rec, "value: string %s is neither a JSON object nor base64", q);
+            quote_for_error(v->valuestring, q, sizeof q);
+            record_failf(rec, "value: string %s is neither a JSON object nor base64", q);
             return -1;
         }
         s = decoded;
@@ -341,11 +329,11 @@ static int read_value(batch_record *rec, const cJSON *v)
     int rc = -1;
     if (inner == NULL) {
         size_t at = end ? (size_t)(end - s) : 0;
-        batch_record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)",
-                           how, at, len);
+        record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how, at,
+                     len);
     } else if (!cJSON_IsObject(inner)) {
-        batch_record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
-                           type_name(inner));
+        record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
+                     type_name(inner));
     } else {
         rc = read_iris(rec, inner);
     }
@@ -377,9 +365,9 @@ static int read_int_field(batch_record *rec, const cJSON *payload, const char *n
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
         if (cJSON_IsNumber(v))
-            batch_record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
+            record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
         else
-            batch_record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
+            record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
         return -1;
     }
     *out = (int64_t)v->valuedouble;
@@ -391,7 +379,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
 {
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(el, "payload");
     if (!cJSON_IsObject(payload)) {
-        batch_record_failf(rec, "payload: expected an object, got %s", type_name(payload));
+        record_failf(rec, "payload: expected an object, got %s", type_name(payload));
         return -1;
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
@@ -400,7 +388,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
             NULL)
             return BATCH_ERR_NOMEM;
     } else if (topic != NULL && !cJSON_IsNull(topic)) {
-        batch_record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
+        record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
         return -1;
     }
     int64_t partition = -1;
@@ -412,7 +400,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     rec->partition = (int32_t)partition;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(payload, "value");
     if (value == NULL) {
-        batch_record_failf(rec, "payload.value: missing");
+        record_failf(rec, "payload.value: missing");
         return -1;
     }
     return read_value(rec, value);
@@ -439,8 +427,7 @@ static int read_element(batch *b, batch_record *rec, const cJSON *el)
     if (looks_like_connector(el))
         return read_connector_record(b, rec, el);
     if (b->shape == BATCH_SHAPE_CONNECTOR) {
-        batch_record_failf(rec, "record: expected an object with \"payload\", got %s",
-                           type_name(el));
+        record_failf(rec, "record: expected an object with \"payload\", got %s", type_name(el));
         return -1;
     }
     return read_value(rec, el);

@@ -1,10 +1,16 @@
 #!/usr/bin/python3
-"""tests/integration/package_chroot_test.py: build/function.zip is a portable Lambda package.
+"""tests/integration/package_chroot_test.py: the Lambda package is portable.
+
+Usage: package_chroot_test.py [--arch x86_64|arm64]
+  x86_64 (default): build/function.zip, run natively;
+  arm64: build/arm64/function.zip, its bootstrap run by qemu-aarch64-static
+  (Debian's qemu-user-static: a static user-mode emulator, copied into the
+  chroot beside the package, so the test needs no binfmt_misc registration).
 
 - The zip holds exactly `bootstrap` (mode 755) and `model/iris-model.json`, and
   is at most 3 MB.
-- `bootstrap` is one static ELF: readelf finds no dynamic section, no NEEDED
-  library and no program interpreter.
+- `bootstrap` is one static ELF for the architecture: readelf finds no dynamic
+  section, no NEEDED library and no program interpreter.
 - Unpacked into an empty directory with nothing else but a CA bundle (at Amazon
   Linux's path), and run there under chroot by the Runtime API emulator
   (outside the chroot, over 127.0.0.1), it initialises, answers a correct
@@ -13,8 +19,10 @@
   which verifies the SigV4 signature.  The fake secrets never appear in output.
 Needs root (chroot).  Closes with "N passed, N failed".
 """
+import argparse
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -25,7 +33,13 @@ import zipfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "deploy"))
 from demo_stack import ROOT, Stack, StackError, http_json, invoke, sns_published  # noqa: E402
 
-ZIP = os.path.join(ROOT, "build", "function.zip")
+ARCHES = {
+    # zip, readelf's Machine, how the chroot runs /bootstrap
+    "x86_64": (os.path.join(ROOT, "build", "function.zip"), "Advanced Micro Devices X86-64", []),
+    "arm64": (os.path.join(ROOT, "build", "arm64", "function.zip"), "AArch64",
+              ["/qemu-aarch64-static"]),
+}
+QEMU = "/usr/bin/qemu-aarch64-static"
 MAX_ZIP = 3_000_000
 CA_PATH = "etc/pki/tls/certs/ca-bundle.crt"
 RESULTS = []
@@ -117,10 +131,10 @@ class TlsFront:
         self.sock.close()
 
 
-def check_zip():
-    size = os.path.getsize(ZIP)
+def check_zip(zip_path):
+    size = os.path.getsize(zip_path)
     check(f"function.zip is at most 3 MB ({size} bytes)", size <= MAX_ZIP, f"<= {MAX_ZIP}", size)
-    with zipfile.ZipFile(ZIP) as z:
+    with zipfile.ZipFile(zip_path) as z:
         names = sorted(z.namelist())
         modes = {i.filename: (i.external_attr >> 16) & 0o777 for i in z.infolist()}
     check("the zip holds exactly bootstrap and model/iris-model.json",
@@ -130,7 +144,7 @@ def check_zip():
           oct(modes.get("bootstrap") or 0))
 
 
-def check_elf(path):
+def check_elf(path, machine):
     dyn = subprocess.run(["readelf", "-d", path], capture_output=True, text=True).stdout
     check("readelf -d: no dynamic section", "There is no dynamic section" in dyn,
           "There is no dynamic section in this file.", dyn.strip()[:300])
@@ -140,32 +154,34 @@ def check_elf(path):
           "no INTERP/DYNAMIC segment", [line for line in ph.splitlines()
                                        if "INTERP" in line or "DYNAMIC" in line])
     hdr = subprocess.run(["readelf", "-hW", path], capture_output=True, text=True).stdout
-    check("an x86-64 executable", "Advanced Micro Devices X86-64" in hdr and "EXEC" in hdr,
-          "EXEC, X86-64", [line.strip() for line in hdr.splitlines() if "Type:" in line or
-                           "Machine:" in line])
+    fields = dict(line.strip().split(":", 1) for line in hdr.splitlines() if ":" in line)
+    got = (fields.get("Type", "").strip(), fields.get("Machine", "").strip())
+    check(f"an executable for {machine}", got[0].startswith("EXEC") and got[1] == machine,
+          ("EXEC (Executable file)", machine), got)
     syms = subprocess.run(["readelf", "-SW", path], capture_output=True, text=True).stdout
     check("stripped (no .symtab)", ".symtab" not in syms, "no .symtab", ".symtab present")
 
 
-def run_chroot(st, root):
+def run_chroot(st, root, runner):
+    """runner: the command prefix inside the chroot that runs /bootstrap."""
     ca, cert, key = make_certs(st.dir)
     os.makedirs(os.path.join(root, os.path.dirname(CA_PATH)))
     with open(ca, "rb") as src, open(os.path.join(root, CA_PATH), "wb") as dst:
         dst.write(src.read())
     files = sorted(os.path.relpath(os.path.join(d, f), root)
                    for d, _, fs in os.walk(root) for f in fs)
-    check("the chroot holds only the zip's files and the CA bundle",
-          files == sorted(["bootstrap", "model/iris-model.json", CA_PATH]),
-          "bootstrap, model/iris-model.json, " + CA_PATH, files)
+    want = sorted(["bootstrap", "model/iris-model.json", CA_PATH] +
+                  [r.lstrip("/") for r in runner])
+    check("the chroot holds only the zip's files and the CA bundle" +
+          (f" (and {runner[0].lstrip('/')})" if runner else ""), files == want, want, files)
 
     sns_url, topic_arn = st.sns("iris-alerts")
     front = TlsFront(cert, key, int(sns_url.rsplit(":", 1)[1]))
     try:
         # Lambda sets LAMBDA_TASK_ROOT to where it unpacked the zip; here, the
         # chroot's root.
-        env = st.function_env(f"https://127.0.0.1:{front.port}", topic_arn, LAMBDA_TASK_ROOT="/",
-                              ALERT_FAILURE="fail")
-        base = st.emulator(["/usr/sbin/chroot", root, "/bootstrap"], env=env,
+        env = st.function_env(f"https://127.0.0.1:{front.port}", topic_arn, LAMBDA_TASK_ROOT="/")
+        base = st.emulator(["/usr/sbin/chroot", root, *runner, "/bootstrap"], env=env,
                            function_name="iris-chroot")
         ferr, out = invoke(base, event("batch-correct.json"), "iris-chroot")
         ok = ferr is None and isinstance(out, list) and len(out) == 20 and all(
@@ -191,7 +207,7 @@ def run_chroot(st, root):
         other_ca = make_certs(other)[0]
         with open(other_ca, "rb") as src, open(os.path.join(root, CA_PATH), "wb") as dst:
             dst.write(src.read())
-        base = st.emulator(["/usr/sbin/chroot", root, "/bootstrap"], env=env,
+        base = st.emulator(["/usr/sbin/chroot", root, *runner, "/bootstrap"], env=env,
                            function_name="iris-chroot", name="rapi-emulator-2")
         ferr, out = invoke(base, event("batch-drifted.json"), "iris-chroot")
         msg = out.get("errorMessage", "") if isinstance(out, dict) else str(out)
@@ -211,10 +227,19 @@ def run_chroot(st, root):
 
 
 def main():
-    if not os.path.isfile(ZIP):
-        print(f"FAIL - {ZIP} is missing (make package)\n0 passed, 1 failed")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", choices=sorted(ARCHES), default="x86_64")
+    args = ap.parse_args()
+    zip_path, machine, runner = ARCHES[args.arch]
+    if not os.path.isfile(zip_path):
+        target = "make package" + (f" ARCH={args.arch}" if args.arch != "x86_64" else "")
+        print(f"FAIL - {zip_path} is missing ({target})\n0 passed, 1 failed")
         return 1
-    check_zip()
+    if runner and not os.access(QEMU, os.X_OK):
+        print(f"FAIL - {QEMU} is missing (Debian package qemu-user-static; scripts/deps.sh "
+              "installs it)\n0 passed, 1 failed")
+        return 1
+    check_zip(zip_path)
     if os.geteuid() != 0:
         check("running as root (chroot needs it; CI runs as root)", False, "uid 0", os.geteuid())
     else:
@@ -222,9 +247,11 @@ def main():
             with Stack() as st:
                 root = os.path.join(st.dir, "root")
                 os.mkdir(root)
-                subprocess.run(["unzip", "-q", ZIP, "-d", root], check=True, timeout=30)
-                check_elf(os.path.join(root, "bootstrap"))
-                run_chroot(st, root)
+                subprocess.run(["unzip", "-q", zip_path, "-d", root], check=True, timeout=30)
+                check_elf(os.path.join(root, "bootstrap"), machine)
+                if runner:
+                    shutil.copy2(QEMU, os.path.join(root, runner[0].lstrip("/")))
+                run_chroot(st, root, runner)
         except (StackError, subprocess.CalledProcessError, OSError) as e:
             check("the chroot run completes", False, "no error", e)
     passed = sum(RESULTS)

@@ -8,8 +8,13 @@ really does, then runs the target `sam build` runs and checks its output.
   model/*.c, both ways: a variable the bootstrap reads must be set by the
   template, by Lambda itself, or be a documented local-only override; a variable
   the template sets must be read by the bootstrap (a typo fails).
+- The Architecture parameter (x86_64 default, arm64) drives the function's
+  Architectures; the AlertPublishFailures alarm watches the metric the
+  function emits (namespace, FunctionName dimension), Sum >= 1 in 5 minutes.
 - `make build-IrisScoringFunction ARTIFACTS_DIR=<tmp>` must leave exactly the
-  static `bootstrap` and `model/iris-model.json` there.
+  static `bootstrap` and `model/iris-model.json` there, for x86_64 by default
+  and for arm64 with ARCH=arm64; deploy/sam_arch.py picks the architecture
+  from ARCH, samconfig.toml or the template's default.
 
 Usage: tests/test_template.py [--no-build]
 Closes with "N passed, N failed".
@@ -167,8 +172,13 @@ def check_template(t, sources):
     check("build method is makefile", fn.get("Metadata", {}).get("BuildMethod") == "makefile",
           "makefile", fn.get("Metadata"))
     check("CodeUri is the project root", props.get("CodeUri") == ".", ".", props.get("CodeUri"))
-    check("architecture is x86_64", props.get("Architectures") == ["x86_64"], ["x86_64"],
+    check("Architectures is [!Ref Architecture]",
+          props.get("Architectures") == [{"Ref": "Architecture"}], [{"Ref": "Architecture"}],
           props.get("Architectures"))
+    ap = params.get("Architecture", {})
+    check("the Architecture parameter offers x86_64 and arm64, default x86_64",
+          ap.get("AllowedValues") == ["x86_64", "arm64"] and ap.get("Default") == "x86_64",
+          "[x86_64, arm64], default x86_64", ap)
     check("memory is 128 MB", props.get("MemorySize") == 128, 128, props.get("MemorySize"))
     timeout = props.get("Timeout")
     check("timeout is below the connector's 50 s socket timeout",
@@ -219,12 +229,13 @@ def check_template(t, sources):
     topic = res.get("AlertTopic", {})
     check("AlertTopic is an AWS::SNS::Topic", topic.get("Type") == "AWS::SNS::Topic",
           "AWS::SNS::Topic", topic.get("Type"))
-    subs = [r for r in res.values() if r.get("Type") == "AWS::SNS::Subscription"]
+    subs = [r for r in res.values() if r.get("Type") == "AWS::SNS::Subscription"
+            and r["Properties"].get("TopicArn") == {"Ref": "AlertTopic"}]
     ok = (len(subs) == 1 and "AlertEmail" in params and subs[0].get("Condition") in t.get("Conditions", {})
           and subs[0]["Properties"].get("Endpoint") == {"Ref": "AlertEmail"}
           and subs[0]["Properties"].get("Protocol") == "email"
           and subs[0]["Properties"].get("TopicArn") == {"Ref": "AlertTopic"})
-    check("optional e-mail subscription from AlertEmail, under a condition", ok,
+    check("optional e-mail subscription to AlertTopic from AlertEmail, under a condition", ok,
           "one conditional email subscription", subs)
     cond = t.get("Conditions", {}).get(subs[0].get("Condition")) if subs else None
     check("the condition tests AlertEmail against the empty string",
@@ -245,6 +256,49 @@ def check_template(t, sources):
         if "Default" in p and "AllowedValues" in p:
             check(f"parameter {name}'s default is allowed", p["Default"] in p["AllowedValues"],
                   p["AllowedValues"], p["Default"])
+
+
+def check_alarm(t):
+    """The alarm on alerts the function could not publish (issue 9, item 5)."""
+    res, params = t.get("Resources", {}), t.get("Parameters", {})
+    alarm = res.get("AlertPublishFailuresAlarm", {})
+    p = alarm.get("Properties", {})
+    check("AlertPublishFailuresAlarm is an AWS::CloudWatch::Alarm",
+          alarm.get("Type") == "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Alarm",
+          alarm.get("Type"))
+    env = res.get(FUNCTION, {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
+    check("the alarm's namespace is the function's METRICS_NAMESPACE (!Ref MetricsNamespace)",
+          p.get("Namespace") == {"Ref": "MetricsNamespace"} == env.get("METRICS_NAMESPACE"),
+          {"Ref": "MetricsNamespace"}, (p.get("Namespace"), env.get("METRICS_NAMESPACE")))
+    check("the alarm watches the metric AlertPublishFailures",
+          p.get("MetricName") == "AlertPublishFailures", "AlertPublishFailures",
+          p.get("MetricName"))
+    want_dims = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
+    check("dimension FunctionName = the function's name (as the EMF line's FunctionName)",
+          p.get("Dimensions") == want_dims, want_dims, p.get("Dimensions"))
+    got = {k: p.get(k) for k in ("Statistic", "Period", "EvaluationPeriods", "Threshold",
+                                 "ComparisonOperator", "TreatMissingData")}
+    want = {"Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching"}
+    check("Sum >= 1 over one 5-minute period; no data is not a failure", got == want, want, got)
+    conds = t.get("Conditions", {})
+    check("AlarmEmail is an optional parameter (default empty)",
+          params.get("AlarmEmail", {}).get("Default") == "", "Default ''",
+          params.get("AlarmEmail"))
+    check("HasAlarmEmail tests AlarmEmail against the empty string",
+          conds.get("HasAlarmEmail") == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]},
+          "!Not [!Equals [!Ref AlarmEmail, '']]", conds.get("HasAlarmEmail"))
+    want_actions = [{"Fn::If": ["HasAlarmEmail", {"Ref": "AlarmTopic"}, {"Ref": "AlertTopic"}]}]
+    check("the alarm notifies the alarm e-mail's topic when AlarmEmail is set, else the alert topic",
+          p.get("AlarmActions") == want_actions, want_actions, p.get("AlarmActions"))
+    topic, sub = res.get("AlarmTopic", {}), res.get("AlarmEmailSubscription", {})
+    sp = sub.get("Properties", {})
+    ok = (topic.get("Type") == "AWS::SNS::Topic" and topic.get("Condition") == "HasAlarmEmail"
+          and sub.get("Condition") == "HasAlarmEmail" and sp.get("Protocol") == "email"
+          and sp.get("Endpoint") == {"Ref": "AlarmEmail"} and sp.get("TopicArn") == {"Ref": "AlarmTopic"})
+    check("AlarmTopic and its e-mail subscription exist only with AlarmEmail", ok,
+          "both under HasAlarmEmail", (topic, sub))
 
 
 def check_samconfig(t, read):
@@ -268,12 +322,16 @@ def check_samconfig(t, read):
           names and names <= set(env) and names <= set(read), "a subset of both", sorted(names))
 
 
-def elf_is_static(path):
-    """(is ELF x86-64 executable, has PT_INTERP or PT_DYNAMIC) from the headers."""
+# ELF e_machine values (System V ABI, elf.h): EM_X86_64 and EM_AARCH64.
+ELF_MACHINE = {"x86_64": 62, "arm64": 183}
+
+
+def elf_header(path):
+    """(e_machine of an ELF executable or None, has PT_INTERP or PT_DYNAMIC)."""
     with open(path, "rb") as f:
         head = f.read(64)
         if len(head) < 64 or head[:4] != b"\x7fELF" or head[4] != 2:
-            return False, None
+            return None, None
         e_type, e_machine = struct.unpack_from("<HH", head, 16)
         e_phoff = struct.unpack_from("<Q", head, 32)[0]
         e_phentsize, e_phnum = struct.unpack_from("<HH", head, 54)
@@ -283,47 +341,101 @@ def elf_is_static(path):
             p_type = struct.unpack("<I", f.read(4))[0]
             if p_type in (2, 3):  # PT_DYNAMIC, PT_INTERP
                 dynamic = True
-        return e_machine == 62 and e_type in (2, 3), dynamic
+        return (e_machine if e_type in (2, 3) else None), dynamic
 
 
-def check_build():
+def check_build(arch, env_arch):
+    """What `sam build` gets for arch; env_arch is ARCH in the environment (None: unset)."""
     out = tempfile.mkdtemp(prefix="iris-artifacts-")
+    env = {k: v for k, v in os.environ.items() if k not in ("ARCH", "MAKEFLAGS", "MAKELEVEL")}
+    if env_arch is not None:
+        env["ARCH"] = env_arch
+    how = f"ARCH={env_arch}" if env_arch else "no ARCH, samconfig.toml/template default"
     try:
         proc = subprocess.run(["make", "--no-print-directory", "build-" + FUNCTION,
-                               "ARTIFACTS_DIR=" + out], cwd=ROOT, capture_output=True, text=True)
-        check("make build-IrisScoringFunction succeeds", proc.returncode == 0, "exit 0",
+                               "ARTIFACTS_DIR=" + out], cwd=ROOT, capture_output=True, text=True,
+                              env=env)
+        check(f"make build-IrisScoringFunction succeeds ({how})", proc.returncode == 0, "exit 0",
               f"exit {proc.returncode}: {(proc.stdout + proc.stderr)[-1500:]}")
         if proc.returncode != 0:
             return
+        check(f"it says it builds for {arch}", f"Architecture {arch}" in proc.stderr,
+              f"'Architecture {arch}'", proc.stderr[-300:])
         files = sorted(os.path.relpath(p, out) for p in glob.glob(out + "/**", recursive=True)
                        if os.path.isfile(p))
-        check("artifacts are exactly bootstrap and model/iris-model.json",
+        check(f"{arch}: artifacts are exactly bootstrap and model/iris-model.json",
               files == ["bootstrap", "model/iris-model.json"],
               ["bootstrap", "model/iris-model.json"], files)
         boot = os.path.join(out, "bootstrap")
         if os.path.isfile(boot):
-            check("bootstrap is executable", os.access(boot, os.X_OK), "mode +x",
+            check(f"{arch}: bootstrap is executable", os.access(boot, os.X_OK), "mode +x",
                   oct(os.stat(boot).st_mode))
-            is_elf, dynamic = elf_is_static(boot)
-            check("bootstrap is an x86-64 ELF executable (not a script)", is_elf, "ELF x86-64",
-                  open(boot, "rb").read(16))
-            check("bootstrap has no PT_INTERP/PT_DYNAMIC (static)", dynamic is False,
+            machine, dynamic = elf_header(boot)
+            check(f"{arch}: bootstrap is an ELF executable for {arch} (e_machine "
+                  f"{ELF_MACHINE[arch]}), not a script", machine == ELF_MACHINE[arch],
+                  ELF_MACHINE[arch], machine)
+            check(f"{arch}: bootstrap has no PT_INTERP/PT_DYNAMIC (static)", dynamic is False,
                   "static", "dynamic" if dynamic else dynamic)
         model = os.path.join(out, "model", "iris-model.json")
         if os.path.isfile(model):
-            try:
-                with open(model, encoding="utf-8") as f:
-                    json.load(f)
-                ok, err = True, None
-            except ValueError as e:
-                ok, err = False, str(e)
-            check("model/iris-model.json is valid JSON", ok, "valid JSON", err)
             with open(model, "rb") as a, open(os.path.join(ROOT, "model", "iris-model.json"),
                                                "rb") as b:
-                check("the model artifact is the project's model/iris-model.json",
+                check(f"{arch}: the model artifact is the project's model/iris-model.json",
                       a.read() == b.read(), "identical", "different")
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def sam_arch(tmp, samconfig_text, arch=""):
+    path = os.path.join(tmp, "samconfig.toml")
+    with open(path, "w") as f:
+        f.write(samconfig_text)
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "sam_arch.py"),
+                           "--arch", arch, "--samconfig", path, "--template", TEMPLATE],
+                          capture_output=True, text=True, timeout=30)
+    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+
+def check_sam_arch():
+    """Where the makefile build finds the architecture (SAM passes only ARTIFACTS_DIR)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        got = sam_arch(tmp, "version = 0.1\n")
+        check("no ARCH, no override: the template's default x86_64", got[:2] == (0, "x86_64"),
+              (0, "x86_64"), got)
+        got = sam_arch(tmp, "version = 0.1\n[default.global.parameters]\n"
+                       'parameter_overrides = "AlertMode=off Architecture=arm64"\n')
+        check("samconfig.toml [default.global.parameters] Architecture=arm64 -> arm64",
+              got[:2] == (0, "arm64") and "default.global.parameters" in got[2], (0, "arm64"), got)
+        got = sam_arch(tmp, "version = 0.1\n[default.global.parameters]\n"
+                       'parameter_overrides = ["ParameterKey=Architecture,ParameterValue=arm64"]\n')
+        check("the ParameterKey=...,ParameterValue=... form in a list is read too",
+              got[:2] == (0, "arm64"), (0, "arm64"), got)
+        got = sam_arch(tmp, "version = 0.1\n[default.global.parameters]\n"
+                       'parameter_overrides = "Architecture=arm64"\n', arch="x86_64")
+        check("ARCH wins over samconfig.toml", got[:2] == (0, "x86_64"), (0, "x86_64"), got)
+        got = sam_arch(tmp, "version = 0.1\n[default.global.parameters]\n"
+                       'parameter_overrides = "Architecture=arm64"\n'
+                       "[default.deploy.parameters]\n"
+                       'parameter_overrides = "Architecture=x86_64"\n')
+        check("build and deploy overrides that disagree stop the build, naming both",
+              got[0] == 1 and "disagree" in got[2] and "arm64" in got[2] and "x86_64" in got[2],
+              "exit 1, 'disagree' with both values", got)
+        # sam deploy --guided saves its answers under [default.deploy.parameters]:
+        # that parameter_overrides replaces the global one for deploy.
+        got = sam_arch(tmp, "version = 0.1\n[default.global.parameters]\n"
+                       'parameter_overrides = "Architecture=arm64"\n'
+                       "[default.deploy.parameters]\n"
+                       'parameter_overrides = "AlertMode=off"\n')
+        check("a deploy override without Architecture hides the global arm64 from sam deploy: "
+              "refused", got[0] == 1 and "disagree" in got[2], "exit 1, 'disagree'", got)
+        got = sam_arch(tmp, "version = 0.1\n", arch="aarch64")
+        check("a value the template does not allow is refused with the allowed ones",
+              got[0] == 1 and "x86_64, arm64" in got[2], "exit 1, 'x86_64, arm64'", got)
+    got = subprocess.run([sys.executable, os.path.join(ROOT, "deploy", "sam_arch.py")],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30)
+    check("the project's samconfig.toml builds the template default (x86_64)",
+          (got.returncode, got.stdout.strip()) == (0, "x86_64"), (0, "x86_64"),
+          (got.returncode, got.stdout.strip(), got.stderr.strip()))
 
 
 def main():
@@ -334,11 +446,14 @@ def main():
         t = load_template()
         check("template.yaml parses with CloudFormation tags", isinstance(t, dict), "a mapping", t)
         check_template(t, sources)
+        check_alarm(t)
         check_samconfig(t, bootstrap_env_names(sources))
+        check_sam_arch()
     except (OSError, yaml.YAMLError) as e:
         check("template.yaml parses with CloudFormation tags", False, "a mapping", e)
     if "--no-build" not in sys.argv[1:]:
-        check_build()
+        check_build("x86_64", None)
+        check_build("arm64", "arm64")
     passed = sum(1 for _, ok in RESULTS if ok)
     failed = len(RESULTS) - passed
     print(f"{passed} passed, {failed} failed")

@@ -13,6 +13,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *const model_feature_names[MODEL_NFEATURES] = {"sepal_length", "sepal_width",
                                                           "petal_length", "petal_width"};
@@ -43,7 +44,7 @@ const char *model_class_name(const model *m, size_t k)
 int model_class_index(const model *m, const char *name)
 {
     for (size_t k = 0; k < m->nclasses; k++)
-        if (strcmp(m->class_names[k], name) == 0)
+        if (strcasecmp(m->class_names[k], name) == 0)
             return (int)k;
     return -1;
 }
@@ -58,26 +59,24 @@ const char *model_id(const model *m)
     return m->id;
 }
 
-static void standardize(const model *m, const double x[MODEL_NFEATURES], double z[MODEL_NFEATURES])
+void model_standardize(const model *m, const double *x, double *z)
 {
     for (size_t j = 0; j < MODEL_NFEATURES; j++)
         z[j] = (x[j] - m->mean[j]) / m->scale[j];
 }
 
-static int predict_linear(const model *m, const double *x, double *probs)
+static void scores_linear(const model *m, const double *x, double *s)
 {
-    double s[MODEL_MAX_CLASSES];
     for (size_t k = 0; k < m->nclasses; k++) {
         const double *w = m->w[k];
         s[k] = m->b[k] + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
     }
-    return num_softmax(m->nclasses, s, probs);
 }
 
-static int predict_quadratic(const model *m, const double *x, double *probs)
+static void scores_quadratic(const model *m, const double *x, double *s)
 {
-    double z[MODEL_NFEATURES], s[MODEL_MAX_CLASSES];
-    standardize(m, x, z);
+    double z[MODEL_NFEATURES];
+    model_standardize(m, x, z);
     for (size_t k = 0; k < m->nclasses; k++) {
         const double *mu = m->mu[k], *li = m->linv[k];
         double d[MODEL_NFEATURES], q = 0;
@@ -91,7 +90,6 @@ static int predict_quadratic(const model *m, const double *x, double *probs)
         }
         s[k] = m->c[k] - 0.5 * q;
     }
-    return num_softmax(m->nclasses, s, probs);
 }
 
 /* The k nearest points by squared Euclidean distance in the standardised
@@ -101,7 +99,7 @@ static int predict_knn(const model *m, const double *x, double *probs)
 {
     double z[MODEL_NFEATURES], bestd[MODEL_KNN_MAX_K];
     size_t besti[MODEL_KNN_MAX_K], nbest = 0;
-    standardize(m, x, z);
+    model_standardize(m, x, z);
     for (size_t i = 0; i < m->npoints; i++) {
         const double *p = m->points + i * MODEL_NFEATURES;
         double d = 0;
@@ -131,10 +129,10 @@ static int predict_knn(const model *m, const double *x, double *probs)
     return best;
 }
 
-static int predict_trees(const model *m, const double *x, double *probs)
+static void scores_trees(const model *m, const double *x, double *s)
 {
-    double z[MODEL_NFEATURES], s[MODEL_MAX_CLASSES];
-    standardize(m, x, z);
+    double z[MODEL_NFEATURES];
+    model_standardize(m, x, z);
     for (size_t k = 0; k < m->nclasses; k++)
         s[k] = m->b[k];
     for (size_t t = 0; t < m->ntrees; t++) {
@@ -143,20 +141,31 @@ static int predict_trees(const model *m, const double *x, double *probs)
             n = m->nodes + (z[n->feature] < n->threshold ? n->left : n->right);
         s[m->roots[t].cls] += n->value;
     }
-    return num_softmax(m->nclasses, s, probs);
+}
+
+int model_class_scores(const model *m, const double *x, double *scores)
+{
+    switch (m->kind) {
+    case MODEL_KIND_LINEAR:
+        scores_linear(m, x, scores);
+        return 0;
+    case MODEL_KIND_QUADRATIC:
+        scores_quadratic(m, x, scores);
+        return 0;
+    case MODEL_KIND_TREES:
+        scores_trees(m, x, scores);
+        return 0;
+    case MODEL_KIND_KNN:
+        break;
+    }
+    return -1;
 }
 
 int model_predict(const model *m, const double x[MODEL_NFEATURES], double *probs)
 {
-    switch (m->kind) {
-    case MODEL_KIND_LINEAR:
-        return predict_linear(m, x, probs);
-    case MODEL_KIND_QUADRATIC:
-        return predict_quadratic(m, x, probs);
-    case MODEL_KIND_KNN:
+    if (m->kind == MODEL_KIND_KNN)
         return predict_knn(m, x, probs);
-    case MODEL_KIND_TREES:
-        return predict_trees(m, x, probs);
-    }
-    return -1;
+    double s[MODEL_MAX_CLASSES];
+    model_class_scores(m, x, s);
+    return numeric_softmax(m->nclasses, s, probs);
 }

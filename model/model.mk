@@ -1,9 +1,23 @@
 # model/model.mk: the model artifact's loader and scorer: exactly what a
 # program that scores links (the bootstrap); no trainer code, no librdkafka.
 
-MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_json.c model/numeric.c
+MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_check.c model/model_json.c model/numeric.c
 MODEL_SCORER_LIBS = $(call libs,libcjson) -lm
 
 UNIT_SRCS_model := tests/unit/test_model.c $(MODEL_SCORER_SRCS)
 C_UNITS += model
 UNIT_LIBS_model = $(MODEL_SCORER_LIBS)
+
+# make fuzz-model [FUZZ_SECONDS=60]: libFuzzer (clang, ASan+UBSan) on the
+# loader and scorer: every artifact that loads gives finite, normalised
+# probabilities.  Seeded with the shipped artifact and one artifact of each
+# family fitted by build/train.  Not part of make test.
+FUZZ_model_SRCS := tests/fuzz/fuzz_model.c $(MODEL_SCORER_SRCS)
+FUZZ_MODEL_FAMILIES := glm lda qda gnb knn gbm
+.PHONY: fuzz-model
+fuzz-model: $(BUILD)/fuzz_model $(BUILD)/train
+	@mkdir -p $(BUILD)/fuzz-corpus-model && cp model/iris-model.json $(BUILD)/fuzz-corpus-model/
+	@for f in $(FUZZ_MODEL_FAMILIES); do \
+	  test -s $(BUILD)/fuzz-corpus-model/$$f.json || \
+	  $(BUILD)/train -f $$f -r 1 -o $(BUILD)/fuzz-corpus-model/$$f.json >/dev/null || exit 1; done
+	$(BUILD)/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz-corpus-model

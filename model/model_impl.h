@@ -55,4 +55,16 @@ struct model {
     model_node *nodes;
 };
 
+/* z = (x - mean) / scale, the standardised features. */
+void model_standardize(const model *m, const double *x, double *z);
+
+/* The class scores whose softmax is the prediction (linear, quadratic and
+ * trees kinds); returns -1 for knn, which votes instead. */
+int model_class_scores(const model *m, const double *x, double *scores);
+
+/* Scores probe points derived from the artifact and fails, naming the problem
+ * in err, unless the model gives finite bounded scores and normalised
+ * probabilities there (model_check.c).  Returns 0 or -1. */
+int model_check_probes(const model *m, char *err, size_t errlen);
+
 #endif

@@ -5,8 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-__attribute__((format(printf, 3, 4))) void jr_fail(jr_ctx *c, const char *path, const char *fmt,
-                                                   ...)
+__attribute__((format(printf, 3, 4))) void model_json_fail(model_json_ctx *c, const char *path,
+                                                           const char *fmt, ...)
 {
     if (!c->errlen)
         return;
@@ -20,7 +20,7 @@ __attribute__((format(printf, 3, 4))) void jr_fail(jr_ctx *c, const char *path, 
     va_end(ap);
 }
 
-const char *jr_type_name(const cJSON *j)
+const char *model_json_type_name(const cJSON *j)
 {
     if (cJSON_IsNumber(j))
         return "a number";
@@ -35,58 +35,63 @@ const char *jr_type_name(const cJSON *j)
     return "null";
 }
 
-void jr_join(char *out, size_t len, const char *path, const char *name)
+void model_json_join(char *out, size_t len, const char *path, const char *name)
 {
     snprintf(out, len, "%s%s%s", path, *path ? "." : "", name);
 }
 
 /* The member name of obj; NULL and an error when it is missing. */
-const cJSON *jr_member(jr_ctx *c, const cJSON *obj, const char *path, const char *name)
+const cJSON *model_json_member(model_json_ctx *c, const cJSON *obj, const char *path,
+                               const char *name)
 {
     const cJSON *j = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!j) {
         char p[160];
-        jr_join(p, sizeof p, path, name);
-        jr_fail(c, p, "missing");
+        model_json_join(p, sizeof p, path, name);
+        model_json_fail(c, p, "missing");
     }
     return j;
 }
 
-const cJSON *jr_object(jr_ctx *c, const cJSON *obj, const char *path, const char *name)
+const cJSON *model_json_object(model_json_ctx *c, const cJSON *obj, const char *path,
+                               const char *name)
 {
-    const cJSON *j = jr_member(c, obj, path, name);
+    const cJSON *j = model_json_member(c, obj, path, name);
     if (j && !cJSON_IsObject(j)) {
         char p[160];
-        jr_join(p, sizeof p, path, name);
-        jr_fail(c, p, "expected an object, got %s", jr_type_name(j));
+        model_json_join(p, sizeof p, path, name);
+        model_json_fail(c, p, "expected an object, got %s", model_json_type_name(j));
         return NULL;
     }
     return j;
 }
 
-const char *jr_string(jr_ctx *c, const cJSON *obj, const char *path, const char *name)
+const char *model_json_string(model_json_ctx *c, const cJSON *obj, const char *path,
+                              const char *name)
 {
-    const cJSON *j = jr_member(c, obj, path, name);
+    const cJSON *j = model_json_member(c, obj, path, name);
     if (j && !cJSON_IsString(j)) {
         char p[160];
-        jr_join(p, sizeof p, path, name);
-        jr_fail(c, p, "expected a string, got %s", jr_type_name(j));
+        model_json_join(p, sizeof p, path, name);
+        model_json_fail(c, p, "expected a string, got %s", model_json_type_name(j));
         return NULL;
     }
     return j ? j->valuestring : NULL;
 }
 
-/* An array of exactly n finite jr_numbers (n == 0: any length >= 1, returned in
+/* An array of exactly n finite model_json_numbers (n == 0: any length >= 1, returned in
  * *count); writes them to out when out is not NULL. */
-const cJSON *jr_numbers(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t n)
+const cJSON *model_json_numbers(model_json_ctx *c, const cJSON *arr, const char *path, double *out,
+                                size_t n)
 {
     if (!cJSON_IsArray(arr)) {
-        jr_fail(c, path, "expected an array of %zu numbers, got %s", n, jr_type_name(arr));
+        model_json_fail(c, path, "expected an array of %zu numbers, got %s", n,
+                        model_json_type_name(arr));
         return NULL;
     }
     size_t len = (size_t)cJSON_GetArraySize(arr);
     if (len != n) {
-        jr_fail(c, path, "expected an array of %zu numbers, got %zu elements", n, len);
+        model_json_fail(c, path, "expected an array of %zu numbers, got %zu elements", n, len);
         return NULL;
     }
     size_t i = 0;
@@ -94,7 +99,7 @@ const cJSON *jr_numbers(jr_ctx *c, const cJSON *arr, const char *path, double *o
         if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble)) {
             char p[160];
             snprintf(p, sizeof p, "%s[%zu]", path, i);
-            jr_fail(c, p, "expected a finite number, got %s", jr_type_name(e));
+            model_json_fail(c, p, "expected a finite number, got %s", model_json_type_name(e));
             return NULL;
         }
         if (out)
@@ -104,58 +109,61 @@ const cJSON *jr_numbers(jr_ctx *c, const cJSON *arr, const char *path, double *o
 }
 
 /* A rows x cols array of arrays of finite numbers, stored row-major in out. */
-int jr_matrix(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t rows, size_t cols)
+int model_json_matrix(model_json_ctx *c, const cJSON *arr, const char *path, double *out,
+                      size_t rows, size_t cols)
 {
     if (!cJSON_IsArray(arr) || (size_t)cJSON_GetArraySize(arr) != rows) {
         if (cJSON_IsArray(arr))
-            jr_fail(c, path, "expected %zu rows, got %d", rows, cJSON_GetArraySize(arr));
+            model_json_fail(c, path, "expected %zu rows, got %d", rows, cJSON_GetArraySize(arr));
         else
-            jr_fail(c, path, "expected an array of %zu rows, got %s", rows, jr_type_name(arr));
+            model_json_fail(c, path, "expected an array of %zu rows, got %s", rows,
+                            model_json_type_name(arr));
         return -1;
     }
     size_t i = 0;
     for (const cJSON *e = arr->child; e; e = e->next, i++) {
         char p[160];
         snprintf(p, sizeof p, "%s[%zu]", path, i);
-        if (!jr_numbers(c, e, p, out + i * cols, cols))
+        if (!model_json_numbers(c, e, p, out + i * cols, cols))
             return -1;
     }
     return 0;
 }
 
-int jr_member_matrix(jr_ctx *c, const cJSON *obj, const char *path, const char *name, double *out,
-                     size_t rows, size_t cols)
+int model_json_member_matrix(model_json_ctx *c, const cJSON *obj, const char *path,
+                             const char *name, double *out, size_t rows, size_t cols)
 {
     char p[160];
-    jr_join(p, sizeof p, path, name);
-    const cJSON *j = jr_member(c, obj, path, name);
-    return j ? jr_matrix(c, j, p, out, rows, cols) : -1;
+    model_json_join(p, sizeof p, path, name);
+    const cJSON *j = model_json_member(c, obj, path, name);
+    return j ? model_json_matrix(c, j, p, out, rows, cols) : -1;
 }
 
 /* A whole number in [lo, hi]. */
-int jr_integer(jr_ctx *c, const cJSON *j, const char *path, long lo, long hi, long *out)
+int model_json_integer(model_json_ctx *c, const cJSON *j, const char *path, long lo, long hi,
+                       long *out)
 {
     if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
         j->valuedouble < (double)lo || j->valuedouble > (double)hi) {
         if (cJSON_IsNumber(j))
-            jr_fail(c, path, "expected a whole number in [%ld, %ld], got %.17g", lo, hi,
-                    j->valuedouble);
+            model_json_fail(c, path, "expected a whole number in [%ld, %ld], got %.17g", lo, hi,
+                            j->valuedouble);
         else
-            jr_fail(c, path, "expected a whole number in [%ld, %ld], got %s", lo, hi,
-                    jr_type_name(j));
+            model_json_fail(c, path, "expected a whole number in [%ld, %ld], got %s", lo, hi,
+                            model_json_type_name(j));
         return -1;
     }
     *out = (long)j->valuedouble;
     return 0;
 }
 
-int jr_positive(jr_ctx *c, const char *path, const double *v, size_t n)
+int model_json_positive(model_json_ctx *c, const char *path, const double *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!(v[i] > 0)) {
             char p[160];
             snprintf(p, sizeof p, "%s[%zu]", path, i);
-            jr_fail(c, p, "must be positive, got %.17g", v[i]);
+            model_json_fail(c, p, "must be positive, got %.17g", v[i]);
             return -1;
         }
     }

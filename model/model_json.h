@@ -13,39 +13,45 @@ typedef struct {
     const char *src; /* file name or "model JSON" */
     char *err;
     size_t errlen;
-} jr_ctx;
+} model_json_ctx;
 
 /* Writes the error "SRC: field \"path\": ..." (or "SRC: ..." when path is NULL). */
-__attribute__((format(printf, 3, 4))) void jr_fail(jr_ctx *c, const char *path, const char *fmt,
-                                                   ...);
+__attribute__((format(printf, 3, 4))) void model_json_fail(model_json_ctx *c, const char *path,
+                                                           const char *fmt, ...);
 
 /* "a number", "a string", ... for messages. */
-const char *jr_type_name(const cJSON *j);
+const char *model_json_type_name(const cJSON *j);
 
 /* out = path.name (or name when path is empty). */
-void jr_join(char *out, size_t len, const char *path, const char *name);
+void model_json_join(char *out, size_t len, const char *path, const char *name);
 
 /* The member name of obj (of any type, or an object, or a string); NULL with
  * an error when missing or of another type. */
-const cJSON *jr_member(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
-const cJSON *jr_object(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
-const char *jr_string(jr_ctx *c, const cJSON *obj, const char *path, const char *name);
+const cJSON *model_json_member(model_json_ctx *c, const cJSON *obj, const char *path,
+                               const char *name);
+const cJSON *model_json_object(model_json_ctx *c, const cJSON *obj, const char *path,
+                               const char *name);
+const char *model_json_string(model_json_ctx *c, const cJSON *obj, const char *path,
+                              const char *name);
 
 /* arr is an array of exactly n finite numbers, copied to out when out is not
  * NULL; returns arr or NULL. */
-const cJSON *jr_numbers(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t n);
+const cJSON *model_json_numbers(model_json_ctx *c, const cJSON *arr, const char *path, double *out,
+                                size_t n);
 
 /* arr is rows arrays of cols finite numbers, stored row-major in out. */
-int jr_matrix(jr_ctx *c, const cJSON *arr, const char *path, double *out, size_t rows, size_t cols);
+int model_json_matrix(model_json_ctx *c, const cJSON *arr, const char *path, double *out,
+                      size_t rows, size_t cols);
 
 /* The same for the member name of obj. */
-int jr_member_matrix(jr_ctx *c, const cJSON *obj, const char *path, const char *name, double *out,
-                     size_t rows, size_t cols);
+int model_json_member_matrix(model_json_ctx *c, const cJSON *obj, const char *path,
+                             const char *name, double *out, size_t rows, size_t cols);
 
 /* j is a whole number in [lo, hi]. */
-int jr_integer(jr_ctx *c, const cJSON *j, const char *path, long lo, long hi, long *out);
+int model_json_integer(model_json_ctx *c, const cJSON *j, const char *path, long lo, long hi,
+                       long *out);
 
 /* Every v[i] > 0; the error names path[i]. */
-int jr_positive(jr_ctx *c, const char *path, const double *v, size_t n);
+int model_json_positive(model_json_ctx *c, const char *path, const double *v, size_t n);
 
 #endif

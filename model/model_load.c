@@ -19,7 +19,7 @@
 #define MAX_POINTS 10000000
 
 /* A symmetric positive definite 4 x 4 matrix; writes its Cholesky factor. */
-static int spd(jr_ctx *c, const char *path, const double *a, double *l)
+static int spd(model_json_ctx *c, const char *path, const double *a, double *l)
 {
     double amax = 0;
     for (size_t i = 0; i < NF * NF; i++)
@@ -27,27 +27,27 @@ static int spd(jr_ctx *c, const char *path, const double *a, double *l)
     for (size_t i = 0; i < NF; i++)
         for (size_t j = 0; j < i; j++)
             if (fabs(a[i * NF + j] - a[j * NF + i]) > 1e-12 * amax) {
-                jr_fail(c, path, "not symmetric: [%zu][%zu] = %.17g but [%zu][%zu] = %.17g", i, j,
-                        a[i * NF + j], j, i, a[j * NF + i]);
+                model_json_fail(c, path, "not symmetric: [%zu][%zu] = %.17g but [%zu][%zu] = %.17g",
+                                i, j, a[i * NF + j], j, i, a[j * NF + i]);
                 return -1;
             }
-    if (num_cholesky(NF, a, l) != 0) {
-        jr_fail(c, path, "not positive definite");
+    if (numeric_cholesky(NF, a, l) != 0) {
+        model_json_fail(c, path, "not positive definite");
         return -1;
     }
     return 0;
 }
 
-static int load_priors_means(jr_ctx *c, model *m, const cJSON *fit, double *logp)
+static int load_priors_means(model_json_ctx *c, model *m, const cJSON *fit, double *logp)
 {
     double pri[MODEL_MAX_CLASSES];
-    const cJSON *j = jr_member(c, fit, "fitted", "priors");
-    if (!j || !jr_numbers(c, j, "fitted.priors", pri, m->nclasses) ||
-        jr_positive(c, "fitted.priors", pri, m->nclasses) != 0)
+    const cJSON *j = model_json_member(c, fit, "fitted", "priors");
+    if (!j || !model_json_numbers(c, j, "fitted.priors", pri, m->nclasses) ||
+        model_json_positive(c, "fitted.priors", pri, m->nclasses) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++)
         logp[k] = log(pri[k]);
-    return jr_member_matrix(c, fit, "fitted", "means", &m->mu[0][0], m->nclasses, NF);
+    return model_json_member_matrix(c, fit, "fitted", "means", &m->mu[0][0], m->nclasses, NF);
 }
 
 /* Folds the standardisation into linear scores on z: w.z + b = w'.x + b'. */
@@ -63,28 +63,28 @@ static void fold_standardisation(model *m, const double w[][NF], const double *b
     m->kind = MODEL_KIND_LINEAR;
 }
 
-static int load_glm(jr_ctx *c, model *m, const cJSON *fit)
+static int load_glm(model_json_ctx *c, model *m, const cJSON *fit)
 {
     double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
-    const cJSON *j = jr_member(c, fit, "fitted", "intercepts");
-    if (!j || !jr_numbers(c, j, "fitted.intercepts", b, m->nclasses))
+    const cJSON *j = model_json_member(c, fit, "fitted", "intercepts");
+    if (!j || !model_json_numbers(c, j, "fitted.intercepts", b, m->nclasses))
         return -1;
-    if (jr_member_matrix(c, fit, "fitted", "coefficients", &w[0][0], m->nclasses, NF) != 0)
+    if (model_json_member_matrix(c, fit, "fitted", "coefficients", &w[0][0], m->nclasses, NF) != 0)
         return -1;
     fold_standardisation(m, w, b);
     return 0;
 }
 
-static int load_lda(jr_ctx *c, model *m, const cJSON *fit)
+static int load_lda(model_json_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], cov[NF * NF], l[NF * NF];
     double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        jr_member_matrix(c, fit, "fitted", "covariance", cov, NF, NF) != 0 ||
+        model_json_member_matrix(c, fit, "fitted", "covariance", cov, NF, NF) != 0 ||
         spd(c, "fitted.covariance", cov, l) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
-        num_cholesky_solve(NF, l, m->mu[k], w[k]);
+        numeric_cholesky_solve(NF, l, m->mu[k], w[k]);
         double q = 0;
         for (size_t j = 0; j < NF; j++)
             q += m->mu[k][j] * w[k][j];
@@ -94,42 +94,43 @@ static int load_lda(jr_ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
-static int load_qda(jr_ctx *c, model *m, const cJSON *fit)
+static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], cov[MODEL_MAX_CLASSES * NF * NF], l[NF * NF];
     if (load_priors_means(c, m, fit, logp) != 0)
         return -1;
-    const cJSON *j = jr_member(c, fit, "fitted", "covariances");
+    const cJSON *j = model_json_member(c, fit, "fitted", "covariances");
     if (!j)
         return -1;
     if (!cJSON_IsArray(j) || (size_t)cJSON_GetArraySize(j) != m->nclasses) {
-        jr_fail(c, "fitted.covariances", "expected an array of %zu matrices (one per class)",
-                m->nclasses);
+        model_json_fail(c, "fitted.covariances",
+                        "expected an array of %zu matrices (one per class)", m->nclasses);
         return -1;
     }
     size_t k = 0;
     for (const cJSON *e = j->child; e; e = e->next, k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.covariances[%zu]", k);
-        if (jr_matrix(c, e, p, cov + k * NF * NF, NF, NF) != 0 || spd(c, p, cov + k * NF * NF, l))
+        if (model_json_matrix(c, e, p, cov + k * NF * NF, NF, NF) != 0 ||
+            spd(c, p, cov + k * NF * NF, l))
             return -1;
-        num_invert_lower(NF, l, m->linv[k]);
-        m->c[k] = logp[k] - 0.5 * num_cholesky_logdet(NF, l);
+        numeric_invert_lower(NF, l, m->linv[k]);
+        m->c[k] = logp[k] - 0.5 * numeric_cholesky_logdet(NF, l);
     }
     m->kind = MODEL_KIND_QUADRATIC;
     return 0;
 }
 
-static int load_gnb(jr_ctx *c, model *m, const cJSON *fit)
+static int load_gnb(model_json_ctx *c, model *m, const cJSON *fit)
 {
     double logp[MODEL_MAX_CLASSES], var[MODEL_MAX_CLASSES][NF];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        jr_member_matrix(c, fit, "fitted", "variances", &var[0][0], m->nclasses, NF) != 0)
+        model_json_member_matrix(c, fit, "fitted", "variances", &var[0][0], m->nclasses, NF) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.variances[%zu]", k);
-        if (jr_positive(c, p, var[k], NF) != 0)
+        if (model_json_positive(c, p, var[k], NF) != 0)
             return -1;
         m->c[k] = logp[k];
         for (size_t j = 0; j < NF; j++) {
@@ -141,35 +142,35 @@ static int load_gnb(jr_ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
-static int load_knn(jr_ctx *c, model *m, const cJSON *fit)
+static int load_knn(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    const cJSON *pts = jr_member(c, fit, "fitted", "points");
-    const cJSON *lab = jr_member(c, fit, "fitted", "labels");
-    const cJSON *kj = jr_member(c, fit, "fitted", "k");
+    const cJSON *pts = model_json_member(c, fit, "fitted", "points");
+    const cJSON *lab = model_json_member(c, fit, "fitted", "labels");
+    const cJSON *kj = model_json_member(c, fit, "fitted", "k");
     if (!pts || !lab || !kj)
         return -1;
     if (!cJSON_IsArray(pts) || cJSON_GetArraySize(pts) < 1 ||
         cJSON_GetArraySize(pts) > MAX_POINTS) {
-        jr_fail(c, "fitted.points", "expected an array of 1 to %d points", MAX_POINTS);
+        model_json_fail(c, "fitted.points", "expected an array of 1 to %d points", MAX_POINTS);
         return -1;
     }
     m->npoints = (size_t)cJSON_GetArraySize(pts);
     long k;
     long kmax = m->npoints < MODEL_KNN_MAX_K ? (long)m->npoints : MODEL_KNN_MAX_K;
-    if (jr_integer(c, kj, "fitted.k", 1, kmax, &k) != 0)
+    if (model_json_integer(c, kj, "fitted.k", 1, kmax, &k) != 0)
         return -1;
     m->k = (size_t)k;
     m->points = malloc(m->npoints * NF * sizeof *m->points);
     m->labels = malloc(m->npoints);
     if (!m->points || !m->labels) {
-        jr_fail(c, "fitted.points", "out of memory for %zu points", m->npoints);
+        model_json_fail(c, "fitted.points", "out of memory for %zu points", m->npoints);
         return -1;
     }
-    if (jr_matrix(c, pts, "fitted.points", m->points, m->npoints, NF) != 0)
+    if (model_json_matrix(c, pts, "fitted.points", m->points, m->npoints, NF) != 0)
         return -1;
     if (!cJSON_IsArray(lab) || (size_t)cJSON_GetArraySize(lab) != m->npoints) {
-        jr_fail(c, "fitted.labels", "expected an array of %zu class indices (one per point)",
-                m->npoints);
+        model_json_fail(c, "fitted.labels",
+                        "expected an array of %zu class indices (one per point)", m->npoints);
         return -1;
     }
     size_t i = 0;
@@ -177,7 +178,7 @@ static int load_knn(jr_ctx *c, model *m, const cJSON *fit)
         char p[64];
         long v;
         snprintf(p, sizeof p, "fitted.labels[%zu]", i);
-        if (jr_integer(c, e, p, 0, (long)m->nclasses - 1, &v) != 0)
+        if (model_json_integer(c, e, p, 0, (long)m->nclasses - 1, &v) != 0)
             return -1;
         m->labels[i] = (uint8_t)v;
     }
@@ -188,39 +189,40 @@ static int load_knn(jr_ctx *c, model *m, const cJSON *fit)
 /* One tree: parallel arrays feature, threshold, left, right, value; node 0 is
  * the root and every child index is greater than its parent's, so scoring
  * always ends at a leaf. */
-static int load_tree(jr_ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
+static int load_tree(model_json_ctx *c, model *m, const cJSON *t, size_t ti, size_t base)
 {
     static const char *const names[] = {"feature", "threshold", "left", "right", "value"};
     char path[64], p[96];
     snprintf(path, sizeof path, "fitted.trees[%zu]", ti);
     if (!cJSON_IsObject(t)) {
-        jr_fail(c, path, "expected an object, got %s", jr_type_name(t));
+        model_json_fail(c, path, "expected an object, got %s", model_json_type_name(t));
         return -1;
     }
     long cls;
-    const cJSON *cj = jr_member(c, t, path, "class");
-    jr_join(p, sizeof p, path, "class");
-    if (!cj || jr_integer(c, cj, p, 0, (long)m->nclasses - 1, &cls) != 0)
+    const cJSON *cj = model_json_member(c, t, path, "class");
+    model_json_join(p, sizeof p, path, "class");
+    if (!cj || model_json_integer(c, cj, p, 0, (long)m->nclasses - 1, &cls) != 0)
         return -1;
     const cJSON *arr[5];
     size_t n = 0;
     for (size_t a = 0; a < 5; a++) {
-        jr_join(p, sizeof p, path, names[a]);
-        if (!(arr[a] = jr_member(c, t, path, names[a])))
+        model_json_join(p, sizeof p, path, names[a]);
+        if (!(arr[a] = model_json_member(c, t, path, names[a])))
             return -1;
         if (!cJSON_IsArray(arr[a])) {
-            jr_fail(c, p, "expected an array, got %s", jr_type_name(arr[a]));
+            model_json_fail(c, p, "expected an array, got %s", model_json_type_name(arr[a]));
             return -1;
         }
         size_t len = (size_t)cJSON_GetArraySize(arr[a]);
         if (a == 0 && (len < 1 || len > MAX_TREE_NODES)) {
-            jr_fail(c, p, "expected 1 to %d nodes, got %zu", MAX_TREE_NODES, len);
+            model_json_fail(c, p, "expected 1 to %d nodes, got %zu", MAX_TREE_NODES, len);
             return -1;
         }
         if (a == 0)
             n = len;
         else if (len != n) {
-            jr_fail(c, p, "expected %zu elements (one per node, as in feature), got %zu", n, len);
+            model_json_fail(c, p, "expected %zu elements (one per node, as in feature), got %zu", n,
+                            len);
             return -1;
         }
     }
@@ -231,21 +233,22 @@ static int load_tree(jr_ctx *c, model *m, const cJSON *t, size_t ti, size_t base
         model_node *nd = m->nodes + base + i;
         long f, l = -1, r = -1;
         snprintf(p, sizeof p, "%s.feature[%zu]", path, i);
-        if (jr_integer(c, e[0], p, -1, NF - 1, &f) != 0)
+        if (model_json_integer(c, e[0], p, -1, NF - 1, &f) != 0)
             return -1;
         for (size_t a = 1; a < 5; a += 3) {
             snprintf(p, sizeof p, "%s.%s[%zu]", path, names[a], i);
             if (!cJSON_IsNumber(e[a]) || !isfinite(e[a]->valuedouble)) {
-                jr_fail(c, p, "expected a finite number, got %s", jr_type_name(e[a]));
+                model_json_fail(c, p, "expected a finite number, got %s",
+                                model_json_type_name(e[a]));
                 return -1;
             }
         }
         if (f >= 0) {
             snprintf(p, sizeof p, "%s.left[%zu]", path, i);
-            if (jr_integer(c, e[2], p, (long)i + 1, (long)n - 1, &l) != 0)
+            if (model_json_integer(c, e[2], p, (long)i + 1, (long)n - 1, &l) != 0)
                 return -1;
             snprintf(p, sizeof p, "%s.right[%zu]", path, i);
-            if (jr_integer(c, e[3], p, (long)i + 1, (long)n - 1, &r) != 0)
+            if (model_json_integer(c, e[3], p, (long)i + 1, (long)n - 1, &r) != 0)
                 return -1;
         }
         nd->feature = (int32_t)f;
@@ -261,14 +264,14 @@ static int load_tree(jr_ctx *c, model *m, const cJSON *t, size_t ti, size_t base
     return 0;
 }
 
-static int load_gbm(jr_ctx *c, model *m, const cJSON *fit)
+static int load_gbm(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    const cJSON *init = jr_member(c, fit, "fitted", "init");
-    const cJSON *trees = jr_member(c, fit, "fitted", "trees");
-    if (!init || !trees || !jr_numbers(c, init, "fitted.init", m->b, m->nclasses))
+    const cJSON *init = model_json_member(c, fit, "fitted", "init");
+    const cJSON *trees = model_json_member(c, fit, "fitted", "trees");
+    if (!init || !trees || !model_json_numbers(c, init, "fitted.init", m->b, m->nclasses))
         return -1;
     if (!cJSON_IsArray(trees) || cJSON_GetArraySize(trees) > MAX_TREES) {
-        jr_fail(c, "fitted.trees", "expected an array of at most %d trees", MAX_TREES);
+        model_json_fail(c, "fitted.trees", "expected an array of at most %d trees", MAX_TREES);
         return -1;
     }
     m->ntrees = (size_t)cJSON_GetArraySize(trees);
@@ -280,7 +283,7 @@ static int load_gbm(jr_ctx *c, model *m, const cJSON *fit)
     m->roots = calloc(m->ntrees ? m->ntrees : 1, sizeof *m->roots);
     m->nodes = calloc(m->nnodes ? m->nnodes : 1, sizeof *m->nodes);
     if (!m->roots || !m->nodes) {
-        jr_fail(c, "fitted.trees", "out of memory for %zu nodes", m->nnodes);
+        model_json_fail(c, "fitted.trees", "out of memory for %zu nodes", m->nnodes);
         return -1;
     }
     size_t ti = 0, base = 0;
@@ -295,39 +298,43 @@ static int load_gbm(jr_ctx *c, model *m, const cJSON *fit)
 
 static const struct {
     const char *name;
-    int (*load)(jr_ctx *, model *, const cJSON *);
+    int (*load)(model_json_ctx *, model *, const cJSON *);
 } families[] = {
     {"glm", load_glm}, {"lda", load_lda}, {"qda", load_qda},
     {"gnb", load_gnb}, {"knn", load_knn}, {"gbm", load_gbm},
 };
 
-static int load_classes(jr_ctx *c, model *m, const cJSON *root)
+static int load_classes(model_json_ctx *c, model *m, const cJSON *root)
 {
-    const cJSON *cl = jr_member(c, root, "", "classes");
+    const cJSON *cl = model_json_member(c, root, "", "classes");
     if (!cl)
         return -1;
     if (!cJSON_IsArray(cl)) {
-        jr_fail(c, "classes", "expected an array of class names, got %s", jr_type_name(cl));
+        model_json_fail(c, "classes", "expected an array of class names, got %s",
+                        model_json_type_name(cl));
         return -1;
     }
     int n = cJSON_GetArraySize(cl);
     if (n < 2 || n > MODEL_MAX_CLASSES) {
-        jr_fail(c, "classes", "expected 2 to %d class names, got %d", MODEL_MAX_CLASSES, n);
+        model_json_fail(c, "classes", "expected 2 to %d class names, got %d", MODEL_MAX_CLASSES, n);
         return -1;
     }
     for (const cJSON *e = cl->child; e; e = e->next) {
         char p[32];
         snprintf(p, sizeof p, "classes[%zu]", m->nclasses);
         if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > 63) {
-            jr_fail(c, p, "expected a class name of 1 to 63 characters");
+            model_json_fail(c, p, "expected a class name of 1 to 63 characters");
             return -1;
         }
         if (model_class_index(m, e->valuestring) >= 0) {
-            jr_fail(c, p, "duplicate class name \"%s\"", e->valuestring);
+            model_json_fail(c, p,
+                            "duplicate class name \"%s\" (labels match class names ignoring "
+                            "case, so names must differ in more than case)",
+                            e->valuestring);
             return -1;
         }
         if (!(m->class_names[m->nclasses] = strdup(e->valuestring))) {
-            jr_fail(c, p, "out of memory");
+            model_json_fail(c, p, "out of memory");
             return -1;
         }
         m->nclasses++;
@@ -335,28 +342,28 @@ static int load_classes(jr_ctx *c, model *m, const cJSON *root)
     return 0;
 }
 
-static int load_header(jr_ctx *c, model *m, const cJSON *root)
+static int load_header(model_json_ctx *c, model *m, const cJSON *root)
 {
-    const char *fmt = jr_string(c, root, "", "format");
+    const char *fmt = model_json_string(c, root, "", "format");
     if (!fmt)
         return -1;
     if (strcmp(fmt, "iris-lambda-model") != 0) {
-        jr_fail(c, "format", "expected \"iris-lambda-model\", got \"%s\"", fmt);
+        model_json_fail(c, "format", "expected \"iris-lambda-model\", got \"%s\"", fmt);
         return -1;
     }
     long version;
-    const cJSON *v = jr_member(c, root, "", "format_version");
-    if (!v || jr_integer(c, v, "format_version", 1, 1, &version) != 0)
+    const cJSON *v = model_json_member(c, root, "", "format_version");
+    if (!v || model_json_integer(c, v, "format_version", 1, 1, &version) != 0)
         return -1;
-    const char *id = jr_string(c, root, "", "model_id");
+    const char *id = model_json_string(c, root, "", "model_id");
     if (!id)
         return -1;
     if (strlen(id) >= sizeof m->id) {
-        jr_fail(c, "model_id", "longer than %zu characters", sizeof m->id - 1);
+        model_json_fail(c, "model_id", "longer than %zu characters", sizeof m->id - 1);
         return -1;
     }
     strcpy(m->id, id);
-    const cJSON *feat = jr_member(c, root, "", "features");
+    const cJSON *feat = model_json_member(c, root, "", "features");
     if (!feat)
         return -1;
     int ok = cJSON_IsArray(feat) && cJSON_GetArraySize(feat) == NF;
@@ -365,26 +372,28 @@ static int load_header(jr_ctx *c, model *m, const cJSON *root)
         ok = cJSON_IsString(e) && strcmp(e->valuestring, model_feature_names[j]) == 0;
     }
     if (!ok) {
-        jr_fail(c, "features", "expected [\"%s\", \"%s\", \"%s\", \"%s\"] (the scorer's order)",
-                model_feature_names[0], model_feature_names[1], model_feature_names[2],
-                model_feature_names[3]);
+        model_json_fail(c, "features",
+                        "expected [\"%s\", \"%s\", \"%s\", \"%s\"] (the scorer's order)",
+                        model_feature_names[0], model_feature_names[1], model_feature_names[2],
+                        model_feature_names[3]);
         return -1;
     }
     if (load_classes(c, m, root) != 0)
         return -1;
-    const cJSON *st = jr_object(c, root, "", "standardize");
-    const cJSON *mean = st ? jr_member(c, st, "standardize", "mean") : NULL;
-    const cJSON *scale = st ? jr_member(c, st, "standardize", "scale") : NULL;
-    if (!mean || !scale || !jr_numbers(c, mean, "standardize.mean", m->mean, NF) ||
-        !jr_numbers(c, scale, "standardize.scale", m->scale, NF) ||
-        jr_positive(c, "standardize.scale", m->scale, NF) != 0)
+    const cJSON *st = model_json_object(c, root, "", "standardize");
+    const cJSON *mean = st ? model_json_member(c, st, "standardize", "mean") : NULL;
+    const cJSON *scale = st ? model_json_member(c, st, "standardize", "scale") : NULL;
+    if (!mean || !scale || !model_json_numbers(c, mean, "standardize.mean", m->mean, NF) ||
+        !model_json_numbers(c, scale, "standardize.scale", m->scale, NF) ||
+        model_json_positive(c, "standardize.scale", m->scale, NF) != 0)
         return -1;
     return 0;
 }
 
-static model *parse(jr_ctx *c, const char *text, size_t len)
+static model *parse(model_json_ctx *c, const char *text, size_t len)
 {
-    model *m = NULL;
+    model *m = NULL, *result = NULL;
+    char why[384];
     cJSON *root = cJSON_ParseWithLength(text, len);
     if (!root) {
         const char *at = cJSON_GetErrorPtr();
@@ -392,44 +401,50 @@ static model *parse(jr_ctx *c, const char *text, size_t len)
         size_t line = 1;
         for (size_t i = 0; i < off; i++)
             line += text[i] == '\n';
-        jr_fail(c, NULL, "not valid JSON (error near byte %zu, line %zu)", off, line);
-        goto on_error;
+        model_json_fail(c, NULL, "not valid JSON (error near byte %zu, line %zu)", off, line);
+        goto cleanup;
     }
     if (!cJSON_IsObject(root)) {
-        jr_fail(c, NULL, "expected a JSON object at the top level, got %s", jr_type_name(root));
-        goto on_error;
+        model_json_fail(c, NULL, "expected a JSON object at the top level, got %s",
+                        model_json_type_name(root));
+        goto cleanup;
     }
     if (!(m = calloc(1, sizeof *m))) {
-        jr_fail(c, NULL, "out of memory");
-        goto on_error;
+        model_json_fail(c, NULL, "out of memory");
+        goto cleanup;
     }
     if (load_header(c, m, root) != 0)
-        goto on_error;
-    const char *family = jr_string(c, root, "", "family");
-    const cJSON *fit = jr_object(c, root, "", "fitted");
+        goto cleanup;
+    const char *family = model_json_string(c, root, "", "family");
+    const cJSON *fit = model_json_object(c, root, "", "fitted");
     if (!family || !fit)
-        goto on_error;
+        goto cleanup;
     size_t f = 0;
     while (f < sizeof families / sizeof families[0] && strcmp(families[f].name, family) != 0)
         f++;
     if (f == sizeof families / sizeof families[0]) {
-        jr_fail(c, "family", "unknown family \"%s\" (known: glm, lda, qda, gnb, knn, gbm)", family);
-        goto on_error;
+        model_json_fail(c, "family", "unknown family \"%s\" (known: glm, lda, qda, gnb, knn, gbm)",
+                        family);
+        goto cleanup;
     }
     strcpy(m->family, families[f].name);
     if (families[f].load(c, m, fit) != 0)
-        goto on_error;
-    cJSON_Delete(root);
-    return m;
-on_error:
+        goto cleanup;
+    if (model_check_probes(m, why, sizeof why) != 0) {
+        model_json_fail(c, NULL, "%s", why);
+        goto cleanup;
+    }
+    result = m;
+    m = NULL;
+cleanup:
     model_free(m);
     cJSON_Delete(root);
-    return NULL;
+    return result;
 }
 
 model *model_from_json(const char *text, size_t len, char *err, size_t errlen)
 {
-    jr_ctx c = {"model JSON", err, errlen};
+    model_json_ctx c = {"model JSON", err, errlen};
     if (errlen)
         err[0] = '\0';
     return parse(&c, text, len);
@@ -437,7 +452,7 @@ model *model_from_json(const char *text, size_t len, char *err, size_t errlen)
 
 model *model_load(const char *path, char *err, size_t errlen)
 {
-    jr_ctx c = {path, err, errlen};
+    model_json_ctx c = {path, err, errlen};
     model *m = NULL;
     char *text = NULL;
     size_t len = 0, cap = 0;
@@ -445,7 +460,7 @@ model *model_load(const char *path, char *err, size_t errlen)
         err[0] = '\0';
     FILE *f = fopen(path, "rb");
     if (!f) {
-        jr_fail(&c, NULL, "cannot open model file: %s", strerror(errno));
+        model_json_fail(&c, NULL, "cannot open model file: %s", strerror(errno));
         return NULL;
     }
     for (;;) {
@@ -453,8 +468,8 @@ model *model_load(const char *path, char *err, size_t errlen)
             cap = cap ? cap * 2 : 65536;
             char *t = cap <= MAX_ARTIFACT_BYTES ? realloc(text, cap) : NULL;
             if (!t) {
-                jr_fail(&c, NULL, "model file larger than %u bytes or out of memory",
-                        MAX_ARTIFACT_BYTES);
+                model_json_fail(&c, NULL, "model file larger than %u bytes or out of memory",
+                                MAX_ARTIFACT_BYTES);
                 goto cleanup;
             }
             text = t;
@@ -465,11 +480,11 @@ model *model_load(const char *path, char *err, size_t errlen)
             break;
     }
     if (ferror(f)) {
-        jr_fail(&c, NULL, "cannot read model file: %s", strerror(errno));
+        model_json_fail(&c, NULL, "cannot read model file: %s", strerror(errno));
         goto cleanup;
     }
     if (len == 0) {
-        jr_fail(&c, NULL, "model file is empty");
+        model_json_fail(&c, NULL, "model file is empty");
         goto cleanup;
     }
     m = parse(&c, text, len);

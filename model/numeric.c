@@ -3,7 +3,7 @@
 
 #include <math.h>
 
-int num_cholesky(size_t n, const double *a, double *l)
+int numeric_cholesky(size_t n, const double *a, double *l)
 {
     double dmax = 0;
     for (size_t i = 0; i < n; i++) {
@@ -34,7 +34,7 @@ int num_cholesky(size_t n, const double *a, double *l)
     return 0;
 }
 
-void num_solve_lower(size_t n, const double *l, const double *b, double *y)
+void numeric_solve_lower(size_t n, const double *l, const double *b, double *y)
 {
     for (size_t i = 0; i < n; i++) {
         double s = b[i];
@@ -44,7 +44,7 @@ void num_solve_lower(size_t n, const double *l, const double *b, double *y)
     }
 }
 
-void num_solve_lower_t(size_t n, const double *l, const double *y, double *x)
+void numeric_solve_lower_t(size_t n, const double *l, const double *y, double *x)
 {
     for (size_t i = n; i-- > 0;) {
         double s = y[i];
@@ -54,13 +54,13 @@ void num_solve_lower_t(size_t n, const double *l, const double *y, double *x)
     }
 }
 
-void num_cholesky_solve(size_t n, const double *l, const double *b, double *x)
+void numeric_cholesky_solve(size_t n, const double *l, const double *b, double *x)
 {
-    num_solve_lower(n, l, b, x);
-    num_solve_lower_t(n, l, x, x);
+    numeric_solve_lower(n, l, b, x);
+    numeric_solve_lower_t(n, l, x, x);
 }
 
-double num_cholesky_logdet(size_t n, const double *l)
+double numeric_cholesky_logdet(size_t n, const double *l)
 {
     double s = 0;
     for (size_t i = 0; i < n; i++)
@@ -68,7 +68,7 @@ double num_cholesky_logdet(size_t n, const double *l)
     return 2 * s;
 }
 
-void num_invert_lower(size_t n, const double *l, double *linv)
+void numeric_invert_lower(size_t n, const double *l, double *linv)
 {
     for (size_t j = 0; j < n; j++) {
         for (size_t i = 0; i < n; i++) {
@@ -84,13 +84,34 @@ void num_invert_lower(size_t n, const double *l, double *linv)
     }
 }
 
-int num_softmax(size_t k, const double *scores, double *probs)
+/* The largest score wins even when it overflowed: +inf scores share the
+ * probability, NaN scores get none, and when no score is usable (all NaN or
+ * -inf) the classes are equally likely.  Ordinary scores take the fast path. */
+static int softmax_degenerate(size_t k, const double *scores, double *probs)
 {
-    int best = 0;
-    for (size_t i = 1; i < k; i++)
+    int best = -1;
+    for (size_t i = 0; i < k; i++)
+        if (!isnan(scores[i]) && (best < 0 || scores[i] > scores[best]))
+            best = (int)i;
+    double top = best < 0 ? -INFINITY : scores[best], n = 0;
+    for (size_t i = 0; i < k; i++)
+        n += probs[i] = top > -INFINITY && scores[i] == top ? 1 : top > -INFINITY ? 0 : 1;
+    for (size_t i = 0; i < k; i++)
+        probs[i] /= n;
+    return best < 0 ? 0 : best;
+}
+
+int numeric_softmax(size_t k, const double *scores, double *probs)
+{
+    int best = 0, nan = isnan(scores[0]);
+    for (size_t i = 1; i < k; i++) {
+        nan |= isnan(scores[i]);
         if (scores[i] > scores[best])
             best = (int)i;
+    }
     double m = scores[best], sum = 0;
+    if (nan || !isfinite(m))
+        return softmax_degenerate(k, scores, probs);
     for (size_t i = 0; i < k; i++) {
         probs[i] = exp(scores[i] - m);
         sum += probs[i];

@@ -65,11 +65,11 @@ static gauss_fit *moments(const double *z, const int *y, size_t n, size_t k, dou
 static int factor(gauss_fit *g, const char *name, char *err, size_t errlen)
 {
     for (size_t c = 0; c < g->ncov; c++) {
-        if (num_cholesky(NF, g->cov[c], g->chol[c]) != 0) {
+        if (numeric_cholesky(NF, g->cov[c], g->chol[c]) != 0) {
             snprintf(err, errlen, "%s: covariance of class %zu is not positive definite", name, c);
             return -1;
         }
-        g->logdet[c] = num_cholesky_logdet(NF, g->chol[c]);
+        g->logdet[c] = numeric_cholesky_logdet(NF, g->chol[c]);
     }
     return 0;
 }
@@ -152,12 +152,12 @@ static void gauss_predict(const void *fit, const double z[NF], double *probs)
         double d[NF], u[NF], q = 0;
         for (size_t j = 0; j < NF; j++)
             d[j] = z[j] - g->mean[c][j];
-        num_solve_lower(NF, g->chol[v], d, u);
+        numeric_solve_lower(NF, g->chol[v], d, u);
         for (size_t j = 0; j < NF; j++)
             q += u[j] * u[j];
         s[c] = log(g->prior[c]) - 0.5 * g->logdet[v] - 0.5 * q;
     }
-    num_softmax(g->k, s, probs);
+    numeric_softmax(g->k, s, probs);
 }
 
 static cJSON *matrix_json(const double *a, size_t rows, size_t cols)

@@ -193,7 +193,7 @@ static void *gbm_train(const double *param, const double *z, const int *y, size_
     w.g = g;
     for (size_t m = 0; m < rounds; m++) {
         for (size_t i = 0; i < n; i++)
-            num_softmax(k, score + i * k, prob + i * k);
+            numeric_softmax(k, score + i * k, prob + i * k);
         for (size_t c = 0; c < k; c++) {
             size_t t = g->ntrees++;
             g->root[t] = g->nnodes;
@@ -225,7 +225,7 @@ static void gbm_predict(const void *fit, const double z[NF], double *probs)
     memcpy(s, g->init, g->k * sizeof *s);
     for (size_t t = 0; t < g->ntrees; t++)
         s[g->cls[t]] += tree_value(g, t, z);
-    num_softmax(g->k, s, probs);
+    numeric_softmax(g->k, s, probs);
 }
 
 static cJSON *tree_json(const gbm_fit *g, size_t t)

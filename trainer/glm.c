@@ -69,7 +69,7 @@ static double objective(const glm_fit *g, const double *theta, double lambda, co
         f += m + log(sum) - s[y[i]];
         if (!grad)
             continue;
-        num_softmax(g->k, s, p);
+        numeric_softmax(g->k, s, p);
         for (size_t c = 0; c < g->k; c++) {
             double r = p[c] - (y[i] == (int)c);
             for (size_t a = 0; a < NP; a++)
@@ -115,11 +115,11 @@ static void *glm_train(const double *param, const double *z, const int *y, size_
             gmax = fmax(gmax, fabs(grad[u]));
         if (gmax < 1e-11)
             break;
-        if (num_cholesky(P, hess, hess) != 0) {
+        if (numeric_cholesky(P, hess, hess) != 0) {
             snprintf(err, errlen, "glm: Hessian not positive definite (lambda %g)", lambda);
             goto on_error;
         }
-        num_cholesky_solve(P, hess, grad, step);
+        numeric_cholesky_solve(P, hess, grad, step);
         double slope = 0;
         for (size_t u = 0; u < P; u++)
             slope -= grad[u] * step[u];
@@ -150,7 +150,7 @@ static void glm_predict(const void *fit, const double z[NF], double *probs)
     const glm_fit *g = fit;
     double s[MODEL_MAX_CLASSES];
     scores(g, g->theta, z, s);
-    num_softmax(g->k, s, probs);
+    numeric_softmax(g->k, s, probs);
 }
 
 static cJSON *glm_export(const void *fit)

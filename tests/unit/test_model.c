@@ -9,6 +9,9 @@
 #include <cmocka.h>
 
 #include "model/model.h"
+#include "model/numeric.h"
+
+#include <cjson/cJSON.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -243,7 +246,6 @@ static void test_class_names_index_family_and_id(void **state)
     assert_string_equal(model_class_name(m, 2), "c");
     assert_null(model_class_name(m, 3));
     assert_int_equal(model_class_index(m, "b"), 1);
-    assert_int_equal(model_class_index(m, "B"), -1);
     assert_int_equal(model_class_index(m, "d"), -1);
     assert_string_equal(model_id(m), "t");
     double p[3];
@@ -429,6 +431,156 @@ static void test_shipped_artifact_classifies_the_iris_data(void **state)
     model_free(m);
 }
 
+static void test_labels_match_class_names_ignoring_case(void **state)
+{
+    (void)state;
+    model *m =
+        must_load("{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+                  "\"features\":[\"sepal_length\",\"sepal_width\",\"petal_length\","
+                  "\"petal_width\"],\"classes\":[\"Setosa\",\"VERSICOLOR\",\"virginica\"]," STD_ID
+                  "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                  "\"coefficients\":[[0,0,0,0],[0,0,0,0],[0,0,0,0]]}}");
+    static const struct {
+        const char *label;
+        int want;
+    } cases[] = {{"setosa", 0},    {"SETOSA", 0},    {"Setosa", 0},  {"versicolor", 1},
+                 {"Virginica", 2}, {"virginic", -1}, {"setosa ", -1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int got = model_class_index(m, cases[i].label);
+        if (got != cases[i].want)
+            fail_msg("label \"%s\": expected class %d, got %d", cases[i].label, cases[i].want, got);
+    }
+    assert_string_equal(model_class_name(m, 0), "Setosa");
+    model_free(m);
+}
+
+static void test_class_names_equal_ignoring_case_fail_at_load(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    model *m =
+        load_text("{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+                  "\"features\":[\"sepal_length\",\"sepal_width\",\"petal_length\","
+                  "\"petal_width\"],\"classes\":[\"setosa\",\"b\",\"SETOSA\"]," STD_ID
+                  "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                  "\"coefficients\":[[0,0,0,0],[0,0,0,0],[0,0,0,0]]}}",
+                  err, sizeof err);
+    assert_null(m);
+    if (!strstr(err, "field \"classes[2]\": duplicate class name \"SETOSA\""))
+        fail_msg("expected the duplicate class named, got \"%s\"", err);
+}
+
+/* The shipped artifact with one field replaced (cJSON, independent of the loader). */
+static char *shipped_with(const char *section, const char *field, size_t index, double value)
+{
+    FILE *f = fopen("model/iris-model.json", "rb");
+    assert_non_null(f);
+    static char text[1 << 16];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    cJSON *root = cJSON_Parse(text);
+    assert_non_null(root);
+    cJSON *arr = cJSON_GetObjectItem(cJSON_GetObjectItem(root, section), field);
+    assert_non_null(arr);
+    cJSON_ReplaceItemInArray(arr, (int)index, cJSON_CreateNumber(value));
+    char *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    return out;
+}
+
+static void expect_refused(const char *what, const char *text, const char *want)
+{
+    char err[512] = "";
+    model *m = load_text(text, err, sizeof err);
+    if (m) {
+        model_free(m);
+        fail_msg("%s: expected the model to be refused (\"%s\"), but it loaded", what, want);
+    }
+    if (!strstr(err, want))
+        fail_msg("%s: expected an error containing \"%s\", got \"%s\"", what, want, err);
+}
+
+#define CANNOT "the model cannot produce probabilities"
+
+static void test_models_with_extreme_numbers_do_not_load(void **state)
+{
+    (void)state;
+    char *tiny_scale = shipped_with("standardize", "scale", 2, 1e-300);
+    expect_refused("shipped qda, scale 1e-300", tiny_scale, CANNOT);
+    free(tiny_scale);
+    char *huge_mean = shipped_with("standardize", "mean", 0, 1e308);
+    expect_refused("shipped qda, mean 1e308", huge_mean, CANNOT);
+    free(huge_mean);
+    expect_refused("glm, weights 1e308",
+                   "{" HEADER STD_2 "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                   "\"coefficients\":[[1e308,0,0,0],[0,0,0,0],[0,0,0,0]]}}",
+                   CANNOT);
+    expect_refused("glm, weights 1e200 (finite scores, but beyond 2^53)",
+                   "{" HEADER STD_ID "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                   "\"coefficients\":[[1e200,0,0,0],[0,0,0,0],[0,0,0,0]]}}",
+                   "class \"a\" scores");
+    expect_refused("glm, scale 1e-300",
+                   "{" HEADER "\"standardize\":{\"mean\":[0,0,0,0],\"scale\":[1,1e-300,1,1]},"
+                   "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                   "\"coefficients\":[[1,1,0,0],[0,0,0,0],[0,0,0,0]]}}",
+                   "standardize.scale[1] = 1e-300 is too small");
+    expect_refused("gnb, variance 1e-300",
+                   "{" HEADER STD_ID "\"family\":\"gnb\",\"fitted\":{\"priors\":[0.3,0.3,0.4],"
+                   "\"means\":[[0,0,0,0],[1,1,1,1],[2,2,2,2]],"
+                   "\"variances\":[[1,1,1,1],[1,1e-300,1,1],[1,1,1,1]]}}",
+                   CANNOT);
+    expect_refused("gbm, two leaves of 1e308 on one class",
+                   "{" HEADER STD_ID "\"family\":\"gbm\",\"fitted\":{\"init\":[0,0,0],\"trees\":["
+                   "{\"class\":1,\"feature\":[-1],\"threshold\":[0],\"left\":[-1],\"right\":[-1],"
+                   "\"value\":[1e308]},"
+                   "{\"class\":1,\"feature\":[-1],\"threshold\":[0],\"left\":[-1],\"right\":[-1],"
+                   "\"value\":[1e308]}]}}",
+                   "class \"b\" can score up to inf");
+    expect_refused("gbm, a leaf no probe reaches",
+                   "{" HEADER STD_ID "\"family\":\"gbm\",\"fitted\":{\"init\":[0,0,0],\"trees\":["
+                   "{\"class\":0,\"feature\":[0,-1,-1],\"threshold\":[1000,0,0],\"left\":[1,-1,-1],"
+                   "\"right\":[2,-1,-1],\"value\":[0,0,1e300]}]}}",
+                   "class \"a\" can score up to 1e+300");
+    expect_refused("knn, scale 1e-300 on a zero mean",
+                   "{" HEADER "\"standardize\":{\"mean\":[0,0,0,0],\"scale\":[1,1,1,1e-300]},"
+                   "\"family\":\"knn\",\"fitted\":{\"k\":1,\"points\":[[0,0,0,0]],\"labels\":[0]}}",
+                   "too small");
+}
+
+static void test_ordinary_models_pass_the_probe_check(void **state)
+{
+    (void)state;
+    /* Large but meaningful scores (a very confident glm) still load. */
+    model *m = must_load("{" HEADER STD_2 "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0,0],"
+                         "\"coefficients\":[[1e6,0,0,0],[0,0,0,0],[0,0,0,0]]}}");
+    model_free(m);
+}
+
+static void test_softmax_is_finite_and_normalised_for_any_scores(void **state)
+{
+    (void)state;
+    static const struct {
+        double s[3], want[3];
+        int best;
+    } cases[] = {
+        {{INFINITY, 0, INFINITY}, {0.5, 0, 0.5}, 0},
+        {{NAN, 1, 1}, {0, 0.5, 0.5}, 1},
+        {{1, NAN, 2}, {0, 0, 1}, 2},
+        {{NAN, NAN, NAN}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0},
+        {{-INFINITY, -INFINITY, 0}, {0, 0, 1}, 2},
+        {{-INFINITY, -INFINITY, -INFINITY}, {1.0 / 3, 1.0 / 3, 1.0 / 3}, 0},
+        {{-1e308, 1e308, 0}, {0, 1, 0}, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double p[3];
+        int best = numeric_softmax(3, cases[i].s, p);
+        if (best != cases[i].best)
+            fail_msg("case %zu: expected best class %d, got %d", i, cases[i].best, best);
+        expect_probs(cases[i].want, p, 3, 1e-15);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -446,6 +598,11 @@ int main(void)
         cmocka_unit_test(test_load_names_the_file_when_it_is_missing),
         cmocka_unit_test(test_load_names_the_file_and_field_of_a_bad_artifact),
         cmocka_unit_test(test_shipped_artifact_classifies_the_iris_data),
+        cmocka_unit_test(test_labels_match_class_names_ignoring_case),
+        cmocka_unit_test(test_class_names_equal_ignoring_case_fail_at_load),
+        cmocka_unit_test(test_models_with_extreme_numbers_do_not_load),
+        cmocka_unit_test(test_ordinary_models_pass_the_probe_check),
+        cmocka_unit_test(test_softmax_is_finite_and_normalised_for_any_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,6 @@
 #include "runtime/runtime.h"
 
 #include <curl/curl.h>
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,29 +13,32 @@
 
 #include "common/buf.h"
 #include "common/log.h"
+#include "runtime/runtime_headers.h"
+#include "runtime/runtime_text.h"
 
 #define API_PREFIX "/2018-06-01/runtime"
 #define NEXT_RETRIES 5     /* connection failures tolerated on /next */
 #define NEXT_BACKOFF_MS 50 /* first retry delay, doubled each time */
 #define POST_TIMEOUT_S 30L /* posting a response to a local endpoint */
 #define CONNECT_TIMEOUT_MS 2000L
-#define HEADER_MAX 1024
+#define REPLY_KEEP 4096 /* bytes of a Runtime API reply kept for a log line */
+#define ERROR_CONTENT_TYPE "application/vnd.aws.lambda.error+json"
+/* Errors the runtime itself reports for an invocation it could not read. */
+#define INVALID_INVOCATION "Runtime.InvalidInvocation"
+/* "/invocation/" + an id percent-encoded (3 bytes per byte) + "/response" */
+#define PATH_MAX_LEN (16 + 3 * RUNTIME_ID_MAX + 16)
 
 struct runtime {
     CURL *curl;
     char base[256]; /* http://host:port/2018-06-01/runtime */
-    char url[512];
+    char url[256 + PATH_MAX_LEN];
     buf body; /* response body of the last request */
     char errbuf[CURL_ERROR_SIZE];
-    /* headers of the last /next response */
-    char request_id[HEADER_MAX];
-    char trace_id[HEADER_MAX];
-    char function_arn[HEADER_MAX];
-    char deadline[64];
-    char *client_context; /* may be large: malloc'd */
-    char *cognito_identity;
-    int got_status; /* the status line of the current response arrived */
-    int in_poll;    /* the current request is the GET /next long poll */
+    runtime_headers hdr;                    /* headers of the last /next response */
+    int got_status;                         /* the status line of the current response arrived */
+    int in_poll;                            /* the current request is the GET /next long poll */
+    int body_too_large;                     /* the /next body went over RUNTIME_EVENT_MAX */
+    char read_error[CURL_ERROR_SIZE + 128]; /* why the last /next could not be read */
 };
 
 static volatile sig_atomic_t stopping;
@@ -116,80 +118,39 @@ void runtime_release_payload(const runtime_invocation_request *req)
         buf_free(&req->owner->body);
 }
 
+/* The event is bounded (RUNTIME_EVENT_MAX: a longer body aborts the
+ * transfer); of any other reply only the first REPLY_KEEP bytes are kept. */
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
 {
     runtime *rt = userp;
-    return buf_append(&rt->body, data, size * n) == 0 ? size * n : 0;
-}
-
-/* When the header line is "name: value", points *v at the trimmed value. */
-static int header_value(const char *line, size_t len, const char *name, const char **v,
-                        size_t *vlen)
-{
-    size_t nlen = strlen(name);
-    if (len <= nlen || line[nlen] != ':' || strncasecmp(line, name, nlen) != 0)
+    size_t len = size * n;
+    if (!rt->in_poll) {
+        size_t room = rt->body.len < REPLY_KEEP ? REPLY_KEEP - rt->body.len : 0;
+        buf_append(&rt->body, data, len < room ? len : room);
+        return len;
+    }
+    if (rt->body.len + len > RUNTIME_EVENT_MAX) {
+        rt->body_too_large = 1;
         return 0;
-    const char *s = line + nlen + 1;
-    const char *end = line + len;
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    while (end > s && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    *v = s;
-    *vlen = (size_t)(end - s);
-    return 1;
+    }
+    return buf_append(&rt->body, data, len) == 0 ? len : 0;
 }
 
-/* Copies a header value (truncated to outlen - 1) when name matches. */
-static int take_header(const char *line, size_t len, const char *name, char *out, size_t outlen)
-{
-    const char *v;
-    size_t vlen;
-    if (!header_value(line, len, name, &v, &vlen))
-        return 0;
-    if (vlen >= outlen)
-        vlen = outlen - 1;
-    memcpy(out, v, vlen);
-    out[vlen] = '\0';
-    return 1;
-}
-
-static char *dup_header(const char *line, size_t len, const char *name)
-{
-    const char *v;
-    size_t vlen;
-    return header_value(line, len, name, &v, &vlen) ? strndup(v, vlen) : NULL;
-}
-
+/* Only the /next response's headers are read (a reply to a POST cannot
+ * change the invocation); each line is bounded and validated. */
 static size_t on_header(char *data, size_t size, size_t n, void *userp)
 {
     runtime *rt = userp;
     size_t len = size * n;
-    char *d;
     rt->got_status = 1;
+    if (!rt->in_poll)
+        return len;
+    int64_t before = rt->hdr.content_length;
+    runtime_headers_line(&rt->hdr, data, len);
     /* Size the body buffer once from Content-Length (a 6 MB batch would
-     * otherwise be copied through every doubling). */
-    char clen[32];
-    if (take_header(data, len, "Content-Length", clen, sizeof clen)) {
-        unsigned long long want = strtoull(clen, NULL, 10);
-        if (want > 0 && want < (1ULL << 31))
-            buf_reserve(&rt->body, (size_t)want);
-        return len;
-    }
-    if (take_header(data, len, "Lambda-Runtime-Aws-Request-Id", rt->request_id,
-                    sizeof rt->request_id) ||
-        take_header(data, len, "Lambda-Runtime-Trace-Id", rt->trace_id, sizeof rt->trace_id) ||
-        take_header(data, len, "Lambda-Runtime-Invoked-Function-Arn", rt->function_arn,
-                    sizeof rt->function_arn) ||
-        take_header(data, len, "Lambda-Runtime-Deadline-Ms", rt->deadline, sizeof rt->deadline))
-        return len;
-    if ((d = dup_header(data, len, "Lambda-Runtime-Client-Context")) != NULL) {
-        free(rt->client_context);
-        rt->client_context = d;
-    } else if ((d = dup_header(data, len, "Lambda-Runtime-Cognito-Identity")) != NULL) {
-        free(rt->cognito_identity);
-        rt->cognito_identity = d;
-    }
+     * otherwise be copied through every doubling); it is already bounded. */
+    if (rt->hdr.content_length > 0 && before != rt->hdr.content_length)
+        buf_reserve(&rt->body, (size_t)rt->hdr.content_length);
     return len;
 }
 
@@ -234,6 +195,7 @@ runtime *runtime_new(char *err, size_t errlen)
         return NULL;
     }
     snprintf(rt->base, sizeof rt->base, "http://%s" API_PREFIX, api);
+    runtime_headers_reset(&rt->hdr);
     rt->curl = curl_easy_init();
     if (rt->curl == NULL) {
         snprintf(err, errlen, "curl_easy_init failed");
@@ -267,8 +229,7 @@ void runtime_free(runtime *rt)
         return;
     curl_easy_cleanup(rt->curl);
     buf_free(&rt->body);
-    free(rt->client_context);
-    free(rt->cognito_identity);
+    runtime_headers_free(&rt->hdr);
     free(rt);
 }
 
@@ -326,40 +287,54 @@ static const char *curl_reason(runtime *rt, CURLcode rc)
     return rt->errbuf[0] ? rt->errbuf : curl_easy_strerror(rc);
 }
 
-/* {"errorMessage":..,"errorType":..,"stackTrace":[]} */
-static char *error_body(const char *type, const char *message)
+/* {"errorMessage":..,"errorType":..,"stackTrace":[]}: the Runtime API's
+ * ErrorRequest document, always valid UTF-8 JSON. */
+static char *error_body(const char *type, const char *message, size_t *len)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (o == NULL)
-        return NULL;
-    cJSON_AddStringToObject(o, "errorMessage", message);
-    cJSON_AddStringToObject(o, "errorType", type);
-    cJSON_AddItemToObject(o, "stackTrace", cJSON_CreateArray());
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    return s;
+    buf b = BUF_INIT;
+    BUF_LIT(&b, "{\"errorMessage\":");
+    runtime_text_json(&b, message);
+    BUF_LIT(&b, ",\"errorType\":");
+    runtime_text_json(&b, type);
+    BUF_LIT(&b, ",\"stackTrace\":[]}");
+    return buf_detach(&b, len);
 }
 
-/* POSTs an error document to path.  Returns the HTTP status, or -1 when the
- * request could not be made. */
+/* A printable excerpt of the last reply's body, for a log line. */
+static const char *reply_excerpt(runtime *rt, char *out, size_t outlen)
+{
+    runtime_text_printable(rt->body.data ? rt->body.data : "", rt->body.len, 200, out, outlen);
+    return out;
+}
+
+/* POSTs an error document to path, as the Runtime API's OpenAPI description
+ * asks: Content-Type application/vnd.aws.lambda.error+json and the type in
+ * Lambda-Runtime-Function-Error-Type.  Returns the HTTP status, or -1 when
+ * the request could not be made. */
 static long post_error(runtime *rt, const char *path, const char *type, const char *message)
 {
-    char *body = error_body(type, message);
-    if (body == NULL)
-        return -1;
-    char typeh[300];
-    snprintf(typeh, sizeof typeh, "Lambda-Runtime-Function-Error-Type: %s", type);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    size_t len;
+    char *body = error_body(type, message, &len);
+    char *type_value = runtime_text_header_value(type, 200);
+    char typeh[260];
+    long status = -1;
+    struct curl_slist *h = NULL;
+    if (body == NULL || type_value == NULL)
+        goto cleanup;
+    snprintf(typeh, sizeof typeh, "Lambda-Runtime-Function-Error-Type: %s", type_value);
+    h = curl_slist_append(NULL, "Content-Type: " ERROR_CONTENT_TYPE);
     h = curl_slist_append(h, typeh);
     h = curl_slist_append(h, "Expect:");
-    long status;
-    CURLcode rc = perform(rt, path, "POST", body, strlen(body), h, POST_TIMEOUT_S, &status);
-    curl_slist_free_all(h);
-    free(body);
+    CURLcode rc = perform(rt, path, "POST", body, len, h, POST_TIMEOUT_S, &status);
     if (rc != CURLE_OK) {
-        log_msg(LOG_ERROR, "posting %s to the Runtime API failed: %s", type, curl_reason(rt, rc));
-        return -1;
+        log_msg(LOG_ERROR, "posting %s to the Runtime API failed: %s", type_value,
+                curl_reason(rt, rc));
+        status = -1;
     }
+cleanup:
+    curl_slist_free_all(h);
+    free(type_value);
+    free(body);
     return status;
 }
 
@@ -372,149 +347,222 @@ int runtime_init_error(runtime *rt, const char *error_type, const char *message)
     return status == 202 ? 0 : -1;
 }
 
-/* Waits for the next invocation.  Returns 1 with an invocation in rt, 0 when
- * stopping (SIGTERM), -1 on a fatal condition (already logged). */
-static int next_invocation(runtime *rt)
+/* The outcome of one GET /next. */
+enum next_result { NEXT_STOP, NEXT_FATAL, NEXT_INVOCATION };
+
+static void next_reset(runtime *rt)
+{
+    runtime_headers_reset(&rt->hdr);
+    rt->body_too_large = 0;
+    rt->read_error[0] = '\0';
+}
+
+/* A response arrived but could not be read whole (a malformed or oversized
+ * header line, a body cut short or over the limit): the invocation was
+ * delivered, so it is answered with an error rather than lost. */
+static void note_read_error(runtime *rt, CURLcode rc)
+{
+    if (rt->body_too_large)
+        snprintf(rt->read_error, sizeof rt->read_error,
+                 "the event is over the runtime's limit of %u bytes", (unsigned)RUNTIME_EVENT_MAX);
+    else
+        snprintf(rt->read_error, sizeof rt->read_error,
+                 "the Runtime API's response to GET /invocation/next could not be read: %s%s",
+                 curl_reason(rt, rc),
+                 rc == CURLE_OUT_OF_MEMORY ? " (libcurl refuses a header line over 100 KB)" : "");
+}
+
+static void backoff_sleep(int delay_ms)
+{
+    struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stopping)
+        ;
+}
+
+/* Waits for the next invocation: its headers in rt->hdr, its event in
+ * rt->body, and rt->read_error set when it arrived damaged. */
+static enum next_result next_invocation(runtime *rt)
 {
     int delay = NEXT_BACKOFF_MS;
     for (int attempt = 0;; attempt++) {
-        rt->request_id[0] = rt->trace_id[0] = rt->function_arn[0] = rt->deadline[0] = '\0';
-        free(rt->client_context);
-        free(rt->cognito_identity);
-        rt->client_context = rt->cognito_identity = NULL;
+        next_reset(rt);
         long status;
+        char excerpt[900];
         rt->in_poll = 1;
         CURLcode rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, 0L, &status);
         rt->in_poll = 0;
         if (rc == CURLE_ABORTED_BY_CALLBACK && stopping)
-            return 0;
-        if (rc == CURLE_OK && status == 200) {
-            if (rt->request_id[0] == '\0') {
-                log_msg(LOG_FATAL, "the Runtime API sent an invocation without "
-                                   "Lambda-Runtime-Aws-Request-Id; exiting");
-                return -1;
-            }
-            return 1;
+            return NEXT_STOP;
+        if (status == 200) {
+            if (rc != CURLE_OK)
+                note_read_error(rt, rc);
+            return NEXT_INVOCATION;
         }
-        if (rc == CURLE_OK) {
+        if (status != 0) {
             /* 500: the runtime is in a non-recoverable state; 403 and the rest
              * are not going to change by asking again. */
-            log_msg(LOG_FATAL,
-                    "the Runtime API answered %ld to GET /invocation/next: %.200s; "
-                    "exiting",
-                    status, rt->body.data ? rt->body.data : "");
-            return -1;
+            log_msg(LOG_FATAL, "the Runtime API answered %ld to GET /invocation/next: %s; exiting",
+                    status, reply_excerpt(rt, excerpt, sizeof excerpt));
+            return NEXT_FATAL;
         }
         if (stopping)
-            return 0;
+            return NEXT_STOP;
         if (attempt >= NEXT_RETRIES) {
             log_msg(LOG_FATAL, "cannot reach the Runtime API at %s after %d attempts: %s; exiting",
                     rt->base, attempt + 1, curl_reason(rt, rc));
-            return -1;
+            return NEXT_FATAL;
         }
         log_msg(LOG_WARN, "GET /invocation/next failed (%s); retrying in %d ms",
                 curl_reason(rt, rc), delay);
-        struct timespec ts = {delay / 1000, (long)(delay % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stopping)
-            ;
+        backoff_sleep(delay);
         delay *= 2;
     }
 }
 
-/* Posts the handler's outcome.  Returns 0 to go on, -1 to stop (fatal). */
-static int post_outcome(runtime *rt, const char *request_id, runtime_invocation_response *res)
+/* Posts a success body to path.  Returns 0 to go on, -1 to stop (fatal). */
+static int post_response(runtime *rt, const char *path, runtime_invocation_response *res)
 {
-    char path[HEADER_MAX + 64];
     long status;
-    if (res->success) {
-        char ctype[160];
-        snprintf(ctype, sizeof ctype, "Content-Type: %s", res->content_type);
-        struct curl_slist *h = curl_slist_append(NULL, ctype);
-        h = curl_slist_append(h, "Expect:");
-        snprintf(path, sizeof path, "/invocation/%s/response", request_id);
-        CURLcode rc = perform_stream(rt, path, "POST", res->payload, res->payload_len,
-                                     res->fill ? res : NULL, h, POST_TIMEOUT_S, &status);
-        curl_slist_free_all(h);
-        if (rc != CURLE_OK) {
-            log_msg(LOG_FATAL, "posting the response failed: %s; exiting", curl_reason(rt, rc));
-            return -1;
-        }
-        if (status == 202)
-            return 0;
-        if (status == 413) {
-            char msg[200];
-            snprintf(msg, sizeof msg,
-                     "response payload of %zu bytes exceeds the Runtime API's limit",
-                     res->payload_len);
-            log_msg(LOG_ERROR, "%s", msg);
-            snprintf(path, sizeof path, "/invocation/%s/error", request_id);
-            status = post_error(rt, path, "Function.ResponseSizeTooLarge", msg);
-            return status == 500 || status == -1 ? -1 : 0;
-        }
-        if (status >= 500) {
-            log_msg(LOG_FATAL, "the Runtime API answered %ld to the response; exiting", status);
-            return -1;
-        }
-        log_msg(LOG_ERROR, "the Runtime API rejected the response with %ld: %.200s", status,
-                rt->body.data ? rt->body.data : "");
+    char ctype[160];
+    char excerpt[900];
+    char *ctype_value = runtime_text_header_value(res->content_type, 120);
+    snprintf(ctype, sizeof ctype, "Content-Type: %s", ctype_value ? ctype_value : "");
+    free(ctype_value);
+    struct curl_slist *h = curl_slist_append(NULL, ctype);
+    h = curl_slist_append(h, "Expect:");
+    CURLcode rc = perform_stream(rt, path, "POST", res->payload, res->payload_len,
+                                 res->fill ? res : NULL, h, POST_TIMEOUT_S, &status);
+    curl_slist_free_all(h);
+    if (rc != CURLE_OK) {
+        log_msg(LOG_FATAL, "posting the response failed: %s; exiting", curl_reason(rt, rc));
+        return -1;
+    }
+    if (status == 202)
+        return 0;
+    if (status == 413) {
+        /* Lambda fails the invocation itself with Function.ResponseSizeTooLarge
+         * after a 413, and refuses a later /error for it: nothing more to post. */
+        log_msg(LOG_ERROR,
+                "the Runtime API refused the response of %zu bytes with 413 (over its size "
+                "limit): Lambda fails this invocation with Function.ResponseSizeTooLarge; %s",
+                res->payload_len, reply_excerpt(rt, excerpt, sizeof excerpt));
         return 0;
     }
-    snprintf(path, sizeof path, "/invocation/%s/error", request_id);
-    status = post_error(rt, path, res->error_type, res->error_message);
+    if (status >= 500) {
+        log_msg(LOG_FATAL, "the Runtime API answered %ld to the response; exiting", status);
+        return -1;
+    }
+    log_msg(LOG_ERROR, "the Runtime API rejected the response with %ld: %s", status,
+            reply_excerpt(rt, excerpt, sizeof excerpt));
+    return 0;
+}
+
+/* Posts an invocation error to path.  Returns 0 to go on, -1 to stop. */
+static int post_invocation_error(runtime *rt, const char *path, const char *type,
+                                 const char *message)
+{
+    char excerpt[900];
+    long status = post_error(rt, path, type, message);
     if (status == 202)
         return 0;
     if (status == -1 || status >= 500) {
         log_msg(LOG_FATAL, "the Runtime API answered %ld to the error report; exiting", status);
         return -1;
     }
-    log_msg(LOG_ERROR, "the Runtime API rejected the error report with %ld", status);
+    log_msg(LOG_ERROR, "the Runtime API rejected the error report with %ld: %s", status,
+            reply_excerpt(rt, excerpt, sizeof excerpt));
     return 0;
+}
+
+/* Builds the invocation's /response and /error paths.  Returns 0, or -1 when
+ * the request id cannot be answered (logged). */
+static int invocation_paths(runtime *rt, char *response, char *error, size_t len)
+{
+    char why[120];
+    char shown[200];
+    if (rt->hdr.request_id[0] == '\0' && !rt->hdr.id_too_long) {
+        log_msg(LOG_ERROR, "the Runtime API sent an invocation without "
+                           "Lambda-Runtime-Aws-Request-Id: it cannot be answered; waiting for "
+                           "the next one");
+        return -1;
+    }
+    if (rt->hdr.id_too_long ||
+        runtime_headers_id_path(rt->hdr.request_id, "response", response, len, why, sizeof why) !=
+            0 ||
+        runtime_headers_id_path(rt->hdr.request_id, "error", error, len, why, sizeof why) != 0) {
+        if (rt->hdr.id_too_long)
+            snprintf(why, sizeof why, "the request id is over %d bytes", RUNTIME_ID_MAX);
+        const char *id = rt->hdr.request_id;
+        runtime_text_printable(id, strlen(id), 64, shown, sizeof shown);
+        log_msg(LOG_ERROR,
+                "the Runtime API sent request id \"%s\", which cannot be used in a URL path (%s): "
+                "the invocation cannot be answered; waiting for the next one",
+                shown, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Serves one delivered invocation.  Returns 0 to go on, -1 to stop. */
+static int serve(runtime *rt, runtime_handler handler, void *ctx)
+{
+    char response_path[PATH_MAX_LEN];
+    char error_path[PATH_MAX_LEN];
+    char shown_id[RUNTIME_ID_MAX * 4 + 8];
+    if (invocation_paths(rt, response_path, error_path, sizeof response_path) != 0)
+        return 0;
+    const runtime_headers *hd = &rt->hdr;
+    runtime_text_printable(hd->request_id, strlen(hd->request_id), RUNTIME_ID_MAX, shown_id,
+                           sizeof shown_id);
+    log_set_request_id(shown_id);
+    const char *bad = rt->read_error[0] ? rt->read_error : hd->problem[0] ? hd->problem : NULL;
+    int rc;
+    if (bad != NULL) {
+        log_msg(LOG_ERROR, "invocation failed with " INVALID_INVOCATION ": %s", bad);
+        rc = post_invocation_error(rt, error_path, INVALID_INVOCATION, bad);
+        log_set_request_id(NULL);
+        return rc;
+    }
+    if (hd->trace_id[0] != '\0')
+        setenv("_X_AMZN_TRACE_ID", hd->trace_id, 1);
+    else
+        unsetenv("_X_AMZN_TRACE_ID");
+    runtime_invocation_request req = {
+        .payload = rt->body.data ? rt->body.data : "",
+        .payload_len = rt->body.len,
+        .request_id = hd->request_id,
+        .xray_trace_id = hd->trace_id,
+        .client_context = hd->client_context ? hd->client_context : "",
+        .cognito_identity = hd->cognito_identity ? hd->cognito_identity : "",
+        .function_arn = hd->function_arn,
+        .deadline_ms = hd->deadline_ms,
+        .owner = rt,
+    };
+    runtime_invocation_response res = handler(&req, ctx);
+    if (res.success)
+        rc = post_response(rt, response_path, &res);
+    else
+        rc = post_invocation_error(rt, error_path, res.error_type ? res.error_type : "",
+                                   res.error_message ? res.error_message : "");
+    response_free(&res);
+    log_set_request_id(NULL);
+    return rc;
 }
 
 int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
 {
     for (;;) {
-        if (stopping) {
+        enum next_result got = stopping ? NEXT_STOP : next_invocation(rt);
+        if (got == NEXT_STOP) {
             log_msg(LOG_INFO, "SIGTERM: exiting");
             return 0;
         }
-        int got = next_invocation(rt);
-        if (got == 0) {
-            log_msg(LOG_INFO, "SIGTERM: exiting");
-            return 0;
-        }
-        if (got < 0)
-            return 1;
-
-        char request_id[HEADER_MAX];
-        memcpy(request_id, rt->request_id, sizeof request_id);
-        if (rt->trace_id[0] != '\0')
-            setenv("_X_AMZN_TRACE_ID", rt->trace_id, 1);
-        else
-            unsetenv("_X_AMZN_TRACE_ID");
-        log_set_request_id(request_id);
-
-        runtime_invocation_request req = {
-            .payload = rt->body.data ? rt->body.data : "",
-            .payload_len = rt->body.len,
-            .request_id = request_id,
-            .xray_trace_id = rt->trace_id,
-            .client_context = rt->client_context ? rt->client_context : "",
-            .cognito_identity = rt->cognito_identity ? rt->cognito_identity : "",
-            .function_arn = rt->function_arn,
-            .deadline_ms = strtoll(rt->deadline, NULL, 10),
-            .owner = rt,
-        };
-        runtime_invocation_response res = handler(&req, ctx);
-        int rc = post_outcome(rt, request_id, &res);
-        response_free(&res);
-        log_set_request_id(NULL);
-        if (rc != 0)
+        if (got == NEXT_FATAL || serve(rt, handler, ctx) != 0)
             return 1;
     }
 }
 
-int run_handler(runtime_handler handler, void *ctx)
+int runtime_run_handler(runtime_handler handler, void *ctx)
 {
     char err[256];
     runtime *rt = runtime_new(err, sizeof err);

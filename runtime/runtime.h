@@ -1,6 +1,7 @@
-/* runtime.h: a reusable AWS Lambda Runtime API client (the role aws-lambda-cpp
- * plays for C++), knowing nothing about iris, Kafka or SNS.
+/* runtime.h: a reusable AWS Lambda Runtime API client for any C handler (the
+ * role aws-lambda-cpp plays for C++).  See runtime/README.md.
  *
+ *   runtime_global_init();
  *   runtime *rt = runtime_new(err, sizeof err);   // reads AWS_LAMBDA_RUNTIME_API
  *   if (init fails) { runtime_init_error(rt, "Runtime.X", msg); exit(1); }
  *   return runtime_run(rt, handler, ctx);          // loops until SIGTERM / fatal
@@ -9,14 +10,23 @@
  * sandbox may be frozen between invocations), call the handler, then POST
  * .../{id}/response or .../{id}/error.  One reused CURL handle (keep-alive,
  * CURLOPT_NOSIGNAL).  _X_AMZN_TRACE_ID is set from Lambda-Runtime-Trace-Id for
- * each invocation.  A 413 on /response is reported via /error as
- * Function.ResponseSizeTooLarge; a 500 from the Runtime API ends the loop;
- * connection failures on /next are retried a bounded number of times with
- * backoff.  SIGTERM: the current invocation finishes, then runtime_run
- * returns 0.
+ * each invocation.  Errors go to /init/error and /invocation/{id}/error with
+ * Content-Type application/vnd.aws.lambda.error+json and the type in
+ * Lambda-Runtime-Function-Error-Type.  After a 413 on /response Lambda fails
+ * the invocation itself (Function.ResponseSizeTooLarge): it is logged, not
+ * reported again.  A 500 from the Runtime API ends the loop; connection
+ * failures on /next are retried a bounded number of times with backoff.
+ * SIGTERM: the current invocation finishes, then runtime_run returns 0.
+ *
+ * Nothing the Runtime API sends is trusted (runtime/runtime_headers.h): every
+ * header is bounded and validated, the request id is percent-encoded into
+ * the URL and never chooses its path, and an invocation that arrives damaged
+ * (a malformed or oversized header, a bad deadline, an event over 16 MiB) is
+ * failed with Runtime.InvalidInvocation instead of being served or lost.  An
+ * id that cannot be put in a path ("..", '/') is logged, never answered.
  */
-#ifndef IRIS_RUNTIME_H
-#define IRIS_RUNTIME_H
+#ifndef RUNTIME_RUNTIME_H
+#define RUNTIME_RUNTIME_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +34,10 @@
 typedef struct runtime runtime;
 
 /* One invocation, valid only during the handler call.  Strings are never NULL
- * ("" when the Runtime API did not send the header). */
+ * ("" when the Runtime API did not send the header) and already validated:
+ * request_id has no NUL (other bytes are possible), xray_trace_id and
+ * function_arn are printable ASCII, client_context and cognito_identity are
+ * UTF-8 text of at most 16 KB. */
 typedef struct runtime_invocation_request {
     const char *payload; /* not NUL-terminated in general: use payload_len */
     size_t payload_len;
@@ -101,8 +114,9 @@ int runtime_init_error(runtime *rt, const char *error_type, const char *message)
  * condition (returns 1, after a log line saying why). */
 int runtime_run(runtime *rt, runtime_handler handler, void *ctx);
 
-/* aws-lambda-cpp's shape: runtime_new + runtime_run + runtime_free. */
-int run_handler(runtime_handler handler, void *ctx);
+/* aws-lambda-cpp's run_handler shape: runtime_new + runtime_run +
+ * runtime_free.  Call runtime_global_init() first. */
+int runtime_run_handler(runtime_handler handler, void *ctx);
 
 /* Set by the SIGTERM handler; exposed for handlers that want to know. */
 int runtime_stopping(void);

@@ -17,11 +17,41 @@ With --event the file is invoked once, the function's response is printed on
 stdout and the emulator exits (0: success, 1: function error).  Without it, it
 serves until SIGTERM/SIGINT.
 
+What it models, and the document each behaviour follows:
+  * GET /invocation/next blocks until an invoke, then answers 200 with the
+    event and Lambda-Runtime-Aws-Request-Id, -Deadline-Ms, -Invoked-Function-Arn,
+    -Trace-Id (and -Client-Context when the invoke carried one): the Lambda
+    developer guide, "Using the Lambda runtime API", Next invocation.
+  * POST /invocation/{id}/response and /error answer 202 {"status":"OK"}; an id
+    that was never delivered gets 400 InvalidRequestID; ids are matched after
+    percent-decoding the path segment (RFC 3986 2.1): the Runtime API's
+    OpenAPI description (runtime-api.zip, 2018-06-01: 202, 400, 403, 413, 500).
+  * A response body over --max-response-bytes (6291556, Lambda's synchronous
+    response quota) gets 413, and the invocation is failed by the emulator
+    itself with Function.ResponseSizeTooLarge and Lambda's message "Response
+    payload size exceeded maximum allowed payload size (6291556 bytes).", as
+    Lambda returns it to the caller.  A later /response or /error for a
+    finished invocation gets 403 (what Lambda answers to an /error after a 413,
+    brefphp/bref pull request 1483).
+  * Errors are expected as application/vnd.aws.lambda.error+json with the type
+    in Lambda-Runtime-Function-Error-Type (the OpenAPI description's note on
+    error reporting); the emulator records both for the tests.
+  * POST /init/error answers 202; the error is served to the first invoke and
+    the runtime is expected to exit (OpenAPI description, /runtime/init/error).
+
 Test hooks (not part of AWS's API), under /_emulator/:
   GET  /_emulator/state   JSON: process pid/exit code, init errors, invocations,
-                          count and times of GET /next
+                          count and times of GET /next, every Runtime API request
+                          (method, raw path, content type, error type)
   POST /_emulator/fault   {"path":"next"|"response"|"error","status":500,"count":1}
                           the next `count` requests to that endpoint get `status`
+  POST /_emulator/hostile {"requestId": "...", "headers": {"Name": "value"},
+                          "rawLines": ["raw header line", ...]}
+                          the next delivered invocation gets this request id,
+                          these header values (added or replacing Lambda's; a
+                          value of null removes the header) and these raw
+                          lines written verbatim after the other headers:
+                          a hostile Runtime API for the client's tests
 """
 import argparse
 import http.server
@@ -34,10 +64,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 
 API = "/2018-06-01/runtime"
 MAX_RESPONSE = 6 * 1024 * 1024 + 100  # Lambda's sync response limit, 6291556 bytes
+ERROR_CONTENT_TYPE = "application/vnd.aws.lambda.error+json"
 
 
 class Invocation:
@@ -71,6 +103,8 @@ class Emulator:
         self.stopping = False
         self.port = None
         self.init_errors_before = 0
+        self.hostile = None         # overrides for the next delivered invocation
+        self.requests = []          # every Runtime API request, for the tests
 
     # --- runtime process -------------------------------------------------
     def start_runtime(self):
@@ -170,7 +204,36 @@ class Emulator:
                 "firstNextAfterStartMs": ((self.next_times[0] - self.proc_started) * 1000
                                           if self.next_times and self.proc_started else None),
                 "invocations": list(self.log),
+                "requests": list(self.requests),
             }
+
+    def record(self, method, path, headers):
+        with self.lock:
+            if len(self.requests) < 10000:
+                self.requests.append({
+                    "method": method, "path": path,
+                    "contentType": headers.get("Content-Type"),
+                    "errorType": headers.get("Lambda-Runtime-Function-Error-Type")})
+
+    def apply_hostile(self, inv, headers):
+        """Applies the pending hostile overrides to a delivered invocation.
+        Returns the raw header lines to write after the others."""
+        with self.lock:
+            h, self.hostile = self.hostile, None
+        if not h:
+            return []
+        if "requestId" in h:
+            with self.lock:
+                self.by_id.pop(inv.request_id, None)
+                inv.request_id = h["requestId"]
+                self.by_id[inv.request_id] = inv
+            headers["Lambda-Runtime-Aws-Request-Id"] = inv.request_id
+        for k, v in (h.get("headers") or {}).items():
+            if v is None:
+                headers.pop(k, None)
+            else:
+                headers[k] = v
+        return list(h.get("rawLines") or [])
 
 
 def make_handler(emu):
@@ -190,7 +253,7 @@ def make_handler(emu):
             n = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(n) if n else b""
 
-        def reply(self, status, body=b"", headers=None, ctype="application/json"):
+        def reply(self, status, body=b"", headers=None, ctype="application/json", raw_lines=()):
             if isinstance(body, (dict, list)):
                 body = json.dumps(body).encode()
             self.send_response(status)
@@ -198,6 +261,8 @@ def make_handler(emu):
             self.send_header("Content-Length", str(len(body)))
             for k, v in (headers or {}).items():
                 self.send_header(k, v)
+            for line in raw_lines:  # hostile hook: bytes exactly as given
+                self._headers_buffer.append(line.encode("latin-1", "surrogateescape") + b"\r\n")
             self.end_headers()
             self.wfile.write(body)
 
@@ -206,6 +271,7 @@ def make_handler(emu):
 
         def do_GET(self):
             if self.path == API + "/invocation/next":
+                emu.record("GET", self.path, self.headers)
                 emu.next_times.append(time.monotonic())
                 fault = emu.take_fault("next")
                 if fault:
@@ -229,7 +295,8 @@ def make_handler(emu):
                 }
                 if inv.client_context:
                     headers["Lambda-Runtime-Client-Context"] = inv.client_context
-                return self.reply(200, inv.payload, headers)
+                raw = emu.apply_hostile(inv, headers)
+                return self.reply(200, inv.payload, headers, raw_lines=raw)
             if self.path == "/_emulator/state":
                 return self.reply(200, emu.state())
             self.api_error(404, "NotFound", "unknown path " + self.path)
@@ -238,12 +305,18 @@ def make_handler(emu):
             p = self.path
             if p.startswith("/2015-03-31/functions/") and p.endswith("/invocations"):
                 return self.invoke()
+            if p == "/_emulator/hostile":
+                with emu.lock:
+                    emu.hostile = json.loads(self.body() or b"{}")
+                return self.reply(200, {"ok": True})
             if p == "/_emulator/fault":
                 f = json.loads(self.body() or b"{}")
                 with emu.lock:
                     emu.faults[f.get("path", "next")] = [int(f.get("status", 500)),
                                                          int(f.get("count", 1))]
                 return self.reply(200, {"ok": True})
+            if p.startswith(API + "/"):
+                emu.record("POST", p, self.headers)
             if p == API + "/init/error":
                 body = self.body()
                 etype = self.headers.get("Lambda-Runtime-Function-Error-Type", "Unknown")
@@ -251,21 +324,29 @@ def make_handler(emu):
                 return self.reply(202, {"status": "OK"})
             if p.startswith(API + "/invocation/"):
                 rest = p[len(API + "/invocation/"):]
-                rid, _, kind = rest.partition("/")
+                rid, _, kind = rest.rpartition("/")
                 body = self.body()
+                if kind not in ("response", "error"):
+                    return self.api_error(404, "NotFound", "unknown path " + p)
                 fault = emu.take_fault(kind)
                 if fault:
                     return self.api_error(fault, "ServiceException",
                                           "injected fault: Runtime API status %d" % fault)
-                inv = emu.by_id.get(rid)
+                # ids travel as latin-1 header bytes (http.server), so decode the same way
+                inv = emu.by_id.get(urllib.parse.unquote(rid, "latin-1"))
                 if inv is None or inv.delivered_at is None:
                     return self.api_error(400, "InvalidRequestID", "Invalid request ID")
                 if inv.done.is_set():
-                    return self.api_error(400, "InvalidStateTransition",
+                    return self.api_error(403, "InvalidStateTransition",
                                           "State transition from Response/Error is not allowed")
                 if kind == "response":
                     limit = emu.args.max_response_bytes
                     if len(body) > limit:
+                        inv.error = ("Function.ResponseSizeTooLarge", json.dumps({
+                            "errorMessage": "Response payload size exceeded maximum allowed "
+                                            "payload size (%d bytes)." % limit,
+                            "errorType": "Function.ResponseSizeTooLarge"}).encode())
+                        inv.done.set()
                         return self.api_error(413, "RequestEntityTooLarge",
                                               "Exceeded maximum allowed payload size (%d bytes)."
                                               % limit)

@@ -224,6 +224,142 @@ class Failures(unittest.TestCase):
         self.assertIn("AWS_LAMBDA_RUNTIME_API is not set", p.stdout.decode())
 
 
+ERROR_CONTENT_TYPE = "application/vnd.aws.lambda.error+json"
+
+
+class ErrorReporting(unittest.TestCase):
+    """How errors reach the Runtime API (its OpenAPI description)."""
+
+    def test_invocation_errors_are_posted_as_lambda_error_json_with_the_type_header(self):
+        with Function(BOOTSTRAP) as fn:
+            ferr, out = fn.invoke(b"this is not json")
+            posts = [r for r in fn.runtime_requests() if r["path"].endswith("/error")]
+        self.assertEqual(out["errorType"], "InvalidEvent")
+        self.assertEqual(len(posts), 1, posts)
+        self.assertEqual(posts[0]["contentType"], ERROR_CONTENT_TYPE)
+        self.assertEqual(posts[0]["errorType"], "InvalidEvent")
+
+    def test_init_errors_are_posted_as_lambda_error_json_with_the_type_header(self):
+        with Function(BOOTSTRAP, env={"MODEL_PATH": "/nonexistent/m.json"}) as fn:
+            fn.wait_for(lambda s: s["exitCode"] is not None, what="runtime exit")
+            posts = [r for r in fn.runtime_requests() if r["path"].endswith("/init/error")]
+        self.assertEqual(len(posts), 1, posts)
+        self.assertEqual(posts[0]["contentType"], ERROR_CONTENT_TYPE)
+        self.assertEqual(posts[0]["errorType"], "Runtime.InvalidModel")
+
+    def test_after_a_413_lambda_fails_the_invocation_and_no_error_is_posted(self):
+        with Function(BOOTSTRAP, emulator_args=["--max-response-bytes", "2000"]) as fn:
+            ferr, out = fn.invoke(event("batch-correct.json"), timeout=20)
+            self.assertIsNone(fn.invoke(event("record-bare.json"))[0])  # still serving
+            posts = [r["path"] for r in fn.runtime_requests() if r["method"] == "POST"]
+            self.assertIn("refused the response of", fn.output())
+        self.assertEqual(ferr, "Unhandled")
+        self.assertEqual(out, {"errorType": "Function.ResponseSizeTooLarge",
+                               "errorMessage": "Response payload size exceeded maximum allowed "
+                                               "payload size (2000 bytes)."})
+        self.assertEqual(len(posts), 2, posts)  # the two responses, no /error
+        self.assertTrue(all(p.endswith("/response") for p in posts), posts)
+
+
+class HostileRuntimeApi(unittest.TestCase):
+    """The client trusts nothing the Runtime API sends (issue: hostile peers)."""
+
+    def assert_still_serving(self, fn):
+        ferr, out = fn.invoke(event("record-bare.json"))
+        self.assertIsNone(ferr, out)
+        self.assertTrue(fn.state()["alive"])
+
+    def invalid_invocation(self, fn, **hostile):
+        fn.hostile(**hostile)
+        ferr, out = fn.invoke(event("record-bare.json"), timeout=20)
+        self.assertEqual(ferr, "Unhandled", out)
+        self.assertEqual(out["errorType"], "Runtime.InvalidInvocation", out)
+        return out["errorMessage"]
+
+    def test_request_ids_that_would_change_the_url_path_are_never_used(self):
+        with Function(BOOTSTRAP, emulator_args=["--timeout", "1.5"]) as fn:
+            for rid in ("../../init", "..", ".", "a/b", "a\\b", "x\ty"):
+                fn.hostile(request_id=rid)
+                ferr, out = fn.invoke(event("record-bare.json"))
+                self.assertEqual(out["errorType"], "Sandbox.Timedout", (rid, out))
+            posts = [r["path"] for r in fn.runtime_requests() if r["method"] == "POST"]
+            self.assertEqual(posts, [], "no invocation could be answered, so nothing is posted")
+            self.assertIn("cannot be used in a URL path", fn.output())
+            self.assert_still_serving(fn)
+
+    def test_request_ids_with_spaces_and_other_bytes_are_percent_encoded_and_answered(self):
+        with Function(BOOTSTRAP) as fn:
+            fn.hostile(request_id="id with space%?#\xe9")
+            ferr, out = fn.invoke(event("record-bare.json"))
+            self.assertIsNone(ferr, out)
+            posts = [r["path"] for r in fn.runtime_requests() if r["method"] == "POST"]
+            self.assert_still_serving(fn)
+        self.assertEqual(posts[0], "/2018-06-01/runtime/invocation/id%20with%20space%25%3F%23%E9"
+                                   "/response")
+
+    def test_invocation_without_a_request_id_is_logged_and_the_runtime_goes_on(self):
+        with Function(BOOTSTRAP, emulator_args=["--timeout", "1.5"]) as fn:
+            fn.hostile(headers={"Lambda-Runtime-Aws-Request-Id": None})
+            self.assertEqual(fn.invoke(event("record-bare.json"))[1]["errorType"],
+                             "Sandbox.Timedout")
+            self.assertIn("without Lambda-Runtime-Aws-Request-Id", fn.output())
+            self.assert_still_serving(fn)
+
+    def test_malformed_header_line_fails_the_invocation_instead_of_losing_it(self):
+        with Function(BOOTSTRAP) as fn:
+            msg = self.invalid_invocation(fn, raw_lines=["Garbage line without a colon"])
+            self.assertIn("could not be read", msg)
+            self.assertIn("Header without colon", msg)
+            self.assert_still_serving(fn)
+
+    def test_200_kb_client_context_fails_the_invocation_instead_of_losing_it(self):
+        with Function(BOOTSTRAP) as fn:
+            msg = self.invalid_invocation(
+                fn, headers={"Lambda-Runtime-Client-Context": "x" * 200000})
+            self.assertIn("100 KB", msg)
+            self.assert_still_serving(fn)
+
+    def test_client_context_over_16_kb_fails_the_invocation_naming_the_header(self):
+        with Function(BOOTSTRAP) as fn:
+            msg = self.invalid_invocation(
+                fn, headers={"Lambda-Runtime-Client-Context": "{" + "x" * 20000 + "}"})
+            self.assertEqual(msg, "the Runtime API sent Lambda-Runtime-Client-Context of 20002 "
+                                  "bytes; the limit is 16384 bytes")
+            msg = self.invalid_invocation(
+                fn, headers={"Lambda-Runtime-Cognito-Identity": "y" * 16385})
+            self.assertIn("Lambda-Runtime-Cognito-Identity of 16385 bytes", msg)
+            self.assert_still_serving(fn)
+
+    def test_malformed_deadline_trace_id_and_arn_fail_the_invocation(self):
+        with Function(BOOTSTRAP) as fn:
+            msg = self.invalid_invocation(fn, headers={"Lambda-Runtime-Deadline-Ms": "soon"})
+            self.assertIn('Lambda-Runtime-Deadline-Ms: "soon"', msg)
+            msg = self.invalid_invocation(fn, headers={"Lambda-Runtime-Deadline-Ms": "9" * 30})
+            self.assertIn("Lambda-Runtime-Deadline-Ms", msg)
+            msg = self.invalid_invocation(fn, headers={"Lambda-Runtime-Trace-Id": "Root=1-\x01"})
+            self.assertIn("Lambda-Runtime-Trace-Id with byte 0x01 at offset 7", msg)
+            msg = self.invalid_invocation(
+                fn, headers={"Lambda-Runtime-Invoked-Function-Arn": "arn:" + "a" * 3000})
+            self.assertIn("Lambda-Runtime-Invoked-Function-Arn of 3004 bytes", msg)
+            self.assert_still_serving(fn)
+
+    def test_a_lambda_header_sent_twice_fails_the_invocation(self):
+        with Function(BOOTSTRAP) as fn:
+            msg = self.invalid_invocation(fn, raw_lines=["Lambda-Runtime-Deadline-Ms: 1"])
+            self.assertEqual(msg, "the Runtime API sent Lambda-Runtime-Deadline-Ms twice")
+            self.assert_still_serving(fn)
+
+    def test_peer_bytes_never_break_the_json_log_lines(self):
+        with Function(BOOTSTRAP) as fn:
+            fn.hostile(request_id="bad\xff\x80id")
+            self.assertIsNone(fn.invoke(event("record-bare.json"))[0])
+            for line in fn.output().splitlines():
+                if line.startswith("{"):
+                    json.loads(line)  # every log line stays valid JSON
+            ids = {l.get("requestId") for l in fn.log_lines()}
+        self.assertIn("bad\\xFF\\x80id", ids)
+
+
 class Lifecycle(unittest.TestCase):
     def test_trace_id_is_exported_per_invocation(self):
         with Function(BOOTSTRAP) as fn:

@@ -107,6 +107,19 @@ class Function:
         self.request("POST", "/_emulator/fault",
                      json.dumps({"path": path, "status": status, "count": count}).encode())
 
+    def hostile(self, request_id=None, headers=None, raw_lines=None):
+        """The next delivered invocation gets this request id, these header
+        values (None removes one) and these raw header lines."""
+        h = {"headers": headers or {}, "rawLines": raw_lines or []}
+        if request_id is not None:
+            h["requestId"] = request_id
+        self.request("POST", "/_emulator/hostile", json.dumps(h).encode())
+
+    def runtime_requests(self):
+        """Every Runtime API request the runtime made: dicts with method,
+        path (raw), contentType and errorType."""
+        return self.state()["requests"]
+
     def wait_for(self, pred, timeout=10.0, what="condition"):
         deadline = time.time() + timeout
         while time.time() < deadline:

@@ -73,8 +73,9 @@ int buf_vprintf(buf *b, const char *fmt, va_list ap) __attribute__((format(print
  * buffer yields a valid empty string. */
 char *buf_detach(buf *b, size_t *len);
 
-/* JSON writer: a quoted, escaped JSON string of len bytes (invalid UTF-8 is
- * passed through unchanged; control characters are escaped). */
+/* JSON writer: a quoted, escaped JSON string of len bytes.  Control
+ * characters are escaped; each byte that is not part of valid UTF-8 is
+ * replaced by U+FFFD, so the output is always valid UTF-8 JSON. */
 int buf_json_str(buf *b, const char *s, size_t len);
 int buf_json_cstr(buf *b, const char *s);
 /* The shortest decimal that reads back as exactly v ("6.7", not

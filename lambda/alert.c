@@ -330,7 +330,10 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
         buf_puts(m, ",\"offset\":");
         json_opt_int(m, rec->offset);
         buf_puts(m, ",\"timestamp\":");
-        json_opt_int(m, rec->timestamp_ms);
+        if (rec->timestamp_ms != BATCH_NO_TIMESTAMP)
+            buf_json_int(m, rec->timestamp_ms);
+        else
+            buf_puts(m, "null");
         for (int f = 0; f < MODEL_NFEATURES; f++) {
             buf_putc(m, ',');
             json_key(m, features[f]);

@@ -2,7 +2,8 @@
 # -> alert), its unit and integration tests, fuzzers and benchmarks.
 # Included after common/, runtime/, aws/ and model/, which define their *_SRCS.
 
-BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c
+BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c \
+              lambda/batch/batch_event.c lambda/batch/topics.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
                  lambda/notify.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
@@ -29,7 +30,10 @@ UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
 UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/evaluate.c \
                     $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
-C_UNITS += batch evaluate alert handler
+UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/buf.c \
+                           $(MODEL_SCORER_SRCS)
+C_UNITS += batch evaluate alert handler batch_limits
+UNIT_LIBS_batch_limits = $(call libs,libcjson) -lm
 UNIT_LIBS_batch = $(call libs,libcjson) -lm
 UNIT_LIBS_evaluate = $(call libs,libcjson) -lm
 UNIT_LIBS_alert = $(call libs,libcjson) -lm

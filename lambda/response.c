@@ -53,7 +53,10 @@ static void write_record(buf *out, const batch_record *rec, const buf *names, si
     BUF_LIT(out, ",\"offset\":");
     write_opt_int(out, rec->offset);
     BUF_LIT(out, ",\"timestamp\":");
-    write_opt_int(out, rec->timestamp_ms);
+    if (rec->timestamp_ms != BATCH_NO_TIMESTAMP) /* negative timestamps are echoed */
+        buf_json_int(out, rec->timestamp_ms);
+    else
+        BUF_LIT(out, "null");
     if (rec->error != NULL) {
         BUF_LIT(out, "},\"error\":");
         buf_json_cstr(out, rec->error);

@@ -32,6 +32,8 @@ const char *batch_strerror(int status)
         return "the event is not a batch of iris records";
     case BATCH_ERR_NOMEM:
         return "out of memory";
+    case BATCH_ERR_LIMIT:
+        return "the event exceeds a limit of the function";
     default:
         return "unknown batch error";
     }
@@ -324,13 +326,14 @@ static int read_value(batch_record *rec, const cJSON *v)
         len = dlen;
         how = "base64";
     }
-    const char *end = NULL;
-    cJSON *inner = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    if (batch_check_inner_json(rec, s, len, how) != 0) {
+        free(decoded);
+        return -1;
+    }
+    cJSON *inner = cJSON_ParseWithLength(s, len);
     int rc = -1;
     if (inner == NULL) {
-        size_t at = end ? (size_t)(end - s) : 0;
-        record_failf(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how, at,
-                     len);
+        record_failf(rec, "value: out of memory reading the %s content", how);
     } else if (!cJSON_IsObject(inner)) {
         record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
                      type_name(inner));
@@ -340,20 +343,6 @@ static int read_value(batch_record *rec, const cJSON *v)
     cJSON_Delete(inner);
     free(decoded);
     return rc;
-}
-
-const char *batch_intern_topic(batch *b, const char *topic, size_t len)
-{
-    for (size_t i = b->ntopics; i-- > 0;)
-        if (strncmp(b->topics[i], topic, len) == 0 && b->topics[i][len] == '\0')
-            return b->topics[i];
-    char **t = realloc(b->topics, (b->ntopics + 1) * sizeof *t);
-    if (t == NULL)
-        return NULL;
-    b->topics = t;
-    if ((t[b->ntopics] = strndup(topic, len)) == NULL)
-        return NULL;
-    return t[b->ntopics++];
 }
 
 static int read_int_field(batch_record *rec, const cJSON *payload, const char *name, int64_t lo,
@@ -368,6 +357,14 @@ static int read_int_field(batch_record *rec, const cJSON *payload, const char *n
             record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
         else
             record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
+        return -1;
+    }
+    if (fabs(v->valuedouble) >= (double)BATCH_EXACT_INT_LIMIT) {
+        /* Its digits are lost in a double: never echo a rounded number. */
+        record_failf(rec,
+                     "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more "
+                     "cannot be echoed exactly",
+                     name);
         return -1;
     }
     *out = (int64_t)v->valuedouble;
@@ -411,7 +408,7 @@ void batch_record_init(batch_record *rec)
     memset(rec, 0, sizeof *rec);
     rec->partition = -1;
     rec->offset = -1;
-    rec->timestamp_ms = -1;
+    rec->timestamp_ms = BATCH_NO_TIMESTAMP;
     rec->label = -1;
     rec->predicted = -1;
 }
@@ -437,100 +434,29 @@ int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_
 {
     cJSON *el = cJSON_ParseWithLength(text, len);
     if (el == NULL)
-        return 1;
-    int r = read_element(b, rec, el);
+        return BATCH_ERR_NOMEM; /* the text is JSON cJSON reads */
+    int r;
+    if (b->shape == BATCH_SHAPE_BARE_OBJECT && !looks_like_connector(el)) {
+        /* A lone object must at least look like an iris record. */
+        int known = 0;
+        for (const cJSON *f = el->child; f != NULL && !known; f = f->next)
+            known = f->string != NULL && batch_key_index(f->string, strlen(f->string)) >= 0;
+        r = known ? read_value(rec, el) : BATCH_ERR_SHAPE;
+    } else {
+        r = read_element(b, rec, el);
+    }
     cJSON_Delete(el);
     return r;
 }
 
 int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    int fast = batch_parse_fast(json, len, out);
-    if (fast == BATCH_OK)
-        return BATCH_OK;
-    batch_free(out);
-    if (fast == BATCH_ERR_NOMEM) {
-        snprintf(err, errlen, "out of memory reading the batch");
-        return BATCH_ERR_NOMEM;
-    }
-    return batch_parse_cjson(json, len, out, err, errlen);
+    return batch_read_event(json, len, out, err, errlen, 1);
 }
 
 int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
-    if (root == NULL) {
-        size_t at = end ? (size_t)(end - json) : 0;
-        if (len == 0)
-            snprintf(err, errlen, "the event is empty; expected a JSON array of connector records");
-        else
-            snprintf(err, errlen, "the event is not valid JSON: syntax error at byte %zu of %zu",
-                     at, len);
-        return BATCH_ERR_NOT_JSON;
-    }
-    int rc = BATCH_OK;
-    if (cJSON_IsObject(root)) {
-        out->shape = BATCH_SHAPE_BARE_OBJECT;
-        out->count = 1;
-    } else if (cJSON_IsArray(root)) {
-        out->count = (size_t)cJSON_GetArraySize(root);
-        out->shape = (out->count == 0 || looks_like_connector(root->child))
-                         ? BATCH_SHAPE_CONNECTOR
-                         : BATCH_SHAPE_BARE_ARRAY;
-    } else {
-        snprintf(err, errlen,
-                 "the event is a JSON %s; expected an array of connector records "
-                 "[{\"payload\":{...}}] or an iris object",
-                 type_name(root));
-        rc = BATCH_ERR_SHAPE;
-        goto cleanup;
-    }
-    if (out->shape == BATCH_SHAPE_BARE_OBJECT && !looks_like_connector(root)) {
-        /* A lone object must at least look like an iris record. */
-        int known = 0;
-        for (const cJSON *f = root->child; f != NULL && !known; f = f->next)
-            known = f->string != NULL && batch_key_index(f->string, strlen(f->string)) >= 0;
-        if (!known) {
-            snprintf(err, errlen,
-                     "the event is a JSON object without iris fields (sepalLength, "
-                     "sepalWidth, petalLength, petalWidth); expected a connector batch array "
-                     "or an iris record");
-            rc = BATCH_ERR_SHAPE;
-            goto cleanup;
-        }
-    }
-    if (out->count > 0) {
-        out->records = calloc(out->count, sizeof *out->records);
-        if (out->records == NULL) {
-            rc = BATCH_ERR_NOMEM;
-            snprintf(err, errlen, "out of memory for %zu records", out->count);
-            goto cleanup;
-        }
-    }
-    const cJSON *el = cJSON_IsArray(root) ? root->child : root;
-    for (size_t i = 0; i < out->count; i++, el = el->next) {
-        batch_record *rec = &out->records[i];
-        batch_record_init(rec);
-        int r = read_element(out, rec, el);
-        if (r == BATCH_ERR_NOMEM) {
-            rc = BATCH_ERR_NOMEM;
-            snprintf(err, errlen, "out of memory reading record %zu", i);
-            goto cleanup;
-        }
-        if (r != 0 && rec->error == NULL) {
-            rc = BATCH_ERR_NOMEM;
-            snprintf(err, errlen, "out of memory reading record %zu", i);
-            goto cleanup;
-        }
-    }
-cleanup:
-    cJSON_Delete(root);
-    if (rc != BATCH_OK)
-        batch_free(out);
-    return rc;
+    return batch_read_event(json, len, out, err, errlen, 0);
 }
 
 void batch_free(batch *b)
@@ -540,8 +466,6 @@ void batch_free(batch *b)
     for (size_t i = 0; i < b->count && b->records != NULL; i++)
         free(b->records[i].error);
     free(b->records);
-    for (size_t i = 0; i < b->ntopics; i++)
-        free(b->topics[i]);
-    free(b->topics);
+    batch_topics_free(b);
     memset(b, 0, sizeof *b);
 }

@@ -23,6 +23,7 @@
 #include "model/model.h"
 
 #define BATCH_SPECIES_MAX 32
+#define BATCH_NO_TIMESTAMP INT64_MIN
 
 enum batch_shape {
     BATCH_SHAPE_CONNECTOR = 0, /* array of {"payload":{...}} */
@@ -35,7 +36,7 @@ typedef struct batch_record {
     const char *topic; /* owned by the batch */
     int32_t partition;
     int64_t offset;
-    int64_t timestamp_ms;
+    int64_t timestamp_ms; /* BATCH_NO_TIMESTAMP when absent; may be negative */
 
     double features[MODEL_NFEATURES]; /* sepal_length, sepal_width, petal_length, petal_width */
     char species[BATCH_SPECIES_MAX];  /* canonical lower-case label, "" when unlabelled */
@@ -53,6 +54,8 @@ typedef struct batch {
     enum batch_shape shape;
     char **topics; /* interned topic names, owned */
     size_t ntopics;
+    size_t *topic_slots; /* their hash index (topics.c) */
+    size_t topic_nslots;
     size_t slow_records; /* records the fast path left to cJSON (odd shapes, errors) */
 } batch;
 
@@ -61,6 +64,7 @@ enum batch_status {
     BATCH_ERR_NOT_JSON = -1, /* the event is not valid JSON */
     BATCH_ERR_SHAPE = -2,    /* valid JSON but not a batch / record */
     BATCH_ERR_NOMEM = -3,
+    BATCH_ERR_LIMIT = -4, /* over a size limit (README "Limits"): records, nesting */
 };
 
 /* Parse an event of len bytes (need not be NUL-terminated).  On BATCH_OK the

@@ -1,10 +1,9 @@
-/* batch_fast.c: reads connector batches without building a cJSON tree.
+/* batch_fast.c: reads connector elements without building a cJSON tree.
  *
  * It handles the common shape (object values with numeric fields and plain
- * strings) and hands everything else to the cJSON path: a single element it
- * does not take is parsed by batch_read_element_text(); an event it cannot
- * validate, or that is not an array, goes whole to the cJSON path.  So the
- * results, errors included, are always the cJSON path's. */
+ * strings) and hands every element it does not take to the cJSON path
+ * (batch_event.c decides), so the results, errors included, are always the
+ * cJSON path's. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -14,8 +13,7 @@
 #include "lambda/batch/jscan.h"
 
 #define FEATURE_MAX_CM 100.0
-#define STRING_VALUE_MAX 1024            /* longer string values go to the cJSON path */
-#define EXACT_INT_MAX 9007199254740992LL /* 2^53: the cJSON path reads doubles */
+#define STRING_VALUE_MAX 1024 /* longer string values go to the cJSON path */
 
 static int key_is(const char *k, size_t len, const char *want)
 {
@@ -125,7 +123,8 @@ static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, in
     if (jscan_null(p, end) == 0)
         return 0;
     int64_t v;
-    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v > EXACT_INT_MAX || v < -EXACT_INT_MAX)
+    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v >= BATCH_EXACT_INT_LIMIT ||
+        v <= -BATCH_EXACT_INT_LIMIT)
         return -1;
     *out = v;
     return 0;
@@ -190,7 +189,7 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
 }
 
 /* {"payload":{...}, other members...} */
-static int element(batch *b, batch_record *rec, const char **p, const char *end)
+int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end)
 {
     int empty, more, have = 0;
     if (open_object(p, end, &empty) != 0 || empty)
@@ -212,8 +211,7 @@ static int element(batch *b, batch_record *rec, const char **p, const char *end)
     return more == 0 && have ? 0 : -1;
 }
 
-/* Does this object element have a member called exactly "payload"? */
-static int has_payload_key(const char *s, const char *end)
+int batch_has_payload_key(const char *s, const char *end)
 {
     int empty, more;
     if (open_object(&s, end, &empty) != 0)
@@ -221,85 +219,18 @@ static int has_payload_key(const char *s, const char *end)
     if (empty)
         return 0;
     do {
-        const char *k;
-        size_t klen;
-        if (read_key(&s, end, &k, &klen) != 0)
+        int equal;
+        s = jscan_ws(s, end);
+        if (jscan_string_equals(&s, end, "payload", &equal) != 0)
             return -1;
-        if (key_is(k, klen, "payload"))
+        if (equal)
             return 1;
-        if (jscan_skip(&s, end) != 0)
+        s = jscan_ws(s, end);
+        if (s >= end || *s != ':')
+            return -1;
+        s++;
+        if (jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, NULL) != 0)
             return -1;
     } while ((more = next_member(&s, end)) == 1);
     return more == 0 ? 0 : -1;
-}
-
-/* Grows the record array by half when full. */
-static int reserve_record(batch *b, size_t *cap)
-{
-    if (b->count < *cap)
-        return 0;
-    size_t ncap = *cap + *cap / 2 + 16;
-    batch_record *r = realloc(b->records, ncap * sizeof *r);
-    if (r == NULL)
-        return -1;
-    b->records = r;
-    *cap = ncap;
-    return 0;
-}
-
-int batch_parse_fast(const char *json, size_t len, batch *out)
-{
-    memset(out, 0, sizeof *out);
-    const char *end = json + len;
-    const char *s = jscan_ws(json, end);
-    if (s >= end || *s != '[')
-        return 1;
-    s = jscan_ws(s + 1, end);
-    out->shape = BATCH_SHAPE_CONNECTOR;
-    if (s < end && *s == ']')
-        return jscan_ws(s + 1, end) == end ? BATCH_OK : 1;
-    if (s >= end || *s != '{')
-        return 1;
-    int hp = has_payload_key(s, end);
-    if (hp < 0)
-        return 1;
-    if (!hp)
-        out->shape = BATCH_SHAPE_BARE_ARRAY;
-
-    /* One pass; the array is sized for the typical ~200-byte record and
-     * grows if the records are smaller.  Anything the scanner rejects sends
-     * the whole event to the cJSON path, which words the error. */
-    size_t cap = len / 180 + 16;
-    if ((out->records = malloc(cap * sizeof *out->records)) == NULL)
-        return BATCH_ERR_NOMEM;
-    for (;;) {
-        if (reserve_record(out, &cap) != 0)
-            return BATCH_ERR_NOMEM;
-        batch_record *rec = &out->records[out->count++];
-        batch_record_init(rec);
-        const char *start = s;
-        int r = out->shape == BATCH_SHAPE_CONNECTOR ? element(out, rec, &s, end) : -1;
-        if (r == BATCH_ERR_NOMEM)
-            return BATCH_ERR_NOMEM;
-        if (r != 0) {
-            batch_record_init(rec);
-            s = start;
-            if (jscan_skip(&s, end) != 0)
-                return 1;
-            out->slow_records++;
-            r = batch_read_element_text(out, rec, start, (size_t)(s - start));
-            if (r == 1)
-                return 1;
-            if (r == BATCH_ERR_NOMEM || (r != 0 && rec->error == NULL))
-                return BATCH_ERR_NOMEM;
-        }
-        s = jscan_ws(s, end);
-        if (s < end && *s == ',') {
-            s = jscan_ws(s + 1, end);
-            continue;
-        }
-        if (s < end && *s == ']' && jscan_ws(s + 1, end) == end)
-            return BATCH_OK;
-        return 1;
-    }
 }

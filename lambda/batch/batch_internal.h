@@ -10,8 +10,23 @@
 #define BATCH_KEY_SPECIES MODEL_NFEATURES
 
 void batch_record_init(batch_record *rec);
-/* The batch's copy of a topic name of len bytes; NULL when out of memory. */
+/* Limits that keep any event's time and memory bounded (README "Limits").
+ * A 6 MB event holds at most ~100,000 iris records of ~60 bytes; more
+ * records than this fail the event (BATCH_ERR_LIMIT).  A record (or the
+ * JSON inside a string value) with more values than BATCH_RECORD_MAX_VALUES
+ * gets a per-record error: cJSON reads a record as a tree of that many
+ * nodes at most. */
+#define BATCH_MAX_RECORDS 100000
+#define BATCH_RECORD_MAX_VALUES 10000
+/* Partition, offset and timestamp are echoed exactly below 2^53; at or
+ * beyond it a double (cJSON's number) may have rounded them. */
+#define BATCH_EXACT_INT_LIMIT 9007199254740992LL
+
+/* The batch's copy of a topic name of len bytes; NULL when out of memory
+ * (topics.c). */
 const char *batch_intern_topic(batch *b, const char *topic, size_t len);
+/* Frees the batch's topic names. */
+void batch_topics_free(batch *b);
 /* 0..3 for a feature key in any accepted spelling, BATCH_KEY_SPECIES, or -1. */
 int batch_key_index(const char *key, size_t len);
 /* "Iris-Virginica" -> "virginica"; -1 if not a species name. */
@@ -19,17 +34,35 @@ int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MA
 /* Decodes standard or URL-safe base64 (padding optional) into out, which
  * has room for len / 4 * 3 + 3 bytes; -1 if s is not base64. */
 int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
-/* Reads one top-level array element from its JSON text with cJSON: 0, -1
- * (rec->error set), BATCH_ERR_NOMEM, or 1 when cJSON rejects the text. */
+/* Reads one element (a top-level array element, or the bare object) from
+ * its JSON text with cJSON.  The text must be JSON cJSON reads (jscan_value
+ * with JSCAN_NO_LONE_SURROGATES) of at most BATCH_RECORD_MAX_VALUES values.
+ * Returns 0, -1 (rec->error set), BATCH_ERR_NOMEM, or BATCH_ERR_SHAPE for a
+ * bare object without iris fields. */
 int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len);
+/* Checks that the JSON text inside a string value (after base64 decoding
+ * when how is "base64") is one object cJSON reads, within the limits, with
+ * nothing after it.  0, or -1 with rec->error set. */
+int batch_check_inner_json(batch_record *rec, const char *text, size_t len, const char *how);
 
-/* The reference path: the whole event through cJSON (batch_parse's
- * contract).  batch_parse() uses it for every event the fast path leaves. */
-int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen);
+/* Reads the whole event (batch_parse's contract): the event is validated
+ * and outlined once (batch_event.c), then each element is read by the fast
+ * path when fast is set and it takes the element, else by cJSON. */
+int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast);
 
-/* The fast path: BATCH_OK when it read the whole event into *out (which
- * then holds exactly what the cJSON path would produce), 1 when the caller
- * must use the cJSON path for the event, or BATCH_ERR_NOMEM. */
+/* The fast path for one connector element at *p: 0 with *rec read and *p
+ * past the element (exactly what cJSON would produce), BATCH_ERR_NOMEM, or
+ * -1 when the element must be read by cJSON. */
+int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end);
+/* Whether the object at p has a member whose name decodes to "payload":
+ * 1, 0, or -1 if p is not a valid object. */
+int batch_has_payload_key(const char *p, const char *end);
+
+/* batch_parse() without its message: the status; out->slow_records says
+ * how many records the fast path left to cJSON. */
 int batch_parse_fast(const char *json, size_t len, batch *out);
+
+/* The reference path: every element through cJSON (batch_parse's contract). */
+int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen);
 
 #endif

@@ -3,49 +3,97 @@
 
 #include <string.h>
 
-static int skip_string(const char **p, const char *end)
+/* The state of one jscan_value() call. */
+typedef struct scan {
+    int flags;
+    size_t values, max_values;
+    const char *at; /* where the first problem is */
+} scan;
+
+static int fail_at(scan *sc, const char *at, int status)
+{
+    sc->at = at;
+    return status;
+}
+
+/* The 16-bit code of the 4 hex digits at s, or -1. */
+static long hex4(const char *s)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        char h = s[i];
+        int d = h >= '0' && h <= '9'   ? h - '0'
+                : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* At s, the 'u' of a \u escape with 4 valid hex digits: 0 for a code
+ * point on its own, 1 for a surrogate pair (\uD8xx\uDCxx, 10 more bytes),
+ * -1 for a lone surrogate. */
+static int surrogate(const char *s, const char *end)
+{
+    long c = hex4(s + 1);
+    if (c < 0xD800 || c > 0xDFFF)
+        return 0;
+    if (c >= 0xDC00 || end - s < 11 || s[5] != '\\' || s[6] != 'u')
+        return -1;
+    long lo = hex4(s + 7);
+    return lo >= 0xDC00 && lo <= 0xDFFF ? 1 : -1;
+}
+
+static int skip_string(scan *sc, const char **p, const char *end)
 {
     const char *s = *p;
     if (s >= end || *s != '"')
-        return -1;
+        return fail_at(sc, s, JSCAN_ERR_SYNTAX);
     for (s++; s < end; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '"') {
             *p = s + 1;
-            return 0;
+            return JSCAN_OK;
         }
         if (c < 0x20)
-            return -1;
-        if (c == '\\') {
-            if (++s >= end)
-                return -1;
-            switch (*s) {
-            case '"':
-            case '\\':
-            case '/':
-            case 'b':
-            case 'f':
-            case 'n':
-            case 'r':
-            case 't':
+            return fail_at(sc, s, JSCAN_ERR_SYNTAX);
+        if (c != '\\')
+            continue;
+        if (++s >= end)
+            break;
+        switch (*s) {
+        case '"':
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
+            break;
+        case 'u':
+            if (end - s < 5 || hex4(s + 1) < 0)
+                return fail_at(sc, s - 1, JSCAN_ERR_SYNTAX);
+            switch (surrogate(s, end)) {
+            case 1:
+                s += 10;
                 break;
-            case 'u':
-                if (end - s < 5)
-                    return -1;
-                for (int i = 1; i <= 4; i++) {
-                    char h = s[i];
-                    if (!((h >= '0' && h <= '9') || (h >= 'a' && h <= 'f') ||
-                          (h >= 'A' && h <= 'F')))
-                        return -1;
-                }
-                s += 4;
-                break;
+            case -1:
+                if (sc->flags & JSCAN_NO_LONE_SURROGATES)
+                    return fail_at(sc, s - 1, JSCAN_ERR_SURROGATE);
+                /* fall through */
             default:
-                return -1;
+                s += 4;
             }
+            break;
+        default:
+            return fail_at(sc, s - 1, JSCAN_ERR_SYNTAX);
         }
     }
-    return -1;
+    return fail_at(sc, end, JSCAN_ERR_SYNTAX);
 }
 
 /* Validates the RFC 8259 number grammar; returns the end or NULL. */
@@ -85,78 +133,94 @@ static const char *number_end(const char *s, const char *end)
 static int literal(const char **p, const char *end, const char *word, size_t n)
 {
     if ((size_t)(end - *p) < n || memcmp(*p, word, n) != 0)
-        return -1;
+        return JSCAN_ERR_SYNTAX;
     *p += n;
-    return 0;
+    return JSCAN_OK;
 }
 
-static int skip_depth(const char **p, const char *end, int depth)
+static int skip_value(scan *sc, const char **p, const char *end, int depth);
+
+/* The members of an array or object after its opening bracket. */
+static int skip_members(scan *sc, const char **p, const char *end, int depth, char close)
 {
     const char *s = jscan_ws(*p, end);
-    if (s >= end || depth > JSCAN_MAX_DEPTH)
-        return -1;
+    if (s < end && *s == close) {
+        *p = s + 1;
+        return JSCAN_OK;
+    }
+    for (;;) {
+        int r;
+        if (close == '}') {
+            s = jscan_ws(s, end);
+            if ((r = skip_string(sc, &s, end)) != JSCAN_OK)
+                return r;
+            s = jscan_ws(s, end);
+            if (s >= end || *s != ':')
+                return fail_at(sc, s, JSCAN_ERR_SYNTAX);
+            s++;
+        }
+        if ((r = skip_value(sc, &s, end, depth + 1)) != JSCAN_OK)
+            return r;
+        s = jscan_ws(s, end);
+        if (s < end && *s == ',') {
+            s++;
+            continue;
+        }
+        if (s >= end || *s != close)
+            return fail_at(sc, s, JSCAN_ERR_SYNTAX);
+        *p = s + 1;
+        return JSCAN_OK;
+    }
+}
+
+static int skip_value(scan *sc, const char **p, const char *end, int depth)
+{
+    const char *s = jscan_ws(*p, end);
+    if (s >= end)
+        return fail_at(sc, s, JSCAN_ERR_SYNTAX);
+    if (++sc->values > sc->max_values)
+        return fail_at(sc, s, JSCAN_ERR_VALUES);
+    *p = s;
     switch (*s) {
     case '"':
-        *p = s;
-        return skip_string(p, end);
+        return skip_string(sc, p, end);
     case 't':
-        *p = s;
-        return literal(p, end, "true", 4);
+        return literal(p, end, "true", 4) == 0 ? JSCAN_OK : fail_at(sc, s, JSCAN_ERR_SYNTAX);
     case 'f':
-        *p = s;
-        return literal(p, end, "false", 5);
+        return literal(p, end, "false", 5) == 0 ? JSCAN_OK : fail_at(sc, s, JSCAN_ERR_SYNTAX);
     case 'n':
-        *p = s;
-        return literal(p, end, "null", 4);
+        return literal(p, end, "null", 4) == 0 ? JSCAN_OK : fail_at(sc, s, JSCAN_ERR_SYNTAX);
     case '[':
-    case '{': {
-        char close = *s == '[' ? ']' : '}';
-        int object = *s == '{';
-        s = jscan_ws(s + 1, end);
-        if (s < end && *s == close) {
-            *p = s + 1;
-            return 0;
-        }
-        for (;;) {
-            if (object) {
-                s = jscan_ws(s, end);
-                if (skip_string(&s, end) != 0)
-                    return -1;
-                s = jscan_ws(s, end);
-                if (s >= end || *s != ':')
-                    return -1;
-                s++;
-            }
-            if (skip_depth(&s, end, depth + 1) != 0)
-                return -1;
-            s = jscan_ws(s, end);
-            if (s >= end)
-                return -1;
-            if (*s == ',') {
-                s++;
-                continue;
-            }
-            if (*s != close)
-                return -1;
-            *p = s + 1;
-            return 0;
-        }
-    }
+    case '{':
+        if (depth >= JSCAN_MAX_DEPTH)
+            return fail_at(sc, s, JSCAN_ERR_DEPTH);
+        *p = s + 1;
+        return skip_members(sc, p, end, depth, *s == '[' ? ']' : '}');
     default: {
         const char *e = number_end(s, end);
         if (e == NULL)
-            return -1;
+            return fail_at(sc, s, JSCAN_ERR_SYNTAX);
         *p = e;
-        return 0;
+        return JSCAN_OK;
     }
     }
+}
+
+int jscan_value(const char **p, const char *end, int flags, size_t max_values, jscan_info *info)
+{
+    scan sc = {flags, 0, max_values, NULL};
+    int r = skip_value(&sc, p, end, 0);
+    if (info != NULL) {
+        info->values = sc.values;
+        info->at = sc.at;
+    }
+    return r;
 }
 
 int jscan_skip(const char **p, const char *end)
 {
-    return skip_depth(p, end, 0);
+    return jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, SIZE_MAX, NULL);
 }
-
 int jscan_plain_string(const char **p, const char *end, const char **str, size_t *len)
 {
     const char *s = *p;
@@ -287,4 +351,40 @@ int jscan_int64(const char **p, const char *end, int64_t *out)
     *out = neg ? -(int64_t)v : (int64_t)v;
     *p = e;
     return 0;
+}
+
+int jscan_string_equals(const char **p, const char *end, const char *lit, int *equal)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    scan sc = {JSCAN_GRAMMAR, 0, SIZE_MAX, NULL};
+    const char *s = *p, *e = s;
+    int r = skip_string(&sc, &e, end);
+    if (r != JSCAN_OK)
+        return r;
+    size_t i = 0;
+    *equal = 0;
+    for (s++; s < e - 1; s++) {
+        long c = (unsigned char)*s;
+        if (c == '\\') {
+            s++;
+            if (*s == 'u') {
+                c = hex4(s + 1);
+                s += 4;
+                if (c == 0) /* cJSON's valuestring ends here */
+                    break;
+                if (c >= 0x80)
+                    c = -1; /* not ASCII: lit cannot match */
+            } else {
+                c = (unsigned char)to[strchr(from, *s) - from];
+            }
+        }
+        if (lit[i] == '\0' || c != (unsigned char)lit[i]) {
+            *p = e;
+            return JSCAN_OK;
+        }
+        i++;
+    }
+    *equal = lit[i] == '\0';
+    *p = e;
+    return JSCAN_OK;
 }

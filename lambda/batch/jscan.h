@@ -1,10 +1,12 @@
 /* jscan.h: a small strict JSON scanner (RFC 8259) over a buffer, for the
- * batch parser's fast path.  It never allocates.  Every function takes a
- * cursor (*p) and the end of the buffer; on success it advances *p past
- * what it read and returns 0, on anything it does not accept it returns -1
- * and leaves *p unspecified.  "Does not accept" includes valid JSON outside
- * its subset (string escapes where it wants plain text, numbers that need
- * strtod): the caller then falls back to cJSON, which stays the reference.
+ * batch parser.  It never allocates and never recurses deeper than
+ * JSCAN_MAX_DEPTH, and every function runs in time linear in what it reads.
+ * Every function takes a cursor (*p) and the end of the buffer; on success
+ * it advances *p past what it read and returns 0, on anything it does not
+ * accept it returns a negative jscan_status and leaves *p unspecified.
+ * "Does not accept" includes valid JSON outside a function's subset (string
+ * escapes where it wants plain text, numbers that need strtod): the caller
+ * then falls back to cJSON, which stays the reference.
  */
 #ifndef IRIS_JSCAN_H
 #define IRIS_JSCAN_H
@@ -12,7 +14,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSCAN_MAX_DEPTH 64
+/* Below cJSON's CJSON_NESTING_LIMIT (1000), so that whatever jscan accepts
+ * cJSON can read. */
+#define JSCAN_MAX_DEPTH 512
+
+enum jscan_status {
+    JSCAN_OK = 0,
+    JSCAN_ERR_SYNTAX = -1,    /* not RFC 8259 JSON, or outside the function's subset */
+    JSCAN_ERR_DEPTH = -2,     /* arrays/objects nested deeper than JSCAN_MAX_DEPTH */
+    JSCAN_ERR_VALUES = -3,    /* more values than the caller allows */
+    JSCAN_ERR_SURROGATE = -4, /* a \u escape of a lone UTF-16 surrogate (cJSON rejects it) */
+};
+
+/* jscan_value()'s flags. */
+#define JSCAN_GRAMMAR 0            /* RFC 8259's grammar only */
+#define JSCAN_NO_LONE_SURROGATES 1 /* also what cJSON can read: no lone surrogates */
+
+/* What jscan_value() found: how many values it read (the value itself and
+ * every value nested in it), and on failure where the problem is. */
+typedef struct jscan_info {
+    size_t values;
+    const char *at;
+} jscan_info;
 
 static inline const char *jscan_ws(const char *p, const char *end)
 {
@@ -21,8 +44,12 @@ static inline const char *jscan_ws(const char *p, const char *end)
     return p;
 }
 
-/* Skips one complete JSON value of any type, validating it (strings with
- * escapes and \u sequences included; raw control characters rejected). */
+/* Validates and skips one JSON value of any type (leading whitespace
+ * allowed), counting the values in it; more than max_values fails with
+ * JSCAN_ERR_VALUES as soon as it is seen.  info may be NULL. */
+int jscan_value(const char **p, const char *end, int flags, size_t max_values, jscan_info *info);
+
+/* jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, no limit): one value cJSON reads. */
 int jscan_skip(const char **p, const char *end);
 
 /* A string without backslash escapes: its contents are returned in s and len. */
@@ -30,12 +57,17 @@ int jscan_plain_string(const char **p, const char *end, const char **s, size_t *
 
 /* A string with at most the two-character escapes (\" \\ \/ \b \f \n \r \t),
  * decoded into out (cap bytes, not terminated); its length goes to len.
- * \u escapes and strings longer than cap return -1. */
+ * \u escapes and strings longer than cap return an error. */
 int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len);
+
+/* Reads a string (any escapes) and sets *equal to whether its decoded text,
+ * read as a C string (up to a \u0000, as cJSON's valuestring is), equals
+ * the ASCII text lit. */
+int jscan_string_equals(const char **p, const char *end, const char *lit, int *equal);
 
 /* A number read exactly: integers and decimals with up to 15 significant
  * digits and a small exponent (the result is then correctly rounded, as
- * strtod would give); anything else returns -1. */
+ * strtod would give); anything else returns an error. */
 int jscan_number(const char **p, const char *end, double *out);
 
 /* An integer without fraction or exponent that fits in int64. */

@@ -1,0 +1,248 @@
+/* batch_event.c: an event read in bounded time and memory.
+ *
+ * The event is first validated whole by jscan (RFC 8259, nothing after the
+ * top-level value, nesting and record count within the limits), which also
+ * decides its shape and counts its records, so the record array is
+ * allocated once at its exact size.  Then each element is read on its own:
+ * by the fast path when it takes it, else by cJSON, whose tree is then one
+ * element of at most BATCH_RECORD_MAX_VALUES values, never the whole event.
+ * What cJSON cannot read (a lone surrogate escape) or would read into too
+ * large a tree costs only that record, with a per-record error. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lambda/batch/batch_internal.h"
+#include "lambda/batch/jscan.h"
+
+typedef struct outline {
+    size_t count;      /* records */
+    const char *first; /* the first element, or the bare object */
+} outline;
+
+static int event_fail(char *err, size_t errlen, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int event_fail(char *err, size_t errlen, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+/* The error for a value jscan rejected at offset at of the event. */
+static int invalid_json(int r, size_t at, size_t len, char *err, size_t errlen)
+{
+    if (r == JSCAN_ERR_DEPTH)
+        return event_fail(err, errlen, BATCH_ERR_LIMIT,
+                          "a record nests arrays and objects deeper than %d levels (at byte %zu "
+                          "of %zu of the event); a connector record needs 3",
+                          JSCAN_MAX_DEPTH, at, len);
+    return event_fail(err, errlen, BATCH_ERR_NOT_JSON,
+                      "the event is not valid JSON: syntax error at byte %zu of %zu", at, len);
+}
+
+/* The elements of the top-level array at s ('['): validates them and counts
+ * them, up to BATCH_MAX_RECORDS.  Leaves *p after the closing bracket. */
+static int outline_array(const char *json, size_t len, const char **p, outline *o, char *err,
+                         size_t errlen)
+{
+    const char *end = json + len, *s = jscan_ws(*p + 1, end);
+    o->first = s;
+    if (s < end && *s == ']') {
+        *p = s + 1;
+        return BATCH_OK;
+    }
+    for (;;) {
+        if (o->count == BATCH_MAX_RECORDS)
+            return event_fail(err, errlen, BATCH_ERR_LIMIT,
+                              "the event holds more than %d records (record %d starts at byte "
+                              "%zu of %zu); the function reads at most %d per invocation: "
+                              "lower the connector's aws.lambda.batch.size",
+                              BATCH_MAX_RECORDS, BATCH_MAX_RECORDS + 1, (size_t)(s - json), len,
+                              BATCH_MAX_RECORDS);
+        jscan_info info;
+        int r = jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, &info);
+        if (r != JSCAN_OK)
+            return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
+        o->count++;
+        s = jscan_ws(s, end);
+        if (s < end && *s == ',') {
+            s = jscan_ws(s + 1, end);
+            continue;
+        }
+        if (s < end && *s == ']') {
+            *p = s + 1;
+            return BATCH_OK;
+        }
+        return invalid_json(JSCAN_ERR_SYNTAX, (size_t)(s - json), len, err, errlen);
+    }
+}
+
+static const char *json_type_name(char c)
+{
+    return c == '"' ? "string" : c == 't' || c == 'f' ? "boolean" : c == 'n' ? "null" : "number";
+}
+
+/* Validates the whole event and decides its shape and record count. */
+static int outline_event(const char *json, size_t len, batch *out, outline *o, char *err,
+                         size_t errlen)
+{
+    const char *end = json + len, *s = jscan_ws(json, end);
+    memset(o, 0, sizeof *o);
+    if (len == 0)
+        return event_fail(err, errlen, BATCH_ERR_NOT_JSON,
+                          "the event is empty; expected a JSON array of connector records");
+    const char *top = s;
+    int r;
+    if (s < end && *s == '[') {
+        if ((r = outline_array(json, len, &s, o, err, errlen)) != BATCH_OK)
+            return r;
+    } else {
+        jscan_info info;
+        if ((r = jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, &info)) != JSCAN_OK)
+            return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
+        o->first = top;
+        o->count = 1;
+    }
+    s = jscan_ws(s, end);
+    if (s != end)
+        return event_fail(err, errlen, BATCH_ERR_NOT_JSON,
+                          "the event is not valid JSON: text after the top-level value at byte "
+                          "%zu of %zu",
+                          (size_t)(s - json), len);
+    if (*top == '{') {
+        out->shape = BATCH_SHAPE_BARE_OBJECT;
+    } else if (*top != '[') {
+        return event_fail(err, errlen, BATCH_ERR_SHAPE,
+                          "the event is a JSON %s; expected an array of connector records "
+                          "[{\"payload\":{...}}] or an iris object",
+                          json_type_name(*top));
+    } else if (o->count == 0 || (*o->first == '{' && batch_has_payload_key(o->first, end) == 1)) {
+        out->shape = BATCH_SHAPE_CONNECTOR;
+    } else {
+        out->shape = BATCH_SHAPE_BARE_ARRAY;
+    }
+    return BATCH_OK;
+}
+
+static int record_fail(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int record_fail(batch_record *rec, const char *fmt, ...)
+{
+    char msg[320];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return batch_record_fail(rec, msg) == 0 ? -1 : BATCH_ERR_NOMEM;
+}
+
+/* The element at *p through cJSON, within the limits; *p moves past it. */
+static int read_element_checked(batch *b, batch_record *rec, const char **p, const char *end)
+{
+    const char *start = *p;
+    jscan_info info;
+    int r = jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
+    if (r == JSCAN_OK)
+        return batch_read_element_text(b, rec, start, (size_t)(*p - start));
+    size_t at = (size_t)(info.at - start);
+    *p = start; /* valid JSON (outline_event checked): find its end */
+    if (jscan_value(p, end, JSCAN_GRAMMAR, SIZE_MAX, NULL) != JSCAN_OK)
+        return record_fail(rec, "record: not valid JSON at byte %zu of the record", at);
+    if (r == JSCAN_ERR_SURROGATE)
+        return record_fail(rec,
+                           "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
+                           "its pair) at byte %zu of the record; JSON strings must be Unicode",
+                           at);
+    return record_fail(rec,
+                       "record: more than %d JSON values (the most one record may hold; the "
+                       "%dth is at byte %zu of the record)",
+                       BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
+}
+
+static int read_elements(batch *out, const outline *o, const char *end, int fast, char *err,
+                         size_t errlen)
+{
+    const char *s = o->first;
+    for (size_t i = 0; i < o->count; i++) {
+        batch_record *rec = &out->records[i];
+        batch_record_init(rec);
+        out->count = i + 1;
+        const char *start = s;
+        int r = fast && out->shape == BATCH_SHAPE_CONNECTOR ? batch_fast_element(out, rec, &s, end)
+                                                            : -1;
+        if (r == -1) {
+            batch_record_init(rec);
+            s = start;
+            out->slow_records++;
+            r = read_element_checked(out, rec, &s, end);
+        }
+        if (r == BATCH_ERR_SHAPE)
+            return event_fail(err, errlen, BATCH_ERR_SHAPE,
+                              "the event is a JSON object without iris fields (sepalLength, "
+                              "sepalWidth, petalLength, petalWidth); expected a connector batch "
+                              "array or an iris record");
+        if (r == BATCH_ERR_NOMEM || (r != 0 && rec->error == NULL))
+            return event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory reading record %zu", i);
+        s = jscan_ws(s, end);
+        if (s < end && *s == ',')
+            s = jscan_ws(s + 1, end);
+    }
+    return BATCH_OK;
+}
+
+int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast)
+{
+    outline o;
+    memset(out, 0, sizeof *out);
+    int rc = outline_event(json, len, out, &o, err, errlen);
+    if (rc == BATCH_OK && o.count > 0 &&
+        (out->records = malloc(o.count * sizeof *out->records)) == NULL)
+        rc = event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory for %zu records", o.count);
+    if (rc == BATCH_OK)
+        rc = read_elements(out, &o, json + len, fast, err, errlen);
+    if (rc != BATCH_OK)
+        batch_free(out);
+    return rc;
+}
+
+int batch_check_inner_json(batch_record *rec, const char *text, size_t len, const char *how)
+{
+    const char *s = text, *end = text + len;
+    jscan_info info;
+    int r = jscan_value(&s, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
+    size_t at = r == JSCAN_OK ? 0 : (size_t)(info.at - text);
+    switch (r) {
+    case JSCAN_OK:
+        s = jscan_ws(s, end);
+        if (s == end)
+            return 0;
+        return record_fail(rec,
+                           "value: %s content has text after the JSON value at byte %zu of %zu",
+                           how, (size_t)(s - text), len);
+    case JSCAN_ERR_SURROGATE:
+        return record_fail(rec,
+                           "value: %s content has a lone UTF-16 surrogate escape at byte %zu of "
+                           "%zu; JSON strings must be Unicode",
+                           how, at, len);
+    case JSCAN_ERR_VALUES:
+        return record_fail(rec, "value: %s content holds more than %d JSON values", how,
+                           BATCH_RECORD_MAX_VALUES);
+    case JSCAN_ERR_DEPTH:
+        return record_fail(rec,
+                           "value: %s content nests deeper than %d levels (at byte %zu of %zu)",
+                           how, JSCAN_MAX_DEPTH, at, len);
+    default:
+        return record_fail(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)",
+                           how, at, len);
+    }
+}
+
+int batch_parse_fast(const char *json, size_t len, batch *out)
+{
+    char err[320];
+    return batch_read_event(json, len, out, err, sizeof err, 1);
+}

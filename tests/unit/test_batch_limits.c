@@ -1,0 +1,333 @@
+/* test_batch_limits.c: hostile events.  The grammar is strict (nothing
+ * after the top-level value, nor after the JSON inside a string value); a
+ * record's oddity (a lone surrogate escape anywhere, an integer beyond 2^53,
+ * too many values) costs only that record; the limits (records, nesting)
+ * fail the event with a message naming them; both paths (fast and cJSON
+ * reference) agree on every case. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lambda/batch/batch.h"
+#include "lambda/batch/batch_internal.h"
+
+#define GOOD_VALUE                                                                                 \
+    "{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,\"petalWidth\":0.2,"              \
+    "\"species\":\"setosa\"}"
+#define GOOD                                                                                       \
+    "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":9,\"value\":" GOOD_VALUE "}}"
+
+/* Parses with both paths; they must agree on status, message and records. */
+static int parse_both(const char *json, size_t len, batch *out, char *err, size_t errlen)
+{
+    batch ref;
+    char eref[512] = "";
+    err[0] = '\0';
+    int rc = batch_parse(json, len, out, err, errlen);
+    int rref = batch_parse_cjson(json, len, &ref, eref, sizeof eref);
+    if (rc != rref || strcmp(err, eref) != 0)
+        fail_msg("fast path %d \"%s\" vs reference %d \"%s\"", rc, err, rref, eref);
+    if (rc == BATCH_OK) {
+        assert_int_equal(out->count, ref.count);
+        for (size_t i = 0; i < out->count; i++) {
+            const char *a = out->records[i].error, *b = ref.records[i].error;
+            if ((a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0))
+                fail_msg("record %zu: fast \"%s\" vs reference \"%s\"", i, a ? a : "(none)",
+                         b ? b : "(none)");
+            assert_true(out->records[i].offset == ref.records[i].offset);
+            assert_true(out->records[i].timestamp_ms == ref.records[i].timestamp_ms);
+        }
+    }
+    batch_free(&ref);
+    return rc;
+}
+
+static void expect_event_error(const char *json, int status, const char *want)
+{
+    batch b;
+    char err[512] = "";
+    int rc = parse_both(json, strlen(json), &b, err, sizeof err);
+    if (rc != status || strstr(err, want) == NULL)
+        fail_msg("event %.80s: expected %d \"%s\", got %d \"%s\"", json, status, want, rc, err);
+    assert_null(b.records);
+}
+
+/* "[GOOD, element, GOOD]": the middle record gets an error containing want
+ * (or reads fine when want is NULL) and the others are still read. */
+static void expect_record(const char *element, const char *want)
+{
+    size_t n = strlen(element) + 2 * sizeof GOOD + 8;
+    char *json = malloc(n);
+    snprintf(json, n, "[%s,%s,%s]", GOOD, element, GOOD);
+    batch b;
+    char err[512] = "";
+    if (parse_both(json, strlen(json), &b, err, sizeof err) != BATCH_OK)
+        fail_msg("element %.80s: expected the event to parse, got \"%s\"", element, err);
+    assert_int_equal(b.count, 3);
+    assert_null(b.records[0].error);
+    assert_null(b.records[2].error);
+    const char *got = b.records[1].error;
+    if (want == NULL && got != NULL)
+        fail_msg("element %.80s: expected no error, got \"%s\"", element, got);
+    if (want != NULL && (got == NULL || strstr(got, want) == NULL))
+        fail_msg("element %.80s: expected an error containing \"%s\", got \"%s\"", element, want,
+                 got ? got : "(none)");
+    batch_free(&b);
+    free(json);
+}
+
+static void text_after_the_top_level_value_is_an_invalid_event(void **state)
+{
+    (void)state;
+    static const char *const events[] = {
+        "[" GOOD "] x", "[" GOOD "]]",           "[" GOOD "],",  "[]{}",
+        "[] []",        "{\"sepalLength\":1} 1", "[" GOOD "]\v", "[" GOOD "]\f",
+    };
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        expect_event_error(events[i], BATCH_ERR_NOT_JSON, "text after the top-level value at byte");
+    /* The position is the first byte after the value and its whitespace. */
+    expect_event_error("[]  x", BATCH_ERR_NOT_JSON, "at byte 4 of 5");
+    batch b;
+    char err[256] = "";
+    assert_int_equal(parse_both("[]\0", 3, &b, err, sizeof err), BATCH_ERR_NOT_JSON);
+    assert_non_null(strstr(err, "text after the top-level value at byte 2 of 3"));
+    /* Whitespace is fine: */
+    assert_int_equal(
+        parse_both("\n [" GOOD "] \r\n\t", strlen("\n [" GOOD "] \r\n\t"), &b, err, sizeof err),
+        BATCH_OK);
+    batch_free(&b);
+}
+
+static void grammar_errors_name_the_byte(void **state)
+{
+    (void)state;
+    expect_event_error("[1,]", BATCH_ERR_NOT_JSON, "syntax error at byte 3 of 4");
+    expect_event_error("[01]", BATCH_ERR_NOT_JSON, "syntax error at byte 2 of 4");
+    expect_event_error("[\"a\tb\"]", BATCH_ERR_NOT_JSON, "syntax error at byte 3 of 7");
+    expect_event_error("[\"\\x\"]", BATCH_ERR_NOT_JSON, "syntax error at byte 2 of 6");
+    expect_event_error("[\"\\u12G4\"]", BATCH_ERR_NOT_JSON, "syntax error at byte 2 of 10");
+    expect_event_error("[tru]", BATCH_ERR_NOT_JSON, "syntax error at byte 1 of 5");
+    expect_event_error("[{\"a\" 1}]", BATCH_ERR_NOT_JSON, "syntax error at byte 6 of 9");
+    expect_event_error("   ", BATCH_ERR_NOT_JSON, "syntax error at byte 3 of 3");
+}
+
+static void too_many_records_fail_the_event_naming_the_limit(void **state)
+{
+    (void)state;
+    size_t n = BATCH_MAX_RECORDS + 1, len = 2 * n + 1;
+    char *json = malloc(len + 1);
+    json[0] = '[';
+    for (size_t i = 0; i < n; i++) {
+        json[1 + 2 * i] = '1';
+        json[2 + 2 * i] = i + 1 < n ? ',' : ']';
+    }
+    json[len] = '\0';
+    batch b;
+    char err[512] = "";
+    int rc = batch_parse(json, len, &b, err, sizeof err);
+    if (rc != BATCH_ERR_LIMIT || strstr(err, "more than 100000 records") == NULL ||
+        strstr(err, "aws.lambda.batch.size") == NULL)
+        fail_msg("expected BATCH_ERR_LIMIT naming 100000 records, got %d \"%s\"", rc, err);
+    /* Exactly the limit is served. */
+    json[2 * BATCH_MAX_RECORDS] = ']';
+    rc = batch_parse(json, 2 * BATCH_MAX_RECORDS + 1, &b, err, sizeof err);
+    assert_int_equal(rc, BATCH_OK);
+    assert_int_equal(b.count, BATCH_MAX_RECORDS);
+    assert_non_null(b.records[BATCH_MAX_RECORDS - 1].error);
+    batch_free(&b);
+    free(json);
+}
+
+static void deep_nesting_fails_the_event_naming_the_limit(void **state)
+{
+    (void)state;
+    size_t depth = 100000;
+    char *json = malloc(2 * depth + 1);
+    memset(json, '[', depth);
+    memset(json + depth, ']', depth);
+    json[2 * depth] = '\0';
+    expect_event_error(json, BATCH_ERR_LIMIT,
+                       "deeper than 512 levels (at byte 513 of 200000 of the event)");
+    /* 512 levels are fine; a record nested inside is an ordinary bad record. */
+    memset(json, '[', 511);
+    memset(json + 511, ']', 511);
+    json[1022] = '\0';
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, 1022, &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(b.count, 1);
+    assert_non_null(b.records[0].error);
+    batch_free(&b);
+    free(json);
+}
+
+static void a_lone_surrogate_costs_only_its_record_in_every_field(void **state)
+{
+    (void)state;
+    static const char *const elements[] = {
+        "{\"payload\":{\"topic\":\"ir\\ud800is\",\"value\":" GOOD_VALUE "}}",
+        "{\"payload\":{\"key\":\"\\ud800\",\"value\":" GOOD_VALUE "}}",
+        "{\"payload\":{\"key\":\"\\udfff\\ud800\",\"value\":" GOOD_VALUE "}}",
+        "{\"payload\":{\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+        "\"petalWidth\":0.2,\"species\":\"set\\udc00osa\"}}}",
+        "{\"payload\":{\"value\":{\"\\ud800\":1,\"sepalLength\":5.1,\"sepalWidth\":3.5,"
+        "\"petalLength\":1.4,\"petalWidth\":0.2}}}",
+        "{\"headers\":[\"\\ud800x\"],\"payload\":{\"value\":" GOOD_VALUE "}}",
+        "{\"payload\":{\"value\":\"\\ud800\"}}",
+    };
+    for (size_t i = 0; i < sizeof elements / sizeof elements[0]; i++)
+        expect_record(elements[i], "lone UTF-16 surrogate escape");
+    /* Inside escaped JSON, the error says where in the decoded content. */
+    expect_record("{\"payload\":{\"value\":\"{\\\"species\\\":\\\"\\\\ud800\\\"}\"}}",
+                  "value: string content has a lone UTF-16 surrogate escape at byte 12 of 20");
+    /* A proper pair is fine. */
+    expect_record("{\"payload\":{\"key\":\"\\ud83c\\udf38\",\"value\":" GOOD_VALUE "}}", NULL);
+}
+
+static void text_after_escaped_json_is_a_record_error(void **state)
+{
+    (void)state;
+    expect_record("{\"payload\":{\"value\":\"{\\\"sepalLength\\\":5.1,\\\"sepalWidth\\\":3.5,"
+                  "\\\"petalLength\\\":1.4,\\\"petalWidth\\\":0.2} trailing\"}}",
+                  "value: string content has text after the JSON value at byte 72 of 80");
+    expect_record("{\"payload\":{\"value\":\"{\\\"sepalLength\\\":5.1,\\\"sepalWidth\\\":3.5,"
+                  "\\\"petalLength\\\":1.4,\\\"petalWidth\\\":0.2}}\"}}",
+                  "value: string content has text after the JSON value at byte 71 of 72");
+    /* base64 of {"sepalLength":1,"sepalWidth":1,"petalLength":1,"petalWidth":1}x */
+    expect_record(
+        "{\"payload\":{\"value\":\"eyJzZXBhbExlbmd0aCI6MSwic2VwYWxXaWR0aCI6MSwicGV0YWxMZW5"
+        "ndGgiOjEsInBldGFsV2lkdGgiOjF9eA==\"}}",
+        "value: base64 content has text after the JSON value at byte 63 of 64");
+    /* Trailing whitespace is fine. */
+    expect_record("{\"payload\":{\"value\":\"{\\\"sepalLength\\\":5.1,\\\"sepalWidth\\\":3.5,"
+                  "\\\"petalLength\\\":1.4,\\\"petalWidth\\\":0.2} \\n\"}}",
+                  NULL);
+}
+
+static void integers_beyond_2_53_are_record_errors_never_rounded(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field, *number;
+    } cases[] = {
+        {"offset", "9007199254740992"},     {"offset", "9007199254740993"},
+        {"offset", "4611686018427387903"},  {"timestamp", "9007199254740993"},
+        {"timestamp", "-9007199254740993"}, {"timestamp", "-4611686018427387904"},
+        {"offset", "9007199254740993.0"},   {"timestamp", "9.007199254740993e15"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char el[512];
+        snprintf(el, sizeof el, "{\"payload\":{\"%s\":%s,\"value\":%s}}", cases[i].field,
+                 cases[i].number, GOOD_VALUE);
+        char want[64];
+        snprintf(want, sizeof want, "payload.%s: an integer of magnitude 2^53", cases[i].field);
+        expect_record(el, want);
+    }
+    /* Just below 2^53: echoed exactly. */
+    const char *json = "[{\"payload\":{\"offset\":9007199254740991,\"timestamp\":-9007199254740991,"
+                       "\"value\":" GOOD_VALUE "}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    assert_null(b.records[0].error);
+    assert_true(b.records[0].offset == 9007199254740991LL);
+    assert_true(b.records[0].timestamp_ms == -9007199254740991LL);
+    batch_free(&b);
+}
+
+static void negative_timestamps_are_kept_and_absent_is_distinct(void **state)
+{
+    (void)state;
+    const char *json = "[{\"payload\":{\"timestamp\":-1,\"value\":" GOOD_VALUE "}},"
+                       "{\"payload\":{\"timestamp\":-86400000,\"value\":" GOOD_VALUE "}},"
+                       "{\"payload\":{\"timestamp\":null,\"value\":" GOOD_VALUE "}},"
+                       "{\"payload\":{\"value\":" GOOD_VALUE "}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    assert_true(b.records[0].timestamp_ms == -1);
+    assert_true(b.records[1].timestamp_ms == -86400000LL);
+    assert_true(b.records[2].timestamp_ms == BATCH_NO_TIMESTAMP);
+    assert_true(b.records[3].timestamp_ms == BATCH_NO_TIMESTAMP);
+    batch_free(&b);
+}
+
+static void a_record_with_too_many_values_is_a_record_error(void **state)
+{
+    (void)state;
+    size_t n = BATCH_RECORD_MAX_VALUES + 10;
+    char *el = malloc(2 * n + 256);
+    int off = sprintf(el, "{\"payload\":{\"value\":{\"sepalLength\":\"x\",\"extra\":[");
+    for (size_t i = 0; i < n; i++)
+        off += sprintf(el + off, i ? ",1" : "1");
+    strcpy(el + off, "]}}}");
+    expect_record(el, "record: more than 10000 JSON values");
+    /* The same inside an escaped-JSON value. */
+    off = sprintf(el, "{\"payload\":{\"value\":\"{\\\"x\\\":[");
+    for (size_t i = 0; i < n; i++)
+        off += sprintf(el + off, i ? ",1" : "1");
+    strcpy(el + off, "]}\"}}");
+    expect_record(el, "value: string content holds more than 10000 JSON values");
+    free(el);
+}
+
+static void many_distinct_topics_are_interned_once_each(void **state)
+{
+    (void)state;
+    size_t n = 20000;
+    char *json = malloc(n * 200 + 8);
+    size_t off = 0;
+    json[off++] = '[';
+    for (size_t i = 0; i < n; i++)
+        off += (size_t)sprintf(json + off, "%s{\"payload\":{\"topic\":\"t%zu\",\"value\":%s}}",
+                               i ? "," : "", i % (n / 2), GOOD_VALUE);
+    json[off++] = ']';
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(json, off, &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(b.count, n);
+    assert_int_equal(b.ntopics, n / 2);
+    assert_string_equal(b.records[n - 1].topic, "t9999");
+    assert_ptr_equal(b.records[3].topic, b.records[n / 2 + 3].topic);
+    batch_free(&b);
+    free(json);
+}
+
+static void shape_is_decided_by_the_decoded_payload_key(void **state)
+{
+    (void)state;
+    const char *json = "[{\"p\\u0061yload\":{\"value\":" GOOD_VALUE "}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(b.shape, BATCH_SHAPE_CONNECTOR);
+    assert_null(b.records[0].error);
+    batch_free(&b);
+    json = "[" GOOD_VALUE "]";
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_ARRAY);
+    batch_free(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(text_after_the_top_level_value_is_an_invalid_event),
+        cmocka_unit_test(grammar_errors_name_the_byte),
+        cmocka_unit_test(too_many_records_fail_the_event_naming_the_limit),
+        cmocka_unit_test(deep_nesting_fails_the_event_naming_the_limit),
+        cmocka_unit_test(a_lone_surrogate_costs_only_its_record_in_every_field),
+        cmocka_unit_test(text_after_escaped_json_is_a_record_error),
+        cmocka_unit_test(integers_beyond_2_53_are_record_errors_never_rounded),
+        cmocka_unit_test(negative_timestamps_are_kept_and_absent_is_distinct),
+        cmocka_unit_test(a_record_with_too_many_values_is_a_record_error),
+        cmocka_unit_test(many_distinct_topics_are_interned_once_each),
+        cmocka_unit_test(shape_is_decided_by_the_decoded_payload_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

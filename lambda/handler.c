@@ -242,20 +242,17 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;
     }
-    /* The response is formatted while the runtime posts it; the batch lives
-     * in h until release_response(). */
+    /* The response is formatted once, while the runtime posts it (chunked:
+     * no counting pass); the batch lives in h until release_response(). */
     release_response(h);
     h->batch = b;
     memset(&b, 0, sizeof b);
-    long long size = -1;
-    if (response_stream_init(&h->stream, &h->batch, h->model) == 0)
-        size = response_stream_size(&h->stream);
-    if (size < 0) {
+    if (response_stream_init(&h->stream, &h->batch, h->model) != 0) {
         release_response(h);
         res = runtime_failure("Runtime.OutOfMemory", "out of memory writing the response");
         goto cleanup;
     }
-    res = runtime_success_stream((size_t)size, fill_response, release_response, h,
+    res = runtime_success_stream(RUNTIME_SIZE_UNKNOWN, fill_response, release_response, h,
                                  "application/json");
 cleanup:
     evaluation_free(&e);

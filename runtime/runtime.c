@@ -272,7 +272,10 @@ static CURLcode perform_stream(runtime *rt, const char *path, const char *method
         } else {
             curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body ? body : "");
         }
-        curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+        /* -1: libcurl sends the read callback's pieces as HTTP/1.1 chunks. */
+        curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         stream != NULL && body_len == RUNTIME_SIZE_UNKNOWN ? (curl_off_t)-1
+                                                                            : (curl_off_t)body_len);
     } else {
         curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
     }
@@ -442,10 +445,14 @@ static int post_response(runtime *rt, const char *path, runtime_invocation_respo
     if (status == 413) {
         /* Lambda fails the invocation itself with Function.ResponseSizeTooLarge
          * after a 413, and refuses a later /error for it: nothing more to post. */
+        curl_off_t sent = 0; /* a chunked body's size is known only once sent */
+        curl_easy_getinfo(rt->curl, CURLINFO_SIZE_UPLOAD_T, &sent);
         log_msg(LOG_ERROR,
-                "the Runtime API refused the response of %zu bytes with 413 (over its size "
+                "the Runtime API refused the response of %lld bytes with 413 (over its size "
                 "limit): Lambda fails this invocation with Function.ResponseSizeTooLarge; %s",
-                res->payload_len, reply_excerpt(rt, excerpt, sizeof excerpt));
+                res->payload_len == RUNTIME_SIZE_UNKNOWN ? (long long)sent
+                                                         : (long long)res->payload_len,
+                reply_excerpt(rt, excerpt, sizeof excerpt));
         return 0;
     }
     if (status >= 500) {

@@ -79,8 +79,12 @@ typedef struct runtime_invocation_response {
 /* Takes ownership of payload (malloc'd).  A NULL payload (allocation failed)
  * turns into a failure response. */
 runtime_invocation_response runtime_success(char *payload, size_t len, const char *content_type);
-/* A streamed success body of exactly size bytes (see runtime_body_fill);
- * release (may be NULL) is called with ctx when the runtime is done. */
+/* A streamed success body of exactly size bytes (see runtime_body_fill), or
+ * of RUNTIME_SIZE_UNKNOWN: then it is posted with chunked transfer encoding
+ * and the handler need not count it first (the Runtime API reads the body to
+ * its end and applies the size limit to what it read).  release (may be
+ * NULL) is called with ctx when the runtime is done. */
+#define RUNTIME_SIZE_UNKNOWN SIZE_MAX
 runtime_invocation_response runtime_success_stream(size_t size, runtime_body_fill fill,
                                                    void (*release)(void *ctx), void *ctx,
                                                    const char *content_type);

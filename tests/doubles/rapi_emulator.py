@@ -250,8 +250,30 @@ def make_handler(emu):
                 sys.stderr.write("rapi-emulator: " + (fmt % a) + "\n")
 
         def body(self):
+            # A body of unknown length comes chunked (RFC 9112 section 7.1).
+            # Lambda's Runtime API reads a /response body as a stream to
+            # its end and applies the size limit to what it read (the
+            # handler in aws-lambda-runtime-interface-emulator,
+            # lambda/rapi/handler/invocationresponse.go, hands request.Body
+            # on; Go's net/http undoes the chunking).
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self.chunked_body()
             n = int(self.headers.get("Content-Length") or 0)
             return self.rfile.read(n) if n else b""
+
+        def chunked_body(self):
+            parts = []
+            while True:
+                line = self.rfile.readline(1024)
+                size = int(line.split(b";", 1)[0].strip(), 16)  # chunk extensions ignored
+                if size == 0:
+                    break
+                parts.append(self.rfile.read(size))
+                if self.rfile.read(2) != b"\r\n":
+                    raise ValueError("chunk of %d bytes not followed by CRLF" % size)
+            while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                pass  # trailer fields
+            return b"".join(parts)
 
         def reply(self, status, body=b"", headers=None, ctype="application/json", raw_lines=()):
             if isinstance(body, (dict, list)):

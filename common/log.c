@@ -101,3 +101,20 @@ void log_raw_line(const char *line, unsigned long len)
     fputc('\n', stdout);
     fflush(stdout);
 }
+
+enum log_level log_metrics_level(void)
+{
+    return threshold > LOG_INFO ? threshold : LOG_INFO;
+}
+
+void log_metrics_line(const char *json_object, unsigned long len)
+{
+    if (len < 2 || json_object[0] != '{')
+        return;
+    const char *level = level_names[log_metrics_level()];
+    int empty = len == 2;
+    printf("{\"level\":\"%s\"%s", level, empty ? "" : ",");
+    fwrite(json_object + 1, 1, len - 1, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}

@@ -24,4 +24,16 @@ void log_fields(enum log_level level, const char *message, const char *fields_js
 /* Writes one raw line (already JSON, e.g. an EMF document) to the log stream. */
 void log_raw_line(const char *line, unsigned long len);
 
+/* The level a metrics line carries: the configured threshold, but at least
+ * INFO.  Lambda's log-level filtering (JSON log format with an application
+ * log level) drops JSON lines whose "level" is below the configured level and
+ * treats lines without one as INFO, so a metrics line stamped with the
+ * threshold's own level reaches CloudWatch at every level. */
+enum log_level log_metrics_level(void);
+
+/* Writes a JSON object (e.g. an EMF document, "{...}", len bytes) as one
+ * line with "level":<log_metrics_level()> added as its first member.  Never
+ * filtered by the threshold: metrics are not diagnostics. */
+void log_metrics_line(const char *json_object, unsigned long len);
+
 #endif

@@ -167,7 +167,7 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 }
 
 int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
-                      int64_t timestamp_ms)
+                      int64_t timestamp_ms, unsigned alert_publish_failures)
 {
     int has_acc = !isnan(e->accuracy);
     buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
@@ -175,12 +175,14 @@ int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char 
     buf_json_cstr(out, ns);
     buf_puts(out, ",\"Dimensions\":[[\"FunctionName\"]],\"Metrics\":["
                   "{\"Name\":\"Records\",\"Unit\":\"Count\"},"
-                  "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"}");
+                  "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"},"
+                  "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"}");
     if (has_acc)
         buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
     buf_puts(out, "]}]},\"FunctionName\":");
     buf_json_cstr(out, function_name);
-    buf_printf(out, ",\"Records\":%zu,\"InvalidRecords\":%zu", e->records, e->invalid);
+    buf_printf(out, ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertPublishFailures\":%u",
+               e->records, e->invalid, alert_publish_failures);
     if (has_acc) {
         buf_puts(out, ",\"Accuracy\":");
         buf_json_double(out, e->accuracy);
@@ -201,9 +203,16 @@ static void log_batch(handler_ctx *h, const batch *b, const evaluation *e)
     buf line = BUF_INIT;
     if (log_enabled(LOG_INFO) && handler_write_summary(&line, b, e, h->model) == 0)
         log_fields(LOG_INFO, "batch scored", line.data);
-    buf_reset(&line);
-    if (handler_write_emf(&line, e, h->metrics_namespace, h->function_name, wall_ms()) == 0)
-        log_raw_line(line.data, line.len);
+    buf_free(&line);
+}
+
+/* The EMF line, after the alert: it carries AlertPublishFailures. */
+static void log_metrics(handler_ctx *h, const evaluation *e, unsigned alert_publish_failures)
+{
+    buf line = BUF_INIT;
+    if (handler_write_emf(&line, e, h->metrics_namespace, h->function_name, wall_ms(),
+                          alert_publish_failures) == 0)
+        log_metrics_line(line.data, line.len);
     buf_free(&line);
 }
 
@@ -236,9 +245,10 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
     const char *names[MODEL_MAX_CLASSES];
     for (size_t k = 0; k < model_num_classes(h->model); k++)
         names[k] = model_class_name(h->model, k);
-    if (notifier_batch(h->notifier, &b, &e, names, req->request_id, req->deadline_ms, err,
-                       sizeof err) != 0) {
-        log_msg(LOG_ERROR, "%s: %s", NOTIFY_ERROR_TYPE, err);
+    int alert = notifier_batch(h->notifier, &b, &e, names, req->request_id, req->deadline_ms, err,
+                               sizeof err);
+    log_metrics(h, &e, alert == NOTIFY_FAILED);
+    if (alert == NOTIFY_FAILED && notifier_fails_invocation(h->notifier)) {
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;
     }

@@ -38,8 +38,10 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
 /* The batch summary as the inside of a JSON object (for log_fields). */
 int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m);
 
-/* A CloudWatch Embedded Metric Format document for the batch. */
+/* A CloudWatch Embedded Metric Format document for the batch, with
+ * AlertPublishFailures (1 when the batch's alert could not be published,
+ * else 0; see lambda/ALERTS.md). */
 int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
-                      int64_t timestamp_ms);
+                      int64_t timestamp_ms, unsigned alert_publish_failures);
 
 #endif

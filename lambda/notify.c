@@ -17,7 +17,8 @@ struct notifier {
     alert_policy policy;
     char *topic_arn;
     char *function_name;
-    sns_client *sns; /* NULL when disabled */
+    int fail_invocation; /* ALERT_FAILURE=fail */
+    sns_client *sns;     /* NULL when disabled */
 };
 
 static const char *env(const char *name)
@@ -103,24 +104,150 @@ static int check_topic_arn(const char *arn, char *region, size_t regionlen, char
     return 0;
 }
 
+/* ALERT_MODE, ALERT_MIN_RECORDS, ALERT_ACCURACY_THRESHOLD, ALERT_FAILURE. */
+static int read_policy(notifier *n, char *err, size_t errlen)
+{
+    const char *failure = env("ALERT_FAILURE");
+    if (alert_parse_mode(env("ALERT_MODE"), &n->policy.mode, err, errlen) != 0 ||
+        alert_parse_min_records(env("ALERT_MIN_RECORDS"), &n->policy.min_records, err, errlen) !=
+            0 ||
+        alert_parse_threshold(env("ALERT_ACCURACY_THRESHOLD"), &n->policy.accuracy_threshold, err,
+                              errlen) != 0)
+        return -1;
+    if (failure == NULL || strcasecmp(failure, "log") == 0) {
+        n->fail_invocation = 0;
+    } else if (strcasecmp(failure, "fail") == 0) {
+        n->fail_invocation = 1;
+    } else {
+        snprintf(err, errlen,
+                 "ALERT_FAILURE=\"%.64s\" is not log or fail: log (the default) returns the "
+                 "batch's results when an alert cannot be published, fail fails the invocation "
+                 "with AlertPublishFailed (for a connector with behavior.on.error=fail)",
+                 failure);
+        return -1;
+    }
+    return 0;
+}
+
+/* SNS_TOPIC_ARN, checked; its region goes to region. */
+static int read_topic(const char *mode_name, char *region, size_t regionlen, char *err,
+                      size_t errlen)
+{
+    char why[256];
+    const char *topic = env("SNS_TOPIC_ARN");
+    if (topic == NULL) {
+        snprintf(err, errlen,
+                 "ALERT_MODE=%s needs SNS_TOPIC_ARN, the topic to publish alerts to "
+                 "(e.g. arn:aws:sns:us-east-1:123456789012:iris-alerts); or set ALERT_MODE=off",
+                 mode_name);
+        return -1;
+    }
+    if (check_topic_arn(topic, region, regionlen, why, sizeof why) != 0) {
+        snprintf(err, errlen,
+                 "SNS_TOPIC_ARN=\"%.200s\" is not an SNS topic ARN: %s; expected "
+                 "arn:aws:sns:<region>:<12-digit account>:<topic name>",
+                 topic, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The credentials Lambda sets from the execution role. */
+static int read_credentials(sns_config *cfg, const char *mode_name, char *err, size_t errlen)
+{
+    cfg->access_key_id = env("AWS_ACCESS_KEY_ID");
+    cfg->secret_access_key = env("AWS_SECRET_ACCESS_KEY");
+    cfg->session_token = env("AWS_SESSION_TOKEN");
+    if (cfg->access_key_id != NULL && cfg->secret_access_key != NULL)
+        return 0;
+    snprintf(err, errlen,
+             "alerts are on (ALERT_MODE=%s) but %s is not set: Lambda sets it from the "
+             "function's execution role; elsewhere export AWS_ACCESS_KEY_ID and "
+             "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)",
+             mode_name, cfg->access_key_id == NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
+    return -1;
+}
+
+/* The endpoint override, as the AWS SDKs read it; NULL: the default endpoint.
+ * *var names the variable it came from. */
+static const char *read_endpoint(const char **var)
+{
+    const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    const char *endpoint = NULL;
+    *var = "SNS client";
+    if (ignore != NULL && strcasecmp(ignore, "true") == 0)
+        return NULL;
+    if ((endpoint = env("AWS_ENDPOINT_URL_SNS")) != NULL)
+        *var = "AWS_ENDPOINT_URL_SNS";
+    else if ((endpoint = env("AWS_ENDPOINT_URL")) != NULL)
+        *var = "AWS_ENDPOINT_URL";
+    return endpoint;
+}
+
+static void log_alerts_on(const notifier *n)
+{
+    buf f = BUF_INIT;
+    buf_puts(&f, "\"alertMode\":");
+    buf_json_cstr(&f, alert_mode_name(n->policy.mode));
+    buf_printf(&f, ",\"minRecords\":%zu,\"accuracyThreshold\":", n->policy.min_records);
+    buf_json_double(&f, n->policy.accuracy_threshold);
+    buf_puts(&f, ",\"alertFailure\":");
+    buf_json_cstr(&f, n->fail_invocation ? "fail" : "log");
+    buf_puts(&f, ",\"topicArn\":");
+    buf_json_cstr(&f, n->topic_arn);
+    buf_puts(&f, ",\"endpoint\":");
+    buf_json_cstr(&f, sns_client_endpoint(n->sns));
+    if (!f.failed)
+        log_fields(LOG_INFO, "alerts on", f.data);
+    buf_free(&f);
+}
+
+/* Alerts are on: the topic, credentials and endpoint make the SNS client. */
+static int open_sns(notifier *n, char *err, size_t errlen)
+{
+    char region[64], msg[384];
+    const char *mode_name = alert_mode_name(n->policy.mode);
+    if (read_topic(mode_name, region, sizeof region, err, errlen) != 0)
+        return -1;
+    sns_config cfg;
+    sns_config_defaults(&cfg);
+    if (read_credentials(&cfg, mode_name, err, errlen) != 0)
+        return -1;
+    /* The topic's region decides where to publish; AWS_REGION is where the
+     * function runs. */
+    const char *aws_region = env("AWS_REGION");
+    if (aws_region != NULL && strcmp(aws_region, region) != 0)
+        log_msg(LOG_INFO, "SNS topic is in %s, the function in %s: publishing cross-region", region,
+                aws_region);
+    const char *endpoint_var;
+    cfg.region = region;
+    cfg.endpoint = read_endpoint(&endpoint_var);
+    n->sns = sns_client_new(&cfg, msg, sizeof msg);
+    if (n->sns == NULL) {
+        snprintf(err, errlen, "%s: %s", endpoint_var, msg);
+        return -1;
+    }
+    const char *fn = env("AWS_LAMBDA_FUNCTION_NAME");
+    n->topic_arn = strdup(env("SNS_TOPIC_ARN"));
+    n->function_name = strdup(fn ? fn : "");
+    if (n->topic_arn == NULL || n->function_name == NULL) {
+        snprintf(err, errlen, "out of memory reading the alert configuration");
+        return -1;
+    }
+    return 0;
+}
+
 notifier *notifier_from_env(char *err, size_t errlen)
 {
-    char msg[384], region[64];
     notifier *n = calloc(1, sizeof *n);
     if (n == NULL) {
         snprintf(err, errlen, "out of memory reading the alert configuration");
         return NULL;
     }
     alert_policy_defaults(&n->policy);
-    const char *mode = env("ALERT_MODE");
-    const char *topic = env("SNS_TOPIC_ARN");
-    if (alert_parse_mode(mode, &n->policy.mode, err, errlen) != 0 ||
-        alert_parse_min_records(env("ALERT_MIN_RECORDS"), &n->policy.min_records, err, errlen) !=
-            0 ||
-        alert_parse_threshold(env("ALERT_ACCURACY_THRESHOLD"), &n->policy.accuracy_threshold, err,
-                              errlen) != 0)
+    if (read_policy(n, err, errlen) != 0)
         goto fail;
-    if (mode == NULL && topic == NULL) {
+    if (env("ALERT_MODE") == NULL && env("SNS_TOPIC_ARN") == NULL) {
         log_msg(LOG_WARN, "alerts disabled: SNS_TOPIC_ARN is not set (set it to publish accuracy "
                           "alerts, or ALERT_MODE=off to silence this warning)");
         return n;
@@ -129,78 +256,10 @@ notifier *notifier_from_env(char *err, size_t errlen)
         log_msg(LOG_INFO, "alerts off (ALERT_MODE=off)");
         return n;
     }
-    const char *mode_name = alert_mode_name(n->policy.mode);
-    if (topic == NULL) {
-        snprintf(err, errlen,
-                 "ALERT_MODE=%s needs SNS_TOPIC_ARN, the topic to publish alerts to "
-                 "(e.g. arn:aws:sns:us-east-1:123456789012:iris-alerts); or set ALERT_MODE=off",
-                 mode_name);
+    if (open_sns(n, err, errlen) != 0)
         goto fail;
-    }
-    if (check_topic_arn(topic, region, sizeof region, msg, sizeof msg) != 0) {
-        snprintf(err, errlen,
-                 "SNS_TOPIC_ARN=\"%.200s\" is not an SNS topic ARN: %s; expected "
-                 "arn:aws:sns:<region>:<12-digit account>:<topic name>",
-                 topic, msg);
-        goto fail;
-    }
-    const char *key_id = env("AWS_ACCESS_KEY_ID");
-    const char *secret = env("AWS_SECRET_ACCESS_KEY");
-    if (key_id == NULL || secret == NULL) {
-        snprintf(err, errlen,
-                 "alerts are on (ALERT_MODE=%s) but %s is not set: Lambda sets it from the "
-                 "function's execution role; elsewhere export AWS_ACCESS_KEY_ID and "
-                 "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials)",
-                 mode_name, key_id == NULL ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY");
-        goto fail;
-    }
-    /* The topic's region decides where to publish; AWS_REGION is where the
-     * function runs. */
-    const char *aws_region = env("AWS_REGION");
-    if (aws_region != NULL && strcmp(aws_region, region) != 0)
-        log_msg(LOG_INFO, "SNS topic is in %s, the function in %s: publishing cross-region", region,
-                aws_region);
-
-    const char *endpoint = NULL, *endpoint_var = NULL;
-    const char *ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-    if (ignore == NULL || strcasecmp(ignore, "true") != 0) {
-        if ((endpoint = env("AWS_ENDPOINT_URL_SNS")) != NULL)
-            endpoint_var = "AWS_ENDPOINT_URL_SNS";
-        else if ((endpoint = env("AWS_ENDPOINT_URL")) != NULL)
-            endpoint_var = "AWS_ENDPOINT_URL";
-    }
-    sns_config cfg;
-    sns_config_defaults(&cfg);
-    cfg.region = region;
-    cfg.endpoint = endpoint;
-    cfg.access_key_id = key_id;
-    cfg.secret_access_key = secret;
-    cfg.session_token = env("AWS_SESSION_TOKEN");
-    n->sns = sns_client_new(&cfg, msg, sizeof msg);
-    if (n->sns == NULL) {
-        snprintf(err, errlen, "%s: %s", endpoint_var ? endpoint_var : "SNS client", msg);
-        goto fail;
-    }
-    n->topic_arn = strdup(topic);
-    n->function_name =
-        strdup(env("AWS_LAMBDA_FUNCTION_NAME") ? env("AWS_LAMBDA_FUNCTION_NAME") : "");
-    if (n->topic_arn == NULL || n->function_name == NULL) {
-        snprintf(err, errlen, "out of memory reading the alert configuration");
-        goto fail;
-    }
     n->enabled = 1;
-    buf f = BUF_INIT;
-    buf_puts(&f, "\"alertMode\":");
-    buf_json_cstr(&f, mode_name);
-    buf_printf(&f, ",\"minRecords\":%zu,\"accuracyThreshold\":", n->policy.min_records);
-    buf_json_double(&f, n->policy.accuracy_threshold);
-    buf_puts(&f, ",\"topicArn\":");
-    buf_json_cstr(&f, topic);
-    buf_puts(&f, ",\"endpoint\":");
-    buf_json_cstr(&f, sns_client_endpoint(n->sns));
-    if (!f.failed)
-        log_fields(LOG_INFO, "alerts on", f.data);
-    buf_free(&f);
+    log_alerts_on(n);
     return n;
 fail:
     notifier_free(n);
@@ -217,11 +276,71 @@ void notifier_free(notifier *n)
     free(n);
 }
 
+int notifier_fails_invocation(const notifier *n)
+{
+    return n != NULL && n->fail_invocation;
+}
+
+/* The fields every outcome line carries. */
+static void outcome_fields(buf *f, const notifier *n, const alert *a, const sns_result *res)
+{
+    buf_puts(f, "\"topicArn\":");
+    buf_json_cstr(f, n->topic_arn);
+    buf_puts(f, ",\"subject\":");
+    buf_json_cstr(f, a->subject);
+    buf_puts(f, ",\"severity\":");
+    buf_json_cstr(f, a->severity);
+    buf_printf(f, ",\"attempts\":%d,\"messageBytes\":%zu", res->attempts, a->message_len);
+}
+
+/* The ERROR line and the message for a failed publish.  Every field that came
+ * from the peer is already scrubbed by the SNS client. */
+static void report_failure(const notifier *n, const alert *a, int rc, const sns_result *res,
+                           char *err, size_t errlen)
+{
+    const char *code = res->error_code[0] ? res->error_code : sns_strerror(rc);
+    buf m = BUF_INIT;
+    buf_printf(&m, "alert \"%s\" not published to %s after %d attempt%s: %s", a->subject,
+               n->topic_arn, res->attempts, res->attempts == 1 ? "" : "s", code);
+    if (res->http_status != 0)
+        buf_printf(&m, " (HTTP %ld)", res->http_status);
+    if (res->error_message[0] != '\0')
+        buf_printf(&m, ": %s", res->error_message);
+    snprintf(err, errlen, "%s", m.failed || m.data == NULL ? "alert not published" : m.data);
+    buf_free(&m);
+
+    buf f = BUF_INIT;
+    outcome_fields(&f, n, a, res);
+    buf_puts(&f, ",\"errorCode\":");
+    buf_json_cstr(&f, code);
+    buf_printf(&f, ",\"httpStatus\":%ld,\"snsRequestId\":", res->http_status);
+    buf_json_cstr(&f, res->request_id);
+    buf_puts(&f, ",\"errorMessage\":");
+    buf_json_cstr(&f, res->error_message);
+    buf_puts(&f, ",\"alertFailure\":");
+    buf_json_cstr(&f, n->fail_invocation ? "fail" : "log");
+    buf_puts(&f, ",\"invocation\":");
+    buf_json_cstr(&f, n->fail_invocation ? "failed with " NOTIFY_ERROR_TYPE
+                                         : "answered with the batch's results");
+    log_fields(LOG_ERROR, "alert not published", f.failed ? "" : f.data);
+    buf_free(&f);
+}
+
+static void report_success(const notifier *n, const alert *a, const sns_result *res)
+{
+    buf f = BUF_INIT;
+    outcome_fields(&f, n, a, res);
+    buf_puts(&f, ",\"messageId\":");
+    buf_json_cstr(&f, res->message_id);
+    log_fields(LOG_INFO, "alert published", f.failed ? "" : f.data);
+    buf_free(&f);
+}
+
 int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char *const *class_names,
                    const char *request_id, int64_t deadline_ms, char *err, size_t errlen)
 {
     if (n == NULL || !n->enabled || !alert_due(&n->policy, e))
-        return 0;
+        return NOTIFY_NOT_DUE;
     alert a;
     alert_context ctx = {n->function_name, request_id, class_names, e->nclasses};
     if (alert_build(&n->policy, &ctx, b, e, alert_message_budget(), &a) != 0) {
@@ -230,7 +349,7 @@ int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char 
                  "message (out of memory)",
                  n->topic_arn);
         log_msg(LOG_ERROR, "%s", err);
-        return -1;
+        return NOTIFY_FAILED;
     }
     sns_attribute attrs[2] = {{"severity", "String", a.severity},
                               {"accuracy", "Number", a.accuracy}};
@@ -238,37 +357,10 @@ int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char 
                        a.message_len, attrs,     a.accuracy[0] ? 2 : 1};
     sns_result res;
     int rc = sns_publish(n->sns, &msg, deadline_ms, &res);
-
-    buf f = BUF_INIT;
-    buf_puts(&f, "\"topicArn\":");
-    buf_json_cstr(&f, n->topic_arn);
-    buf_puts(&f, ",\"subject\":");
-    buf_json_cstr(&f, a.subject);
-    buf_puts(&f, ",\"severity\":");
-    buf_json_cstr(&f, a.severity);
-    buf_printf(&f, ",\"attempts\":%d,\"messageBytes\":%zu", res.attempts, a.message_len);
-    if (rc == SNS_OK) {
-        buf_puts(&f, ",\"messageId\":");
-        buf_json_cstr(&f, res.message_id);
-        log_fields(LOG_INFO, "alert published", f.failed ? "" : f.data);
-    } else {
-        buf_puts(&f, ",\"errorCode\":");
-        buf_json_cstr(&f, res.error_code);
-        buf_printf(&f, ",\"httpStatus\":%ld,\"errorMessage\":", res.http_status);
-        buf_json_cstr(&f, res.error_message);
-        log_fields(LOG_ERROR, "alert not published", f.failed ? "" : f.data);
-        buf m = BUF_INIT;
-        buf_printf(&m, "alert \"%s\" not published to %s after %d attempt%s: %s", a.subject,
-                   n->topic_arn, res.attempts, res.attempts == 1 ? "" : "s",
-                   res.error_code[0] ? res.error_code : sns_strerror(rc));
-        if (res.http_status != 0)
-            buf_printf(&m, " (HTTP %ld)", res.http_status);
-        if (res.error_message[0] != '\0')
-            buf_printf(&m, ": %s", res.error_message);
-        snprintf(err, errlen, "%s", m.failed || m.data == NULL ? "alert not published" : m.data);
-        buf_free(&m);
-    }
-    buf_free(&f);
+    if (rc == SNS_OK)
+        report_success(n, &a, &res);
+    else
+        report_failure(n, &a, rc, &res, err, errlen);
     alert_free(&a);
-    return rc == SNS_OK ? 0 : -1;
+    return rc == SNS_OK ? NOTIFY_PUBLISHED : NOTIFY_FAILED;
 }

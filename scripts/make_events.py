@@ -34,6 +34,26 @@ def element(i, v, ts0=1604302260000, partition=0, offset0=100):
                         "offset": offset0 + i, "key": None, "value": v}}
 
 
+def java_map_string(d, rng):
+    """What Java's AbstractMap.toString() writes for the java.util.Map that
+    Kafka Connect's JsonConverter builds from a schemaless JSON object: the
+    value JsonKeyValueConverter sends as a plain string.  HashMap order is
+    not insertion order, so the keys are shuffled."""
+    def show(v):
+        if v is None:
+            return "null"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dict):
+            return "{" + ", ".join(k + "=" + show(x) for k, x in v.items()) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(show(x) for x in v) + "]"
+        return str(v)  # int as Long.toString, float as Double.toString (iris range), str unquoted
+    keys = list(d)
+    rng.shuffle(keys)
+    return show({k: d[k] for k in keys})
+
+
 def write(outdir, name, doc):
     with open(os.path.join(outdir, name), "w") as f:
         json.dump(doc, f, indent=1)
@@ -60,6 +80,10 @@ def main():
 
     write(outdir, "batch-escaped-strings.json",
           [element(i, json.dumps(value(r), separators=(",", ":"))) for i, r in enumerate(sample[:10])])
+    # The connector's default (JsonKeyValueConverter) with input.data.format=JSON.
+    maps = random.Random(7)
+    write(outdir, "batch-map-strings.json",
+          [element(i, java_map_string(value(r), maps)) for i, r in enumerate(sample[:10])])
     write(outdir, "batch-base64.json",
           [element(i, base64.b64encode(json.dumps(value(r)).encode()).decode())
            for i, r in enumerate(sample[:10])])

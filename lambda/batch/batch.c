@@ -1,6 +1,7 @@
 /* batch.c: connector batches and bare iris records -> batch_record[]. */
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
+#include "lambda/batch/javamap.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -49,9 +50,7 @@ int batch_record_fail(batch_record *rec, const char *msg)
     return 0;
 }
 
-static void record_failf(batch_record *rec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void record_failf(batch_record *rec, const char *fmt, ...)
+void batch_record_failf(batch_record *rec, const char *fmt, ...)
 {
     char msg[ERR_MAX];
     va_list ap;
@@ -81,17 +80,16 @@ static const char *type_name(const cJSON *v)
     return "invalid";
 }
 
-/* Short, printable rendering of a string value for error messages. */
-static void quote_for_error(const char *s, char *out, size_t outlen)
+void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen)
 {
     size_t o = 0;
     if (outlen < 8)
         return;
     out[o++] = '"';
-    for (size_t i = 0; s[i] != '\0' && o + 5 < outlen; i++) {
+    for (size_t i = 0; i < len && o + 5 < outlen; i++) {
         unsigned char c = (unsigned char)s[i];
         out[o++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
-        if (i == 40 && s[i + 1] != '\0') {
+        if (i == 40 && i + 1 < len) {
             memcpy(out + o, "...", 3);
             o += 3;
             break;
@@ -218,21 +216,35 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
         x = strtod(v->valuestring, &end);
         if (end == v->valuestring || *end != '\0') {
             char q[64];
-            quote_for_error(v->valuestring, q, sizeof q);
-            record_failf(rec, "value.%s: expected a number, got string %s", key, q);
+            batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
+            batch_record_failf(rec, "value.%s: expected a number, got string %s", key, q);
             return -1;
         }
     } else {
-        record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
+        batch_record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
         return -1;
     }
+    return batch_set_feature(rec, j, x, key, strlen(key));
+}
+
+int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
+{
     if (!isfinite(x) || x < 0 || x > FEATURE_MAX_CM) {
-        record_failf(rec, "value.%s: %g is out of range (a length in cm, 0 to %g)", key, x,
-                     FEATURE_MAX_CM);
+        batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)",
+                           (int)klen, key, x, FEATURE_MAX_CM);
         return -1;
     }
     rec->features[j] = x;
     return 0;
+}
+
+int batch_fail_missing_feature(batch_record *rec, int j)
+{
+    batch_record_failf(rec,
+                       "value: missing field %s (also accepted: sepal_length style, "
+                       "SEPAL_LENGTH style)",
+                       feature_names[j]);
+    return -1;
 }
 
 /* "virginica", "Iris-virginica", "IRIS_VIRGINICA" -> "virginica". */
@@ -241,13 +253,13 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v)) {
-        record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
+        batch_record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
         return -1;
     }
     if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
         char q[64];
-        quote_for_error(v->valuestring, q, sizeof q);
-        record_failf(rec, "value.%s: %s is not a species name", key, q);
+        batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
+        batch_record_failf(rec, "value.%s: %s is not a species name", key, q);
         rec->species[0] = '\0';
         return -1;
     }
@@ -275,13 +287,8 @@ static int read_iris(batch_record *rec, const cJSON *obj)
         }
     }
     for (int j = 0; j < MODEL_NFEATURES; j++) {
-        if (found[j] == NULL) {
-            record_failf(rec,
-                         "value: missing field %s (also accepted: sepal_length style, "
-                         "SEPAL_LENGTH style)",
-                         feature_names[j]);
-            return -1;
-        }
+        if (found[j] == NULL)
+            return batch_fail_missing_feature(rec, j);
         if (read_feature(rec, found[j], j, found_key[j]) != 0)
             return -1;
     }
@@ -297,10 +304,12 @@ static int read_value(batch_record *rec, const cJSON *v)
         return read_iris(rec, v);
     if (!cJSON_IsString(v)) {
         if (cJSON_IsNull(v))
-            record_failf(rec, "value: null (a tombstone or empty record), expected an iris object");
+            batch_record_failf(
+                rec, "value: null (a tombstone or empty record), expected an iris object");
         else
-            record_failf(rec, "value: expected an iris object, a JSON string or base64, got %s",
-                         type_name(v));
+            batch_record_failf(rec,
+                               "value: expected an iris object, a JSON string or base64, got %s",
+                               type_name(v));
         return -1;
     }
     const char *s = v->valuestring;
@@ -311,6 +320,9 @@ static int read_value(batch_record *rec, const cJSON *v)
     }
     while (len > 0 && isspace((unsigned char)s[len - 1]))
         len--;
+    /* JsonKeyValueConverter's string for a schemaless value (javamap.h). */
+    if (javamap_is_map_text(s, len))
+        return javamap_read_iris(rec, s, len);
     char *decoded = NULL;
     const char *how = "string";
     if (len == 0 || *s != '{') {
@@ -318,8 +330,8 @@ static int read_value(batch_record *rec, const cJSON *v)
         decoded = base64_decode(s, len, &dlen);
         if (decoded == NULL) {
             char q[64];
-            quote_for_error(v->valuestring, q, sizeof q);
-            record_failf(rec, "value: string %s is neither a JSON object nor base64", q);
+            batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
+            batch_record_failf(rec, "value: string %s is neither a JSON object nor base64", q);
             return -1;
         }
         s = decoded;
@@ -333,10 +345,10 @@ static int read_value(batch_record *rec, const cJSON *v)
     cJSON *inner = cJSON_ParseWithLength(s, len);
     int rc = -1;
     if (inner == NULL) {
-        record_failf(rec, "value: out of memory reading the %s content", how);
+        batch_record_failf(rec, "value: out of memory reading the %s content", how);
     } else if (!cJSON_IsObject(inner)) {
-        record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
-                     type_name(inner));
+        batch_record_failf(rec, "value: %s content is JSON %s, expected an iris object", how,
+                           type_name(inner));
     } else {
         rc = read_iris(rec, inner);
     }
@@ -354,17 +366,17 @@ static int read_int_field(batch_record *rec, const cJSON *payload, const char *n
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
         if (cJSON_IsNumber(v))
-            record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
+            batch_record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
         else
-            record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
+            batch_record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
         return -1;
     }
     if (fabs(v->valuedouble) >= (double)BATCH_EXACT_INT_LIMIT) {
         /* Its digits are lost in a double: never echo a rounded number. */
-        record_failf(rec,
-                     "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more "
-                     "cannot be echoed exactly",
-                     name);
+        batch_record_failf(rec,
+                           "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more "
+                           "cannot be echoed exactly",
+                           name);
         return -1;
     }
     *out = (int64_t)v->valuedouble;
@@ -376,7 +388,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
 {
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(el, "payload");
     if (!cJSON_IsObject(payload)) {
-        record_failf(rec, "payload: expected an object, got %s", type_name(payload));
+        batch_record_failf(rec, "payload: expected an object, got %s", type_name(payload));
         return -1;
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
@@ -385,7 +397,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
             NULL)
             return BATCH_ERR_NOMEM;
     } else if (topic != NULL && !cJSON_IsNull(topic)) {
-        record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
+        batch_record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
         return -1;
     }
     int64_t partition = -1;
@@ -397,7 +409,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     rec->partition = (int32_t)partition;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(payload, "value");
     if (value == NULL) {
-        record_failf(rec, "payload.value: missing");
+        batch_record_failf(rec, "payload.value: missing");
         return -1;
     }
     return read_value(rec, value);
@@ -424,7 +436,8 @@ static int read_element(batch *b, batch_record *rec, const cJSON *el)
     if (looks_like_connector(el))
         return read_connector_record(b, rec, el);
     if (b->shape == BATCH_SHAPE_CONNECTOR) {
-        record_failf(rec, "record: expected an object with \"payload\", got %s", type_name(el));
+        batch_record_failf(rec, "record: expected an object with \"payload\", got %s",
+                           type_name(el));
         return -1;
     }
     return read_value(rec, el);

@@ -1,14 +1,15 @@
 /* batch.h: the event the Confluent AWS Lambda Sink connector sends, parsed
  * into iris records.
  *
- * Accepted events (see README "Event formats"):
+ * Accepted events (see README "Events it accepts"):
  *   - a connector batch: [{"payload":{"timestamp":..,"topic":..,"partition":..,
  *     "offset":..,"key":..,"value":V}}, ...]
  *   - a bare iris object V (a direct invoke) or a bare array of them.
- * V is an iris object, a string holding escaped JSON of one, or base64 of its
- * JSON bytes.  Field names: camelCase (sepalLength), snake_case (sepal_length)
- * or upper case (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica"
- * (any case).  A record without species is scored but not judged.
+ * V is an iris object, a string holding Java's Map.toString() of one (the
+ * connector's default converter on schemaless JSON, javamap.h), a string
+ * holding escaped JSON of one, or base64 of its JSON bytes.  Field names:
+ * camelCase (sepalLength), snake_case (sepal_length) or upper case
+ * (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica" (any case).  A record without species is scored but not judged.
  *
  * One bad record never fails the batch: it gets a specific error message and
  * the others are still read.  Only an event that is not a batch at all

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lambda/batch/batch_internal.h"
+#include "lambda/batch/javamap.h"
 #include "lambda/batch/jscan.h"
 
 #define FEATURE_MAX_CM 100.0
@@ -87,8 +88,9 @@ static int iris_value(batch_record *rec, const char **p, const char *end)
     return more == 0 && (seen & 15) == 15 ? 0 : -1;
 }
 
-/* A value that is a JSON string holding escaped JSON of an iris object, or
- * base64 of one (the connector's string and BYTES formats).  Only the plain
+/* A value that is a JSON string holding escaped JSON of an iris object,
+ * Map.toString() text of one (javamap.h), or base64 of its JSON (the
+ * connector's string and BYTES formats).  Only the plain
  * cases: \\u escapes, long strings and anything iris_value() does not take are
  * left to the cJSON path, which words the errors. */
 static int string_value(batch_record *rec, const char **p, const char *end)
@@ -105,6 +107,13 @@ static int string_value(batch_record *rec, const char **p, const char *end)
     }
     while (n > 0 && isspace((unsigned char)t[n - 1]))
         n--;
+    if (javamap_is_map_text(t, n)) {
+        if (javamap_read_iris(rec, t, n) == 0)
+            return 0;
+        free(rec->error); /* the cJSON path rereads the record and words the error */
+        rec->error = NULL;
+        return -1;
+    }
     if (n == 0 || *t != '{') {
         size_t dlen;
         if (n / 4 * 3 + 3 > sizeof decoded || batch_base64_decode(t, n, decoded, &dlen) != 0)

@@ -22,6 +22,17 @@ void batch_record_init(batch_record *rec);
  * beyond it a double (cJSON's number) may have rounded them. */
 #define BATCH_EXACT_INT_LIMIT 9007199254740992LL
 
+/* Sets rec->error from a printf format (left NULL when out of memory). */
+void batch_record_failf(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Short, printable, quoted rendering of s (len bytes) for error messages:
+ * at most about 45 characters, unprintable bytes as '?'. */
+void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
+/* Stores x as feature j of rec; -1 with rec->error set when x is not a
+ * length in cm (0 to 100).  key (klen bytes) is the field as written. */
+int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen);
+/* Sets rec->error: feature j is missing.  Always returns -1. */
+int batch_fail_missing_feature(batch_record *rec, int j);
 /* The batch's copy of a topic name of len bytes; NULL when out of memory
  * (topics.c). */
 const char *batch_intern_topic(batch *b, const char *topic, size_t len);

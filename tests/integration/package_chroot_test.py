@@ -180,7 +180,8 @@ def run_chroot(st, root, runner):
     try:
         # Lambda sets LAMBDA_TASK_ROOT to where it unpacked the zip; here, the
         # chroot's root.
-        env = st.function_env(f"https://127.0.0.1:{front.port}", topic_arn, LAMBDA_TASK_ROOT="/")
+        env = st.function_env(f"https://127.0.0.1:{front.port}", topic_arn, LAMBDA_TASK_ROOT="/",
+                              ALERT_FAILURE="fail")
         base = st.emulator(["/usr/sbin/chroot", root, *runner, "/bootstrap"], env=env,
                            function_name="iris-chroot")
         ferr, out = invoke(base, event("batch-correct.json"), "iris-chroot")

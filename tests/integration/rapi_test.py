@@ -63,7 +63,8 @@ class Success(unittest.TestCase):
         self.assertEqual(len(emf), 1)
         m = emf[0]["_aws"]["CloudWatchMetrics"][0]
         self.assertEqual(m["Namespace"], "IrisTest")
-        self.assertEqual({x["Name"] for x in m["Metrics"]}, {"Records", "Accuracy", "InvalidRecords"})
+        self.assertEqual({x["Name"] for x in m["Metrics"]}, {"Records", "Accuracy", "InvalidRecords",
+                                                        "AlertPublishFailures"})
         self.assertEqual(emf[0]["FunctionName"], "iris-fn")
         self.assertEqual(emf[0]["Records"], 20)
         self.assertAlmostEqual(emf[0]["Accuracy"], agree / 20)

@@ -10,7 +10,8 @@
  *       notifier_from_env() then notifier_batch() on a synthetic connector
  *       batch of N (default 20) labelled iris records, topic "iris" partition 0
  *       offsets 100.., the first K of them misclassified.  One JSON line per
- *       batch: {"rc":0|-1,"elapsedUs":T,"err":"..."}; exit 3 with {"initError":"..."} when
+ *       batch: {"rc":0|-1,"outcome":"published"|"not due"|"failed","failsInvocation":B,
+ *       "elapsedUs":T,"err":"..."}; exit 3 with {"initError":"..."} when
  *       the configuration is rejected.
  * Exit status: 0 all published/accepted, 1 some failed, 2 usage, 3 init error.
  */
@@ -250,12 +251,20 @@ static int run_notify(int argc, char **argv)
         int64_t deadline = deadline_in >= 0 ? now_ms() + deadline_in : 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc =
+        int outcome =
             notifier_batch(nt, &b, &e, class_names, "driver-request-1", deadline, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
+        int rc = outcome == NOTIFY_FAILED ? -1 : 0;
         buf_reset(&out);
-        buf_printf(&out, "{\"rc\":%d,\"elapsedUs\":%.1f,\"err\":", rc, us);
+        buf_printf(&out,
+                   "{\"rc\":%d,\"outcome\":\"%s\",\"failsInvocation\":%s,\"elapsedUs\":%.1f,"
+                   "\"err\":",
+                   rc,
+                   outcome == NOTIFY_PUBLISHED ? "published"
+                   : outcome == NOTIFY_FAILED  ? "failed"
+                                               : "not due",
+                   notifier_fails_invocation(nt) ? "true" : "false", us);
         buf_json_cstr(&out, err);
         buf_puts(&out, "}\n");
         fputs(out.data, stdout);

@@ -36,6 +36,31 @@ def alert_env(**extra):
     return env
 
 
+LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+
+
+def lambda_filter(text, configured):
+    """The JSON lines Lambda keeps at application log level `configured`."""
+    kept = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue  # not one of our JSON lines (sanitizer output would be text)
+        if not isinstance(obj, dict):
+            continue
+        level = str(obj.get("level", "")).upper()
+        if level not in LEVELS:
+            level = "INFO"
+        if LEVELS.index(level) >= LEVELS.index(configured):
+            kept.append(obj)
+    return kept
+
+
+def emf_lines(lines):
+    return [l for l in lines if "_aws" in l]
+
+
 class Function2(Function):
     def close(self):
         super().close()
@@ -87,17 +112,74 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual([p["messageAttributes"]["severity"]["StringValue"] for p in pubs],
                          ["info", "critical", "info"])
 
-    def test_unpublishable_alert_fails_the_invocation_with_AlertPublishFailed(self):
+    def test_unpublishable_alert_by_default_still_returns_the_scored_batch(self):
+        # ALERT_FAILURE=log (default): the connector's default behavior.on.error=log would
+        # send a failed batch to its error topic, so the results are returned instead.
         SNS.fault(code="Throttling", status=429, count=10)
         with Function2(BOOTSTRAP, env=alert_env()) as fn:
             ferr, out = fn.invoke(event("batch-drifted.json"))
+            logs = fn.log_lines()
+        self.assertIsNone(ferr, out)
+        self.assertEqual(len(out), len(json.loads(event("batch-drifted.json"))))
+        self.assertTrue(all("predictedSpecies" in el["payload"] for el in out), out[:2])
+        self.assertEqual(len(SNS.requests()), 3)
+        (failed,) = [l for l in logs if l.get("message") == "alert not published"]
+        self.assertEqual((failed["level"], failed["errorCode"], failed["httpStatus"],
+                          failed["attempts"], failed["alertFailure"]),
+                         ("ERROR", "Throttling", 429, 3, "log"), failed)
+        (emf,) = emf_lines(logs)
+        self.assertEqual(emf["AlertPublishFailures"], 1)
+
+    def test_unpublishable_alert_with_alert_failure_fail_fails_the_invocation(self):
+        SNS.fault(code="Throttling", status=429, count=10)
+        with Function2(BOOTSTRAP, env=alert_env(ALERT_FAILURE="fail")) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
             ferr2, out2 = fn.invoke(event("batch-correct.json"))  # still serving
+            logs = fn.log_lines()
         self.assertEqual(ferr, "Unhandled")
         self.assertEqual(out["errorType"], "AlertPublishFailed")
         self.assertIn("Throttling", out["errorMessage"])
         self.assertIn("3 attempts", out["errorMessage"])
         self.assertEqual(len(SNS.requests()), 3)
         self.assertIsNone(ferr2)
+        self.assertEqual([m["AlertPublishFailures"] for m in emf_lines(logs)], [1, 0])
+
+    def test_published_alert_counts_zero_alert_publish_failures(self):
+        with Function2(BOOTSTRAP, env=alert_env()) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            logs = fn.log_lines()
+        self.assertIsNone(ferr, out)
+        self.assertEqual(len(SNS.published()), 1)
+        self.assertEqual([m["AlertPublishFailures"] for m in emf_lines(logs)], [0])
+
+    def test_bad_alert_failure_value_is_an_init_error(self):
+        msg = self.init_error(ALERT_FAILURE="retry")
+        self.assertIn('ALERT_FAILURE="retry"', msg)
+        self.assertIn("log or fail", msg)
+
+    def test_metrics_survive_lambda_log_level_filtering_at_every_level(self):
+        # Lambda's rule (Lambda developer guide, "Log-level filtering"): with the JSON log
+        # format, a line whose "level" is below the application log level is dropped, and
+        # a line without a valid "level" counts as INFO.
+        for level in LEVELS:
+            with self.subTest(level=level):
+                SNS.reset()
+                SNS.fault(code="InternalError", count=30)
+                with Function2(BOOTSTRAP, env=alert_env(AWS_LAMBDA_LOG_LEVEL=level)) as fn:
+                    ferr, out = fn.invoke(event("batch-drifted.json"))
+                    text = fn.output()
+                self.assertIsNone(ferr, out)
+                kept = lambda_filter(text, level)
+                metrics = emf_lines(kept)
+                self.assertEqual(len(metrics), 1, f"{level}: EMF lines kept {metrics}")
+                m = metrics[0]
+                self.assertEqual((m["Records"], m["AlertPublishFailures"]), (len(out), 1))
+                defined = [d["Name"] for d in m["_aws"]["CloudWatchMetrics"][0]["Metrics"]]
+                self.assertIn("AlertPublishFailures", defined)
+                # The failure's ERROR line passes at every level the template allows.
+                failed = [l for l in kept if l.get("message") == "alert not published"]
+                self.assertEqual(len(failed), 0 if level == "FATAL" else 1, (level, failed))
+
 
     def test_no_topic_and_no_mode_runs_without_alerts(self):
         with Function2(BOOTSTRAP, env=alert_env(ALERT_MODE="", SNS_TOPIC_ARN="")) as fn:

@@ -219,14 +219,32 @@ class Notify(unittest.TestCase):
                          "iris model accuracy 100% >= 90% on 20 records (iris/0 100-119)")
         self.assertEqual(pubs[0]["messageAttributes"]["severity"]["StringValue"], "info")
 
-    def test_publish_failure_is_alert_publish_failed_with_code(self):
+    def test_publish_failure_is_logged_at_error_and_by_default_does_not_fail(self):
         SNS.fault(code="AuthorizationError", count=5)
-        p, (r,), _ = self.notify(11)
-        self.assertEqual(r["rc"], -1)
+        p, (r,), logs = self.notify(11)
+        self.assertEqual((r["rc"], r["outcome"], r["failsInvocation"]), (-1, "failed", False), r)
         self.assertIn("AuthorizationError", r["err"])
         self.assertIn("HTTP 403", r["err"])
         self.assertIn(lib.TOPIC_ARN, r["err"])
         self.assertEqual(len(SNS.requests()), 1)
+        (line,) = [l for l in logs if l.get("message") == "alert not published"]
+        self.assertEqual((line["level"], line["errorCode"], line["httpStatus"],
+                          line["alertFailure"], line["invocation"]),
+                         ("ERROR", "AuthorizationError", 403, "log",
+                          "answered with the batch's results"), line)
+
+    def test_alert_failure_fail_makes_the_failure_fail_the_invocation(self):
+        SNS.fault(code="AuthorizationError", count=5)
+        p, (r,), logs = self.notify(11, env={"ALERT_FAILURE": "FAIL"})
+        self.assertEqual((r["rc"], r["outcome"], r["failsInvocation"]), (-1, "failed", True), r)
+        (line,) = [l for l in logs if l.get("message") == "alert not published"]
+        self.assertEqual(line["invocation"], "failed with AlertPublishFailed")
+
+    def test_published_and_not_due_outcomes(self):
+        p, (r,), _ = self.notify(11)
+        self.assertEqual((r["rc"], r["outcome"]), (0, "published"))
+        p, (r,), _ = self.notify(0)
+        self.assertEqual((r["rc"], r["outcome"]), (0, "not due"))
 
     def test_no_topic_and_no_mode_disables_with_one_warning(self):
         p, (r,), logs = driver(["notify", "--misclassified", "11"], env_extra={})
@@ -243,6 +261,7 @@ class Notify(unittest.TestCase):
             ({"ALERT_ACCURACY_THRESHOLD": "ninety"}, "ALERT_ACCURACY_THRESHOLD"),
             ({"ALERT_MIN_RECORDS": "-3"}, "ALERT_MIN_RECORDS"),
             ({"ALERT_MODE": "sometimes"}, "ALERT_MODE"),
+            ({"ALERT_FAILURE": "ignore"}, "ALERT_FAILURE"),
             ({"SNS_TOPIC_ARN": "", "ALERT_MODE": "every"}, "SNS_TOPIC_ARN"),
             ({"AWS_ENDPOINT_URL_SNS": "ftp://127.0.0.1/"}, "AWS_ENDPOINT_URL_SNS"),
         ]

@@ -77,6 +77,84 @@ static void escaped_string_and_base64_values(void **state)
     batch_free(&b);
 }
 
+/* JsonKeyValueConverter with input.data.format=JSON: the value is a string
+ * holding Java's Map.toString() of the record (javamap.h). */
+#define MAP_VALUE(v) "{\"payload\":{\"topic\":\"iris\",\"offset\":1,\"value\":\"" v "\"}}"
+
+static void map_tostring_values_any_order_ints_nulls_nesting(void **state)
+{
+    (void)state;
+    batch b = parse_ok("[" MAP_VALUE(
+        "{sepalLength=6.7, species=virginica, petalWidth=2.5, sepalWidth=3.3, "
+        "petalLength=5.7}") "," MAP_VALUE("{petalWidth=2, sepalLength=5, "
+                                          "sepalWidth=3, petalLength=1, "
+                                          "species=null}") "," MAP_VALUE("  "
+                                                                         "{SEPAL_"
+                                                                         "LENGTH="
+                                                                         "1.0E-4,"
+                                                                         " meta={"
+                                                                         "source="
+                                                                         "x, "
+                                                                         "tags=["
+                                                                         "a, b], "
+                                                                         "m={}}, "
+                                                                         "SEPAL_"
+                                                                         "WIDTH="
+                                                                         "2.0, "
+                                                                         "note=a="
+                                                                         "b, "
+                                                                         "PETAL_"
+                                                                         "LENGTH="
+                                                                         "3, "
+                                                                         "PETAL_"
+                                                                         "WIDTH="
+                                                                         "4, "
+                                                                         "SPECIES"
+                                                                         "=Iris-"
+                                                                         "setosa,"
+                                                                         " list=["
+                                                                         "]} ") "," MAP_VALUE("{pet"
+                                                                                              "alWi"
+                                                                                              "dth="
+                                                                                              "0.2,"
+                                                                                              " sep"
+                                                                                              "alLe"
+                                                                                              "ngth"
+                                                                                              "=5."
+                                                                                              "1, "
+                                                                                              "sepa"
+                                                                                              "lWid"
+                                                                                              "th="
+                                                                                              "3.5,"
+                                                                                              " pet"
+                                                                                              "alLe"
+                                                                                              "ngth"
+                                                                                              "=1."
+                                                                                              "4}") "]");
+    assert_int_equal(b.count, 4);
+    assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
+    assert_string_equal(b.records[0].species, "virginica");
+    assert_features(&b.records[1], 5, 3, 1, 2);
+    assert_string_equal(b.records[1].species, "");
+    assert_features(&b.records[2], 1e-4, 2, 3, 4);
+    assert_string_equal(b.records[2].species, "setosa");
+    assert_features(&b.records[3], 5.1, 3.5, 1.4, 0.2);
+    assert_string_equal(b.records[3].species, "");
+    assert_int_equal(b.records[3].offset, 1);
+    batch_free(&b);
+
+    /* The same form in a bare array (a direct invoke), and a "{}" string,
+     * which is JSON. */
+    b = parse_ok("[\"{sepalLength=1, sepalWidth=2, petalLength=3, petalWidth=4}\", \"{}\"]");
+    assert_int_equal(b.shape, BATCH_SHAPE_BARE_ARRAY);
+    assert_features(&b.records[0], 1, 2, 3, 4);
+    assert_non_null(b.records[1].error);
+    assert_string_equal(b.records[1].error,
+                        "value: missing field sepalLength (also accepted: sepal_length style, "
+                        "SEPAL_LENGTH style)");
+    batch_free(&b);
+}
+
 static void field_name_spellings(void **state)
 {
     (void)state;
@@ -171,6 +249,45 @@ static const struct {
     {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
      "\"petalWidth\":1,\"species\":\"12 monkeys\"}}}",
      "value.species: \"12 monkeys\" is not a species name"},
+    /* Map.toString() values: each malformed variant with where it went wrong. */
+    {MAP_VALUE("{sepalLength, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value: Map.toString() form: expected '=' after key \"sepalLength\" at character 12"},
+    {MAP_VALUE("{sepalLength=abc, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalLength: expected a number, got \"abc\""},
+    {MAP_VALUE("{sepalLength=null, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalLength: expected a number, got null"},
+    {MAP_VALUE("{sepalLength={cm=5}, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalLength: expected a number, got a map"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=[3, 3], petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: expected a number, got a list"},
+    {MAP_VALUE("{sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, species=setosa}"),
+     "value: missing field sepalLength (also accepted"},
+    {MAP_VALUE("{species=x, species=y, sepalLength=1, sepalWidth=2, petalLength=3, petalWidth=4}"),
+     "value: Map.toString() form: key \"species\" again at character 12 (a string value holding "
+     "\", \" and \"=\" is ambiguous in this form)"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, meta={a=1}"),
+     "value: Map.toString() form: unclosed bracket in the value of key \"meta\" at character 76"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, meta={a=1]}"),
+     "value: Map.toString() form: unmatched bracket in the value of key \"meta\" at character 76"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, meta={a=1}x}"),
+     "value: Map.toString() form: expected \", \" or '}' after the value of key \"meta\" at "
+     "character 77"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5"),
+     "value: Map.toString() form: expected '}' as the last character (character 64)"},
+    {MAP_VALUE("{=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value: Map.toString() form: expected a key at character 1"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5,species=x}"),
+     "value.petalWidth: expected a number, got \"2.5,species=x\""},
+    {MAP_VALUE("{sepalLength=-5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalLength: -5.1 is out of range (a length in cm, 0 to 100)"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, "
+               "species=12 monkeys}"),
+     "value.species: \"12 monkeys\" is not a species name"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=3.3, petalLength=5.7, petalWidth=2.5, "
+               "species={a=b}}"),
+     "value.species: expected a string or null, got a map"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=0x10, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: expected a number, got \"0x10\""},
     {"{\"offset\":1,\"value\":{}}", "record: expected an object with \"payload\", got object"},
     {"{\"payload\":\"oops\"}", "payload: expected an object, got string"},
     {"{\"payload\":{\"partition\":\"zero\",\"value\":{}}}",
@@ -298,13 +415,10 @@ static char *read_file(const char *path, size_t *len)
 }
 
 static const char *const sample_events[] = {
-    "events/batch-correct.json",
-    "events/batch-drifted.json",
-    "events/batch-escaped-strings.json",
-    "events/batch-base64.json",
-    "events/batch-ksqldb-uppercase.json",
-    "events/batch-mixed.json",
-    "events/record-bare.json",
+    "events/batch-correct.json",         "events/batch-drifted.json",
+    "events/batch-escaped-strings.json", "events/batch-map-strings.json",
+    "events/batch-base64.json",          "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",           "events/record-bare.json",
 };
 
 /* Object, escaped-JSON and base64 values, and ksqlDB names, are all read
@@ -317,6 +431,7 @@ static void fast_path_takes_connector_batches(void **state)
         size_t count, slow;
     } cases[] = {{"events/batch-correct.json", 20, 0},
                  {"events/batch-escaped-strings.json", 10, 0},
+                 {"events/batch-map-strings.json", 10, 0},
                  {"events/batch-base64.json", 10, 0},
                  {"events/batch-ksqldb-uppercase.json", 10, 0},
                  /* 6 bad records; "rose" is well-formed, found unknown when scored */
@@ -332,6 +447,34 @@ static void fast_path_takes_connector_batches(void **state)
         batch_free(&b);
         free(json);
     }
+}
+
+/* The Map.toString() sample reads as the same flowers as the JSON objects it
+ * was written from. */
+static void map_string_sample_matches_object_sample(void **state)
+{
+    (void)state;
+    size_t la, lb;
+    char *ja = read_file("events/batch-map-strings.json", &la);
+    char *jb = read_file("events/batch-correct.json", &lb);
+    batch a, b;
+    char err[256];
+    assert_int_equal(batch_parse(ja, la, &a, err, sizeof err), BATCH_OK);
+    assert_int_equal(batch_parse(jb, lb, &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(a.count, 10);
+    for (size_t i = 0; i < a.count; i++) {
+        const batch_record *x = &a.records[i], *y = &b.records[i];
+        assert_null(x->error);
+        if (memcmp(x->features, y->features, sizeof x->features) != 0 ||
+            strcmp(x->species, y->species) != 0)
+            fail_msg("record %zu: Map.toString() gave %g %g %g %g %s, the object %g %g %g %g %s", i,
+                     x->features[0], x->features[1], x->features[2], x->features[3], x->species,
+                     y->features[0], y->features[1], y->features[2], y->features[3], y->species);
+    }
+    batch_free(&a);
+    batch_free(&b);
+    free(ja);
+    free(jb);
 }
 
 static void fast_path_matches_reference_on_samples_and_mutations(void **state)
@@ -371,12 +514,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(connector_batch_with_object_values),
         cmocka_unit_test(escaped_string_and_base64_values),
+        cmocka_unit_test(map_tostring_values_any_order_ints_nulls_nesting),
         cmocka_unit_test(field_name_spellings),
         cmocka_unit_test(bare_object_and_empty_batch),
         cmocka_unit_test(malformed_records_get_specific_errors),
         cmocka_unit_test(invalid_events_fail_with_reason),
         cmocka_unit_test(unterminated_buffer),
         cmocka_unit_test(fast_path_takes_connector_batches),
+        cmocka_unit_test(map_string_sample_matches_object_sample),
         cmocka_unit_test(fast_path_matches_reference_on_samples_and_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,8 +18,8 @@
  * header, the size or the offending byte, never the header's value); the
  * invocation is then failed instead of served.  Unknown headers are ignored.
  */
-#ifndef IRIS_RUNTIME_HEADERS_H
-#define IRIS_RUNTIME_HEADERS_H
+#ifndef RUNTIME_RUNTIME_HEADERS_H
+#define RUNTIME_RUNTIME_HEADERS_H
 
 #include <stddef.h>
 #include <stdint.h>

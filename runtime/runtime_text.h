@@ -2,8 +2,8 @@
  * for log lines, and JSON strings that are always valid UTF-8 (the error
  * documents the runtime posts carry messages that may quote a peer's bytes).
  */
-#ifndef IRIS_RUNTIME_TEXT_H
-#define IRIS_RUNTIME_TEXT_H
+#ifndef RUNTIME_RUNTIME_TEXT_H
+#define RUNTIME_RUNTIME_TEXT_H
 
 #include <stddef.h>
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SECRETS 32
+#define MAX_SECRETS 512
 #define MASK "***"
 
 static enum console_level current_level = CONSOLE_NORMAL;

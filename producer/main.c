@@ -32,11 +32,20 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+static void add_secret(const char *s, size_t len, void *ctx)
+{
+    (void)ctx;
+    char *copy = strndup(s, len);
+    if (!copy)
+        abort(); /* never risk printing a secret */
+    console_add_secret(copy);
+    free(copy);
+}
+
 static void register_secrets(const struct props *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (props_is_secret(p->items[i].key))
-            console_add_secret(p->items[i].value);
+        props_secret_parts(p->items[i].key, p->items[i].value, add_secret, NULL);
 }
 
 /* Loads -F files, then -X overrides, registering secrets as soon as they are
@@ -114,6 +123,8 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (o.brokers)
+        props_secret_parts("bootstrap.servers", o.brokers, add_secret, NULL);
     if (load_props(&o, &props, err, sizeof(err)) != 0) {
         console_error("%s", err);
         goto cleanup;

@@ -5,11 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+/* Words that make any property's value a secret, wherever they appear in its
+ * name (compared ignoring case). */
 static const char *const secret_words[] = {
-    "password", "secret", "jaas", "user.info", "oauthbearer.config", "ssl.key.pem", "token",
+    "password",   "secret",     "jaas",    "user.info", "userinfo", "oauthbearer", "token",
+    "credential", "passphrase", "private", "api.key",   "apikey",   "api_key",
 };
 
+/* Security-related prefixes: every sasl.* and ssl.* value is masked (even
+ * sasl.mechanisms: librdkafka's CONFWARN lines echo it, and a secret pasted
+ * into the wrong property must not leak). */
+static const char *const secret_prefixes[] = {"sasl.", "ssl.", "ssl_"};
 static const char *const java_only_keys[] = {
     "sasl.jaas.config",     "client.dns.lookup",
     "schema.registry.url",  "basic.auth.credentials.source",
@@ -19,10 +27,62 @@ static const char *const java_only_keys[] = {
 
 int props_is_secret(const char *key)
 {
+    for (size_t i = 0; i < sizeof(secret_prefixes) / sizeof(secret_prefixes[0]); i++)
+        if (strncasecmp(key, secret_prefixes[i], strlen(secret_prefixes[i])) == 0)
+            return 1;
     for (size_t i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++)
-        if (strstr(key, secret_words[i]))
+        if (strcasestr(key, secret_words[i]))
             return 1;
     return 0;
+}
+
+/* Reports the userinfo of every URL-like entry of a comma-separated list
+ * ("user:secret@host", "sasl_ssl://user:secret@host:9092"): the whole
+ * userinfo and its password part. */
+static void userinfo_parts(const char *value, props_secret_fn add, void *ctx)
+{
+    const char *entry = value;
+    while (*entry) {
+        size_t len = strcspn(entry, ",");
+        const char *start = entry, *end = entry + len;
+        for (const char *q = start; q + 2 < end; q++)
+            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
+                start = q + 3;
+                break;
+            }
+        const char *at = NULL;
+        for (const char *q = start; q < end && *q != '/'; q++)
+            if (*q == '@')
+                at = q; /* the last '@' before the host */
+        if (at != NULL && at > start) {
+            add(start, (size_t)(at - start), ctx);
+            const char *colon = memchr(start, ':', (size_t)(at - start));
+            if (colon != NULL && colon + 1 < at)
+                add(colon + 1, (size_t)(at - colon - 1), ctx);
+        }
+        entry = *end ? end + 1 : end;
+    }
+}
+
+void props_secret_parts(const char *key, const char *value, props_secret_fn add, void *ctx)
+{
+    if (!value || !*value)
+        return;
+    if (props_is_secret(key)) {
+        add(value, strlen(value), ctx);
+        /* librdkafka may quote one element of a list or of a JAAS line */
+        const char *delims = " ,;=\t'\"";
+        for (const char *t = value; *t;) {
+            size_t n = strcspn(t, delims);
+            /* not the names of key=value pairs ("password=" in a JAAS line) */
+            if (n >= 3 && n < strlen(value) && t[n] != '=')
+                add(t, n, ctx);
+            t += n;
+            if (*t)
+                t++;
+        }
+    }
+    userinfo_parts(value, add, ctx);
 }
 
 int props_is_java_only(const char *key)
@@ -96,6 +156,61 @@ static int split_kv(char *text, char **key, char **value, const char *where, cha
     return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0], cp, min;
+    size_t len;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    cp = c & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3Fu);
+    }
+    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
+}
+
+/* A properties file is text: no NUL, no control bytes but tab, CR and form
+ * feed, valid UTF-8.  Returns 0, or -1 with "FILE:LINE:COLUMN: reason" (the
+ * byte's value, never the line's text). */
+static int check_text(const char *line, size_t n, const char *where, char *err, size_t errlen)
+{
+    const unsigned char *s = (const unsigned char *)line;
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        if (c == '\n' && i + 1 == n)
+            break;
+        const char *what = NULL;
+        size_t k = 1;
+        if (c == 0)
+            what = "a NUL byte";
+        else if ((c < 0x20 && c != '\t' && c != '\r' && c != '\f') || c == 0x7F)
+            what = "a control byte";
+        else if ((k = utf8_len(s + i, n - i)) == 0)
+            what = "a byte that is not UTF-8";
+        if (what) {
+            snprintf(err, errlen,
+                     "%s:%zu: %s (0x%02X): this is not a text properties file (key=value lines)",
+                     where, i + 1, what, c);
+            return -1;
+        }
+        i += k;
+    }
+    return 0;
+}
+
 int props_load(struct props *p, const char *path, char *err, size_t errlen)
 {
     char *line = NULL;
@@ -107,9 +222,12 @@ int props_load(struct props *p, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open properties file: %s", path, strerror(errno));
         goto cleanup;
     }
-    while (getline(&line, &cap, f) >= 0) {
+    ssize_t got;
+    while ((got = getline(&line, &cap, f)) >= 0) {
         lineno++;
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
+        if (check_text(line, (size_t)got, where, err, errlen) != 0)
+            goto cleanup;
         char *s = trim(line);
         if (!*s || *s == '#' || *s == '!')
             continue;

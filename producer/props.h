@@ -21,8 +21,9 @@ struct props {
 };
 
 /* Appends the properties of a file.  Returns 0, or -1 with "FILE:LINE:
- * reason" in err.  Error messages never include a line's text, since it may
- * hold a secret.  Free the entries with props_free(). */
+ * reason" in err ("FILE:LINE:COLUMN: ..." for a NUL, control or non-UTF-8
+ * byte: the file is not text).  Error messages never include a line's text,
+ * since it may hold a secret.  Free the entries with props_free(). */
 int props_load(struct props *p, const char *path, char *err, size_t errlen);
 
 /* Appends one "key=value" argument (from -X). Returns 0, or -1 with err. */
@@ -34,9 +35,20 @@ int props_add(struct props *p, const char *key, const char *value, const char *o
 /* The last value set for key, or NULL. */
 const char *props_get(const struct props *p, const char *key);
 
-/* True for properties whose values are secrets (passwords, secrets, JAAS
- * configs, private keys): never print their values. */
+/* True for properties whose values are never printed: every security-related
+ * property (sasl.*, ssl.*) and any name containing password, secret, jaas,
+ * token, credential, oauthbearer, private, passphrase, user.info or an API
+ * key (compared ignoring case). */
 int props_is_secret(const char *key);
+
+/* Receives one secret substring (not NUL-terminated). */
+typedef void (*props_secret_fn)(const char *s, size_t len, void *ctx);
+
+/* Reports every part of key=value that must never be printed: a secret
+ * property's whole value and its tokens of 3 or more bytes (librdkafka may
+ * quote one element of a list), and, in any value, the userinfo of a URL or
+ * broker address ("user:secret@host": "user:secret" and "secret"). */
+void props_secret_parts(const char *key, const char *value, props_secret_fn add, void *ctx);
 
 /* True for Java-client properties that Confluent's client.properties may
  * contain but librdkafka does not know (e.g. sasl.jaas.config). */

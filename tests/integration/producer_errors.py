@@ -150,6 +150,46 @@ def test_secret_never_printed_even_with_debug_logs():
         check(SECRET not in r.output, "a secret given with -X stays out of the output")
 
 
+def test_security_property_values_are_masked_in_librdkafka_lines():
+    # librdkafka's CONFWARN echoes sasl.mechanisms; rd_kafka_new's error quotes it
+    r = run_producer(["-b", "127.0.0.1:1", "-X", f"sasl.mechanisms={SECRET}", "-n", "1",
+                      "-X", "message.timeout.ms=500"])
+    check("CONFWARN" in r.err and "set to `***`" in r.err,
+          "librdkafka's CONFWARN line is shown with the value masked", "set to `***`",
+          [l for l in r.err.splitlines() if "CONFWARN" in l])
+    check(SECRET not in r.output, "the value of sasl.mechanisms stays out of the output")
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "security.protocol=SASL_PLAINTEXT",
+                      "-X", f"sasl.mechanisms={SECRET}", "-n", "1"])
+    expect(r, 2, r"cannot create the Kafka producer: Unsupported SASL mechanism: \*\*\*",
+           "rd_kafka_new's error")
+    r = run_producer(["-b", "127.0.0.1:1", "-X", "security.protocol=ssl",
+                      "-X", f"ssl.key.location=/tmp/{SECRET}.pem", "-n", "1"])
+    expect(r, 2, r"ssl.key.location", "a missing ssl.key.location file")
+
+
+def test_broker_url_userinfo_is_masked_everywhere():
+    for brokers in (f"user:{SECRET}@127.0.0.1:1", f"sasl_ssl://user:{SECRET}@127.0.0.1:1"):
+        r = run_producer(["-b", brokers, "-n", "1", "-X", "message.timeout.ms=1000", "-v"])
+        expect(r, 1, r"\*\*\*@127.0.0.1:1", f"-b {brokers.replace(SECRET, 'SECRET')}")
+    path = write("userinfo.properties", f"bootstrap.servers=bob:{SECRET}@127.0.0.1:1\n")
+    r = run_producer(["-F", path, "-n", "1", "-X", "message.timeout.ms=1000", "-vv"])
+    expect(r, 1, r"\*\*\*@127.0.0.1:1", "userinfo in bootstrap.servers from -F")
+
+
+def test_binary_properties_file_is_rejected_with_file_line_column():
+    path = os.path.join(tmp, "binary.properties")
+    with open(path, "wb") as f:
+        f.write(b"bootstrap.servers=127.0.0.1:1\nsasl.password=" + SECRET.encode()
+                + b"\x00\x01\x02\xff\n")
+    r = run_producer(["-F", path, "-n", "1"])
+    expect(r, 2, re.escape(path) + r":2:32: a NUL byte \(0x00\): this is not a text properties "
+           r"file", "NUL byte in -F")
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    r = run_producer(["-F", path, "-n", "1"])
+    expect(r, 2, re.escape(path) + r":1:1: a byte that is not UTF-8 \(0x89\)", "a PNG as -F")
+
+
 if __name__ == "__main__":
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     try:

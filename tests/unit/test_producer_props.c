@@ -11,14 +11,19 @@
 
 #include "producer/props.h"
 
-static char *write_temp(const char *text)
+static char *write_temp_n(const char *text, size_t len)
 {
     char *path = strdup("/tmp/test_producer_props.XXXXXX");
     int fd = mkstemp(path);
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
     close(fd);
     return path;
+}
+
+static char *write_temp(const char *text)
+{
+    return write_temp_n(text, strlen(text));
 }
 
 static void loads_confluent_client_properties(void **state)
@@ -51,14 +56,22 @@ static void loads_confluent_client_properties(void **state)
     free(path);
 }
 
+/* A string literal with its length, NUL bytes included. */
+#define LIT(s) s, sizeof(s) - 1
 static const struct {
     const char *text;
+    size_t len;
     const char *error; /* after "PATH:" */
 } bad_files[] = {
-    {"a=1\nsasl.password hunter2\n", ":2: expected key=value (no '=' found)"},
-    {"=value\n", ":1: empty property name before '='"},
-    {"sasl password=x\n", ":1: property name contains blanks"},
-    {"sasl.jaas.config=x \\\n  y\n", ":1: line continuation with '\\' is not supported"},
+    {LIT("a=1\nsasl.password hunter2\n"), ":2: expected key=value (no '=' found)"},
+    {LIT("=value\n"), ":1: empty property name before '='"},
+    {LIT("sasl password=x\n"), ":1: property name contains blanks"},
+    {LIT("sasl.jaas.config=x \\\n  y\n"), ":1: line continuation with '\\' is not supported"},
+    {LIT("a=1\nsasl.password=hun\0ter2\n"),
+     ":2:18: a NUL byte (0x00): this is not a text properties"},
+    {LIT("a=1\nb=\xff\xfehunter2\n"), ":2:3: a byte that is not UTF-8 (0xFF)"},
+    {LIT("sasl.password=hunter2\x01\n"), ":1:22: a control byte (0x01)"},
+    {LIT("\xed\xa0\x80=1\n"), ":1:1: a byte that is not UTF-8 (0xED)"}, /* a surrogate */
 };
 
 static void reports_bad_lines_without_their_text(void **state)
@@ -67,7 +80,7 @@ static void reports_bad_lines_without_their_text(void **state)
     for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
         char err[512];
         struct props p = {0};
-        char *path = write_temp(bad_files[i].text);
+        char *path = write_temp_n(bad_files[i].text, bad_files[i].len);
         assert_int_equal(props_load(&p, path, err, sizeof(err)), -1);
         if (strncmp(err, path, strlen(path)) != 0 ||
             strncmp(err + strlen(path), bad_files[i].error, strlen(bad_files[i].error)) != 0)
@@ -89,10 +102,24 @@ static void reports_bad_lines_without_their_text(void **state)
 static void knows_secret_and_java_only_keys(void **state)
 {
     (void)state;
-    const char *secret[] = {
-        "sasl.password",    "ssl.key.password",     "sasl.oauthbearer.client.secret",
-        "sasl.jaas.config", "basic.auth.user.info", "ssl.keystore.password"};
-    const char *plain[] = {"sasl.username", "bootstrap.servers", "security.protocol", "acks"};
+    const char *secret[] = {"sasl.password",
+                            "ssl.key.password",
+                            "sasl.oauthbearer.client.secret",
+                            "sasl.jaas.config",
+                            "basic.auth.user.info",
+                            "ssl.keystore.password",
+                            "sasl.mechanisms",
+                            "sasl.username",
+                            "sasl.oauthbearer.config",
+                            "sasl.kerberos.keytab",
+                            "ssl.key.location",
+                            "ssl.key.pem",
+                            "ssl_key",
+                            "SASL.PASSWORD",
+                            "my.Api.Key",
+                            "client.credentials"};
+    const char *plain[] = {"bootstrap.servers", "security.protocol", "acks", "client.id",
+                           "message.timeout.ms"};
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
         if (!props_is_secret(secret[i]))
             fail_msg("%s should be secret", secret[i]);
@@ -104,12 +131,55 @@ static void knows_secret_and_java_only_keys(void **state)
     assert_false(props_is_java_only("sasl.password"));
 }
 
+struct collected {
+    char parts[16][64];
+    size_t n;
+};
+
+static void collect(const char *s, size_t len, void *ctx)
+{
+    struct collected *c = ctx;
+    assert_true(c->n < 16 && len < 64);
+    memcpy(c->parts[c->n], s, len);
+    c->parts[c->n++][len] = '\0';
+}
+
+static void expect_parts(const char *key, const char *value, const char *const *want, size_t n)
+{
+    struct collected c = {0};
+    props_secret_parts(key, value, collect, &c);
+    if (c.n != n)
+        fail_msg("%s=%s: expected %zu secret parts, got %zu", key, value, n, c.n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(c.parts[i], want[i]) != 0)
+            fail_msg("%s=%s: part %zu: expected '%s', got '%s'", key, value, i, want[i],
+                     c.parts[i]);
+}
+
+static void secret_parts_cover_values_tokens_and_url_userinfo(void **state)
+{
+    (void)state;
+    const char *mech[] = {"PLAIN,SCRAM-SHA-256", "PLAIN", "SCRAM-SHA-256"};
+    expect_parts("sasl.mechanisms", "PLAIN,SCRAM-SHA-256", mech, 3);
+    const char *jaas[] = {"username='al' password='pw9'", "pw9"};
+    expect_parts("sasl.jaas.config", "username='al' password='pw9'", jaas, 2);
+    const char *userinfo[] = {"user:s3cr3t", "s3cr3t", "bob:pw", "pw"};
+    expect_parts("bootstrap.servers", "user:s3cr3t@h1:9092, sasl_ssl://bob:pw@h2:9093", userinfo,
+                 4);
+    const char *token_only[] = {"tok@en"};
+    expect_parts("bootstrap.servers", "tok@en@host:9092", token_only, 1);
+    expect_parts("bootstrap.servers", "h1:9092,h2:9092", NULL, 0);
+    expect_parts("acks", "all", NULL, 0);
+    expect_parts("sasl.password", "", NULL, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_confluent_client_properties),
         cmocka_unit_test(reports_bad_lines_without_their_text),
         cmocka_unit_test(knows_secret_and_java_only_keys),
+        cmocka_unit_test(secret_parts_cover_values_tokens_and_url_userinfo),
     };
     return cmocka_run_group_tests_name("producer_props", tests, NULL, NULL);
 }

@@ -57,10 +57,15 @@ static void write_record(buf *out, const batch_record *rec, const buf *names, si
         buf_json_int(out, rec->timestamp_ms);
     else
         BUF_LIT(out, "null");
+    if (rec->key != NULL) {
+        BUF_LIT(out, ",\"key\":");
+        buf_puts(out, rec->key);
+    }
+    /* The connector keeps only what is inside the element: the error too. */
     if (rec->error != NULL) {
-        BUF_LIT(out, "},\"error\":");
+        BUF_LIT(out, ",\"error\":");
         buf_json_cstr(out, rec->error);
-        buf_putc(out, '}');
+        BUF_LIT(out, "}}");
         return;
     }
     for (int j = 0; j < MODEL_NFEATURES; j++) {

@@ -2,6 +2,7 @@
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/javamap.h"
+#include "common/buf.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -383,6 +384,34 @@ static int read_int_field(batch_record *rec, const cJSON *payload, const char *n
     return 0;
 }
 
+/* v as compact JSON, written like the response (buf_json_str makes every
+ * string valid UTF-8), so that a key echoes as the same JSON value. */
+static void write_json_value(buf *o, const cJSON *v)
+{
+    if (cJSON_IsString(v)) {
+        buf_json_str(o, v->valuestring, strlen(v->valuestring));
+    } else if (cJSON_IsNumber(v)) {
+        buf_json_double(o, v->valuedouble);
+    } else if (cJSON_IsBool(v)) {
+        buf_puts(o, cJSON_IsTrue(v) ? "true" : "false");
+    } else if (cJSON_IsArray(v) || cJSON_IsObject(v)) {
+        int obj = cJSON_IsObject(v);
+        buf_putc(o, obj ? '{' : '[');
+        for (const cJSON *c = v->child; c != NULL; c = c->next) {
+            if (c != v->child)
+                buf_putc(o, ',');
+            if (obj) {
+                buf_json_str(o, c->string, strlen(c->string));
+                buf_putc(o, ':');
+            }
+            write_json_value(o, c);
+        }
+        buf_putc(o, obj ? '}' : ']');
+    } else {
+        BUF_LIT(o, "null");
+    }
+}
+
 /* {"payload":{"timestamp","topic","partition","offset","key","value"}} */
 static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
 {
@@ -400,6 +429,14 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
         batch_record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
         return -1;
     }
+    /* The key is echoed as it came, whatever its form (never parsed). */
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(payload, "key");
+    if (key != NULL && !cJSON_IsNull(key)) {
+        buf k = BUF_INIT;
+        write_json_value(&k, key);
+        if ((rec->key = buf_detach(&k, NULL)) == NULL)
+            return BATCH_ERR_NOMEM;
+    }
     int64_t partition = -1;
     if (read_int_field(rec, payload, "partition", 0, INT32_MAX, &partition) != 0 ||
         read_int_field(rec, payload, "offset", 0, INT64_MAX / 2, &rec->offset) != 0 ||
@@ -413,6 +450,13 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
         return -1;
     }
     return read_value(rec, value);
+}
+
+void batch_record_clear(batch_record *rec)
+{
+    free(rec->error);
+    free(rec->key);
+    batch_record_init(rec);
 }
 
 void batch_record_init(batch_record *rec)
@@ -476,8 +520,10 @@ void batch_free(batch *b)
 {
     if (b == NULL)
         return;
-    for (size_t i = 0; i < b->count && b->records != NULL; i++)
+    for (size_t i = 0; i < b->count && b->records != NULL; i++) {
         free(b->records[i].error);
+        free(b->records[i].key);
+    }
     free(b->records);
     batch_topics_free(b);
     memset(b, 0, sizeof *b);

@@ -9,7 +9,8 @@
  * connector's default converter on schemaless JSON, javamap.h), a string
  * holding escaped JSON of one, or base64 of its JSON bytes.  Field names:
  * camelCase (sepalLength), snake_case (sepal_length) or upper case
- * (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica" (any case).  A record without species is scored but not judged.
+ * (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica" (any case).  A record without
+ * species is scored but not judged.
  *
  * One bad record never fails the batch: it gets a specific error message and
  * the others are still read.  Only an event that is not a batch at all
@@ -38,6 +39,11 @@ typedef struct batch_record {
     int32_t partition;
     int64_t offset;
     int64_t timestamp_ms; /* BATCH_NO_TIMESTAMP when absent; may be negative */
+    /* The record's key as JSON text, echoed in the response: a string key
+     * (a Map.toString() one included) stays that JSON string, an object or
+     * number is rewritten compactly (strings made valid UTF-8).  NULL when
+     * absent or null.  Owned by the batch. */
+    char *key;
 
     double features[MODEL_NFEATURES]; /* sepal_length, sepal_width, petal_length, petal_width */
     char species[BATCH_SPECIES_MAX];  /* canonical lower-case label, "" when unlabelled */

@@ -175,7 +175,7 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
         int r = fast && out->shape == BATCH_SHAPE_CONNECTOR ? batch_fast_element(out, rec, &s, end)
                                                             : -1;
         if (r == -1) {
-            batch_record_init(rec);
+            batch_record_clear(rec);
             s = start;
             out->slow_records++;
             r = read_element_checked(out, rec, &s, end);

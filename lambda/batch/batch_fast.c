@@ -11,6 +11,7 @@
 
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/javamap.h"
+#include "common/buf.h"
 #include "lambda/batch/jscan.h"
 
 #define FEATURE_MAX_CM 100.0
@@ -139,9 +140,22 @@ static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, in
     return 0;
 }
 
+/* A string key without escapes, kept as its JSON text (as the cJSON path
+ * writes it); any other key is left to the cJSON path. */
+static int plain_string_key(batch_record *rec, const char **p, const char *end)
+{
+    const char *t;
+    size_t tlen;
+    if (jscan_plain_string(p, end, &t, &tlen) != 0)
+        return -1;
+    buf k = BUF_INIT;
+    buf_json_str(&k, t, tlen);
+    return (rec->key = buf_detach(&k, NULL)) == NULL ? BATCH_ERR_NOMEM : 0;
+}
+
 static int payload(batch *b, batch_record *rec, const char **p, const char *end)
 {
-    int empty, more, seen = 0, have_value = 0;
+    int empty, more, seen = 0, have_value = 0, r;
     if (open_object(p, end, &empty) != 0 || empty)
         return -1;
     do {
@@ -155,6 +169,7 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
                   : key_is(k, klen, "offset")    ? 4
                   : key_is(k, klen, "timestamp") ? 8
                   : key_is(k, klen, "value")     ? 16
+                  : key_is(k, klen, "key")       ? 32
                                                  : 0;
         if (bit == 0 || (seen & bit)) {
             if (jscan_skip(p, end) != 0)
@@ -191,6 +206,10 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
             if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end)) != 0)
                 return -1;
             have_value = 1;
+            break;
+        case 32:
+            if (jscan_null(p, end) != 0 && (r = plain_string_key(rec, p, end)) != 0)
+                return r;
             break;
         }
     } while ((more = next_member(p, end)) == 1);

@@ -10,6 +10,8 @@
 #define BATCH_KEY_SPECIES MODEL_NFEATURES
 
 void batch_record_init(batch_record *rec);
+/* Frees what rec owns (error, key), then batch_record_init(). */
+void batch_record_clear(batch_record *rec);
 /* Limits that keep any event's time and memory bounded (README "Limits").
  * A 6 MB event holds at most ~100,000 iris records of ~60 bytes; more
  * records than this fail the event (BATCH_ERR_LIMIT).  A record (or the

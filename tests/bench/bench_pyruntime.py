@@ -120,10 +120,13 @@ def handle(model, event):
     for el in doc:
         p = el["payload"]
         meta = {k: p.get(k) for k in ("topic", "partition", "offset", "timestamp")}
+        if p.get("key") is not None:
+            meta["key"] = p["key"]
         try:
             x, sp = read_value(p["value"])
         except (KeyError, ValueError, TypeError) as e:
-            out.append({"payload": meta, "error": str(e)})
+            meta["error"] = str(e)  # inside the payload, as the function answers
+            out.append({"payload": meta})
             continue
         k, probs = model.predict(x)
         pred = model.classes[k]

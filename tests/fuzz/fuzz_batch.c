@@ -21,6 +21,8 @@ static int same_record(const batch_record *x, const batch_record *y)
     return x->partition == y->partition && x->offset == y->offset &&
            x->timestamp_ms == y->timestamp_ms && strcmp(x->species, y->species) == 0 &&
            memcmp(x->features, y->features, sizeof x->features) == 0 &&
+           ((x->key == NULL && y->key == NULL) ||
+            (x->key != NULL && y->key != NULL && strcmp(x->key, y->key) == 0)) &&
            ((x->topic == NULL && y->topic == NULL) ||
             (x->topic != NULL && y->topic != NULL && strcmp(x->topic, y->topic) == 0));
 }

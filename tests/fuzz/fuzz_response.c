@@ -1,8 +1,10 @@
 /* fuzz_response.c: libFuzzer target for the handler's documents.  Whatever
- * the event holds (topics, error text, numbers), an event that parses must
- * give a response that is valid JSON with exactly one element per record,
- * streamed in pieces byte for byte equal to the whole, and a summary that is
- * valid JSON.  Run: make fuzz-response FUZZ_SECONDS=60 */
+ * the event holds (topics, keys, error text, numbers), an event that parses
+ * must give a response that is valid JSON with exactly one element per
+ * record, each element exactly {"payload":{...}} holding the record's error
+ * or its prediction (the connector keeps only the element), streamed in
+ * pieces byte for byte equal to the whole, and a summary that is valid JSON.  Run: make
+ * fuzz-response FUZZ_SECONDS=60 */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +14,28 @@
 #include "lambda/batch/batch.h"
 #include "lambda/evaluate.h"
 #include "lambda/response.h"
+
+/* Element i is {"payload":{...}} with the record's error, or its prediction,
+ * inside the payload. */
+static void check_elements(const buf *b, const batch *bt)
+{
+    cJSON *doc = cJSON_ParseWithLength(b->data, b->len);
+    size_t i = 0;
+    for (cJSON *el = doc->child; el != NULL; el = el->next, i++) {
+        const batch_record *rec = &bt->records[i];
+        cJSON *p = cJSON_GetObjectItemCaseSensitive(el, "payload");
+        cJSON *err = cJSON_GetObjectItemCaseSensitive(p, "error");
+        int ok = cJSON_GetArraySize(el) == 1 && cJSON_IsObject(p) &&
+                 (rec->error != NULL
+                      ? cJSON_IsString(err) && strcmp(err->valuestring, rec->error) == 0
+                      : err == NULL && cJSON_GetObjectItemCaseSensitive(p, "predictedSpecies"));
+        if (!ok) {
+            fprintf(stderr, "element %zu is not {\"payload\":{...}} with its outcome inside\n", i);
+            abort();
+        }
+    }
+    cJSON_Delete(doc);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -50,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (response_write(&whole, &b, m) != 0)
         abort();
     check_json(&whole, (int)b.count);
+    check_elements(&whole, &b);
 
     response_stream s;
     if (response_stream_init(&s, &b, m) != 0 || response_stream_size(&s) != (long long)whole.len)

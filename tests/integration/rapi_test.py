@@ -28,7 +28,8 @@ class Success(unittest.TestCase):
         self.assertEqual(len(out), len(src))
         for s, o in zip(src, out):
             sp, op = s["payload"], o["payload"]
-            self.assertNotIn("error", o)
+            self.assertEqual(list(o), ["payload"])
+            self.assertNotIn("error", op)
             for k in ("topic", "partition", "offset", "timestamp"):
                 self.assertEqual(op[k], sp[k], k)
             for k in ("sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"):
@@ -72,13 +73,13 @@ class Success(unittest.TestCase):
     def test_every_value_encoding_and_shape_is_scored(self):
         with Function(BOOTSTRAP) as fn:
             base = fn.invoke(event("batch-correct.json"))[1][:10]
-            for name in ("batch-escaped-strings.json", "batch-base64.json",
+            for name in ("batch-escaped-strings.json", "batch-map-strings.json", "batch-base64.json",
                          "batch-ksqldb-uppercase.json"):
                 ferr, out = fn.invoke(event(name))
                 self.assertIsNone(ferr, name)
                 self.assertEqual(len(out), 10, name)
                 for b, o in zip(base, out):
-                    self.assertNotIn("error", o, name)
+                    self.assertNotIn("error", o["payload"], name)
                     self.assertEqual(o["payload"]["predictedSpecies"],
                                      b["payload"]["predictedSpecies"], name)
                     self.assertEqual(o["payload"]["species"], b["payload"]["species"], name)
@@ -94,7 +95,10 @@ class Success(unittest.TestCase):
             ferr, out = fn.invoke(event("batch-mixed.json"))
         self.assertIsNone(ferr)
         self.assertEqual(len(out), len(src))
-        errors = {o["payload"]["offset"]: o["error"] for o in out if "error" in o}
+        # The connector keeps only the element's payload: errors are inside it.
+        self.assertTrue(all(list(o) == ["payload"] for o in out), out)
+        errors = {o["payload"]["offset"]: o["payload"]["error"] for o in out
+                  if "error" in o["payload"]}
         self.assertEqual(errors, {
             301: 'value.sepalLength: expected a number, got string "abc"',
             303: "value: missing field sepalLength (also accepted: sepal_length style, "
@@ -108,7 +112,7 @@ class Success(unittest.TestCase):
         for s, o in zip(src, out):
             self.assertEqual(o["payload"]["offset"], s["payload"]["offset"])
             self.assertEqual(o["payload"]["topic"], "iris")
-            if "error" not in o:
+            if "error" not in o["payload"]:
                 self.assertIn(o["payload"]["predictedSpecies"], SPECIES)
         unlabelled = [o for o in out if o["payload"]["offset"] == 312][0]
         self.assertIsNone(unlabelled["payload"]["species"])

@@ -50,6 +50,8 @@ static void connector_batch_with_object_values(void **state)
     assert_int_equal(b.records[0].timestamp_ms, 1604302260000LL);
     assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
     assert_string_equal(b.records[0].species, "virginica");
+    assert_null(b.records[0].key); /* "key":null */
+    assert_string_equal(b.records[1].key, "\"k\"");
     assert_int_equal(b.records[1].offset, 7);
     assert_features(&b.records[1], 5.1, 3.5, 1.4, 0.2);
     assert_string_equal(b.records[1].species, "setosa");
@@ -153,6 +155,37 @@ static void map_tostring_values_any_order_ints_nulls_nesting(void **state)
                         "value: missing field sepalLength (also accepted: sepal_length style, "
                         "SEPAL_LENGTH style)");
     batch_free(&b);
+}
+
+static void check_against_reference(const char *json, size_t len, const char *what);
+
+/* The key is kept as JSON text, whatever its form, on both paths. */
+static void keys_are_kept_as_json_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *want;
+    } cases[] = {{"\"{id=7, source=lab}\"", "\"{id=7, source=lab}\""},
+                 {"\"caf\\u00e9\"", "\"caf\xc3\xa9\""},
+                 {"{\"id\": 7, \"tags\": [1, 2]}", "{\"id\":7,\"tags\":[1,2]}"},
+                 {"42", "42"},
+                 {"true", "true"},
+                 {"null", NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "[{\"payload\":{\"offset\":1,\"key\":%s,\"value\":{\"sepalLength\":1,"
+                 "\"sepalWidth\":2,\"petalLength\":3,\"petalWidth\":4}}}]",
+                 cases[i].key);
+        batch b = parse_ok(json);
+        const char *got = b.records[0].key;
+        if ((cases[i].want == NULL) != (got == NULL) ||
+            (got != NULL && strcmp(got, cases[i].want) != 0))
+            fail_msg("key %s: expected %s, got %s", cases[i].key,
+                     cases[i].want ? cases[i].want : "NULL", got ? got : "NULL");
+        batch_free(&b);
+        check_against_reference(json, strlen(json), cases[i].key);
+    }
 }
 
 static void field_name_spellings(void **state)
@@ -382,6 +415,8 @@ static void assert_same_records(const batch *a, const batch *b, const char *what
         int same = x->partition == y->partition && x->offset == y->offset &&
                    x->timestamp_ms == y->timestamp_ms && strcmp(x->species, y->species) == 0 &&
                    memcmp(x->features, y->features, sizeof x->features) == 0 &&
+                   ((x->key == NULL && y->key == NULL) ||
+                    (x->key && y->key && strcmp(x->key, y->key) == 0)) &&
                    ((x->topic == NULL && y->topic == NULL) ||
                     (x->topic && y->topic && strcmp(x->topic, y->topic) == 0));
         if (!same)
@@ -515,6 +550,7 @@ int main(void)
         cmocka_unit_test(connector_batch_with_object_values),
         cmocka_unit_test(escaped_string_and_base64_values),
         cmocka_unit_test(map_tostring_values_any_order_ints_nulls_nesting),
+        cmocka_unit_test(keys_are_kept_as_json_text),
         cmocka_unit_test(field_name_spellings),
         cmocka_unit_test(bare_object_and_empty_batch),
         cmocka_unit_test(malformed_records_get_specific_errors),

@@ -64,12 +64,66 @@ static void response_escapes_topic_and_errors(void **state)
     assert_true(cJSON_IsTrue(cJSON_GetObjectItem(p0, "correct")));
     assert_true(cJSON_GetObjectItem(p0, "sepalLength")->valuedouble == 5.1);
     cJSON *e1 = cJSON_GetArrayItem(doc, 1);
-    const char *msg = cJSON_GetObjectItem(e1, "error")->valuestring;
+    cJSON *p1 = cJSON_GetObjectItem(e1, "payload");
+    /* The connector keeps only the element's payload: the error is in it. */
+    assert_int_equal(cJSON_GetArraySize(e1), 1);
+    const char *msg = cJSON_GetObjectItem(p1, "error")->valuestring;
     assert_non_null(
         strstr(msg, "value.sepalLength: expected a number, got string \"bad ?quoted??\""));
-    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "offset")->valueint,
-                     6);
-    assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(e1, "payload"), "predictedSpecies"));
+    assert_int_equal(cJSON_GetObjectItem(p1, "offset")->valueint, 6);
+    assert_string_equal(cJSON_GetObjectItem(p1, "topic")->valuestring, "t");
+    assert_null(cJSON_GetObjectItem(p1, "predictedSpecies"));
+    cJSON_Delete(doc);
+    buf_free(&out);
+    batch_free(&b);
+}
+
+/* Every element is {"payload":{...}} and nothing else; the key comes back
+ * as it was sent (a Map.toString() string stays that string), and a null or
+ * absent key is left out. */
+static void elements_hold_only_payload_with_the_key_echoed(void **state)
+{
+    (void)state;
+    const char *event =
+        "[{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":1,\"timestamp\":5,"
+        "\"key\":\"{id=7, source=lab}\",\"value\":\"{petalWidth=0.2, sepalLength=5.1, "
+        "sepalWidth=3.5, petalLength=1.4, species=setosa}\"}},"
+        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":2,\"key\":{\"id\":7},"
+        "\"value\":\"{sepalLength=oops}\"}},"
+        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":3,\"key\":null,"
+        "\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+        "\"petalWidth\":0.2}}},"
+        "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":4,\"key\":42,"
+        "\"value\":null}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
+    evaluate_score(m, &b);
+    buf out = BUF_INIT;
+    assert_int_equal(response_write(&out, &b, m), 0);
+    cJSON *doc = parse_doc(&out);
+    assert_int_equal(cJSON_GetArraySize(doc), 4);
+    for (int i = 0; i < 4; i++) {
+        cJSON *el = cJSON_GetArrayItem(doc, i);
+        if (cJSON_GetArraySize(el) != 1 || !cJSON_IsObject(cJSON_GetObjectItem(el, "payload")))
+            fail_msg("element %d: expected exactly {\"payload\":{...}}, got %s", i,
+                     cJSON_PrintUnformatted(el));
+    }
+    cJSON *p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload");
+    assert_string_equal(cJSON_GetObjectItem(p0, "key")->valuestring, "{id=7, source=lab}");
+    assert_string_equal(cJSON_GetObjectItem(p0, "predictedSpecies")->valuestring, "setosa");
+    assert_null(cJSON_GetObjectItem(p0, "error"));
+    cJSON *p1 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 1), "payload");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(p1, "key"), "id")->valueint, 7);
+    assert_string_equal(cJSON_GetObjectItem(p1, "error")->valuestring,
+                        "value.sepalLength: expected a number, got \"oops\"");
+    cJSON *p2 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 2), "payload");
+    assert_null(cJSON_GetObjectItem(p2, "key"));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(p2, "species")));
+    cJSON *p3 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 3), "payload");
+    assert_int_equal(cJSON_GetObjectItem(p3, "key")->valueint, 42);
+    assert_int_equal(cJSON_GetObjectItem(p3, "offset")->valueint, 4);
+    assert_non_null(strstr(cJSON_GetObjectItem(p3, "error")->valuestring, "value: null"));
     cJSON_Delete(doc);
     buf_free(&out);
     batch_free(&b);
@@ -171,6 +225,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(response_escapes_topic_and_errors),
+        cmocka_unit_test(elements_hold_only_payload_with_the_key_echoed),
         cmocka_unit_test(probabilities_are_printed_to_six_places_and_sum_to_one),
         cmocka_unit_test(streamed_response_equals_whole_document),
         cmocka_unit_test(emf_omits_accuracy_when_nothing_is_labelled),

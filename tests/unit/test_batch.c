@@ -86,53 +86,18 @@ static void escaped_string_and_base64_values(void **state)
 static void map_tostring_values_any_order_ints_nulls_nesting(void **state)
 {
     (void)state;
-    batch b = parse_ok("[" MAP_VALUE(
-        "{sepalLength=6.7, species=virginica, petalWidth=2.5, sepalWidth=3.3, "
-        "petalLength=5.7}") "," MAP_VALUE("{petalWidth=2, sepalLength=5, "
-                                          "sepalWidth=3, petalLength=1, "
-                                          "species=null}") "," MAP_VALUE("  "
-                                                                         "{SEPAL_"
-                                                                         "LENGTH="
-                                                                         "1.0E-4,"
-                                                                         " meta={"
-                                                                         "source="
-                                                                         "x, "
-                                                                         "tags=["
-                                                                         "a, b], "
-                                                                         "m={}}, "
-                                                                         "SEPAL_"
-                                                                         "WIDTH="
-                                                                         "2.0, "
-                                                                         "note=a="
-                                                                         "b, "
-                                                                         "PETAL_"
-                                                                         "LENGTH="
-                                                                         "3, "
-                                                                         "PETAL_"
-                                                                         "WIDTH="
-                                                                         "4, "
-                                                                         "SPECIES"
-                                                                         "=Iris-"
-                                                                         "setosa,"
-                                                                         " list=["
-                                                                         "]} ") "," MAP_VALUE("{pet"
-                                                                                              "alWi"
-                                                                                              "dth="
-                                                                                              "0.2,"
-                                                                                              " sep"
-                                                                                              "alLe"
-                                                                                              "ngth"
-                                                                                              "=5."
-                                                                                              "1, "
-                                                                                              "sepa"
-                                                                                              "lWid"
-                                                                                              "th="
-                                                                                              "3.5,"
-                                                                                              " pet"
-                                                                                              "alLe"
-                                                                                              "ngth"
-                                                                                              "=1."
-                                                                                              "4}") "]");
+    static const char *const values[] = {
+        "{sepalLength=6.7, species=virginica, petalWidth=2.5, sepalWidth=3.3, petalLength=5.7}",
+        "{petalWidth=2, sepalLength=5, sepalWidth=3, petalLength=1, species=null}",
+        "  {SEPAL_LENGTH=1.0E-4, meta={source=x, tags=[a, b], m={}}, SEPAL_WIDTH=2.0, note=a=b, "
+        "PETAL_LENGTH=3, PETAL_WIDTH=4, SPECIES=Iris-setosa, list=[]} ",
+        "{petalWidth=0.2, sepalLength=5.1, sepalWidth=3.5, petalLength=1.4}"};
+    char json[2048] = "[";
+    for (size_t i = 0; i < 4; i++)
+        snprintf(json + strlen(json), sizeof json - strlen(json), "%s" MAP_VALUE("%s"),
+                 i ? "," : "", values[i]);
+    strcat(json, "]");
+    batch b = parse_ok(json);
     assert_int_equal(b.count, 4);
     assert_features(&b.records[0], 6.7, 3.3, 5.7, 2.5);
     assert_string_equal(b.records[0].species, "virginica");

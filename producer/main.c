@@ -1,5 +1,5 @@
 /* producer: stream randomly sampled iris rows as JSON to a Kafka topic.
- * Wires the modules together: options -> properties -> dataset -> sampler
+ * Wires the modules together: options -> properties -> rowset -> sampler
  * -> sender -> stream. */
 #include <limits.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "producer/console.h"
-#include "producer/dataset.h"
+#include "producer/rowset.h"
 #include "producer/options.h"
 #include "producer/props.h"
 #include "producer/sampler.h"
@@ -94,7 +94,7 @@ int main(int argc, char **argv)
 {
     struct options o;
     struct props props = {0};
-    struct dataset *ds = NULL;
+    struct rowset *ds = NULL;
     struct sampler *sampler = NULL;
     struct sender *sender = NULL;
     char err[1024], databuf[PATH_MAX + 32];
@@ -136,7 +136,7 @@ int main(int argc, char **argv)
                       DEFAULT_DATA);
         goto cleanup;
     }
-    ds = dataset_load(data, err, sizeof(err));
+    ds = rowset_load(data, err, sizeof(err));
     if (!ds) {
         console_error("%s", err);
         goto cleanup;
@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 cleanup:
     sender_free(sender);
     sampler_free(sampler);
-    dataset_free(ds);
+    rowset_free(ds);
     props_free(&props);
     console_clear_secrets();
     return status;

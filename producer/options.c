@@ -79,137 +79,205 @@ static int parse_seconds(const char *s, double max, double *out)
     return 0;
 }
 
-enum options_result options_parse(int argc, char **argv, struct options *o, char *err,
-                                  size_t errlen)
+static const struct option longopts[] = {
+    {"brokers", required_argument, NULL, 'b'},
+    {"topic", required_argument, NULL, 't'},
+    {"config", required_argument, NULL, 'F'},
+    {"count", required_argument, NULL, 'n'},
+    {"rate", required_argument, NULL, 'r'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"drift", required_argument, NULL, OPT_DRIFT},
+    {"data", required_argument, NULL, OPT_DATA},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"seq", no_argument, NULL, OPT_SEQ},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"progress", required_argument, NULL, OPT_PROGRESS},
+    {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+    {NULL, 0, NULL, 0},
+};
+
+/* What an option handler did with an option. */
+enum taken { TAKEN = 0, TAKE_ERROR = -1, NOT_MINE = 1 };
+
+static void set_defaults(struct options *o)
 {
-    static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, 'b'},
-        {"topic", required_argument, NULL, 't'},
-        {"config", required_argument, NULL, 'F'},
-        {"count", required_argument, NULL, 'n'},
-        {"rate", required_argument, NULL, 'r'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"drift", required_argument, NULL, OPT_DRIFT},
-        {"data", required_argument, NULL, OPT_DATA},
-        {"key", required_argument, NULL, OPT_KEY},
-        {"seq", no_argument, NULL, OPT_SEQ},
-        {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-        {"progress", required_argument, NULL, OPT_PROGRESS},
-        {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
     memset(o, 0, sizeof(*o));
     o->topic = "iris";
     o->progress_s = 5;
     o->flush_timeout_s = 10;
+}
+
+/* Appends a -F file or a -X override, at most OPTIONS_MAX_LIST of each. */
+static enum taken take_list_item(int c, const char *arg, struct options *o, char *err,
+                                 size_t errlen)
+{
+    const char **list = c == 'F' ? o->config_files : o->overrides;
+    size_t *n = c == 'F' ? &o->n_config_files : &o->n_overrides;
+    if (*n == OPTIONS_MAX_LIST) {
+        snprintf(err, errlen, "-%c: at most %d allowed", c, OPTIONS_MAX_LIST);
+        return TAKE_ERROR;
+    }
+    list[(*n)++] = arg;
+    return TAKEN;
+}
+
+/* -b, -t, -F, -X: where the messages go and how to connect. */
+static enum taken take_destination(int c, const char *arg, struct options *o, char *err,
+                                   size_t errlen)
+{
+    switch (c) {
+    case 'b':
+        o->brokers = arg;
+        return TAKEN;
+    case 't':
+        if (!*arg) {
+            snprintf(err, errlen, "-t: the topic name is empty");
+            return TAKE_ERROR;
+        }
+        o->topic = arg;
+        return TAKEN;
+    case 'F':
+    case 'X':
+        return take_list_item(c, arg, o, err, errlen);
+    default:
+        return NOT_MINE;
+    }
+}
+
+static enum taken take_key(const char *arg, struct options *o, char *err, size_t errlen)
+{
+    if (strcmp(arg, "species") == 0)
+        o->key = KEY_SPECIES;
+    else if (strcmp(arg, "uuid") == 0)
+        o->key = KEY_UUID;
+    else if (strcmp(arg, "none") == 0)
+        o->key = KEY_NONE;
+    else {
+        snprintf(err, errlen, "--key: expected species, uuid or none, got '%s'", arg);
+        return TAKE_ERROR;
+    }
+    return TAKEN;
+}
+
+/* -n, -r, --seed: how many messages and how fast. */
+static enum taken take_pace(int c, const char *arg, struct options *o, char *err, size_t errlen)
+{
+    switch (c) {
+    case 'n':
+        if (parse_u64(arg, &o->count) != 0) {
+            snprintf(err, errlen, "-n: expected a message count, got '%s'", arg);
+            return TAKE_ERROR;
+        }
+        o->has_count = 1;
+        return TAKEN;
+    case 'r':
+        if (parse_seconds(arg, 1e9, &o->rate) != 0 || o->rate <= 0) {
+            snprintf(err, errlen, "-r: expected messages per second > 0, got '%s'", arg);
+            return TAKE_ERROR;
+        }
+        return TAKEN;
+    case OPT_SEED:
+        if (parse_u64(arg, &o->seed) != 0) {
+            snprintf(err, errlen, "--seed: expected a non-negative integer, got '%s'", arg);
+            return TAKE_ERROR;
+        }
+        o->has_seed = 1;
+        return TAKEN;
+    default:
+        return NOT_MINE;
+    }
+}
+
+/* --drift, --data, --key, --seq, --dry-run: what each message holds. */
+static enum taken take_content(int c, const char *arg, struct options *o, char *err, size_t errlen)
+{
+    switch (c) {
+    case OPT_DRIFT:
+        if (drift_parse(arg, &o->drift, err, errlen) != 0)
+            return TAKE_ERROR;
+        o->has_drift = 1;
+        return TAKEN;
+    case OPT_DATA:
+        o->data = arg;
+        return TAKEN;
+    case OPT_KEY:
+        return take_key(arg, o, err, errlen);
+    case OPT_SEQ:
+        o->seq_header = 1;
+        return TAKEN;
+    case OPT_DRY_RUN:
+        o->dry_run = 1;
+        return TAKEN;
+    default:
+        return NOT_MINE;
+    }
+}
+
+/* -q, -v, --progress, --flush-timeout: what is printed and how a run ends. */
+static enum taken take_output(int c, const char *arg, struct options *o, char *err, size_t errlen)
+{
+    switch (c) {
+    case 'q':
+        o->verbose = -1;
+        return TAKEN;
+    case 'v':
+        o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
+        return TAKEN;
+    case OPT_PROGRESS:
+        if (parse_seconds(arg, 86400, &o->progress_s) != 0) {
+            snprintf(err, errlen, "--progress: expected seconds (0 = off), got '%s'", arg);
+            return TAKE_ERROR;
+        }
+        return TAKEN;
+    case OPT_FLUSH_TIMEOUT:
+        if (parse_seconds(arg, 86400, &o->flush_timeout_s) != 0) {
+            snprintf(err, errlen, "--flush-timeout: expected seconds, got '%s'", arg);
+            return TAKE_ERROR;
+        }
+        return TAKEN;
+    default:
+        return NOT_MINE;
+    }
+}
+
+/* getopt's ':' (missing argument) and '?' (unknown option) as usage errors. */
+static void usage_error(int c, char **argv, char *err, size_t errlen)
+{
+    if (c == ':')
+        snprintf(err, errlen, "%s: missing argument", argv[optind - 1]);
+    else if (optopt)
+        snprintf(err, errlen, "unknown option -%c (see --help)", optopt);
+    else
+        snprintf(err, errlen, "unknown option %s (see --help)", argv[optind - 1]);
+}
+
+enum options_result options_parse(int argc, char **argv, struct options *o, char *err,
+                                  size_t errlen)
+{
+    int c;
+    set_defaults(o);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":b:t:F:X:n:r:qvhV", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'b':
-            o->brokers = optarg;
-            break;
-        case 't':
-            if (!*optarg) {
-                snprintf(err, errlen, "-t: the topic name is empty");
-                return OPTIONS_ERROR;
-            }
-            o->topic = optarg;
-            break;
-        case 'F':
-        case 'X': {
-            const char **list = c == 'F' ? o->config_files : o->overrides;
-            size_t *n = c == 'F' ? &o->n_config_files : &o->n_overrides;
-            if (*n == OPTIONS_MAX_LIST) {
-                snprintf(err, errlen, "-%c: at most %d allowed", c, OPTIONS_MAX_LIST);
-                return OPTIONS_ERROR;
-            }
-            list[(*n)++] = optarg;
-            break;
-        }
-        case 'n':
-            if (parse_u64(optarg, &o->count) != 0) {
-                snprintf(err, errlen, "-n: expected a message count, got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            o->has_count = 1;
-            break;
-        case 'r':
-            if (parse_seconds(optarg, 1e9, &o->rate) != 0 || o->rate <= 0) {
-                snprintf(err, errlen, "-r: expected messages per second > 0, got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            break;
-        case 'q':
-            o->verbose = -1;
-            break;
-        case 'v':
-            o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
-            break;
-        case 'h':
+        if (c == 'h')
             return OPTIONS_HELP;
-        case 'V':
+        if (c == 'V')
             return OPTIONS_VERSION;
-        case OPT_SEED:
-            if (parse_u64(optarg, &o->seed) != 0) {
-                snprintf(err, errlen, "--seed: expected a non-negative integer, got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            o->has_seed = 1;
-            break;
-        case OPT_DRIFT:
-            if (drift_parse(optarg, &o->drift, err, errlen) != 0)
-                return OPTIONS_ERROR;
-            o->has_drift = 1;
-            break;
-        case OPT_DATA:
-            o->data = optarg;
-            break;
-        case OPT_KEY:
-            if (strcmp(optarg, "species") == 0) {
-                o->key = KEY_SPECIES;
-            } else if (strcmp(optarg, "uuid") == 0) {
-                o->key = KEY_UUID;
-            } else if (strcmp(optarg, "none") == 0) {
-                o->key = KEY_NONE;
-            } else {
-                snprintf(err, errlen, "--key: expected species, uuid or none, got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            break;
-        case OPT_SEQ:
-            o->seq_header = 1;
-            break;
-        case OPT_DRY_RUN:
-            o->dry_run = 1;
-            break;
-        case OPT_PROGRESS:
-            if (parse_seconds(optarg, 86400, &o->progress_s) != 0) {
-                snprintf(err, errlen, "--progress: expected seconds (0 = off), got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            break;
-        case OPT_FLUSH_TIMEOUT:
-            if (parse_seconds(optarg, 86400, &o->flush_timeout_s) != 0) {
-                snprintf(err, errlen, "--flush-timeout: expected seconds, got '%s'", optarg);
-                return OPTIONS_ERROR;
-            }
-            break;
-        case ':':
-            snprintf(err, errlen, "%s: missing argument", argv[optind - 1]);
+        enum taken t = take_destination(c, optarg, o, err, errlen);
+        if (t == NOT_MINE)
+            t = take_pace(c, optarg, o, err, errlen);
+        if (t == NOT_MINE)
+            t = take_content(c, optarg, o, err, errlen);
+        if (t == NOT_MINE)
+            t = take_output(c, optarg, o, err, errlen);
+        if (t == NOT_MINE)
+            usage_error(c, argv, err, errlen);
+        if (t != TAKEN)
             return OPTIONS_ERROR;
-        default:
-            if (optopt)
-                snprintf(err, errlen, "unknown option -%c (see --help)", optopt);
-            else
-                snprintf(err, errlen, "unknown option %s (see --help)", argv[optind - 1]);
-            return OPTIONS_ERROR;
-        }
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);

@@ -2,8 +2,8 @@
 # producer benchmark (build/kafka-local, the embedded Kafka it is tested
 # against, is a test double: tests/tests.mk).
 
-PRODUCER_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
-	producer/props.c producer/record.c producer/rng.c producer/sampler.c \
+PRODUCER_SRCS := producer/console.c producer/rowset.c producer/drift.c producer/options.c \
+	producer/props.c producer/record.c producer/prng.c producer/sampler.c \
 	producer/sender.c producer/stream.c
 
 BINS += $(BUILD)/producer
@@ -24,11 +24,15 @@ TESTS += test-producer-integration
 test-producer-integration: $(PRODUCER_IT_BINS)
 	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-integration $(PY) tests/integration/producer_integration.py
 
-# Unit tests (cmocka), built and run with ASan+UBSan.
-PRODUCER_UNIT_SRCS := producer/console.c producer/dataset.c producer/drift.c producer/options.c \
-	producer/props.c producer/record.c producer/rng.c producer/sampler.c
-PRODUCER_UNITS := $(patsubst tests/unit/test_%.c,%,$(wildcard tests/unit/test_producer_*.c))
-$(foreach u,$(PRODUCER_UNITS),$(eval UNIT_SRCS_$(u) := tests/unit/test_$(u).c $(PRODUCER_UNIT_SRCS)))
+# Unit tests (cmocka), built and run with ASan+UBSan: each links the
+# modules it tests and what those call.
+UNIT_SRCS_producer_console := tests/unit/test_producer_console.c producer/console.c
+UNIT_SRCS_producer_options := tests/unit/test_producer_options.c producer/options.c producer/drift.c
+UNIT_SRCS_producer_props := tests/unit/test_producer_props.c producer/props.c
+UNIT_SRCS_producer_rowset := tests/unit/test_producer_rowset.c producer/rowset.c
+UNIT_SRCS_producer_sampler := tests/unit/test_producer_sampler.c producer/sampler.c \
+	producer/rowset.c producer/drift.c producer/record.c producer/prng.c
+PRODUCER_UNITS := producer_console producer_options producer_props producer_rowset producer_sampler
 $(foreach u,$(PRODUCER_UNITS),$(eval UNIT_LIBS_$(u) = $(call libs,libcjson) -lm))
 C_UNITS += $(PRODUCER_UNITS)
 

@@ -7,19 +7,19 @@
 #include <string.h>
 
 #include "producer/record.h"
-#include "producer/rng.h"
+#include "producer/prng.h"
 
 struct sampler {
-    const struct dataset *ds;
+    const struct rowset *ds;
     struct drift drift;
-    struct rng rows;      /* which row: the same sequence with or without drift */
-    struct rng drift_rng; /* relabelling and noise */
+    struct prng rows;      /* which row: the same sequence with or without drift */
+    struct prng drift_rng; /* relabelling and noise */
     uint64_t index;
     char **table;  /* JSON per (row, label), built on first use */
     char *scratch; /* the last noisy record */
 };
 
-struct sampler *sampler_new(const struct dataset *ds, uint64_t seed, const struct drift *drift,
+struct sampler *sampler_new(const struct rowset *ds, uint64_t seed, const struct drift *drift,
                             char *err, size_t errlen)
 {
     struct sampler *s = calloc(1, sizeof(*s));
@@ -34,8 +34,8 @@ struct sampler *sampler_new(const struct dataset *ds, uint64_t seed, const struc
                  "relabel to");
         goto fail;
     }
-    rng_seed(&s->rows, seed);
-    rng_seed(&s->drift_rng, seed ^ 0x5deece66d2b7e151ull);
+    prng_seed(&s->rows, seed);
+    prng_seed(&s->drift_rng, seed ^ 0x5deece66d2b7e151ull);
     s->table = calloc(ds->n_rows * ds->n_species, sizeof(*s->table));
     if (!s->table)
         goto oom;
@@ -53,7 +53,7 @@ static const char *table_json(struct sampler *s, size_t row, size_t label)
 {
     char **slot = &s->table[row * s->ds->n_species + label];
     if (!*slot) {
-        const struct dataset_row *r = &s->ds->rows[row];
+        const struct rowset_row *r = &s->ds->rows[row];
         *slot = record_json((const char *const *)r->text, s->ds->species[label]);
     }
     return *slot;
@@ -62,11 +62,11 @@ static const char *table_json(struct sampler *s, size_t row, size_t label)
 /* The JSON of row with noise added to each feature, in the row's precision. */
 static char *noisy_json(struct sampler *s, size_t row, size_t label)
 {
-    const struct dataset_row *r = &s->ds->rows[row];
-    char text[DATASET_FEATURES][64];
-    const char *ptrs[DATASET_FEATURES];
-    for (int f = 0; f < DATASET_FEATURES; f++) {
-        double v = r->value[f] + s->drift.features * rng_normal(&s->drift_rng);
+    const struct rowset_row *r = &s->ds->rows[row];
+    char text[ROWSET_FEATURES][64];
+    const char *ptrs[ROWSET_FEATURES];
+    for (int f = 0; f < ROWSET_FEATURES; f++) {
+        double v = r->value[f] + s->drift.features * prng_normal(&s->drift_rng);
         if (!(v > 0.0))
             v = 0.0; /* lengths cannot be negative (and no "-0.0") */
         snprintf(text[f], sizeof(text[f]), "%.*f", r->decimals[f], v);
@@ -77,14 +77,14 @@ static char *noisy_json(struct sampler *s, size_t row, size_t label)
 
 int sampler_next(struct sampler *s, struct sample *out)
 {
-    const struct dataset *ds = s->ds;
-    size_t row = (size_t)rng_below(&s->rows, ds->n_rows);
+    const struct rowset *ds = s->ds;
+    size_t row = (size_t)prng_below(&s->rows, ds->n_rows);
     size_t label = ds->rows[row].species;
     int noisy = 0;
 
     if (drift_applies(&s->drift, s->index)) {
-        if (s->drift.labels > 0.0 && rng_unit(&s->drift_rng) < s->drift.labels) {
-            size_t other = (size_t)rng_below(&s->drift_rng, ds->n_species - 1);
+        if (s->drift.labels > 0.0 && prng_unit(&s->drift_rng) < s->drift.labels) {
+            size_t other = (size_t)prng_below(&s->drift_rng, ds->n_species - 1);
             label = other >= label ? other + 1 : other;
         }
         noisy = s->drift.features > 0.0;

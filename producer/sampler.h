@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "producer/dataset.h"
+#include "producer/rowset.h"
 #include "producer/drift.h"
 
 struct sampler;
@@ -25,7 +25,7 @@ struct sample {
 
 /* Creates a sampler over ds (borrowed: it must outlive the sampler).  drift
  * may be NULL.  Returns NULL with a reason in err.  Free with sampler_free(). */
-struct sampler *sampler_new(const struct dataset *ds, uint64_t seed, const struct drift *drift,
+struct sampler *sampler_new(const struct rowset *ds, uint64_t seed, const struct drift *drift,
                             char *err, size_t errlen);
 
 /* Draws the next record.  Returns 0, or -1 when out of memory. */

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "producer/console.h"
-#include "producer/rng.h"
+#include "producer/prng.h"
 
 #define UUID_LEN 36
 
@@ -29,10 +29,10 @@ static void sleep_s(double s)
 
 /* A random (version 4) UUID in out[37].  Keys come from their own generator
  * so the record sequence depends on --seed alone. */
-static void make_uuid(struct rng *r, char *out)
+static void make_uuid(struct prng *r, char *out)
 {
     static const char hex[] = "0123456789abcdef";
-    uint64_t hi = rng_next(r), lo = rng_next(r);
+    uint64_t hi = prng_next(r), lo = prng_next(r);
     unsigned char b[16];
     for (int i = 0; i < 8; i++) {
         b[i] = (unsigned char)(hi >> (8 * i));
@@ -102,83 +102,91 @@ purge:
         console_error("gave up on %llu message(s) still in flight", (unsigned long long)left);
 }
 
-int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
-               const struct stream_config *cfg, struct stream_result *res)
-{
-    struct rng key_rng;
-    uint64_t key_seed = 0;
+/* The loop's state between messages. */
+struct run_state {
+    struct prng key_rng; /* --key uuid */
     char uuid[UUID_LEN + 1];
-    char err[512];
-    uint64_t i = 0, last_sent = 0;
-    double start = now_s(), last_progress = start, due = start;
+    uint64_t last_sent;
+    double start, last_progress, due;
+};
 
-    memset(res, 0, sizeof(*res));
+static void run_state_init(struct run_state *st, const struct stream_config *cfg)
+{
+    memset(st, 0, sizeof(*st));
+    st->start = st->last_progress = st->due = now_s();
     if (cfg->key == KEY_UUID) {
+        uint64_t key_seed = 0;
         if (getrandom(&key_seed, sizeof(key_seed), 0) != (ssize_t)sizeof(key_seed))
             key_seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&key_seed;
-        rng_seed(&key_rng, key_seed);
+        prng_seed(&st->key_rng, key_seed);
     }
+}
 
-    while (!*cfg->stop && (!cfg->has_count || i < cfg->count)) {
-        if (cfg->rate > 0) {
-            double now = now_s();
-            /* After a stall (a full queue, a slow broker) catch up with at
-             * most one second's worth of messages at full speed. */
-            if (now - due > 1.0)
-                due = now - 1.0;
-            while (!*cfg->stop && (now = now_s()) < due) {
-                double wait = due - now;
-                if (sender)
-                    sender_poll(sender, wait > 0.1 ? 100 : (int)(wait * 1000) + 1);
-                else
-                    sleep_s(wait > 0.1 ? 0.1 : wait);
-            }
-            if (*cfg->stop)
-                break;
-            due += 1.0 / cfg->rate;
-        }
-        struct sample smp;
-        if (sampler_next(sampler, &smp) != 0) {
-            console_error("out of memory building record %llu", (unsigned long long)i);
-            res->fatal = 1;
-            break;
-        }
-        if (!sender) {
-            if (fwrite(smp.json, 1, smp.len, out) != smp.len || putc('\n', out) == EOF) {
-                /* a closed pipe (| head) just ends the run */
-                if (errno != EPIPE) {
-                    console_error("writing to stdout: %s", strerror(errno));
-                    res->fatal = 1;
-                }
-                break;
-            }
-            res->sent = res->delivered = i + 1;
-        } else {
-            struct sender_msg m = {
-                .value = smp.json,
-                .len = smp.len,
-                .stable = smp.stable,
-                .seq = cfg->seq_header ? (int64_t)i : -1,
-            };
-            if (cfg->key == KEY_SPECIES) {
-                m.key = smp.species;
-                m.key_len = strlen(smp.species);
-            } else if (cfg->key == KEY_UUID) {
-                make_uuid(&key_rng, uuid);
-                m.key = uuid;
-                m.key_len = UUID_LEN;
-            }
-            if (sender_send(sender, &m) != 0 || sender_unreachable(sender))
-                break;
-        }
-        i++;
-        if (cfg->progress_s > 0 && sender && (cfg->rate > 0 || (i & 1023) == 0)) {
-            double now = now_s();
-            if (now - last_progress >= cfg->progress_s)
-                print_progress(sender, res, &last_sent, &last_progress, now);
-        }
+/* With -r, waits until the next message is due (serving delivery reports
+ * meanwhile).  Returns 0 to send, -1 when stopped. */
+static int pace(struct run_state *st, struct sender *sender, const struct stream_config *cfg)
+{
+    if (cfg->rate <= 0)
+        return 0;
+    double now = now_s();
+    /* After a stall (a full queue, a slow broker) catch up with at most one
+     * second's worth of messages at full speed. */
+    if (now - st->due > 1.0)
+        st->due = now - 1.0;
+    while (!*cfg->stop && (now = now_s()) < st->due) {
+        double wait = st->due - now;
+        if (sender)
+            sender_poll(sender, wait > 0.1 ? 100 : (int)(wait * 1000) + 1);
+        else
+            sleep_s(wait > 0.1 ? 0.1 : wait);
     }
+    if (*cfg->stop)
+        return -1;
+    st->due += 1.0 / cfg->rate;
+    return 0;
+}
 
+/* --dry-run: one JSON line on out.  Returns 0, or -1 to end the run (a
+ * closed pipe ends it quietly, any other error is fatal). */
+static int write_sample(FILE *out, const struct sample *smp, struct stream_result *res)
+{
+    if (fwrite(smp->json, 1, smp->len, out) == smp->len && putc('\n', out) != EOF)
+        return 0;
+    if (errno != EPIPE) {
+        console_error("writing to stdout: %s", strerror(errno));
+        res->fatal = 1;
+    }
+    return -1;
+}
+
+/* Hands message number i to librdkafka with its key and seq header.
+ * Returns 0, or -1 to end the run (fatal error, no broker reachable). */
+static int send_sample(struct sender *sender, const struct sample *smp, uint64_t i,
+                       struct run_state *st, const struct stream_config *cfg)
+{
+    struct sender_msg m = {
+        .value = smp->json,
+        .len = smp->len,
+        .stable = smp->stable,
+        .seq = cfg->seq_header ? (int64_t)i : -1,
+    };
+    if (cfg->key == KEY_SPECIES) {
+        m.key = smp->species;
+        m.key_len = strlen(smp->species);
+    } else if (cfg->key == KEY_UUID) {
+        make_uuid(&st->key_rng, st->uuid);
+        m.key = st->uuid;
+        m.key_len = UUID_LEN;
+    }
+    return sender_send(sender, &m) != 0 || sender_unreachable(sender) ? -1 : 0;
+}
+
+/* After the loop: flush (or purge) what is in flight, collect the counts and
+ * report the reason of any failure. */
+static void end_run(struct sender *sender, FILE *out, const struct stream_config *cfg,
+                    struct stream_result *res, double start)
+{
+    char err[512];
     if (sender) {
         if (!sender_fatal(sender, NULL, 0))
             finish(sender, cfg);
@@ -198,6 +206,39 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
         sender_failure_reason(sender, why, sizeof(why));
         console_error("%s", why);
     }
+}
+
+int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
+               const struct stream_config *cfg, struct stream_result *res)
+{
+    struct run_state st;
+    uint64_t i = 0;
+    memset(res, 0, sizeof(*res));
+    run_state_init(&st, cfg);
+    while (!*cfg->stop && (!cfg->has_count || i < cfg->count)) {
+        struct sample smp;
+        if (pace(&st, sender, cfg) != 0)
+            break;
+        if (sampler_next(sampler, &smp) != 0) {
+            console_error("out of memory building record %llu", (unsigned long long)i);
+            res->fatal = 1;
+            break;
+        }
+        if (!sender) {
+            if (write_sample(out, &smp, res) != 0)
+                break;
+            res->sent = res->delivered = i + 1;
+        } else if (send_sample(sender, &smp, i, &st, cfg) != 0) {
+            break;
+        }
+        i++;
+        if (cfg->progress_s > 0 && sender && (cfg->rate > 0 || (i & 1023) == 0)) {
+            double now = now_s();
+            if (now - st.last_progress >= cfg->progress_s)
+                print_progress(sender, res, &st.last_sent, &st.last_progress, now);
+        }
+    }
+    end_run(sender, out, cfg, res, st.start);
     return res->fatal || res->failed || res->delivered != res->sent ? -1 : 0;
 }
 

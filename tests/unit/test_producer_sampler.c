@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "producer/dataset.h"
+#include "producer/rowset.h"
 #include "producer/drift.h"
 #include "producer/record.h"
-#include "producer/rng.h"
+#include "producer/prng.h"
 #include "producer/sampler.h"
 
 static const char csv[] = "sepal_length,sepal_width,petal_length,petal_width,species\n"
@@ -21,10 +21,10 @@ static const char csv[] = "sepal_length,sepal_width,petal_length,petal_width,spe
                           "7.0,3.2,4.7,1.4,versicolor\n"
                           "6.3,3.30,6.0,2.5,virginica\n";
 
-static struct dataset *small(void)
+static struct rowset *small(void)
 {
     char err[256];
-    struct dataset *ds = dataset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
+    struct rowset *ds = rowset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
     assert_non_null(ds);
     return ds;
 }
@@ -32,7 +32,7 @@ static struct dataset *small(void)
 static void record_json_keeps_text_and_escapes_species(void **state)
 {
     (void)state;
-    const char *f[DATASET_FEATURES] = {"6.7", "3.30", "5.7", "2.5"};
+    const char *f[ROWSET_FEATURES] = {"6.7", "3.30", "5.7", "2.5"};
     char *j = record_json(f, "virginica");
     assert_string_equal(j, "{\"sepalLength\":6.7,\"sepalWidth\":3.30,\"petalLength\":5.7,"
                            "\"petalWidth\":2.5,\"species\":\"virginica\"}");
@@ -46,7 +46,7 @@ static void same_seed_same_sequence(void **state)
 {
     (void)state;
     char err[256];
-    struct dataset *ds = small();
+    struct rowset *ds = small();
     struct sampler *a = sampler_new(ds, 42, NULL, err, sizeof(err));
     struct sampler *b = sampler_new(ds, 42, NULL, err, sizeof(err));
     struct sampler *c = sampler_new(ds, 43, NULL, err, sizeof(err));
@@ -71,14 +71,14 @@ static void same_seed_same_sequence(void **state)
     sampler_free(a);
     sampler_free(b);
     sampler_free(c);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static void label_drift_after_threshold_always_changes_label(void **state)
 {
     (void)state;
     char err[256];
-    struct dataset *ds = small();
+    struct rowset *ds = small();
     struct drift d = {.after = 100, .labels = 1.0};
     struct sampler *s = sampler_new(ds, 7, &d, err, sizeof(err));
     size_t seen[3] = {0};
@@ -99,14 +99,14 @@ static void label_drift_after_threshold_always_changes_label(void **state)
     for (size_t k = 0; k < 3; k++)
         assert_true(seen[k] > 0); /* every wrong label occurs */
     sampler_free(s);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static void drift_draws_the_same_rows_as_a_clean_run(void **state)
 {
     (void)state;
     char err[256];
-    struct dataset *ds = small();
+    struct rowset *ds = small();
     struct drift d = {.after = 10, .labels = 0.5, .features = 0.2};
     struct sampler *clean = sampler_new(ds, 99, NULL, err, sizeof(err));
     struct sampler *drifted = sampler_new(ds, 99, &d, err, sizeof(err));
@@ -119,14 +119,14 @@ static void drift_draws_the_same_rows_as_a_clean_run(void **state)
     }
     sampler_free(clean);
     sampler_free(drifted);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static void feature_noise_keeps_precision_and_sign(void **state)
 {
     (void)state;
     char err[256];
-    struct dataset *ds = small();
+    struct rowset *ds = small();
     struct drift d = {.features = 5.0};
     struct sampler *s = sampler_new(ds, 3, &d, err, sizeof(err));
     int clamped = 0;
@@ -155,7 +155,7 @@ static void feature_noise_keeps_precision_and_sign(void **state)
     }
     assert_true(clamped > 0); /* sd 5 pushes some below zero: clamped, not negative */
     sampler_free(s);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static void label_drift_needs_two_species(void **state)
@@ -164,11 +164,11 @@ static void label_drift_needs_two_species(void **state)
     char err[256];
     const char one[] = "sepal_length,sepal_width,petal_length,petal_width,species\n"
                        "5.1,3.5,1.4,0.2,setosa\n";
-    struct dataset *ds = dataset_parse(one, strlen(one), "t.csv", err, sizeof(err));
+    struct rowset *ds = rowset_parse(one, strlen(one), "t.csv", err, sizeof(err));
     struct drift d = {.labels = 0.5};
     assert_null(sampler_new(ds, 1, &d, err, sizeof(err)));
     assert_non_null(strstr(err, "only one species"));
-    dataset_free(ds);
+    rowset_free(ds);
     sampler_free(NULL);
 }
 
@@ -217,15 +217,15 @@ static void parses_drift_specs(void **state)
 static void rng_is_uniform_and_normal(void **state)
 {
     (void)state;
-    struct rng r;
-    rng_seed(&r, 0);
+    struct prng r;
+    prng_seed(&r, 0);
     double sum = 0, sq = 0;
     size_t below[7] = {0};
     for (int i = 0; i < 70000; i++) {
-        below[rng_below(&r, 7)]++;
-        double u = rng_unit(&r);
+        below[prng_below(&r, 7)]++;
+        double u = prng_unit(&r);
         assert_true(u >= 0.0 && u < 1.0);
-        double n = rng_normal(&r);
+        double n = prng_normal(&r);
         sum += n;
         sq += n * n;
     }

@@ -1,5 +1,5 @@
-/* rng: xoshiro256** (Blackman and Vigna), seeded through splitmix64. */
-#include "producer/rng.h"
+/* prng: xoshiro256** (Blackman and Vigna), seeded through splitmix64. */
+#include "producer/prng.h"
 
 #include <math.h>
 
@@ -16,13 +16,13 @@ static uint64_t rotl(uint64_t x, int k)
     return (x << k) | (x >> (64 - k));
 }
 
-void rng_seed(struct rng *r, uint64_t seed)
+void prng_seed(struct prng *r, uint64_t seed)
 {
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&seed);
 }
 
-uint64_t rng_next(struct rng *r)
+uint64_t prng_next(struct prng *r)
 {
     uint64_t *s = r->s;
     uint64_t result = rotl(s[1] * 5, 7) * 9;
@@ -36,26 +36,26 @@ uint64_t rng_next(struct rng *r)
     return result;
 }
 
-uint64_t rng_below(struct rng *r, uint64_t n)
+uint64_t prng_below(struct prng *r, uint64_t n)
 {
     /* Reject the top partial block so every value is equally likely. */
     uint64_t limit = UINT64_MAX - UINT64_MAX % n;
     uint64_t x;
     do {
-        x = rng_next(r);
+        x = prng_next(r);
     } while (x >= limit);
     return x % n;
 }
 
-double rng_unit(struct rng *r)
+double prng_unit(struct prng *r)
 {
-    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+    return (double)(prng_next(r) >> 11) * 0x1.0p-53;
 }
 
-double rng_normal(struct rng *r)
+double prng_normal(struct prng *r)
 {
     /* Box-Muller; 1 - u keeps the logarithm's argument in (0, 1]. */
-    double u = 1.0 - rng_unit(r);
-    double v = rng_unit(r);
+    double u = 1.0 - prng_unit(r);
+    double v = prng_unit(r);
     return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }

@@ -1,4 +1,4 @@
-/* Unit tests for producer/dataset: CSV loading and its error messages. */
+/* Unit tests for producer/rowset: CSV loading and its error messages. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "producer/dataset.h"
+#include "producer/rowset.h"
 
 #define HEADER "sepal_length,sepal_width,petal_length,petal_width,species\n"
 
@@ -20,7 +20,7 @@ static void keeps_number_text_and_collects_species(void **state)
                               " 7.0 , 3.20 ,4.7,1.4,\"versicolor\"\n"
                               "6.3,3.3,6.0,2.5,virginica\n"
                               "4.9,3.0,1.4,0.2,setosa";
-    struct dataset *ds = dataset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
+    struct rowset *ds = rowset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
     assert_non_null(ds);
     assert_int_equal(ds->n_rows, 4);
     assert_int_equal(ds->n_species, 3);
@@ -32,7 +32,7 @@ static void keeps_number_text_and_collects_species(void **state)
     assert_int_equal(ds->rows[1].line, 4);
     assert_true(ds->rows[3].value[0] == 4.9);
     assert_int_equal(ds->rows[3].species, 0);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static const struct {
@@ -61,8 +61,8 @@ static void rejects_bad_files_with_file_and_line(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(bad_files) / sizeof(bad_files[0]); i++) {
         char err[256] = "";
-        struct dataset *ds =
-            dataset_parse(bad_files[i].csv, strlen(bad_files[i].csv), "t.csv", err, sizeof(err));
+        struct rowset *ds =
+            rowset_parse(bad_files[i].csv, strlen(bad_files[i].csv), "t.csv", err, sizeof(err));
         if (ds || strncmp(err, bad_files[i].error, strlen(bad_files[i].error)) != 0)
             fail_msg("case %zu: expected error '%s', got '%s'", i, bad_files[i].error,
                      ds ? "(accepted)" : err);
@@ -74,11 +74,11 @@ static void accepts_json_number_forms(void **state)
     (void)state;
     char err[256];
     const char csv[] = HEADER "0,-1.5,2e3,1.25E-2,x\n";
-    struct dataset *ds = dataset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
+    struct rowset *ds = rowset_parse(csv, strlen(csv), "t.csv", err, sizeof(err));
     assert_non_null(ds);
     assert_string_equal(ds->rows[0].text[2], "2e3");
     assert_true(ds->rows[0].value[3] == 0.0125);
-    dataset_free(ds);
+    rowset_free(ds);
 }
 
 static void rejects_nul_bytes(void **state)
@@ -86,7 +86,7 @@ static void rejects_nul_bytes(void **state)
     (void)state;
     char err[256];
     const char csv[] = HEADER "5.1,3.5,1.4,0.2,se\0tosa\n";
-    assert_null(dataset_parse(csv, sizeof(csv) - 1, "t.csv", err, sizeof(err)));
+    assert_null(rowset_parse(csv, sizeof(csv) - 1, "t.csv", err, sizeof(err)));
     assert_non_null(strstr(err, "NUL byte"));
 }
 
@@ -94,15 +94,15 @@ static void loads_the_shipped_iris_file(void **state)
 {
     (void)state;
     char err[256];
-    struct dataset *ds = dataset_load("model/iris.csv", err, sizeof(err));
+    struct rowset *ds = rowset_load("model/iris.csv", err, sizeof(err));
     if (!ds)
         fail_msg("%s", err);
     assert_int_equal(ds->n_rows, 150);
     assert_int_equal(ds->n_species, 3);
-    dataset_free(ds);
-    assert_null(dataset_load("no/such/file.csv", err, sizeof(err)));
+    rowset_free(ds);
+    assert_null(rowset_load("no/such/file.csv", err, sizeof(err)));
     assert_string_equal(err, "no/such/file.csv: cannot open: No such file or directory");
-    dataset_free(NULL);
+    rowset_free(NULL);
 }
 
 int main(void)
@@ -114,5 +114,5 @@ int main(void)
         cmocka_unit_test(rejects_nul_bytes),
         cmocka_unit_test(loads_the_shipped_iris_file),
     };
-    return cmocka_run_group_tests_name("producer_dataset", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("producer_rowset", tests, NULL, NULL);
 }

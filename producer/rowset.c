@@ -1,5 +1,5 @@
-/* dataset: load and validate the iris CSV. */
-#include "producer/dataset.h"
+/* rowset: load and validate the iris CSV. */
+#include "producer/rowset.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const dataset_columns[DATASET_FEATURES + 1] = {
+const char *const rowset_columns[ROWSET_FEATURES + 1] = {
     "sepal_length", "sepal_width", "petal_length", "petal_width", "species",
 };
 
@@ -81,7 +81,7 @@ static size_t split_fields(char *line, char **fields, size_t max)
     }
 }
 
-static int add_species(struct dataset *ds, const char *name, size_t *index)
+static int add_species(struct rowset *ds, const char *name, size_t *index)
 {
     for (size_t i = 0; i < ds->n_species; i++) {
         if (strcmp(ds->species[i], name) == 0) {
@@ -101,9 +101,9 @@ static int add_species(struct dataset *ds, const char *name, size_t *index)
 
 static int check_header(char **fields, size_t n, const char *name, char *err, size_t errlen)
 {
-    int ok = n == DATASET_FEATURES + 1;
+    int ok = n == ROWSET_FEATURES + 1;
     for (size_t i = 0; ok && i < n; i++)
-        ok = strcmp(fields[i], dataset_columns[i]) == 0;
+        ok = strcmp(fields[i], rowset_columns[i]) == 0;
     if (!ok)
         snprintf(err, errlen,
                  "%s:1: expected the header "
@@ -113,22 +113,22 @@ static int check_header(char **fields, size_t n, const char *name, char *err, si
 }
 
 /* Parses one data line into row (allocating its texts). */
-static int parse_row(struct dataset *ds, char **fields, size_t n, int lineno, const char *name,
-                     struct dataset_row *row, char *err, size_t errlen)
+static int parse_row(struct rowset *ds, char **fields, size_t n, int lineno, const char *name,
+                     struct rowset_row *row, char *err, size_t errlen)
 {
-    if (n != DATASET_FEATURES + 1) {
+    if (n != ROWSET_FEATURES + 1) {
         snprintf(err, errlen, "%s:%d: expected %d comma-separated fields, got %zu", name, lineno,
-                 DATASET_FEATURES + 1, n);
+                 ROWSET_FEATURES + 1, n);
         return -1;
     }
     row->line = lineno;
-    for (int f = 0; f < DATASET_FEATURES; f++) {
+    for (int f = 0; f < ROWSET_FEATURES; f++) {
         const char *t = fields[f];
         errno = 0;
         if (!is_json_number(t, strlen(t), &row->decimals[f]) ||
             !isfinite(row->value[f] = strtod(t, NULL)) || errno) {
             snprintf(err, errlen, "%s:%d: %s: '%.40s' is not a number", name, lineno,
-                     dataset_columns[f], t);
+                     rowset_columns[f], t);
             return -1;
         }
         if (!(row->text[f] = strdup(t))) {
@@ -136,21 +136,21 @@ static int parse_row(struct dataset *ds, char **fields, size_t n, int lineno, co
             return -1;
         }
     }
-    if (!*fields[DATASET_FEATURES]) {
+    if (!*fields[ROWSET_FEATURES]) {
         snprintf(err, errlen, "%s:%d: species is empty", name, lineno);
         return -1;
     }
-    if (add_species(ds, fields[DATASET_FEATURES], &row->species) != 0) {
+    if (add_species(ds, fields[ROWSET_FEATURES], &row->species) != 0) {
         snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
         return -1;
     }
     return 0;
 }
 
-struct dataset *dataset_parse(const char *text, size_t len, const char *name, char *err,
+struct rowset *rowset_parse(const char *text, size_t len, const char *name, char *err,
                               size_t errlen)
 {
-    struct dataset *ds = calloc(1, sizeof(*ds));
+    struct rowset *ds = calloc(1, sizeof(*ds));
     char *copy = malloc(len + 1);
     size_t cap = 0;
     int lineno = 0, header_seen = 0;
@@ -175,8 +175,8 @@ struct dataset *dataset_parse(const char *text, size_t len, const char *name, ch
         lineno++;
         if (strspn(line, " \t\r") == strlen(line))
             continue; /* blank line */
-        char *fields[DATASET_FEATURES + 1];
-        size_t n = split_fields(line, fields, DATASET_FEATURES + 1);
+        char *fields[ROWSET_FEATURES + 1];
+        size_t n = split_fields(line, fields, ROWSET_FEATURES + 1);
         if (!header_seen) {
             if (lineno != 1) {
                 snprintf(err, errlen, "%s:1: the header line is blank", name);
@@ -189,14 +189,14 @@ struct dataset *dataset_parse(const char *text, size_t len, const char *name, ch
         }
         if (ds->n_rows == cap) {
             cap = cap ? cap * 2 : 256;
-            struct dataset_row *grown = realloc(ds->rows, cap * sizeof(*grown));
+            struct rowset_row *grown = realloc(ds->rows, cap * sizeof(*grown));
             if (!grown) {
                 snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
                 goto fail;
             }
             ds->rows = grown;
         }
-        struct dataset_row *row = &ds->rows[ds->n_rows];
+        struct rowset_row *row = &ds->rows[ds->n_rows];
         memset(row, 0, sizeof(*row));
         ds->n_rows++;
         if (parse_row(ds, fields, n, lineno, name, row, err, errlen) != 0)
@@ -218,13 +218,13 @@ struct dataset *dataset_parse(const char *text, size_t len, const char *name, ch
 
 fail:
     free(copy);
-    dataset_free(ds);
+    rowset_free(ds);
     return NULL;
 }
 
-struct dataset *dataset_load(const char *path, char *err, size_t errlen)
+struct rowset *rowset_load(const char *path, char *err, size_t errlen)
 {
-    struct dataset *ds = NULL;
+    struct rowset *ds = NULL;
     char *buf = NULL;
     size_t len = 0;
     FILE *f = fopen(path, "rb");
@@ -256,7 +256,7 @@ struct dataset *dataset_load(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
         goto cleanup;
     }
-    ds = dataset_parse(buf ? buf : "", len, path, err, errlen);
+    ds = rowset_parse(buf ? buf : "", len, path, err, errlen);
 
 cleanup:
     if (f)
@@ -265,12 +265,12 @@ cleanup:
     return ds;
 }
 
-void dataset_free(struct dataset *ds)
+void rowset_free(struct rowset *ds)
 {
     if (!ds)
         return;
     for (size_t i = 0; i < ds->n_rows; i++)
-        for (int f = 0; f < DATASET_FEATURES; f++)
+        for (int f = 0; f < ROWSET_FEATURES; f++)
             free(ds->rows[i].text[f]);
     for (size_t i = 0; i < ds->n_species; i++)
         free(ds->species[i]);

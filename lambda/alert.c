@@ -10,21 +10,15 @@
 #include <strings.h>
 
 #include "common/buf.h"
+#include "lambda/alert_impl.h"
 
 /* Room kept out of SNS's 256 KiB for the two attributes and slack. */
 #define ATTRIBUTE_RESERVE 1024
 #define SNS_LIMIT_BYTES 262144
 
-typedef struct offset_range {
-    const char *topic;
-    int32_t partition;
-    int64_t first, last;
-    size_t records;
-} offset_range;
-
 void alert_policy_defaults(alert_policy *p)
 {
-    p->mode = ALERT_MODE_THRESHOLD;
+    p->mode = ALERT_MODE_SEQUENTIAL;
     p->min_records = ALERT_DEFAULT_MIN_RECORDS;
     p->accuracy_threshold = ALERT_DEFAULT_ACCURACY_THRESHOLD;
 }
@@ -43,6 +37,8 @@ const char *alert_mode_name(enum alert_mode mode)
         return "threshold";
     case ALERT_MODE_EVERY:
         return "every";
+    case ALERT_MODE_SEQUENTIAL:
+        return "sequential";
     }
     return "?";
 }
@@ -50,15 +46,16 @@ const char *alert_mode_name(enum alert_mode mode)
 int alert_parse_mode(const char *value, enum alert_mode *out, char *err, size_t errlen)
 {
     if (value == NULL || *value == '\0') {
-        *out = ALERT_MODE_THRESHOLD;
+        *out = ALERT_MODE_SEQUENTIAL;
         return 0;
     }
-    for (int m = ALERT_MODE_OFF; m <= ALERT_MODE_EVERY; m++)
+    for (int m = ALERT_MODE_OFF; m <= ALERT_MODE_SEQUENTIAL; m++)
         if (strcasecmp(value, alert_mode_name((enum alert_mode)m)) == 0) {
             *out = (enum alert_mode)m;
             return 0;
         }
-    snprintf(err, errlen, "ALERT_MODE=\"%.64s\" is not valid: use threshold, every or off", value);
+    snprintf(err, errlen,
+             "ALERT_MODE=\"%.64s\" is not valid: use sequential, threshold, every or off", value);
     return -1;
 }
 
@@ -109,6 +106,7 @@ int alert_due(const alert_policy *p, const evaluation *e)
 {
     switch (p->mode) {
     case ALERT_MODE_OFF:
+    case ALERT_MODE_SEQUENTIAL:
         return 0;
     case ALERT_MODE_EVERY:
         return 1;
@@ -128,7 +126,7 @@ static const char *severity_of(const alert_policy *p, const evaluation *e)
 
 /* "45%", "66.6%": truncated (not rounded) to 0.1, so a value just below a
  * threshold never prints equal to it. */
-static void format_percent(double v, char *out, size_t outlen)
+void alert_format_percent(double v, char *out, size_t outlen)
 {
     double x = floor(v * 1000.0 + 1e-6) / 10.0;
     if (x == floor(x))
@@ -149,12 +147,12 @@ static int cmp_range_records(const void *a, const void *b)
 }
 
 /* Offset ranges per (topic, partition), sorted; *out is malloc'd. */
-static int offset_ranges(const batch *b, offset_range **out, size_t *n)
+int alert_offset_ranges(const batch *b, alert_range **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     const batch_record **recs = malloc((b->count ? b->count : 1) * sizeof *recs);
-    offset_range *r = malloc((b->count ? b->count : 1) * sizeof *r);
+    alert_range *r = malloc((b->count ? b->count : 1) * sizeof *r);
     if (recs == NULL || r == NULL) {
         free(recs);
         free(r);
@@ -176,7 +174,7 @@ static int offset_ranges(const batch *b, offset_range **out, size_t *n)
             continue;
         }
         r[k++] =
-            (offset_range){recs[i]->topic, recs[i]->partition, recs[i]->offset, recs[i]->offset, 1};
+            (alert_range){recs[i]->topic, recs[i]->partition, recs[i]->offset, recs[i]->offset, 1};
     }
     free(recs);
     *out = r;
@@ -184,21 +182,28 @@ static int offset_ranges(const batch *b, offset_range **out, size_t *n)
     return 0;
 }
 
-static void range_text(buf *t, const offset_range *r)
+void alert_range_text(buf *t, const alert_range *r)
 {
     buf_printf(t, "%s/%d %lld", r->topic, (int)r->partition, (long long)r->first);
     if (r->last != r->first)
         buf_printf(t, "-%lld", (long long)r->last);
 }
 
-static void build_subject(const alert_policy *p, const evaluation *e, const offset_range *r,
+void alert_printable(char *s)
+{
+    for (char *c = s; *c; c++)
+        if (*c < 0x20 || *c > 0x7e)
+            *c = '?';
+}
+
+static void build_subject(const alert_policy *p, const evaluation *e, const alert_range *r,
                           size_t nr, char *out)
 {
     char head[160], acc[16], thr[16];
     buf where = BUF_INIT;
     if (e->labelled > 0) {
-        format_percent(e->accuracy, acc, sizeof acc);
-        format_percent(p->accuracy_threshold, thr, sizeof thr);
+        alert_format_percent(e->accuracy, acc, sizeof acc);
+        alert_format_percent(p->accuracy_threshold, thr, sizeof thr);
         snprintf(head, sizeof head, "iris model accuracy %s %s %s on %zu records", acc,
                  e->accuracy < p->accuracy_threshold ? "<" : ">=", thr, e->labelled);
     } else {
@@ -212,13 +217,13 @@ static void build_subject(const alert_policy *p, const evaluation *e, const offs
         for (size_t i = 0; i < nr; i++) {
             if (i > 0)
                 buf_puts(&where, ", ");
-            range_text(&where, &r[i]);
+            alert_range_text(&where, &r[i]);
         }
         buf_putc(&where, ')');
         if (!where.failed && where.len > room) {
             buf_reset(&where);
             buf_puts(&where, " (");
-            range_text(&where, &r[0]);
+            alert_range_text(&where, &r[0]);
             if (nr > 1)
                 buf_printf(&where, " +%zu more", nr - 1);
             buf_putc(&where, ')');
@@ -240,13 +245,11 @@ static void build_subject(const alert_policy *p, const evaluation *e, const offs
     if (wl > 0)
         memcpy(out + hl, where.data, wl);
     out[hl + wl] = '\0';
-    for (char *c = out; *c; c++)
-        if (*c < 0x20 || *c > 0x7e)
-            *c = '?';
+    alert_printable(out);
     buf_free(&where);
 }
 
-static const char *class_name(const alert_context *ctx, int k, char *tmp, size_t tmplen)
+const char *alert_class_name(const alert_context *ctx, int k, char *tmp, size_t tmplen)
 {
     if (k >= 0 && (size_t)k < ctx->nclasses && ctx->class_names[k] != NULL)
         return ctx->class_names[k];
@@ -254,13 +257,21 @@ static const char *class_name(const alert_context *ctx, int k, char *tmp, size_t
     return tmp;
 }
 
-static void json_key(buf *m, const char *key)
+void alert_json_key(buf *m, const char *key)
 {
     buf_json_cstr(m, key);
     buf_putc(m, ':');
 }
 
-static void json_opt_int(buf *m, int64_t v)
+void alert_json_timestamp(buf *m, int64_t ms)
+{
+    if (ms != BATCH_NO_TIMESTAMP)
+        buf_json_int(m, ms);
+    else
+        buf_puts(m, "null");
+}
+
+void alert_json_opt_int(buf *m, int64_t v)
 {
     if (v < 0)
         buf_puts(m, "null");
@@ -268,40 +279,29 @@ static void json_opt_int(buf *m, int64_t v)
         buf_json_int(m, v);
 }
 
-static void write_message(buf *m, const alert_policy *p, const alert_context *ctx, const batch *b,
-                          const evaluation *e, const offset_range *r, size_t nr, size_t max_ranges,
-                          size_t max_examples, int truncated, const char *severity)
+void alert_write_head(buf *m, const alert_context *ctx, const char *what, const char *kind,
+                      const char *severity)
 {
-    static const char *const features[] = {"sepalLength", "sepalWidth", "petalLength",
-                                           "petalWidth"};
-    char t1[32], t2[32], tn[MODEL_MAX_CLASSES][32];
-    const char *names[MODEL_MAX_CLASSES];
-    for (size_t k = 0; k < e->nclasses && k < MODEL_MAX_CLASSES; k++)
-        names[k] = class_name(ctx, (int)k, tn[k], sizeof tn[k]);
     buf_putc(m, '{');
-    json_key(m, "alert");
-    if (strcmp(severity, "critical") == 0)
-        buf_json_cstr(m, "iris model accuracy below threshold");
-    else if (strcmp(severity, "warning") == 0)
-        buf_json_cstr(m, "iris model accuracy below threshold on too few labelled records");
-    else
-        buf_json_cstr(m, "iris batch summary");
+    alert_json_key(m, "alert");
+    buf_json_cstr(m, what);
     buf_putc(m, ',');
-    json_key(m, "severity");
+    alert_json_key(m, "kind");
+    buf_json_cstr(m, kind);
+    buf_putc(m, ',');
+    alert_json_key(m, "severity");
     buf_json_cstr(m, severity);
     buf_putc(m, ',');
-    json_key(m, "functionName");
+    alert_json_key(m, "functionName");
     buf_json_cstr(m, ctx->function_name ? ctx->function_name : "");
     buf_putc(m, ',');
-    json_key(m, "requestId");
+    alert_json_key(m, "requestId");
     buf_json_cstr(m, ctx->request_id ? ctx->request_id : "");
-    buf_puts(m, ",\"policy\":{\"mode\":");
-    buf_json_cstr(m, alert_mode_name(p->mode));
-    buf_printf(m, ",\"minRecords\":%zu,\"accuracyThreshold\":", p->min_records);
-    buf_json_double(m, p->accuracy_threshold);
-    buf_puts(m, "},");
-    evaluate_write_json(m, e, names);
-    buf_puts(m, ",\"offsetRanges\":[");
+}
+
+void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_ranges)
+{
+    buf_puts(m, "\"offsetRanges\":[");
     size_t shown = nr < max_ranges ? nr : max_ranges;
     for (size_t i = 0; i < shown; i++) {
         buf_puts(m, i ? ",{\"topic\":" : "{\"topic\":");
@@ -312,8 +312,41 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
     buf_putc(m, ']');
     if (shown < nr)
         buf_printf(m, ",\"offsetRangesOmitted\":%zu", nr - shown);
+}
 
-    buf_puts(m, ",\"misclassified\":[");
+void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec)
+{
+    static const char *const features[] = {"sepalLength", "sepalWidth", "petalLength",
+                                           "petalWidth"};
+    char t1[32], t2[32];
+    buf_puts(m, "{\"topic\":");
+    buf_json_cstr(m, rec->topic);
+    buf_puts(m, ",\"partition\":");
+    alert_json_opt_int(m, rec->partition);
+    buf_puts(m, ",\"offset\":");
+    alert_json_opt_int(m, rec->offset);
+    buf_puts(m, ",\"timestamp\":");
+    alert_json_timestamp(m, rec->timestamp_ms);
+    for (int f = 0; f < MODEL_NFEATURES; f++) {
+        buf_putc(m, ',');
+        alert_json_key(m, features[f]);
+        buf_json_double(m, rec->features[f]);
+    }
+    buf_puts(m, ",\"species\":");
+    if (rec->label >= 0)
+        buf_json_cstr(m, alert_class_name(ctx, rec->label, t1, sizeof t1));
+    else
+        buf_puts(m, "null");
+    buf_puts(m, ",\"predictedSpecies\":");
+    buf_json_cstr(m, alert_class_name(ctx, rec->predicted, t2, sizeof t2));
+    buf_puts(m, ",\"probability\":");
+    buf_json_double(m, rec->predicted < MODEL_MAX_CLASSES ? rec->probs[rec->predicted] : NAN);
+}
+
+size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,
+                                 size_t max_examples)
+{
+    buf_puts(m, "\"misclassified\":[");
     size_t total = 0, written = 0;
     for (size_t i = 0; i < b->count; i++) {
         const batch_record *rec = &b->records[i];
@@ -323,45 +356,56 @@ static void write_message(buf *m, const alert_policy *p, const alert_context *ct
         total++;
         if (written >= max_examples)
             continue;
-        buf_puts(m, written++ ? ",{\"topic\":" : "{\"topic\":");
-        buf_json_cstr(m, rec->topic);
-        buf_puts(m, ",\"partition\":");
-        json_opt_int(m, rec->partition);
-        buf_puts(m, ",\"offset\":");
-        json_opt_int(m, rec->offset);
-        buf_puts(m, ",\"timestamp\":");
-        if (rec->timestamp_ms != BATCH_NO_TIMESTAMP)
-            buf_json_int(m, rec->timestamp_ms);
-        else
-            buf_puts(m, "null");
-        for (int f = 0; f < MODEL_NFEATURES; f++) {
+        if (written++)
             buf_putc(m, ',');
-            json_key(m, features[f]);
-            buf_json_double(m, rec->features[f]);
-        }
-        buf_puts(m, ",\"species\":");
-        buf_json_cstr(m, class_name(ctx, rec->label, t1, sizeof t1));
-        buf_puts(m, ",\"predictedSpecies\":");
-        buf_json_cstr(m, class_name(ctx, rec->predicted, t2, sizeof t2));
-        buf_puts(m, ",\"probability\":");
-        buf_json_double(m, rec->predicted < MODEL_MAX_CLASSES ? rec->probs[rec->predicted] : NAN);
+        alert_write_record(m, ctx, rec);
         buf_putc(m, '}');
     }
-    buf_printf(m, "],\"misclassifiedTotal\":%zu,\"truncated\":%s}", total,
-               truncated ? "true" : "false");
+    buf_printf(m, "],\"misclassifiedTotal\":%zu", total);
+    return written;
+}
+
+static void write_message(buf *m, const alert_policy *p, const alert_context *ctx, const batch *b,
+                          const evaluation *e, const alert_range *r, size_t nr, size_t max_ranges,
+                          size_t max_examples, int truncated, const char *severity)
+{
+    char tn[MODEL_MAX_CLASSES][32];
+    const char *names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < e->nclasses && k < MODEL_MAX_CLASSES; k++)
+        names[k] = alert_class_name(ctx, (int)k, tn[k], sizeof tn[k]);
+    if (strcmp(severity, "critical") == 0)
+        alert_write_head(m, ctx, "iris model accuracy below threshold", "batch-threshold",
+                         severity);
+    else if (strcmp(severity, "warning") == 0)
+        alert_write_head(m, ctx, "iris model accuracy below threshold on too few labelled records",
+                         "batch-summary", severity);
+    else
+        alert_write_head(m, ctx, "iris batch summary", "batch-summary", severity);
+    buf_puts(m, ",\"policy\":{\"mode\":");
+    buf_json_cstr(m, alert_mode_name(p->mode));
+    buf_printf(m, ",\"minRecords\":%zu,\"accuracyThreshold\":", p->min_records);
+    buf_json_double(m, p->accuracy_threshold);
+    buf_puts(m, "},");
+    evaluate_write_json(m, e, names);
+    buf_putc(m, ',');
+    alert_write_ranges(m, r, nr, max_ranges);
+    buf_putc(m, ',');
+    alert_write_misclassified(m, ctx, b, max_examples);
+    buf_printf(m, ",\"truncated\":%s}", truncated ? "true" : "false");
 }
 
 int alert_build(const alert_policy *p, const alert_context *ctx, const batch *b,
                 const evaluation *e, size_t max_message_bytes, alert *out)
 {
     memset(out, 0, sizeof *out);
-    offset_range *r = NULL;
+    alert_range *r = NULL;
     size_t nr = 0;
     buf m = BUF_INIT;
     int rc = -1;
-    if (offset_ranges(b, &r, &nr) != 0)
+    if (alert_offset_ranges(b, &r, &nr) != 0)
         goto cleanup;
     out->severity = severity_of(p, e);
+    out->kind = strcmp(out->severity, "critical") == 0 ? "batch-threshold" : "batch-summary";
     build_subject(p, e, r, nr, out->subject);
     if (e->labelled > 0 && isfinite(e->accuracy))
         snprintf(out->accuracy, sizeof out->accuracy, "%.6g", e->accuracy);
@@ -398,6 +442,26 @@ cleanup:
     buf_free(&m);
     free(r);
     return rc;
+}
+
+size_t alert_count(const alert_policy *p, const evaluation *e, const monitor_verdict *v)
+{
+    if (p->mode == ALERT_MODE_SEQUENTIAL)
+        return v != NULL ? v->nevents : 0;
+    return (size_t)alert_due(p, e);
+}
+
+int alert_build_nth(const alert_policy *p, const alert_context *ctx, const batch *b,
+                    const evaluation *e, const monitor_verdict *v, size_t i,
+                    size_t max_message_bytes, alert *out)
+{
+    if (p->mode == ALERT_MODE_SEQUENTIAL) {
+        memset(out, 0, sizeof *out);
+        if (v == NULL || i >= v->nevents)
+            return -1;
+        return alert_build_event(p, ctx, b, e, v, &v->events[i], max_message_bytes, out);
+    }
+    return alert_build(p, ctx, b, e, max_message_bytes, out);
 }
 
 void alert_free(alert *a)

@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "lambda/monitor.h"
 #include "lambda/notify.h"
+#include "model/baseline.h"
 #include "lambda/response.h"
 
 #define DEFAULT_NAMESPACE "IrisLambda"
@@ -63,6 +65,37 @@ static int resolve_model_path(handler_ctx *h, const char *exe_path, char *err, s
     return -1;
 }
 
+/* The sequential tests (ALERT_FALSE_ALARM_RATE, ALERT_MIN_DROP,
+ * ALERT_EXPECTED_ACCURACY) on the model's baseline. */
+static int start_monitor(handler_ctx *h, char *err, size_t errlen)
+{
+    monitor_config mc;
+    if (monitor_config_from_env(&mc, err, errlen) != 0)
+        return -1;
+    const baseline *bl = model_baseline(h->model);
+    h->monitor = monitor_new(&mc, bl, err, errlen);
+    if (h->monitor == NULL)
+        return -1;
+    if (!bl->present)
+        log_msg(LOG_WARN,
+                "the model artifact has no \"monitoring\" statistics: the input drift "
+                "test is off%s; retrain it with make model",
+                monitor_enabled(h->monitor, MONITOR_ACCURACY)
+                    ? ""
+                    : " and so is the accuracy test (or set ALERT_EXPECTED_ACCURACY)");
+    double p0, p1, hh;
+    for (int t = 0; t < MONITOR_NTESTS; t++) {
+        if (!monitor_enabled(h->monitor, (enum monitor_test)t))
+            continue;
+        monitor_parameters(h->monitor, (enum monitor_test)t, &p0, &p1, &hh);
+        log_msg(LOG_INFO,
+                "sequential %s test: in-control rate %.4g, tuned for %.4g, threshold %.3f "
+                "(false-alarm rate %.3g per record)",
+                monitor_test_name((enum monitor_test)t), p0, p1, hh, mc.false_alarm_rate);
+    }
+    return 0;
+}
+
 int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, char *err,
                  size_t errlen)
 {
@@ -101,6 +134,10 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
         h->model = NULL;
         return -1;
     }
+    if (start_monitor(h, err, errlen) != 0) {
+        handler_free(h);
+        return -1;
+    }
     log_msg(LOG_INFO, "initialised: model %s (%s, %zu classes)", h->model_path,
             model_family(h->model), model_num_classes(h->model));
     return 0;
@@ -126,9 +163,11 @@ void handler_free(handler_ctx *h)
         return;
     model_free(h->model);
     notifier_free(h->notifier);
+    monitor_free(h->monitor);
     release_response(h);
     h->model = NULL;
     h->notifier = NULL;
+    h->monitor = NULL;
 }
 
 static void write_class(buf *out, const model *m, int k)
@@ -166,8 +205,9 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
     return out->failed ? -1 : 0;
 }
 
-int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
-                      int64_t timestamp_ms, unsigned alert_publish_failures)
+int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
+                      const char *function_name, int64_t timestamp_ms,
+                      unsigned alert_publish_failures)
 {
     int has_acc = !isnan(e->accuracy);
     buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
@@ -179,6 +219,8 @@ int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char 
                   "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"}");
     if (has_acc)
         buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
+    if (v != NULL)
+        monitor_write_emf_names(out);
     buf_puts(out, "]}]},\"FunctionName\":");
     buf_json_cstr(out, function_name);
     buf_printf(out, ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertPublishFailures\":%u",
@@ -187,6 +229,8 @@ int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char 
         buf_puts(out, ",\"Accuracy\":");
         buf_json_double(out, e->accuracy);
     }
+    if (v != NULL)
+        monitor_write_emf_values(out, v);
     buf_putc(out, '}');
     return out->failed ? -1 : 0;
 }
@@ -207,13 +251,28 @@ static void log_batch(handler_ctx *h, const batch *b, const evaluation *e)
 }
 
 /* The EMF line, after the alert: it carries AlertPublishFailures. */
-static void log_metrics(handler_ctx *h, const evaluation *e, unsigned alert_publish_failures)
+static void log_metrics(handler_ctx *h, const evaluation *e, const monitor_verdict *v,
+                        unsigned alert_publish_failures)
 {
     buf line = BUF_INIT;
-    if (handler_write_emf(&line, e, h->metrics_namespace, h->function_name, wall_ms(),
+    if (handler_write_emf(&line, e, v, h->metrics_namespace, h->function_name, wall_ms(),
                           alert_publish_failures) == 0)
         log_metrics_line(line.data, line.len);
     buf_free(&line);
+}
+
+/* A line per alarm or recovery of a sequential test (logged even when
+ * alerts are off). */
+static void log_monitor(const monitor_verdict *v)
+{
+    for (size_t i = 0; i < v->nevents; i++) {
+        const monitor_event *ev = &v->events[i];
+        log_msg(ev->recovery ? LOG_INFO : LOG_WARN,
+                "sequential %s test: %s after %llu records (%llu %s), log likelihood ratio %.2f",
+                monitor_test_name(ev->test), ev->recovery ? "back to normal" : "change detected",
+                (unsigned long long)ev->records, (unsigned long long)ev->events,
+                ev->test == MONITOR_ACCURACY ? "wrong" : "atypical", ev->llr);
+    }
 }
 
 runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx)
@@ -239,15 +298,19 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
         batch_free(&b);
         return runtime_failure("Runtime.OutOfMemory", "out of memory evaluating the batch");
     }
+    monitor_verdict v;
+    monitor_observe(h->monitor, &b, &v);
     log_batch(h, &b, &e);
+    log_monitor(&v);
 
     runtime_invocation_response res;
     const char *names[MODEL_MAX_CLASSES];
     for (size_t k = 0; k < model_num_classes(h->model); k++)
         names[k] = model_class_name(h->model, k);
-    int alert = notifier_batch(h->notifier, &b, &e, names, req->request_id, req->deadline_ms, err,
-                               sizeof err);
-    log_metrics(h, &e, alert == NOTIFY_FAILED);
+    size_t failures = 0;
+    int alert = notifier_batch(h->notifier, &b, &e, &v, names, req->request_id, req->deadline_ms,
+                               &failures, err, sizeof err);
+    log_metrics(h, &e, &v, (unsigned)failures);
     if (alert == NOTIFY_FAILED && notifier_fails_invocation(h->notifier)) {
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;

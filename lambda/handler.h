@@ -8,15 +8,18 @@
 #include "lambda/batch/batch.h"
 #include "common/buf.h"
 #include "lambda/evaluate.h"
+#include "lambda/monitor.h"
 #include "lambda/response.h"
 #include "runtime/runtime.h"
 #include "model/model.h"
 
 struct notifier;
+struct monitor;
 
 typedef struct handler_ctx {
     model *model;
     struct notifier *notifier;
+    struct monitor *monitor; /* the sequential tests' state, kept across invocations */
     char model_path[8192];
     char metrics_namespace[256];
     char function_name[256];
@@ -39,9 +42,11 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
 int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m);
 
 /* A CloudWatch Embedded Metric Format document for the batch, with
- * AlertPublishFailures (1 when the batch's alert could not be published,
- * else 0; see lambda/ALERTS.md). */
-int handler_write_emf(buf *out, const evaluation *e, const char *ns, const char *function_name,
-                      int64_t timestamp_ms, unsigned alert_publish_failures);
+ * AlertPublishFailures (the number of the batch's alerts that could not be
+ * published, usually 0 or 1; see lambda/ALERTS.md) and, when v is not NULL,
+ * the sequential tests' metrics (monitor_write_emf_names). */
+int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
+                      const char *function_name, int64_t timestamp_ms,
+                      unsigned alert_publish_failures);
 
 #endif

@@ -6,7 +6,7 @@ BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.
               lambda/batch/batch_event.c lambda/batch/topics.c \
               lambda/batch/javamap.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
-                 lambda/notify.c lambda/handler.c
+                 lambda/alert_episode.c lambda/monitor.c lambda/notify.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
 BOOTSTRAP_SRCS := $(COMMON_SRCS) $(RUNTIME_SRCS) $(AWS_SRCS) $(MODEL_SCORER_SRCS) \
                   $(FUNCTION_SRCS) lambda/main.c
@@ -28,17 +28,22 @@ UNIT_SRCS_batch := tests/unit/test_batch.c $(BATCH_SRCS) common/buf.c \
                     $(MODEL_SCORER_SRCS)
 UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
                        $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
-UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/evaluate.c \
+UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/alert_episode.c lambda/monitor.c \
+                    lambda/evaluate.c \
                     $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
 UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/buf.c \
                            $(MODEL_SCORER_SRCS)
-C_UNITS += batch evaluate alert handler batch_limits
 UNIT_LIBS_batch_limits = $(call libs,libcjson) -lm
+UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
+                      lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                      $(MODEL_SCORER_SRCS)
+C_UNITS += batch evaluate alert handler batch_limits monitor
 UNIT_LIBS_batch = $(call libs,libcjson) -lm
 UNIT_LIBS_evaluate = $(call libs,libcjson) -lm
 UNIT_LIBS_alert = $(call libs,libcjson) -lm
 UNIT_LIBS_handler = $(LAMBDA_LIBS)
+UNIT_LIBS_monitor = $(call libs,libcjson) -lm
 
 # Integration: the real (sanitised) bootstrap against the Runtime API emulator.
 .PHONY: test-runtime test-sns-integration test-sns-e2e

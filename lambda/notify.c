@@ -290,6 +290,8 @@ static void outcome_fields(buf *f, const notifier *n, const alert *a, const sns_
     buf_json_cstr(f, a->subject);
     buf_puts(f, ",\"severity\":");
     buf_json_cstr(f, a->severity);
+    buf_puts(f, ",\"kind\":");
+    buf_json_cstr(f, a->kind);
     buf_printf(f, ",\"attempts\":%d,\"messageBytes\":%zu", res->attempts, a->message_len);
 }
 
@@ -336,14 +338,14 @@ static void report_success(const notifier *n, const alert *a, const sns_result *
     buf_free(&f);
 }
 
-int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char *const *class_names,
-                   const char *request_id, int64_t deadline_ms, char *err, size_t errlen)
+/* Builds and publishes alert i of the batch; returns an enum notify_outcome. */
+static int publish_nth(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
+                       size_t i, const char *const *class_names, const char *request_id,
+                       int64_t deadline_ms, char *err, size_t errlen)
 {
-    if (n == NULL || !n->enabled || !alert_due(&n->policy, e))
-        return NOTIFY_NOT_DUE;
     alert a;
     alert_context ctx = {n->function_name, request_id, class_names, e->nclasses};
-    if (alert_build(&n->policy, &ctx, b, e, alert_message_budget(), &a) != 0) {
+    if (alert_build_nth(&n->policy, &ctx, b, e, v, i, alert_message_budget(), &a) != 0) {
         snprintf(err, errlen,
                  "alert for this batch not published to %s: could not build the "
                  "message (out of memory)",
@@ -351,10 +353,11 @@ int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char 
         log_msg(LOG_ERROR, "%s", err);
         return NOTIFY_FAILED;
     }
-    sns_attribute attrs[2] = {{"severity", "String", a.severity},
+    sns_attribute attrs[3] = {{"severity", "String", a.severity},
+                              {"kind", "String", a.kind},
                               {"accuracy", "Number", a.accuracy}};
     sns_message msg = {n->topic_arn,  a.subject, a.message,
-                       a.message_len, attrs,     a.accuracy[0] ? 2 : 1};
+                       a.message_len, attrs,     a.accuracy[0] ? 3 : 2};
     sns_result res;
     int rc = sns_publish(n->sns, &msg, deadline_ms, &res);
     if (rc == SNS_OK)
@@ -363,4 +366,24 @@ int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char 
         report_failure(n, &a, rc, &res, err, errlen);
     alert_free(&a);
     return rc == SNS_OK ? NOTIFY_PUBLISHED : NOTIFY_FAILED;
+}
+
+int notifier_batch(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
+                   const char *const *class_names, const char *request_id, int64_t deadline_ms,
+                   size_t *failures, char *err, size_t errlen)
+{
+    *failures = 0;
+    if (n == NULL || !n->enabled)
+        return NOTIFY_NOT_DUE;
+    size_t count = alert_count(&n->policy, e, v);
+    int outcome = NOTIFY_NOT_DUE;
+    for (size_t i = 0; i < count; i++) {
+        char one[1024];
+        int rc = publish_nth(n, b, e, v, i, class_names, request_id, deadline_ms, one, sizeof one);
+        if (rc == NOTIFY_FAILED && (*failures)++ == 0)
+            snprintf(err, errlen, "%s", one);
+        if (rc == NOTIFY_PUBLISHED && outcome == NOTIFY_NOT_DUE)
+            outcome = NOTIFY_PUBLISHED;
+    }
+    return *failures ? NOTIFY_FAILED : outcome;
 }

@@ -11,6 +11,7 @@
 
 #include "lambda/batch/batch.h"
 #include "lambda/evaluate.h"
+#include "lambda/monitor.h"
 
 typedef struct notifier notifier;
 
@@ -27,18 +28,22 @@ void notifier_free(notifier *n); /* accepts NULL */
 
 enum notify_outcome {
     NOTIFY_NOT_DUE = 0,   /* alerts off, or the policy wanted no alert for this batch */
-    NOTIFY_PUBLISHED = 1, /* the alert was published (MessageId logged at INFO) */
+    NOTIFY_PUBLISHED = 1, /* the alerts due were published (MessageId logged at INFO) */
     NOTIFY_FAILED = -1,   /* an alert was due and could not be published */
 };
 
-/* After each evaluated batch. class_names has nclasses entries. Returns an enum notify_outcome.
-   On NOTIFY_FAILED the failure has been logged at ERROR (SNS error code, HTTP status, scrubbed
-   message) and err holds the message for the invocation's AlertPublishFailed error. Whether the
-   invocation then fails is the caller's choice: notifier_fails_invocation(). deadline_ms is the
-   invocation deadline (Unix epoch ms, 0 = unknown); no attempt may start past deadline minus a
-   safety margin. */
-int notifier_batch(notifier *n, const batch *b, const evaluation *e, const char *const *class_names,
-                   const char *request_id, int64_t deadline_ms, char *err, size_t errlen);
+/* After each evaluated batch and its monitor verdict v (the sequential policy's events; NULL:
+   none): publishes every alert the policy calls for (alert_count(): at most one per batch for
+   the per-batch modes; one per alarm or recovery for sequential). class_names has nclasses
+   entries. Returns an enum notify_outcome and the number of alerts that could not be published
+   in *failures. On NOTIFY_FAILED each failure has been logged at ERROR (SNS error code, HTTP
+   status, scrubbed message) and err holds the first one's message for the invocation's
+   AlertPublishFailed error. Whether the invocation then fails is the caller's choice:
+   notifier_fails_invocation(). deadline_ms is the invocation deadline (Unix epoch ms, 0 =
+   unknown); no attempt may start past deadline minus a safety margin. */
+int notifier_batch(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
+                   const char *const *class_names, const char *request_id, int64_t deadline_ms,
+                   size_t *failures, char *err, size_t errlen);
 
 /* 1 when ALERT_FAILURE=fail: an unpublished alert fails the invocation with
    NOTIFY_ERROR_TYPE. 0 (ALERT_FAILURE=log, the default; and for NULL): the batch's results are

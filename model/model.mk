@@ -1,7 +1,8 @@
 # model/model.mk: the model artifact's loader and scorer: exactly what a
 # program that scores links (the bootstrap); no trainer code, no librdkafka.
 
-MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_check.c model/model_json.c model/numeric.c
+MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_check.c model/model_json.c model/numeric.c \
+	model/baseline.c
 MODEL_SCORER_LIBS = $(call libs,libcjson) -lm
 
 UNIT_SRCS_model := tests/unit/test_model.c $(MODEL_SCORER_SRCS)
@@ -21,3 +22,14 @@ fuzz-model: $(BUILD)/fuzz_model $(BUILD)/train
 	  test -s $(BUILD)/fuzz-corpus-model/$$f.json || \
 	  $(BUILD)/train -f $$f -r 1 -o $(BUILD)/fuzz-corpus-model/$$f.json >/dev/null || exit 1; done
 	$(BUILD)/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz-corpus-model
+
+# The artifact's monitoring statistics (model/baseline.c), read back.
+UNIT_SRCS_baseline := tests/unit/test_baseline.c $(MODEL_SCORER_SRCS)
+C_UNITS += baseline
+UNIT_LIBS_baseline = $(MODEL_SCORER_LIBS)
+
+# The artifact's monitoring statistics and leader rule, recomputed independently in Python.
+.PHONY: test-monitoring-artifact
+test-monitoring-artifact:
+	$(RUN_SUITE) monitoring-artifact $(PY) tests/integration/monitoring_artifact_test.py
+TESTS += test-monitoring-artifact

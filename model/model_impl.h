@@ -3,6 +3,7 @@
 #ifndef IRIS_MODEL_IMPL_H
 #define IRIS_MODEL_IMPL_H
 
+#include "model/baseline.h"
 #include "model/model.h"
 
 #include <stdint.h>
@@ -53,6 +54,7 @@ struct model {
     size_t ntrees, nnodes;
     model_tree *roots;
     model_node *nodes;
+    baseline baseline; /* the artifact's "monitoring" object (model/baseline.h) */
 };
 
 /* z = (x - mean) / scale, the standardised features. */

@@ -430,6 +430,8 @@ static model *parse(model_json_ctx *c, const char *text, size_t len)
     strcpy(m->family, families[f].name);
     if (families[f].load(c, m, fit) != 0)
         goto cleanup;
+    if (baseline_read(root, c->src, m->nclasses, &m->baseline, c->err, c->errlen) != 0)
+        goto cleanup;
     if (model_check_probes(m, why, sizeof why) != 0) {
         model_json_fail(c, NULL, "%s", why);
         goto cleanup;

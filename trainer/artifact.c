@@ -1,5 +1,6 @@
 /* artifact.c: the trainer's side of the artifact format. */
 #include "trainer/artifact.h"
+#include "trainer/baseline_fit.h"
 #include "model/model_impl.h"
 
 #include <errno.h>
@@ -38,10 +39,26 @@ static int add_training(cJSON *root, const artifact_training *t)
             !cJSON_AddNumberToObject(cv, "logloss", m->logloss) ||
             !cJSON_AddNumberToObject(cv, "rmse", m->rmse) ||
             !cJSON_AddNumberToObject(cv, "mse", m->mse) ||
-            !cJSON_AddNumberToObject(cv, "mean_per_class_error_sd", m->mpce_sd))
+            !cJSON_AddNumberToObject(cv, "mean_per_class_error_sd", m->mpce_sd) ||
+            !cJSON_AddNumberToObject(cv, "mean_per_class_error_se", t->leader->mpce_se) ||
+            !cJSON_AddNumberToObject(cv, "error_rate", t->leader->error_rate))
             return -1;
     }
+    if (!cJSON_AddStringToObject(cv, "leader_rule", leaderboard_rule))
+        return -1;
     return cJSON_AddItemToObject(tr, "leaderboard", leaderboard_json(t->lb)) ? 0 : -1;
+}
+
+/* The "monitoring" object (model/baseline.h), when the leader's
+ * cross-validation is known and every class has enough rows for it. */
+static int add_monitoring(cJSON *root, const artifact_training *t)
+{
+    baseline b;
+    double cov[MODEL_MAX_CLASSES][MODEL_NFEATURES * MODEL_NFEATURES];
+    char err[160];
+    if (!t->leader || baseline_fit(t->data, t->leader, &b, cov, err, sizeof err) != 0)
+        return 0;
+    return cJSON_AddItemToObject(root, "monitoring", baseline_fit_json(&b, cov)) ? 0 : -1;
 }
 
 cJSON *artifact_json(const learner_model *m, const artifact_training *t)
@@ -64,7 +81,7 @@ cJSON *artifact_json(const learner_model *m, const artifact_training *t)
         !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, MODEL_NFEATURES)) ||
         !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, MODEL_NFEATURES)) ||
         !cJSON_AddItemToObject(root, "fitted", m->spec.family->export_fit(m->fit)) ||
-        (t && add_training(root, t) != 0)) {
+        (t && add_monitoring(root, t) != 0) || (t && add_training(root, t) != 0)) {
         cJSON_Delete(root);
         return NULL;
     }

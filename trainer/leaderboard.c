@@ -1,6 +1,7 @@
 /* leaderboard.c: runs the cross-validation over worker threads and ranks. */
 #include "trainer/leaderboard.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,86 @@ static int compare_rows(const void *pa, const void *pb)
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
+const char leaderboard_rule[] =
+    "leader: the simplest model within noise of the best (a mean per-class error less than 2 "
+    "standard errors of the repeat-by-repeat difference above the best); simplest = fewest "
+    "fitted parameters by family (glm, lda, gnb, qda, knn, gbm), then the leaderboard order";
+
+/* Families from the fewest fitted parameters to the most (iris: glm 15, lda
+ * 22, gnb 24, qda 42, knn 600 stored values, gbm hundreds of tree nodes). */
+static size_t simplicity(const learner_family *f)
+{
+    static const char *const order[] = {"glm", "lda", "gnb", "qda", "knn", "gbm"};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (strcmp(f->name, order[i]) == 0)
+            return i;
+    return sizeof order / sizeof order[0];
+}
+
+static double argmax_wrong(const double *p, size_t k, int y)
+{
+    size_t best = 0;
+    for (size_t c = 1; c < k; c++)
+        if (p[c] > p[best])
+            best = c;
+    return (int)best != y;
+}
+
+/* Mean and sample standard deviation of v[0..n). */
+static void mean_sd(const double *v, size_t n, double *mean, double *sd)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (v[i] - *mean) * (v[i] - *mean);
+    *sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+}
+
+/* Per repeat: mean per-class error into mpce[r], error rate into err[r]. */
+static void repeat_scores(const double *oof, const dataset *d, size_t repeats, double *mpce,
+                          double *err)
+{
+    size_t n = d->n, k = DATASET_NCLASSES;
+    for (size_t r = 0; r < repeats; r++) {
+        cv_metrics m;
+        cv_metrics_compute(oof + r * n * k, d->y, n, k, 1, &m);
+        mpce[r] = m.mean_per_class_error;
+        double wrong = 0;
+        for (size_t i = 0; i < n; i++)
+            wrong += argmax_wrong(oof + (r * n + i) * k, k, d->y[i]);
+        err[r] = wrong / (double)n;
+    }
+}
+
+/* Fills the spread of each row and its difference to the best, then picks
+ * the leader.  rep holds nspecs x repeats mean per-class errors, by order. */
+static void judge_noise(leaderboard *lb, const double *rep, double *diff)
+{
+    size_t R = lb->repeats;
+    const double *best = rep + lb->rows[0].order * R;
+    lb->leader = 0;
+    for (size_t i = 0; i < lb->nrows; i++) {
+        leaderboard_row *row = &lb->rows[i];
+        if (row->failed)
+            continue;
+        const double *mine = rep + row->order * R;
+        double mean, sd;
+        mean_sd(mine, R, &mean, &sd);
+        row->mpce_se = sd / sqrt((double)R);
+        for (size_t r = 0; r < R; r++)
+            diff[r] = mine[r] - best[r];
+        mean_sd(diff, R, &row->diff_best, &sd);
+        row->diff_best_se = sd / sqrt((double)R);
+        row->within_noise =
+            i == 0 || row->diff_best <= 0 || (R > 1 && row->diff_best < 2 * row->diff_best_se);
+        if (row->within_noise &&
+            simplicity(row->spec.family) < simplicity(lb->rows[lb->leader].spec.family))
+            lb->leader = i;
+    }
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -142,13 +223,16 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
     job j = {.specs = specs, .nspecs = nspecs, .d = d, .plan = plan};
     pthread_t tid[64];
     size_t started = 0;
+    double *rep = NULL, *err_rep = NULL;
     memset(lb, 0, sizeof *lb);
     lb->repeats = plan->repeats;
     lb->folds = plan->folds;
     j.oof = malloc(nspecs * plan->repeats * n * k * sizeof *j.oof);
     j.rows = calloc(nspecs, sizeof *j.rows);
     j.fail_repeat = malloc(nspecs * sizeof *j.fail_repeat);
-    if (!j.oof || !j.rows || !j.fail_repeat) {
+    rep = malloc(nspecs * plan->repeats * sizeof *rep);
+    err_rep = malloc(plan->repeats * sizeof *err_rep);
+    if (!j.oof || !j.rows || !j.fail_repeat || !rep || !err_rep) {
         snprintf(err, errlen, "out of memory for %zu candidates", nspecs);
         goto cleanup;
     }
@@ -178,8 +262,10 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
         row->order = s;
         row->failed = j.fail_repeat[s] != SIZE_MAX;
         if (!row->failed) {
-            cv_metrics_compute(j.oof + s * plan->repeats * n * k, d->y, n, k, plan->repeats,
-                               &row->metrics);
+            const double *oof = j.oof + s * plan->repeats * n * k;
+            cv_metrics_compute(oof, d->y, n, k, plan->repeats, &row->metrics);
+            repeat_scores(oof, d, plan->repeats, rep + s * plan->repeats, err_rep);
+            mean_sd(err_rep, plan->repeats, &row->error_rate, &row->error_rate_sd);
             ok++;
         }
     }
@@ -192,8 +278,11 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
         snprintf(err, errlen, "every candidate failed; first: %s", lb->rows[0].error);
         goto cleanup;
     }
+    judge_noise(lb, rep, err_rep);
     rc = 0;
 cleanup:
+    free(err_rep);
+    free(rep);
     free(j.fail_repeat);
     free(j.rows);
     free(j.oof);
@@ -207,19 +296,29 @@ void leaderboard_clear(leaderboard *lb)
     lb->nrows = 0;
 }
 
+const leaderboard_row *leaderboard_leader(const leaderboard *lb)
+{
+    return lb->nrows ? &lb->rows[lb->leader] : NULL;
+}
+
 void leaderboard_print(const leaderboard *lb, FILE *out)
 {
-    fprintf(out, "%-40s %21s %10s %10s %10s\n", "model_id", "mean_per_class_error", "logloss",
-            "rmse", "mse");
+    fprintf(out, "  %-40s %21s %9s %10s %10s %10s %10s\n", "model_id", "mean_per_class_error",
+            "(se)", "vs best", "logloss", "rmse", "mse");
     for (size_t i = 0; i < lb->nrows; i++) {
         const leaderboard_row *r = &lb->rows[i];
+        char mark[3] = {i == lb->leader ? '*' : ' ', r->within_noise ? '~' : ' ', '\0'};
         if (r->failed)
-            fprintf(out, "%-40s failed: %s\n", r->spec.id, r->error);
+            fprintf(out, "  %-40s failed: %s\n", r->spec.id, r->error);
         else
-            fprintf(out, "%-40s %21.6f %10.6f %10.6f %10.6f\n", r->spec.id,
-                    r->metrics.mean_per_class_error, r->metrics.logloss, r->metrics.rmse,
-                    r->metrics.mse);
+            fprintf(out, "%s%-40s %21.6f %9.6f %+10.6f %10.6f %10.6f %10.6f\n", mark, r->spec.id,
+                    r->metrics.mean_per_class_error, r->mpce_se, r->diff_best, r->metrics.logloss,
+                    r->metrics.rmse, r->metrics.mse);
     }
+    fprintf(out,
+            "(se): standard error across the %zu repeats; vs best: mean repeat-by-repeat "
+            "difference;\n~ within noise of the best; * %s\n",
+            lb->repeats, leaderboard_rule);
 }
 
 cJSON *leaderboard_json(const leaderboard *lb)
@@ -243,7 +342,14 @@ cJSON *leaderboard_json(const leaderboard *lb)
             !cJSON_AddNumberToObject(o, "logloss", m->logloss) ||
             !cJSON_AddNumberToObject(o, "rmse", m->rmse) ||
             !cJSON_AddNumberToObject(o, "mse", m->mse) ||
-            !cJSON_AddNumberToObject(o, "mean_per_class_error_sd", m->mpce_sd))
+            !cJSON_AddNumberToObject(o, "mean_per_class_error_sd", m->mpce_sd) ||
+            !cJSON_AddNumberToObject(o, "mean_per_class_error_se", r->mpce_se) ||
+            !cJSON_AddNumberToObject(o, "error_rate", r->error_rate) ||
+            !cJSON_AddNumberToObject(o, "error_rate_sd", r->error_rate_sd) ||
+            !cJSON_AddNumberToObject(o, "difference_to_best", r->diff_best) ||
+            !cJSON_AddNumberToObject(o, "difference_to_best_se", r->diff_best_se) ||
+            !cJSON_AddBoolToObject(o, "within_noise_of_best", r->within_noise) ||
+            !cJSON_AddBoolToObject(o, "leader", i == lb->leader))
             goto on_error;
     }
     return arr;

@@ -217,7 +217,7 @@ int main(int argc, char **argv)
     fprintf(json ? stderr : stdout,
             "leaderboard time: %.3f s (%zu models x %llu fits, %llu threads)\n", lb.seconds, nspecs,
             repeats * folds, threads);
-    const leaderboard_row *best = &lb.rows[0];
+    const leaderboard_row *best = leaderboard_leader(&lb);
     if (write) {
         artifact_training t = {.data = d, .seed = seed, .lb = &lb, .leader = best};
         if (learner_train(&leader, &best->spec, d->x, d->y, d->n, DATASET_NCLASSES, err,

@@ -4,6 +4,7 @@
 
 TRAINER_SRCS := trainer/dataset.c trainer/rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
+	trainer/baseline_fit.c \
 	trainer/kafka_source.c
 TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka) -lpthread -lm
 

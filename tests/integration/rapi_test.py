@@ -64,8 +64,13 @@ class Success(unittest.TestCase):
         self.assertEqual(len(emf), 1)
         m = emf[0]["_aws"]["CloudWatchMetrics"][0]
         self.assertEqual(m["Namespace"], "IrisTest")
-        self.assertEqual({x["Name"] for x in m["Metrics"]}, {"Records", "Accuracy", "InvalidRecords",
-                                                        "AlertPublishFailures"})
+        self.assertEqual({x["Name"] for x in m["Metrics"]},
+                         {"Records", "Accuracy", "InvalidRecords", "AlertPublishFailures",
+                          "AccuracyEvidence", "InputDriftEvidence", "AtypicalRecords",
+                          "AccuracyDropAlerts", "InputDriftAlerts"})
+        # 15 of 20 labels wrong: the accuracy test's evidence passes its
+        # threshold within this one batch (lambda/ALERTS.md); the inputs are iris flowers.
+        self.assertEqual((emf[0]["AccuracyDropAlerts"], emf[0]["InputDriftAlerts"]), (1, 0))
         self.assertEqual(emf[0]["FunctionName"], "iris-fn")
         self.assertEqual(emf[0]["Records"], 20)
         self.assertAlmostEqual(emf[0]["Accuracy"], agree / 20)

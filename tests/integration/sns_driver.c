@@ -251,8 +251,9 @@ static int run_notify(int argc, char **argv)
         int64_t deadline = deadline_in >= 0 ? now_ms() + deadline_in : 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int outcome =
-            notifier_batch(nt, &b, &e, class_names, "driver-request-1", deadline, err, sizeof err);
+        size_t failures = 0;
+        int outcome = notifier_batch(nt, &b, &e, NULL, class_names, "driver-request-1", deadline,
+                                     &failures, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
         int rc = outcome == NOTIFY_FAILED ? -1 : 0;

@@ -175,7 +175,8 @@ class Publish(unittest.TestCase):
 
 
 class Notify(unittest.TestCase):
-    ENV = {"SNS_TOPIC_ARN": lib.TOPIC_ARN, "AWS_LAMBDA_FUNCTION_NAME": "iris-scorer"}
+    ENV = {"SNS_TOPIC_ARN": lib.TOPIC_ARN, "AWS_LAMBDA_FUNCTION_NAME": "iris-scorer",
+           "ALERT_MODE": "threshold"}  # the per-batch messages these tests read
 
     def setUp(self):
         SNS.reset()

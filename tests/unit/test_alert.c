@@ -148,7 +148,7 @@ static void test_configuration_parsers_name_variable_and_value(void **state)
     assert_int_equal(alert_parse_mode("EVERY", &m, err, sizeof err), 0);
     assert_int_equal(m, ALERT_MODE_EVERY);
     assert_int_equal(alert_parse_mode(NULL, &m, err, sizeof err), 0);
-    assert_int_equal(m, ALERT_MODE_THRESHOLD);
+    assert_int_equal(m, ALERT_MODE_SEQUENTIAL);
     assert_int_equal(alert_parse_mode("always", &m, err, sizeof err), -1);
     assert_non_null(strstr(err, "ALERT_MODE=\"always\""));
 

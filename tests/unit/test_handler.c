@@ -207,7 +207,7 @@ static void emf_omits_accuracy_when_nothing_is_labelled(void **state)
     e.invalid = 1;
     e.accuracy = NAN;
     buf out = BUF_INIT;
-    assert_int_equal(handler_write_emf(&out, &e, "Ns\"x", "fn", 1700000000000LL, 1), 0);
+    assert_int_equal(handler_write_emf(&out, &e, NULL, "Ns\"x", "fn", 1700000000000LL, 1), 0);
     cJSON *doc = parse_doc(&out);
     assert_null(cJSON_GetObjectItem(doc, "Accuracy"));
     assert_int_equal(cJSON_GetObjectItem(doc, "Records")->valueint, 3);

@@ -1,0 +1,60 @@
+/* alert_impl.h: the pieces of an alert's Subject and Message shared by the
+ * per-batch policies (alert.c) and the sequential tests' alerts
+ * (alert_episode.c).  Internal to lambda/alert*.c. */
+#ifndef IRIS_ALERT_IMPL_H
+#define IRIS_ALERT_IMPL_H
+
+#include "common/buf.h"
+#include "lambda/alert.h"
+
+/* The offsets of a batch's records on one topic partition. */
+typedef struct alert_range {
+    const char *topic;
+    int32_t partition;
+    int64_t first, last;
+    size_t records;
+} alert_range;
+
+/* Offset ranges per (topic, partition), sorted; *out is malloc'd (free()).
+ * Returns 0, or -1 when out of memory. */
+int alert_offset_ranges(const batch *b, alert_range **out, size_t *n);
+
+/* "iris/0 100-119" */
+void alert_range_text(buf *t, const alert_range *r);
+
+/* "45%", "66.6%": truncated (not rounded) to 0.1. */
+void alert_format_percent(double v, char *out, size_t outlen);
+
+/* Replaces every byte outside printable ASCII with '?'. */
+void alert_printable(char *s);
+
+/* The class name, or "class<k>" in tmp when unknown. */
+const char *alert_class_name(const alert_context *ctx, int k, char *tmp, size_t tmplen);
+
+void alert_json_key(buf *m, const char *key);
+void alert_json_opt_int(buf *m, int64_t v);    /* null when negative */
+void alert_json_timestamp(buf *m, int64_t ms); /* null when BATCH_NO_TIMESTAMP */
+
+/* '{' and the members alert, kind, severity, functionName, requestId. */
+void alert_write_head(buf *m, const alert_context *ctx, const char *what, const char *kind,
+                      const char *severity);
+
+/* "offsetRanges":[...] (at most max_ranges) and "offsetRangesOmitted" when some were left out. */
+void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_ranges);
+
+/* One record's members after an opening '{' it writes (the caller adds
+ * members and the '}'): topic, partition, offset, timestamp, the four
+ * measurements, species (null when unlabelled), predictedSpecies, probability. */
+void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec);
+
+/* "misclassified":[...] (at most max_examples) and "misclassifiedTotal";
+ * returns the number of examples written. */
+size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,
+                                 size_t max_examples);
+
+/* Builds the alert for a monitor event (alert_episode.c). */
+int alert_build_event(const alert_policy *p, const alert_context *ctx, const batch *b,
+                      const evaluation *e, const monitor_verdict *v, const monitor_event *ev,
+                      size_t max_message_bytes, alert *out);
+
+#endif

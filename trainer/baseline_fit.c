@@ -1,0 +1,150 @@
+/* baseline_fit.c: the monitoring statistics the trainer writes into the
+ * artifact (model/baseline.h). */
+#include "trainer/baseline_fit.h"
+#include "model/numeric.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define NF MODEL_NFEATURES
+
+/* Mean and sample covariance of the rows of class k, leaving out row skip
+ * (SIZE_MAX: none).  Returns the number of rows used. */
+static size_t class_moments(const dataset *d, int k, size_t skip, double *mean, double *cov)
+{
+    size_t n = 0;
+    memset(mean, 0, NF * sizeof *mean);
+    memset(cov, 0, NF * NF * sizeof *cov);
+    for (size_t i = 0; i < d->n; i++)
+        if (d->y[i] == k && i != skip) {
+            n++;
+            for (size_t j = 0; j < NF; j++)
+                mean[j] += d->x[i * NF + j];
+        }
+    for (size_t j = 0; j < NF; j++)
+        mean[j] /= (double)n;
+    for (size_t i = 0; i < d->n; i++)
+        if (d->y[i] == k && i != skip)
+            for (size_t a = 0; a < NF; a++)
+                for (size_t b = 0; b < NF; b++)
+                    cov[a * NF + b] += (d->x[i * NF + a] - mean[a]) * (d->x[i * NF + b] - mean[b]);
+    for (size_t a = 0; a < NF * NF; a++)
+        cov[a] /= (double)(n - 1);
+    return n;
+}
+
+/* The inverse Cholesky factor of cov, with a small ridge when it is singular
+ * (iris measurements are rounded to 0.1 cm, so a small class can be flat). */
+static void inverse_factor(double *cov, double *linv)
+{
+    double l[NF * NF], vmax = 0;
+    for (size_t j = 0; j < NF; j++)
+        vmax = fmax(vmax, cov[j * NF + j]);
+    for (int tries = 0; numeric_cholesky(NF, cov, l) != 0 && tries < 1000; tries++)
+        for (size_t j = 0; j < NF; j++)
+            cov[j * NF + j] += 1e-6 * (vmax > 0 ? vmax : 1);
+    numeric_invert_lower(NF, l, linv);
+}
+
+static double distance2(const double *linv, const double *mean, const double *x)
+{
+    double d2 = 0;
+    for (size_t i = 0; i < NF; i++) {
+        double s = 0;
+        for (size_t j = 0; j <= i; j++)
+            s += linv[i * NF + j] * (x[j] - mean[j]);
+        d2 += s * s;
+    }
+    return d2;
+}
+
+/* Share of rows that are atypical against a reference fitted without them. */
+static double loo_atypical_rate(const dataset *d, const baseline *b)
+{
+    size_t atypical = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        const double *x = d->x + i * NF;
+        double best = INFINITY;
+        for (size_t k = 0; k < b->nclasses; k++) {
+            double mean[NF], cov[NF * NF], linv[NF * NF];
+            if ((int)k == d->y[i]) {
+                class_moments(d, (int)k, i, mean, cov);
+                inverse_factor(cov, linv);
+                best = fmin(best, distance2(linv, mean, x));
+            } else {
+                best = fmin(best, distance2(b->linv[k], b->mean[k], x));
+            }
+        }
+        atypical += best > b->atypical_d2;
+    }
+    return (double)atypical / (double)d->n;
+}
+
+int baseline_fit(const dataset *d, const leaderboard_row *leader, baseline *b,
+                 double cov[][NF * NF], char *err, size_t errlen)
+{
+    memset(b, 0, sizeof *b);
+    b->nclasses = DATASET_NCLASSES;
+    for (size_t k = 0; k < b->nclasses; k++) {
+        if (d->count[k] < 6) {
+            snprintf(err, errlen,
+                     "class \"%s\" has %zu rows: the input reference needs at least 6 per class",
+                     dataset_class_names[k], d->count[k]);
+            return -1;
+        }
+        class_moments(d, (int)k, SIZE_MAX, b->mean[k], cov[k]);
+        double c[NF * NF];
+        memcpy(c, cov[k], sizeof c);
+        inverse_factor(c, b->linv[k]);
+        memcpy(cov[k], c, sizeof c); /* with the ridge, if one was needed */
+    }
+    dataset_standardisation(d->x, d->n, b->feature_mean, b->feature_sd);
+    double n = (double)d->n;
+    b->rows = d->n;
+    b->error_rate = leader->error_rate;
+    b->error_rate_sd = leader->error_rate_sd;
+    b->error_rate_se = sqrt(b->error_rate * (1 - b->error_rate) / n);
+    b->atypical_d2 = BASELINE_ATYPICAL_D2;
+    b->atypical_rate = loo_atypical_rate(d, b);
+    b->atypical_rate_se = sqrt(b->atypical_rate * (1 - b->atypical_rate) / n);
+    b->present = 1;
+    return 0;
+}
+
+static cJSON *matrix(const double *v, size_t rows, size_t cols)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t r = 0; a && r < rows; r++)
+        if (!cJSON_AddItemToArray(a, cJSON_CreateDoubleArray(v + r * cols, (int)cols))) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+    return a;
+}
+
+cJSON *baseline_fit_json(const baseline *b, const double cov[][NF * NF])
+{
+    cJSON *o = cJSON_CreateObject(), *in = NULL, *covs = NULL;
+    if (!o || !cJSON_AddNumberToObject(o, "error_rate", b->error_rate) ||
+        !cJSON_AddNumberToObject(o, "error_rate_se", b->error_rate_se) ||
+        !cJSON_AddNumberToObject(o, "error_rate_sd", b->error_rate_sd) ||
+        !cJSON_AddNumberToObject(o, "rows", (double)b->rows) ||
+        !(in = cJSON_AddObjectToObject(o, "inputs")) ||
+        !cJSON_AddItemToObject(in, "class_means", matrix(&b->mean[0][0], b->nclasses, NF)) ||
+        !(covs = cJSON_AddArrayToObject(in, "class_covariances")))
+        goto on_error;
+    for (size_t k = 0; k < b->nclasses; k++)
+        if (!cJSON_AddItemToArray(covs, matrix(cov[k], NF, NF)))
+            goto on_error;
+    if (!cJSON_AddNumberToObject(in, "atypical_distance2", b->atypical_d2) ||
+        !cJSON_AddNumberToObject(in, "atypical_rate", b->atypical_rate) ||
+        !cJSON_AddNumberToObject(in, "atypical_rate_se", b->atypical_rate_se) ||
+        !cJSON_AddItemToObject(in, "feature_means", cJSON_CreateDoubleArray(b->feature_mean, NF)) ||
+        !cJSON_AddItemToObject(in, "feature_sds", cJSON_CreateDoubleArray(b->feature_sd, NF)))
+        goto on_error;
+    return o;
+on_error:
+    cJSON_Delete(o);
+    return NULL;
+}

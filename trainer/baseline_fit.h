@@ -1,0 +1,25 @@
+/* baseline_fit.h: measures a model's baseline (model/baseline.h) at training
+ * time: the leader's cross-validated error rate and the input reference. */
+#ifndef IRIS_BASELINE_FIT_H
+#define IRIS_BASELINE_FIT_H
+
+#include "model/baseline.h"
+#include "trainer/dataset.h"
+#include "trainer/leaderboard.h"
+
+#include <cjson/cJSON.h>
+
+/* Fills b from the leader's cross-validation row and the training rows of d:
+ * per-class means and covariances (a class whose covariance is singular gets
+ * a ridge of 1e-6 times its largest variance), the atypical distance
+ * BASELINE_ATYPICAL_D2, and the share of rows that are atypical when each row
+ * is left out of its class's mean and covariance.  Returns 0, or -1 with err
+ * when a class has fewer than 6 rows. */
+int baseline_fit(const dataset *d, const leaderboard_row *leader, baseline *b,
+                 double cov[][MODEL_NFEATURES * MODEL_NFEATURES], char *err, size_t errlen);
+
+/* The artifact's "monitoring" object for b and the covariances baseline_fit
+ * wrote; NULL when out of memory. */
+cJSON *baseline_fit_json(const baseline *b, const double cov[][MODEL_NFEATURES * MODEL_NFEATURES]);
+
+#endif

@@ -435,6 +435,9 @@ def main():
     emu = Emulator(args)
     srv = Server(("127.0.0.1", args.port), make_handler(emu))
     emu.port = srv.server_address[1]
+    # The runtime starts before anyone learns the port: otherwise a first
+    # invoke can find no runtime and start a second one.
+    emu.start_runtime()
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:
@@ -451,7 +454,6 @@ def main():
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    emu.start_runtime()
 
     if args.event:
         with open(args.event, "rb") as f:

@@ -61,7 +61,7 @@ typedef struct batch {
     enum batch_shape shape;
     char **topics; /* interned topic names, owned */
     size_t ntopics;
-    size_t *topic_slots; /* their hash index (topics.c) */
+    struct topic_slot *topic_slots; /* their hash index (topics.c) */
     size_t topic_nslots;
     size_t slow_records; /* records the fast path left to cJSON (odd shapes, errors) */
 } batch;

@@ -19,6 +19,8 @@
 typedef struct outline {
     size_t count;      /* records */
     const char *first; /* the first element, or the bare object */
+    const char **ends; /* where each element ends (malloc'd) */
+    size_t cap;
 } outline;
 
 static int event_fail(char *err, size_t errlen, int status, const char *fmt, ...)
@@ -67,7 +69,16 @@ static int outline_array(const char *json, size_t len, const char **p, outline *
         int r = jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, &info);
         if (r != JSCAN_OK)
             return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
-        o->count++;
+        if (o->count == o->cap) {
+            size_t cap = o->cap ? o->cap * 2 : 256;
+            const char **e = realloc(o->ends, cap * sizeof *e);
+            if (e == NULL)
+                return event_fail(err, errlen, BATCH_ERR_NOMEM,
+                                  "out of memory outlining the event");
+            o->ends = e;
+            o->cap = cap;
+        }
+        o->ends[o->count++] = s;
         s = jscan_ws(s, end);
         if (s < end && *s == ',') {
             s = jscan_ws(s + 1, end);
@@ -106,6 +117,9 @@ static int outline_event(const char *json, size_t len, batch *out, outline *o, c
             return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
         o->first = top;
         o->count = 1;
+        if ((o->ends = malloc(sizeof *o->ends)) == NULL)
+            return event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory outlining the event");
+        o->ends[0] = s;
     }
     s = jscan_ws(s, end);
     if (s != end)
@@ -140,27 +154,35 @@ static int record_fail(batch_record *rec, const char *fmt, ...)
     return batch_record_fail(rec, msg) == 0 ? -1 : BATCH_ERR_NOMEM;
 }
 
-/* The element at *p through cJSON, within the limits; *p moves past it. */
-static int read_element_checked(batch *b, batch_record *rec, const char **p, const char *end)
+/* The element [start, end) through cJSON, within the limits. */
+static int read_element_checked(batch *b, batch_record *rec, const char *start, const char *end)
 {
-    const char *start = *p;
+    size_t len = (size_t)(end - start);
+    /* n values take at least 2n - 1 bytes: a smaller element is within the
+     * limit, and what cJSON rejects in it is found below. */
+    if (len < 2 * BATCH_RECORD_MAX_VALUES) {
+        int r = batch_read_element_text(b, rec, start, len);
+        if (r != BATCH_ERR_NOMEM)
+            return r;
+    }
     jscan_info info;
-    int r = jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
+    const char *p = start;
+    int r = jscan_value(&p, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
     if (r == JSCAN_OK)
-        return batch_read_element_text(b, rec, start, (size_t)(*p - start));
+        return len < 2 * BATCH_RECORD_MAX_VALUES ? BATCH_ERR_NOMEM
+                                                 : batch_read_element_text(b, rec, start, len);
     size_t at = (size_t)(info.at - start);
-    *p = start; /* valid JSON (outline_event checked): find its end */
-    if (jscan_value(p, end, JSCAN_GRAMMAR, SIZE_MAX, NULL) != JSCAN_OK)
-        return record_fail(rec, "record: not valid JSON at byte %zu of the record", at);
     if (r == JSCAN_ERR_SURROGATE)
         return record_fail(rec,
                            "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
                            "its pair) at byte %zu of the record; JSON strings must be Unicode",
                            at);
-    return record_fail(rec,
-                       "record: more than %d JSON values (the most one record may hold; the "
-                       "%dth is at byte %zu of the record)",
-                       BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
+    if (r == JSCAN_ERR_VALUES)
+        return record_fail(rec,
+                           "record: more than %d JSON values (the most one record may hold; the "
+                           "%dth is at byte %zu of the record)",
+                           BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
+    return record_fail(rec, "record: not valid JSON at byte %zu of the record", at);
 }
 
 static int read_elements(batch *out, const outline *o, const char *end, int fast, char *err,
@@ -171,15 +193,23 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
         batch_record *rec = &out->records[i];
         batch_record_init(rec);
         out->count = i + 1;
-        const char *start = s;
-        int r = fast && out->shape == BATCH_SHAPE_CONNECTOR ? batch_fast_element(out, rec, &s, end)
-                                                            : -1;
+        const char *start = s, *el_end = o->ends[i];
+        int r = !fast                                  ? -1
+                : out->shape == BATCH_SHAPE_CONNECTOR  ? batch_fast_element(out, rec, &s, end)
+                : out->shape == BATCH_SHAPE_BARE_ARRAY ? batch_fast_bare_element(rec, &s, end)
+                                                       : -1;
+        /* n values take at least 2n - 1 bytes: a large record may hold more
+         * values than the cJSON path reads; it then words the error. */
+        const char *check = start;
+        if (r == 0 && (size_t)(el_end - start) >= 2 * BATCH_RECORD_MAX_VALUES &&
+            jscan_value(&check, end, JSCAN_GRAMMAR, BATCH_RECORD_MAX_VALUES, NULL) != JSCAN_OK)
+            r = -1;
         if (r == -1) {
             batch_record_clear(rec);
-            s = start;
             out->slow_records++;
-            r = read_element_checked(out, rec, &s, end);
+            r = read_element_checked(out, rec, start, el_end);
         }
+        s = el_end;
         if (r == BATCH_ERR_SHAPE)
             return event_fail(err, errlen, BATCH_ERR_SHAPE,
                               "the event is a JSON object without iris fields (sepalLength, "
@@ -204,6 +234,7 @@ int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t
         rc = event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory for %zu records", o.count);
     if (rc == BATCH_OK)
         rc = read_elements(out, &o, json + len, fast, err, errlen);
+    free(o.ends);
     if (rc != BATCH_OK)
         batch_free(out);
     return rc;

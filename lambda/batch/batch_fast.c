@@ -56,7 +56,9 @@ static int open_object(const char **p, const char *end, int *empty)
     return 0;
 }
 
-static int iris_value(batch_record *rec, const char **p, const char *end)
+/* An iris object.  bare: it is a top-level element, which the cJSON path
+ * reads as a connector record if it has a "payload" member. */
+static int iris_value(batch_record *rec, const char **p, const char *end, int bare)
 {
     int empty, seen = 0, more;
     if (open_object(p, end, &empty) != 0 || empty)
@@ -65,6 +67,8 @@ static int iris_value(batch_record *rec, const char **p, const char *end)
         const char *k;
         size_t klen;
         if (read_key(p, end, &k, &klen) != 0)
+            return -1;
+        if (bare && key_is(k, klen, "payload"))
             return -1;
         int j = batch_key_index(k, klen);
         if (j >= 0 && j < MODEL_NFEATURES && !(seen & (1 << j))) {
@@ -123,7 +127,7 @@ static int string_value(batch_record *rec, const char **p, const char *end)
         n = dlen;
     }
     const char *q = t, *qend = t + n;
-    if (iris_value(rec, &q, qend) != 0)
+    if (iris_value(rec, &q, qend, 0) != 0)
         return -1;
     return jscan_ws(q, qend) == qend ? 0 : -1;
 }
@@ -153,7 +157,10 @@ static int plain_string_key(batch_record *rec, const char **p, const char *end)
     return (rec->key = buf_detach(&k, NULL)) == NULL ? BATCH_ERR_NOMEM : 0;
 }
 
-static int payload(batch *b, batch_record *rec, const char **p, const char *end)
+/* The payload object; its topic (NULL if none) is returned in *topic and
+ * *tlen, to be interned once the whole element is read. */
+static int payload(batch_record *rec, const char **p, const char *end, const char **topic,
+                   size_t *tlen)
 {
     int empty, more, seen = 0, have_value = 0, r;
     if (open_object(p, end, &empty) != 0 || empty)
@@ -178,17 +185,10 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
         }
         seen |= bit;
         switch (bit) {
-        case 1: {
-            const char *t;
-            size_t tlen;
-            if (jscan_null(p, end) == 0)
-                break;
-            if (jscan_plain_string(p, end, &t, &tlen) != 0)
+        case 1:
+            if (jscan_null(p, end) != 0 && jscan_plain_string(p, end, topic, tlen) != 0)
                 return -1;
-            if ((rec->topic = batch_intern_topic(b, t, tlen)) == NULL)
-                return BATCH_ERR_NOMEM;
             break;
-        }
         case 2:
             if (int_field(p, end, 0, INT32_MAX, &v) != 0)
                 return -1;
@@ -203,7 +203,8 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
                 return -1;
             break;
         case 16:
-            if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end)) != 0)
+            if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end, 0)) !=
+                0)
                 return -1;
             have_value = 1;
             break;
@@ -220,6 +221,8 @@ static int payload(batch *b, batch_record *rec, const char **p, const char *end)
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end)
 {
     int empty, more, have = 0;
+    const char *topic = NULL;
+    size_t tlen = 0;
     if (open_object(p, end, &empty) != 0 || empty)
         return -1;
     do {
@@ -228,7 +231,7 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
         if (read_key(p, end, &k, &klen) != 0)
             return -1;
         if (!have && key_is(k, klen, "payload")) {
-            int r = payload(b, rec, p, end);
+            int r = payload(rec, p, end, &topic, &tlen);
             if (r != 0)
                 return r;
             have = 1;
@@ -236,7 +239,11 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
             return -1;
         }
     } while ((more = next_member(p, end)) == 1);
-    return more == 0 && have ? 0 : -1;
+    if (more != 0 || !have)
+        return -1;
+    if (topic != NULL && (rec->topic = batch_intern_topic(b, topic, tlen)) == NULL)
+        return BATCH_ERR_NOMEM;
+    return 0;
 }
 
 int batch_has_payload_key(const char *s, const char *end)
@@ -261,4 +268,9 @@ int batch_has_payload_key(const char *s, const char *end)
             return -1;
     } while ((more = next_member(&s, end)) == 1);
     return more == 0 ? 0 : -1;
+}
+
+int batch_fast_bare_element(batch_record *rec, const char **p, const char *end)
+{
+    return iris_value(rec, p, end, 1);
 }

@@ -13,12 +13,13 @@ void batch_record_init(batch_record *rec);
 /* Frees what rec owns (error, key), then batch_record_init(). */
 void batch_record_clear(batch_record *rec);
 /* Limits that keep any event's time and memory bounded (README "Limits").
- * A 6 MB event holds at most ~100,000 iris records of ~60 bytes; more
- * records than this fail the event (BATCH_ERR_LIMIT).  A record (or the
+ * Each record's response element is at least ~100 bytes, so no event of
+ * more than ~60,000 records can be answered within Lambda's 6 MB response
+ * limit: more records than this fail the event at once (BATCH_ERR_LIMIT).  A record (or the
  * JSON inside a string value) with more values than BATCH_RECORD_MAX_VALUES
  * gets a per-record error: cJSON reads a record as a tree of that many
  * nodes at most. */
-#define BATCH_MAX_RECORDS 100000
+#define BATCH_MAX_RECORDS 60000
 #define BATCH_RECORD_MAX_VALUES 10000
 /* Partition, offset and timestamp are echoed exactly below 2^53; at or
  * beyond it a double (cJSON's number) may have rounded them. */
@@ -67,6 +68,8 @@ int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t
  * past the element (exactly what cJSON would produce), BATCH_ERR_NOMEM, or
  * -1 when the element must be read by cJSON. */
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end);
+/* The same for an element of a bare array of iris objects. */
+int batch_fast_bare_element(batch_record *rec, const char **p, const char *end);
 /* Whether the object at p has a member whose name decodes to "payload":
  * 1, 0, or -1 if p is not a valid object. */
 int batch_has_payload_key(const char *p, const char *end);

@@ -13,6 +13,13 @@
 
 #define TOPIC_MAX_PROBE 32
 
+/* A slot of the table: a name's hash (compared before the name) and index + 1
+ * in b->topics (0: empty). */
+typedef struct topic_slot {
+    uint64_t hash;
+    size_t index;
+} topic_slot;
+
 static uint64_t topic_hash(const char *s, size_t len)
 {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
@@ -23,27 +30,33 @@ static uint64_t topic_hash(const char *s, size_t len)
     return h ^ (h >> 33);
 }
 
+static topic_slot *probe_free(topic_slot *slots, size_t mask, uint64_t hash)
+{
+    size_t at = hash & mask;
+    for (size_t n = 0; n < TOPIC_MAX_PROBE; n++, at = (at + 1) & mask)
+        if (slots[at].index == 0)
+            return &slots[at];
+    return NULL;
+}
+
 /* Doubles the table (and the names array, which holds half as many). */
 static int grow(batch *b)
 {
     size_t nslots = b->topic_nslots ? b->topic_nslots * 2 : 64;
-    size_t *slots = calloc(nslots, sizeof *slots);
+    topic_slot *slots = calloc(nslots, sizeof *slots), *old = b->topic_slots;
     char **names = realloc(b->topics, nslots / 2 * sizeof *names);
+    if (names != NULL)
+        b->topics = names;
     if (slots == NULL || names == NULL) {
         free(slots);
-        if (names != NULL)
-            b->topics = names;
         return -1;
     }
-    b->topics = names;
-    for (size_t i = 0; i < b->ntopics; i++) {
-        size_t at = topic_hash(names[i], strlen(names[i])) & (nslots - 1);
-        for (size_t n = 0; n < TOPIC_MAX_PROBE && slots[at] != 0; n++)
-            at = (at + 1) & (nslots - 1);
-        if (slots[at] == 0)
-            slots[at] = i + 1;
+    for (size_t i = 0; i < b->topic_nslots; i++) {
+        topic_slot *t = old[i].index ? probe_free(slots, nslots - 1, old[i].hash) : NULL;
+        if (t != NULL)
+            *t = old[i];
     }
-    free(b->topic_slots);
+    free(old);
     b->topic_slots = slots;
     b->topic_nslots = nslots;
     return 0;
@@ -51,18 +64,22 @@ static int grow(batch *b)
 
 const char *batch_intern_topic(batch *b, const char *topic, size_t len)
 {
+    /* Records of one topic usually come together. */
+    const char *last = b->ntopics ? b->topics[b->ntopics - 1] : NULL;
+    if (last != NULL && strncmp(last, topic, len) == 0 && last[len] == '\0')
+        return last;
     if (b->ntopics >= b->topic_nslots / 2 && grow(b) != 0)
         return NULL;
-    size_t mask = b->topic_nslots - 1, at = topic_hash(topic, len) & mask;
-    size_t *free_slot = NULL;
+    topic_slot *slots = b->topic_slots, *free_slot = NULL;
+    uint64_t hash = topic_hash(topic, len);
+    size_t mask = b->topic_nslots - 1, at = hash & mask;
     for (size_t n = 0; n < TOPIC_MAX_PROBE; n++, at = (at + 1) & mask) {
-        size_t i = b->topic_slots[at];
-        if (i == 0) {
-            free_slot = &b->topic_slots[at];
+        if (slots[at].index == 0) {
+            free_slot = &slots[at];
             break;
         }
-        const char *t = b->topics[i - 1];
-        if (strncmp(t, topic, len) == 0 && t[len] == '\0')
+        const char *t = b->topics[slots[at].index - 1];
+        if (slots[at].hash == hash && strncmp(t, topic, len) == 0 && t[len] == '\0')
             return t;
     }
     char *copy = malloc(len + 1);
@@ -72,7 +89,7 @@ const char *batch_intern_topic(batch *b, const char *topic, size_t len)
     copy[len] = '\0';
     b->topics[b->ntopics++] = copy;
     if (free_slot != NULL)
-        *free_slot = b->ntopics;
+        *free_slot = (topic_slot){hash, b->ntopics};
     return copy;
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
 
@@ -130,7 +131,7 @@ static void too_many_records_fail_the_event_naming_the_limit(void **state)
     batch b;
     char err[512] = "";
     int rc = batch_parse(json, len, &b, err, sizeof err);
-    if (rc != BATCH_ERR_LIMIT || strstr(err, "more than 100000 records") == NULL ||
+    if (rc != BATCH_ERR_LIMIT || strstr(err, "more than 60000 records") == NULL ||
         strstr(err, "aws.lambda.batch.size") == NULL)
         fail_msg("expected BATCH_ERR_LIMIT naming 100000 records, got %d \"%s\"", rc, err);
     /* Exactly the limit is served. */
@@ -314,6 +315,37 @@ static void shape_is_decided_by_the_decoded_payload_key(void **state)
     batch_free(&b);
 }
 
+/* Every JSON string the function writes (responses, logs, errors) goes
+ * through buf_json_str: invalid UTF-8 comes out as U+FFFD, one per byte. */
+static void invalid_utf8_is_written_as_replacement_characters(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in, *out;
+    } cases[] = {
+        {"t\xff", "\"t\xef\xbf\xbd\""},
+        {"\xc3\xa9t\xc3\xa9", "\"\xc3\xa9t\xc3\xa9\""},               /* valid 2-byte */
+        {"\xe2\x82\xac", "\"\xe2\x82\xac\""},                         /* valid 3-byte */
+        {"\xf0\x9f\x8c\xb8", "\"\xf0\x9f\x8c\xb8\""},                 /* valid 4-byte */
+        {"\xc3", "\"\xef\xbf\xbd\""},                                 /* truncated */
+        {"\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\""},                 /* overlong '/' */
+        {"\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""}, /* CESU surrogate */
+        {"\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\""},
+        {"\x80"
+         "a",
+         "\"\xef\xbf\xbd"
+         "a\""}, /* lone continuation */
+        {"a\"\\\x01", "\"a\\\"\\\\\\u0001\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf b = BUF_INIT;
+        assert_int_equal(buf_json_cstr(&b, cases[i].in), 0);
+        if (strcmp(b.data, cases[i].out) != 0)
+            fail_msg("case %zu: expected %s, got %s", i, cases[i].out, b.data);
+        buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +360,7 @@ int main(void)
         cmocka_unit_test(a_record_with_too_many_values_is_a_record_error),
         cmocka_unit_test(many_distinct_topics_are_interned_once_each),
         cmocka_unit_test(shape_is_decided_by_the_decoded_payload_key),
+        cmocka_unit_test(invalid_utf8_is_written_as_replacement_characters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

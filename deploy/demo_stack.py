@@ -20,9 +20,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
+
+import procs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, "build")
@@ -31,8 +32,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-class StackError(RuntimeError):
-    pass
+StackError = procs.ProcError
 
 
 class Stack:
@@ -66,33 +66,15 @@ class Stack:
         unless stdout is given.  clean_env: only PATH and LANG from this
         process's environment (as a Lambda function sees none of the host's)."""
         log = os.path.join(self.dir, name + ".log")
-        if clean_env:
-            full_env = {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8"}
-        else:
-            full_env = dict(os.environ)
-        full_env.update(env or {})
-        with open(log, "ab") as f:
-            p = subprocess.Popen(cmd, env=full_env, stdin=subprocess.DEVNULL,
-                                 stdout=stdout if stdout is not None else f, stderr=f,
-                                 start_new_session=True)
+        p = procs.start(cmd, log, env=env, clean_env=clean_env, stdout=stdout)
         self.procs.append((name, p, log))
         return p
 
-    def stop(self, p, grace=5.0):
+    @staticmethod
+    def stop(p, grace=5.0):
         """SIGTERM to the process (the emulator then stops its runtime), then
         SIGKILL to whatever is left in its process group."""
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        if p.poll() is None:
-            p.wait()
+        procs.stop(p, grace)
 
     def close(self):
         # A second Ctrl-C must not cut the cleanup short and orphan processes.
@@ -108,12 +90,7 @@ class Stack:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self, name):
-        path = os.path.join(self.dir, name + ".log")
-        try:
-            with open(path, "rb") as f:
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return procs.read_log(os.path.join(self.dir, name + ".log"))
 
     def logs(self):
         return {name: self.log(name) for name, _, _ in self.procs}
@@ -122,18 +99,9 @@ class Stack:
         """What must never appear in any output."""
         return [self.secret, self.token]
 
-    def wait_file(self, path, proc, what, timeout=20.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if os.path.exists(path):
-                with open(path) as f:
-                    text = f.read().strip()
-                if text:
-                    return text
-            if proc.poll() is not None:
-                raise StackError(f"{what} exited with {proc.returncode} before it was ready")
-            time.sleep(0.02)
-        raise StackError(f"{what} was not ready within {timeout:.0f} s")
+    @staticmethod
+    def wait_file(path, proc, what, timeout=20.0):
+        return procs.wait_file(path, proc, what, timeout)
 
     # --- the stand-ins ---------------------------------------------------------
     def kafka(self, topics=("iris:3",), brokers=1):

@@ -23,22 +23,17 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from testlib import check, finish  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 CONNECTOR = os.environ.get("CONNECTOR", os.path.join(BUILD, "sink-connector"))
 KAFKA_LOCAL = os.path.join(BUILD, "kafka-local")
 N = 50
-RESULTS = []
 PROCS = []
 
 
-def check(name, ok, expected=None, got=None):
-    RESULTS.append(bool(ok))
-    if ok:
-        print(f"ok - {name}")
-    else:
-        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
 
 
 class FakeInvoke:
@@ -302,9 +297,7 @@ def main():
     finally:
         cleanup()
         fake.server.shutdown()
-    passed = sum(RESULTS)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    return 0 if passed == len(RESULTS) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -19,20 +19,15 @@ import subprocess
 import sys
 import tempfile
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from testlib import check, finish  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "deploy", "demo.py")
 PY = "/usr/bin/python3"
 N = int(os.environ.get("DEMO_TEST_RECORDS", "400"))
-RESULTS = []
 
 
-def check(name, ok, expected=None, got=None):
-    RESULTS.append(bool(ok))
-    if ok:
-        print(f"ok - {name}")
-    else:
-        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
 
 
 def alive(pids):
@@ -129,9 +124,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_full_run(tmp)
         test_interrupt(tmp)
-    passed = sum(RESULTS)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    return 0 if passed == len(RESULTS) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "deploy"))
 from demo_stack import ROOT, Stack, StackError, http_json, invoke, sns_published  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from testlib import check, finish  # noqa: E402
 
 ARCHES = {
     # zip, readelf's Machine, how the chroot runs /bootstrap
@@ -42,15 +44,8 @@ ARCHES = {
 QEMU = "/usr/bin/qemu-aarch64-static"
 MAX_ZIP = 3_000_000
 CA_PATH = "etc/pki/tls/certs/ca-bundle.crt"
-RESULTS = []
 
 
-def check(name, ok, expected=None, got=None):
-    RESULTS.append(bool(ok))
-    if ok:
-        print(f"ok - {name}")
-    else:
-        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
 
 
 def event(name):
@@ -255,9 +250,7 @@ def main():
                 run_chroot(st, root, runner)
         except (StackError, subprocess.CalledProcessError, OSError) as e:
             check("the chroot run completes", False, "no error", e)
-    passed = sum(RESULTS)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    return 0 if passed == len(RESULTS) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import tempfile
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import KafkaLocal, check, main, run_producer
+from producer_testlib import (KafkaLocal, require, main, run_producer)  # noqa: E402
 
 SECRET = "Sup3r-S3cret-9f2c"
 HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
@@ -25,9 +25,9 @@ def write(name, text):
 
 
 def expect(r, rc, pattern, what):
-    check(r.rc == rc, f"{what}: exit status (output: {r.output[-600:]})", rc, r.rc)
-    check(re.search(pattern, r.err) is not None, f"{what}: message", pattern, r.err[-600:])
-    check(SECRET not in r.output, f"{what}: the secret stays out of the output")
+    require(f"{what}: exit status (output: {r.output[-600:]})", r.rc == rc, rc, r.rc)
+    require(f"{what}: message", re.search(pattern, r.err) is not None, pattern, r.err[-600:])
+    require(f"{what}: the secret stays out of the output", SECRET not in r.output)
 
 
 def test_properties_line_without_equals_names_file_and_line():
@@ -67,9 +67,9 @@ def test_unreachable_broker_fails_within_message_timeout():
     expect(r, 1, r"5 message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
            r"message.timeout.ms=2000", "unreachable broker")
     # librdkafka checks message timeouts once a second.
-    check(r.elapsed < 2.0 + 2.0, "fails within message.timeout.ms (+ librdkafka's 1 s scan)",
+    require("fails within message.timeout.ms (+ librdkafka's 1 s scan)", r.elapsed < 2.0 + 2.0,
           "< 4 s", round(r.elapsed, 2))
-    check(re.search(r"sent 5, delivered 0, failed 5", r.err) is not None, "summary counts",
+    require("summary counts", re.search(r"sent 5, delivered 0, failed 5", r.err) is not None,
           "sent 5, delivered 0, failed 5", r.err[-300:])
 
 
@@ -78,7 +78,7 @@ def test_endless_run_stops_when_no_broker_is_reachable():
                      timeout=30)
     expect(r, 1, r"message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
            r"message.timeout.ms=1000", "unreachable broker without -n")
-    check(r.elapsed < 1.0 + 2.5, "stops soon after the first messages time out", "< 3.5 s",
+    require("stops soon after the first messages time out", r.elapsed < 1.0 + 2.5, "< 3.5 s",
           round(r.elapsed, 2))
 
 
@@ -120,11 +120,11 @@ def test_bad_options_are_usage_errors():
 
 def test_help_lists_every_option():
     r = run_producer(["--help"])
-    check(r.rc == 0, "--help exit status", 0, r.rc)
+    require("--help exit status", r.rc == 0, 0, r.rc)
     for opt in ["-b", "-t", "-F", "-X", "-n", "-r", "--seed", "--drift", "--data", "--key",
                 "--seq", "--dry-run", "-q", "-v", "--progress", "--flush-timeout"]:
-        check(re.search(r"(^|\s|, )" + re.escape(opt) + r"[ ,]", r.out, re.M) is not None,
-              f"--help mentions {opt}")
+        require(f"--help mentions {opt}",
+              re.search(r"(^|\s|, )" + re.escape(opt) + r"[ ,]", r.out, re.M) is not None)
 
 
 def test_secret_never_printed_even_with_debug_logs():
@@ -140,24 +140,24 @@ def test_secret_never_printed_even_with_debug_logs():
         r = run_producer(["-F", path, "-n", "3", "-vv", "-X", "message.timeout.ms=3000"])
         expect(r, 1, r"authentication failed: .*check sasl.username, sasl.password",
                "SASL against a broker without SASL")
-        check("sasl.password=[redacted]" in r.err, "-v shows the property, not its value",
+        require("-v shows the property, not its value", "sasl.password=[redacted]" in r.err,
               "sasl.password=[redacted]", [l for l in r.err.splitlines() if "sasl.pass" in l])
-        check("ignoring sasl.jaas.config" in r.err, "Java-only property is named and skipped")
-        check(len(r.err.splitlines()) > 20, "-vv printed librdkafka's debug log", "> 20 lines",
+        require("Java-only property is named and skipped", "ignoring sasl.jaas.config" in r.err)
+        require("-vv printed librdkafka's debug log", len(r.err.splitlines()) > 20, "> 20 lines",
               len(r.err.splitlines()))
         r = run_producer(["-b", k.bootstrap, "-X", f"sasl.password={SECRET}", "-n", "3", "-vv"])
-        check(r.rc == 0, f"exit status (output: {r.output[-600:]})", 0, r.rc)
-        check(SECRET not in r.output, "a secret given with -X stays out of the output")
+        require(f"exit status (output: {r.output[-600:]})", r.rc == 0, 0, r.rc)
+        require("a secret given with -X stays out of the output", SECRET not in r.output)
 
 
 def test_security_property_values_are_masked_in_librdkafka_lines():
     # librdkafka's CONFWARN echoes sasl.mechanisms; rd_kafka_new's error quotes it
     r = run_producer(["-b", "127.0.0.1:1", "-X", f"sasl.mechanisms={SECRET}", "-n", "1",
                       "-X", "message.timeout.ms=500"])
-    check("CONFWARN" in r.err and "set to `***`" in r.err,
-          "librdkafka's CONFWARN line is shown with the value masked", "set to `***`",
+    require("librdkafka's CONFWARN line is shown with the value masked",
+          "CONFWARN" in r.err and "set to `***`" in r.err, "set to `***`",
           [l for l in r.err.splitlines() if "CONFWARN" in l])
-    check(SECRET not in r.output, "the value of sasl.mechanisms stays out of the output")
+    require("the value of sasl.mechanisms stays out of the output", SECRET not in r.output)
     r = run_producer(["-b", "127.0.0.1:1", "-X", "security.protocol=SASL_PLAINTEXT",
                       "-X", f"sasl.mechanisms={SECRET}", "-n", "1"])
     expect(r, 2, r"cannot create the Kafka producer: Unsupported SASL mechanism: \*\*\*",

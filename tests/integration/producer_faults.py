@@ -13,8 +13,7 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (PRODUCER, KafkaLocal, check, check_exactly_once, consume, main,
-                              spawn)
+from producer_testlib import (PRODUCER, KafkaLocal, require, check_exactly_once, consume, main, spawn)  # noqa: E402
 
 N = 10000
 RATE = 5000  # N records over 2 s, so faults land mid-run
@@ -43,9 +42,9 @@ def produce_with_faults(k, schedule, extra=(), heal=()):
     t.start()
     out, err = p.communicate(timeout=120)
     t.join()
-    check(not errors, f"fault injection: {errors}")
-    check(p.returncode == 0, f"producer exit status (stderr: {err[-800:]})", 0, p.returncode)
-    check(f"sent {N}, delivered {N}, failed 0" in err, "summary", f"sent {N}, delivered {N}",
+    require(f"fault injection: {errors}", not errors)
+    require(f"producer exit status (stderr: {err[-800:]})", p.returncode == 0, 0, p.returncode)
+    require("summary", f"sent {N}, delivered {N}, failed 0" in err, f"sent {N}, delivered {N}",
           err.strip().splitlines()[-1:])
     if heal:
         k.control(*heal)
@@ -69,7 +68,7 @@ def test_produce_request_errors_are_retried_exactly_once():
         mid_run = [f"request-errors produce {','.join(RETRIABLE * 2)}"]
         produce_with_faults(k, [(0, at_start), (0.7, mid_run), (1.4, mid_run)])
         for b in (1, 2, 3):
-            check(pending(k, b) == 0, f"broker {b}: every injected error was hit", 0,
+            require(f"broker {b}: every injected error was hit", pending(k, b) == 0, 0,
                   pending(k, b))
 
 
@@ -94,7 +93,7 @@ def test_slow_replies_on_one_broker():
     with KafkaLocal() as k:
         slow = ",".join(["NO_ERROR:400"] * 5)
         produce_with_faults(k, [(0.5, [f"broker-errors 1 produce {slow}"])])
-        check(pending(k, 1) == 0, "every delayed reply was served", 0, pending(k, 1))
+        require("every delayed reply was served", pending(k, 1) == 0, 0, pending(k, 1))
 
 
 def test_outage_longer_than_message_timeout_is_reported():
@@ -107,17 +106,17 @@ def test_outage_longer_than_message_timeout_is_reported():
         time.sleep(2.5)
         k.control("broker-up -1")
         out, err = p.communicate(timeout=60)
-        check(p.returncode == 1, f"exit status when messages failed (stderr: {err[-800:]})", 1,
+        require(f"exit status when messages failed (stderr: {err[-800:]})", p.returncode == 1, 1,
               p.returncode)
-        check("not delivered" in err and "Message timed out" in err,
-              "names the failure", "... not delivered ... Message timed out", err[-800:])
+        require("names the failure",
+              "not delivered" in err and "Message timed out" in err, "... not delivered ... Message timed out", err[-800:])
         m = re.search(r"sent (\d+), delivered (\d+), failed (\d+)", err)
-        check(m is not None, "summary line", "sent N, delivered N, failed N", err[-300:])
+        require("summary line", m is not None, "sent N, delivered N, failed N", err[-300:])
         sent, delivered, failed = map(int, m.groups())
-        check(failed > 0 and sent == delivered + failed, "every message has one outcome",
+        require("every message has one outcome", failed > 0 and sent == delivered + failed,
               f"failed > 0 and {sent} == {delivered} + {failed}", (sent, delivered, failed))
         consumed = len(consume(k.bootstrap, "iris"))
-        check(consumed >= delivered, "every message reported delivered is in the topic",
+        require("every message reported delivered is in the topic", consumed >= delivered,
               f">= {delivered}", consumed)
 
 
@@ -133,12 +132,12 @@ def test_sigint_during_outage_waits_only_the_flush_timeout():
         start = time.monotonic()
         out, err = p.communicate(timeout=30)
         waited = time.monotonic() - start
-        check(0.8 <= waited <= 3.0, "exits after about --flush-timeout 1", "0.8..3 s",
+        require("exits after about --flush-timeout 1", 0.8 <= waited <= 3.0, "0.8..3 s",
               round(waited, 2))
-        check(p.returncode == 1, f"exit status with undelivered messages (stderr: {err[-500:]})",
+        require(f"exit status with undelivered messages (stderr: {err[-500:]})", p.returncode == 1,
               1, p.returncode)
-        check(re.search(r"gave up on \d+ message\(s\) still in flight", err) is not None,
-              "says how many were given up", "gave up on N message(s)", err[-500:])
+        require("says how many were given up",
+              re.search(r"gave up on \d+ message\(s\) still in flight", err) is not None, "gave up on N message(s)", err[-500:])
 
 
 if __name__ == "__main__":

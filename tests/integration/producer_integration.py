@@ -12,9 +12,7 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (FIELDS, PRODUCER, KafkaLocal, check, check_exactly_once,
-                              consume, expected_json, iris_rows, main, run_producer, seqs,
-                              spawn)
+from producer_testlib import (FIELDS, PRODUCER, KafkaLocal, require, check_exactly_once, consume, expected_json, iris_rows, main, run_producer, seqs, spawn)  # noqa: E402
 
 N = 10000
 
@@ -29,7 +27,7 @@ def features_of(payload):
     """The feature texts of a payload, as written (not re-formatted floats)."""
     m = re.fullmatch(r'\{"sepalLength":([^,]+),"sepalWidth":([^,]+),"petalLength":([^,]+),'
                      r'"petalWidth":([^,]+),"species":"([^"]*)"\}', payload)
-    check(m is not None, "payload in the demo's schema", "{...5 fields...}", payload)
+    require("payload in the demo's schema", m is not None, "{...5 fields...}", payload)
     return m.groups()[:4], m.group(5)
 
 
@@ -40,26 +38,26 @@ def test_produces_exactly_n_records_each_a_csv_row_as_json():
         # must reach every partition.
         r = run_producer(["-b", k.bootstrap, "-n", str(N), "-r", "5000", "--seed", "42",
                           "--seq"])
-        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
-        check(f"sent {N}, delivered {N}, failed 0" in r.err, "summary line", f"sent {N}, ...",
+        require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
+        require("summary line", f"sent {N}, delivered {N}, failed 0" in r.err, f"sent {N}, ...",
               r.err.strip().splitlines()[-1:])
         msgs = consume(k.bootstrap, "iris")
-        check(len(msgs) == N, "messages in the topic", N, len(msgs))
+        require("messages in the topic", len(msgs) == N, N, len(msgs))
         check_exactly_once(msgs, N)
         allowed = {expected_json(row) for row in iris_rows()}
         for m in msgs:
             v = json.loads(m["payload"])
-            check(list(v) == FIELDS, "JSON fields", FIELDS, list(v))
-            check(all(isinstance(v[f], float) for f in FIELDS[:4]), "numeric features", "floats",
+            require("JSON fields", list(v) == FIELDS, FIELDS, list(v))
+            require("numeric features", all(isinstance(v[f], float) for f in FIELDS[:4]), "floats",
                   v)
             # Exactly the CSV's text: no float noise such as 5.1000000000000005.
-            check(m["payload"] in allowed, "payload is a CSV row, numbers as in the CSV",
+            require("payload is a CSV row, numbers as in the CSV", m["payload"] in allowed,
                   "one of the 150 rows", m["payload"])
-            check(m["key"] is None, "no key by default", None, m["key"])
+            require("no key by default", m["key"] is None, None, m["key"])
         parts = collections.Counter(m["partition"] for m in msgs)
-        check(sorted(parts) == [0, 1, 2], "records spread over the 3 partitions", [0, 1, 2],
+        require("records spread over the 3 partitions", sorted(parts) == [0, 1, 2], [0, 1, 2],
               sorted(parts))
-        check(min(parts.values()) >= N // 10, "each partition has >= 10% of the records",
+        require("each partition has >= 10% of the records", min(parts.values()) >= N // 10,
               f">= {N // 10}", dict(parts))
 
 
@@ -68,9 +66,9 @@ def test_queue_full_is_retried_never_dropped():
         n = 50000
         r = run_producer(["-b", k.bootstrap, "-n", str(n), "--seq", "-v", "-X",
                           "queue.buffering.max.messages=500"])
-        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
         m = re.search(r"the local queue was full (\d+) time", r.err)
-        check(m is not None and int(m.group(1)) > 0, "the burst filled the 500-message queue",
+        require("the burst filled the 500-message queue", m is not None and int(m.group(1)) > 0,
               "> 0 waits", m and m.group(1))
         check_exactly_once(consume(k.bootstrap, "iris"), n)
 
@@ -81,36 +79,36 @@ def test_seed_reproduces_the_value_sequence():
         for topic, seed in (("a", "7"), ("b", "7"), ("c", "8")):
             r = run_producer(["-b", k.bootstrap, "-t", topic, "-n", str(n), "--seed", seed,
                               "--seq", "-q"])
-            check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+            require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
         seq = {}
         for topic in "abc":
             msgs = sorted(consume(k.bootstrap, topic), key=lambda m: int(m["headers"]["seq"]))
             seq[topic] = [m["payload"] for m in msgs]
-        check(seq["a"] == seq["b"], "same --seed, same sequence of values")
-        check(seq["a"] != seq["c"], "another --seed, another sequence")
+        require("same --seed, same sequence of values", seq["a"] == seq["b"])
+        require("another --seed, another sequence", seq["a"] != seq["c"])
         dry = run_producer(["--dry-run", "-n", str(n), "--seed", "7"])
-        check(dry.out.splitlines() == seq["a"], "--dry-run prints the sequence sent to Kafka")
+        require("--dry-run prints the sequence sent to Kafka", dry.out.splitlines() == seq["a"])
 
 
 def test_values_are_uniform_over_rows_and_species():
     r = run_producer(["--dry-run", "-n", str(N), "--seed", "3"])
-    check(r.rc == 0, "exit status", 0, r.rc)
+    require("exit status", r.rc == 0, 0, r.rc)
     lines = r.out.splitlines()
-    check(len(lines) == N, "records printed", N, len(lines))
+    require("records printed", len(lines) == N, N, len(lines))
     species = collections.Counter(json.loads(l)["species"] for l in lines)
     for s, c in species.items():
-        check(abs(c / N - 1 / 3) < 0.03, f"share of {s}", "1/3 +- 0.03", c / N)
+        require(f"share of {s}", abs(c / N - 1 / 3) < 0.03, "1/3 +- 0.03", c / N)
     rows = collections.Counter(lines)
-    check(len(rows) == 149, "every distinct CSV row is drawn", 149, len(rows))
+    require("every distinct CSV row is drawn", len(rows) == 149, 149, len(rows))
 
 
 def test_rate_limit_200_per_second():
     with KafkaLocal() as k:
         r = run_producer(["-b", k.bootstrap, "-r", "200", "-n", "400", "-q"])
-        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
-        check(1.5 <= r.elapsed <= 4.0, "-r 200 -n 400 takes about 2 s", "1.5..4 s",
+        require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
+        require("-r 200 -n 400 takes about 2 s", 1.5 <= r.elapsed <= 4.0, "1.5..4 s",
               round(r.elapsed, 2))
-        check(len(consume(k.bootstrap, "iris")) == 400, "all 400 delivered")
+        require("all 400 delivered", len(consume(k.bootstrap, "iris")) == 400)
 
 
 def test_drift_labels_relabels_every_record_after_the_threshold():
@@ -118,18 +116,18 @@ def test_drift_labels_relabels_every_record_after_the_threshold():
     with KafkaLocal() as k:
         r = run_producer(["-b", k.bootstrap, "-n", "3000", "--seed", "5", "--seq",
                           "--drift", "after=1000,labels=1.0", "-q"])
-        check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+        require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
         msgs = consume(k.bootstrap, "iris")
-        check(len(msgs) == 3000, "records", 3000, len(msgs))
+        require("records", len(msgs) == 3000, 3000, len(msgs))
         for m in msgs:
             feats, label = features_of(m["payload"])
             seq = int(m["headers"]["seq"])
             if seq < 1000:
-                check(label == truth[feats], f"record {seq} before the threshold keeps its label",
+                require(f"record {seq} before the threshold keeps its label", label == truth[feats],
                       truth[feats], label)
             else:
-                check(label != truth[feats] and label in set(truth.values()),
-                      f"record {seq} after the threshold has another species",
+                require(f"record {seq} after the threshold has another species",
+                      label != truth[feats] and label in set(truth.values()),
                       f"not {truth[feats]}", label)
 
 
@@ -138,7 +136,7 @@ def test_drift_labels_half_relabels_about_half():
     r = run_producer(["--dry-run", "-n", "4000", "--seed", "9", "--drift", "labels=0.5"])
     wrong = sum(1 for l in r.out.splitlines()
                 if truth[features_of(l)[0]] != features_of(l)[1])
-    check(0.45 < wrong / 4000 < 0.55, "share relabelled with labels=0.5", "0.5 +- 0.05",
+    require("share relabelled with labels=0.5", 0.45 < wrong / 4000 < 0.55, "0.5 +- 0.05",
           wrong / 4000)
 
 
@@ -146,19 +144,19 @@ def test_drift_features_adds_noise_in_the_csv_precision():
     truth = true_species()
     r = run_producer(["--dry-run", "-n", "2000", "--seed", "11",
                       "--drift", "after=500,features=0.5"])
-    check(r.rc == 0, "exit status", 0, r.rc)
+    require("exit status", r.rc == 0, 0, r.rc)
     lines = r.out.splitlines()
     moved = 0
     for i, l in enumerate(lines):
         feats, label = features_of(l)
         for t in feats:
-            check(re.fullmatch(r"\d+\.\d", t) is not None,
-                  "noisy features keep one decimal and stay >= 0", "d.d", t)
+            require("noisy features keep one decimal and stay >= 0",
+                  re.fullmatch(r"\d+\.\d", t) is not None, "d.d", t)
         if i < 500:
-            check(feats in truth, f"record {i} before the threshold is a CSV row", "a row", l)
+            require(f"record {i} before the threshold is a CSV row", feats in truth, "a row", l)
         elif feats not in truth:
             moved += 1
-    check(moved > 1200, "records after the threshold moved off the CSV rows", "> 1200 of 1500",
+    require("records after the threshold moved off the CSV rows", moved > 1200, "> 1200 of 1500",
           moved)
 
 
@@ -166,15 +164,15 @@ def test_keys_species_and_uuid():
     with KafkaLocal(topics=("s:3", "u:3")) as k:
         for topic, key in (("s", "species"), ("u", "uuid")):
             r = run_producer(["-b", k.bootstrap, "-t", topic, "-n", "1000", "--key", key, "-q"])
-            check(r.rc == 0, f"exit status (stderr: {r.err[-500:]})", 0, r.rc)
+            require(f"exit status (stderr: {r.err[-500:]})", r.rc == 0, 0, r.rc)
         for m in consume(k.bootstrap, "s"):
-            check(m["key"] == json.loads(m["payload"])["species"], "--key species", "species",
+            require("--key species", m["key"] == json.loads(m["payload"])["species"], "species",
                   m["key"])
         keys = [m["key"] for m in consume(k.bootstrap, "u")]
         uuid4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
-        check(all(uuid4.fullmatch(x or "") for x in keys), "--key uuid gives UUIDv4 keys",
+        require("--key uuid gives UUIDv4 keys", all(uuid4.fullmatch(x or "") for x in keys),
               "uuid4", keys[:2])
-        check(len(set(keys)) == 1000, "distinct uuid keys", 1000, len(set(keys)))
+        require("distinct uuid keys", len(set(keys)) == 1000, 1000, len(set(keys)))
 
 
 def test_record_timestamp_is_produce_time():
@@ -182,24 +180,24 @@ def test_record_timestamp_is_produce_time():
         before = time.time() * 1000
         r = run_producer(["-b", k.bootstrap, "-n", "100", "-q"])
         after = time.time() * 1000
-        check(r.rc == 0, "exit status", 0, r.rc)
+        require("exit status", r.rc == 0, 0, r.rc)
         for m in consume(k.bootstrap, "iris"):
-            check(m["tstype"] == "create" and before - 1000 <= m["ts"] <= after + 1000,
-                  "timestamp is the produce time", f"{before:.0f}..{after:.0f}", m["ts"])
+            require("timestamp is the produce time",
+                  m["tstype"] == "create" and before - 1000 <= m["ts"] <= after + 1000, f"{before:.0f}..{after:.0f}", m["ts"])
 
 
 def test_progress_lines_during_long_runs():
     with KafkaLocal() as k:
         r = run_producer(["-b", k.bootstrap, "-r", "1000", "-n", "2500", "--progress", "0.5"])
-        check(r.rc == 0, "exit status", 0, r.rc)
+        require("exit status", r.rc == 0, 0, r.rc)
         lines = [l for l in r.err.splitlines() if "progress:" in l]
-        check(len(lines) >= 3, "progress lines every 0.5 s over 2.5 s", ">= 3", len(lines))
-        check(re.search(r"sent \d+, delivered \d+, in flight \d+, failed 0, \d+ msgs/s",
-                        lines[0]) is not None, "progress line fields", "sent, delivered, ...",
+        require("progress lines every 0.5 s over 2.5 s", len(lines) >= 3, ">= 3", len(lines))
+        require("progress line fields", re.search(r"sent \d+, delivered \d+, in flight \d+, failed 0, \d+ msgs/s",
+                        lines[0]) is not None, "sent, delivered, ...",
               lines[0])
         q = run_producer(["-b", k.bootstrap, "-r", "1000", "-n", "1500", "--progress", "0.5",
                           "-q"])
-        check(q.rc == 0 and q.err == "", "-q prints nothing on success", "", q.err)
+        require("-q prints nothing on success", q.rc == 0 and q.err == "", "", q.err)
 
 
 def test_sigint_stops_an_endless_run_and_flushes():
@@ -209,13 +207,13 @@ def test_sigint_stops_an_endless_run_and_flushes():
         time.sleep(1.5)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=15)
-        check(p.returncode == 0, f"exit status after SIGINT (stderr: {err[-500:]})", 0,
+        require(f"exit status after SIGINT (stderr: {err[-500:]})", p.returncode == 0, 0,
               p.returncode)
         m = re.search(r"sent (\d+), delivered (\d+), failed 0", err)
-        check(m is not None and m.group(1) == m.group(2), "summary: all sent were delivered",
+        require("summary: all sent were delivered", m is not None and m.group(1) == m.group(2),
               "sent == delivered", err.strip().splitlines()[-1:])
         msgs = consume(k.bootstrap, "iris")
-        check(len(msgs) == int(m.group(1)), "topic holds every message sent", m.group(1),
+        require("topic holds every message sent", len(msgs) == int(m.group(1)), m.group(1),
               len(msgs))
         check_exactly_once(msgs, len(msgs))
 

@@ -13,53 +13,53 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import KAFKA_LOCAL, KafkaLocal, check, main, spawn
+from producer_testlib import (KAFKA_LOCAL, KafkaLocal, require, main, spawn)  # noqa: E402
 
 
 def metadata(bootstrap):
     p = subprocess.run(["kcat", "-L", "-b", bootstrap], capture_output=True, text=True,
                        timeout=30)
-    check(p.returncode == 0, f"kcat -L (stderr: {p.stderr[-300:]})", 0, p.returncode)
+    require(f"kcat -L (stderr: {p.stderr[-300:]})", p.returncode == 0, 0, p.returncode)
     return p.stdout
 
 
 def test_brokers_and_topics_as_asked():
     with KafkaLocal(brokers=2, topics=("iris:3", "alerts:1")) as k:
         addrs = k.bootstrap.split(",")
-        check(len(addrs) == 2 and all(re.fullmatch(r"127\.0\.0\.1:\d+", a) for a in addrs),
-              "bootstrap lists 2 brokers on 127.0.0.1", "2 x 127.0.0.1:PORT", k.bootstrap)
+        require("bootstrap lists 2 brokers on 127.0.0.1",
+              len(addrs) == 2 and all(re.fullmatch(r"127\.0\.0\.1:\d+", a) for a in addrs), "2 x 127.0.0.1:PORT", k.bootstrap)
         md = metadata(k.bootstrap)
-        check(" 2 brokers:" in md, "kcat sees 2 brokers", "2 brokers", md)
-        check('topic "iris" with 3 partitions' in md, "topic iris:3", "3 partitions", md)
-        check('topic "alerts" with 1 partitions' in md, "topic alerts:1", "1 partition", md)
+        require("kcat sees 2 brokers", " 2 brokers:" in md, "2 brokers", md)
+        require("topic iris:3", 'topic "iris" with 3 partitions' in md, "3 partitions", md)
+        require("topic alerts:1", 'topic "alerts" with 1 partitions' in md, "1 partition", md)
         leaders = re.findall(r'partition (\d+), leader (\d+)', md.split('"iris"')[1])
-        check(sorted(set(l for _, l in leaders)) == ["1", "2"],
-              "iris's leaders spread over both brokers", ["1", "2"], leaders)
+        require("iris's leaders spread over both brokers",
+              sorted(set(l for _, l in leaders)) == ["1", "2"], ["1", "2"], leaders)
         with open(k.bootstrap_file) as f:
-            check(f.read().strip() == k.bootstrap, "--bootstrap-file holds the same address")
+            require("--bootstrap-file holds the same address", f.read().strip() == k.bootstrap)
 
 
 def test_default_is_three_brokers_and_iris_3():
     p = spawn([KAFKA_LOCAL], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     boot = p.stdout.readline().strip()
-    check(len(boot.split(",")) == 3, "default brokers", 3, boot)
+    require("default brokers", len(boot.split(",")) == 3, 3, boot)
     md = metadata(boot)
-    check('topic "iris" with 3 partitions' in md, "default topic iris:3", "iris:3", md)
+    require("default topic iris:3", 'topic "iris" with 3 partitions' in md, "iris:3", md)
     p.send_signal(signal.SIGINT)
-    check(p.wait(timeout=10) == 0, "exit status after SIGINT", 0, p.returncode)
+    require("exit status after SIGINT", p.wait(timeout=10) == 0, 0, p.returncode)
 
 
 def test_sigterm_stops_cleanly_and_removes_its_files():
     k = KafkaLocal()
-    check(os.path.exists(k.bootstrap_file) and os.path.exists(k.control_path),
-          "bootstrap file and control socket exist while running")
+    require("bootstrap file and control socket exist while running",
+          os.path.exists(k.bootstrap_file) and os.path.exists(k.control_path))
     k.proc.send_signal(signal.SIGTERM)
     start = time.monotonic()
     rc = k.proc.wait(timeout=10)
-    check(rc == 0, "exit status after SIGTERM", 0, rc)
-    check(time.monotonic() - start < 3, "stops promptly", "< 3 s", time.monotonic() - start)
-    check(not os.path.exists(k.bootstrap_file), "bootstrap file removed on exit")
-    check(not os.path.exists(k.control_path), "control socket removed on exit")
+    require("exit status after SIGTERM", rc == 0, 0, rc)
+    require("stops promptly", time.monotonic() - start < 3, "< 3 s", time.monotonic() - start)
+    require("bootstrap file removed on exit", not os.path.exists(k.bootstrap_file))
+    require("control socket removed on exit", not os.path.exists(k.control_path))
     k.stop()
 
 
@@ -70,13 +70,13 @@ def test_bad_arguments():
              (["extra"], "unexpected argument 'extra'")]
     for args, msg in cases:
         p = subprocess.run([KAFKA_LOCAL] + args, capture_output=True, text=True, timeout=10)
-        check(p.returncode == 2 and msg in p.stderr, f"kafka-local {' '.join(args)}",
+        require(f"kafka-local {' '.join(args)}", p.returncode == 2 and msg in p.stderr,
               f"exit 2, {msg!r}", (p.returncode, p.stderr.strip()))
     with tempfile.TemporaryDirectory() as d:
         p = subprocess.run([KAFKA_LOCAL, "--bootstrap-file", os.path.join(d, "no/such/dir")],
                            capture_output=True, text=True, timeout=10)
-        check(p.returncode == 1 and "cannot write bootstrap file" in p.stderr,
-              "unwritable --bootstrap-file", "exit 1", (p.returncode, p.stderr.strip()))
+        require("unwritable --bootstrap-file",
+              p.returncode == 1 and "cannot write bootstrap file" in p.stderr, "exit 1", (p.returncode, p.stderr.strip()))
 
 
 def test_control_socket_rejects_bad_commands():
@@ -93,7 +93,7 @@ def test_control_socket_rejects_bad_commands():
                 f.write(cmd + "\n")
                 f.flush()
                 reply = f.readline().strip()
-                check(reply.startswith(want), f"reply to '{cmd}'", want, reply)
+                require(f"reply to '{cmd}'", reply.startswith(want), want, reply)
 
 
 if __name__ == "__main__":

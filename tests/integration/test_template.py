@@ -30,6 +30,8 @@ import sys
 import tempfile
 
 import yaml
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from testlib import check, finish  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(ROOT, "template.yaml")
@@ -52,15 +54,8 @@ LOGGING_CONFIG = {"AWS_LAMBDA_LOG_LEVEL": "ApplicationLogLevel", "AWS_LAMBDA_LOG
 LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
               "SSL_CERT_FILE"}
 
-RESULTS = []
 
 
-def check(name, ok, expected=None, got=None):
-    RESULTS.append((name, bool(ok)))
-    if ok:
-        print(f"ok - {name}")
-    else:
-        print(f"FAIL - {name}\n    expected: {expected}\n    got:      {got}")
 
 
 # --- CloudFormation-aware YAML ----------------------------------------------
@@ -454,10 +449,7 @@ def main():
     if "--no-build" not in sys.argv[1:]:
         check_build("x86_64", None)
         check_build("arm64", "arm64")
-    passed = sum(1 for _, ok in RESULTS if ok)
-    failed = len(RESULTS) - passed
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return finish()
 
 
 if __name__ == "__main__":

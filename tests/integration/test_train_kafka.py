@@ -10,7 +10,7 @@ import tempfile
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import ROOT, KafkaLocal, check, consume, main, run_producer, spawn
+from producer_testlib import (ROOT, KafkaLocal, require, consume, main, run_producer, spawn)  # noqa: E402
 
 TRAIN = os.path.join(ROOT, "build", "train")
 N = 300
@@ -28,7 +28,7 @@ def kcat_produce(bootstrap, topic, lines, partition=0):
     p = subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-p", str(partition)],
                        input="".join(line + "\n" for line in lines), text=True,
                        capture_output=True, timeout=60)
-    check(p.returncode == 0, f"kcat -P (stderr: {p.stderr.strip()[-300:]})", 0, p.returncode)
+    require(f"kcat -P (stderr: {p.stderr.strip()[-300:]})", p.returncode == 0, 0, p.returncode)
 
 
 GOOD = ['{"sepalLength":5.1,"sepalWidth":3.5,"petalLength":1.4,"petalWidth":0.2,"species":"setosa"}',
@@ -44,7 +44,7 @@ def cluster(records=True):
         r = run_producer(["-b", kl.bootstrap, "-t", "iris", "-n", str(N), "--seed", "5", "-q"])
         if r.rc != 0:
             kl.stop()
-            check(False, f"producer exit status ({r.output[-500:]})", 0, r.rc)
+            require(f"producer exit status ({r.output[-500:]})", False, 0, r.rc)
     return kl
 
 
@@ -58,29 +58,29 @@ def test_trains_on_every_record_of_the_topic():
         with tempfile.TemporaryDirectory() as d:
             out = os.path.join(d, "m.json")
             rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-r", "2", "-o", out)
-            check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
-            check(f"kafka:iris ({N} rows" in text, "leaderboard header names the topic and rows",
+            require(f"train exit status ({text[-1500:]})", rc == 0, 0, rc)
+            require("leaderboard header names the topic and rows", f"kafka:iris ({N} rows" in text,
                   f"kafka:iris ({N} rows", text[:200])
             a = artifact(out)
             data = a["training"]["data"]
-            check(data["rows"] == N, "training.data.rows", N, data["rows"])
-            check(data["source"] == "kafka:iris", "training.data.source", "kafka:iris", data["source"])
+            require("training.data.rows", data["rows"] == N, N, data["rows"])
+            require("training.data.source", data["source"] == "kafka:iris", "kafka:iris", data["source"])
             # The class counts are those of the records on the topic, counted here.
             msgs = consume(kl.bootstrap, "iris")
             counts = {}
             for m in msgs:
                 s = json.loads(m["payload"])["species"]
                 counts[s] = counts.get(s, 0) + 1
-            check(data["class_counts"] == counts, "training.data.class_counts", counts,
+            require("training.data.class_counts", data["class_counts"] == counts, counts,
                   data["class_counts"])
             # The hash is the SHA-256 of the values in (partition, offset) order, each + "\n".
             h = hashlib.sha256()
             for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
                 h.update(m["payload"].encode() + b"\n")
-            check(data["sha256"] == h.hexdigest(), "training.data.sha256", h.hexdigest(),
+            require("training.data.sha256", data["sha256"] == h.hexdigest(), h.hexdigest(),
                   data["sha256"])
             lead = a["training"]["cv"]["mean_per_class_error"]
-            check(lead < 0.05, "leader's mean per-class error on the stream", "< 0.05", lead)
+            require("leader's mean per-class error on the stream", lead < 0.05, "< 0.05", lead)
 
 
 def test_same_topic_same_artifact_bytes():
@@ -91,10 +91,10 @@ def test_same_topic_same_artifact_bytes():
                 out = os.path.join(d, f"m{i}.json")
                 rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-r", "2",
                                  "-j", str(i + 1), "-o", out)
-                check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
+                require(f"train exit status ({text[-1500:]})", rc == 0, 0, rc)
                 with open(out, "rb") as f:
                     texts.append(f.read())
-            check(texts[0] == texts[1], "two trainings on the same topic write the same bytes")
+            require("two trainings on the same topic write the same bytes", texts[0] == texts[1])
 
 
 def test_max_reads_that_many_records_spread_over_partitions():
@@ -103,9 +103,9 @@ def test_max_reads_that_many_records_spread_over_partitions():
             out = os.path.join(d, "m.json")
             rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "--max", "90",
                              "-r", "2", "-o", out)
-            check(rc == 0, f"train exit status ({text[-1500:]})", 0, rc)
+            require(f"train exit status ({text[-1500:]})", rc == 0, 0, rc)
             data = artifact(out)["training"]["data"]
-            check(data["rows"] == 90, "training.data.rows with --max 90", 90, data["rows"])
+            require("training.data.rows with --max 90", data["rows"] == 90, 90, data["rows"])
             # The first records of each partition, 90 split evenly (30 each when every
             # partition has 30; a shorter one leaves the rest to the others in order).
             msgs = consume(kl.bootstrap, "iris")
@@ -124,7 +124,7 @@ def test_max_reads_that_many_records_spread_over_partitions():
             for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
                 if m["offset"] < share[m["partition"]]:
                     h.update(m["payload"].encode() + b"\n")
-            check(data["sha256"] == h.hexdigest(), f"sha256 of the first {share} records",
+            require(f"sha256 of the first {share} records", data["sha256"] == h.hexdigest(),
                   h.hexdigest(), data["sha256"])
 
 
@@ -143,7 +143,7 @@ def test_bad_records_are_named_by_topic_partition_and_offset():
         for topic, bad, want in cases:
             kcat_produce(kl.bootstrap, topic, GOOD * 5 + [bad] + GOOD)
             rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", topic, "-r", "1", "-n")
-            check(rc == 1 and want in text, f"topic {topic}", f"exit 1 and '{want}'",
+            require(f"topic {topic}", rc == 1 and want in text, f"exit 1 and '{want}'",
                   f"exit {rc}: {text[-500:]}")
 
 
@@ -153,7 +153,7 @@ def test_too_few_records_of_a_class_is_refused():
         rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "few", "-n")
         want = ('kafka topic few: class "setosa" has only 3 records (the last at partition 0 '
                 'offset 6), fewer than the 5 cross-validation folds')
-        check(rc == 1 and want in text, "3 records of each class with 5 folds",
+        require("3 records of each class with 5 folds", rc == 1 and want in text,
               f"exit 1 and '{want}'", f"exit {rc}: {text[-500:]}")
 
 
@@ -166,11 +166,11 @@ def test_properties_file_errors_name_the_line():
                         "key.serializer=org.apache.kafka.common.serialization.StringSerializer\n"
                         "socket.timeout.ms=notanumber\n")
             rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-F", props, "-n")
-            check(rc == 1 and f"{props}:3: property \"socket.timeout.ms\"" in text,
-                  "a bad property value", f"exit 1 and '{props}:3: property ...'",
+            require("a bad property value",
+                  rc == 1 and f"{props}:3: property \"socket.timeout.ms\"" in text, f"exit 1 and '{props}:3: property ...'",
                   f"exit {rc}: {text[-500:]}")
-            check(f"{props}:2: ignoring property \"key.serializer\"" in text,
-                  "a Java-only property is skipped with a warning", "a warning", text[-500:])
+            require("a Java-only property is skipped with a warning",
+                  f"{props}:2: ignoring property \"key.serializer\"" in text, "a warning", text[-500:])
 
 
 if __name__ == "__main__":

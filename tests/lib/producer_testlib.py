@@ -15,9 +15,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from testlib import ROOT, TestFailure, require, run_functions, stop  # noqa: F401
+
 # The binaries under test: build/ by default; `make test` points these at the
 # ASan+UBSan builds in build/asan/.
 PRODUCER = os.path.join(ROOT, os.environ.get("PRODUCER_BIN", "build/producer"))
@@ -52,17 +52,6 @@ def spawn(args, **kw):
     return p
 
 
-class TestFailure(AssertionError):
-    pass
-
-
-def check(cond, what, expected=None, got=None):
-    """Fails the current test with what it expected and what it got."""
-    if not cond:
-        msg = what
-        if expected is not None or got is not None:
-            msg += f": expected {expected!r}, got {got!r}"
-        raise TestFailure(msg)
 
 
 class KafkaLocal:
@@ -95,17 +84,11 @@ class KafkaLocal:
                 f.write(c + "\n")
                 f.flush()
                 reply = f.readline().strip()
-                check(reply.split(" ")[0] == "ok", f"kafka-local control '{c}'", "ok", reply)
+                require(f"kafka-local control '{c}'", reply.split(" ")[0] == "ok", "ok", reply)
         return reply[3:]
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, 10)
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -146,7 +129,7 @@ def consume(bootstrap, topic, timeout=60):
     args = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-J",
             "-X", "fetch.wait.max.ms=10"]
     p = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
-    check(p.returncode == 0, f"kcat exit status (stderr: {p.stderr.strip()[-500:]})", 0,
+    require(f"kcat exit status (stderr: {p.stderr.strip()[-500:]})", p.returncode == 0, 0,
           p.returncode)
     msgs = []
     for line in p.stdout.splitlines():
@@ -179,39 +162,22 @@ def check_exactly_once(msgs, n):
     """Every seq 0..n-1 exactly once, and in order within each partition."""
     s = seqs(msgs)
     missing = sorted(set(range(n)) - set(s))
-    check(not missing, f"messages lost ({len(missing)} missing, first {missing[:5]})", [], [])
+    require(f"messages lost ({len(missing)} missing, first {missing[:5]})", not missing, [], [])
     dup = len(s) - len(set(s))
-    check(dup == 0, "duplicate messages", 0, dup)
-    check(len(s) == n, "message count", n, len(s))
+    require("duplicate messages", dup == 0, 0, dup)
+    require("message count", len(s) == n, n, len(s))
     by_part = {}
     for m in sorted(msgs, key=lambda m: (m["partition"], m["offset"])):
         by_part.setdefault(m["partition"], []).append(int(m["headers"]["seq"]))
     for part, ss in by_part.items():
-        check(ss == sorted(ss), f"partition {part} holds the records in production order")
+        require(f"partition {part} holds the records in production order", ss == sorted(ss))
 
 
 def main(tests):
-    """Runs (name, function) pairs; prints one line each and the closing
-    'N passed, N failed' line; exit status 1 on any failure."""
-    passed = failed = 0
-    only = os.environ.get("TEST_ONLY")
+    """Runs (name, function) pairs (testlib.run_functions), killing every
+    process spawn() started after each; exits with the run's status."""
     try:
-        for name, fn in tests:
-            if only and only not in name:
-                continue
-            start = time.monotonic()
-            try:
-                fn()
-                passed += 1
-                print(f"PASS {name} ({time.monotonic() - start:.1f} s)", flush=True)
-            except Exception as e:  # a failing test must not stop the others
-                failed += 1
-                print(f"FAIL {name}: {e}", flush=True)
-                if not isinstance(e, TestFailure):
-                    traceback.print_exc()
-            finally:
-                _kill_children()
+        rc = run_functions(tests, cleanup=_kill_children)
     finally:
         _kill_children()
-    print(f"{passed} passed, {failed} failed", flush=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(rc)

@@ -3,17 +3,12 @@ tests/doubles/rapi_emulator.py over real HTTP on 127.0.0.1 and drives the Invoke
 Standard library only."""
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-DOUBLES = os.path.join(ROOT, "tests", "doubles")
-PY = "/usr/bin/python3"
+from testlib import DOUBLES, PY, ROOT, read_log, run_unittest, start, stop, wait_file  # noqa: F401
 
 
 class Function:
@@ -33,16 +28,12 @@ class Function:
                "--port-file", self.port_file, *emulator_args]
         if start_runtime:
             cmd += ["--", bootstrap]
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
-        deadline = time.time() + 10
-        while not os.path.exists(self.port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("emulator did not start:\n" + self.output())
-            time.sleep(0.01)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
+        self.proc = start(cmd, self.log_path, env=full_env, exact_env=True)
+        try:
+            self.port = int(wait_file(self.port_file, self.proc, "the Runtime API emulator", 10))
+        except RuntimeError as e:
+            self.close()
+            raise RuntimeError(f"{e}:\n{self.output()}") from None
         self.base = "http://127.0.0.1:%d" % self.port
 
     def __enter__(self):
@@ -52,19 +43,10 @@ class Function:
         self.close()
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        stop(self.proc, 10)
 
     def output(self):
-        self.log.flush()
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+        return read_log(self.log_path)
 
     def log_lines(self):
         """The runtime's JSON log lines, parsed."""
@@ -137,10 +119,7 @@ def event(name):
 
 
 def run_unittests(module_globals):
-    """Runs the module's unittest cases; prints 'N passed, N failed'."""
-    import unittest
-    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[module_globals["__name__"]])
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    print("%d passed, %d failed" % (result.testsRun - failed, failed))
-    sys.exit(1 if failed or result.testsRun == 0 else 0)
+    """Runs the calling module's unittest cases (testlib.run_unittest) and
+    exits; the closing line is named after the module's file."""
+    name = os.path.basename(module_globals["__file__"]).rsplit(".", 1)[0].replace("_", "-")
+    sys.exit(run_unittest(name, module=sys.modules[module_globals["__name__"]]))

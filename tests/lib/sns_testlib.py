@@ -4,16 +4,11 @@ line tests/lib/run-suite.sh counts ("NAME: N passed, N failed"; NAME in letters
 and hyphens only)."""
 import json
 import os
-import subprocess
-import sys
 import tempfile
-import time
-import unittest
 import urllib.request
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-DOUBLES = os.path.join(os.path.dirname(HERE), "doubles")
-PY = "/usr/bin/python3"
+from testlib import DOUBLES, PY, read_log, run_unittest, start, stop, wait_file  # noqa: F401
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TOPIC = "iris-alerts"
@@ -44,21 +39,17 @@ class LocalSns:
     def __init__(self, extra_args=()):
         self.dir = tempfile.mkdtemp(prefix="sns-local-")
         port_file = os.path.join(self.dir, "port")
-        self.log = open(os.path.join(self.dir, "sns_local.log"), "w+")
+        self.log_path = os.path.join(self.dir, "sns_local.log")
         creds = f"{KEY_ID}:{SECRET},{TEMP_KEY_ID}:{TEMP_SECRET}:{TOKEN}"
-        self.proc = subprocess.Popen(
+        self.proc = start(
             [PY, os.path.join(DOUBLES, "sns_local.py"), "--port", "0", "--port-file", port_file,
              "--region", REGION, "--account", ACCOUNT, "--topic", TOPIC, *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT,
-            env=dict(os.environ, SNS_LOCAL_CREDENTIALS=creds))
-        deadline = time.time() + 10
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.time() > deadline:
-                self.stop()
-                raise RuntimeError("sns_local.py did not start: " + self.output())
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.port = int(f.read())
+            self.log_path, env={"SNS_LOCAL_CREDENTIALS": creds})
+        try:
+            self.port = int(wait_file(port_file, self.proc, "sns_local.py", 10))
+        except RuntimeError as e:
+            self.stop()
+            raise RuntimeError(f"{e}: {self.output()}") from None
         self.url = f"http://127.0.0.1:{self.port}"
 
     def call(self, method, path, obj=None):
@@ -80,27 +71,12 @@ class LocalSns:
         self.call("POST", "/_local/reset", {})
 
     def output(self):
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()
+        return read_log(self.log_path)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+        stop(self.proc)
 
 
 def run(name, *cases):
-    suite = unittest.TestSuite()
-    for c in cases:
-        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(c))
-    result = unittest.TextTestRunner(stream=sys.stdout, verbosity=2).run(suite)
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print(f"{name}: {passed} passed, {failed} failed")
-    return 0 if failed == 0 and passed > 0 else 1
+    """testlib.run_unittest: the cases, and the "NAME: N passed, N failed" line."""
+    return run_unittest(name, *cases)

@@ -10,13 +10,10 @@
 #include "model/model.h"
 #include "model/model_impl.h"
 #include "model/numeric.h"
+#include "model/schema.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-
-const char *const model_feature_names[MODEL_NFEATURES] = {"sepal_length", "sepal_width",
-                                                          "petal_length", "petal_width"};
 
 void model_free(model *m)
 {
@@ -24,6 +21,8 @@ void model_free(model *m)
         return;
     for (size_t k = 0; k < m->nclasses; k++)
         free(m->class_names[k]);
+    for (size_t j = 0; j < m->nfeatures; j++)
+        free(m->feature_names[j]);
     free(m->points);
     free(m->labels);
     free(m->roots);
@@ -43,10 +42,39 @@ const char *model_class_name(const model *m, size_t k)
 
 int model_class_index(const model *m, const char *name)
 {
-    for (size_t k = 0; k < m->nclasses; k++)
-        if (strcasecmp(m->class_names[k], name) == 0)
-            return (int)k;
+    return schema_label_index((const char *const *)m->class_names, m->nclasses, name, strlen(name));
+}
+
+size_t model_num_features(const model *m)
+{
+    return m->nfeatures;
+}
+
+const char *model_feature_name(const model *m, size_t j)
+{
+    return j < m->nfeatures ? m->feature_names[j] : NULL;
+}
+
+int model_feature_index(const model *m, const char *name, size_t len)
+{
+    char key[SCHEMA_NAME_MAX + 1], fkey[SCHEMA_NAME_MAX + 1];
+    if (schema_key(name, len, key) < 0)
+        return -1;
+    for (size_t j = 0; j < m->nfeatures; j++)
+        if (schema_key(m->feature_names[j], strlen(m->feature_names[j]), fkey) >= 0 &&
+            strcmp(key, fkey) == 0)
+            return (int)j;
     return -1;
+}
+
+int model_has_features(const model *m, const char *const *names, size_t n)
+{
+    if (n != m->nfeatures)
+        return 0;
+    for (size_t j = 0; j < n; j++)
+        if (model_feature_index(m, names[j], strlen(names[j])) != (int)j)
+            return 0;
+    return 1;
 }
 
 const char *model_family(const model *m)
@@ -61,49 +89,73 @@ const char *model_id(const model *m)
 
 void model_standardize(const model *m, const double *x, double *z)
 {
-    for (size_t j = 0; j < MODEL_NFEATURES; j++)
+    for (size_t j = 0; j < m->nfeatures; j++)
         z[j] = (x[j] - m->mean[j]) / m->scale[j];
 }
 
+/* The iris models (4 features) take an unrolled path: the bootstrap's hot loop. */
 static void scores_linear(const model *m, const double *x, double *s)
 {
+    if (m->nfeatures == 4) {
+        for (size_t k = 0; k < m->nclasses; k++) {
+            const double *w = m->w[k];
+            s[k] = m->b[k] + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
+        }
+        return;
+    }
     for (size_t k = 0; k < m->nclasses; k++) {
-        const double *w = m->w[k];
-        s[k] = m->b[k] + w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + w[3] * x[3];
+        double v = m->b[k];
+        for (size_t j = 0; j < m->nfeatures; j++)
+            v += m->w[k][j] * x[j];
+        s[k] = v;
     }
 }
 
-static void scores_quadratic(const model *m, const double *x, double *s)
+/* c_k - |L_k^-1 (z - mu_k)|^2 / 2 with nf features; inlined with nf = 4 for iris. */
+static inline __attribute__((always_inline)) void quadratic_nf(const model *m, const double *x,
+                                                               double *s, size_t nf)
 {
-    double z[MODEL_NFEATURES];
-    model_standardize(m, x, z);
+    double z[MODEL_NF_MAX];
+    for (size_t j = 0; j < nf; j++)
+        z[j] = (x[j] - m->mean[j]) / m->scale[j];
     for (size_t k = 0; k < m->nclasses; k++) {
         const double *mu = m->mu[k], *li = m->linv[k];
-        double d[MODEL_NFEATURES], q = 0;
-        for (size_t j = 0; j < MODEL_NFEATURES; j++)
+        double d[MODEL_NF_MAX], q = 0;
+        for (size_t j = 0; j < nf; j++)
             d[j] = z[j] - mu[j];
-        for (size_t i = 0; i < MODEL_NFEATURES; i++) {
+        for (size_t i = 0; i < nf; i++) {
             double y = 0;
             for (size_t j = 0; j <= i; j++)
-                y += li[i * MODEL_NFEATURES + j] * d[j];
+                y += li[i * nf + j] * d[j];
             q += y * y;
         }
         s[k] = m->c[k] - 0.5 * q;
     }
 }
 
+static void scores_quadratic(const model *m, const double *x, double *s)
+{
+    if (m->nfeatures == 4)
+        quadratic_nf(m, x, s, 4);
+    else
+        quadratic_nf(m, x, s, m->nfeatures);
+}
+
 /* The k nearest points by squared Euclidean distance in the standardised
  * space, ties broken by the lower point index; probabilities are vote shares
- * and the prediction is the most voted class (the lowest index on ties). */
-static int predict_knn(const model *m, const double *x, double *probs)
+ * and the prediction is the most voted class (the lowest index on ties).
+ * Inlined with nf = 4 for iris. */
+static inline __attribute__((always_inline)) int knn_nf(const model *m, const double *x,
+                                                        double *probs, size_t nf)
 {
-    double z[MODEL_NFEATURES], bestd[MODEL_KNN_MAX_K];
+    double z[MODEL_NF_MAX], bestd[MODEL_KNN_MAX_K];
     size_t besti[MODEL_KNN_MAX_K], nbest = 0;
-    model_standardize(m, x, z);
+    for (size_t j = 0; j < nf; j++)
+        z[j] = (x[j] - m->mean[j]) / m->scale[j];
     for (size_t i = 0; i < m->npoints; i++) {
-        const double *p = m->points + i * MODEL_NFEATURES;
+        const double *p = m->points + i * nf;
         double d = 0;
-        for (size_t j = 0; j < MODEL_NFEATURES; j++)
+        for (size_t j = 0; j < nf; j++)
             d += (z[j] - p[j]) * (z[j] - p[j]);
         if (nbest == m->k && !(d < bestd[nbest - 1]))
             continue;
@@ -129,9 +181,14 @@ static int predict_knn(const model *m, const double *x, double *probs)
     return best;
 }
 
+static int predict_knn(const model *m, const double *x, double *probs)
+{
+    return m->nfeatures == 4 ? knn_nf(m, x, probs, 4) : knn_nf(m, x, probs, m->nfeatures);
+}
+
 static void scores_trees(const model *m, const double *x, double *s)
 {
-    double z[MODEL_NFEATURES];
+    double z[MODEL_NF_MAX];
     model_standardize(m, x, z);
     for (size_t k = 0; k < m->nclasses; k++)
         s[k] = m->b[k];
@@ -161,7 +218,7 @@ int model_class_scores(const model *m, const double *x, double *scores)
     return -1;
 }
 
-int model_predict(const model *m, const double x[MODEL_NFEATURES], double *probs)
+int model_predict(const model *m, const double *x, double *probs)
 {
     if (m->kind == MODEL_KIND_KNN)
         return predict_knn(m, x, probs);

@@ -2,7 +2,7 @@
 # program that scores links (the bootstrap); no trainer code, no librdkafka.
 
 MODEL_SCORER_SRCS := model/model.c model/model_load.c model/model_check.c model/model_json.c model/numeric.c \
-	model/baseline.c
+	model/baseline.c model/schema.c
 MODEL_SCORER_LIBS = $(call libs,libcjson) -lm
 
 UNIT_SRCS_model := tests/unit/test_model.c $(MODEL_SCORER_SRCS)
@@ -11,8 +11,8 @@ UNIT_LIBS_model = $(MODEL_SCORER_LIBS)
 
 # make fuzz-model [FUZZ_SECONDS=60]: libFuzzer (clang, ASan+UBSan) on the
 # loader and scorer: every artifact that loads gives finite, normalised
-# probabilities.  Seeded with the shipped artifact and one artifact of each
-# family fitted by build/train.  Not part of make test.
+# probabilities.  Seeded with the shipped artifact, one artifact of each
+# family fitted by build/train and a 13-feature wine model.  Not part of make test.
 FUZZ_model_SRCS := tests/fuzz/fuzz_model.c $(MODEL_SCORER_SRCS)
 FUZZ_MODEL_FAMILIES := glm lda qda gnb knn gbm
 .PHONY: fuzz-model
@@ -21,6 +21,8 @@ fuzz-model: $(BUILD)/fuzz_model $(BUILD)/train
 	@for f in $(FUZZ_MODEL_FAMILIES); do \
 	  test -s $(BUILD)/fuzz-corpus-model/$$f.json || \
 	  $(BUILD)/train -f $$f -r 1 -o $(BUILD)/fuzz-corpus-model/$$f.json >/dev/null || exit 1; done
+	@test -s $(BUILD)/fuzz-corpus-model/wine.json || $(BUILD)/train -d tests/data/wine/wine.csv \
+	  --label class -f qda -r 1 -o $(BUILD)/fuzz-corpus-model/wine.json >/dev/null
 	$(BUILD)/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz-corpus-model
 
 # The artifact's monitoring statistics (model/baseline.c), read back.
@@ -33,3 +35,13 @@ UNIT_LIBS_baseline = $(MODEL_SCORER_LIBS)
 test-monitoring-artifact:
 	$(RUN_SUITE) monitoring-artifact $(PY) tests/integration/monitoring_artifact_test.py
 TESTS += test-monitoring-artifact
+
+UNIT_SRCS_schema := tests/unit/test_schema.c model/schema.c
+C_UNITS += schema
+UNIT_LIBS_schema :=
+
+# Which models the real sanitised bootstrap serves (init errors, class names).
+.PHONY: test-model-serving
+test-model-serving: $(ASAN)/bootstrap $(BUILD)/train
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) model-serving $(PY) tests/integration/test_model_serving.py
+TESTS += test-model-serving

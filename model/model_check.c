@@ -53,7 +53,7 @@ __attribute__((format(printf, 2, 3))) static int check_fail(check_ctx *c, const 
 static int check_scale(check_ctx *c)
 {
     const model *m = c->m;
-    for (size_t j = 0; j < MODEL_NFEATURES; j++)
+    for (size_t j = 0; j < m->nfeatures; j++)
         if (!(m->scale[j] >= MODEL_MIN_SCALE) || m->scale[j] < DBL_EPSILON * fabs(m->mean[j]))
             return check_fail(c,
                               "standardize.scale[%zu] = %g is too small for a standard deviation "
@@ -82,9 +82,9 @@ static int check_point(check_ctx *c, const double *x, const char *probe)
 {
     const model *m = c->m;
     if (m->kind == MODEL_KIND_KNN) {
-        double z[MODEL_NFEATURES];
+        double z[MODEL_NF_MAX];
         model_standardize(m, x, z);
-        for (size_t j = 0; j < MODEL_NFEATURES; j++)
+        for (size_t j = 0; j < m->nfeatures; j++)
             if (!isfinite(z[j]))
                 return check_fail(c, "at %s, standardised feature %zu is %g", probe, j, z[j]);
         return check_probs(c, x, probe);
@@ -101,24 +101,25 @@ static int check_point(check_ctx *c, const double *x, const char *probe)
 /* x = mean + scale * z for a point z of the standardised space. */
 static void unstandardize(const model *m, const double *z, double *x)
 {
-    for (size_t j = 0; j < MODEL_NFEATURES; j++)
+    for (size_t j = 0; j < m->nfeatures; j++)
         x[j] = m->mean[j] + m->scale[j] * z[j];
 }
 
 static int check_axes(check_ctx *c)
 {
-    double z[MODEL_NFEATURES] = {0}, x[MODEL_NFEATURES];
-    unstandardize(c->m, z, x);
+    const model *m = c->m;
+    double z[MODEL_NF_MAX] = {0}, x[MODEL_NF_MAX];
+    unstandardize(m, z, x);
     if (check_point(c, x, "the centre of the training data (standardize.mean)") != 0)
         return -1;
-    for (size_t j = 0; j < MODEL_NFEATURES; j++)
+    for (size_t j = 0; j < m->nfeatures; j++)
         for (int sign = -1; sign <= 1; sign += 2) {
-            char probe[96];
+            char probe[160];
             memset(z, 0, sizeof z);
             z[j] = 3.0 * sign;
-            unstandardize(c->m, z, x);
-            snprintf(probe, sizeof probe, "the centre %c 3 standard deviations of feature %zu",
-                     sign < 0 ? '-' : '+', j);
+            unstandardize(m, z, x);
+            snprintf(probe, sizeof probe, "the centre %c 3 standard deviations of %s",
+                     sign < 0 ? '-' : '+', m->feature_names[j]);
             if (check_point(c, x, probe) != 0)
                 return -1;
         }
@@ -132,7 +133,7 @@ static int check_class_means(check_ctx *c)
         strcmp(m->family, "gnb") != 0)
         return 0;
     for (size_t k = 0; k < m->nclasses; k++) {
-        double x[MODEL_NFEATURES];
+        double x[MODEL_NF_MAX];
         char probe[128];
         unstandardize(m, m->mu[k], x);
         snprintf(probe, sizeof probe, "the mean of class \"%s\" (fitted.means[%zu])",
@@ -147,9 +148,9 @@ static int check_knn_points(check_ctx *c)
 {
     const model *m = c->m;
     for (size_t i = 0; m->kind == MODEL_KIND_KNN && i < m->npoints && i < MODEL_KNN_PROBES; i++) {
-        double x[MODEL_NFEATURES];
+        double x[MODEL_NF_MAX];
         char probe[64];
-        unstandardize(m, m->points + i * MODEL_NFEATURES, x);
+        unstandardize(m, m->points + i * m->nfeatures, x);
         snprintf(probe, sizeof probe, "fitted.points[%zu]", i);
         if (check_point(c, x, probe) != 0)
             return -1;

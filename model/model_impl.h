@@ -11,9 +11,6 @@
 /* Largest k a knn artifact may use (model_predict keeps the k best on the stack). */
 #define MODEL_KNN_MAX_K 64
 
-/* Canonical feature names, in the order of model_predict's x. */
-extern const char *const model_feature_names[MODEL_NFEATURES];
-
 typedef enum {
     MODEL_KIND_LINEAR,
     MODEL_KIND_QUADRATIC,
@@ -33,20 +30,25 @@ typedef struct {
     uint32_t cls;
 } model_tree;
 
+#define MODEL_NF_MAX MODEL_MAX_FEATURES
+
 struct model {
     char family[16];
     char id[96];
+    size_t nfeatures; /* nf below */
+    char *feature_names[MODEL_NF_MAX];
     size_t nclasses;
     char *class_names[MODEL_MAX_CLASSES];
-    double mean[MODEL_NFEATURES], scale[MODEL_NFEATURES];
+    double mean[MODEL_NF_MAX], scale[MODEL_NF_MAX];
     model_kind kind;
     /* linear: scores on raw x; trees: b holds the initial scores */
-    double w[MODEL_MAX_CLASSES][MODEL_NFEATURES], b[MODEL_MAX_CLASSES];
-    /* quadratic: class means, inverse Cholesky factors, constants (on z) */
-    double mu[MODEL_MAX_CLASSES][MODEL_NFEATURES];
-    double linv[MODEL_MAX_CLASSES][MODEL_NFEATURES * MODEL_NFEATURES];
+    double w[MODEL_MAX_CLASSES][MODEL_NF_MAX], b[MODEL_MAX_CLASSES];
+    /* quadratic: class means, inverse Cholesky factors (nf x nf, row-major),
+     * constants (on z) */
+    double mu[MODEL_MAX_CLASSES][MODEL_NF_MAX];
+    double linv[MODEL_MAX_CLASSES][MODEL_NF_MAX * MODEL_NF_MAX];
     double c[MODEL_MAX_CLASSES];
-    /* knn: standardised points (npoints x 4) and their class indices */
+    /* knn: standardised points (npoints x nf) and their class indices */
     size_t npoints, k;
     double *points;
     uint8_t *labels;

@@ -4,6 +4,7 @@
 #include "model/model_impl.h"
 #include "model/model_json.h"
 #include "model/numeric.h"
+#include "model/schema.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -11,30 +12,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define NF MODEL_NFEATURES
+#define NFMAX MODEL_NF_MAX
 #define MAX_ARTIFACT_BYTES (256u << 20)
 #define MAX_TREES 100000
 #define MAX_TREE_NODES 65535
 #define MAX_POINTS 10000000
 
-/* A symmetric positive definite 4 x 4 matrix; writes its Cholesky factor. */
-static int spd(model_json_ctx *c, const char *path, const double *a, double *l)
+/* A symmetric positive definite n x n matrix; writes its Cholesky factor. */
+static int spd(model_json_ctx *c, const char *path, size_t n, const double *a, double *l)
 {
     double amax = 0;
-    for (size_t i = 0; i < NF * NF; i++)
+    for (size_t i = 0; i < n * n; i++)
         amax = fmax(amax, fabs(a[i]));
-    for (size_t i = 0; i < NF; i++)
+    for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < i; j++)
-            if (fabs(a[i * NF + j] - a[j * NF + i]) > 1e-12 * amax) {
+            if (fabs(a[i * n + j] - a[j * n + i]) > 1e-12 * amax) {
                 model_json_fail(c, path, "not symmetric: [%zu][%zu] = %.17g but [%zu][%zu] = %.17g",
-                                i, j, a[i * NF + j], j, i, a[j * NF + i]);
+                                i, j, a[i * n + j], j, i, a[j * n + i]);
                 return -1;
             }
-    if (numeric_cholesky(NF, a, l) != 0) {
+    if (numeric_cholesky(n, a, l) != 0) {
         model_json_fail(c, path, "not positive definite");
         return -1;
     }
+    return 0;
+}
+
+/* The member name of fit: nclasses rows of nf numbers, into rows of stride NFMAX. */
+static int load_class_rows(model_json_ctx *c, const model *m, const cJSON *fit, const char *name,
+                           double (*rows)[NFMAX])
+{
+    double flat[MODEL_MAX_CLASSES * NFMAX];
+    size_t nf = m->nfeatures;
+    if (model_json_member_matrix(c, fit, "fitted", name, flat, m->nclasses, nf) != 0)
+        return -1;
+    for (size_t k = 0; k < m->nclasses; k++)
+        memcpy(rows[k], flat + k * nf, nf * sizeof *flat);
     return 0;
 }
 
@@ -47,15 +62,15 @@ static int load_priors_means(model_json_ctx *c, model *m, const cJSON *fit, doub
         return -1;
     for (size_t k = 0; k < m->nclasses; k++)
         logp[k] = log(pri[k]);
-    return model_json_member_matrix(c, fit, "fitted", "means", &m->mu[0][0], m->nclasses, NF);
+    return load_class_rows(c, m, fit, "means", m->mu);
 }
 
 /* Folds the standardisation into linear scores on z: w.z + b = w'.x + b'. */
-static void fold_standardisation(model *m, const double w[][NF], const double *b)
+static void fold_standardisation(model *m, const double w[][NFMAX], const double *b)
 {
     for (size_t k = 0; k < m->nclasses; k++) {
         m->b[k] = b[k];
-        for (size_t j = 0; j < NF; j++) {
+        for (size_t j = 0; j < m->nfeatures; j++) {
             m->w[k][j] = w[k][j] / m->scale[j];
             m->b[k] -= m->w[k][j] * m->mean[j];
         }
@@ -65,11 +80,11 @@ static void fold_standardisation(model *m, const double w[][NF], const double *b
 
 static int load_glm(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
+    double w[MODEL_MAX_CLASSES][NFMAX], b[MODEL_MAX_CLASSES];
     const cJSON *j = model_json_member(c, fit, "fitted", "intercepts");
     if (!j || !model_json_numbers(c, j, "fitted.intercepts", b, m->nclasses))
         return -1;
-    if (model_json_member_matrix(c, fit, "fitted", "coefficients", &w[0][0], m->nclasses, NF) != 0)
+    if (load_class_rows(c, m, fit, "coefficients", w) != 0)
         return -1;
     fold_standardisation(m, w, b);
     return 0;
@@ -77,16 +92,17 @@ static int load_glm(model_json_ctx *c, model *m, const cJSON *fit)
 
 static int load_lda(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    double logp[MODEL_MAX_CLASSES], cov[NF * NF], l[NF * NF];
-    double w[MODEL_MAX_CLASSES][NF], b[MODEL_MAX_CLASSES];
+    size_t nf = m->nfeatures;
+    double logp[MODEL_MAX_CLASSES], cov[NFMAX * NFMAX], l[NFMAX * NFMAX];
+    double w[MODEL_MAX_CLASSES][NFMAX], b[MODEL_MAX_CLASSES];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        model_json_member_matrix(c, fit, "fitted", "covariance", cov, NF, NF) != 0 ||
-        spd(c, "fitted.covariance", cov, l) != 0)
+        model_json_member_matrix(c, fit, "fitted", "covariance", cov, nf, nf) != 0 ||
+        spd(c, "fitted.covariance", nf, cov, l) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
-        numeric_cholesky_solve(NF, l, m->mu[k], w[k]);
+        numeric_cholesky_solve(nf, l, m->mu[k], w[k]);
         double q = 0;
-        for (size_t j = 0; j < NF; j++)
+        for (size_t j = 0; j < nf; j++)
             q += m->mu[k][j] * w[k][j];
         b[k] = logp[k] - 0.5 * q;
     }
@@ -96,7 +112,8 @@ static int load_lda(model_json_ctx *c, model *m, const cJSON *fit)
 
 static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    double logp[MODEL_MAX_CLASSES], cov[MODEL_MAX_CLASSES * NF * NF], l[NF * NF];
+    size_t nf = m->nfeatures;
+    double logp[MODEL_MAX_CLASSES], cov[NFMAX * NFMAX], l[NFMAX * NFMAX];
     if (load_priors_means(c, m, fit, logp) != 0)
         return -1;
     const cJSON *j = model_json_member(c, fit, "fitted", "covariances");
@@ -111,11 +128,10 @@ static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
     for (const cJSON *e = j->child; e; e = e->next, k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.covariances[%zu]", k);
-        if (model_json_matrix(c, e, p, cov + k * NF * NF, NF, NF) != 0 ||
-            spd(c, p, cov + k * NF * NF, l))
+        if (model_json_matrix(c, e, p, cov, nf, nf) != 0 || spd(c, p, nf, cov, l))
             return -1;
-        numeric_invert_lower(NF, l, m->linv[k]);
-        m->c[k] = logp[k] - 0.5 * numeric_cholesky_logdet(NF, l);
+        numeric_invert_lower(nf, l, m->linv[k]);
+        m->c[k] = logp[k] - 0.5 * numeric_cholesky_logdet(nf, l);
     }
     m->kind = MODEL_KIND_QUADRATIC;
     return 0;
@@ -123,18 +139,19 @@ static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
 
 static int load_gnb(model_json_ctx *c, model *m, const cJSON *fit)
 {
-    double logp[MODEL_MAX_CLASSES], var[MODEL_MAX_CLASSES][NF];
+    size_t nf = m->nfeatures;
+    double logp[MODEL_MAX_CLASSES], var[MODEL_MAX_CLASSES][NFMAX];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        model_json_member_matrix(c, fit, "fitted", "variances", &var[0][0], m->nclasses, NF) != 0)
+        load_class_rows(c, m, fit, "variances", var) != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
         char p[64];
         snprintf(p, sizeof p, "fitted.variances[%zu]", k);
-        if (model_json_positive(c, p, var[k], NF) != 0)
+        if (model_json_positive(c, p, var[k], nf) != 0)
             return -1;
         m->c[k] = logp[k];
-        for (size_t j = 0; j < NF; j++) {
-            m->linv[k][j * NF + j] = 1 / sqrt(var[k][j]);
+        for (size_t j = 0; j < nf; j++) {
+            m->linv[k][j * nf + j] = 1 / sqrt(var[k][j]);
             m->c[k] -= 0.5 * log(var[k][j]);
         }
     }
@@ -160,13 +177,13 @@ static int load_knn(model_json_ctx *c, model *m, const cJSON *fit)
     if (model_json_integer(c, kj, "fitted.k", 1, kmax, &k) != 0)
         return -1;
     m->k = (size_t)k;
-    m->points = malloc(m->npoints * NF * sizeof *m->points);
+    m->points = malloc(m->npoints * m->nfeatures * sizeof *m->points);
     m->labels = malloc(m->npoints);
     if (!m->points || !m->labels) {
         model_json_fail(c, "fitted.points", "out of memory for %zu points", m->npoints);
         return -1;
     }
-    if (model_json_matrix(c, pts, "fitted.points", m->points, m->npoints, NF) != 0)
+    if (model_json_matrix(c, pts, "fitted.points", m->points, m->npoints, m->nfeatures) != 0)
         return -1;
     if (!cJSON_IsArray(lab) || (size_t)cJSON_GetArraySize(lab) != m->npoints) {
         model_json_fail(c, "fitted.labels",
@@ -233,7 +250,7 @@ static int load_tree(model_json_ctx *c, model *m, const cJSON *t, size_t ti, siz
         model_node *nd = m->nodes + base + i;
         long f, l = -1, r = -1;
         snprintf(p, sizeof p, "%s.feature[%zu]", path, i);
-        if (model_json_integer(c, e[0], p, -1, NF - 1, &f) != 0)
+        if (model_json_integer(c, e[0], p, -1, (long)m->nfeatures - 1, &f) != 0)
             return -1;
         for (size_t a = 1; a < 5; a += 3) {
             snprintf(p, sizeof p, "%s.%s[%zu]", path, names[a], i);
@@ -304,6 +321,45 @@ static const struct {
     {"gnb", load_gnb}, {"knn", load_knn}, {"gbm", load_gbm},
 };
 
+/* "features": 1 to MODEL_MAX_FEATURES names (schema.h), unique by key. */
+static int load_features(model_json_ctx *c, model *m, const cJSON *root)
+{
+    const cJSON *feat = model_json_member(c, root, "", "features");
+    if (!feat)
+        return -1;
+    int n = cJSON_IsArray(feat) ? cJSON_GetArraySize(feat) : -1;
+    if (n < 1 || n > MODEL_MAX_FEATURES) {
+        model_json_fail(c, "features", "expected an array of 1 to %d feature names, got %s",
+                        MODEL_MAX_FEATURES, model_json_type_name(feat));
+        return -1;
+    }
+    for (const cJSON *e = feat->child; e; e = e->next) {
+        char p[32], key[SCHEMA_NAME_MAX + 1];
+        snprintf(p, sizeof p, "features[%zu]", m->nfeatures);
+        if (!cJSON_IsString(e) || schema_key(e->valuestring, strlen(e->valuestring), key) < 0) {
+            model_json_fail(c, p,
+                            "expected a feature name of 1 to %d printable characters, not only "
+                            "'_', '-', '.' or ' '",
+                            SCHEMA_NAME_MAX);
+            return -1;
+        }
+        int dup = model_feature_index(m, e->valuestring, strlen(e->valuestring));
+        if (dup >= 0) {
+            model_json_fail(c, p,
+                            "\"%s\" names the same field as features[%d] \"%s\" (names match "
+                            "ignoring case, '_', '-', '.' and ' ')",
+                            e->valuestring, dup, m->feature_names[dup]);
+            return -1;
+        }
+        if (!(m->feature_names[m->nfeatures] = strdup(e->valuestring))) {
+            model_json_fail(c, p, "out of memory");
+            return -1;
+        }
+        m->nfeatures++;
+    }
+    return 0;
+}
+
 static int load_classes(model_json_ctx *c, model *m, const cJSON *root)
 {
     const cJSON *cl = model_json_member(c, root, "", "classes");
@@ -326,7 +382,11 @@ static int load_classes(model_json_ctx *c, model *m, const cJSON *root)
             model_json_fail(c, p, "expected a class name of 1 to 63 characters");
             return -1;
         }
-        if (model_class_index(m, e->valuestring) >= 0) {
+        int dup = -1;
+        for (size_t k = 0; k < m->nclasses && dup < 0; k++)
+            if (strcasecmp(m->class_names[k], e->valuestring) == 0)
+                dup = (int)k;
+        if (dup >= 0) {
             model_json_fail(c, p,
                             "duplicate class name \"%s\" (labels match class names ignoring "
                             "case, so names must differ in more than case)",
@@ -363,29 +423,15 @@ static int load_header(model_json_ctx *c, model *m, const cJSON *root)
         return -1;
     }
     strcpy(m->id, id);
-    const cJSON *feat = model_json_member(c, root, "", "features");
-    if (!feat)
-        return -1;
-    int ok = cJSON_IsArray(feat) && cJSON_GetArraySize(feat) == NF;
-    for (size_t j = 0; ok && j < NF; j++) {
-        const cJSON *e = cJSON_GetArrayItem(feat, (int)j);
-        ok = cJSON_IsString(e) && strcmp(e->valuestring, model_feature_names[j]) == 0;
-    }
-    if (!ok) {
-        model_json_fail(c, "features",
-                        "expected [\"%s\", \"%s\", \"%s\", \"%s\"] (the scorer's order)",
-                        model_feature_names[0], model_feature_names[1], model_feature_names[2],
-                        model_feature_names[3]);
-        return -1;
-    }
-    if (load_classes(c, m, root) != 0)
+    if (load_features(c, m, root) != 0 || load_classes(c, m, root) != 0)
         return -1;
     const cJSON *st = model_json_object(c, root, "", "standardize");
     const cJSON *mean = st ? model_json_member(c, st, "standardize", "mean") : NULL;
     const cJSON *scale = st ? model_json_member(c, st, "standardize", "scale") : NULL;
-    if (!mean || !scale || !model_json_numbers(c, mean, "standardize.mean", m->mean, NF) ||
-        !model_json_numbers(c, scale, "standardize.scale", m->scale, NF) ||
-        model_json_positive(c, "standardize.scale", m->scale, NF) != 0)
+    size_t nf = m->nfeatures;
+    if (!mean || !scale || !model_json_numbers(c, mean, "standardize.mean", m->mean, nf) ||
+        !model_json_numbers(c, scale, "standardize.scale", m->scale, nf) ||
+        model_json_positive(c, "standardize.scale", m->scale, nf) != 0)
         return -1;
     return 0;
 }

@@ -1,7 +1,6 @@
 /* artifact.c: the trainer's side of the artifact format. */
 #include "trainer/artifact.h"
 #include "trainer/baseline_fit.h"
-#include "model/model_impl.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,8 +20,8 @@ static int add_training(cJSON *root, const artifact_training *t)
         !cJSON_AddNumberToObject(data, "rows", (double)t->data->n) ||
         !cJSON_AddItemToObject(data, "class_counts", counts))
         return -1;
-    for (size_t c = 0; c < DATASET_NCLASSES; c++)
-        if (!cJSON_AddNumberToObject(counts, dataset_class_names[c], (double)t->data->count[c]))
+    for (size_t c = 0; c < t->data->nclasses; c++)
+        if (!cJSON_AddNumberToObject(counts, t->data->class_names[c], (double)t->data->count[c]))
             return -1;
     if (!cJSON_AddNumberToObject(tr, "seed", (double)t->seed))
         return -1;
@@ -50,24 +49,27 @@ static int add_training(cJSON *root, const artifact_training *t)
 }
 
 /* The "monitoring" object (model/baseline.h), when the leader's
- * cross-validation is known and every class has enough rows for it. */
+ * cross-validation is known, the model has the iris schema's 4 features (the
+ * statistics' fixed size) and every class has enough rows for it. */
 static int add_monitoring(cJSON *root, const artifact_training *t)
 {
     baseline b;
     double cov[MODEL_MAX_CLASSES][MODEL_NFEATURES * MODEL_NFEATURES];
     char err[160];
-    if (!t->leader || baseline_fit(t->data, t->leader, &b, cov, err, sizeof err) != 0)
+    if (!t->leader || t->data->nfeatures != MODEL_NFEATURES ||
+        baseline_fit(t->data, t->leader, &b, cov, err, sizeof err) != 0)
         return 0;
     return cJSON_AddItemToObject(root, "monitoring", baseline_fit_json(&b, cov)) ? 0 : -1;
 }
 
 cJSON *artifact_json(const learner_model *m, const artifact_training *t)
 {
-    const char *feat[MODEL_NFEATURES];
+    const char *feat[MODEL_MAX_FEATURES];
     const char *cls[MODEL_MAX_CLASSES];
-    memcpy(feat, model_feature_names, sizeof feat);
+    for (size_t j = 0; j < m->nfeatures; j++)
+        feat[j] = t->data->feature_names[j];
     for (size_t c = 0; c < m->nclasses; c++)
-        cls[c] = dataset_class_names[c];
+        cls[c] = t->data->class_names[c];
     cJSON *root = cJSON_CreateObject();
     cJSON *st = NULL;
     if (!root || !cJSON_AddStringToObject(root, "format", "iris-lambda-model") ||
@@ -75,13 +77,14 @@ cJSON *artifact_json(const learner_model *m, const artifact_training *t)
         !cJSON_AddStringToObject(root, "model_id", m->spec.id) ||
         !cJSON_AddStringToObject(root, "family", m->spec.family->name) ||
         !cJSON_AddItemToObject(root, "params", learner_params_json(&m->spec)) ||
-        !cJSON_AddItemToObject(root, "features", cJSON_CreateStringArray(feat, MODEL_NFEATURES)) ||
+        !cJSON_AddItemToObject(root, "features",
+                               cJSON_CreateStringArray(feat, (int)m->nfeatures)) ||
         !cJSON_AddItemToObject(root, "classes", cJSON_CreateStringArray(cls, (int)m->nclasses)) ||
         !(st = cJSON_AddObjectToObject(root, "standardize")) ||
-        !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, MODEL_NFEATURES)) ||
-        !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, MODEL_NFEATURES)) ||
+        !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, (int)m->nfeatures)) ||
+        !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, (int)m->nfeatures)) ||
         !cJSON_AddItemToObject(root, "fitted", m->spec.family->export_fit(m->fit)) ||
-        (t && add_monitoring(root, t) != 0) || (t && add_training(root, t) != 0)) {
+        add_monitoring(root, t) != 0 || add_training(root, t) != 0) {
         cJSON_Delete(root);
         return NULL;
     }

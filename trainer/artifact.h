@@ -2,22 +2,24 @@
 #ifndef IRIS_ARTIFACT_H
 #define IRIS_ARTIFACT_H
 
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 #include "trainer/leaderboard.h"
 #include "trainer/learner.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
-/* How the model was chosen, recorded under "training"; lb may be NULL. */
+/* How the model was chosen, recorded under "training"; lb may be NULL.  data
+ * also gives the artifact its feature and class names. */
 typedef struct {
-    const dataset *data;
+    const trainset *data;
     uint64_t seed;
     const leaderboard *lb;
     const leaderboard_row *leader; /* the cross-validated scores of m's spec, or NULL */
 } artifact_training;
 
-/* The artifact of m as JSON; NULL when out of memory.  Free with cJSON_Delete. */
+/* The artifact of m (trained on t->data) as JSON; NULL when out of memory.
+ * Free with cJSON_Delete. */
 cJSON *artifact_json(const learner_model *m, const artifact_training *t);
 
 /* The artifact text (formatted JSON and a final newline); NULL when out of

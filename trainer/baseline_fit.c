@@ -11,7 +11,7 @@
 
 /* Mean and sample covariance of the rows of class k, leaving out row skip
  * (SIZE_MAX: none).  Returns the number of rows used. */
-static size_t class_moments(const dataset *d, int k, size_t skip, double *mean, double *cov)
+static size_t class_moments(const trainset *d, int k, size_t skip, double *mean, double *cov)
 {
     size_t n = 0;
     memset(mean, 0, NF * sizeof *mean);
@@ -60,7 +60,7 @@ static double distance2(const double *linv, const double *mean, const double *x)
 }
 
 /* Share of rows that are atypical against a reference fitted without them. */
-static double loo_atypical_rate(const dataset *d, const baseline *b)
+static double loo_atypical_rate(const trainset *d, const baseline *b)
 {
     size_t atypical = 0;
     for (size_t i = 0; i < d->n; i++) {
@@ -81,16 +81,21 @@ static double loo_atypical_rate(const dataset *d, const baseline *b)
     return (double)atypical / (double)d->n;
 }
 
-int baseline_fit(const dataset *d, const leaderboard_row *leader, baseline *b,
+int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
                  double cov[][NF * NF], char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    b->nclasses = DATASET_NCLASSES;
+    if (d->nfeatures != NF) {
+        snprintf(err, errlen, "the input reference needs the %d iris features, not %zu", NF,
+                 d->nfeatures);
+        return -1;
+    }
+    b->nclasses = d->nclasses;
     for (size_t k = 0; k < b->nclasses; k++) {
         if (d->count[k] < 6) {
             snprintf(err, errlen,
                      "class \"%s\" has %zu rows: the input reference needs at least 6 per class",
-                     dataset_class_names[k], d->count[k]);
+                     d->class_names[k], d->count[k]);
             return -1;
         }
         class_moments(d, (int)k, SIZE_MAX, b->mean[k], cov[k]);
@@ -99,7 +104,7 @@ int baseline_fit(const dataset *d, const leaderboard_row *leader, baseline *b,
         inverse_factor(c, b->linv[k]);
         memcpy(cov[k], c, sizeof c); /* with the ridge, if one was needed */
     }
-    dataset_standardisation(d->x, d->n, b->feature_mean, b->feature_sd);
+    trainset_standardisation(d->x, d->n, NF, b->feature_mean, b->feature_sd);
     double n = (double)d->n;
     b->rows = d->n;
     b->error_rate = leader->error_rate;

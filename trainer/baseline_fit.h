@@ -4,7 +4,7 @@
 #define IRIS_BASELINE_FIT_H
 
 #include "model/baseline.h"
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 #include "trainer/leaderboard.h"
 
 #include <cjson/cJSON.h>
@@ -15,7 +15,7 @@
  * BASELINE_ATYPICAL_D2, and the share of rows that are atypical when each row
  * is left out of its class's mean and covariance.  Returns 0, or -1 with err
  * when a class has fewer than 6 rows. */
-int baseline_fit(const dataset *d, const leaderboard_row *leader, baseline *b,
+int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
                  double cov[][MODEL_NFEATURES * MODEL_NFEATURES], char *err, size_t errlen);
 
 /* The artifact's "monitoring" object for b and the covariances baseline_fit

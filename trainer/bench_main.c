@@ -2,7 +2,7 @@
  * and the nanoseconds per model_predict() of the shipped artifact, then of one
  * artifact per family (each family's first grid point, trained on all rows). */
 #include "trainer/artifact.h"
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 #include "trainer/learner.h"
 #include "model/model.h"
 
@@ -22,13 +22,13 @@ static double now(void)
 
 /* Nanoseconds per prediction over ROUNDS passes of the data; *sink keeps the
  * compiler from dropping the work. */
-static double time_predict(const model *m, const dataset *d, size_t rounds, double *sink)
+static double time_predict(const model *m, const trainset *d, size_t rounds, double *sink)
 {
     double probs[MODEL_MAX_CLASSES], s = 0;
     double t0 = now();
     for (size_t r = 0; r < rounds; r++)
         for (size_t i = 0; i < d->n; i++)
-            s += model_predict(m, d->x + i * MODEL_NFEATURES, probs) + probs[0];
+            s += model_predict(m, d->x + i * d->nfeatures, probs) + probs[0];
     double t = now() - t0;
     *sink += s;
     return 1e9 * t / (double)(rounds * d->n);
@@ -39,7 +39,7 @@ int main(int argc, char **argv)
     const char *path = argc > 1 ? argv[1] : "model/iris-model.json";
     char err[512];
     double sink = 0;
-    dataset *d = dataset_load_csv("model/iris.csv", 1, err, sizeof err);
+    trainset *d = trainset_load_csv("model/iris.csv", "species", 1, err, sizeof err);
     if (!d) {
         fprintf(stderr, "bench-model: %s\n", err);
         return 1;
@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     double load = now() - t0;
     if (!m) {
         fprintf(stderr, "bench-model: %s\n", err);
-        dataset_free(d);
+        trainset_free(d);
         return 1;
     }
     double ns = time_predict(m, d, ROUNDS, &sink);
@@ -60,11 +60,13 @@ int main(int argc, char **argv)
         learner_spec spec;
         learner_model lm;
         learner_spec_make(&spec, learner_families[f], 0);
-        if (learner_train(&lm, &spec, d->x, d->y, d->n, DATASET_NCLASSES, err, sizeof err) != 0) {
+        if (learner_train(&lm, &spec, d->x, d->y, d->n, d->nfeatures, d->nclasses, err,
+                          sizeof err) != 0) {
             fprintf(stderr, "bench-model: %s: %s\n", spec.id, err);
             continue;
         }
-        char *text = artifact_text(&lm, NULL);
+        artifact_training t = {.data = d};
+        char *text = artifact_text(&lm, &t);
         m = text ? model_from_json(text, strlen(text), err, sizeof err) : NULL;
         if (m)
             printf("  %-40s %8.1f ns/record\n", spec.id, time_predict(m, d, ROUNDS / 10, &sink));
@@ -74,6 +76,6 @@ int main(int argc, char **argv)
         free(text);
         learner_model_clear(&lm);
     }
-    dataset_free(d);
+    trainset_free(d);
     return sink == 42.5 ? 2 : 0; /* never true in practice; uses the result */
 }

@@ -1,7 +1,7 @@
 /* cv.c: stratified fold assignment and multinomial metrics. */
 #include "trainer/cv.h"
 #include "model/model.h"
-#include "trainer/rng.h"
+#include "trainer/trainer_rng.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -21,8 +21,8 @@ int cv_plan_make(cv_plan *p, const int *y, size_t n, size_t k, size_t repeats, s
     p->repeats = repeats;
     p->folds = folds;
     p->n = n;
-    rng r;
-    rng_seed(&r, seed);
+    trainer_rng r;
+    trainer_rng_seed(&r, seed);
     for (size_t rep = 0; rep < repeats; rep++) {
         size_t next = 0;
         for (size_t c = 0; c < k; c++) {
@@ -30,7 +30,7 @@ int cv_plan_make(cv_plan *p, const int *y, size_t n, size_t k, size_t repeats, s
             for (size_t i = 0; i < n; i++)
                 if (y[i] == (int)c)
                     idx[m++] = (int)i;
-            rng_shuffle(&r, idx, m);
+            trainer_rng_shuffle(&r, idx, m);
             for (size_t j = 0; j < m; j++, next++)
                 p->fold[rep * n + (size_t)idx[j]] = (int)(next % folds);
         }

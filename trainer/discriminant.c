@@ -16,48 +16,50 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NF MODEL_NFEATURES
-#define NN (NF * NF)
+#define NFMAX MODEL_MAX_FEATURES
+#define NNMAX (NFMAX * NFMAX)
 
+/* Matrices are nf x nf, row-major, in arrays of NNMAX. */
 typedef struct {
-    size_t k;
+    size_t k, nf;
     int diagonal; /* gnb */
     double prior[MODEL_MAX_CLASSES];
-    double mean[MODEL_MAX_CLASSES][NF];
-    double cov[MODEL_MAX_CLASSES][NN]; /* lda: all classes share cov[0] */
-    double chol[MODEL_MAX_CLASSES][NN];
+    double mean[MODEL_MAX_CLASSES][NFMAX];
+    double cov[MODEL_MAX_CLASSES][NNMAX]; /* lda: all classes share cov[0] */
+    double chol[MODEL_MAX_CLASSES][NNMAX];
     double logdet[MODEL_MAX_CLASSES];
     size_t ncov; /* 1 for lda, k otherwise */
 } gauss_fit;
 
 /* Priors, class means and per-class scatter matrices (sums of outer products
  * of the deviations from the class mean). */
-static gauss_fit *moments(const double *z, const int *y, size_t n, size_t k, double scatter[][NN],
-                          size_t *count)
+static gauss_fit *moments(const double *z, const int *y, size_t n, size_t nf, size_t k,
+                          double scatter[][NNMAX], size_t *count)
 {
     gauss_fit *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->k = k;
+    g->nf = nf;
     memset(count, 0, k * sizeof *count);
     for (size_t i = 0; i < n; i++) {
         count[y[i]]++;
-        for (size_t j = 0; j < NF; j++)
-            g->mean[y[i]][j] += z[i * NF + j];
+        for (size_t j = 0; j < nf; j++)
+            g->mean[y[i]][j] += z[i * nf + j];
     }
     for (size_t c = 0; c < k; c++) {
         g->prior[c] = (double)count[c] / (double)n;
-        for (size_t j = 0; j < NF; j++)
+        for (size_t j = 0; j < nf; j++)
             g->mean[c][j] /= (double)count[c];
-        memset(scatter[c], 0, NN * sizeof(double));
+        memset(scatter[c], 0, nf * nf * sizeof(double));
     }
     for (size_t i = 0; i < n; i++) {
-        double d[NF];
-        for (size_t j = 0; j < NF; j++)
-            d[j] = z[i * NF + j] - g->mean[y[i]][j];
-        for (size_t a = 0; a < NF; a++)
-            for (size_t b = 0; b < NF; b++)
-                scatter[y[i]][a * NF + b] += d[a] * d[b];
+        double d[NFMAX];
+        for (size_t j = 0; j < nf; j++)
+            d[j] = z[i * nf + j] - g->mean[y[i]][j];
+        for (size_t a = 0; a < nf; a++)
+            for (size_t b = 0; b < nf; b++)
+                scatter[y[i]][a * nf + b] += d[a] * d[b];
     }
     return g;
 }
@@ -65,11 +67,11 @@ static gauss_fit *moments(const double *z, const int *y, size_t n, size_t k, dou
 static int factor(gauss_fit *g, const char *name, char *err, size_t errlen)
 {
     for (size_t c = 0; c < g->ncov; c++) {
-        if (numeric_cholesky(NF, g->cov[c], g->chol[c]) != 0) {
+        if (numeric_cholesky(g->nf, g->cov[c], g->chol[c]) != 0) {
             snprintf(err, errlen, "%s: covariance of class %zu is not positive definite", name, c);
             return -1;
         }
-        g->logdet[c] = numeric_cholesky_logdet(NF, g->chol[c]);
+        g->logdet[c] = numeric_cholesky_logdet(g->nf, g->chol[c]);
     }
     return 0;
 }
@@ -79,25 +81,25 @@ typedef enum { GAUSS_LDA, GAUSS_QDA, GAUSS_GNB } gauss_kind;
 static const char *const gauss_names[] = {"lda", "qda", "gnb"};
 
 static void *fit_common(gauss_kind kind, const double *param, const double *z, const int *y,
-                        size_t n, size_t k, char *err, size_t errlen)
+                        size_t n, size_t nf, size_t k, char *err, size_t errlen)
 {
     const char *name = gauss_names[kind];
-    double scatter[MODEL_MAX_CLASSES][NN], pooled[NN] = {0};
-    size_t count[MODEL_MAX_CLASSES];
-    gauss_fit *g = moments(z, y, n, k, scatter, count);
+    double scatter[MODEL_MAX_CLASSES][NNMAX], pooled[NNMAX] = {0};
+    size_t count[MODEL_MAX_CLASSES], nn = nf * nf;
+    gauss_fit *g = moments(z, y, n, nf, k, scatter, count);
     if (!g) {
         snprintf(err, errlen, "%s: out of memory", name);
         return NULL;
     }
     for (size_t c = 0; c < k; c++)
-        for (size_t u = 0; u < NN; u++)
+        for (size_t u = 0; u < nn; u++)
             pooled[u] += scatter[c][u] / (double)(n - k);
     if (kind == GAUSS_LDA) {
         g->ncov = 1;
-        for (size_t a = 0; a < NF; a++)
-            for (size_t b = 0; b < NF; b++)
-                g->cov[0][a * NF + b] =
-                    a == b ? pooled[a * NF + b] : (1 - param[0]) * pooled[a * NF + b];
+        for (size_t a = 0; a < nf; a++)
+            for (size_t b = 0; b < nf; b++)
+                g->cov[0][a * nf + b] =
+                    a == b ? pooled[a * nf + b] : (1 - param[0]) * pooled[a * nf + b];
     } else if (kind == GAUSS_QDA) {
         g->ncov = k;
         for (size_t c = 0; c < k; c++) {
@@ -106,7 +108,7 @@ static void *fit_common(gauss_kind kind, const double *param, const double *z, c
                 free(g);
                 return NULL;
             }
-            for (size_t u = 0; u < NN; u++)
+            for (size_t u = 0; u < nn; u++)
                 g->cov[c][u] =
                     (1 - param[0]) * scatter[c][u] / (double)(count[c] - 1) + param[0] * pooled[u];
         }
@@ -114,8 +116,8 @@ static void *fit_common(gauss_kind kind, const double *param, const double *z, c
         g->ncov = k;
         g->diagonal = 1;
         for (size_t c = 0; c < k; c++)
-            for (size_t j = 0; j < NF; j++)
-                g->cov[c][j * NF + j] = scatter[c][j * NF + j] / (double)count[c] + param[0];
+            for (size_t j = 0; j < nf; j++)
+                g->cov[c][j * nf + j] = scatter[c][j * nf + j] / (double)count[c] + param[0];
     }
     if (factor(g, name, err, errlen) != 0) {
         free(g);
@@ -124,47 +126,48 @@ static void *fit_common(gauss_kind kind, const double *param, const double *z, c
     return g;
 }
 
-static void *lda_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *lda_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
-    return fit_common(GAUSS_LDA, param, z, y, n, k, err, errlen);
+    return fit_common(GAUSS_LDA, param, z, y, n, nf, k, err, errlen);
 }
 
-static void *qda_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *qda_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
-    return fit_common(GAUSS_QDA, param, z, y, n, k, err, errlen);
+    return fit_common(GAUSS_QDA, param, z, y, n, nf, k, err, errlen);
 }
 
-static void *gnb_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *gnb_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
-    return fit_common(GAUSS_GNB, param, z, y, n, k, err, errlen);
+    return fit_common(GAUSS_GNB, param, z, y, n, nf, k, err, errlen);
 }
 
 /* log prior - log det / 2 - Mahalanobis^2 / 2, through the Cholesky factor. */
-static void gauss_predict(const void *fit, const double z[NF], double *probs)
+static void gauss_predict(const void *fit, const double *z, double *probs)
 {
     const gauss_fit *g = fit;
     double s[MODEL_MAX_CLASSES];
     for (size_t c = 0; c < g->k; c++) {
         size_t v = g->ncov == 1 ? 0 : c;
-        double d[NF], u[NF], q = 0;
-        for (size_t j = 0; j < NF; j++)
+        double d[NFMAX], u[NFMAX], q = 0;
+        for (size_t j = 0; j < g->nf; j++)
             d[j] = z[j] - g->mean[c][j];
-        numeric_solve_lower(NF, g->chol[v], d, u);
-        for (size_t j = 0; j < NF; j++)
+        numeric_solve_lower(g->nf, g->chol[v], d, u);
+        for (size_t j = 0; j < g->nf; j++)
             q += u[j] * u[j];
         s[c] = log(g->prior[c]) - 0.5 * g->logdet[v] - 0.5 * q;
     }
     numeric_softmax(g->k, s, probs);
 }
 
-static cJSON *matrix_json(const double *a, size_t rows, size_t cols)
+/* rows x cols numbers, row r starting at a + r * stride. */
+static cJSON *matrix_json(const double *a, size_t rows, size_t cols, size_t stride)
 {
     cJSON *m = cJSON_CreateArray();
     for (size_t r = 0; m && r < rows; r++) {
-        cJSON *row = cJSON_CreateDoubleArray(a + r * cols, (int)cols);
+        cJSON *row = cJSON_CreateDoubleArray(a + r * stride, (int)cols);
         if (!row || !cJSON_AddItemToArray(m, row)) {
             cJSON_Delete(row);
             cJSON_Delete(m);
@@ -179,23 +182,23 @@ static cJSON *gauss_export(const void *fit)
     const gauss_fit *g = fit;
     cJSON *o = cJSON_CreateObject(), *cov = NULL;
     if (!o || !cJSON_AddItemToObject(o, "priors", cJSON_CreateDoubleArray(g->prior, (int)g->k)) ||
-        !cJSON_AddItemToObject(o, "means", matrix_json(&g->mean[0][0], g->k, NF)))
+        !cJSON_AddItemToObject(o, "means", matrix_json(&g->mean[0][0], g->k, g->nf, NFMAX)))
         goto on_error;
     if (g->diagonal) {
-        double var[MODEL_MAX_CLASSES][NF];
+        double var[MODEL_MAX_CLASSES][NFMAX];
         for (size_t c = 0; c < g->k; c++)
-            for (size_t j = 0; j < NF; j++)
-                var[c][j] = g->cov[c][j * NF + j];
-        cov = matrix_json(&var[0][0], g->k, NF);
+            for (size_t j = 0; j < g->nf; j++)
+                var[c][j] = g->cov[c][j * g->nf + j];
+        cov = matrix_json(&var[0][0], g->k, g->nf, NFMAX);
         if (!cJSON_AddItemToObject(o, "variances", cov))
             goto on_error;
     } else if (g->ncov == 1) {
-        if (!cJSON_AddItemToObject(o, "covariance", matrix_json(g->cov[0], NF, NF)))
+        if (!cJSON_AddItemToObject(o, "covariance", matrix_json(g->cov[0], g->nf, g->nf, g->nf)))
             goto on_error;
     } else {
         cov = cJSON_AddArrayToObject(o, "covariances");
         for (size_t c = 0; cov && c < g->k; c++)
-            if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], NF, NF)))
+            if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], g->nf, g->nf, g->nf)))
                 goto on_error;
         if (!cov)
             goto on_error;

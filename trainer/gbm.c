@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NF MODEL_NFEATURES
 #define MIN_ROWS 5
 #define MAX_DEPTH 8
 
@@ -38,9 +37,9 @@ typedef struct {
 
 /* Scratch space for growing one tree. */
 typedef struct {
-    size_t n, depth;
+    size_t n, nf, depth;
     const double *z;
-    const int *order; /* NF x n: rows sorted by each feature */
+    const int *order; /* nf x n: rows sorted by each feature */
     const double *r;  /* residuals */
     int *node_of;     /* the node each row is in */
     gbm_fit *g;
@@ -85,7 +84,7 @@ static void grow(grower *w, int node, size_t depth, size_t k, double rate)
     int best_f = -1;
     double best_gain = 1e-12, best_t = 0;
     if (depth < w->depth && cnt >= 2 * MIN_ROWS) {
-        for (int f = 0; f < NF; f++) {
+        for (int f = 0; f < (int)w->nf; f++) {
             const int *ord = w->order + (size_t)f * w->n;
             size_t nl = 0;
             double sl = 0, prev = 0;
@@ -93,7 +92,7 @@ static void grow(grower *w, int node, size_t depth, size_t k, double rate)
                 size_t i = (size_t)ord[s];
                 if (w->node_of[i] != node)
                     continue;
-                double v = w->z[i * NF + (size_t)f];
+                double v = w->z[i * w->nf + (size_t)f];
                 if (nl >= MIN_ROWS && cnt - nl >= MIN_ROWS && v > prev) {
                     double sr = sum - sl;
                     double gain = sl * sl / (double)nl + sr * sr / (double)(cnt - nl) -
@@ -120,7 +119,7 @@ static void grow(grower *w, int node, size_t depth, size_t k, double rate)
     g->nodes[node] = (gbm_node){best_f, best_t, left, right, 0};
     for (size_t i = 0; i < w->n; i++)
         if (w->node_of[i] == node)
-            w->node_of[i] = w->z[i * NF + (size_t)best_f] < best_t ? left : right;
+            w->node_of[i] = w->z[i * w->nf + (size_t)best_f] < best_t ? left : right;
     grow(w, left, depth + 1, k, rate);
     grow(w, right, depth + 1, k, rate);
 }
@@ -133,13 +132,13 @@ static double tree_value(const gbm_fit *g, size_t t, const double *z)
     return nd->value;
 }
 
-static void *gbm_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *gbm_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
     size_t depth = (size_t)param[0], rounds = (size_t)param[1];
     double rate = param[2];
     size_t max_nodes = ((size_t)2 << depth) - 1;
-    grower w = {.n = n, .depth = depth, .z = z};
+    grower w = {.n = n, .nf = nf, .depth = depth, .z = z};
     int *order = NULL;
     double *score = NULL, *resid = NULL, *prob = NULL;
     gbm_fit *g = NULL;
@@ -149,7 +148,7 @@ static void *gbm_train(const double *param, const double *z, const int *y, size_
         return NULL;
     }
     g = calloc(1, sizeof *g);
-    order = malloc(NF * n * sizeof *order);
+    order = malloc(nf * n * sizeof *order);
     score = malloc(n * k * sizeof *score);
     prob = malloc(n * k * sizeof *prob);
     resid = malloc(n * sizeof *resid);
@@ -168,12 +167,12 @@ static void *gbm_train(const double *param, const double *z, const int *y, size_
     }
     /* Presort the rows by each feature (insertion sort: n is small, and it
      * is stable, so equal values stay in row order). */
-    for (size_t f = 0; f < NF; f++) {
+    for (size_t f = 0; f < nf; f++) {
         int *ord = order + f * n;
         for (size_t i = 0; i < n; i++) {
             size_t p = i;
-            double v = z[i * NF + f];
-            while (p > 0 && z[(size_t)ord[p - 1] * NF + f] > v) {
+            double v = z[i * nf + f];
+            while (p > 0 && z[(size_t)ord[p - 1] * nf + f] > v) {
                 ord[p] = ord[p - 1];
                 p--;
             }
@@ -205,7 +204,7 @@ static void *gbm_train(const double *param, const double *z, const int *y, size_
             g->nnodes++;
             grow(&w, (int)g->root[t], 0, k, rate);
             for (size_t i = 0; i < n; i++)
-                score[i * k + c] += tree_value(g, t, z + i * NF);
+                score[i * k + c] += tree_value(g, t, z + i * nf);
         }
     }
     g->root[g->ntrees] = g->nnodes;
@@ -218,7 +217,7 @@ cleanup:
     return g;
 }
 
-static void gbm_predict(const void *fit, const double z[NF], double *probs)
+static void gbm_predict(const void *fit, const double *z, double *probs)
 {
     const gbm_fit *g = fit;
     double s[MODEL_MAX_CLASSES];

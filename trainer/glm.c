@@ -14,23 +14,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NF MODEL_NFEATURES
-#define NP (NF + 1) /* parameters per class: intercept, weights */
-#define MAXP (MODEL_MAX_CLASSES * NP)
+#define NPMAX (MODEL_MAX_FEATURES + 1) /* parameters per class: intercept, weights */
+#define MAXP (MODEL_MAX_CLASSES * NPMAX)
 #define INTERCEPT_RIDGE 1e-9
 #define MAX_ITER 200
 
 typedef struct {
-    size_t k;
-    double theta[MAXP]; /* class c: theta[c*NP] = b_c, theta[c*NP+1+j] = w_cj */
+    size_t k, nf, np;   /* np = nf + 1 */
+    double theta[MAXP]; /* class c: theta[c*np] = b_c, theta[c*np+1+j] = w_cj */
 } glm_fit;
 
 static void scores(const glm_fit *g, const double *theta, const double *z, double *s)
 {
     for (size_t c = 0; c < g->k; c++) {
-        const double *t = theta + c * NP;
+        const double *t = theta + c * g->np;
         s[c] = t[0];
-        for (size_t j = 0; j < NF; j++)
+        for (size_t j = 0; j < g->nf; j++)
             s[c] += t[1 + j] * z[j];
     }
 }
@@ -39,9 +38,9 @@ static double penalty(const glm_fit *g, const double *theta, double lambda)
 {
     double r = 0;
     for (size_t c = 0; c < g->k; c++) {
-        r += INTERCEPT_RIDGE * theta[c * NP] * theta[c * NP];
-        for (size_t j = 1; j < NP; j++)
-            r += lambda * theta[c * NP + j] * theta[c * NP + j];
+        r += INTERCEPT_RIDGE * theta[c * g->np] * theta[c * g->np];
+        for (size_t j = 1; j < g->np; j++)
+            r += lambda * theta[c * g->np + j] * theta[c * g->np + j];
     }
     return 0.5 * r;
 }
@@ -50,15 +49,16 @@ static double penalty(const glm_fit *g, const double *theta, double lambda)
 static double objective(const glm_fit *g, const double *theta, double lambda, const double *z,
                         const int *y, size_t n, double *grad, double *hess)
 {
-    size_t P = g->k * NP;
+    size_t np = g->np, P = g->k * np;
     double f = 0;
     if (grad) {
         memset(grad, 0, P * sizeof *grad);
         memset(hess, 0, P * P * sizeof *hess);
     }
     for (size_t i = 0; i < n; i++) {
-        const double *zi = z + i * NF;
-        double s[MODEL_MAX_CLASSES], p[MODEL_MAX_CLASSES], xt[NP] = {1, zi[0], zi[1], zi[2], zi[3]};
+        const double *zi = z + i * g->nf;
+        double s[MODEL_MAX_CLASSES], p[MODEL_MAX_CLASSES], xt[NPMAX] = {1};
+        memcpy(xt + 1, zi, g->nf * sizeof *zi);
         scores(g, theta, zi, s);
         double m = s[0];
         for (size_t c = 1; c < g->k; c++)
@@ -72,13 +72,13 @@ static double objective(const glm_fit *g, const double *theta, double lambda, co
         numeric_softmax(g->k, s, p);
         for (size_t c = 0; c < g->k; c++) {
             double r = p[c] - (y[i] == (int)c);
-            for (size_t a = 0; a < NP; a++)
-                grad[c * NP + a] += r * xt[a];
+            for (size_t a = 0; a < np; a++)
+                grad[c * np + a] += r * xt[a];
             for (size_t d = 0; d <= c; d++) {
                 double h = (c == d ? p[c] : 0) - p[c] * p[d];
-                for (size_t a = 0; a < NP; a++)
-                    for (size_t b = 0; b < NP; b++)
-                        hess[(c * NP + a) * P + d * NP + b] += h * xt[a] * xt[b];
+                for (size_t a = 0; a < np; a++)
+                    for (size_t b = 0; b < np; b++)
+                        hess[(c * np + a) * P + d * np + b] += h * xt[a] * xt[b];
             }
         }
     }
@@ -86,7 +86,7 @@ static double objective(const glm_fit *g, const double *theta, double lambda, co
     if (grad) {
         for (size_t u = 0; u < P; u++) {
             grad[u] /= (double)n;
-            double ridge = u % NP == 0 ? INTERCEPT_RIDGE : lambda;
+            double ridge = u % np == 0 ? INTERCEPT_RIDGE : lambda;
             grad[u] += ridge * theta[u];
             for (size_t v = 0; v <= u; v++)
                 hess[u * P + v] /= (double)n;
@@ -96,8 +96,8 @@ static double objective(const glm_fit *g, const double *theta, double lambda, co
     return f + penalty(g, theta, lambda);
 }
 
-static void *glm_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *glm_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
     double lambda = param[0];
     glm_fit *g = calloc(1, sizeof *g);
@@ -107,7 +107,9 @@ static void *glm_train(const double *param, const double *z, const int *y, size_
         goto on_error;
     }
     g->k = k;
-    size_t P = k * NP;
+    g->nf = nf;
+    g->np = nf + 1;
+    size_t P = k * g->np;
     for (int it = 0; it < MAX_ITER; it++) {
         double f = objective(g, g->theta, lambda, z, y, n, grad, hess);
         double gmax = 0, step[MAXP], trial[MAXP];
@@ -145,7 +147,7 @@ on_error:
     return NULL;
 }
 
-static void glm_predict(const void *fit, const double z[NF], double *probs)
+static void glm_predict(const void *fit, const double *z, double *probs)
 {
     const glm_fit *g = fit;
     double s[MODEL_MAX_CLASSES];
@@ -161,9 +163,9 @@ static cJSON *glm_export(const void *fit)
     if (!b || !w)
         goto on_error;
     for (size_t c = 0; c < g->k; c++) {
-        cJSON *row = cJSON_CreateDoubleArray(g->theta + c * NP + 1, NF);
+        cJSON *row = cJSON_CreateDoubleArray(g->theta + c * g->np + 1, (int)g->nf);
         if (!row || !cJSON_AddItemToArray(w, row) ||
-            !cJSON_AddItemToArray(b, cJSON_CreateNumber(g->theta[c * NP])))
+            !cJSON_AddItemToArray(b, cJSON_CreateNumber(g->theta[c * g->np])))
             goto on_error;
     }
     return o;

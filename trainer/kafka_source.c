@@ -1,5 +1,6 @@
 /* kafka_source.c: reads labelled iris records from a topic with librdkafka. */
 #include "trainer/kafka_source.h"
+#include "trainer/csv.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -19,11 +20,18 @@
 typedef struct {
     int32_t partition;
     int64_t offset;
-    double x[MODEL_NFEATURES];
-    int y;
     char *value;
     size_t len;
 } record;
+
+/* The fields of the records: the features (every field of the first record
+ * but the label) and the label's key. */
+typedef struct {
+    size_t nf;
+    char names[MODEL_MAX_FEATURES][SCHEMA_NAME_MAX + 1]; /* as in the first record */
+    char label_key[SCHEMA_NAME_MAX + 1];
+    const char *label; /* as given with --label */
+} record_layout;
 
 typedef struct {
     int32_t id;
@@ -86,55 +94,104 @@ static int load_props(rd_kafka_conf_t *conf, const char *path, char *err, size_t
     return rc;
 }
 
-static const char *const field_names[2][MODEL_NFEATURES + 1] = {
-    {"sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"},
-    {"sepal_length", "sepal_width", "petal_length", "petal_width", "species"},
-};
+static void record_where(const char *topic, const record *r, char *where, size_t len)
+{
+    snprintf(where, len, "kafka topic %s partition %d offset %lld", topic, (int)r->partition,
+             (long long)r->offset);
+}
 
-/* Parses one record value into r; -1 with err naming the record. */
-static int parse_record(const char *topic, record *r, char *err, size_t errlen)
+/* The field of obj that name (any spelling) names, or NULL. */
+static const cJSON *field_named(const cJSON *obj, const char *key)
+{
+    char k[SCHEMA_NAME_MAX + 1];
+    for (const cJSON *f = obj->child; f; f = f->next)
+        if (schema_key(f->string, strlen(f->string), k) >= 0 && strcmp(k, key) == 0)
+            return f;
+    return NULL;
+}
+
+/* A feature value: a JSON number, or a string holding a decimal number (as
+ * the bootstrap accepts). */
+static int read_number(const cJSON *v, double *out)
+{
+    if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+        *out = v->valuedouble;
+        return 0;
+    }
+    return cJSON_IsString(v) ? csv_decimal(v->valuestring, strlen(v->valuestring), out) : -1;
+}
+
+/* The layout from the first record: its fields but the label, in order. */
+static int read_layout(const char *topic, const record *r, const cJSON *j, record_layout *lay,
+                       char *err, size_t errlen)
+{
+    char where[300], k[SCHEMA_NAME_MAX + 1];
+    record_where(topic, r, where, sizeof where);
+    int have_label = 0;
+    for (const cJSON *f = j->child; f; f = f->next) {
+        if (schema_key(f->string, strlen(f->string), k) >= 0 && strcmp(k, lay->label_key) == 0 &&
+            !have_label) {
+            have_label = 1;
+            continue;
+        }
+        if (lay->nf == MODEL_MAX_FEATURES) {
+            set_err(err, errlen, "%s: more than %d fields besides the label \"%s\"", where,
+                    MODEL_MAX_FEATURES, lay->label);
+            return -1;
+        }
+        if (strlen(f->string) > SCHEMA_NAME_MAX) {
+            set_err(err, errlen, "%s: field \"%.40s...\": name longer than %d bytes", where,
+                    f->string, SCHEMA_NAME_MAX);
+            return -1;
+        }
+        strcpy(lay->names[lay->nf++], f->string);
+    }
+    if (!have_label) {
+        set_err(err, errlen,
+                "%s: field \"%s\": missing (training needs labelled records; "
+                "choose the label with --label)",
+                where, lay->label);
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses one record value: its features in layout order and its label,
+ * which points into *json (the caller deletes it). */
+static int parse_record(const char *topic, record *r, record_layout *lay, cJSON **json, double *x,
+                        const char **label, char *err, size_t errlen)
 {
     char where[300];
-    snprintf(where, sizeof where, "kafka topic %s partition %d offset %lld", topic,
-             (int)r->partition, (long long)r->offset);
-    cJSON *j = cJSON_ParseWithLength(r->value, r->len);
-    int rc = -1;
+    record_where(topic, r, where, sizeof where);
+    cJSON *j = *json = cJSON_ParseWithLength(r->value, r->len);
     if (!cJSON_IsObject(j)) {
         set_err(err, errlen, "%s: value is not a JSON object", where);
-        goto cleanup;
+        return -1;
     }
-    for (size_t c = 0; c <= MODEL_NFEATURES; c++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, field_names[0][c]);
-        if (!v)
-            v = cJSON_GetObjectItemCaseSensitive(j, field_names[1][c]);
+    if (lay->nf == 0 && read_layout(topic, r, j, lay, err, errlen) != 0)
+        return -1;
+    for (size_t c = 0; c < lay->nf; c++) {
+        char key[SCHEMA_NAME_MAX + 1];
+        schema_key(lay->names[c], strlen(lay->names[c]), key);
+        const cJSON *v = field_named(j, key);
         if (!v) {
-            set_err(err, errlen, "%s: field \"%s\": missing%s", where, field_names[0][c],
-                    c == MODEL_NFEATURES ? " (training needs labelled records)" : "");
-            goto cleanup;
+            set_err(err, errlen, "%s: field \"%s\": missing (the first record has it)", where,
+                    lay->names[c]);
+            return -1;
         }
-        if (c == MODEL_NFEATURES) {
-            const char *s = cJSON_GetStringValue(v);
-            r->y = s ? dataset_species_index(s, strlen(s)) : -1;
-            if (r->y < 0) {
-                char *txt = cJSON_PrintUnformatted(v);
-                set_err(err, errlen,
-                        "%s: field \"species\": unknown species %.60s (expected setosa, "
-                        "versicolor or virginica)",
-                        where, txt ? txt : "?");
-                free(txt);
-                goto cleanup;
-            }
-        } else if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
-            set_err(err, errlen, "%s: field \"%s\": expected a number", where, field_names[0][c]);
-            goto cleanup;
-        } else {
-            r->x[c] = v->valuedouble;
+        if (read_number(v, &x[c]) != 0) {
+            set_err(err, errlen, "%s: field \"%s\": expected a number", where, v->string);
+            return -1;
         }
     }
-    rc = 0;
-cleanup:
-    cJSON_Delete(j);
-    return rc;
+    const cJSON *v = field_named(j, lay->label_key);
+    if (!v || !cJSON_IsString(v)) {
+        set_err(err, errlen, "%s: field \"%s\": %s", where, lay->label,
+                v ? "expected a string label" : "missing (training needs labelled records)");
+        return -1;
+    }
+    *label = v->valuestring;
+    return 0;
 }
 
 /* Splits max records between the partitions: equal shares, capped by what
@@ -178,25 +235,9 @@ static int by_position(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-dataset *kafka_source_read(const char *brokers, const char *topic, const char *props, size_t max,
-                           size_t min_per_class, char *err, size_t errlen)
+/* A consumer configured from the properties file and the reading settings. */
+static rd_kafka_t *consumer_open(const char *brokers, const char *props, char *err, size_t errlen)
 {
-    dataset *d = NULL, *result = NULL;
-    rd_kafka_t *rk = NULL;
-    rd_kafka_topic_t *rkt = NULL;
-    const rd_kafka_metadata_t *md = NULL;
-    rd_kafka_topic_partition_list_t *assign = NULL;
-    part *parts = NULL;
-    record *recs = NULL;
-    size_t np = 0, nrec = 0, cap = 0;
-    EVP_MD_CTX *sha = NULL;
-    char why[512];
-
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (props && load_props(conf, props, err, errlen) != 0) {
-        rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
     static const char *const settings[][2] = {
         {"group.id", "iris-train"},
         {"enable.auto.commit", "false"},
@@ -204,20 +245,35 @@ dataset *kafka_source_read(const char *brokers, const char *topic, const char *p
         {"enable.partition.eof", "true"},
         {"auto.offset.reset", "earliest"},
     };
+    char why[512];
+    rd_kafka_t *rk = NULL;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (props && load_props(conf, props, err, errlen) != 0)
+        goto cleanup;
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         rd_kafka_conf_set(conf, settings[i][0], settings[i][1], why, sizeof why);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, why, sizeof why) !=
         RD_KAFKA_CONF_OK) {
         set_err(err, errlen, "-b %s: %s", brokers, why);
-        rd_kafka_conf_destroy(conf);
-        return NULL;
+        goto cleanup;
     }
-    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why))) {
+    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof why)))
         set_err(err, errlen, "cannot create a Kafka consumer: %s", why);
+    else
+        conf = NULL; /* owned by rk */
+cleanup:
+    if (conf)
         rd_kafka_conf_destroy(conf);
-        return NULL;
-    }
-    rkt = rd_kafka_topic_new(rk, topic, NULL);
+    return rk;
+}
+
+/* The topic's partitions, sorted by id, with their watermarks. */
+static part *topic_partitions(rd_kafka_t *rk, const char *brokers, const char *topic, size_t *np,
+                              char *err, size_t errlen)
+{
+    part *parts = NULL, *result = NULL;
+    const rd_kafka_metadata_t *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 0, rkt, &md, METADATA_TIMEOUT_MS);
     if (e || md->topic_cnt != 1) {
         set_err(err, errlen, "kafka %s: cannot read the metadata of topic %s: %s", brokers, topic,
@@ -230,17 +286,15 @@ dataset *kafka_source_read(const char *brokers, const char *topic, const char *p
                                                    : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART));
         goto cleanup;
     }
-    np = (size_t)md->topics[0].partition_cnt;
-    parts = calloc(np, sizeof *parts);
-    assign = rd_kafka_topic_partition_list_new((int)np);
-    if (!parts) {
+    *np = (size_t)md->topics[0].partition_cnt;
+    if (!(parts = calloc(*np, sizeof *parts))) {
         set_err(err, errlen, "out of memory");
         goto cleanup;
     }
-    for (size_t i = 0; i < np; i++)
+    for (size_t i = 0; i < *np; i++)
         parts[i].id = md->topics[0].partitions[i].id;
-    qsort(parts, np, sizeof *parts, by_id);
-    for (size_t i = 0; i < np; i++) {
+    qsort(parts, *np, sizeof *parts, by_id);
+    for (size_t i = 0; i < *np; i++) {
         e = rd_kafka_query_watermark_offsets(rk, topic, parts[i].id, &parts[i].low, &parts[i].high,
                                              METADATA_TIMEOUT_MS);
         if (e) {
@@ -249,142 +303,243 @@ dataset *kafka_source_read(const char *brokers, const char *topic, const char *p
             goto cleanup;
         }
     }
+    result = parts;
+    parts = NULL;
+cleanup:
+    free(parts);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return result;
+}
+
+/* Assigns the partitions that have records to read, from their first offset. */
+static int assign_partitions(rd_kafka_t *rk, const char *topic, part *parts, size_t np, size_t max,
+                             char *err, size_t errlen)
+{
     share(parts, np, max);
+    rd_kafka_topic_partition_list_t *assign = rd_kafka_topic_partition_list_new((int)np);
     for (size_t i = 0; i < np; i++) {
         parts[i].done = parts[i].want == 0;
         if (!parts[i].done)
             rd_kafka_topic_partition_list_add(assign, topic, parts[i].id)->offset = parts[i].low;
     }
-    if ((e = rd_kafka_assign(rk, assign))) {
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, assign);
+    rd_kafka_topic_partition_list_destroy(assign);
+    if (e)
         set_err(err, errlen, "kafka topic %s: cannot assign partitions: %s", topic,
                 rd_kafka_err2str(e));
-        goto cleanup;
+    return e ? -1 : 0;
+}
+
+typedef struct {
+    record *recs;
+    size_t n, cap;
+} record_list;
+
+/* Copies message m into the list. */
+static int keep_record(record_list *l, const rd_kafka_message_t *m)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1024;
+        record *nr = realloc(l->recs, nc * sizeof *nr);
+        if (!nr)
+            return -1;
+        l->recs = nr;
+        l->cap = nc;
     }
+    record *r = &l->recs[l->n];
+    r->partition = m->partition;
+    r->offset = m->offset;
+    r->len = m->len;
+    if (!(r->value = malloc(m->len ? m->len : 1)))
+        return -1;
+    if (m->len)
+        memcpy(r->value, m->payload, m->len);
+    l->n++;
+    return 0;
+}
+
+static part *part_of(part *parts, size_t np, int32_t id)
+{
+    for (size_t i = 0; i < np; i++)
+        if (parts[i].id == id)
+            return &parts[i];
+    return NULL;
+}
+
+/* Polls until every assigned partition has given its share (or its end). */
+static int consume(rd_kafka_t *rk, const char *topic, part *parts, size_t np, record_list *l,
+                   char *err, size_t errlen)
+{
     time_t last = time(NULL);
     for (;;) {
         size_t open = 0;
         for (size_t i = 0; i < np; i++)
             open += !parts[i].done;
         if (!open)
-            break;
+            return 0;
         if (time(NULL) - last > STALL_TIMEOUT_S) {
             set_err(err, errlen, "kafka topic %s: no record for %d s after %zu records", topic,
-                    STALL_TIMEOUT_S, nrec);
-            goto cleanup;
+                    STALL_TIMEOUT_S, l->n);
+            return -1;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
         if (!m)
             continue;
         last = time(NULL);
-        part *p = NULL;
-        for (size_t i = 0; i < np; i++)
-            if (parts[i].id == m->partition)
-                p = &parts[i];
+        part *p = part_of(parts, np, m->partition);
+        int rc = 0;
         if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             if (p)
                 p->done = 1;
-            rd_kafka_message_destroy(m);
-            continue;
-        }
-        if (m->err) {
+        } else if (m->err) {
             set_err(err, errlen, "kafka topic %s partition %d: %s", topic, (int)m->partition,
                     rd_kafka_message_errstr(m));
-            rd_kafka_message_destroy(m);
-            goto cleanup;
-        }
-        if (p && !p->done && m->offset < p->high) {
-            if (nrec == cap) {
-                size_t nc = cap ? cap * 2 : 1024;
-                record *nr = realloc(recs, nc * sizeof *nr);
-                if (!nr) {
-                    rd_kafka_message_destroy(m);
-                    set_err(err, errlen, "out of memory after %zu records", nrec);
-                    goto cleanup;
-                }
-                recs = nr;
-                cap = nc;
-            }
-            record *r = &recs[nrec];
-            r->partition = m->partition;
-            r->offset = m->offset;
-            r->len = m->len;
-            r->value = malloc(m->len ? m->len : 1);
-            if (!r->value) {
-                rd_kafka_message_destroy(m);
-                set_err(err, errlen, "out of memory after %zu records", nrec);
-                goto cleanup;
-            }
-            if (m->len)
-                memcpy(r->value, m->payload, m->len);
-            nrec++;
-            if (++p->got >= p->want || m->offset + 1 >= p->high)
+            rc = -1;
+        } else if (p && !p->done && m->offset < p->high) {
+            if (keep_record(l, m) != 0) {
+                set_err(err, errlen, "out of memory after %zu records", l->n);
+                rc = -1;
+            } else if (++p->got >= p->want || m->offset + 1 >= p->high) {
                 p->done = 1;
+            }
         }
         rd_kafka_message_destroy(m);
+        if (rc)
+            return -1;
     }
-    qsort(recs, nrec, sizeof *recs, by_position);
-    char source[300];
-    snprintf(source, sizeof source, "kafka:%s", topic);
+}
+
+static int check_classes(const char *topic, const record_list *l, trainset *d, size_t min_per_class,
+                         char *err, size_t errlen)
+{
+    int bad;
+    size_t at;
+    if (trainset_finish(d, min_per_class, &bad, &at) == 0)
+        return 0;
+    if (bad < 0)
+        set_err(err, errlen,
+                "kafka topic %s: %zu distinct label%s in %zu records; a classifier needs at "
+                "least 2",
+                topic, d->nclasses, d->nclasses == 1 ? "" : "s", l->n);
+    else
+        set_err(err, errlen,
+                "kafka topic %s: class \"%s\" has only %zu records (the last at partition %d "
+                "offset %lld), fewer than the %zu cross-validation folds",
+                topic, d->class_names[bad], d->count[bad], (int)l->recs[at].partition,
+                (long long)l->recs[at].offset, min_per_class);
+    return -1;
+}
+
+/* Adds record i to d (and its value to the digest). */
+static int add_record(const char *topic, record_list *l, size_t i, record_layout *lay, trainset *d,
+                      EVP_MD_CTX *sha, char *err, size_t errlen)
+{
+    double x[MODEL_MAX_FEATURES];
+    const char *label = NULL;
+    cJSON *j = NULL;
+    int rc = -1;
+    record *r = &l->recs[i];
+    if (parse_record(topic, r, lay, &j, x, &label, err, errlen) != 0)
+        goto cleanup;
+    if (d->nfeatures == 0) {
+        const char *names[MODEL_MAX_FEATURES];
+        char why[256], where[300];
+        for (size_t c = 0; c < lay->nf; c++)
+            names[c] = lay->names[c];
+        if (trainset_set_features(d, names, lay->nf, why, sizeof why) != 0) {
+            record_where(topic, r, where, sizeof where);
+            set_err(err, errlen, "%s: %s", where, why);
+            goto cleanup;
+        }
+    }
+    int added = trainset_add(d, x, label, strlen(label), i);
+    if (added != 0) {
+        char where[300];
+        record_where(topic, r, where, sizeof where);
+        set_err(err, errlen, "%s: field \"%s\": %s", where, lay->label,
+                added == -2   ? "one class more than the 8 a model can have"
+                : added == -3 ? "not a usable label (1 to 63 printable characters)"
+                              : "out of memory");
+        goto cleanup;
+    }
+    if (EVP_DigestUpdate(sha, r->value, r->len) != 1 || EVP_DigestUpdate(sha, "\n", 1) != 1) {
+        set_err(err, errlen, "SHA-256 failed");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* The training set of the records, in (partition, offset) order. */
+static trainset *records_trainset(const char *topic, record_list *l, const char *label,
+                                  size_t min_per_class, char *err, size_t errlen)
+{
+    trainset *d = NULL, *result = NULL;
+    record_layout lay = {.label = label};
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!(d = dataset_new(source)) || !(sha = EVP_MD_CTX_new()) ||
-        EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
+    char source[300];
+    snprintf(source, sizeof source, "kafka:%s", topic);
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    if (schema_key(label, strlen(label), lay.label_key) < 0) {
+        set_err(err, errlen, "--label \"%s\": not a usable field name", label);
+        goto cleanup;
+    }
+    if (!(d = trainset_new(source)) || !sha || EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
         set_err(err, errlen, "out of memory");
         goto cleanup;
     }
-    int64_t last_of[DATASET_NCLASSES][2];
-    for (size_t i = 0; i < nrec; i++) {
-        if (parse_record(topic, &recs[i], err, errlen) != 0)
+    qsort(l->recs, l->n, sizeof *l->recs, by_position);
+    for (size_t i = 0; i < l->n; i++)
+        if (add_record(topic, l, i, &lay, d, sha, err, errlen) != 0)
             goto cleanup;
-        if (dataset_add(d, recs[i].x, recs[i].y) != 0 ||
-            EVP_DigestUpdate(sha, recs[i].value, recs[i].len) != 1 ||
-            EVP_DigestUpdate(sha, "\n", 1) != 1) {
-            set_err(err, errlen, "out of memory");
-            goto cleanup;
-        }
-        last_of[recs[i].y][0] = recs[i].partition;
-        last_of[recs[i].y][1] = recs[i].offset;
-    }
     if (EVP_DigestFinal_ex(sha, digest, &mdlen) != 1) {
         set_err(err, errlen, "SHA-256 failed");
         goto cleanup;
     }
     for (unsigned int i = 0; i < mdlen && i < 32; i++)
         snprintf(d->sha256 + 2 * i, 3, "%02x", digest[i]);
-    for (size_t c = 0; c < DATASET_NCLASSES; c++) {
-        if (d->count[c] >= min_per_class)
-            continue;
-        if (d->count[c] == 0)
-            set_err(err, errlen,
-                    "kafka topic %s: no records of class \"%s\" in %zu records; each class needs "
-                    "at least %zu (one per cross-validation fold)",
-                    topic, dataset_class_names[c], nrec, min_per_class);
-        else
-            set_err(err, errlen,
-                    "kafka topic %s: class \"%s\" has only %zu records (the last at partition "
-                    "%lld offset %lld), fewer than the %zu cross-validation folds",
-                    topic, dataset_class_names[c], d->count[c], (long long)last_of[c][0],
-                    (long long)last_of[c][1], min_per_class);
+    if (check_classes(topic, l, d, min_per_class, err, errlen) != 0)
         goto cleanup;
-    }
     result = d;
     d = NULL;
 cleanup:
     EVP_MD_CTX_free(sha);
-    dataset_free(d);
-    for (size_t i = 0; i < nrec; i++)
-        free(recs[i].value);
-    free(recs);
-    free(parts);
-    if (assign)
-        rd_kafka_topic_partition_list_destroy(assign);
-    if (md)
-        rd_kafka_metadata_destroy(md);
-    if (rkt)
-        rd_kafka_topic_destroy(rkt);
-    if (rk) {
-        rd_kafka_consumer_close(rk);
-        rd_kafka_destroy(rk);
-    }
+    trainset_free(d);
     return result;
+}
+
+trainset *kafka_source_read(const char *brokers, const char *topic, const char *props,
+                            const char *label, size_t max, size_t min_per_class, char *err,
+                            size_t errlen)
+{
+    trainset *d = NULL;
+    part *parts = NULL;
+    record_list l = {0};
+    size_t np = 0;
+    rd_kafka_t *rk = consumer_open(brokers, props, err, errlen);
+    if (!rk)
+        return NULL;
+    if (!(parts = topic_partitions(rk, brokers, topic, &np, err, errlen)) ||
+        assign_partitions(rk, topic, parts, np, max, err, errlen) != 0 ||
+        consume(rk, topic, parts, np, &l, err, errlen) != 0)
+        goto cleanup;
+    if (l.n == 0) {
+        set_err(err, errlen, "kafka topic %s: no records to train on", topic);
+        goto cleanup;
+    }
+    d = records_trainset(topic, &l, label, min_per_class, err, errlen);
+cleanup:
+    for (size_t i = 0; i < l.n; i++)
+        free(l.recs[i].value);
+    free(l.recs);
+    free(parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return d;
 }

@@ -3,26 +3,31 @@
 #ifndef IRIS_KAFKA_SOURCE_H
 #define IRIS_KAFKA_SOURCE_H
 
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 
 #include <stddef.h>
 
 /* Reads every partition of topic from its first offset to the end it had
  * when reading started; with max > 0, at most max records, split evenly
  * between the partitions (a partition with fewer records leaves its share to
- * the others) and taken from the start of each.  Values are the producer's
- * JSON: {"sepalLength":6.7,"sepalWidth":3.3,"petalLength":5.7,"petalWidth":2.5,
- * "species":"virginica"} (snake_case names are accepted too).  Rows are in
- * (partition, offset) order, so the same topic gives the same dataset; its
- * sha256 is that of the values, each followed by a newline, in that order.
+ * the others) and taken from the start of each.  Values are JSON objects such
+ * as the producer's {"sepalLength":6.7,"sepalWidth":3.3,"petalLength":5.7,
+ * "petalWidth":2.5,"species":"virginica"}: the field named label (any
+ * spelling of model/schema.h, e.g. "species") is the label, a string; every
+ * other field of the first record is a feature, and every record must have
+ * them all, in any spelling and order, as numbers or numeric strings (other
+ * fields are ignored).  Rows are in (partition, offset) order, so the same
+ * topic gives the same training set; its sha256 is that of the values, each
+ * followed by a newline, in that order.
  *
  * brokers: bootstrap servers; props: a librdkafka properties file (key=value
  * lines, # comments; unknown keys such as Java-only ones are skipped with a
  * warning on stderr) or NULL.  Each class needs at least min_per_class rows.
  * On failure returns NULL and writes into err what went wrong and where
  * (topic, partition and offset of a bad record; file:line of a bad property).
- * Free the result with dataset_free. */
-dataset *kafka_source_read(const char *brokers, const char *topic, const char *props, size_t max,
-                           size_t min_per_class, char *err, size_t errlen);
+ * Free the result with trainset_free. */
+trainset *kafka_source_read(const char *brokers, const char *topic, const char *props,
+                            const char *label, size_t max, size_t min_per_class, char *err,
+                            size_t errlen);
 
 #endif

@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NF MODEL_NFEATURES
 #define KNN_MAX_K 64
 
 typedef struct {
-    size_t n, nclasses, k;
+    size_t n, nf, nclasses, k;
     double *z;
     int *y;
 } knn_fit;
@@ -28,8 +27,8 @@ static void knn_free(void *fit)
     free(f);
 }
 
-static void *knn_train(const double *param, const double *z, const int *y, size_t n, size_t k,
-                       char *err, size_t errlen)
+static void *knn_train(const double *param, const double *z, const int *y, size_t n, size_t nf,
+                       size_t k, char *err, size_t errlen)
 {
     size_t kk = (size_t)param[0];
     if (kk < 1 || kk > KNN_MAX_K || kk > n) {
@@ -38,7 +37,7 @@ static void *knn_train(const double *param, const double *z, const int *y, size_
     }
     knn_fit *f = calloc(1, sizeof *f);
     if (f) {
-        f->z = malloc(n * NF * sizeof *f->z);
+        f->z = malloc(n * nf * sizeof *f->z);
         f->y = malloc(n * sizeof *f->y);
     }
     if (!f || !f->z || !f->y) {
@@ -46,15 +45,16 @@ static void *knn_train(const double *param, const double *z, const int *y, size_
         snprintf(err, errlen, "knn: out of memory");
         return NULL;
     }
-    memcpy(f->z, z, n * NF * sizeof *z);
+    memcpy(f->z, z, n * nf * sizeof *z);
     memcpy(f->y, y, n * sizeof *y);
     f->n = n;
+    f->nf = nf;
     f->nclasses = k;
     f->k = kk;
     return f;
 }
 
-static void knn_predict(const void *fit, const double z[NF], double *probs)
+static void knn_predict(const void *fit, const double *z, double *probs)
 {
     const knn_fit *f = fit;
     double bestd[KNN_MAX_K];
@@ -62,8 +62,8 @@ static void knn_predict(const void *fit, const double z[NF], double *probs)
     size_t nbest = 0;
     for (size_t i = 0; i < f->n; i++) {
         double d = 0;
-        for (size_t j = 0; j < NF; j++)
-            d += (z[j] - f->z[i * NF + j]) * (z[j] - f->z[i * NF + j]);
+        for (size_t j = 0; j < f->nf; j++)
+            d += (z[j] - f->z[i * f->nf + j]) * (z[j] - f->z[i * f->nf + j]);
         /* Insert keeping (distance, row) order; a later row with an equal
          * distance goes after the earlier one. */
         if (nbest == f->k && d >= bestd[f->k - 1])
@@ -92,7 +92,7 @@ static cJSON *knn_export(const void *fit)
         !cJSON_AddItemToObject(o, "labels", cJSON_CreateIntArray(f->y, (int)f->n)))
         goto on_error;
     for (size_t i = 0; i < f->n; i++)
-        if (!cJSON_AddItemToArray(pts, cJSON_CreateDoubleArray(f->z + i * NF, NF)))
+        if (!cJSON_AddItemToArray(pts, cJSON_CreateDoubleArray(f->z + i * f->nf, (int)f->nf)))
             goto on_error;
     return o;
 on_error:

@@ -50,7 +50,7 @@ size_t leaderboard_candidates(learner_spec *specs, size_t max, const char *only,
 typedef struct {
     const learner_spec *specs;
     size_t nspecs;
-    const dataset *d;
+    const trainset *d;
     const cv_plan *plan;
     double *oof; /* nspecs x repeats x n x k */
     leaderboard_row *rows;
@@ -63,21 +63,20 @@ typedef struct {
 /* One unit of work: every fold of one repeat for one spec. */
 static void run_unit(job *j, size_t s, size_t r, double *x, int *y)
 {
-    const dataset *d = j->d;
-    size_t n = d->n, k = DATASET_NCLASSES;
+    const trainset *d = j->d;
+    size_t n = d->n, k = d->nclasses, nf = d->nfeatures;
     const int *fold = j->plan->fold + r * n;
     double *oof = j->oof + (s * j->plan->repeats + r) * n * k;
     for (size_t f = 0; f < j->plan->folds; f++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
             if (fold[i] != (int)f) {
-                memcpy(x + m * MODEL_NFEATURES, d->x + i * MODEL_NFEATURES,
-                       MODEL_NFEATURES * sizeof *x);
+                memcpy(x + m * nf, d->x + i * nf, nf * sizeof *x);
                 y[m++] = d->y[i];
             }
         learner_model lm;
         char err[200];
-        if (learner_train(&lm, &j->specs[s], x, y, m, k, err, sizeof err) != 0) {
+        if (learner_train(&lm, &j->specs[s], x, y, m, nf, k, err, sizeof err) != 0) {
             pthread_mutex_lock(&j->lock);
             if (r < j->fail_repeat[s]) {
                 j->fail_repeat[s] = r;
@@ -89,7 +88,7 @@ static void run_unit(job *j, size_t s, size_t r, double *x, int *y)
         }
         for (size_t i = 0; i < n; i++)
             if (fold[i] == (int)f)
-                learner_predict(&lm, d->x + i * MODEL_NFEATURES, oof + i * k);
+                learner_predict(&lm, d->x + i * nf, oof + i * k);
         learner_model_clear(&lm);
     }
 }
@@ -97,7 +96,7 @@ static void run_unit(job *j, size_t s, size_t r, double *x, int *y)
 static void *worker(void *arg)
 {
     job *j = arg;
-    double *x = malloc(j->d->n * MODEL_NFEATURES * sizeof *x);
+    double *x = malloc(j->d->n * j->d->nfeatures * sizeof *x);
     int *y = malloc(j->d->n * sizeof *y);
     for (;;) {
         pthread_mutex_lock(&j->lock);
@@ -166,10 +165,10 @@ static void mean_sd(const double *v, size_t n, double *mean, double *sd)
 }
 
 /* Per repeat: mean per-class error into mpce[r], error rate into err[r]. */
-static void repeat_scores(const double *oof, const dataset *d, size_t repeats, double *mpce,
+static void repeat_scores(const double *oof, const trainset *d, size_t repeats, double *mpce,
                           double *err)
 {
-    size_t n = d->n, k = DATASET_NCLASSES;
+    size_t n = d->n, k = d->nclasses;
     for (size_t r = 0; r < repeats; r++) {
         cv_metrics m;
         cv_metrics_compute(oof + r * n * k, d->y, n, k, 1, &m);
@@ -215,11 +214,11 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, const dataset *d,
+int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, const trainset *d,
                     const cv_plan *plan, size_t threads, char *err, size_t errlen)
 {
     int rc = -1;
-    size_t k = DATASET_NCLASSES, n = d->n;
+    size_t k = d->nclasses, n = d->n;
     job j = {.specs = specs, .nspecs = nspecs, .d = d, .plan = plan};
     pthread_t tid[64];
     size_t started = 0;

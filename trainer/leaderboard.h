@@ -6,7 +6,7 @@
 #define IRIS_LEADERBOARD_H
 
 #include "trainer/cv.h"
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 #include "trainer/learner.h"
 
 #include <cjson/cJSON.h>
@@ -49,7 +49,7 @@ size_t leaderboard_candidates(learner_spec *specs, size_t max, const char *only,
  * threads (results do not depend on it), and sorts the rows.  Returns 0, or
  * -1 with err when out of memory or every candidate failed.  Free with
  * leaderboard_clear. */
-int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, const dataset *d,
+int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, const trainset *d,
                     const cv_plan *plan, size_t threads, char *err, size_t errlen);
 void leaderboard_clear(leaderboard *lb);
 

@@ -1,6 +1,6 @@
 /* learner.c: the family registry, candidate ids and trained models. */
 #include "trainer/learner.h"
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,27 +42,28 @@ cJSON *learner_params_json(const learner_spec *spec)
 }
 
 int learner_train(learner_model *m, const learner_spec *spec, const double *x, const int *y,
-                  size_t n, size_t k, char *err, size_t errlen)
+                  size_t n, size_t nf, size_t k, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->spec = *spec;
+    m->nfeatures = nf;
     m->nclasses = k;
-    double *z = malloc(n * MODEL_NFEATURES * sizeof *z);
+    double *z = malloc(n * nf * sizeof *z);
     if (!z) {
         snprintf(err, errlen, "%s: out of memory", spec->id);
         return -1;
     }
-    dataset_standardisation(x, n, m->mean, m->scale);
-    dataset_standardize(x, n, m->mean, m->scale, z);
-    m->fit = spec->family->fit(spec->param, z, y, n, k, err, errlen);
+    trainset_standardisation(x, n, nf, m->mean, m->scale);
+    trainset_standardize(x, n, nf, m->mean, m->scale, z);
+    m->fit = spec->family->fit(spec->param, z, y, n, nf, k, err, errlen);
     free(z);
     return m->fit ? 0 : -1;
 }
 
-void learner_predict(const learner_model *m, const double x[MODEL_NFEATURES], double *probs)
+void learner_predict(const learner_model *m, const double *x, double *probs)
 {
-    double z[MODEL_NFEATURES];
-    dataset_standardize(x, 1, m->mean, m->scale, z);
+    double z[MODEL_MAX_FEATURES];
+    trainset_standardize(x, 1, m->nfeatures, m->mean, m->scale, z);
     m->spec.family->predict(m->fit, z, probs);
 }
 

@@ -21,12 +21,12 @@ struct learner_family {
     const char *param_names[LEARNER_MAX_PARAMS]; /* NULL after the last */
     const double (*grid)[LEARNER_MAX_PARAMS];    /* hyper-parameter grid */
     size_t ngrid;
-    /* Fits n rows of z (n x 4) with labels y in [0, k); returns an opaque fit
+    /* Fits n rows of z (n x nf) with labels y in [0, k); returns an opaque fit
      * freed with free_fit, or NULL with a message in err. */
-    void *(*fit)(const double *param, const double *z, const int *y, size_t n, size_t k, char *err,
-                 size_t errlen);
-    /* Writes k class probabilities for one standardised row. */
-    void (*predict)(const void *fit, const double z[MODEL_NFEATURES], double *probs);
+    void *(*fit)(const double *param, const double *z, const int *y, size_t n, size_t nf, size_t k,
+                 char *err, size_t errlen);
+    /* Writes k class probabilities for one standardised row of nf features. */
+    void (*predict)(const void *fit, const double *z, double *probs);
     /* The artifact's "fitted" object; NULL when out of memory. */
     cJSON *(*export_fit)(const void *fit);
     void (*free_fit)(void *fit);
@@ -58,18 +58,19 @@ cJSON *learner_params_json(const learner_spec *spec);
 /* A trained model: the standardisation of its training rows and the fit. */
 typedef struct {
     learner_spec spec;
-    size_t nclasses;
-    double mean[MODEL_NFEATURES], scale[MODEL_NFEATURES];
+    size_t nfeatures, nclasses;
+    double mean[MODEL_MAX_FEATURES], scale[MODEL_MAX_FEATURES];
     void *fit;
 } learner_model;
 
-/* Trains spec on n rows of raw features x (n x 4) with labels y in [0, k).
- * Returns 0, or -1 with a message in err.  Free with learner_model_clear. */
+/* Trains spec on n rows of nf raw features x (n x nf) with labels y in
+ * [0, k).  Returns 0, or -1 with a message in err.  Free with
+ * learner_model_clear. */
 int learner_train(learner_model *m, const learner_spec *spec, const double *x, const int *y,
-                  size_t n, size_t k, char *err, size_t errlen);
+                  size_t n, size_t nf, size_t k, char *err, size_t errlen);
 
-/* Writes k probabilities for one raw row x. */
-void learner_predict(const learner_model *m, const double x[MODEL_NFEATURES], double *probs);
+/* Writes k probabilities for one raw row x of nfeatures values. */
+void learner_predict(const learner_model *m, const double *x, double *probs);
 
 void learner_model_clear(learner_model *m);
 

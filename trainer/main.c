@@ -1,9 +1,9 @@
-/* train_main.c: build/train, the leaderboard and the artifact writer.
+/* main.c: build/train, the leaderboard and the artifact writer.
  * Wires the data source, the cross-validation plan, the leaderboard and the
  * artifact together; see model/README.md. */
 #include "trainer/artifact.h"
 #include "trainer/cv.h"
-#include "trainer/dataset.h"
+#include "trainer/trainset.h"
 #include "trainer/kafka_source.h"
 #include "trainer/leaderboard.h"
 #include "trainer/learner.h"
@@ -21,13 +21,15 @@ static void usage(FILE *out)
     fprintf(out, "usage: train [options]\n"
                  "       train --from-kafka -b BROKERS -t TOPIC [-F PROPS] [--max N] [options]\n"
                  "\n"
-                 "Cross-validates every model family on labelled iris data, prints an\n"
-                 "H2O-style leaderboard, refits the leader on all the data and writes it\n"
-                 "as a model artifact (format: model/README.md).\n"
+                 "Cross-validates every model family on labelled tabular data (iris by\n"
+                 "default), prints an H2O-style leaderboard, refits the leader on all the\n"
+                 "data and writes it as a model artifact (format: model/README.md).\n"
                  "\n"
                  "data:\n"
-                 "  -d, --data FILE       CSV with sepal_length, sepal_width, petal_length,\n"
-                 "                        petal_width, species (default model/iris.csv)\n"
+                 "  -d, --data FILE       CSV with a header: numeric feature columns and one\n"
+                 "                        label column (default model/iris.csv)\n"
+                 "  -l, --label COLUMN    the label column or field (default species); every\n"
+                 "                        other column is a feature\n"
                  "      --from-kafka      read labelled JSON records from a Kafka topic instead,\n"
                  "                        from the beginning up to --max records or the end\n"
                  "  -b, --brokers LIST    Kafka bootstrap servers (with --from-kafka)\n"
@@ -66,10 +68,85 @@ static int parse_count(const char *opt, const char *s, unsigned long long lo, un
 
 enum { OPT_FROM_KAFKA = 256, OPT_MAX, OPT_JSON };
 
-int main(int argc, char **argv)
+typedef struct {
+    const char *data, *label, *out, *families, *brokers, *topic, *props;
+    unsigned long long seed, repeats, folds, threads, max;
+    int from_kafka, write, json;
+} train_options;
+
+/* One option; returns 0, or 2 for a bad value (the message printed). */
+static int option_set(train_options *o, int c, const char *arg)
+{
+    switch (c) {
+    case 'd':
+        o->data = arg;
+        return 0;
+    case 'l':
+        o->label = arg;
+        return 0;
+    case OPT_FROM_KAFKA:
+        o->from_kafka = 1;
+        return 0;
+    case 'b':
+        o->brokers = arg;
+        return 0;
+    case 't':
+        o->topic = arg;
+        return 0;
+    case 'F':
+        o->props = arg;
+        return 0;
+    case OPT_MAX:
+        return parse_count("--max", arg, 1, 1ULL << 40, &o->max) ? 2 : 0;
+    case 's':
+        return parse_count("--seed", arg, 0, MAX_SEED, &o->seed) ? 2 : 0;
+    case 'r':
+        return parse_count("--repeats", arg, 1, 1000, &o->repeats) ? 2 : 0;
+    case 'k':
+        return parse_count("--folds", arg, 2, 100, &o->folds) ? 2 : 0;
+    case 'f':
+        o->families = arg;
+        return 0;
+    case 'j':
+        return parse_count("--threads", arg, 1, 64, &o->threads) ? 2 : 0;
+    case 'o':
+        o->out = arg;
+        return 0;
+    case 'n':
+        o->write = 0;
+        return 0;
+    case OPT_JSON:
+        o->json = 1;
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}
+
+/* Options that only make sense together; returns 0 or 2. */
+static int options_check(const train_options *o)
+{
+    if (o->from_kafka && (!o->brokers || !o->topic)) {
+        fprintf(stderr, "train: --from-kafka needs -b BROKERS and -t TOPIC\n");
+        return 2;
+    }
+    if (o->json && o->write && strcmp(o->out, "-") == 0) {
+        fprintf(stderr, "train: --json and -o - both write to standard output; pick one\n");
+        return 2;
+    }
+    if (!o->from_kafka && (o->brokers || o->topic || o->props || o->max)) {
+        fprintf(stderr, "train: -b, -t, -F and --max only apply with --from-kafka\n");
+        return 2;
+    }
+    return 0;
+}
+
+/* Returns 0 to go on, 1 when --help was printed, 2 for a usage error. */
+static int options_parse(int argc, char **argv, train_options *o)
 {
     static const struct option opts[] = {
         {"data", required_argument, NULL, 'd'},
+        {"label", required_argument, NULL, 'l'},
         {"from-kafka", no_argument, NULL, OPT_FROM_KAFKA},
         {"brokers", required_argument, NULL, 'b'},
         {"topic", required_argument, NULL, 't'},
@@ -86,155 +163,131 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *data = "model/iris.csv", *out = "model/iris-model.json", *families = NULL;
-    const char *brokers = NULL, *topic = NULL, *props = NULL;
-    unsigned long long seed = 1, repeats = 10, folds = 5, threads = 2, max = 0;
-    int from_kafka = 0, write = 1, json = 0, c;
-    while ((c = getopt_long(argc, argv, "d:b:t:F:s:r:k:f:j:o:nh", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'd':
-            data = optarg;
-            break;
-        case OPT_FROM_KAFKA:
-            from_kafka = 1;
-            break;
-        case 'b':
-            brokers = optarg;
-            break;
-        case 't':
-            topic = optarg;
-            break;
-        case 'F':
-            props = optarg;
-            break;
-        case OPT_MAX:
-            bad = parse_count("--max", optarg, 1, 1ULL << 40, &max);
-            break;
-        case 's':
-            bad = parse_count("--seed", optarg, 0, MAX_SEED, &seed);
-            break;
-        case 'r':
-            bad = parse_count("--repeats", optarg, 1, 1000, &repeats);
-            break;
-        case 'k':
-            bad = parse_count("--folds", optarg, 2, 100, &folds);
-            break;
-        case 'f':
-            families = optarg;
-            break;
-        case 'j':
-            bad = parse_count("--threads", optarg, 1, 64, &threads);
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'n':
-            write = 0;
-            break;
-        case OPT_JSON:
-            json = 1;
-            break;
-        case 'h':
+    *o = (train_options){.data = "model/iris.csv",
+                         .label = "species",
+                         .out = "model/iris-model.json",
+                         .seed = 1,
+                         .repeats = 10,
+                         .folds = 5,
+                         .threads = 2,
+                         .write = 1};
+    int c;
+    while ((c = getopt_long(argc, argv, "d:l:b:t:F:s:r:k:f:j:o:nh", opts, NULL)) != -1) {
+        if (c == 'h') {
             usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+            return 1;
         }
-        if (bad)
+        if (option_set(o, c, optarg) != 0)
             return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "train: unexpected argument \"%s\" (see train --help)\n", argv[optind]);
         return 2;
     }
-    if (from_kafka && (!brokers || !topic)) {
-        fprintf(stderr, "train: --from-kafka needs -b BROKERS and -t TOPIC\n");
-        return 2;
-    }
-    if (json && write && strcmp(out, "-") == 0) {
-        fprintf(stderr, "train: --json and -o - both write to standard output; pick one\n");
-        return 2;
-    }
-    if (!from_kafka && (brokers || topic || props || max)) {
-        fprintf(stderr, "train: -b, -t, -F and --max only apply with --from-kafka\n");
-        return 2;
-    }
+    return options_check(o);
+}
 
+static int print_json(const train_options *o, const trainset *d, const leaderboard *lb)
+{
+    cJSON *root = cJSON_CreateObject(), *rows = leaderboard_json(lb);
+    char *text = NULL;
+    if (root && cJSON_AddStringToObject(root, "data", d->source) &&
+        cJSON_AddStringToObject(root, "sha256", d->sha256) &&
+        cJSON_AddNumberToObject(root, "rows", (double)d->n) &&
+        cJSON_AddNumberToObject(root, "seed", (double)o->seed) &&
+        cJSON_AddNumberToObject(root, "repeats", (double)o->repeats) &&
+        cJSON_AddNumberToObject(root, "folds", (double)o->folds) &&
+        cJSON_AddItemToObject(root, "leaderboard", rows))
+        text = cJSON_Print(root);
+    else if (root)
+        cJSON_Delete(rows);
+    cJSON_Delete(root);
+    if (!text) {
+        fprintf(stderr, "train: out of memory\n");
+        return -1;
+    }
+    puts(text);
+    free(text);
+    return 0;
+}
+
+static int print_leaderboard(const train_options *o, const trainset *d, const leaderboard *lb,
+                             size_t nspecs)
+{
+    if (o->json) {
+        if (print_json(o, d, lb) != 0)
+            return -1;
+    } else {
+        printf("leaderboard: %s (%zu rows, sha256 %.12s...), %llux%llu-fold stratified CV, "
+               "seed %llu\n",
+               d->source, d->n, d->sha256, o->repeats, o->folds, o->seed);
+        leaderboard_print(lb, stdout);
+    }
+    fprintf(o->json ? stderr : stdout,
+            "leaderboard time: %.3f s (%zu models x %llu fits, %llu threads)\n", lb->seconds,
+            nspecs, o->repeats * o->folds, o->threads);
+    return 0;
+}
+
+/* Refits the leader on all rows and writes its artifact. */
+static int write_leader(const train_options *o, const trainset *d, const leaderboard *lb)
+{
+    const leaderboard_row *best = leaderboard_leader(lb);
+    learner_model leader = {0};
+    artifact_training t = {.data = d, .seed = o->seed, .lb = lb, .leader = best};
+    char err[512];
+    int rc = -1;
+    if (learner_train(&leader, &best->spec, d->x, d->y, d->n, d->nfeatures, d->nclasses, err,
+                      sizeof err) != 0 ||
+        artifact_write(o->out, &leader, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "train: leader %s: %s\n", best->spec.id, err);
+        goto cleanup;
+    }
+    if (strcmp(o->out, "-") != 0)
+        fprintf(o->json ? stderr : stdout, "wrote %s: leader %s refit on all %zu rows\n", o->out,
+                best->spec.id, d->n);
+    rc = 0;
+cleanup:
+    learner_model_clear(&leader);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    train_options o;
+    int parsed = options_parse(argc, argv, &o);
+    if (parsed != 0)
+        return parsed == 1 ? 0 : 2;
     int rc = 1;
     char err[512];
-    dataset *d = NULL;
+    trainset *d = NULL;
     cv_plan plan = {0};
     leaderboard lb = {0};
-    learner_model leader = {0};
     learner_spec specs[128];
-    size_t nspecs = leaderboard_candidates(specs, 128, families, err, sizeof err);
+    size_t nspecs = leaderboard_candidates(specs, 128, o.families, err, sizeof err);
     if (nspecs == 0) {
         fprintf(stderr, "train: --families: %s\n", err);
         return 2;
     }
-    if (from_kafka)
-        d = kafka_source_read(brokers, topic, props, (size_t)max, (size_t)folds, err, sizeof err);
-    else
-        d = dataset_load_csv(data, (size_t)folds, err, sizeof err);
+    d = o.from_kafka ? kafka_source_read(o.brokers, o.topic, o.props, o.label, (size_t)o.max,
+                                         (size_t)o.folds, err, sizeof err)
+                     : trainset_load_csv(o.data, o.label, (size_t)o.folds, err, sizeof err);
     if (!d) {
         fprintf(stderr, "train: %s\n", err);
         goto cleanup;
     }
-    if (cv_plan_make(&plan, d->y, d->n, DATASET_NCLASSES, (size_t)repeats, (size_t)folds, seed) !=
+    if (cv_plan_make(&plan, d->y, d->n, d->nclasses, (size_t)o.repeats, (size_t)o.folds, o.seed) !=
             0 ||
-        leaderboard_run(&lb, specs, nspecs, d, &plan, (size_t)threads, err, sizeof err) != 0) {
+        leaderboard_run(&lb, specs, nspecs, d, &plan, (size_t)o.threads, err, sizeof err) != 0) {
         fprintf(stderr, "train: %s\n", plan.fold ? err : "out of memory");
         goto cleanup;
     }
-    if (json) {
-        cJSON *o = cJSON_CreateObject(), *rows = leaderboard_json(&lb);
-        char *text = NULL;
-        if (o && cJSON_AddStringToObject(o, "data", d->source) &&
-            cJSON_AddStringToObject(o, "sha256", d->sha256) &&
-            cJSON_AddNumberToObject(o, "rows", (double)d->n) &&
-            cJSON_AddNumberToObject(o, "seed", (double)seed) &&
-            cJSON_AddNumberToObject(o, "repeats", (double)repeats) &&
-            cJSON_AddNumberToObject(o, "folds", (double)folds) &&
-            cJSON_AddItemToObject(o, "leaderboard", rows))
-            text = cJSON_Print(o);
-        else if (o)
-            cJSON_Delete(rows);
-        cJSON_Delete(o);
-        if (!text) {
-            fprintf(stderr, "train: out of memory\n");
-            goto cleanup;
-        }
-        puts(text);
-        free(text);
-    } else {
-        printf("leaderboard: %s (%zu rows, sha256 %.12s...), %llux%llu-fold stratified CV, "
-               "seed %llu\n",
-               d->source, d->n, d->sha256, repeats, folds, seed);
-        leaderboard_print(&lb, stdout);
-    }
-    fprintf(json ? stderr : stdout,
-            "leaderboard time: %.3f s (%zu models x %llu fits, %llu threads)\n", lb.seconds, nspecs,
-            repeats * folds, threads);
-    const leaderboard_row *best = leaderboard_leader(&lb);
-    if (write) {
-        artifact_training t = {.data = d, .seed = seed, .lb = &lb, .leader = best};
-        if (learner_train(&leader, &best->spec, d->x, d->y, d->n, DATASET_NCLASSES, err,
-                          sizeof err) != 0 ||
-            artifact_write(out, &leader, &t, err, sizeof err) != 0) {
-            fprintf(stderr, "train: leader %s: %s\n", best->spec.id, err);
-            goto cleanup;
-        }
-        if (strcmp(out, "-") != 0)
-            fprintf(json ? stderr : stdout, "wrote %s: leader %s refit on all %zu rows\n", out,
-                    best->spec.id, d->n);
-    }
+    if (print_leaderboard(&o, d, &lb, nspecs) != 0 || (o.write && write_leader(&o, d, &lb) != 0))
+        goto cleanup;
     rc = 0;
 cleanup:
-    learner_model_clear(&leader);
     leaderboard_clear(&lb);
     cv_plan_clear(&plan);
-    dataset_free(d);
+    trainset_free(d);
     return rc;
 }

@@ -2,7 +2,7 @@
 # artifact writer and the Kafka source), its tests, `make model` and the
 # scorer benchmark.  The only part besides the producer that links librdkafka.
 
-TRAINER_SRCS := trainer/dataset.c trainer/rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
+TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c \
 	trainer/kafka_source.c
@@ -37,3 +37,9 @@ bench-model: $(BUILD)/bench-model
 # Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact.
 model: $(BUILD)/train
 	$(BUILD)/train -d model/iris.csv -o model/iris-model.json
+
+# The exact CSV reader and the training set it loads.
+UNIT_SRCS_csv := tests/unit/test_csv.c trainer/csv.c trainer/trainset.c trainer/trainset_csv.c \
+	model/schema.c
+C_UNITS += csv
+UNIT_LIBS_csv = $(call libs,libcrypto) -lm

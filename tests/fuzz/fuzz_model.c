@@ -1,8 +1,9 @@
 /* fuzz_model.c: libFuzzer target for the model loader and scorer.  Any input
  * is an artifact candidate; for every one that loads, the scorer must give
  * finite probabilities in [0, 1] summing to 1 and a prediction among the most
- * probable classes, at the training centre, at iris flowers, and at points
- * taken from the input's last bytes; each class name must find its own index.
+ * probable classes at fixed points and at points taken from the input's last
+ * bytes, with as many features as the model has; each class name and
+ * feature name must find its own index.
  * Nothing may crash or leak (ASan, UBSan).  Run: make fuzz-model */
 #include <math.h>
 #include <stdint.h>
@@ -25,8 +26,7 @@ static void check_point(const model *m, const double *x)
     }
     for (size_t c = 0; c < k; c++) {
         if (!(p[c] >= 0 && p[c] <= 1)) {
-            fprintf(stderr, "class %zu: probability %g at (%g, %g, %g, %g)\n", c, p[c], x[0], x[1],
-                    x[2], x[3]);
+            fprintf(stderr, "class %zu: probability %g\n", c, p[c]);
             abort();
         }
         if (p[c] > p[best]) {
@@ -43,26 +43,34 @@ static void check_point(const model *m, const double *x)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const double flowers[][MODEL_NFEATURES] = {{5.1, 3.5, 1.4, 0.2},
-                                                      {6.7, 3.1, 4.4, 1.4},
-                                                      {7.7, 2.6, 6.9, 2.3},
-                                                      {0, 0, 0, 0},
-                                                      {100, 100, 100, 100}};
+    static const double values[] = {5.1, 3.5, 1.4, 0.2, 0, 100, 6.7, 7.7, 2.3, 1065};
     char err[512];
     model *m = model_from_json((const char *)data, size, err, sizeof err);
     if (!m)
         return 0;
-    for (size_t i = 0; i < sizeof flowers / sizeof flowers[0]; i++)
-        check_point(m, flowers[i]);
-    if (size >= 4 * sizeof(uint16_t)) {
-        /* Four features in [0, 100] from the input's last 8 bytes. */
-        double x[MODEL_NFEATURES];
-        for (size_t j = 0; j < MODEL_NFEATURES; j++) {
-            uint16_t v;
-            memcpy(&v, data + size - 8 + 2 * j, 2);
-            x[j] = v / 655.35;
+    size_t nf = model_num_features(m);
+    double x[MODEL_MAX_FEATURES];
+    for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+        for (size_t j = 0; j < nf; j++)
+            x[j] = values[(v + j) % (sizeof values / sizeof values[0])];
+        check_point(m, x);
+    }
+    if (size >= 2 * nf) {
+        /* Features in [0, 100] from the input's last bytes. */
+        for (size_t j = 0; j < nf; j++) {
+            uint16_t u;
+            memcpy(&u, data + size - 2 * nf + 2 * j, 2);
+            x[j] = u / 655.35;
         }
         check_point(m, x);
+    }
+    for (size_t j = 0; j < nf; j++) {
+        const char *name = model_feature_name(m, j);
+        if (model_feature_index(m, name, strlen(name)) != (int)j) {
+            fprintf(stderr, "feature %zu \"%s\" finds index %d\n", j, name,
+                    model_feature_index(m, name, strlen(name)));
+            abort();
+        }
     }
     for (size_t c = 0; c < model_num_classes(m); c++)
         if (model_class_index(m, model_class_name(m, c)) != (int)c) {

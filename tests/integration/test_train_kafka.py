@@ -31,9 +31,11 @@ def kcat_produce(bootstrap, topic, lines, partition=0):
     require(f"kcat -P (stderr: {p.stderr.strip()[-300:]})", p.returncode == 0, 0, p.returncode)
 
 
+# Every spelling of model/schema.h, in any field order; numeric strings; Iris- labels.
 GOOD = ['{"sepalLength":5.1,"sepalWidth":3.5,"petalLength":1.4,"petalWidth":0.2,"species":"setosa"}',
         '{"sepalLength":6.4,"sepalWidth":3.2,"petalLength":4.5,"petalWidth":1.5,"species":"versicolor"}',
-        '{"sepal_length":6.3,"sepal_width":3.3,"petal_length":6.0,"petal_width":2.5,"species":"Iris-virginica"}']
+        '{"sepal_length":6.3,"sepal_width":3.3,"petal_length":6.0,"petal_width":2.5,"species":"Iris-virginica"}',
+        '{"SPECIES":"VIRGINICA","PETAL_WIDTH":"2.1","SEPALLENGTH":7.1,"Sepal.Width":3.0,"petal-length":5.9}']
 
 
 def cluster(records=True):
@@ -132,13 +134,18 @@ def test_bad_records_are_named_by_topic_partition_and_offset():
     with cluster(records=False) as kl:
         cases = [
             ("badnum", '{"sepalLength":"x","sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"setosa"}',
-             'kafka topic badnum partition 0 offset 15: field "sepalLength": expected a number'),
+             'kafka topic badnum partition 0 offset 20: field "sepalLength": expected a number'),
+            ("hexnum", '{"sepalLength":"0x3","sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"setosa"}',
+             'kafka topic hexnum partition 0 offset 20: field "sepalLength": expected a number'),
             ("nolabel", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2}',
-             'kafka topic nolabel partition 0 offset 15: field "species": missing (training needs '
+             'kafka topic nolabel partition 0 offset 20: field "species": missing (training needs '
              'labelled records)'),
-            ("badspecies", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"rose"}',
-             'kafka topic badspecies partition 0 offset 15: field "species": unknown species "rose"'),
-            ("notjson", 'hello', 'kafka topic notjson partition 0 offset 15: value is not a JSON object'),
+            ("numlabel", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":2}',
+             'kafka topic numlabel partition 0 offset 20: field "species": expected a string label'),
+            ("nofeature", '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"species":"setosa"}',
+             'kafka topic nofeature partition 0 offset 20: field "petalWidth": missing (the first '
+             'record has it)'),
+            ("notjson", 'hello', 'kafka topic notjson partition 0 offset 20: value is not a JSON object'),
         ]
         for topic, bad, want in cases:
             kcat_produce(kl.bootstrap, topic, GOOD * 5 + [bad] + GOOD)
@@ -152,9 +159,29 @@ def test_too_few_records_of_a_class_is_refused():
         kcat_produce(kl.bootstrap, "few", GOOD * 3)
         rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "few", "-n")
         want = ('kafka topic few: class "setosa" has only 3 records (the last at partition 0 '
-                'offset 6), fewer than the 5 cross-validation folds')
+                'offset 8), fewer than the 5 cross-validation folds')
         require("3 records of each class with 5 folds", rc == 1 and want in text,
               f"exit 1 and '{want}'", f"exit {rc}: {text[-500:]}")
+
+
+def test_any_label_is_a_class_and_all_spellings_are_one_feature():
+    with cluster(records=False) as kl:
+        rose = '{"sepalLength":5,"sepalWidth":3,"petalLength":1,"petalWidth":0.2,"species":"rose"}'
+        kcat_produce(kl.bootstrap, "roses", GOOD * 5 + [rose] * 5)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "m.json")
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "roses", "-r", "1",
+                             "-f", "lda", "-o", out)
+            require(f"train exit status ({text[-1500:]})", rc == 0, 0, rc)
+            a = artifact(out)
+        want = ["rose", "setosa", "versicolor", "virginica"]
+        require("classes: the labels, sorted, Iris- merged", a["classes"] == want, want, a["classes"])
+        feats = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+        require("features: the first record's, in snake_case", a["features"] == feats, feats,
+                a["features"])
+        counts = {"rose": 5, "setosa": 5, "versicolor": 5, "virginica": 10}
+        require("class counts", a["training"]["data"]["class_counts"] == counts, counts,
+                a["training"]["data"]["class_counts"])
 
 
 def test_properties_file_errors_name_the_line():

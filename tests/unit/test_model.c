@@ -281,8 +281,18 @@ static const struct {
     {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":7}",
      "field \"model_id\": expected a string, got a number"},
     {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
-     "\"features\":[\"petal_length\",\"sepal_width\",\"sepal_length\",\"petal_width\"]}",
-     "field \"features\": expected [\"sepal_length\""},
+     "\"features\":[\"petal_length\",\"sepal_width\",\"PetalLength\"]}",
+     "field \"features[2]\": \"PetalLength\" names the same field as features[0] \"petal_length\""},
+    {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+     "\"features\":[]}",
+     "field \"features\": expected an array of 1 to 32 feature names"},
+    {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+     "\"features\":[\"a\",\"_.\"]}",
+     "field \"features[1]\": expected a feature name of 1 to 63 printable characters"},
+    {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+     "\"features\":[\"a\",\"b\"],\"classes\":[\"x\",\"y\"],"
+     "\"standardize\":{\"mean\":[0,0,0,0],\"scale\":[1,1,1,1]}}",
+     "field \"standardize.mean\": expected an array of 2 numbers, got 4 elements"},
     {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
      "\"features\":[\"sepal_length\",\"sepal_width\",\"petal_length\",\"petal_width\"],"
      "\"classes\":[\"a\"]}",
@@ -443,8 +453,9 @@ static void test_labels_match_class_names_ignoring_case(void **state)
     static const struct {
         const char *label;
         int want;
-    } cases[] = {{"setosa", 0},    {"SETOSA", 0},    {"Setosa", 0},  {"versicolor", 1},
-                 {"Virginica", 2}, {"virginic", -1}, {"setosa ", -1}};
+    } cases[] = {{"setosa", 0},         {"SETOSA", 0},    {"Setosa", 0},   {"versicolor", 1},
+                 {"Virginica", 2},      {"virginic", -1}, {"setosa ", -1}, {"Iris-setosa", 0},
+                 {"IRIS_virginica", 2}, {"-setosa", -1}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int got = model_class_index(m, cases[i].label);
         if (got != cases[i].want)
@@ -581,6 +592,60 @@ static void test_softmax_is_finite_and_normalised_for_any_scores(void **state)
     }
 }
 
+static void test_a_model_scores_its_own_features_in_the_artifact_order(void **state)
+{
+    (void)state;
+    /* Six features, two classes: p(b) = logistic(sum_j w_j (x_j - mean_j) / scale_j). */
+    model *m = must_load(
+        "{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"six\","
+        "\"features\":[\"alcohol\",\"malic_acid\",\"ash\",\"magnesium\",\"hue\",\"proline\"],"
+        "\"classes\":[\"class_0\",\"class_1\"],"
+        "\"standardize\":{\"mean\":[13,2,2.4,100,1,750],\"scale\":[0.8,1.1,0.3,14,0.2,315]},"
+        "\"family\":\"glm\",\"fitted\":{\"intercepts\":[0,0.5],"
+        "\"coefficients\":[[0,0,0,0,0,0],[1,-0.5,0.25,0.1,-2,1.5]]}}");
+    static const double w[6] = {1, -0.5, 0.25, 0.1, -2, 1.5};
+    static const double mean[6] = {13, 2, 2.4, 100, 1, 750},
+                        scale[6] = {0.8, 1.1, 0.3, 14, 0.2, 315};
+    static const double x[6] = {14.23, 1.71, 2.43, 127, 1.04, 1065};
+    double s1 = 0.5, got[2];
+    for (int j = 0; j < 6; j++)
+        s1 += w[j] * (x[j] - mean[j]) / scale[j];
+    double want[2] = {1 / (1 + exp(s1)), 1 / (1 + exp(-s1))};
+    int k = model_predict(m, x, got);
+    expect_probs(want, got, 2, 1e-12);
+    assert_int_equal(k, s1 > 0 ? 1 : 0);
+    assert_int_equal(model_num_features(m), 6);
+    assert_string_equal(model_feature_name(m, 5), "proline");
+    assert_null(model_feature_name(m, 6));
+    model_free(m);
+}
+
+static void test_feature_names_match_in_every_spelling(void **state)
+{
+    (void)state;
+    char err[512];
+    model *m = model_load("model/iris-model.json", err, sizeof err);
+    if (!m)
+        fail_msg("model/iris-model.json: %s", err);
+    static const struct {
+        const char *name;
+        int want;
+    } cases[] = {{"sepal_length", 0}, {"sepalLength", 0},   {"SEPAL_LENGTH", 0}, {"SEPALLENGTH", 0},
+                 {"Sepal.Length", 0}, {"petal-width", 3},   {"PetalWidth", 3},   {"sepal", -1},
+                 {"species", -1},     {"sepal_length2", -1}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int got = model_feature_index(m, cases[i].name, strlen(cases[i].name));
+        if (got != cases[i].want)
+            fail_msg("\"%s\": expected feature %d, got %d", cases[i].name, cases[i].want, got);
+    }
+    static const char *const iris[] = {"sepalLength", "sepalWidth", "petalLength", "petalWidth"};
+    static const char *const swapped[] = {"sepalWidth", "sepalLength", "petalLength", "petalWidth"};
+    assert_int_equal(model_has_features(m, iris, 4), 1);
+    assert_int_equal(model_has_features(m, swapped, 4), 0);
+    assert_int_equal(model_has_features(m, iris, 3), 0);
+    model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +664,8 @@ int main(void)
         cmocka_unit_test(test_load_names_the_file_and_field_of_a_bad_artifact),
         cmocka_unit_test(test_shipped_artifact_classifies_the_iris_data),
         cmocka_unit_test(test_labels_match_class_names_ignoring_case),
+        cmocka_unit_test(test_a_model_scores_its_own_features_in_the_artifact_order),
+        cmocka_unit_test(test_feature_names_match_in_every_spelling),
         cmocka_unit_test(test_class_names_equal_ignoring_case_fail_at_load),
         cmocka_unit_test(test_models_with_extreme_numbers_do_not_load),
         cmocka_unit_test(test_ordinary_models_pass_the_probe_check),

@@ -1,13 +1,18 @@
-# aws/aws.mk: AWS request signing (SigV4) and the SNS client; nothing of iris.
+# aws/aws.mk: AWS request signing (SigV4), the SNS client with the SDKs'
+# standard retries, and the scrubbing of peer text; nothing of iris.
 # AWS_SRCS is linked into build/bootstrap by lambda/lambda.mk.
 
-AWS_SRCS := aws/sigv4.c aws/sns.c
+AWS_SRCS := aws/sigv4.c aws/sns.c aws/sns_query.c aws/retry.c aws/scrub.c
 AWS_LIBS = $(call libs,libcurl libcrypto) -lm
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
 # test-sigv4 replays the AWS SigV4 test suite copied into tests/data/sigv4.
 UNIT_SRCS_sigv4 := tests/unit/test_sigv4.c aws/sigv4.c common/buf.c
 UNIT_SRCS_sns := tests/unit/test_sns.c $(AWS_SRCS) $(COMMON_SRCS)
-C_UNITS += sigv4 sns
+UNIT_SRCS_retry := tests/unit/test_retry.c aws/retry.c
+UNIT_SRCS_scrub := tests/unit/test_scrub.c aws/scrub.c
+C_UNITS += sigv4 sns retry scrub
 UNIT_LIBS_sigv4 = $(AWS_LIBS)
 UNIT_LIBS_sns = $(AWS_LIBS)
+UNIT_LIBS_retry = -lm
+UNIT_LIBS_scrub =

@@ -262,135 +262,195 @@ static int valid_amz_date(const char *d)
     return 1;
 }
 
-int sigv4_sign(const sigv4_request *req, const sigv4_credentials *creds, const char *region,
-               const char *service, time_t now, enum sigv4_token_mode token_mode,
-               sigv4_signature *out, const sigv4_debug *debug)
+/* The sorted, canonical headers of one signing. */
+typedef struct header_set {
+    canon_header *h;
+    size_t n;
+} header_set;
+
+static void header_set_free(header_set *hs)
 {
-    int rc = SIGV4_ERR_INVALID;
-    canon_header *hs = NULL;
-    size_t nh = 0;
-    buf creq = BUF_INIT, sts = BUF_INIT, signed_names = BUF_INIT, secret = BUF_INIT;
-    unsigned char k1[SHA256_LEN], k2[SHA256_LEN];
-    char hash[2 * SHA256_LEN + 1];
+    for (size_t i = 0; i < hs->n; i++) {
+        free(hs->h[i].name);
+        free(hs->h[i].value);
+    }
+    free(hs->h);
+}
 
-    memset(out, 0, sizeof *out);
-    if (req == NULL || req->method == NULL || creds == NULL || creds->access_key_id == NULL ||
-        creds->secret_access_key == NULL || region == NULL || service == NULL ||
-        (req->nheaders > 0 && req->headers == NULL) || (req->body_len > 0 && req->body == NULL))
-        goto cleanup;
-    const char *token = creds->session_token;
-    int sign_token = token != NULL && *token != '\0' && token_mode == SIGV4_TOKEN_SIGNED;
+static int inputs_valid(const sigv4_request *req, const sigv4_credentials *creds,
+                        const char *region, const char *service)
+{
+    return req != NULL && req->method != NULL && creds != NULL && creds->access_key_id != NULL &&
+           creds->secret_access_key != NULL && region != NULL && service != NULL &&
+           (req->nheaders == 0 || req->headers != NULL) &&
+           (req->body_len == 0 || req->body != NULL);
+}
 
-    /* The signing time: an explicit X-Amz-Date header wins. */
-    const char *given_date = NULL;
+/* The signing time: an explicit X-Amz-Date header wins over now.  Sets
+ * *given when the request carries one. */
+static int signing_time(const sigv4_request *req, time_t now, char amz_date[SIGV4_AMZ_DATE_LEN + 1],
+                        int *given)
+{
+    const char *date = NULL;
     for (size_t i = 0; i < req->nheaders; i++)
         if (strcasecmp(req->headers[i].name, "x-amz-date") == 0)
-            given_date = req->headers[i].value;
-    if (given_date != NULL) {
-        if (!valid_amz_date(given_date))
-            goto cleanup;
-        memcpy(out->amz_date, given_date, SIGV4_AMZ_DATE_LEN + 1);
-    } else {
-        struct tm tm;
-        if (gmtime_r(&now, &tm) == NULL || strftime(out->amz_date, sizeof out->amz_date,
-                                                    "%Y%m%dT%H%M%SZ", &tm) != SIGV4_AMZ_DATE_LEN)
-            goto cleanup;
+            date = req->headers[i].value;
+    *given = date != NULL;
+    if (date != NULL) {
+        if (!valid_amz_date(date))
+            return SIGV4_ERR_INVALID;
+        memcpy(amz_date, date, SIGV4_AMZ_DATE_LEN + 1);
+        return SIGV4_OK;
     }
+    struct tm tm;
+    if (gmtime_r(&now, &tm) == NULL ||
+        strftime(amz_date, SIGV4_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm) != SIGV4_AMZ_DATE_LEN)
+        return SIGV4_ERR_INVALID;
+    return SIGV4_OK;
+}
 
-    rc = SIGV4_ERR_NOMEM;
-    hs = calloc(req->nheaders + 2, sizeof *hs);
-    if (hs == NULL)
-        goto cleanup;
+/* The request's headers plus X-Amz-Date (unless given) and the signed
+ * session token, canonical and sorted. */
+static int collect_headers(const sigv4_request *req, const char *amz_date, int date_given,
+                           const char *token, header_set *hs)
+{
+    hs->h = calloc(req->nheaders + 2, sizeof *hs->h);
+    if (hs->h == NULL)
+        return SIGV4_ERR_NOMEM;
     int have_host = 0;
     for (size_t i = 0; i < req->nheaders; i++) {
-        if (req->headers[i].name == NULL || req->headers[i].value == NULL) {
-            rc = SIGV4_ERR_INVALID;
-            goto cleanup;
-        }
-        if (canon_header_set(&hs[nh++], req->headers[i].name, req->headers[i].value, i) != 0)
-            goto cleanup;
-        have_host |= strcmp(hs[nh - 1].name, "host") == 0;
+        if (req->headers[i].name == NULL || req->headers[i].value == NULL)
+            return SIGV4_ERR_INVALID;
+        if (canon_header_set(&hs->h[hs->n++], req->headers[i].name, req->headers[i].value, i) != 0)
+            return SIGV4_ERR_NOMEM;
+        have_host |= strcmp(hs->h[hs->n - 1].name, "host") == 0;
     }
-    if (!have_host) {
-        rc = SIGV4_ERR_INVALID;
-        goto cleanup;
-    }
-    if (given_date == NULL &&
-        canon_header_set(&hs[nh++], "x-amz-date", out->amz_date, req->nheaders) != 0)
-        goto cleanup;
-    if (sign_token &&
-        canon_header_set(&hs[nh++], "x-amz-security-token", token, req->nheaders + 1) != 0)
-        goto cleanup;
-    qsort(hs, nh, sizeof *hs, cmp_header);
+    if (!have_host)
+        return SIGV4_ERR_INVALID;
+    if (!date_given &&
+        canon_header_set(&hs->h[hs->n++], "x-amz-date", amz_date, req->nheaders) != 0)
+        return SIGV4_ERR_NOMEM;
+    if (token != NULL &&
+        canon_header_set(&hs->h[hs->n++], "x-amz-security-token", token, req->nheaders + 1) != 0)
+        return SIGV4_ERR_NOMEM;
+    qsort(hs->h, hs->n, sizeof *hs->h, cmp_header);
+    return SIGV4_OK;
+}
 
-    /* Canonical request. */
-    buf_puts(&creq, req->method);
-    buf_putc(&creq, '\n');
-    if (canonical_uri(&creq, req->path) != 0)
-        goto cleanup;
-    buf_putc(&creq, '\n');
-    if (canonical_query(&creq, req->query) != 0)
-        goto cleanup;
-    buf_putc(&creq, '\n');
-    for (size_t i = 0; i < nh; i++) {
-        int first = i == 0 || strcmp(hs[i].name, hs[i - 1].name) != 0;
+/* "name:value[,value]\n" per header, and the ';'-joined names. */
+static void write_headers(buf *creq, buf *signed_names, const header_set *hs)
+{
+    for (size_t i = 0; i < hs->n; i++) {
+        int first = i == 0 || strcmp(hs->h[i].name, hs->h[i - 1].name) != 0;
         if (first) {
             if (i > 0) {
-                buf_putc(&creq, '\n');
-                buf_putc(&signed_names, ';');
+                buf_putc(creq, '\n');
+                buf_putc(signed_names, ';');
             }
-            buf_puts(&creq, hs[i].name);
-            buf_putc(&creq, ':');
-            buf_puts(&signed_names, hs[i].name);
+            buf_puts(creq, hs->h[i].name);
+            buf_putc(creq, ':');
+            buf_puts(signed_names, hs->h[i].name);
         } else {
-            buf_putc(&creq, ',');
+            buf_putc(creq, ',');
         }
-        buf_puts(&creq, hs[i].value);
+        buf_puts(creq, hs->h[i].value);
     }
-    buf_puts(&creq, "\n\n");
-    buf_append(&creq, signed_names.data ? signed_names.data : "", signed_names.len);
-    buf_putc(&creq, '\n');
-    rc = SIGV4_ERR_CRYPTO;
+}
+
+/* The canonical request: method, URI, query, headers, signed names, payload hash. */
+static int canonical_request(buf *creq, buf *signed_names, const sigv4_request *req,
+                             const header_set *hs)
+{
+    char hash[2 * SHA256_LEN + 1];
+    buf_puts(creq, req->method);
+    buf_putc(creq, '\n');
+    if (canonical_uri(creq, req->path) != 0)
+        return SIGV4_ERR_NOMEM;
+    buf_putc(creq, '\n');
+    if (canonical_query(creq, req->query) != 0)
+        return SIGV4_ERR_NOMEM;
+    buf_putc(creq, '\n');
+    write_headers(creq, signed_names, hs);
+    buf_puts(creq, "\n\n");
+    buf_append(creq, signed_names->data ? signed_names->data : "", signed_names->len);
+    buf_putc(creq, '\n');
     if (sha256_hex(req->body ? req->body : "", req->body_len, hash) != 0)
-        goto cleanup;
-    buf_puts(&creq, hash);
-    rc = SIGV4_ERR_NOMEM;
-    if (creq.failed || signed_names.failed)
-        goto cleanup;
+        return SIGV4_ERR_CRYPTO;
+    buf_puts(creq, hash);
+    return creq->failed || signed_names->failed ? SIGV4_ERR_NOMEM : SIGV4_OK;
+}
 
-    /* String to sign. */
-    char date8[9];
-    memcpy(date8, out->amz_date, 8);
-    date8[8] = '\0';
-    rc = SIGV4_ERR_CRYPTO;
-    if (sha256_hex(creq.data, creq.len, hash) != 0)
-        goto cleanup;
-    buf_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", out->amz_date, date8,
-               region, service, hash);
-    if (sts.failed) {
-        rc = SIGV4_ERR_NOMEM;
-        goto cleanup;
-    }
+/* "AWS4-HMAC-SHA256\n<date>\n<date8>/<region>/<service>/aws4_request\n<hash>". */
+static int string_to_sign(buf *sts, const buf *creq, const char *amz_date, const char *date8,
+                          const char *region, const char *service)
+{
+    char hash[2 * SHA256_LEN + 1];
+    if (sha256_hex(creq->data, creq->len, hash) != 0)
+        return SIGV4_ERR_CRYPTO;
+    buf_printf(sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date8, region,
+               service, hash);
+    return sts->failed ? SIGV4_ERR_NOMEM : SIGV4_OK;
+}
 
-    /* Signing key: HMAC chain over date, region, service, "aws4_request". */
+/* The signature (hex) of sts: the HMAC chain over date, region, service and
+ * "aws4_request" keyed with "AWS4" + secret.  Wipes what it derives. */
+static int signature_hex(const char *secret_key, const char *date8, const char *region,
+                         const char *service, const buf *sts, char out[2 * SHA256_LEN + 1])
+{
+    unsigned char k1[SHA256_LEN], k2[SHA256_LEN];
+    buf secret = BUF_INIT;
+    int rc = SIGV4_ERR_NOMEM;
     buf_puts(&secret, "AWS4");
-    buf_puts(&secret, creds->secret_access_key);
-    if (secret.failed) {
-        rc = SIGV4_ERR_NOMEM;
+    buf_puts(&secret, secret_key);
+    if (secret.failed)
         goto cleanup;
-    }
+    rc = SIGV4_ERR_CRYPTO;
     if (hmac((unsigned char *)secret.data, secret.len, date8, 8, k1) != 0 ||
         hmac(k1, SHA256_LEN, region, strlen(region), k2) != 0 ||
         hmac(k2, SHA256_LEN, service, strlen(service), k1) != 0 ||
         hmac(k1, SHA256_LEN, "aws4_request", 12, k2) != 0 ||
-        hmac(k2, SHA256_LEN, sts.data, sts.len, k1) != 0)
+        hmac(k2, SHA256_LEN, sts->data, sts->len, k1) != 0)
         goto cleanup;
-    hex_encode(k1, SHA256_LEN, hash);
+    hex_encode(k1, SHA256_LEN, out);
+    rc = SIGV4_OK;
+cleanup:
+    OPENSSL_cleanse(k1, sizeof k1);
+    OPENSSL_cleanse(k2, sizeof k2);
+    if (secret.data != NULL)
+        OPENSSL_cleanse(secret.data, secret.cap);
+    buf_free(&secret);
+    return rc;
+}
 
+int sigv4_sign(const sigv4_request *req, const sigv4_credentials *creds, const char *region,
+               const char *service, time_t now, enum sigv4_token_mode token_mode,
+               sigv4_signature *out, const sigv4_debug *debug)
+{
+    header_set hs = {NULL, 0};
+    buf creq = BUF_INIT, sts = BUF_INIT, signed_names = BUF_INIT;
+    char sig[2 * SHA256_LEN + 1], date8[9];
+    int date_given = 0, rc = SIGV4_ERR_INVALID;
+
+    memset(out, 0, sizeof *out);
+    if (!inputs_valid(req, creds, region, service))
+        goto cleanup;
+    const char *token = creds->session_token;
+    int sign_token = token != NULL && *token != '\0' && token_mode == SIGV4_TOKEN_SIGNED;
+    if ((rc = signing_time(req, now, out->amz_date, &date_given)) != SIGV4_OK ||
+        (rc = collect_headers(req, out->amz_date, date_given, sign_token ? token : NULL, &hs)) !=
+            SIGV4_OK ||
+        (rc = canonical_request(&creq, &signed_names, req, &hs)) != SIGV4_OK)
+        goto cleanup;
+    memcpy(date8, out->amz_date, 8);
+    date8[8] = '\0';
+    if ((rc = string_to_sign(&sts, &creq, out->amz_date, date8, region, service)) != SIGV4_OK ||
+        (rc = signature_hex(creds->secret_access_key, date8, region, service, &sts, sig)) !=
+            SIGV4_OK)
+        goto cleanup;
     int n = snprintf(out->authorization, sizeof out->authorization,
                      "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
                      "Signature=%s",
-                     creds->access_key_id, date8, region, service, signed_names.data, hash);
+                     creds->access_key_id, date8, region, service, signed_names.data, sig);
     if (n < 0 || (size_t)n >= sizeof out->authorization) {
         out->authorization[0] = '\0';
         rc = SIGV4_ERR_INVALID;
@@ -401,18 +461,8 @@ int sigv4_sign(const sigv4_request *req, const sigv4_credentials *creds, const c
     if (debug != NULL && debug->string_to_sign != NULL)
         buf_append(debug->string_to_sign, sts.data, sts.len);
     rc = SIGV4_OK;
-
 cleanup:
-    OPENSSL_cleanse(k1, sizeof k1);
-    OPENSSL_cleanse(k2, sizeof k2);
-    if (secret.data != NULL)
-        OPENSSL_cleanse(secret.data, secret.cap);
-    buf_free(&secret);
-    for (size_t i = 0; i < nh; i++) {
-        free(hs[i].name);
-        free(hs[i].value);
-    }
-    free(hs);
+    header_set_free(&hs);
     buf_free(&signed_names);
     buf_free(&sts);
     buf_free(&creq);

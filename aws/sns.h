@@ -1,5 +1,5 @@
 /* sns.h: an Amazon SNS Publish client (Query API over libcurl, SigV4 via
- * lambda/sigv4).  Knows nothing about iris or alerts.
+ * aws/sigv4).  Knows nothing about iris or alerts.
  *
  *   sns_config cfg;  sns_config_defaults(&cfg);  cfg.region = ...; cfg.access_key_id = ...;
  *   sns_client *c = sns_client_new(&cfg, err, sizeof err);   // no network, no TLS yet
@@ -9,17 +9,21 @@
  *
  * Requests: POST <endpoint>/ with Action=Publish&Version=2010-03-31&TopicArn=
  * ...&Subject=...&Message=...&MessageAttributes.entry.N.{Name,Value.DataType,
- * Value.StringValue}, form-encoded per RFC 3986, Content-Type
+ * Value.StringValue}[&MessageGroupId=...&MessageDeduplicationId=...],
+ * form-encoded per RFC 3986, Content-Type
  * application/x-www-form-urlencoded; charset=utf-8, signed with SigV4
  * (service "sns"; the session token is sent and signed as
  * X-Amz-Security-Token).
  *
- * Retries follow the AWS SDKs' standard mode: at most max_attempts attempts,
- * full-jitter exponential backoff (random in [0, min(cap, base * 2^i)]), on
- * HTTP 429, HTTP 5xx, throttling error codes and connection errors; never on
- * other client errors.  No attempt starts later than deadline minus the
- * safety margin, each attempt's timeout is cut to end by then, and a backoff
- * that would end past it is not slept.
+ * Retries follow the AWS SDKs' standard mode (aws/retry.h: 3 attempts,
+ * full-jitter backoff with a 500 ms base for throttling and 100 ms otherwise,
+ * capped at 20 s, and the client's retry quota).  No attempt starts later
+ * than deadline minus the safety margin, each attempt's timeout is cut to
+ * end by then, and a backoff that would end past it is not slept.
+ *
+ * Every field taken from SNS's reply (Code, Message, RequestId, MessageId)
+ * and every transport error text is scrubbed (aws/scrub.h) of the secret key
+ * and session token before it reaches sns_result.
  *
  * One CURL handle, created at the first publish and reused (keep-alive across
  * warm invocations).  TLS peer and host verification are always on; the CA
@@ -45,14 +49,15 @@ typedef struct sns_config {
     const char *endpoint; /* NULL: https://sns.<region>.amazonaws.com (.com.cn in cn-*) */
     const char *access_key_id;
     const char *secret_access_key;
-    const char *session_token; /* NULL or "" for long-term credentials */
-    const char *ca_file;       /* NULL: SSL_CERT_FILE, then the known bundle paths */
-    long connect_timeout_ms;   /* default 2000 */
-    long attempt_timeout_ms;   /* total per attempt, default 5000 */
-    int max_attempts;          /* default 3 */
-    long backoff_base_ms;      /* default 100 */
-    long backoff_cap_ms;       /* default 20000 */
-    long safety_margin_ms;     /* default 300: kept free before the deadline */
+    const char *session_token;       /* NULL or "" for long-term credentials */
+    const char *ca_file;             /* NULL: SSL_CERT_FILE, then the known bundle paths */
+    long connect_timeout_ms;         /* default 2000 */
+    long attempt_timeout_ms;         /* total per attempt, default 5000 */
+    int max_attempts;                /* default 3 */
+    long backoff_base_ms;            /* default 100 (transient and server errors) */
+    long throttling_backoff_base_ms; /* default 500 */
+    long backoff_cap_ms;             /* default 20000 */
+    long safety_margin_ms;           /* default 300: kept free before the deadline */
 } sns_config;
 
 typedef struct sns_attribute {
@@ -68,7 +73,14 @@ typedef struct sns_message {
     size_t message_len;
     const sns_attribute *attributes;
     size_t nattributes;
+    /* FIFO topics (ARN ending in .fifo) only; NULL for standard topics.  SNS
+     * requires a group id on a FIFO topic and refuses a deduplication id on a
+     * standard one; both are 1-128 letters, digits or punctuation. */
+    const char *message_group_id;
+    const char *message_deduplication_id;
 } sns_message;
+
+#define SNS_MAX_FIFO_ID_CHARS 128
 
 enum sns_status {
     SNS_OK = 0,
@@ -80,9 +92,10 @@ enum sns_status {
 };
 
 /* What happened, for logs and error messages.  Secrets never appear here:
- * error messages from the service are scrubbed of the secret key and the
- * session token (AWS echoes the canonical request, token included, in
- * SignatureDoesNotMatch). */
+ * every text from the peer is scrubbed of the secret key and the session
+ * token, whole, in pieces or escaped (AWS echoes the canonical request, token
+ * included, in SignatureDoesNotMatch; a hostile endpoint may echo anything),
+ * bounded to its field and printable ASCII only. */
 typedef struct sns_result {
     int attempts;     /* requests sent */
     long http_status; /* of the last response, 0 if none */
@@ -128,14 +141,22 @@ void sns_request_free(sns_request *r); /* accepts NULL */
 int sns_form_publish(buf *body, const sns_message *m);
 
 /* Parses an SNS Query API response body: PublishResponse's MessageId, or
- * ErrorResponse's Code and Message (XML entities decoded), and RequestId.
+ * ErrorResponse's Code and Message (XML entities decoded), and RequestId,
+ * each made printable ASCII and bounded (the client also scrubs its secrets).
  * Returns 0 when something was recognised, -1 otherwise. */
 int sns_parse_response(const char *body, size_t len, sns_result *res);
 
-/* Whether an attempt that ended with this HTTP status and error code (""
- * for none) should be retried.  Transport failures are decided by the
- * client. */
-int sns_retryable(long http_status, const char *error_code);
+/* Checks m as SNS would before sending anything: 0, or -1 with
+ * res->error_code "InvalidMessage" and the reason in res->error_message. */
+int sns_validate_message(const sns_message *m, sns_result *res);
+
+/* 1 when the ARN names a FIFO topic (its name ends in ".fifo"). */
+int sns_is_fifo_topic(const char *topic_arn);
+/* 1 when id is a valid MessageGroupId / MessageDeduplicationId. */
+int sns_valid_fifo_id(const char *id);
+/* A valid FIFO id for key: key itself when it is one, else the lower-case
+ * hex SHA-256 of key (64 characters).  Returns 0, or -1 (out = ""). */
+int sns_fifo_id(const char *key, char out[SNS_MAX_FIFO_ID_CHARS + 1]);
 
 const char *sns_strerror(int status);
 

@@ -338,6 +338,62 @@ static void report_success(const notifier *n, const alert *a, const sns_result *
     buf_free(&f);
 }
 
+/* Appends "topic/partition/first-last" for each (topic, partition) of the
+ * batch, in order of first appearance; records without Kafka metadata (a
+ * direct invoke) count as "request/<request id>". */
+static void offset_ranges(buf *key, const batch *b, const char *request_id)
+{
+    int direct = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        const batch_record *r = &b->records[i];
+        if (r->topic == NULL || r->offset < 0) {
+            direct = 1;
+            continue;
+        }
+        size_t first = i;
+        for (size_t j = 0; j < i && first == i; j++)
+            if (b->records[j].topic != NULL && b->records[j].offset >= 0 &&
+                b->records[j].partition == r->partition &&
+                strcmp(b->records[j].topic, r->topic) == 0)
+                first = j;
+        if (first != i)
+            continue; /* this range was written at its first record */
+        int64_t lo = r->offset, hi = r->offset;
+        for (size_t j = i + 1; j < b->count; j++) {
+            const batch_record *o = &b->records[j];
+            if (o->topic != NULL && o->offset >= 0 && o->partition == r->partition &&
+                strcmp(o->topic, r->topic) == 0) {
+                lo = o->offset < lo ? o->offset : lo;
+                hi = o->offset > hi ? o->offset : hi;
+            }
+        }
+        buf_printf(key, ",%s/%d/%lld-%lld", r->topic, (int)r->partition, (long long)lo,
+                   (long long)hi);
+    }
+    if (direct)
+        buf_printf(key, ",request/%s", request_id != NULL ? request_id : "");
+}
+
+/* FIFO topics: the group is the function (its alerts stay in order); the
+ * deduplication id is derived from the policy, the alert's kind and
+ * severity, and the batch's offset
+ * ranges, so a re-delivered batch (the connector is at-least-once) yields the
+ * same id and SNS drops the second alert within its 5-minute window. */
+static int fifo_ids(const notifier *n, const alert *a, const batch *b, const char *request_id,
+                    char *group, char *dedup)
+{
+    buf key = BUF_INIT;
+    buf_printf(&key, "%s-%s-%s", alert_mode_name(n->policy.mode), a->kind, a->severity);
+    offset_ranges(&key, b, request_id);
+    int rc = key.failed ? -1 : 0;
+    if (rc == 0)
+        rc = sns_fifo_id(key.data, dedup);
+    if (rc == 0)
+        rc = sns_fifo_id(n->function_name[0] ? n->function_name : "iris-alerts", group);
+    buf_free(&key);
+    return rc;
+}
+
 /* Builds and publishes alert i of the batch; returns an enum notify_outcome. */
 static int publish_nth(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
                        size_t i, const char *const *class_names, const char *request_id,
@@ -356,8 +412,13 @@ static int publish_nth(notifier *n, const batch *b, const evaluation *e, const m
     sns_attribute attrs[3] = {{"severity", "String", a.severity},
                               {"kind", "String", a.kind},
                               {"accuracy", "Number", a.accuracy}};
-    sns_message msg = {n->topic_arn,  a.subject, a.message,
-                       a.message_len, attrs,     a.accuracy[0] ? 3 : 2};
+    sns_message msg = {n->topic_arn,          a.subject, a.message, a.message_len, attrs,
+                       a.accuracy[0] ? 3 : 2, NULL,      NULL};
+    char group[SNS_MAX_FIFO_ID_CHARS + 1], dedup[SNS_MAX_FIFO_ID_CHARS + 1];
+    if (sns_is_fifo_topic(n->topic_arn) && fifo_ids(n, &a, b, request_id, group, dedup) == 0) {
+        msg.message_group_id = group;
+        msg.message_deduplication_id = dedup;
+    }
     sns_result res;
     int rc = sns_publish(n->sns, &msg, deadline_ms, &res);
     if (rc == SNS_OK)

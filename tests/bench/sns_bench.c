@@ -99,7 +99,9 @@ int main(int argc, char **argv)
                      a.message,
                      a.message_len,
                      attrs,
-                     2};
+                     2,
+                     NULL,
+                     NULL};
     for (size_t i = 0; i < iters; i++) {
         sns_request r;
         double t0 = now_us();

@@ -2,12 +2,24 @@
 """A local Amazon SNS (test double) for tests and `make demo`.
 
 Speaks SNS's Query protocol over plain HTTP on a loopback port:
-  POST /  Action=CreateTopic (Name)
-          Action=Publish (TopicArn, Message, Subject, MessageAttributes.entry.N.*)
+  POST /  Action=CreateTopic (Name, Attributes.entry.N.{key,value})
+          Action=Publish (TopicArn, Message, Subject, MessageAttributes.entry.N.*,
+                          MessageGroupId, MessageDeduplicationId)
           Action=ListTopics
 with SNS's response and error XML (ErrorResponse/Error/{Type,Code,Message}):
 NotFound 404 for an unknown topic, InvalidParameter 400 for a bad parameter,
 Throttling 400 or 429 and InternalError 500 via fault injection.
+
+FIFO topics (names ending in .fifo), as the SNS API reference (Publish) and the
+SNS developer guide (FIFO topics, message deduplication) describe them: every
+Publish needs a MessageGroupId; it needs a MessageDeduplicationId unless the
+topic has ContentBasedDeduplication (then the id is the SHA-256 of the
+message); both are 1-128 letters, digits and punctuation; a message whose
+deduplication id was accepted in the last 5 minutes is accepted (a MessageId
+and a SequenceNumber) but not delivered.  A standard topic refuses a
+MessageDeduplicationId and accepts a MessageGroupId (SNS forwards it to SQS
+fair queues).  The error texts are those SNS returns (as reproduced by
+LocalStack's AWS-validated tests); the wording for a malformed id is SQS's.
 
 Every request's SigV4 signature is verified with botocore's SigV4Auth, an
 implementation independent of the C client's (Debian: python3-botocore, for
@@ -23,22 +35,32 @@ token the request must carry it in X-Amz-Security-Token.
 
 Test hooks (not part of SNS), JSON over HTTP under /_local/:
   GET    /_local/health      {"ok": true, "port": N}
-  GET    /_local/published   every accepted Publish: messageId, topicArn, subject,
-                             message, messageAttributes, accessKeyId, signedHeaders, time
+  GET    /_local/published   every delivered Publish: messageId, topicArn, subject,
+                             message, messageAttributes, accessKeyId, signedHeaders, time,
+                             messageGroupId, messageDeduplicationId, sequenceNumber
   GET    /_local/requests    every request: time (epoch ms), action, status, errorCode,
-                             signatureValid, connection (a per-TCP-connection id)
+                             signatureValid, connection (a per-TCP-connection id),
+                             duplicate (a FIFO publish accepted but not delivered)
   GET    /_local/topics      ARNs of the topics
   POST   /_local/faults      {"code": "Throttling", "status": 429, "count": 2,
                               "message": "...", "delay_ms": 0, "action": "Publish"}:
                              the next `count` correctly signed requests (of that
                              action, default any) fail with that error after
                              delay_ms; code "_close" drops the connection without
-                             answering; code "" with delay_ms only delays
+                             answering; code "" with delay_ms only delays;
+                             code "_echo_credentials" is a hostile endpoint: it
+                             answers 400 with the request's secret key and
+                             session token echoed in Code, Message and
+                             RequestId, raw, percent-encoded, XML-escaped and in
+                             pieces (not SNS: for testing that nothing leaks)
   DELETE /_local/faults      clear pending faults
-  POST   /_local/reset       clear published messages, the request log and faults
+  POST   /_local/reset       clear published messages, the request log, faults and
+                             the FIFO deduplication history
 
   sns_local.py [--port 0] [--port-file F] [--region us-east-1]
                [--account 123456789012] [--topic NAME ...] [--credentials K:S[:T] ...]
+               [--content-based-dedup]   (FIFO topics created by --topic get
+                                          ContentBasedDeduplication=true)
 
 --port 0 picks a free port; the port is printed as "sns_local listening on
 http://127.0.0.1:PORT" on stdout and written to --port-file.  Runs until
@@ -46,6 +68,7 @@ SIGTERM or SIGINT.
 """
 import argparse
 import datetime
+import hashlib
 import hmac
 import http.server
 import json
@@ -69,6 +92,8 @@ except ImportError:  # pragma: no cover - environment problem, said clearly
 
 NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 MAX_MESSAGE = 262144
+FIFO_ID_MAX = 128
+DEDUP_WINDOW_S = 5 * 60  # SNS FIFO: the 5-minute deduplication interval
 MAX_SKEW_S = 15 * 60
 # Default HTTP status for fault codes (SNS's service model, plus the generic ones).
 FAULT_STATUS = {
@@ -122,11 +147,21 @@ class State:
         self.account = args.account
         self.credentials = credentials
         self.topics = set()
+        self.fifo_content_dedup = {}  # FIFO topic ARN -> ContentBasedDeduplication
+        self.dedup_seen = {}  # (topic ARN, deduplication id) -> time accepted
+        self.sequence = 10000000000000000000
         self.published = []
         self.requests = []
         self.faults = []
         for name in args.topic:
-            self.topics.add(self.arn(name))
+            self.add_topic(name, args.content_based_dedup)
+
+    def add_topic(self, name, content_dedup=False):
+        arn = self.arn(name)
+        self.topics.add(arn)
+        if name.endswith(".fifo"):
+            self.fifo_content_dedup.setdefault(arn, content_dedup)
+        return arn
 
     def arn(self, name):
         return f"arn:aws:sns:{self.region}:{self.account}:{name}"
@@ -253,13 +288,83 @@ def publish(state, params, key_id, signed):
                                        for k, v in attributes.items())
     if size > MAX_MESSAGE:
         raise SnsError(400, "InvalidParameter", "Invalid parameter: Message too long")
+    group, dedup = fifo_ids(state, arn, params, message)
     message_id = str(uuid.uuid4())
     with state.lock:
-        state.published.append({
-            "messageId": message_id, "topicArn": arn, "subject": subject, "message": message,
-            "messageAttributes": attributes, "accessKeyId": key_id, "signedHeaders": signed,
-            "time": int(time.time() * 1000)})
-    return result_xml("Publish", f"    <MessageId>{message_id}</MessageId>\n", "")
+        now = time.time()
+        duplicate = dedup is not None and now - state.dedup_seen.get((arn, dedup), -1e18) \
+            < DEDUP_WINDOW_S
+        sequence = None
+        if arn in state.fifo_content_dedup:
+            state.sequence += 1
+            sequence = str(state.sequence)
+        if not duplicate:
+            if dedup is not None:
+                state.dedup_seen[(arn, dedup)] = now
+            state.published.append({
+                "messageId": message_id, "topicArn": arn, "subject": subject,
+                "message": message, "messageAttributes": attributes, "accessKeyId": key_id,
+                "signedHeaders": signed, "time": int(now * 1000), "messageGroupId": group,
+                "messageDeduplicationId": params.get("MessageDeduplicationId"),
+                "sequenceNumber": sequence})
+    inner = f"    <MessageId>{message_id}</MessageId>\n"
+    if sequence is not None:
+        inner += f"    <SequenceNumber>{sequence}</SequenceNumber>\n"
+    return result_xml("Publish", inner, ""), duplicate
+
+
+def fifo_ids(state, arn, params, message):
+    """(MessageGroupId, deduplication id or None), checked like SNS."""
+    group = params.get("MessageGroupId")
+    dedup = params.get("MessageDeduplicationId")
+    for name, value in (("MessageGroupId", group), ("MessageDeduplicationId", dedup)):
+        if value is not None and not (0 < len(value) <= FIFO_ID_MAX and
+                                      all(0x21 <= ord(c) <= 0x7e for c in value)):
+            raise SnsError(400, "InvalidParameter",
+                           f"Invalid parameter: {name} Reason: {name} can only include "
+                           f"alphanumeric and punctuation characters. 1 to 128 in length.")
+    if arn not in state.fifo_content_dedup:
+        if dedup is not None:
+            raise SnsError(400, "InvalidParameter",
+                           "Invalid parameter: MessageDeduplicationId Reason: The request "
+                           "includes MessageDeduplicationId parameter that is not valid for "
+                           "this topic type")
+        return group, None
+    if group is None:
+        raise SnsError(400, "InvalidParameter",
+                       "Invalid parameter: The MessageGroupId parameter is required for FIFO "
+                       "topics")
+    if dedup is None:
+        if not state.fifo_content_dedup[arn]:
+            raise SnsError(400, "InvalidParameter",
+                           "Invalid parameter: The topic should either have "
+                           "ContentBasedDeduplication enabled or MessageDeduplicationId "
+                           "provided explicitly")
+        dedup = hashlib.sha256(message.encode()).hexdigest()
+    return group, dedup
+
+
+def echo_credentials_xml(state, key_id, headers, request_id):
+    """A hostile answer: the request's secret key and token echoed back."""
+    secret, token = state.credentials.get(key_id, ("", None))
+    token = headers.get("X-Amz-Security-Token") or token or ""
+    xml_refs = "".join(f"&#{ord(c)};" if not c.isalnum() else c for c in secret)
+    code = escape(token or secret)
+    message = (f"token {urllib.parse.quote(token, safe='')} secret {xml_refs} "
+               f"raw {escape(secret)} pieces {escape(token[:12])}..{escape(secret[-10:])}")
+    return (f'<ErrorResponse xmlns="{NS}">\n  <Error>\n    <Type>Sender</Type>\n'
+            f'    <Code>{code}</Code>\n    <Message>{message}</Message>\n'
+            f'  </Error>\n  <RequestId>{request_id}-{escape(secret)}</RequestId>\n'
+            f'</ErrorResponse>\n')
+
+
+def topic_attributes(params):
+    """CreateTopic's Attributes.entry.N.key / .value pairs."""
+    attrs, n = {}, 1
+    while f"Attributes.entry.{n}.key" in params:
+        attrs[params[f"Attributes.entry.{n}.key"]] = params.get(f"Attributes.entry.{n}.value", "")
+        n += 1
+    return attrs
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -334,6 +439,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path == "/_local/reset":
             with st.lock:
                 st.published, st.requests, st.faults = [], [], []
+                st.dedup_seen = {}
             return self.send_json(200, {"ok": True})
         if self.path == "/_local/faults":
             try:
@@ -357,7 +463,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         request_id = str(uuid.uuid4())
         body = self.read_body()
         entry = {"time": int(time.time() * 1000), "action": None, "status": None,
-                 "errorCode": None, "signatureValid": False, "connection": self.connection_id}
+                 "errorCode": None, "signatureValid": False, "connection": self.connection_id,
+                 "duplicate": False}
         try:
             params = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True,
                                                  strict_parsing=False))
@@ -373,6 +480,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if fault is not None:
                 if fault["delay_ms"]:
                     time.sleep(fault["delay_ms"] / 1000.0)
+                if fault["code"] == "_echo_credentials":
+                    entry.update(status=400, errorCode="_echo_credentials")
+                    return self.send_body(400, echo_credentials_xml(st, key_id, self.headers,
+                                                                    request_id))
                 if fault["code"] == "_close":
                     entry.update(status=0, errorCode="_close")
                     self.close_connection = True
@@ -386,15 +497,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                "Invalid parameter: Version must be 2010-03-31")
             action = params.get("Action")
             if action == "Publish":
-                xml = publish(st, params, key_id, signed)
+                xml, entry["duplicate"] = publish(st, params, key_id, signed)
             elif action == "CreateTopic":
                 name = params.get("Name", "")
                 if not name or len(name) > 256 or not all(c.isalnum() or c in "-_" for c in
                                                            name.removesuffix(".fifo")):
                     raise SnsError(400, "InvalidParameter", "Invalid parameter: Topic Name")
+                attrs = topic_attributes(params)
                 with st.lock:
-                    st.topics.add(st.arn(name))
-                xml = result_xml("CreateTopic", f"    <TopicArn>{st.arn(name)}</TopicArn>\n", "")
+                    arn = st.add_topic(name, attrs.get("ContentBasedDeduplication") == "true")
+                xml = result_xml("CreateTopic", f"    <TopicArn>{arn}</TopicArn>\n", "")
             elif action == "ListTopics":
                 with st.lock:
                     members = "".join(f"      <member><TopicArn>{a}</TopicArn></member>\n"
@@ -434,6 +546,8 @@ def main(argv=None):
     ap.add_argument("--credentials", action="append", default=[],
                     help="KEY_ID:SECRET[:SESSION_TOKEN] accepted (repeatable; also "
                          "$SNS_LOCAL_CREDENTIALS, comma-separated)")
+    ap.add_argument("--content-based-dedup", action="store_true",
+                    help="FIFO topics created by --topic have ContentBasedDeduplication")
     ap.add_argument("--verbose", action="store_true", help="log each HTTP request to stderr")
     args = ap.parse_args(argv)
     try:

@@ -3,7 +3,8 @@
  *
  *   sns_driver publish --topic ARN [--subject S] (--message S | --message-file F)
  *                      [--attr NAME:TYPE:VALUE]... [--deadline-in-ms N] [--margin-ms N]
- *                      [--repeat N] [--backoff-base-ms N] [--attempt-timeout-ms N]
+ *                      [--repeat N] [--backoff-base-ms N] [--throttling-backoff-base-ms N]
+ *                      [--attempt-timeout-ms N] [--group-id ID] [--dedup-id ID]
  *       SNS client configured from AWS_REGION, AWS_ENDPOINT_URL_SNS and the
  *       AWS_* credentials; one JSON line per publish on stdout.
  *   sns_driver notify --misclassified K [--records N] [--repeat N] [--deadline-in-ms N]
@@ -62,7 +63,8 @@ static int usage(void)
 {
     fputs("usage: sns_driver publish --topic ARN [--subject S] (--message S | --message-file F)\n"
           "                  [--attr NAME:TYPE:VALUE]... [--deadline-in-ms N] [--margin-ms N]\n"
-          "                  [--repeat N] [--backoff-base-ms N] [--attempt-timeout-ms N]\n"
+          "                  [--repeat N] [--backoff-base-ms N] [--throttling-backoff-base-ms N]\n"
+          "                  [--attempt-timeout-ms N] [--group-id ID] [--dedup-id ID]\n"
           "       sns_driver notify --misclassified K [--records N] [--repeat N]\n"
           "                  [--deadline-in-ms N]\n",
           stderr);
@@ -117,6 +119,12 @@ static int run_publish(int argc, char **argv)
             repeat = atol(v);
         else if (strcmp(a, "--backoff-base-ms") == 0)
             cfg.backoff_base_ms = atol(v);
+        else if (strcmp(a, "--throttling-backoff-base-ms") == 0)
+            cfg.throttling_backoff_base_ms = atol(v);
+        else if (strcmp(a, "--group-id") == 0)
+            m.message_group_id = v;
+        else if (strcmp(a, "--dedup-id") == 0)
+            m.message_deduplication_id = v;
         else if (strcmp(a, "--attempt-timeout-ms") == 0)
             cfg.attempt_timeout_ms = atol(v);
         else

@@ -181,6 +181,15 @@ class EndToEnd(unittest.TestCase):
                 self.assertEqual(len(failed), 0 if level == "FATAL" else 1, (level, failed))
 
 
+    def test_hostile_endpoint_echoing_credentials_leaks_nothing_from_the_bootstrap(self):
+        SNS.fault(code="_echo_credentials", count=5)
+        with Function2(BOOTSTRAP, env=alert_env(ALERT_FAILURE="fail")) as fn:
+            ferr, out = fn.invoke(event("batch-drifted.json"))
+            text = fn.output()
+        self.assertEqual(out["errorType"], "AlertPublishFailed", out)
+        self.assertIn("[redacted]", out["errorMessage"])
+        self.assertEqual(lib.find_pieces(text + json.dumps(out)), [])
+
     def test_no_topic_and_no_mode_runs_without_alerts(self):
         with Function2(BOOTSTRAP, env=alert_env(ALERT_MODE="", SNS_TOPIC_ARN="")) as fn:
             ferr, out = fn.invoke(event("batch-drifted.json"))

@@ -101,14 +101,16 @@ class Publish(unittest.TestCase):
 
     def test_throttled_twice_then_success_three_requests_one_message(self):
         SNS.fault(code="Throttling", status=400, count=2)
-        p, (r,), _ = publish("--message", "after throttling", "--backoff-base-ms", "20")
+        p, (r,), _ = publish("--message", "after throttling", "--backoff-base-ms", "20",
+                             "--throttling-backoff-base-ms", "20")
         self.assertEqual(r["attempts"], 3, r)
         self.assert_published_once(r, "after throttling")
         self.assertEqual([q["status"] for q in SNS.requests()], [400, 400, 200])
 
     def test_throttled_always_three_attempts_then_failure(self):
         SNS.fault(code="Throttling", status=429, count=10)
-        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20")
+        p, (r,), _ = publish("--message", "m", "--backoff-base-ms", "20",
+                             "--throttling-backoff-base-ms", "20")
         self.assertEqual((r["errorCode"], r["httpStatus"], r["attempts"]),
                          ("Throttling", 429, 3), r)
         self.assertEqual(len(SNS.requests()), 3)
@@ -151,7 +153,7 @@ class Publish(unittest.TestCase):
         # Each throttled answer takes 120 ms; margin 100 ms leaves a 200 ms window.
         SNS.fault(code="Throttling", count=10, delay_ms=120)
         p, (r,), _ = publish("--message", "m", "--deadline-in-ms", "300", "--margin-ms", "100",
-                             "--backoff-base-ms", "40")
+                             "--backoff-base-ms", "40", "--throttling-backoff-base-ms", "40")
         self.assertNotEqual(r["status"], 0, r)
         limit = r["deadlineMs"] - 100
         starts = [q["time"] for q in SNS.requests()]
@@ -165,6 +167,63 @@ class Publish(unittest.TestCase):
     def test_deadline_already_inside_margin_sends_nothing(self):
         p, (r,), _ = publish("--message", "m", "--deadline-in-ms", "50", "--margin-ms", "100")
         self.assertEqual((r["statusName"], r["attempts"]), ("no time left before the deadline", 0))
+        self.assertEqual(SNS.requests(), [])
+
+    def test_throttling_backs_off_on_its_own_base_and_transient_on_the_other(self):
+        # Standard mode: a 500 ms base for throttling, 100 ms for transient errors; here
+        # scaled to 30 ms and 3000 ms so each retry's announced wait shows which was used.
+        SNS.fault(code="Throttling", status=400, count=2)
+        p, (r,), logs = publish("--message", "m", "--backoff-base-ms", "3000",
+                                "--throttling-backoff-base-ms", "30")
+        self.assertEqual((r["status"], r["attempts"]), (0, 3), r)
+        waits = [int(l["message"].split("retrying in ")[1].split(" ms")[0])
+                 for l in logs if "retrying in" in l.get("message", "")]
+        self.assertEqual(len(waits), 2, logs)
+        self.assertLessEqual(waits[0], 30)   # r * 2^0 * 30
+        self.assertLessEqual(waits[1], 60)   # r * 2^1 * 30
+        SNS.reset()
+        SNS.fault(code="InternalError", count=1)
+        p, (r,), logs = publish("--message", "m", "--backoff-base-ms", "30",
+                                "--throttling-backoff-base-ms", "3000")
+        waits = [int(l["message"].split("retrying in ")[1].split(" ms")[0])
+                 for l in logs if "retrying in" in l.get("message", "")]
+        self.assertEqual((r["attempts"], len(waits)), (2, 1), logs)
+        self.assertLessEqual(waits[0], 30)
+        self.assertIn("transient", [l for l in logs if "retrying in" in l["message"]][0]["message"])
+
+    def test_hostile_endpoint_echoing_credentials_leaks_nothing(self):
+        SNS.fault(code="_echo_credentials", count=5)
+        p, (r,), logs = publish("--message", "m", creds="session")
+        self.assertEqual((r["httpStatus"], r["attempts"]), (400, 1), r)
+        self.assertIn("[redacted]", r["errorCode"] + r["errorMessage"], r)
+        self.assertTrue(all(0x20 <= ord(c) <= 0x7e for c in r["errorMessage"]), r)
+        self.assertEqual(lib.find_pieces(p.stdout + p.stderr), [])
+
+    def test_hostile_endpoint_through_the_notifier_leaks_nothing(self):
+        SNS.fault(code="_echo_credentials", count=5)
+        p, (r,), logs = driver(["notify", "--misclassified", "11"], creds="session",
+                               env_extra={"SNS_TOPIC_ARN": lib.TOPIC_ARN})
+        self.assertEqual(r["outcome"], "failed", r)
+        (line,) = [l for l in logs if l.get("message") == "alert not published"]
+        self.assertIn("[redacted]", line["errorCode"], line)
+        self.assertEqual(lib.find_pieces(p.stdout + p.stderr), [])
+
+    def test_fifo_publish_carries_group_and_dedup_ids_and_duplicates_are_dropped(self):
+        args = ["--message", "m", "--group-id", "iris-scoring", "--dedup-id",
+                "threshold-critical,iris/0/100-119"]
+        p, (r1,), _ = driver(["publish", "--topic", lib.FIFO_TOPIC_ARN, *args])
+        p, (r2,), _ = driver(["publish", "--topic", lib.FIFO_TOPIC_ARN, *args])
+        self.assertEqual((r1["status"], r2["status"]), (0, 0), (r1, r2))
+        (pub,) = SNS.published()
+        self.assertEqual((pub["messageGroupId"], pub["messageDeduplicationId"]),
+                         ("iris-scoring", "threshold-critical,iris/0/100-119"))
+        self.assertEqual([q["duplicate"] for q in SNS.requests()], [False, True])
+
+    def test_fifo_publish_without_group_is_refused_before_sending(self):
+        p, (r,), _ = driver(["publish", "--topic", lib.FIFO_TOPIC_ARN, "--message", "m",
+                             "--dedup-id", "d"])
+        self.assertEqual((r["statusName"], r["attempts"]), ("invalid SNS request", 0), r)
+        self.assertIn("MessageGroupId", r["errorMessage"])
         self.assertEqual(SNS.requests(), [])
 
     def test_one_connection_reused_across_publishes(self):
@@ -204,6 +263,20 @@ class Notify(unittest.TestCase):
         self.assertEqual(float(pub["messageAttributes"]["accuracy"]["StringValue"]), 0.45)
         published_logs = [l for l in logs if l.get("message") == "alert published"]
         self.assertEqual([l["messageId"] for l in published_logs], [pub["messageId"]])
+
+    def test_fifo_topic_alert_has_ids_from_the_batch_and_a_redelivery_is_not_delivered(self):
+        env = {"SNS_TOPIC_ARN": lib.FIFO_TOPIC_ARN}
+        p, rs, _ = self.notify(11, env=env, args=["--repeat", "2"])
+        self.assertEqual([r["outcome"] for r in rs], ["published", "published"], rs)
+        (pub,) = SNS.published()
+        self.assertEqual(pub["messageGroupId"], "iris-scorer")
+        self.assertEqual(pub["messageDeduplicationId"], "threshold-critical,iris/0/100-119")
+        self.assertEqual([q["duplicate"] for q in SNS.requests()], [False, True])
+
+    def test_standard_topic_alert_has_no_fifo_ids(self):
+        p, (r,), _ = self.notify(11)
+        (pub,) = SNS.published()
+        self.assertEqual((pub["messageGroupId"], pub["messageDeduplicationId"]), (None, None))
 
     def test_good_batch_no_alert(self):
         p, (r,), _ = self.notify(1)  # 95% accuracy
@@ -291,7 +364,7 @@ def main():
     if not os.access(DRIVER, os.X_OK):
         print(f"sns_integration: driver {DRIVER} not built", file=sys.stderr)
         return 1
-    SNS = lib.LocalSns()
+    SNS = lib.LocalSns(("--topic", lib.FIFO_TOPIC))
     try:
         return lib.run("sns-integration", Publish, Notify, Secrets)
     finally:

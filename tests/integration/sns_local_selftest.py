@@ -161,6 +161,63 @@ class RawRequests(unittest.TestCase):
         self.assertIn("<Code>MissingAuthenticationToken</Code>", text)
 
 
+class Fifo(unittest.TestCase):
+    """FIFO rules as the SNS API reference (Publish) states them, seen through botocore."""
+
+    def setUp(self):
+        SNS.reset()
+
+    def fifo_topic(self, content_dedup):
+        name = "fifo-cbd.fifo" if content_dedup else "fifo-plain.fifo"
+        return client().create_topic(Name=name, Attributes={
+            "FifoTopic": "true", "ContentBasedDeduplication": str(content_dedup).lower()})["TopicArn"]
+
+    def test_fifo_publish_without_group_id_is_invalid_parameter(self):
+        code = error_of(client().publish, TopicArn=self.fifo_topic(False), Message="m",
+                        MessageDeduplicationId="d")
+        self.assertEqual(code, ("InvalidParameter", 400, "Invalid parameter: The MessageGroupId "
+                                "parameter is required for FIFO topics"))
+
+    def test_fifo_publish_without_dedup_id_needs_content_based_deduplication(self):
+        code = error_of(client().publish, TopicArn=self.fifo_topic(False), Message="m",
+                        MessageGroupId="g")
+        self.assertEqual(code[:2], ("InvalidParameter", 400))
+        self.assertIn("ContentBasedDeduplication", code[2])
+        arn = self.fifo_topic(True)
+        r1 = client().publish(TopicArn=arn, Message="same", MessageGroupId="g")
+        r2 = client().publish(TopicArn=arn, Message="same", MessageGroupId="g")
+        self.assertTrue(r1["SequenceNumber"] and r2["SequenceNumber"])
+        self.assertEqual(len(SNS.published()), 1)  # the second is a duplicate: not delivered
+
+    def test_same_dedup_id_within_five_minutes_is_accepted_not_delivered(self):
+        arn = self.fifo_topic(False)
+        for body in ("one", "two"):
+            r = client().publish(TopicArn=arn, Message=body, MessageGroupId="g",
+                                 MessageDeduplicationId="batch-1")
+            self.assertTrue(r["MessageId"])
+        client().publish(TopicArn=arn, Message="three", MessageGroupId="g",
+                         MessageDeduplicationId="batch-2")
+        self.assertEqual([p["message"] for p in SNS.published()], ["one", "three"])
+
+    def test_standard_topic_refuses_dedup_id_accepts_group_id(self):
+        code = error_of(client().publish, TopicArn=lib.TOPIC_ARN, Message="m",
+                        MessageDeduplicationId="d")
+        self.assertEqual(code[:2], ("InvalidParameter", 400))
+        self.assertIn("not valid for this topic type", code[2])
+        self.assertTrue(client().publish(TopicArn=lib.TOPIC_ARN, Message="m",
+                                         MessageGroupId="g")["MessageId"])
+
+    def test_ids_must_be_1_to_128_letters_digits_or_punctuation(self):
+        arn = self.fifo_topic(False)
+        for bad in ("with space", "x" * 129, "caf\u00e9"):
+            with self.subTest(bad=bad):
+                code = error_of(client().publish, TopicArn=arn, Message="m", MessageGroupId="g",
+                                MessageDeduplicationId=bad)
+                self.assertEqual(code[:2], ("InvalidParameter", 400))
+        self.assertTrue(client().publish(TopicArn=arn, Message="m", MessageGroupId="g",
+                                         MessageDeduplicationId="x" * 128)["MessageId"])
+
+
 class Cli(unittest.TestCase):
     def test_help_exits_zero(self):
         p = subprocess.run([lib.PY, os.path.join(lib.DOUBLES, "sns_local.py"), "--help"],
@@ -182,7 +239,7 @@ def main():
     global SNS
     SNS = lib.LocalSns()
     try:
-        return lib.run("sns-local", BotocoreClient, RawRequests, Cli)
+        return lib.run("sns-local", BotocoreClient, RawRequests, Fifo, Cli)
     finally:
         SNS.stop()
 

@@ -13,6 +13,8 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 TOPIC = "iris-alerts"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{TOPIC}"
+FIFO_TOPIC = "iris-alerts.fifo"
+FIFO_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:{FIFO_TOPIC}"
 
 # Fake credentials, distinctive so a leak is easy to spot in any output.
 KEY_ID = "AKIDIRISLONGTERM01"
@@ -31,6 +33,22 @@ def find_leaks(text):
         if any(p in text for p in pieces):
             found.append(s[:8] + "...")
     return found
+
+
+def find_pieces(text, n=10):
+    """Every n-character piece of a secret in text, raw or percent-encoded
+    (urllib.parse.quote, upper- or lower-case hex): a stricter check for
+    tests against an endpoint that echoes the credentials back."""
+    import urllib.parse
+    found = set()
+    for s in SECRETS:
+        for i in range(len(s) - n + 1):
+            piece = s[i:i + n]
+            quoted = urllib.parse.quote(piece, safe="")
+            for form in (piece, quoted, quoted.lower()):
+                if form in text:
+                    found.add(piece)
+    return sorted(found)
 
 
 class LocalSns:

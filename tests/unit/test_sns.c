@@ -16,6 +16,7 @@
 
 #include "common/buf.h"
 #include "aws/sns.h"
+#include "aws/sns_internal.h"
 
 #define KEY_ID "AKIDIRISLONGTERM01"
 #define SECRET "irisFAKEsecret/LongTerm+Key0123456789NEVERLOG"
@@ -50,7 +51,8 @@ static sns_message sample_message(void)
 {
     sns_message m = {TOPIC,         "iris model accuracy 45% < 90%",
                      message_text,  strlen(message_text),
-                     accuracy_attr, 1};
+                     accuracy_attr, 1,
+                     NULL,          NULL};
     return m;
 }
 
@@ -224,38 +226,106 @@ static void test_parse_non_sns_body_fails(void **state)
     assert_int_equal(sns_parse_response(NULL, 0, &r), -1);
 }
 
-static void test_retry_decision_like_sdk_standard_mode(void **state)
+static void test_fifo_parameters_are_sent_after_the_attributes(void **state)
 {
     (void)state;
+    sns_message m = sample_message();
+    m.topic_arn = TOPIC ".fifo";
+    m.message_group_id = "iris-scoring";
+    m.message_deduplication_id = "threshold-critical,iris/0/100-119";
+    buf body = BUF_INIT;
+    assert_int_equal(sns_form_publish(&body, &m), 0);
+    static const char tail[] = "&MessageAttributes.entry.1.Value.StringValue=0.45"
+                               "&MessageGroupId=iris-scoring"
+                               "&MessageDeduplicationId=threshold-critical%2Ciris%2F0%2F100-119";
+    const char *got = strstr(body.data, "&MessageAttributes.entry.1.Value.StringValue");
+    if (got == NULL || strcmp(got, tail) != 0)
+        print_error("expected the body to end with %s\n got %s\n", tail, body.data);
+    assert_non_null(got);
+    assert_string_equal(got, tail);
+    buf_free(&body);
+}
+
+static void test_fifo_rules_checked_before_sending(void **state)
+{
+    (void)state;
+    char id129[130];
+    memset(id129, 'a', 129);
+    id129[129] = '\0';
     static const struct {
-        long status;
-        const char *code;
-        int retry;
+        const char *topic, *group, *dedup;
+        int ok;
     } t[] = {
-        {400, "Throttling", 1},
-        {429, "", 1},
-        {429, "Throttled", 1},
-        {400, "ThrottlingException", 1},
-        {400, "RequestLimitExceeded", 1},
-        {400, "KMSThrottling", 1},
-        {500, "InternalError", 1},
-        {502, "HttpError", 1},
-        {503, "", 1},
-        {400, "InvalidParameter", 0},
-        {400, "ParameterValueInvalid", 0},
-        {404, "NotFound", 0},
-        {403, "AuthorizationError", 0},
-        {403, "SignatureDoesNotMatch", 0},
-        {403, "InvalidClientTokenId", 0},
-        {200, "", 0},
+        {TOPIC ".fifo", "g", "d", 1},
+        {TOPIC ".fifo", NULL, "d", 0}, /* SNS: MessageGroupId is required for FIFO topics */
+        {TOPIC, NULL, "d", 0},         /* SNS: not valid for this topic type */
+        {TOPIC, "g", NULL, 1},         /* a group id on a standard topic is allowed */
+        {TOPIC ".fifo", "g", "with space", 0},
+        {TOPIC ".fifo", "g", "caf\xc3\xa9", 0},
+        {TOPIC ".fifo", "g", "", 0},
+        {TOPIC ".fifo", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", "d", 1},
+        {TOPIC ".fifo", "g", NULL, 1}, /* content-based deduplication may be on */
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        int got = sns_retryable(t[i].status, t[i].code);
-        if (got != t[i].retry)
-            print_error("HTTP %ld %s: expected retry=%d, got %d\n", t[i].status, t[i].code,
-                        t[i].retry, got);
-        assert_int_equal(got, t[i].retry);
+        sns_message m = sample_message();
+        m.topic_arn = t[i].topic;
+        m.message_group_id = t[i].group;
+        m.message_deduplication_id = t[i].dedup;
+        sns_result r;
+        memset(&r, 0, sizeof r);
+        int rc = sns_validate_message(&m, &r);
+        if ((rc == 0) != t[i].ok)
+            print_error("case %zu: expected %s, got %d (%s)\n", i, t[i].ok ? "ok" : "refused", rc,
+                        r.error_message);
+        assert_int_equal(rc == 0, t[i].ok);
     }
+    sns_message m = sample_message();
+    m.topic_arn = TOPIC ".fifo";
+    m.message_group_id = "g";
+    m.message_deduplication_id = id129;
+    sns_result r;
+    assert_int_equal(sns_validate_message(&m, &r), -1);
+    assert_string_equal(r.error_code, "InvalidMessage");
+    id129[128] = '\0';
+    assert_int_equal(sns_validate_message(&m, &r), 0);
+}
+
+static void test_fifo_id_keeps_a_valid_key_and_hashes_any_other(void **state)
+{
+    (void)state;
+    char out[SNS_MAX_FIFO_ID_CHARS + 1];
+    assert_int_equal(sns_fifo_id("threshold-critical,iris/0/100-119", out), 0);
+    assert_string_equal(out, "threshold-critical,iris/0/100-119");
+    buf key = BUF_INIT;
+    buf_puts(&key, "threshold-critical");
+    for (int i = 0; i < 5; i++)
+        buf_printf(&key, ",topic-with-a-long-name-%02d/0/100-119", i);
+    assert_int_equal(sns_fifo_id(key.data, out), 0);
+    /* hashlib.sha256(key).hexdigest() in Python */
+    assert_string_equal(out, "c5748429083ed2d69f49c6a105daba43b062799bc7091463422874052d0b59e0");
+    buf_free(&key);
+    assert_true(sns_is_fifo_topic(TOPIC ".fifo"));
+    assert_false(sns_is_fifo_topic(TOPIC));
+    assert_false(sns_is_fifo_topic(".fifo"));
+}
+
+static void test_error_fields_are_scrubbed_bounded_and_printable(void **state)
+{
+    (void)state;
+    /* A hostile endpoint echoing the token, escaped, and control bytes. */
+    static const char xml[] =
+        "<ErrorResponse><Error><Code>X" TOKEN "</Code>"
+        "<Message>token irisFAKEsessionTOKEN%2F%2FAQoDYXdzEPT%2BNEVERLOG and "
+        "irisFAKEsecret&#x2F;LongTerm&#43;Key0123456789NEVERLOG\x01\n end</Message></Error>"
+        "<RequestId>id-" SECRET "</RequestId></ErrorResponse>";
+    sns_client *c = new_client("http://127.0.0.1:9/", TOKEN);
+    sns_result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sns_parse_response_for(c, xml, strlen(xml), &r), 0);
+    assert_string_equal(r.error_code, "X[redacted]");
+    assert_string_equal(r.error_message, "token [redacted] and [redacted]?  end");
+    assert_string_equal(r.request_id, "id-[redacted]");
+    sns_client_free(c);
 }
 
 static void test_invalid_messages_refused_before_sending(void **state)
@@ -270,14 +340,14 @@ static void test_invalid_messages_refused_before_sending(void **state)
     assert_non_null(huge);
     memset(huge, 'm', SNS_MAX_MESSAGE_BYTES + 1);
     const sns_message bad[] = {
-        {TOPIC, subject100, "m", 1, NULL, 0},
-        {TOPIC, "line\nbreak", "m", 1, NULL, 0},
-        {TOPIC, "caf\xc3\xa9", "m", 1, NULL, 0},
-        {TOPIC, "", "m", 1, NULL, 0},
-        {TOPIC, NULL, "", 0, NULL, 0},
-        {"", NULL, "m", 1, NULL, 0},
-        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES + 1, NULL, 0},
-        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES - 10, accuracy_attr, 1},
+        {TOPIC, subject100, "m", 1, NULL, 0, NULL, NULL},
+        {TOPIC, "line\nbreak", "m", 1, NULL, 0, NULL, NULL},
+        {TOPIC, "caf\xc3\xa9", "m", 1, NULL, 0, NULL, NULL},
+        {TOPIC, "", "m", 1, NULL, 0, NULL, NULL},
+        {TOPIC, NULL, "", 0, NULL, 0, NULL, NULL},
+        {"", NULL, "m", 1, NULL, 0, NULL, NULL},
+        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES + 1, NULL, 0, NULL, NULL},
+        {TOPIC, NULL, huge, SNS_MAX_MESSAGE_BYTES - 10, accuracy_attr, 1, NULL, NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sns_result r;
@@ -316,7 +386,10 @@ int main(void)
         cmocka_unit_test(test_parse_publish_response),
         cmocka_unit_test(test_parse_error_response_decodes_entities),
         cmocka_unit_test(test_parse_non_sns_body_fails),
-        cmocka_unit_test(test_retry_decision_like_sdk_standard_mode),
+        cmocka_unit_test(test_fifo_parameters_are_sent_after_the_attributes),
+        cmocka_unit_test(test_fifo_rules_checked_before_sending),
+        cmocka_unit_test(test_fifo_id_keeps_a_valid_key_and_hashes_any_other),
+        cmocka_unit_test(test_error_fields_are_scrubbed_bounded_and_printable),
         cmocka_unit_test(test_invalid_messages_refused_before_sending),
         cmocka_unit_test(test_past_deadline_sends_nothing),
     };

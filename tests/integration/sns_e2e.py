@@ -197,7 +197,10 @@ class EndToEnd(unittest.TestCase):
         self.assertIsNone(ferr, out)
         self.assertEqual(SNS.requests(), [])
         warns = [l for l in logs if l.get("level") == "WARN" and "SNS_TOPIC_ARN" in l["message"]]
-        self.assertEqual(len(warns), 1)
+        # One warning per initialisation (a loaded machine may see the runtime start again).
+        inits = [l for l in logs if l.get("message", "").startswith("initialised")]
+        self.assertGreaterEqual(len(inits), 1, logs)
+        self.assertEqual(len(warns), len(inits), (warns, inits))
 
     def init_error(self, **env):
         with Function2(BOOTSTRAP, env=alert_env(**env)) as fn:

@@ -375,15 +375,15 @@ static void offset_ranges(buf *key, const batch *b, const char *request_id)
 }
 
 /* FIFO topics: the group is the function (its alerts stay in order); the
- * deduplication id is derived from the policy, the alert's kind and
- * severity, and the batch's offset
+ * deduplication id is derived from the alert's kind and severity and the
+ * batch's offset
  * ranges, so a re-delivered batch (the connector is at-least-once) yields the
  * same id and SNS drops the second alert within its 5-minute window. */
 static int fifo_ids(const notifier *n, const alert *a, const batch *b, const char *request_id,
                     char *group, char *dedup)
 {
     buf key = BUF_INIT;
-    buf_printf(&key, "%s-%s-%s", alert_mode_name(n->policy.mode), a->kind, a->severity);
+    buf_printf(&key, "%s-%s", a->kind, a->severity);
     offset_ranges(&key, b, request_id);
     int rc = key.failed ? -1 : 0;
     if (rc == 0)

@@ -202,7 +202,7 @@ class Publish(unittest.TestCase):
     def test_hostile_endpoint_through_the_notifier_leaks_nothing(self):
         SNS.fault(code="_echo_credentials", count=5)
         p, (r,), logs = driver(["notify", "--misclassified", "11"], creds="session",
-                               env_extra={"SNS_TOPIC_ARN": lib.TOPIC_ARN})
+                               env_extra=dict(Notify.ENV))
         self.assertEqual(r["outcome"], "failed", r)
         (line,) = [l for l in logs if l.get("message") == "alert not published"]
         self.assertIn("[redacted]", line["errorCode"], line)
@@ -270,7 +270,7 @@ class Notify(unittest.TestCase):
         self.assertEqual([r["outcome"] for r in rs], ["published", "published"], rs)
         (pub,) = SNS.published()
         self.assertEqual(pub["messageGroupId"], "iris-scorer")
-        self.assertEqual(pub["messageDeduplicationId"], "threshold-critical,iris/0/100-119")
+        self.assertEqual(pub["messageDeduplicationId"], "batch-threshold-critical,iris/0/100-119")
         self.assertEqual([q["duplicate"] for q in SNS.requests()], [False, True])
 
     def test_standard_topic_alert_has_no_fifo_ids(self):

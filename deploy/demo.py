@@ -5,9 +5,12 @@
   2. the local SNS (verifies SigV4 signatures) with the topic iris-alerts;
   3. the Runtime API emulator running the bootstrap, with AWS_ENDPOINT_URL_SNS
      pointing at the local SNS and fake credentials;
-  4. build/sink-connector, the Confluent Lambda sink connector stand-in: batches
-     of 20 to the Invoke API, results to iris-classified, offsets committed
-     after each successful invocation;
+  4. build/sink-connector, the Confluent Lambda sink connector stand-in, in the
+     original demo's connector configuration (CONNECTOR_CONFIG below:
+     input.data.format=JSON with the default record.converter.class, so values
+     arrive as Java Map.toString() strings; batches of 20, sync), results to
+     iris-classified, failed batches' records to iris-errors
+     (behavior.on.error=log), offsets committed after each batch;
   5. build/producer streams --records rows (default 2,000), relabelling half of
      them from halfway on (the model "going wrong").
 A progress line runs while it works; the report gives records scored, accuracy
@@ -31,6 +34,41 @@ import demo_report  # noqa: E402
 from demo_stack import BUILD, Stack, StackError, http_json, sns_published  # noqa: E402
 
 FUNCTION = "iris-scoring"
+RESULT_TOPIC = "iris-classified"
+ERROR_TOPIC = "iris-errors"
+
+# The connector's configuration, as a Confluent Cloud user would set it for the
+# original demo: each key is a connector property, each value the stand-in's
+# option for it (tests/doubles/connector_config.h).  Defaults are spelled out.
+CONNECTOR_CONFIG = {
+    "aws.lambda.function.name": FUNCTION,
+    "aws.lambda.invocation.type": "sync",
+    "aws.lambda.batch.size": "20",
+    "input.data.format": "JSON",
+    "record.converter.class": "JsonKeyValueConverter",
+    "behavior.on.error": "log",
+    "reporter.result.topic.name": RESULT_TOPIC,
+    "reporter.error.topic.name": ERROR_TOPIC,
+}
+CONNECTOR_OPTIONS = {
+    "aws.lambda.function.name": "--function",
+    "aws.lambda.invocation.type": "--invocation-type",
+    "aws.lambda.batch.size": "--batch-size",
+    "input.data.format": "--input-data-format",
+    "record.converter.class": "--record-converter",
+    "behavior.on.error": "--behavior-on-error",
+    "reporter.result.topic.name": "--result-topic",
+    "reporter.error.topic.name": "--error-topic",
+}
+
+
+def connector_command(config, brokers, invoke_url, records):
+    """build/sink-connector's command line for a connector configuration."""
+    cmd = [os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-t", "iris",
+           "--max-records", str(records), "--progress-ms", "250"]
+    for prop, value in config.items():
+        cmd += [CONNECTOR_OPTIONS[prop], value]
+    return cmd
 
 
 def parse_args(argv):
@@ -41,7 +79,14 @@ def parse_args(argv):
     ap.add_argument("--drift-labels", type=float, default=0.5,
                     help="share of rows relabelled after the halfway point (default 0.5)")
     ap.add_argument("--seed", type=int, default=42, help="producer seed (default 42)")
-    ap.add_argument("--batch-size", type=int, default=20, help="connector batch size (default 20)")
+    ap.add_argument("--batch-size", type=int, default=20,
+                    help="the connector's aws.lambda.batch.size (default 20)")
+    ap.add_argument("--input-data-format", default="JSON",
+                    choices=["JSON", "JSON_SR", "AVRO", "PROTOBUF", "BYTES"],
+                    help="the connector's input.data.format (default JSON, the original demo's)")
+    ap.add_argument("--record-converter", default="JsonKeyValueConverter",
+                    choices=["JsonKeyValueConverter", "EscapedJsonKeyValueConverter"],
+                    help="the connector's record.converter.class (default JsonKeyValueConverter)")
     ap.add_argument("--threshold", default="0.8",
                     help="ALERT_ACCURACY_THRESHOLD (default 0.8; see deploy/README.md)")
     ap.add_argument("--bootstrap", default=os.path.join(BUILD, "bootstrap"),
@@ -84,11 +129,11 @@ def last_match(text, pattern):
     return found[-1] if found else None
 
 
-def consume_results(brokers):
-    out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", "iris-classified", "-o", "beginning",
+def consume_results(brokers, topic=RESULT_TOPIC):
+    out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning",
                           "-e", "-q", "-f", "%s\n"], capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
-        raise StackError("kcat could not read iris-classified: " + out.stderr.strip()[-300:])
+        raise StackError(f"kcat could not read {topic}: " + out.stderr.strip()[-300:])
     results = []
     for line in out.stdout.splitlines():
         if line.strip():
@@ -106,17 +151,18 @@ def run(args, st, progress):
             raise StackError(f"{path} is not built: run `make` (or `make demo`, which builds it)")
     t0 = time.monotonic()
     progress.show("starting kafka-local, the local SNS and the Runtime API emulator ...", True)
-    brokers = st.kafka(["iris:3", "iris-classified:3"])
+    brokers = st.kafka(["iris:3", f"{RESULT_TOPIC}:3", f"{ERROR_TOPIC}:1"])
     sns_url, topic_arn = st.sns("iris-alerts")
     # MODEL_PATH as template.yaml sets it, here the checkout's artifact.
     env = st.function_env(sns_url, topic_arn, ALERT_ACCURACY_THRESHOLD=args.threshold,
                           ALERT_MIN_RECORDS="10",
                           MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
     invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
-    connector = st.start("sink-connector", [
-        os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-f", FUNCTION,
-        "-t", "iris", "-s", "iris-classified", "--batch-size", str(args.batch_size),
-        "--max-records", str(args.records), "--progress-ms", "250"])
+    config = dict(CONNECTOR_CONFIG, **{"aws.lambda.batch.size": str(args.batch_size),
+                                       "input.data.format": args.input_data_format,
+                                       "record.converter.class": args.record_converter})
+    connector = st.start("sink-connector",
+                         connector_command(config, brokers, invoke_url, args.records))
     half = args.records // 2
     producer = st.start("producer", [
         os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(args.records),
@@ -165,6 +211,8 @@ def run(args, st, progress):
                          f"{st.log('producer')[-400:]}")
     summary = demo_report.analyse(consume_results(brokers), args.records, half,
                                   sns_published(sns_url))
+    summary["connector"] = config
+    summary["errorTopicRecords"] = len(consume_results(brokers, ERROR_TOPIC))
     return summary, time.monotonic() - t0
 
 

@@ -95,6 +95,9 @@ def verdict(s):
         problems.append(f"{s['alertsBefore']} alert(s) before the drift")
     if not s["alertsAfter"]:
         problems.append("no alert after the drift")
+    if s.get("errorTopicRecords"):
+        problems.append(f"{s['errorTopicRecords']} records went to the connector's error topic "
+                        "(a failed invocation)")
     return problems
 
 
@@ -119,6 +122,9 @@ def render(s, elapsed):
         f"records scored             {s['recordsScored']} "
         f"(in iris-classified: {s['uniqueRecords']}, duplicates {s['duplicates']}, "
         f"missing {s['missing']})",
+        f"connector error topic      {s.get('errorTopicRecords', 0)} records "
+        f"(input.data.format={s.get('connector', {}).get('input.data.format', '?')}, "
+        f"{s.get('connector', {}).get('record.converter.class', '?')})",
         f"accuracy before the drift  {_pct(s['before'])} "
         f"({s['before']['correct']}/{s['before']['judged']})",
         f"accuracy after the drift   {_pct(s['after'])} "

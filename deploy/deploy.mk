@@ -102,11 +102,12 @@ sam-artifacts: $(PKG_DIR_$(ARCH))/bootstrap $(MODEL_ARTIFACT)
 test-template: $(PKG_DIR_x86_64)/bootstrap $(PKG_DIR_arm64)/bootstrap
 	$(RUN_SUITE) template $(PY) tests/integration/test_template.py
 
-# The stand-in's contract (payload shape, retries, no commit past a failure),
-# on the ASan+UBSan build.
+# The stand-in behaves like the connector (value forms of each
+# input.data.format x record.converter.class, behavior.on.error, result, error
+# and dead letter topics, no retries, at-least-once), on the ASan+UBSan build.
 .PHONY: test-connector
 test-connector: $(ASAN)/sink-connector $(BUILD)/kafka-local
-	CONNECTOR=$(ASAN)/sink-connector $(RUN_SUITE) connector $(PY) tests/integration/connector_retry_test.py
+	CONNECTOR=$(ASAN)/sink-connector $(RUN_SUITE) connector $(PY) tests/integration/connector_test.py
 
 TESTS += test-connector
 

@@ -8,6 +8,15 @@
 
 RUN_SUITE := tests/lib/run-suite.sh
 
+# The connector stand-in's value forms (Map.toString(), Double.toString,
+# base64); declared here because the c_unit expansion below runs before
+# deploy/deploy.mk is read.  The test sits beside the double: tests/unit/ may
+# not include tests/doubles/ (scripts/check-deps.sh).
+C_UNITS += connector_convert
+UNIT_SRCS_connector_convert := tests/doubles/connector_convert_test.c \
+                               tests/doubles/connector_convert.c common/buf.c
+UNIT_LIBS_connector_convert := $(call libs,libcjson) -lm
+
 # C unit suites: build/asan/test_<u> (ASan+UBSan) for make test, and
 # build/tests/test_<u> (no sanitizer) for make test-memory under valgrind.
 suite_name = $(subst _,-,$(1))
@@ -44,7 +53,8 @@ $(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
 	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka)
 
 # The Confluent Lambda sink connector stand-in.
-CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_batch.c \
+CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.c \
+                  tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
                   tests/doubles/connector_invoke.c common/buf.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))

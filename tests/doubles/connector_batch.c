@@ -74,37 +74,37 @@ static cJSON *json_int(int64_t v)
     return cJSON_CreateRaw(s);
 }
 
-/* bytes as a JSON string (NULL -> null). */
-static cJSON *json_bytes_string(const void *p, size_t len)
+/* The key: converted like the value when the converter can read it, else
+ * the key's bytes as a string (the stand-in's leniency: it models a string
+ * key converter for keys that are not JSON). */
+static cJSON *key_json(enum connector_format f, enum connector_converter c,
+                       const rd_kafka_message_t *m)
 {
-    if (p == NULL)
-        return cJSON_CreateNull();
-    char *s = malloc(len + 1);
-    if (s == NULL)
-        return NULL;
-    memcpy(s, p, len);
-    s[len] = '\0';
-    cJSON *j = cJSON_CreateString(s);
+    char err[256];
+    cJSON *k = connector_convert(f, c, m->key, m->key_len, err, sizeof err);
+    if (k != NULL || m->key == NULL)
+        return k;
+    char *s = strndup(m->key, m->key_len);
+    k = s ? cJSON_CreateString(s) : NULL;
     free(s);
-    return j;
+    return k;
 }
 
-/* JsonConverter, schemaless: JSON bytes become that JSON, others a string. */
-static cJSON *json_value(const void *p, size_t len)
+/* One element; NULL with err set when the value cannot be converted (err
+ * empty: out of memory). */
+static cJSON *record_json(const char *topic, const rd_kafka_message_t *m, enum connector_format f,
+                          enum connector_converter c, char *err, size_t errlen)
 {
-    if (p == NULL)
-        return cJSON_CreateNull();
-    cJSON *parsed = cJSON_ParseWithLength(p, len);
-    return parsed != NULL ? parsed : json_bytes_string(p, len);
-}
-
-static cJSON *record_json(const char *topic, const rd_kafka_message_t *m)
-{
+    cJSON *value = connector_convert(f, c, m->payload, m->len, err, errlen);
+    if (value == NULL)
+        return NULL;
     cJSON *elem = cJSON_CreateObject();
     cJSON *payload = cJSON_CreateObject();
     if (elem == NULL || payload == NULL) {
         cJSON_Delete(elem);
         cJSON_Delete(payload);
+        cJSON_Delete(value);
+        err[0] = '\0';
         return NULL;
     }
     cJSON_AddItemToObject(elem, "payload", payload);
@@ -114,32 +114,55 @@ static cJSON *record_json(const char *topic, const rd_kafka_message_t *m)
     cJSON_AddItemToObject(payload, "topic", cJSON_CreateString(topic));
     cJSON_AddItemToObject(payload, "partition", json_int(m->partition));
     cJSON_AddItemToObject(payload, "offset", json_int(m->offset));
-    cJSON_AddItemToObject(payload, "key", json_bytes_string(m->key, m->key_len));
-    cJSON_AddItemToObject(payload, "value", json_value(m->payload, m->len));
+    cJSON_AddItemToObject(payload, "key", key_json(f, c, m));
+    cJSON_AddItemToObject(payload, "value", value);
     /* A failed create leaves a member missing: check all six are there. */
     if (cJSON_GetArraySize(payload) != 6) {
         cJSON_Delete(elem);
+        err[0] = '\0';
         return NULL;
     }
     return elem;
 }
 
-char *connector_batch_payload(const connector_batch *b, size_t *len)
+int connector_batch_payload(const connector_batch *b, enum connector_format f,
+                            enum connector_converter c, connector_payload *out)
 {
-    char *out = NULL;
-    cJSON *arr = cJSON_CreateArray();
-    if (arr == NULL)
-        goto cleanup;
+    *out = (connector_payload){0};
+    out->elements = cJSON_CreateArray();
+    out->errors = calloc(b->n ? b->n : 1, sizeof *out->errors);
+    if (out->elements == NULL || out->errors == NULL)
+        return -1;
+    out->n_records = b->n;
     for (size_t i = 0; i < b->n; i++) {
-        cJSON *elem = record_json(b->topic, b->msgs[i]);
-        if (elem == NULL)
-            goto cleanup;
-        cJSON_AddItemToArray(arr, elem);
+        char err[512] = "";
+        cJSON *elem = record_json(b->topic, b->msgs[i], f, c, err, sizeof err);
+        if (elem == NULL && err[0] == '\0')
+            return -1;
+        if (elem == NULL) {
+            out->errors[i] = strdup(err);
+            if (out->errors[i] == NULL)
+                return -1;
+            continue;
+        }
+        cJSON_AddItemToArray(out->elements, elem);
+        out->n_sent++;
     }
-    out = cJSON_PrintUnformatted(arr);
-    if (out != NULL && len != NULL)
-        *len = strlen(out);
-cleanup:
-    cJSON_Delete(arr);
-    return out;
+    out->json = cJSON_PrintUnformatted(out->elements);
+    if (out->json == NULL)
+        return -1;
+    out->len = strlen(out->json);
+    return 0;
+}
+
+void connector_payload_free(connector_payload *p)
+{
+    if (p == NULL)
+        return;
+    cJSON_Delete(p->elements);
+    free(p->json);
+    for (size_t i = 0; p->errors != NULL && i < p->n_records; i++)
+        free(p->errors[i]);
+    free(p->errors);
+    *p = (connector_payload){0};
 }

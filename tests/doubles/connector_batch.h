@@ -2,11 +2,10 @@
  * request payload the Confluent AWS Lambda Sink connector sends for it:
  *
  *   [{"payload":{"timestamp":1604302260000,"topic":"iris","partition":0,
- *                "offset":42,"key":null,"value":{...}}}, ...]
+ *                "offset":42,"key":null,"value":"{petalLength=1.4, ...}"}}, ...]
  *
- * as its JsonConverter (schemaless) produces it: a value that is JSON becomes
- * that JSON, any other value a string, a missing value null; the key is a
- * string or null; the timestamp is the record's (epoch ms) or null.
+ * key and value as input.data.format and record.converter.class make them
+ * (connector_convert.h); the timestamp is the record's (epoch ms) or null.
  */
 #ifndef IRIS_CONNECTOR_BATCH_H
 #define IRIS_CONNECTOR_BATCH_H
@@ -14,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
 #include <librdkafka/rdkafka.h>
+
+#include "tests/doubles/connector_convert.h"
 
 typedef struct connector_batch {
     char *topic; /* owned */
@@ -38,8 +40,21 @@ void connector_batch_clear(connector_batch *b);
 int64_t connector_batch_first_offset(const connector_batch *b);
 int64_t connector_batch_last_offset(const connector_batch *b);
 
-/* The connector's JSON array for the batch, malloc'd (free() it), length in
- * *len; NULL on allocation failure. */
-char *connector_batch_payload(const connector_batch *b, size_t *len);
+/* The request for a batch.  Records the converter cannot read are left out
+ * (errors[i] says why; they belong in the dead letter queue). */
+typedef struct connector_payload {
+    cJSON *elements; /* owned: the array sent, one element per converted record */
+    char *json;      /* owned: elements, printed */
+    size_t len;
+    char **errors; /* owned: one per record of the batch; NULL when it was converted */
+    size_t n_records;
+    size_t n_sent;
+} connector_payload;
+
+/* Builds *out for b; 0, or -1 when out of memory.  Free with
+ * connector_payload_free() either way. */
+int connector_batch_payload(const connector_batch *b, enum connector_format f,
+                            enum connector_converter c, connector_payload *out);
+void connector_payload_free(connector_payload *p);
 
 #endif

@@ -2,18 +2,22 @@
  * (synchronous mode), for local runs and tests.
  *
  * Consumes a topic with librdkafka, batches each partition's records
- * (--batch-size, default 20, like aws.lambda.batch.size) into the connector's
- * payload, invokes the function through the Invoke API, writes each element
- * of the response to the success topic, and only then commits the batch's
- * offsets (at-least-once).  A failing invocation (function error or HTTP or
- * connection error) is retried with exponential backoff; if it keeps failing
- * the program exits non-zero without committing past it, so a restart resumes
- * at the first record of that batch and no record is lost.
+ * (aws.lambda.batch.size, default 20) into the connector's payload with the
+ * key and value forms of input.data.format and record.converter.class
+ * (connector_convert.h), invokes the function through the Invoke API, writes
+ * each element of the response to the result topic
+ * (reporter.result.topic.name, success-${connector}), and only then commits
+ * the batch's offsets (at-least-once).  A failed invocation is not retried
+ * (the connector never retries; --retries is the stand-in's own, off by
+ * default) and is handled as behavior.on.error says: log (the default) writes
+ * the batch's records with the error to the error topic
+ * (reporter.error.topic.name, error-${connector}) and proceeds; ignore
+ * proceeds; fail stops without committing the batch, so a restart resumes at
+ * its first record.  connector_config.h lists each option and the property
+ * it models.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,42 +29,24 @@
 #include <librdkafka/rdkafka.h>
 
 #include "tests/doubles/connector_batch.h"
+#include "tests/doubles/connector_config.h"
 #include "tests/doubles/connector_invoke.h"
 
 #define PROG "sink-connector"
-#define MAX_PROPS 64
-
-struct options {
-    const char *brokers;
-    const char *topic;
-    const char *group;
-    const char *url;
-    const char *function;
-    const char *success_topic; /* NULL: do not write results */
-    long batch_size;
-    long batch_wait_ms;
-    long retries;
-    long backoff_ms;
-    long backoff_max_ms;
-    long timeout_ms;
-    long max_records;
-    long idle_exit_ms;
-    long progress_ms;
-    const char *props[MAX_PROPS]; /* "key=value" */
-    int n_props;
-    int verbose;
-};
 
 struct stats {
     long records;
     long batches;
     long retries;
     long results;
+    long failed_batches; /* invocations that failed (after any --retries) */
+    long errors_written; /* records written to the error topic */
+    long dead_letters;   /* records written to the dead letter queue */
     long delivery_failed;
 };
 
 struct connector {
-    struct options *opt;
+    struct connector_options *opt;
     struct stats st;
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
@@ -92,192 +78,6 @@ static void sleep_ms(long ms)
         ;
 }
 
-static void usage(FILE *f)
-{
-    fprintf(f, "Usage: " PROG " -b BROKERS -u URL [options]\n"
-               "\n"
-               "A stand-in for the Confluent AWS Lambda Sink connector (sync mode): consumes\n"
-               "TOPIC, invokes the function with batches in the connector's payload format\n"
-               "through the Invoke API (POST URL/2015-03-31/functions/NAME/invocations),\n"
-               "writes each element of the response to the success topic, and commits\n"
-               "offsets only after a successful invocation (at-least-once).\n"
-               "\n"
-               "  -b, --brokers LIST        Kafka bootstrap servers (HOST:PORT,...)\n"
-               "  -u, --url URL             Invoke API base URL, e.g. http://127.0.0.1:9001\n"
-               "  -f, --function NAME       function name in the path (default: function)\n"
-               "  -t, --topic TOPIC         topic to consume (default: iris)\n"
-               "  -g, --group ID            consumer group (default: iris-lambda-sink)\n"
-               "  -s, --success-topic T     where results go (default: iris-classified;\n"
-               "                            '-' writes none)\n"
-               "      --batch-size N        records per invocation (default: 20)\n"
-               "      --batch-wait-ms MS    longest a partial batch waits (default: 500)\n"
-               "      --retries N           retries of a failing invocation (default: 8)\n"
-               "      --backoff-ms MS       first retry delay, doubled each time (default: 100)\n"
-               "      --backoff-max-ms MS   longest retry delay (default: 5000)\n"
-               "      --timeout-ms MS       invocation timeout (default: 50000, the\n"
-               "                            connector's socket timeout)\n"
-               "      --max-records N       exit 0 once N records are committed\n"
-               "      --idle-exit-ms MS     exit 0 after MS without a new record (counted\n"
-               "                            from the partition assignment)\n"
-               "      --progress-ms MS      print a progress line every MS (stderr)\n"
-               "  -X KEY=VALUE              librdkafka property for both clients (repeatable)\n"
-               "  -v, --verbose             one line per batch\n"
-               "  -h, --help                this help\n"
-               "\n"
-               "Exit status: 0 after SIGINT/SIGTERM, --max-records or --idle-exit-ms; 1 when\n"
-               "an invocation still fails after the retries (its offsets are not committed);\n"
-               "2 on a usage error.\n");
-}
-
-static int parse_long(const char *name, const char *s, long min, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
-        fprintf(stderr, PROG ": %s: '%s' is not a number from %ld to %ld\n", name, s, min, max);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Fills opt from argv; returns 0, 1 for --help, or -1 on a usage error. */
-static int parse_options(int argc, char **argv, struct options *opt)
-{
-    enum {
-        O_BATCH = 256,
-        O_WAIT,
-        O_RETRIES,
-        O_BACKOFF,
-        O_BACKOFF_MAX,
-        O_TIMEOUT,
-        O_MAX,
-        O_IDLE,
-        O_PROGRESS
-    };
-    static const struct option longopts[] = {
-        {"brokers", required_argument, NULL, 'b'},
-        {"url", required_argument, NULL, 'u'},
-        {"function", required_argument, NULL, 'f'},
-        {"topic", required_argument, NULL, 't'},
-        {"group", required_argument, NULL, 'g'},
-        {"success-topic", required_argument, NULL, 's'},
-        {"batch-size", required_argument, NULL, O_BATCH},
-        {"batch-wait-ms", required_argument, NULL, O_WAIT},
-        {"retries", required_argument, NULL, O_RETRIES},
-        {"backoff-ms", required_argument, NULL, O_BACKOFF},
-        {"backoff-max-ms", required_argument, NULL, O_BACKOFF_MAX},
-        {"timeout-ms", required_argument, NULL, O_TIMEOUT},
-        {"max-records", required_argument, NULL, O_MAX},
-        {"idle-exit-ms", required_argument, NULL, O_IDLE},
-        {"progress-ms", required_argument, NULL, O_PROGRESS},
-        {"verbose", no_argument, NULL, 'v'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    *opt = (struct options){.topic = "iris",
-                            .group = "iris-lambda-sink",
-                            .function = "function",
-                            .success_topic = "iris-classified",
-                            .batch_size = 20,
-                            .batch_wait_ms = 500,
-                            .retries = 8,
-                            .backoff_ms = 100,
-                            .backoff_max_ms = 5000,
-                            .timeout_ms = 50000};
-    int c;
-    while ((c = getopt_long(argc, argv, "b:u:f:t:g:s:X:vh", longopts, NULL)) != -1) {
-        int rc = 0;
-        switch (c) {
-        case 'b':
-            opt->brokers = optarg;
-            break;
-        case 'u':
-            opt->url = optarg;
-            break;
-        case 'f':
-            opt->function = optarg;
-            break;
-        case 't':
-            opt->topic = optarg;
-            break;
-        case 'g':
-            opt->group = optarg;
-            break;
-        case 's':
-            opt->success_topic = strcmp(optarg, "-") == 0 ? NULL : optarg;
-            break;
-        case O_BATCH:
-            rc = parse_long("--batch-size", optarg, 1, 100000, &opt->batch_size);
-            break;
-        case O_WAIT:
-            rc = parse_long("--batch-wait-ms", optarg, 0, 3600000, &opt->batch_wait_ms);
-            break;
-        case O_RETRIES:
-            rc = parse_long("--retries", optarg, 0, 1000000, &opt->retries);
-            break;
-        case O_BACKOFF:
-            rc = parse_long("--backoff-ms", optarg, 0, 3600000, &opt->backoff_ms);
-            break;
-        case O_BACKOFF_MAX:
-            rc = parse_long("--backoff-max-ms", optarg, 0, 3600000, &opt->backoff_max_ms);
-            break;
-        case O_TIMEOUT:
-            rc = parse_long("--timeout-ms", optarg, 1, 900000, &opt->timeout_ms);
-            break;
-        case O_MAX:
-            rc = parse_long("--max-records", optarg, 1, LONG_MAX, &opt->max_records);
-            break;
-        case O_IDLE:
-            rc = parse_long("--idle-exit-ms", optarg, 1, LONG_MAX, &opt->idle_exit_ms);
-            break;
-        case O_PROGRESS:
-            rc = parse_long("--progress-ms", optarg, 1, LONG_MAX, &opt->progress_ms);
-            break;
-        case 'X':
-            if (strchr(optarg, '=') == NULL) {
-                fprintf(stderr, PROG ": -X %s: expected KEY=VALUE\n", optarg);
-                return -1;
-            }
-            if (opt->n_props == MAX_PROPS) {
-                fprintf(stderr, PROG ": too many -X options (at most %d)\n", MAX_PROPS);
-                return -1;
-            }
-            opt->props[opt->n_props++] = optarg;
-            break;
-        case 'v':
-            opt->verbose = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return 1;
-        default:
-            fprintf(stderr, "Try '" PROG " --help'.\n");
-            return -1;
-        }
-        if (rc != 0)
-            return -1;
-    }
-    if (optind < argc) {
-        fprintf(stderr, PROG ": unexpected argument '%s'; try '" PROG " --help'\n", argv[optind]);
-        return -1;
-    }
-    int has_bootstrap = opt->brokers != NULL;
-    for (int i = 0; i < opt->n_props; i++)
-        has_bootstrap |= strncmp(opt->props[i], "bootstrap.servers=", 18) == 0;
-    if (!has_bootstrap) {
-        fprintf(stderr, PROG ": no brokers: pass -b HOST:PORT (or -X bootstrap.servers=...)\n");
-        return -1;
-    }
-    if (opt->url == NULL) {
-        fprintf(stderr, PROG ": no function endpoint: pass -u http://HOST:PORT (the Invoke API, "
-                             "e.g. the Runtime Interface Emulator or sam local start-lambda)\n");
-        return -1;
-    }
-    return 0;
-}
-
 static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
 {
     char err[512];
@@ -289,7 +89,7 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
 }
 
 /* Applies the -X properties after the defaults, so they win. */
-static int conf_user_props(rd_kafka_conf_t *conf, const struct options *opt)
+static int conf_user_props(rd_kafka_conf_t *conf, const struct connector_options *opt)
 {
     for (int i = 0; i < opt->n_props; i++) {
         char key[256];
@@ -357,7 +157,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static int make_clients(struct connector *cx)
 {
-    const struct options *opt = cx->opt;
+    const struct connector_options *opt = cx->opt;
     char err[512];
     rd_kafka_conf_t *cc = rd_kafka_conf_new();
     int bad = (opt->brokers && conf_set(cc, "bootstrap.servers", opt->brokers)) ||
@@ -377,7 +177,7 @@ static int make_clients(struct connector *cx)
     }
     rd_kafka_poll_set_consumer(cx->consumer);
 
-    if (opt->success_topic != NULL) {
+    if ((opt->result_topic || opt->error_topic || opt->dlq_topic)) {
         rd_kafka_conf_t *pc = rd_kafka_conf_new();
         bad = (opt->brokers && conf_set(pc, "bootstrap.servers", opt->brokers)) ||
               conf_set(pc, "enable.idempotence", "true") || conf_set(pc, "acks", "all") ||
@@ -406,74 +206,136 @@ static int make_clients(struct connector *cx)
     return 0;
 }
 
-/* Writes one result, waiting for queue space rather than dropping it. */
-static int produce_result(struct connector *cx, const char *json, const rd_kafka_message_t *src)
+/* Writes one record to topic, waiting for queue space rather than dropping
+ * it; hdrs (may be NULL) is handed over to librdkafka or destroyed. */
+static int produce(struct connector *cx, const char *topic, const void *value, size_t len,
+                   const rd_kafka_message_t *src, rd_kafka_headers_t *hdrs)
 {
     for (;;) {
-        rd_kafka_resp_err_t e =
-            rd_kafka_producev(cx->producer, RD_KAFKA_V_TOPIC(cx->opt->success_topic),
-                              RD_KAFKA_V_VALUE((void *)json, strlen(json)),
-                              RD_KAFKA_V_KEY(src ? src->key : NULL, src ? src->key_len : 0),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            cx->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)value, len),
+            RD_KAFKA_V_KEY(src ? src->key : NULL, src ? src->key_len : 0), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
             return 0;
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            fprintf(stderr, PROG ": cannot write to %s: %s\n", cx->opt->success_topic,
-                    rd_kafka_err2str(e));
+            fprintf(stderr, PROG ": cannot write to %s: %s\n", topic, rd_kafka_err2str(e));
+            if (hdrs != NULL)
+                rd_kafka_headers_destroy(hdrs);
             return -1;
         }
         rd_kafka_poll(cx->producer, 100);
     }
 }
 
-/* Each element of the response array to the success topic (the whole body
- * if it is not an array), then waits until all are acknowledged. */
-static int write_results(struct connector *cx, const connector_batch *b, const char *body,
-                         size_t len)
+/* Waits until everything written so far is acknowledged; -1 if any failed. */
+static int flush_writes(struct connector *cx, long failed_before)
 {
-    if (cx->producer == NULL)
+    rd_kafka_resp_err_t e = rd_kafka_flush(cx->producer, 30000);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, PROG ": writes not acknowledged within 30 s: %s\n", rd_kafka_err2str(e));
+        return -1;
+    }
+    return cx->st.delivery_failed == failed_before ? 0 : -1;
+}
+
+/* Each element of the response array to the result topic (the whole body if
+ * it is not an array): what the connector does with a sync response. */
+static int write_results(struct connector *cx, const connector_batch *b,
+                         const connector_payload *pl, const char *body, size_t len)
+{
+    const char *topic = cx->opt->result_topic;
+    if (topic == NULL)
         return 0;
     int rc = -1;
-    long failed_before = cx->st.delivery_failed;
     cJSON *resp = cJSON_ParseWithLength(body, len);
-    if (cJSON_IsArray(resp)) {
-        int n = cJSON_GetArraySize(resp);
-        if ((size_t)n != b->n)
-            fprintf(stderr,
-                    PROG ": warning: %s/%d %" PRId64 "-%" PRId64 ": %zu records sent, %d "
-                         "results returned\n",
-                    b->topic, b->partition, connector_batch_first_offset(b),
-                    connector_batch_last_offset(b), b->n, n);
-        int i = 0;
-        for (cJSON *e = resp->child; e != NULL; e = e->next, i++) {
-            char *s = cJSON_PrintUnformatted(e);
-            int prc = s ? produce_result(cx, s, (size_t)i < b->n ? b->msgs[i] : NULL) : -1;
-            free(s);
-            if (prc != 0)
-                goto cleanup;
-            cx->st.results++;
-        }
-    } else {
+    if (!cJSON_IsArray(resp)) {
         fprintf(stderr,
                 PROG ": warning: %s/%d: the response is not a JSON array; writing it "
                      "as one record\n",
                 b->topic, b->partition);
-        char *copy = strndup(body, len);
-        int prc = copy ? produce_result(cx, copy, NULL) : -1;
-        free(copy);
+        rc = produce(cx, topic, body, len, NULL, NULL);
+        cx->st.results += rc == 0;
+        goto cleanup;
+    }
+    if ((size_t)cJSON_GetArraySize(resp) != pl->n_sent)
+        fprintf(stderr,
+                PROG ": warning: %s/%d %" PRId64 "-%" PRId64 ": %zu records sent, %d "
+                     "results returned\n",
+                b->topic, b->partition, connector_batch_first_offset(b),
+                connector_batch_last_offset(b), pl->n_sent, cJSON_GetArraySize(resp));
+    /* The i-th element answers the i-th record sent (its key goes along). */
+    size_t rec = 0;
+    for (cJSON *e = resp->child; e != NULL; e = e->next) {
+        while (rec < b->n && pl->errors[rec] != NULL)
+            rec++;
+        char *s = cJSON_PrintUnformatted(e);
+        int prc = s ? produce(cx, topic, s, strlen(s), rec < b->n ? b->msgs[rec] : NULL, NULL) : -1;
+        free(s);
         if (prc != 0)
             goto cleanup;
         cx->st.results++;
+        rec++;
     }
-    rd_kafka_resp_err_t e = rd_kafka_flush(cx->producer, 30000);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, PROG ": results not acknowledged within 30 s: %s\n", rd_kafka_err2str(e));
-        goto cleanup;
-    }
-    rc = cx->st.delivery_failed == failed_before ? 0 : -1;
+    rc = 0;
 cleanup:
     cJSON_Delete(resp);
     return rc;
+}
+
+/* behavior.on.error=log: each record of the failed batch, as it was sent, with
+ * the error beside its payload, to the error topic.  (The connector documents
+ * only that the error goes to error-${connector}; this layout is the
+ * stand-in's.) */
+static int write_errors(struct connector *cx, const connector_batch *b, connector_payload *pl,
+                        const char *error)
+{
+    const char *topic = cx->opt->error_topic;
+    if (topic == NULL)
+        return 0;
+    size_t rec = 0;
+    for (cJSON *e = pl->elements->child; e != NULL; e = e->next, rec++) {
+        while (rec < b->n && pl->errors[rec] != NULL)
+            rec++;
+        cJSON_DeleteItemFromObject(e, "error");
+        cJSON_AddItemToObject(e, "error", cJSON_CreateString(error));
+        char *s = cJSON_PrintUnformatted(e);
+        int prc = s ? produce(cx, topic, s, strlen(s), rec < b->n ? b->msgs[rec] : NULL, NULL) : -1;
+        free(s);
+        if (prc != 0)
+            return -1;
+        cx->st.errors_written++;
+    }
+    return 0;
+}
+
+/* Records the converter could not read: the original bytes to the dead letter
+ * queue with Kafka Connect's error context headers (__connect.errors.*). */
+static int write_dead_letters(struct connector *cx, const connector_batch *b,
+                              const connector_payload *pl)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        if (pl->errors[i] == NULL)
+            continue;
+        const rd_kafka_message_t *m = b->msgs[i];
+        fprintf(stderr, PROG ": %s/%d offset %" PRId64 ": %s%s\n", b->topic, b->partition,
+                m->offset, pl->errors[i],
+                cx->opt->dlq_topic ? "; written to the dead letter queue" : "");
+        if (cx->opt->dlq_topic == NULL)
+            return -1;
+        char part[16], off[32];
+        snprintf(part, sizeof part, "%d", (int)m->partition);
+        snprintf(off, sizeof off, "%" PRId64, m->offset);
+        rd_kafka_headers_t *h = rd_kafka_headers_new(4);
+        rd_kafka_header_add(h, "__connect.errors.topic", -1, b->topic, -1);
+        rd_kafka_header_add(h, "__connect.errors.partition", -1, part, -1);
+        rd_kafka_header_add(h, "__connect.errors.offset", -1, off, -1);
+        rd_kafka_header_add(h, "__connect.errors.exception.message", -1, pl->errors[i], -1);
+        if (produce(cx, cx->opt->dlq_topic, m->payload, m->len, m, h) != 0)
+            return -1;
+        cx->st.dead_letters++;
+    }
+    return 0;
 }
 
 static int commit_batch(struct connector *cx, const connector_batch *b)
@@ -491,63 +353,99 @@ static int commit_batch(struct connector *cx, const connector_batch *b)
     return 0;
 }
 
-/* Invoke (with retries), write the results, commit.  Returns 0, or -1 when the
- * batch could not be processed: then nothing of it has been committed. */
+/* The invocation, retried only with --retries (not the connector's
+ * behaviour).  0 with *body, or -1 with the error in err. */
+static int invoke_batch(struct connector *cx, const connector_batch *b, const connector_payload *pl,
+                        char **body, size_t *body_len, char *err, size_t errlen)
+{
+    const struct connector_options *opt = cx->opt;
+    long delay = opt->backoff_ms;
+    for (long attempt = 0;; attempt++) {
+        if (connector_invoke(cx->inv, pl->json, pl->len, body, body_len, err, errlen) ==
+            CONNECTOR_INVOKE_OK)
+            return 0;
+        if (attempt >= opt->retries || stop_signal)
+            return -1;
+        cx->st.retries++;
+        fprintf(stderr,
+                PROG ": invocation for %s/%d offsets %" PRId64 "-%" PRId64 " failed "
+                     "(attempt %ld of %ld, --retries): %s; retrying in %ld ms\n",
+                b->topic, b->partition, connector_batch_first_offset(b),
+                connector_batch_last_offset(b), attempt + 1, opt->retries + 1, err, delay);
+        sleep_ms(delay);
+        delay = delay * 2 > opt->backoff_max_ms ? opt->backoff_max_ms : delay * 2;
+    }
+}
+
+/* A failed invocation, as behavior.on.error says: 0 to commit and proceed,
+ * -1 to stop without committing. */
+static int on_invoke_error(struct connector *cx, const connector_batch *b, connector_payload *pl,
+                           const char *err)
+{
+    int64_t first = connector_batch_first_offset(b), last = connector_batch_last_offset(b);
+    enum connector_on_error mode = cx->opt->on_error;
+    cx->st.failed_batches++;
+    if (mode == CONNECTOR_ON_ERROR_FAIL || stop_signal) {
+        fprintf(stderr,
+                PROG ": stopping (behavior.on.error=%s): %s/%d offsets %" PRId64 "-%" PRId64
+                     " failed: %s; its offsets are not committed (a restart resumes at offset "
+                     "%" PRId64 ")\n",
+                connector_on_error_name(mode), b->topic, b->partition, first, last, err, first);
+        return -1;
+    }
+    fprintf(stderr,
+            PROG ": %s/%d offsets %" PRId64 "-%" PRId64 " failed: %s; behavior.on.error=%s: %s\n",
+            b->topic, b->partition, first, last, err, connector_on_error_name(mode),
+            mode == CONNECTOR_ON_ERROR_LOG && cx->opt->error_topic
+                ? "records written to the error topic, proceeding"
+                : "proceeding");
+    return mode == CONNECTOR_ON_ERROR_LOG ? write_errors(cx, b, pl, err) : 0;
+}
+
+/* Convert, invoke, write the results (or handle the failure), commit.
+ * Returns 0, or -1 when the connector stops: nothing of the batch is then
+ * committed. */
 static int process_batch(struct connector *cx, connector_batch *b)
 {
-    const struct options *opt = cx->opt;
-    int64_t first = connector_batch_first_offset(b), last = connector_batch_last_offset(b);
-    size_t len = 0;
-    char *payload = connector_batch_payload(b, &len);
+    const struct connector_options *opt = cx->opt;
+    connector_payload pl;
     char *body = NULL;
     size_t body_len = 0;
     int rc = -1;
-    if (payload == NULL) {
+    long failed_before = cx->st.delivery_failed;
+    if (connector_batch_payload(b, opt->format, opt->converter, &pl) != 0) {
         fprintf(stderr, PROG ": out of memory building the payload of %s/%d\n", b->topic,
                 b->partition);
         goto cleanup;
     }
-    long delay = opt->backoff_ms;
-    for (long attempt = 0;; attempt++) {
-        char err[512];
-        int r = connector_invoke(cx->inv, payload, len, &body, &body_len, err, sizeof err);
-        if (r == CONNECTOR_INVOKE_OK)
-            break;
-        if (attempt >= opt->retries || stop_signal) {
-            fprintf(stderr,
-                    PROG ": giving up on %s/%d offsets %" PRId64 "-%" PRId64 " after %ld "
-                         "attempt(s): %s; its offsets are not committed (a restart resumes "
-                         "at offset %" PRId64 ")\n",
-                    b->topic, b->partition, first, last, attempt + 1, err, first);
+    if (write_dead_letters(cx, b, &pl) != 0)
+        goto cleanup;
+    char err[512];
+    if (pl.n_sent > 0 && invoke_batch(cx, b, &pl, &body, &body_len, err, sizeof err) != 0) {
+        if (on_invoke_error(cx, b, &pl, err) != 0)
             goto cleanup;
-        }
-        cx->st.retries++;
-        fprintf(stderr,
-                PROG ": invocation for %s/%d offsets %" PRId64 "-%" PRId64 " failed "
-                     "(attempt %ld of %ld): %s; retrying in %ld ms\n",
-                b->topic, b->partition, first, last, attempt + 1, opt->retries + 1, err, delay);
-        sleep_ms(delay);
-        delay = delay * 2 > opt->backoff_max_ms ? opt->backoff_max_ms : delay * 2;
+    } else if (pl.n_sent > 0 && write_results(cx, b, &pl, body, body_len) != 0) {
+        goto cleanup;
     }
-    if (write_results(cx, b, body, body_len) != 0) {
+    if (cx->producer != NULL && flush_writes(cx, failed_before) != 0) {
         fprintf(stderr,
-                PROG ": the results of %s/%d offsets %" PRId64 "-%" PRId64 " were not all "
-                     "written to %s; not committing\n",
-                b->topic, b->partition, first, last, opt->success_topic);
+                PROG ": the output of %s/%d offsets %" PRId64 "-%" PRId64 " was not all "
+                     "written; not committing\n",
+                b->topic, b->partition, connector_batch_first_offset(b),
+                connector_batch_last_offset(b));
         goto cleanup;
     }
     commit_batch(cx, b);
     cx->st.records += (long)b->n;
     cx->st.batches++;
     if (opt->verbose)
-        fprintf(stderr,
-                PROG ": %s/%d offsets %" PRId64 "-%" PRId64 ": %zu records scored and "
-                     "committed\n",
-                b->topic, b->partition, first, last, b->n);
+        fprintf(stderr, PROG ": %s/%d offsets %" PRId64 "-%" PRId64 ": %zu records committed\n",
+                b->topic, b->partition, connector_batch_first_offset(b),
+                connector_batch_last_offset(b), b->n);
     connector_batch_clear(b);
     rc = 0;
 cleanup:
-    free(payload);
+    connector_payload_free(&pl);
     free(body);
     return rc;
 }
@@ -577,9 +475,11 @@ static long pending_records(const struct connector *cx)
 
 static void print_progress(const struct connector *cx, const char *label)
 {
-    fprintf(stderr, PROG ": %s records=%ld batches=%ld retries=%ld results=%ld pending=%ld\n",
+    fprintf(stderr,
+            PROG ": %s records=%ld batches=%ld retries=%ld results=%ld pending=%ld "
+                 "failed_batches=%ld errors=%ld dead_letters=%ld\n",
             label, cx->st.records, cx->st.batches, cx->st.retries, cx->st.results,
-            pending_records(cx));
+            pending_records(cx), cx->st.failed_batches, cx->st.errors_written, cx->st.dead_letters);
 }
 
 /* Adds a consumed record to its partition's batch (or reports its error). */
@@ -603,7 +503,7 @@ static int take_message(struct connector *cx, rd_kafka_message_t *m)
 
 static int run(struct connector *cx)
 {
-    const struct options *opt = cx->opt;
+    const struct connector_options *opt = cx->opt;
     int64_t last_progress = now_ms();
     while (!stop_signal) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(cx->consumer, 50);
@@ -635,8 +535,8 @@ static int run(struct connector *cx)
 
 int main(int argc, char **argv)
 {
-    struct options opt;
-    int prc = parse_options(argc, argv, &opt);
+    struct connector_options opt;
+    int prc = connector_options_parse(argc, argv, &opt);
     if (prc != 0)
         return prc > 0 ? 0 : 2;
 
@@ -664,9 +564,10 @@ int main(int argc, char **argv)
                 pending_records(&cx));
     fprintf(stderr,
             PROG ": done: %ld records in %ld batches, %ld retries, %ld results written, "
+                 "%ld failed batches (%ld records to the error topic), %ld dead letters, "
                  "%.1f s\n",
-            cx.st.records, cx.st.batches, cx.st.retries, cx.st.results,
-            (double)(now_ms() - t0) / 1000.0);
+            cx.st.records, cx.st.batches, cx.st.retries, cx.st.results, cx.st.failed_batches,
+            cx.st.errors_written, cx.st.dead_letters, (double)(now_ms() - t0) / 1000.0);
 cleanup:
     if (cx.consumer != NULL) {
         rd_kafka_consumer_close(cx.consumer);

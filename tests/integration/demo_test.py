@@ -4,8 +4,10 @@
 Runs deploy/demo.py with a smaller N (kafka-local, local SNS, the Runtime API
 emulator running build/bootstrap, the connector stand-in, the producer with
 drift from halfway) and checks its JSON report:
-  - every produced record appears exactly once in iris-classified, with a
-    prediction;
+  - the connector stand-in runs in the original demo's configuration
+    (input.data.format=JSON, default record.converter.class: values arrive as
+    Java Map.toString() strings) and every produced record appears exactly
+    once in iris-classified, with a prediction, none in the error topic;
   - at least one alert after the drift and none before it;
   - the run exits 0 and leaves no process behind;
 then interrupts a second run with SIGINT midway: it must exit promptly,
@@ -69,6 +71,15 @@ def test_full_run(tmp):
     check(f"all {N} produced records reached iris-classified", s["uniqueRecords"] == N
           and s["missing"] == 0, N, f"{s['uniqueRecords']} (missing {s['missing']})")
     check("no record appears twice", s["duplicates"] == 0, 0, s["duplicates"])
+    conn = s.get("connector", {})
+    check("the connector ran in the original demo's configuration (input.data.format=JSON, "
+          "the default JsonKeyValueConverter: Map.toString() values)",
+          conn.get("input.data.format") == "JSON" and
+          conn.get("record.converter.class") == "JsonKeyValueConverter" and
+          conn.get("behavior.on.error") == "log" and conn.get("aws.lambda.batch.size") == "20",
+          "JSON, JsonKeyValueConverter, log, 20", conn)
+    check("no record went to the connector's error topic", s.get("errorTopicRecords") == 0, 0,
+          s.get("errorTopicRecords"))
     check("every record has a prediction", s["recordsScored"] == N and s["errors"] == 0, N,
           f"{s['recordsScored']} scored, {s['errors']} errors")
     check("accuracy is high before the drift (>= 90%)",

@@ -1,0 +1,407 @@
+#!/usr/bin/python3
+"""tests/integration/connector_test.py: the Confluent AWS Lambda Sink connector
+stand-in (build/sink-connector) against kafka-local and a scripted Invoke API.
+
+The Invoke API here is a small fake (standard library HTTP server) that
+answers one element per record, and fails the batches the test scripts: a
+function error (HTTP 200 with X-Amz-Function-Error, as Lambda answers) or an
+HTTP 500.  Each behaviour checked is the connector's, with its default
+(connector_config.h names the property and the document):
+  - the payload shape; key and value as each input.data.format x
+    record.converter.class gives them (JSON + JsonKeyValueConverter: Java's
+    Map.toString() in HashMap order; JSON + EscapedJsonKeyValueConverter:
+    escaped JSON; a schema format: a JSON object; BYTES: base64);
+  - aws.lambda.batch.size; the result topic success-${connector}, the error
+    topic error-${connector}; a record the converter cannot read goes to the
+    dead letter queue with Kafka Connect's error headers;
+  - behavior.on.error: log (the default: the failed batch's records to the
+    error topic, proceed), ignore (proceed), fail (stop; nothing committed past
+    the failed batch: a restart resumes at its first record);
+  - no retry by default (the connector never retries); --retries is opt-in;
+  - usage errors are specific.
+Expected strings are written by hand.  Closes with "N passed, N failed".
+"""
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from testlib import check, finish  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
+CONNECTOR = os.environ.get("CONNECTOR", os.path.join(BUILD, "sink-connector"))
+KAFKA_LOCAL = os.path.join(BUILD, "kafka-local")
+N = 50
+PROCS = []
+
+
+class FakeInvoke:
+    """POST /2015-03-31/functions/<name>/invocations; answers one element per
+    record ({"payload": {..., "predictedSpecies": "setosa"}}) unless the plan
+    says to fail the batch starting at that offset."""
+
+    def __init__(self):
+        self.requests = []  # (function name, parsed payload)
+        self.plan = {}  # first offset -> list of "function"/"http" failures still to give
+        self.always_fail = set()
+        self.lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def reply(self, status, body, headers=()):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                parts = self.path.split("/")
+                if len(parts) != 5 or parts[1:3] != ["2015-03-31", "functions"] \
+                        or parts[4] != "invocations":
+                    return self.reply(404, {"message": "unknown path " + self.path})
+                try:
+                    batch = json.loads(body)
+                except ValueError:
+                    return self.reply(400, {"message": "not JSON"})
+                with fake.lock:
+                    fake.requests.append((parts[3], batch))
+                    first = batch[0]["payload"]["offset"] if batch else None
+                    todo = fake.plan.get(first, [])
+                    failure = todo.pop(0) if todo else None
+                    if first in fake.always_fail:
+                        failure = "function"
+                if failure == "function":
+                    return self.reply(200, {"errorMessage": "injected failure",
+                                            "errorType": "Injected"},
+                                      [("X-Amz-Function-Error", "Unhandled")])
+                if failure == "http":
+                    return self.reply(500, {"message": "injected service error"})
+                out = [{"payload": dict(e["payload"], predictedSpecies="setosa")} for e in batch]
+                return self.reply(200, out)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def batches(self):
+        with self.lock:
+            return [[e["payload"]["offset"] for e in b] for _, b in self.requests]
+
+    def reset(self):
+        with self.lock:
+            self.requests.clear()
+            self.plan.clear()
+            self.always_fail.clear()
+
+
+def start(cmd, **kw):
+    p = subprocess.Popen(cmd, **kw)
+    PROCS.append(p)
+    return p
+
+
+def cleanup(*_):
+    for p in PROCS:
+        if p.poll() is None:
+            p.terminate()
+    for p in PROCS:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def start_kafka(tmp):
+    bfile = os.path.join(tmp, "bootstrap")
+    start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:1", "--bootstrap-file", bfile],
+          stdout=subprocess.DEVNULL)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if os.path.exists(bfile):
+            with open(bfile) as f:
+                addr = f.read().strip()
+            if addr:
+                return addr
+        time.sleep(0.05)
+    raise RuntimeError("kafka-local did not write its bootstrap address within 15 s")
+
+
+def value_bytes(i):
+    """Record i's value as the producer writes it (record 2: 5.0 and a null label)."""
+    v = {"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4, "petalWidth": 0.2,
+         "species": "setosa", "seq": i}
+    if i == 2:
+        v.update(sepalLength=5.0, species=None)
+    return json.dumps(v)
+
+
+def produce(brokers):
+    """N records on iris/0: record 3 keyed "k3", record 4 not JSON, the rest
+    unkeyed JSON (kcat -K would give them an empty key, not none)."""
+    def kcat(lines, *extra):
+        subprocess.run(["kcat", "-P", "-b", brokers, "-t", "iris", "-p", "0", *extra],
+                       input="\n".join(lines) + "\n", text=True, check=True, timeout=30)
+
+    kcat([value_bytes(i) for i in range(3)])
+    kcat(["k3|" + value_bytes(3)], "-K", "|")
+    kcat(["not json at all"])
+    kcat([value_bytes(i) for i in range(5, N)])
+
+
+def consume(brokers, topic, fmt="%s\n"):
+    out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q",
+                          "-f", fmt], capture_output=True, text=True, timeout=30)
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines] if fmt == "%s\n" else lines
+
+
+def connector(brokers, url, group, *extra, timeout=60):
+    cmd = [CONNECTOR, "-b", brokers, "-u", url, "-f", "iris-fn", "-g", group,
+           "--batch-size", "10", "--batch-wait-ms", "200", "--idle-exit-ms", "1500", *extra]
+    p = start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        err += "\n(timed out)"
+    return p.returncode, err
+
+
+def first_values(fake):
+    """offset -> payload of the first request that carried it."""
+    seen = {}
+    for _, batch in list(fake.requests):
+        for e in batch:
+            seen.setdefault(e["payload"]["offset"], e["payload"])
+    return seen
+
+
+# What Kafka Connect's JsonConverter (schemaless) hands the connector for
+# record 0 is a java.util.HashMap; JsonKeyValueConverter sends its toString().
+# HashMap order, worked out by hand from String.hashCode() (h ^ h >>> 16, 16
+# buckets): petalLength 0, petalWidth 0, sepalLength 3, species 5,
+# sepalWidth 9, seq 14.
+MAP_0 = "{petalLength=1.4, petalWidth=0.2, sepalLength=5.1, species=setosa, sepalWidth=3.5, seq=0}"
+MAP_2 = "{petalLength=1.4, petalWidth=0.2, sepalLength=5.0, species=null, sepalWidth=3.5, seq=2}"
+ESCAPED_0 = ('{"petalLength":1.4,"petalWidth":0.2,"sepalLength":5.1,"species":"setosa",'
+             '"sepalWidth":3.5,"seq":0}')
+NOT_4 = [i for i in range(N) if i != 4]
+
+
+def test_defaults(brokers, fake):
+    """JSON + JsonKeyValueConverter, behavior.on.error=log, default topic names."""
+    fake.reset()
+    fake.plan[20] = ["function"]
+    rc, err = connector(brokers, fake.url, "g-default")
+    check("the connector proceeds past a failed batch and exits 0 (behavior.on.error=log)",
+          rc == 0, 0, f"{rc}: {err[-800:]}")
+    reqs = list(fake.requests)
+    check("the function name is in the Invoke API path", reqs and reqs[0][0] == "iris-fn",
+          "iris-fn", reqs[0][0] if reqs else None)
+    if not reqs:
+        return
+    batch = reqs[0][1]
+    keys_ok = all(set(e) == {"payload"} and set(e["payload"]) ==
+                  {"timestamp", "topic", "partition", "offset", "key", "value"} for e in batch)
+    check("each element is {payload:{timestamp,topic,partition,offset,key,value}}", keys_ok,
+          "exactly those keys", batch[0])
+    check("a batch holds aws.lambda.batch.size records minus the one sent to the DLQ",
+          [e["payload"]["offset"] for e in batch] == [0, 1, 2, 3, 5, 6, 7, 8, 9],
+          [0, 1, 2, 3, 5, 6, 7, 8, 9], [e["payload"]["offset"] for e in batch])
+    p0 = batch[0]["payload"]
+    check("topic, partition and offset are the record's",
+          (p0["topic"], p0["partition"], p0["offset"]) == ("iris", 0, 0), ("iris", 0, 0),
+          (p0["topic"], p0["partition"], p0["offset"]))
+    now_ms = time.time() * 1000
+    check("timestamp is the record's epoch milliseconds",
+          isinstance(p0["timestamp"], int) and abs(p0["timestamp"] - now_ms) < 600000,
+          "an int close to now", p0["timestamp"])
+    vals = first_values(fake)
+    check("JSON + JsonKeyValueConverter: the value is Java's Map.toString() in HashMap order",
+          vals[0]["value"] == MAP_0, MAP_0, vals[0]["value"])
+    check("a whole double keeps its .0 and a JSON null prints as null",
+          vals[2]["value"] == MAP_2, MAP_2, vals[2]["value"])
+    check("an unkeyed record has key null", p0["key"] is None, None, p0["key"])
+    check("a keyed record's key is its string", vals[3]["key"] == "k3", "k3", vals[3]["key"])
+    starts = [b[0] for b in fake.batches()]
+    check("the failed batch was invoked once: the connector does not retry",
+          starts.count(20) == 1, 1, starts)
+    results = consume(brokers, "success-iris-lambda-sink")
+    got = sorted(r["payload"]["offset"] for r in results)
+    want = [i for i in NOT_4 if not 20 <= i <= 29]
+    check("success-${connector} holds one result per record of the batches that succeeded",
+          got == want, want, got)
+    errors = consume(brokers, "error-iris-lambda-sink")
+    got = sorted(e["payload"]["offset"] for e in errors)
+    check("error-${connector} holds the failed batch's records (offsets 20-29)",
+          got == list(range(20, 30)), list(range(20, 30)), got)
+    check("each error record says what failed (the function error and its message)",
+          errors and all("X-Amz-Function-Error: Unhandled" in e.get("error", "") and
+                         "injected failure" in e["error"] for e in errors),
+          "'X-Amz-Function-Error: Unhandled ... injected failure'", errors[:1])
+    dlq = consume(brokers, "dlq-iris-lambda-sink", "%s|%h\n")
+    check("the record the JSON converter cannot read goes to dlq-${connector} with its "
+          "error context headers", len(dlq) == 1 and dlq[0].startswith("not json at all|") and
+          "__connect.errors.offset=4" in dlq[0] and
+          "__connect.errors.exception.message=" in dlq[0],
+          "'not json at all|...__connect.errors.offset=4...'", dlq)
+
+
+def test_formats(brokers, fake):
+    """Each other input.data.format x record.converter.class (first batch only)."""
+    cases = [
+        ("JSON", "EscapedJsonKeyValueConverter", ESCAPED_0,
+         "JSON + EscapedJsonKeyValueConverter: escaped JSON of the same HashMap"),
+        ("AVRO", "JsonKeyValueConverter", json.loads(value_bytes(0)),
+         "AVRO + JsonKeyValueConverter: a JSON object (the schema's struct)"),
+        ("JSON_SR", "io.confluent.connect.aws.lambda.converter.EscapedJsonKeyValueConverter",
+         json.loads(value_bytes(0)),
+         "JSON_SR + EscapedJsonKeyValueConverter (class name): with a schema, still an object"),
+        ("BYTES", "JsonKeyValueConverter",
+         base64.b64encode(value_bytes(0).encode()).decode(),
+         "BYTES: base64 of the record's bytes"),
+    ]
+    for i, (fmt, conv, want, name) in enumerate(cases):
+        fake.reset()
+        rc, err = connector(brokers, fake.url, f"g-format-{i}", "--input-data-format", fmt,
+                            "--record-converter", conv, "--max-records", "10",
+                            "-s", f"out-format-{i}")
+        got = first_values(fake).get(0, {}).get("value")
+        check(name, rc == 0 and got == want, want, f"exit {rc}: {got!r} {err[-300:]}")
+        if fmt == "BYTES":
+            got = first_values(fake).get(4, {}).get("value")
+            want = base64.b64encode(b"not json at all").decode()
+            check("BYTES sends even a value that is not JSON (no DLQ)", got == want, want, got)
+
+
+def test_ignore(brokers, fake):
+    fake.reset()
+    fake.plan[20] = ["http"]
+    rc, err = connector(brokers, fake.url, "g-ignore", "--behavior-on-error", "ignore",
+                        "-s", "out-ignore", "--error-topic", "err-ignore")
+    check("behavior.on.error=ignore: exits 0 past an HTTP 500", rc == 0, 0, f"{rc}: {err[-600:]}")
+    got = sorted(r["payload"]["offset"] for r in consume(brokers, "out-ignore"))
+    want = [i for i in NOT_4 if not 20 <= i <= 29]
+    check("ignore: every other batch's results are written", got == want, want, got)
+    errs = consume(brokers, "err-ignore")
+    check("ignore: nothing goes to the error topic", errs == [], [], errs[:1])
+
+
+def test_fail_and_resume(brokers, fake):
+    fake.reset()
+    fake.always_fail.add(20)
+    # A short session: the mock cluster waits out a departed member's session
+    # before the restart's join completes.
+    session = ("-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500")
+    rc, err = connector(brokers, fake.url, "g-fail", "--behavior-on-error", "fail",
+                        "-s", "out-fail", *session)
+    check("behavior.on.error=fail: the connector stops (exit 1)", rc == 1, 1,
+          f"{rc}: {err[-600:]}")
+    check("it says which offsets stay uncommitted and where a restart resumes",
+          "stopping (behavior.on.error=fail): iris/0 offsets 20-29" in err and
+          "resumes at offset 20" in err, "stopping ... resumes at offset 20", err[-600:])
+    starts = [b[0] for b in fake.batches()]
+    check("fail: the failed batch was tried once, nothing after it was invoked",
+          starts.count(20) == 1 and max(starts) == 20, "20 once, last", starts)
+    first_run = sorted(r["payload"]["offset"] for r in consume(brokers, "out-fail"))
+    check("fail: only the batches before it were written",
+          first_run == [i for i in NOT_4 if i < 20], "0..19 without 4", first_run)
+    fake.reset()
+    rc, err = connector(brokers, fake.url, "g-fail", "-s", "out-fail", *session)
+    starts = [b[0] for b in fake.batches()]
+    check("a restart with the same group exits 0", rc == 0, 0, f"{rc}: {err[-600:]}")
+    check("the restart resumes at the failed batch's first offset (at-least-once)",
+          starts[:1] == [20], "first batch at 20", starts)
+    all_out = sorted(r["payload"]["offset"] for r in consume(brokers, "out-fail"))
+    check("across both runs every record is written exactly once", all_out == NOT_4,
+          f"0..{N - 1} without 4, once each", all_out)
+
+
+def test_retries_opt_in(brokers, fake):
+    fake.reset()
+    fake.plan[20] = ["function", "http"]
+    rc, err = connector(brokers, fake.url, "g-retry", "--retries", "2", "--backoff-ms", "20",
+                        "-s", "out-retry", "--error-topic", "err-retry")
+    starts = [b[0] for b in fake.batches()]
+    check("--retries 2 (the stand-in's own, off by default): the batch is sent 3 times",
+          rc == 0 and starts.count(20) == 3, 3, f"exit {rc}: {starts}")
+    same = [json.dumps(b) for f, b in fake.requests if b and b[0]["payload"]["offset"] == 20]
+    check("a retry sends the same payload", len(set(same)) == 1, "identical retries",
+          f"{len(set(same))} distinct")
+    got = sorted(r["payload"]["offset"] for r in consume(brokers, "out-retry"))
+    check("after the retries every record has its result, none in the error topic",
+          got == NOT_4 and consume(brokers, "err-retry") == [], "all but 4; no errors", got)
+
+
+def test_usage():
+    p = subprocess.run([CONNECTOR, "--help"], capture_output=True, text=True, timeout=10)
+    check("--help exits 0 and shows the usage", p.returncode == 0 and "Usage:" in p.stdout, 0,
+          p.returncode)
+    p = subprocess.run([CONNECTOR, "-u", "http://127.0.0.1:1"], capture_output=True, text=True,
+                       timeout=10)
+    check("no brokers: exit 2 and says to pass -b", p.returncode == 2 and "-b" in p.stderr,
+          "exit 2, '-b'", f"{p.returncode}: {p.stderr.strip()}")
+    p = subprocess.run([CONNECTOR, "-b", "127.0.0.1:1", "-u", "http://x", "--batch-size", "0"],
+                       capture_output=True, text=True, timeout=10)
+    check("a bad --batch-size is rejected by name", p.returncode == 2 and "--batch-size" in p.stderr,
+          "exit 2, '--batch-size'", f"{p.returncode}: {p.stderr.strip()}")
+    for args, word in ((["--behavior-on-error", "retry"], "log fail ignore"),
+                       (["--input-data-format", "XML"], "JSON JSON_SR AVRO PROTOBUF BYTES"),
+                       (["--record-converter", "StringConverter"], "EscapedJsonKeyValueConverter"),
+                       (["--invocation-type", "async"], "only sync")):
+        p = subprocess.run([CONNECTOR, "-b", "127.0.0.1:1", "-u", "http://x", *args],
+                           capture_output=True, text=True, timeout=10)
+        check(f"{args[0]} {args[1]} is refused, naming what is accepted",
+              p.returncode == 2 and word in p.stderr, f"exit 2, '{word}'",
+              f"{p.returncode}: {p.stderr.strip()}")
+    p = subprocess.run([CONNECTOR, "-b", "127.0.0.1:1", "-u", "http://x", "-X", "no.such=1"],
+                       capture_output=True, text=True, timeout=10)
+    check("an unknown librdkafka property is reported", p.returncode != 0 and "no.such" in p.stderr,
+          "non-zero, 'no.such'", f"{p.returncode}: {p.stderr.strip()}")
+
+
+def main():
+    for path in (CONNECTOR, KAFKA_LOCAL):
+        if not os.access(path, os.X_OK):
+            print(f"FAIL - {path} is not built (make {os.path.relpath(path, ROOT)})")
+            print("0 passed, 1 failed")
+            return 1
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
+    fake = FakeInvoke()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            brokers = start_kafka(tmp)
+            produce(brokers)
+            test_defaults(brokers, fake)
+            test_formats(brokers, fake)
+            test_ignore(brokers, fake)
+            test_fail_and_resume(brokers, fake)
+            test_retries_opt_in(brokers, fake)
+            test_usage()
+    finally:
+        cleanup()
+        fake.server.shutdown()
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -107,12 +107,14 @@ bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
 BENCHES += bench-lambda bench-alerts
 
 # make fuzz-batch [FUZZ_SECONDS=60]: libFuzzer (clang) on the batch parser,
-# checking the fast path against the cJSON reference on every input; seeded
-# with events/.  make fuzz-response: the response, streamed response and
+# checking the fast path against the cJSON reference on every input, and that
+# the answer is valid UTF-8 JSON with one element per record, in order;
+# seeded with events/.  make fuzz-response: the response, streamed response and
 # summary documents are valid JSON (one element per record) for every event
 # that parses.  Not part of make test.
 FUZZ_SECONDS ?= 60
-FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c $(BATCH_SRCS) $(MODEL_SCORER_SRCS)
+FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
+                   lambda/response.c $(MODEL_SCORER_SRCS)
 FUZZ_response_SRCS := tests/fuzz/fuzz_response.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
                       lambda/response.c $(MODEL_SCORER_SRCS)
 $(BUILD)/fuzz_%: $$(FUZZ_$$*_SRCS) $(wildcard common/*.h lambda/*.h lambda/batch/*.h model/*.h)

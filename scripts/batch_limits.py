@@ -11,12 +11,13 @@ Function.ResponseSizeTooLarge.
 For each value form the Confluent AWS Lambda Sink connector can send (README
 "Events it accepts"), this builds connector batches of typical iris records
 (the producer's values, topic "iris", six partitions, 8-digit offsets,
-current millisecond timestamps, null keys; compact JSON as the connector's
+current millisecond timestamps, null keys unless --key; compact JSON as the connector's
 Jackson writes it), runs the real bootstrap under the Runtime API emulator
 with its default limits, and bisects the largest batch whose request fits
 and whose response the emulator accepts.
 
     scripts/batch_limits.py [--bootstrap build/bootstrap] [--forms object,map,escaped]
+                            [--key none|species|uuid]
 """
 import argparse
 import csv
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -63,7 +65,16 @@ def java_map_string(v, rng):
     return "{" + ", ".join("%s=%s" % (k, v[k]) for k in keys) + "}"
 
 
-def elements(form, n):
+def record_key(kind, i, v, rng):
+    """The producer's --key: none, species, or a random UUID string."""
+    if kind == "species":
+        return v["species"]
+    if kind == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    return None
+
+
+def elements(form, n, key="none"):
     """The JSON text of n connector batch elements (a prefix of n + 1's)."""
     rng = random.Random(7)
     t0 = int(time.time() * 1000)
@@ -76,7 +87,8 @@ def elements(form, n):
         else:
             value = v
         el = {"payload": {"timestamp": t0 + i * 10, "topic": "iris", "partition": i % 6,
-                          "offset": 10000000 + i // 6, "key": None, "value": value}}
+                          "offset": 10000000 + i // 6,
+                          "key": record_key(key, i, v, rng), "value": value}}
         out.append(json.dumps(el, separators=(",", ":")))
     return out
 
@@ -116,8 +128,8 @@ class Emulator:
         self.proc.wait()
 
 
-def limit(emu, form, hi=60000):
-    els = elements(form, hi)
+def limit(emu, form, key, hi=60000):
+    els = elements(form, hi, key)
     sizes = [0]
     for e in els:
         sizes.append(sizes[-1] + len(e) + 1)  # "," or "[" before, "]" counted once below
@@ -169,6 +181,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bootstrap", default=os.path.join(ROOT, "build", "bootstrap"))
     ap.add_argument("--forms", default="object,map,escaped")
+    ap.add_argument("--key", choices=("none", "species", "uuid"), default="none",
+                    help="record keys, as the producer's --key (default: none, null keys)")
     ap.add_argument("--json", action="store_true", help="one JSON line per form")
     args = ap.parse_args()
     emu = Emulator(os.path.abspath(args.bootstrap))
@@ -176,7 +190,7 @@ def main():
         for form in args.forms.split(","):
             if form not in FORMS:
                 raise SystemExit("unknown form %r (one of %s)" % (form, ", ".join(FORMS)))
-            r = limit(emu, form)
+            r = limit(emu, form, args.key)
             if args.json:
                 print(json.dumps(r))
             else:

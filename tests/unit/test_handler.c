@@ -199,6 +199,51 @@ static void streamed_response_equals_whole_document(void **state)
     batch_free(&b);
 }
 
+/* README "Batch size and Lambda's payload limits": at the recommended
+ * aws.lambda.batch.size, 18,000, a batch of iris records as the connector
+ * sends them with the default converter, with UUID keys (the producer's
+ * --key uuid), fits Lambda's synchronous request cap (6,291,456 bytes) and
+ * its response fits the response cap (6,291,556 bytes; Lambda quotas). */
+static void recommended_batch_size_fits_lambda_sync_limits(void **state)
+{
+    (void)state;
+    static const char *const values[] = {
+        "{petalWidth=0.2, sepalLength=5.1, species=setosa, sepalWidth=3.5, petalLength=1.4}",
+        "{sepalWidth=2.7, species=versicolor, petalLength=5.1, sepalLength=6.0, petalWidth=1.6}",
+        "{species=virginica, sepalLength=6.3, petalWidth=1.5, sepalWidth=2.8, petalLength=5.1}",
+        "{petalLength=4.5, sepalWidth=2.2, petalWidth=1.5, sepalLength=6.2, species=versicolor}",
+        "{sepalLength=7.7, petalLength=6.7, species=virginica, sepalWidth=3.8, petalWidth=2.2}",
+        "{sepalWidth=3.0, petalWidth=1.8, species=virginica, petalLength=4.8, sepalLength=6.0}"};
+    const size_t n = 18000;
+    buf ev = BUF_INIT;
+    buf_putc(&ev, '[');
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&ev,
+                   "%s{\"payload\":{\"timestamp\":%lld,\"topic\":\"iris\",\"partition\":%zu,"
+                   "\"offset\":%zu,\"key\":\"%08zx-4a1b-4c2d-8e3f-%012zx\",\"value\":\"%s\"}}",
+                   i ? "," : "", 1764547200000LL + (long long)i * 10, i % 6, 10000000 + i / 6,
+                   (i * 2654435761u) & 0xffffffffu, (i * 40503u) & 0xffffffffffffu, values[i % 6]);
+    buf_putc(&ev, ']');
+    assert_false(ev.failed);
+    if (ev.len > 6291456)
+        fail_msg("request: expected at most 6291456 bytes, got %zu", ev.len);
+    batch b;
+    char err[256];
+    assert_int_equal(batch_parse(ev.data, ev.len, &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(b.count, n);
+    evaluate_score(m, &b);
+    for (size_t i = 0; i < n; i++)
+        if (b.records[i].error != NULL)
+            fail_msg("record %zu: %s", i, b.records[i].error);
+    buf out = BUF_INIT;
+    assert_int_equal(response_write(&out, &b, m), 0);
+    if (out.len > 6291556)
+        fail_msg("response of %zu records: expected at most 6291556 bytes, got %zu", n, out.len);
+    buf_free(&out);
+    buf_free(&ev);
+    batch_free(&b);
+}
+
 static void emf_omits_accuracy_when_nothing_is_labelled(void **state)
 {
     (void)state;
@@ -228,6 +273,7 @@ int main(void)
         cmocka_unit_test(elements_hold_only_payload_with_the_key_echoed),
         cmocka_unit_test(probabilities_are_printed_to_six_places_and_sum_to_one),
         cmocka_unit_test(streamed_response_equals_whole_document),
+        cmocka_unit_test(recommended_batch_size_fits_lambda_sync_limits),
         cmocka_unit_test(emf_omits_accuracy_when_nothing_is_labelled),
     };
     return cmocka_run_group_tests(tests, load_model, free_model);

@@ -144,7 +144,7 @@ $(BUILD)/package-probe: tests/bench/package_probe.c
 	$(CC) $(CPPFLAGS) $(STD_FLAGS) -O2 -static -o $@ $<
 
 .PHONY: bench-deploy
-bench-deploy: $(BUILD)/function.zip $(BUILD)/bootstrap $(BUILD)/package-probe
+bench-deploy: $(PKG_ZIP_x86_64) $(PKG_ZIP_arm64) $(BUILD)/bootstrap $(BUILD)/package-probe
 	$(PY) tests/bench/package_bench.py
 
 BENCHES += bench-deploy

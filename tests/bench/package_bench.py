@@ -11,7 +11,9 @@ run in turn, round after round, with the same template-like environment:
     (the floor of this measurement, spawn included);
   - the packaged bootstrap, unpacked from build/function.zip;
   - build/bootstrap (dynamically linked: ld.so, libcurl, OpenSSL, ...).
-Target: the packaged bootstrap <= 2 ms; the zip <= 3 MB.
+Target: the packaged bootstrap <= 2 ms; the zip <= 3 MB (the arm64 zip's size
+is reported too; its cold start is not measured: under qemu-user it would
+measure the emulator).
 """
 import argparse
 import os
@@ -105,7 +107,16 @@ def main():
           % (dynamic / static, static - probe))
     print("bench-deploy: function.zip %d bytes (%.2f MB); bootstrap %d bytes stripped"
           % (zsize, zsize / 1e6, bsize))
-    print("bench-deploy: targets: cold start <= 2 ms: %s (%.2f ms); zip <= 3 MB: %s"
+    arm_zip = os.path.join(BUILD, "arm64", "function.zip")
+    arm_boot = os.path.join(BUILD, "arm64", "package", "bootstrap")
+    if os.path.isfile(arm_zip) and os.path.isfile(arm_boot):
+        # Sizes only: under qemu-user a cold start measures the emulator.
+        asize = os.path.getsize(arm_zip)
+        print("bench-deploy: arm64/function.zip %d bytes (%.2f MB); bootstrap %d bytes stripped"
+              % (asize, asize / 1e6, os.path.getsize(arm_boot)))
+        zsize = max(zsize, asize)
+    print("bench-deploy: targets: cold start <= 2 ms: %s (%.2f ms); zip <= 3 MB (both "
+          "architectures): %s"
           % ("met" if static <= 2.0 else "MISSED", static, "met" if zsize <= 3e6 else "MISSED"))
     return 0
 

@@ -253,7 +253,7 @@ def check_template(t, sources):
                   p["AllowedValues"], p["Default"])
 
 
-def check_alarm(t):
+def check_alarm(t, sources):
     """The alarm on alerts the function could not publish (issue 9, item 5)."""
     res, params = t.get("Resources", {}), t.get("Parameters", {})
     alarm = res.get("AlertPublishFailuresAlarm", {})
@@ -268,6 +268,12 @@ def check_alarm(t):
     check("the alarm watches the metric AlertPublishFailures",
           p.get("MetricName") == "AlertPublishFailures", "AlertPublishFailures",
           p.get("MetricName"))
+    emf = "\n".join(c_string_literals(sources))
+    check("the bootstrap's EMF line defines AlertPublishFailures with the FunctionName "
+          "dimension (what the alarm watches)",
+          "AlertPublishFailures" in emf and '\\"Dimensions\\":[[\\"FunctionName\\"]]' in emf,
+          'the literals "AlertPublishFailures" and \\"Dimensions\\":[[\\"FunctionName\\"]]',
+          "not found in the C sources")
     want_dims = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
     check("dimension FunctionName = the function's name (as the EMF line's FunctionName)",
           p.get("Dimensions") == want_dims, want_dims, p.get("Dimensions"))
@@ -441,7 +447,7 @@ def main():
         t = load_template()
         check("template.yaml parses with CloudFormation tags", isinstance(t, dict), "a mapping", t)
         check_template(t, sources)
-        check_alarm(t)
+        check_alarm(t, sources)
         check_samconfig(t, bootstrap_env_names(sources))
         check_sam_arch()
     except (OSError, yaml.YAMLError) as e:

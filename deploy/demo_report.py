@@ -19,7 +19,9 @@ def record_key(p):
 
 def analyse(results, produced, drift_after, alerts):
     payloads = [r.get("payload") for r in results if isinstance(r, dict)]
-    errors = [r for r in results if not isinstance(r, dict) or "payload" not in r]
+    # A record the function could not read has its "error" inside the payload.
+    errors = [r for r in results if not isinstance(r, dict) or not isinstance(r.get("payload"), dict)
+              or "error" in r["payload"]]
     seen = {}
     for p in payloads:
         if isinstance(p, dict):

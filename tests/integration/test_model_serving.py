@@ -95,7 +95,7 @@ class Serving(unittest.TestCase):
         self.assertIsNone(ferr, out)
         self.assertEqual(len(out), len(src))
         for o in out:
-            self.assertNotIn("error", o)
+            self.assertNotIn("error", o["payload"])
             self.assertIn(o["payload"]["predictedSpecies"], m["classes"])
         right = sum(o["payload"]["correct"] is True for o in out)
         self.assertGreaterEqual(right, 18, out)

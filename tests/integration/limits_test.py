@@ -110,6 +110,9 @@ def shapes():
              b"]", most=1))
     add("one huge key", fill(b"[", lambda i: connector(i, extra=',"%s":1' % pad), b"]", most=1))
     add("one huge topic", fill(b"[", lambda i: connector(i, topic=pad), b"]", most=1))
+    add("one huge Kafka key (echoed)",
+        fill(b"[", lambda i: connector(i).replace(b'"key":null', b'"key":"%s"' % pad.encode()),
+             b"]", most=1))
     add("huge base64 value",
         fill(b"[", lambda i: connector(i, json.dumps(base64.b64encode(
             (VALUE_JSON[:-1] + ',"pad":"%s"}' % pad[: EVENT_MAX * 3 // 4 - 300]).encode())

@@ -191,6 +191,17 @@ class Publish(unittest.TestCase):
         self.assertLessEqual(waits[0], 30)
         self.assertIn("transient", [l for l in logs if "retrying in" in l["message"]][0]["message"])
 
+    def test_retry_quota_of_500_stops_retries_after_50_throttled_publishes(self):
+        # Standard mode's token bucket (500, 5 per retry): each always-throttled publish
+        # spends 2 retries (10), so the 51st client-lifetime publish gets no retry.
+        SNS.fault(code="Throttling", status=429, count=1000)
+        p, rs, logs = publish("--message", "m", "--repeat", "53", "--backoff-base-ms", "0",
+                              "--throttling-backoff-base-ms", "0")
+        self.assertEqual([r["attempts"] for r in rs], [3] * 50 + [1] * 3, rs[-4:])
+        self.assertEqual(len(SNS.requests()), 153)
+        refused = [l for l in logs if "retry quota exhausted" in l.get("message", "")]
+        self.assertEqual(len(refused), 3, refused)
+
     def test_hostile_endpoint_echoing_credentials_leaks_nothing(self):
         SNS.fault(code="_echo_credentials", count=5)
         p, (r,), logs = publish("--message", "m", creds="session")

@@ -1,5 +1,5 @@
-/* sns_driver.c: drives lambda/sns and lambda/notify from the command line so
- * tests/sns_integration.py can run them against tests/sns_local.py over HTTP.
+/* sns_driver.c: drives aws/sns and lambda/notify from the command line so
+ * tests/integration/sns_integration.py can run them against tests/doubles/sns_local.py.
  *
  *   sns_driver publish --topic ARN [--subject S] (--message S | --message-file F)
  *                      [--attr NAME:TYPE:VALUE]... [--deadline-in-ms N] [--margin-ms N]

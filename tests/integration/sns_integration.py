@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""The C SNS client (lambda/sns) and notifier (lambda/notify), through
+"""The C SNS client (aws/sns) and notifier (lambda/notify), through
 build/asan/sns_driver, against tests/doubles/sns_local.py over HTTP on 127.0.0.1.
 Every signature is checked by the double with botocore's SigV4Auth; every
 captured stdout/stderr is checked for the fake secret key and session token.

@@ -4,7 +4,7 @@ sns_build_publish() against, computed by botocore's SigV4Auth (independent
 of aws/sigv4.c) for the same request: POST /, Host, Content-Type,
 X-Amz-Date (and X-Amz-Security-Token), the given form body.
 
-  /usr/bin/python3 tests/sns_vectors.py
+  /usr/bin/python3 tests/integration/sns_vectors.py
 """
 import datetime
 from unittest import mock

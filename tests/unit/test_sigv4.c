@@ -1,4 +1,4 @@
-/* test_sigv4.c: lambda/sigv4 (the signer build/bootstrap uses for SNS)
+/* test_sigv4.c: aws/sigv4 (the signer build/bootstrap uses for SNS)
  * against the AWS Signature Version 4 test suite, one test per case found
  * under $SIGV4_SUITE_DIR (default tests/data/sigv4, the AWS suite copied into the repository): the canonical
  * request, the string to sign and the Authorization header must equal the

@@ -1,8 +1,8 @@
-/* test_sns.c: lambda/sns without a network: the Query API form body, the
+/* test_sns.c: aws/sns without a network: the Query API form body (FIFO ids too), the
  * signed request (Authorization checked against botocore's, from
- * tests/sns_vectors.py), response parsing, the retry decision, validation
+ * tests/integration/sns_vectors.py), response parsing and scrubbing, validation
  * and configuration errors.  Over-the-wire behaviour is in
- * tests/sns_integration.py.
+ * tests/integration/sns_integration.py; retry decisions in test_retry.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@
 #define TOPIC "arn:aws:sns:us-east-1:123456789012:iris-alerts"
 #define WHEN ((time_t)1767323045) /* 2026-01-02T03:04:05Z */
 
-/* Written by hand from RFC 3986 (tests/sns_vectors.py signs the same). */
+/* Written by hand from RFC 3986 (tests/integration/sns_vectors.py signs the same). */
 static const char expected_body[] =
     "Action=Publish&Version=2010-03-31"
     "&TopicArn=arn%3Aaws%3Asns%3Aus-east-1%3A123456789012%3Airis-alerts"
@@ -34,7 +34,7 @@ static const char expected_body[] =
     "&MessageAttributes.entry.1.Value.DataType=Number"
     "&MessageAttributes.entry.1.Value.StringValue=0.45";
 
-/* botocore's SigV4Auth for the same requests (tests/sns_vectors.py). */
+/* botocore's SigV4Auth for the same requests (tests/integration/sns_vectors.py). */
 static const char botocore_local_long_term[] =
     "AWS4-HMAC-SHA256 Credential=AKIDIRISLONGTERM01/20260102/us-east-1/sns/aws4_request, "
     "SignedHeaders=content-type;host;x-amz-date, "

@@ -82,11 +82,14 @@ package: $(PKG_ZIP_$(ARCH))
 # ARTIFACTS_DIR; aws/aws-sam-cli#3349).  deploy/sam_arch.py takes it from ARCH
 # (environment or command line), else samconfig.toml's parameter_overrides,
 # else the template's default (deploy/README.md, "Graviton").
+# SAM_CONFIG: the samconfig file to read (sam build --config-file FILE: pass
+# SAM_CONFIG=FILE in the environment too).
 ARCH_GIVEN := $(if $(filter environment command line,$(origin ARCH)),$(ARCH))
+SAM_CONFIG ?= samconfig.toml
 build-IrisScoringFunction:
 	@test -n "$(ARTIFACTS_DIR)" || \
 	  { echo "build-IrisScoringFunction: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
-	@arch=$$($(PY) deploy/sam_arch.py --arch "$(ARCH_GIVEN)") && \
+	@arch=$$($(PY) deploy/sam_arch.py --arch "$(ARCH_GIVEN)" --samconfig "$(SAM_CONFIG)") && \
 	  $(MAKE) --no-print-directory sam-artifacts ARCH=$$arch
 
 .PHONY: sam-artifacts

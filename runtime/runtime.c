@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,18 @@ void runtime_global_cleanup(void)
     curl_global_cleanup();
 }
 
+/* Memory a handler frees stays in the process for the next invocation: no
+ * large block is given back to the kernel (mmap'd and unmapped, or trimmed
+ * from the heap top) only to be faulted in again, page by page, by the next
+ * invocation.  Without this the first two invocations of a process each
+ * take about 2,000 minor page faults on a 6 MB batch (glibc raises its
+ * dynamic mmap threshold only after the first free). */
+static void keep_freed_memory(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+}
+
 runtime *runtime_new(char *err, size_t errlen)
 {
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
@@ -189,6 +202,7 @@ runtime *runtime_new(char *err, size_t errlen)
         snprintf(err, errlen, "AWS_LAMBDA_RUNTIME_API is too long (%zu characters)", strlen(api));
         return NULL;
     }
+    keep_freed_memory();
     runtime *rt = calloc(1, sizeof *rt);
     if (rt == NULL) {
         snprintf(err, errlen, "out of memory");

@@ -22,3 +22,16 @@ $(ASAN)/runtime-example: $(BUILD)/runtime_example.c $(call asan_obj,$(RUNTIME_SR
 test-runtime-example: $(ASAN)/runtime-example
 	RUNTIME_EXAMPLE=$< $(RUN_SUITE) runtime-example $(PY) tests/integration/runtime_example_test.py
 TESTS += test-runtime-example
+
+# make bench-startup: a fresh process's first invocation against a warm one
+# on the largest answerable batch, and spawn to first response against a
+# static no-op runtime (tests/bench/startup_bench.py).  The static package is
+# what Lambda runs.
+$(BUILD)/bench/noop_runtime: tests/bench/noop_runtime.c
+	@mkdir -p $(@D)
+	$(CC) $(STD_FLAGS) -D_GNU_SOURCE -O2 -static $< -o $@
+.PHONY: bench-startup
+bench-startup: $(BUILD)/package/bootstrap $(BUILD)/bench/noop_runtime
+	$(PY) tests/bench/startup_bench.py --bootstrap $(BUILD)/package/bootstrap \
+	  --noop $(BUILD)/bench/noop_runtime
+BENCHES += bench-startup

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lambda/batch/batch_internal.h"
+#include "lambda/batch/jscan.h"
 
 #define MAX_DEPTH 32
 
@@ -177,6 +178,12 @@ static int read_feature(reader *r, int j)
                            kind_name(e->kind));
         return -1;
     }
+    /* The common case, read exactly without strtod: JSON's number grammar is
+     * a subset of the one below, and both give the correctly rounded double. */
+    const char *cur = e->val, *vend = e->val + e->vlen;
+    double x;
+    if (jscan_number(&cur, vend, &x) == 0 && cur == vend)
+        return batch_set_feature(r->rec, j, x, e->key, e->klen);
     char text[64];
     if (e->vlen >= sizeof text || !java_number_text(e->val, e->vlen)) {
         char q[64];

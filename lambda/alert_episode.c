@@ -53,8 +53,7 @@ static void build_subject(const monitor_event *ev, char *out)
         alert_format_percent(1 - r, rate, sizeof rate);
         alert_format_percent(1 - ev->p0, expected, sizeof expected);
         if (ev->recovery)
-            snprintf(text, sizeof text,
-                     "iris accuracy back to %s on %llu records since the alert at %s", rate,
+            snprintf(text, sizeof text, "iris accuracy back to %s on %llu records since %s", rate,
                      (unsigned long long)ev->records, where);
         else
             snprintf(text, sizeof text,
@@ -65,8 +64,8 @@ static void build_subject(const monitor_event *ev, char *out)
         alert_format_percent(ev->p0, expected, sizeof expected);
         if (ev->recovery)
             snprintf(text, sizeof text,
-                     "iris input drift over: %s atypical of %llu records since the alert at %s",
-                     rate, (unsigned long long)ev->records, where);
+                     "iris input drift over: %s atypical of %llu records since %s", rate,
+                     (unsigned long long)ev->records, where);
         else
             snprintf(text, sizeof text,
                      "iris input drift: %s atypical of %llu records (expected %s) since %s", rate,
@@ -136,8 +135,10 @@ static void write_test(buf *m, const monitor_verdict *v, const monitor_event *ev
         write_number(m, "binomialPValue", ev->p_value);
     }
     buf_putc(m, '}');
-    write_position(m, ev->recovery ? "sinceAlert" : "since", &ev->since);
+    write_position(m, "since", &ev->since);
     write_position(m, "decidedAt", &ev->at);
+    if (ev->recovery)
+        write_position(m, "alertAt", &ev->alert_at);
     buf_printf(m, ",\"records\":%llu,\"%s\":%llu", (unsigned long long)ev->records,
                ev->test == MONITOR_ACCURACY ? "wrong" : "atypical", (unsigned long long)ev->events);
     write_number(m, "rate", rate_of(ev));

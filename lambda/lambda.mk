@@ -126,3 +126,26 @@ $(BUILD)/fuzz_%: $$(FUZZ_$$*_SRCS) $(wildcard common/*.h lambda/*.h lambda/batch
 fuzz-batch fuzz-response: fuzz-%: $(BUILD)/fuzz_%
 	@mkdir -p $(BUILD)/fuzz-corpus-$* && cp events/*.json $(BUILD)/fuzz-corpus-$*/
 	$(BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus-$*
+
+# make bench-monitor: the sequential alert policy (template defaults) beside
+# the old per-batch threshold on the same simulated streams: false alerts per
+# million clean records and detection delays, batches of 1, 20 and 500.
+MONITOR_SIM_SRCS := tests/lib/monitor_sim.c lambda/monitor.c lambda/alert.c \
+                    lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                    $(MODEL_SCORER_SRCS)
+$(BUILD)/monitor_bench: $(call obj,tests/bench/monitor_bench.c $(MONITOR_SIM_SRCS))
+	$(CC) $(CFLAGS) $^ -o $@ $(call libs,libcjson) -lm
+.PHONY: bench-monitor
+bench-monitor: $(BUILD)/monitor_bench
+	$(BUILD)/monitor_bench model/iris-model.json model/iris.csv $(MONITOR_BENCH_ARGS)
+BENCHES += bench-monitor
+# The policy's goals on the same simulated streams (fixed seeds; no timing).
+UNIT_SRCS_monitor_sim := tests/unit/test_monitor_sim.c $(MONITOR_SIM_SRCS)
+UNIT_LIBS_monitor_sim = $(call libs,libcjson) -lm
+C_UNITS += monitor_sim
+
+# The sequential policy end to end: build/asan/bootstrap, the emulator, the local SNS.
+.PHONY: test-monitor-e2e
+test-monitor-e2e: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) monitor-e2e $(PY) tests/integration/monitor_e2e.py
+TESTS += test-monitor-e2e

@@ -18,6 +18,7 @@ typedef struct cusum {
     double s;        /* evidence of a change */
     double r;        /* evidence of a return to p0, during an episode */
     int episode;
+    monitor_position alert_at; /* the record that raised the open episode's alert */
     /* the current run: since s last left 0 (or since the alarm, in an episode) */
     uint64_t records, yes;
     monitor_position start;
@@ -233,10 +234,23 @@ static void step(cusum *t, enum monitor_test which, const batch_record *r, int y
     v->judged[which]++;
     v->yes[which] += (size_t)yes;
     if (t->episode) {
+        /* The mirror CUSUM: evidence that the stream is back to p0, counted
+         * over the clean stretch since it last left 0. */
+        if (t->r - inc <= 0) {
+            t->r = 0;
+            run_reset(t);
+            return;
+        }
+        if (t->r == 0) {
+            run_reset(t);
+            position_of(r, &t->start);
+        }
+        t->r -= inc;
         run_add(t, r, yes);
-        t->r = fmax(0, t->r - inc);
         if (t->r >= t->h) {
-            new_event(t, which, r, v, 1, t->r);
+            monitor_event *ev = new_event(t, which, r, v, 1, t->r);
+            if (ev != NULL)
+                ev->alert_at = t->alert_at;
             t->episode = 0;
             t->s = t->r = 0;
             run_reset(t);
@@ -263,11 +277,11 @@ static void step(cusum *t, enum monitor_test which, const batch_record *r, int y
         for (int f = 0; f < MODEL_NFEATURES; f++)
             ev->feature_mean[f] = t->sum[f] / (double)t->records;
     }
-    /* The episode is open; the recovery test counts from here. */
+    /* The episode is open; the recovery test starts from here. */
     t->episode = 1;
     t->s = t->r = 0;
     run_reset(t);
-    position_of(r, &t->start);
+    position_of(r, &t->alert_at);
 }
 
 void monitor_observe(monitor *m, const batch *b, monitor_verdict *v)

@@ -56,14 +56,16 @@ typedef struct monitor_position {
 typedef struct monitor_event {
     enum monitor_test test;
     int recovery;
-    double llr;             /* evidence at the decision (natural log likelihood ratio) */
-    double threshold;       /* h */
-    double p0, p1;          /* in-control and tuned-for shares of "yes" */
-    uint64_t records;       /* records judged since the change began (alarm) or since the alarm */
-    uint64_t events;        /* of which "yes" (wrong / atypical) */
-    double p_value;         /* exact binomial P(X >= events | records, p0); alarms only */
-    monitor_position since; /* first record of the change (alarm) or the alarm (recovery) */
-    monitor_position at;    /* the record that decided */
+    double llr;                /* evidence at the decision (natural log likelihood ratio) */
+    double threshold;          /* h */
+    double p0, p1;             /* in-control and tuned-for shares of "yes" */
+    uint64_t records;          /* records judged since `since` */
+    uint64_t events;           /* of which "yes" (wrong / atypical) */
+    double p_value;            /* exact binomial P(X >= events | records, p0); alarms only */
+    monitor_position since;    /* first record of the change (alarm) or of the clean stretch that
+                                  ended it (recovery) */
+    monitor_position at;       /* the record that decided */
+    monitor_position alert_at; /* recovery: the record that raised the episode's alert */
     /* accuracy: [actual][predicted] counts since the change began */
     uint64_t confusion[MODEL_MAX_CLASSES][MODEL_MAX_CLASSES];
     /* inputs: mean of each feature over the records since the change began */

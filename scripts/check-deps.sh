@@ -21,7 +21,7 @@ allowed() {
     trainer/*) echo "trainer model" ;;
     producer/*) echo "producer" ;;
     tests/doubles/*) echo "tests/doubles common" ;;
-    tests/*) echo "tests common runtime aws model lambda lambda/batch trainer producer" ;;
+    tests/*) echo "tests tests/lib common runtime aws model lambda lambda/batch trainer producer" ;;
     *) echo "" ;;
     esac
 }

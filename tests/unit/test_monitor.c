@@ -174,10 +174,11 @@ static void one_alert_per_episode_then_a_recovery_notice(void **state)
     observe(m, "r", 19, &v);
     assert_int_equal(v.nevents, 1);
     assert_int_equal(v.events[0].recovery, 1);
-    assert_int_equal(v.events[0].since.offset, 2); /* the alarm */
+    assert_int_equal(v.events[0].alert_at.offset, 2);
+    assert_int_equal(v.events[0].since.offset, 13); /* the clean stretch */
     assert_int_equal(v.events[0].at.offset, 19);
-    assert_int_equal(v.events[0].records, 17);
-    assert_int_equal(v.events[0].events, 10);
+    assert_int_equal(v.events[0].records, 7);
+    assert_int_equal(v.events[0].events, 0);
     assert_int_equal(v.in_episode[MONITOR_ACCURACY], 0);
     assert_float_equal(v.evidence[MONITOR_ACCURACY], 0, 0);
     monitor_free(m);

@@ -2,9 +2,12 @@
 #include "lambda/evaluate.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 void evaluate_score(const model *m, batch *b)
 {
@@ -55,11 +58,28 @@ static int64_t window_start(int64_t ts)
     return ts - (r < 0 ? r + EVAL_WINDOW_MS : r);
 }
 
+/* A process-random key, so that no event can be crafted offline whose
+ * timestamps all fall in one probe chain (quadratic time). */
+static uint64_t hash_seed(void)
+{
+    static uint64_t seed;
+    if (seed == 0 && getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)(uintptr_t)&seed ^ (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL;
+    return seed | 1;
+}
+
+/* splitmix64's finaliser: every input bit reaches every output bit. */
+static uint64_t mix64(uint64_t h)
+{
+    h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+    return h ^ (h >> 31);
+}
+
 static uint64_t key_hash(const window_key *k)
 {
-    uint64_t h = (uint64_t)k->start_ms * 0x9E3779B97F4A7C15ULL;
-    h ^= (uint64_t)(k->actual + 1) * 0xC2B2AE3D27D4EB4FULL + (uint64_t)k->predicted;
-    return h ^ (h >> 29);
+    uint64_t h = mix64((uint64_t)k->start_ms ^ hash_seed());
+    return mix64(h ^ ((uint64_t)(k->actual + 1) << 8 | (uint64_t)(k->predicted + 1)));
 }
 
 /* Counts records per (minute, species, predicted) with an open-addressing

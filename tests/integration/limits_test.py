@@ -94,6 +94,9 @@ def shapes():
     add("[1,...] 60,000 records", fill(b"[", lambda i: b"1", b"]", most=MAX_RECORDS))
     add("[{},{},...]", fill(b"[", lambda i: b"{}", b"]"), limit_err)
     add("[{},...] 60,000 records", fill(b"[", lambda i: b"{}", b"]", most=MAX_RECORDS))
+    add("a minute window per record", fill(b"[", lambda i: connector(i).replace(
+        b'"timestamp":%d' % (1604302260000 + i * 10), b'"timestamp":%d' % (60000 * i * 7919)),
+        b"]", most=MAX_RECORDS))
     add("bare iris objects, 6 MB", fill(b"[", lambda i: VALUE_JSON.encode(), b"]"), limit_err)
     add("bare iris objects, 60,000", fill(b"[", lambda i: VALUE_JSON.encode(), b"]",
                                           most=MAX_RECORDS))
@@ -158,7 +161,7 @@ def run_once(bootstrap, event):
     try:
         env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % fn.port,
                    MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"), ALERT_MODE="off",
-                   AWS_LAMBDA_LOG_LEVEL="WARN")
+                   AWS_LAMBDA_LOG_LEVEL="INFO")
         p = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
         status, hdrs, body = fn.request("POST", "/2015-03-31/functions/function/invocations",

@@ -56,9 +56,17 @@ static int open_object(const char **p, const char *end, int *empty)
     return 0;
 }
 
-/* An iris object.  bare: it is a top-level element, which the cJSON path
- * reads as a connector record if it has a "payload" member. */
-static int iris_value(batch_record *rec, const char **p, const char *end, int bare)
+/* Depths (jscan_skip_nested) of what an element's members hold in the event:
+ * [ {"payload": {"value": {"sepalLength": ...}}} ], or [ {"sepalLength": ...} ]
+ * for a bare array. */
+#define ELEMENT_MEMBER_DEPTH 2
+#define PAYLOAD_MEMBER_DEPTH 3
+#define VALUE_MEMBER_DEPTH 4
+
+/* An iris object whose members are at depth in their document.  bare: it
+ * is a top-level element, which the cJSON path reads as a connector record
+ * if it has a "payload" member. */
+static int iris_value(batch_record *rec, const char **p, const char *end, int bare, int depth)
 {
     int empty, seen = 0, more;
     if (open_object(p, end, &empty) != 0 || empty)
@@ -86,7 +94,7 @@ static int iris_value(batch_record *rec, const char **p, const char *end, int ba
                     return -1;
             }
             seen |= 16;
-        } else if (jscan_skip(p, end) != 0) {
+        } else if (jscan_skip_nested(p, end, depth) != 0) {
             return -1;
         }
     } while ((more = next_member(p, end)) == 1);
@@ -127,7 +135,7 @@ static int string_value(batch_record *rec, const char **p, const char *end)
         n = dlen;
     }
     const char *q = t, *qend = t + n;
-    if (iris_value(rec, &q, qend, 0) != 0)
+    if (iris_value(rec, &q, qend, 0, 1) != 0)
         return -1;
     return jscan_ws(q, qend) == qend ? 0 : -1;
 }
@@ -179,7 +187,7 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
                   : key_is(k, klen, "key")       ? 32
                                                  : 0;
         if (bit == 0 || (seen & bit)) {
-            if (jscan_skip(p, end) != 0)
+            if (jscan_skip_nested(p, end, PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
             continue;
         }
@@ -203,8 +211,8 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
                 return -1;
             break;
         case 16:
-            if ((*p < end && **p == '"' ? string_value(rec, p, end) : iris_value(rec, p, end, 0)) !=
-                0)
+            if ((*p < end && **p == '"' ? string_value(rec, p, end)
+                                        : iris_value(rec, p, end, 0, VALUE_MEMBER_DEPTH)) != 0)
                 return -1;
             have_value = 1;
             break;
@@ -235,7 +243,7 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
             if (r != 0)
                 return r;
             have = 1;
-        } else if (jscan_skip(p, end) != 0) {
+        } else if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH) != 0) {
             return -1;
         }
     } while ((more = next_member(p, end)) == 1);
@@ -272,5 +280,5 @@ int batch_has_payload_key(const char *s, const char *end)
 
 int batch_fast_bare_element(batch_record *rec, const char **p, const char *end)
 {
-    return iris_value(rec, p, end, 1);
+    return iris_value(rec, p, end, 1, ELEMENT_MEMBER_DEPTH);
 }

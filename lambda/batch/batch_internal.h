@@ -66,7 +66,9 @@ int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t
 
 /* The fast path for one connector element at *p: 0 with *rec read and *p
  * past the element (exactly what cJSON would produce), BATCH_ERR_NOMEM, or
- * -1 when the element must be read by cJSON. */
+ * -1 when the element must be read by cJSON.  What it reads is valid JSON
+ * within JSCAN_MAX_DEPTH counted from the event's top (it is strict and
+ * skips the members it does not read at their depth in the event). */
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end);
 /* The same for an element of a bare array of iris objects. */
 int batch_fast_bare_element(batch_record *rec, const char **p, const char *end);

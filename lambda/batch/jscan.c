@@ -221,6 +221,12 @@ int jscan_skip(const char **p, const char *end)
 {
     return jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, SIZE_MAX, NULL);
 }
+
+int jscan_skip_nested(const char **p, const char *end, int depth)
+{
+    scan sc = {JSCAN_NO_LONE_SURROGATES, 0, SIZE_MAX, NULL};
+    return skip_value(&sc, p, end, depth);
+}
 int jscan_plain_string(const char **p, const char *end, const char **str, size_t *len)
 {
     const char *s = *p;

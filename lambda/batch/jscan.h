@@ -52,6 +52,11 @@ int jscan_value(const char **p, const char *end, int flags, size_t max_values, j
 /* jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, no limit): one value cJSON reads. */
 int jscan_skip(const char **p, const char *end);
 
+/* jscan_skip() of a value nested depth levels inside its document (the
+ * top-level value is at depth 0): the depth limit counts from the top, as
+ * jscan_value() of the whole document would. */
+int jscan_skip_nested(const char **p, const char *end, int depth);
+
 /* A string without backslash escapes: its contents are returned in s and len. */
 int jscan_plain_string(const char **p, const char *end, const char **s, size_t *len);
 

@@ -227,18 +227,39 @@ int jscan_skip_nested(const char **p, const char *end, int depth)
     scan sc = {JSCAN_NO_LONE_SURROGATES, 0, SIZE_MAX, NULL};
     return skip_value(&sc, p, end, depth);
 }
+/* The first byte of s..end that ends a plain string's text: '"', '\\' or
+ * a control character; end if none.  Eight bytes at a time: in each test
+ * the lowest flagged byte is exact (a borrow only flags bytes above it). */
+static const char *plain_text_end(const char *s, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - s >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+        hit &= high;
+        if (hit != 0)
+            return s + __builtin_ctzll(hit) / 8;
+        s += 8;
+    }
+#endif
+    while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+        s++;
+    return s;
+}
+
 int jscan_plain_string(const char **p, const char *end, const char **str, size_t *len)
 {
     const char *s = *p;
     if (s >= end || *s != '"')
         return -1;
     const char *start = ++s;
-    const char *q = memchr(s, '"', (size_t)(end - s));
-    if (q == NULL)
+    const char *q = plain_text_end(s, end);
+    if (q >= end || *q != '"')
         return -1;
-    for (const char *c = start; c < q; c++)
-        if ((unsigned char)*c < 0x20 || *c == '\\')
-            return -1;
     *str = start;
     *len = (size_t)(q - start);
     *p = q + 1;
@@ -282,28 +303,34 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+static int is_digit(const char *s, const char *end)
+{
+    return s < end && *s >= '0' && *s <= '9';
+}
+
+/* Numbers are validated and converted in the same pass. */
 int jscan_number(const char **p, const char *end, double *out)
 {
     const char *s = *p;
-    const char *e = number_end(s, end);
-    if (e == NULL)
+    int neg = s < end && *s == '-';
+    s += neg;
+    if (!is_digit(s, end))
         return -1;
-    int neg = 0;
-    if (*s == '-') {
-        neg = 1;
-        s++;
-    }
     uint64_t mant = 0;
     int digits = 0, scale = 0;
-    for (; s < e && *s >= '0' && *s <= '9'; s++) {
-        if (mant == 0 && *s == '0')
-            continue;
-        mant = mant * 10 + (uint64_t)(*s - '0');
-        if (++digits > 15)
-            return -1;
+    if (*s == '0') {
+        s++; /* no leading zeros: "0" alone */
+    } else {
+        for (; is_digit(s, end); s++) {
+            mant = mant * 10 + (uint64_t)(*s - '0');
+            if (++digits > 15)
+                return -1;
+        }
     }
-    if (s < e && *s == '.') {
-        for (s++; s < e && *s >= '0' && *s <= '9'; s++) {
+    if (s < end && *s == '.') {
+        if (!is_digit(++s, end))
+            return -1;
+        for (; is_digit(s, end); s++) {
             scale--;
             if (mant == 0 && *s == '0')
                 continue;
@@ -312,12 +339,14 @@ int jscan_number(const char **p, const char *end, double *out)
                 return -1;
         }
     }
-    if (s < e) { /* exponent */
-        s++;
+    if (s < end && (*s == 'e' || *s == 'E')) {
         int eneg = 0, ex = 0;
-        if (*s == '+' || *s == '-')
+        s++;
+        if (s < end && (*s == '+' || *s == '-'))
             eneg = *s++ == '-';
-        for (; s < e; s++) {
+        if (!is_digit(s, end))
+            return -1;
+        for (; is_digit(s, end); s++) {
             ex = ex * 10 + (*s - '0');
             if (ex > 400)
                 return -1;
@@ -333,29 +362,33 @@ int jscan_number(const char **p, const char *end, double *out)
         v = scale < 0 ? v / pow10_exact[-scale] : v * pow10_exact[scale];
     }
     *out = neg ? -v : v;
-    *p = e;
+    *p = s;
     return 0;
 }
 
 int jscan_int64(const char **p, const char *end, int64_t *out)
 {
     const char *s = *p;
-    const char *e = number_end(s, end);
-    if (e == NULL)
+    int neg = s < end && *s == '-';
+    s += neg;
+    if (!is_digit(s, end))
         return -1;
-    int neg = *s == '-';
-    if (neg)
-        s++;
     uint64_t v = 0;
-    for (; s < e; s++) {
-        if (*s < '0' || *s > '9' || v > (uint64_t)INT64_MAX / 10)
-            return -1; /* fraction, exponent or overflow */
-        v = v * 10 + (uint64_t)(*s - '0');
+    if (*s == '0') {
+        s++;
+    } else {
+        for (; is_digit(s, end); s++) {
+            if (v > (uint64_t)INT64_MAX / 10)
+                return -1;
+            v = v * 10 + (uint64_t)(*s - '0');
+        }
     }
+    if (s < end && (*s == '.' || *s == 'e' || *s == 'E'))
+        return -1; /* a fraction or an exponent */
     if (v > (uint64_t)INT64_MAX)
         return -1;
     *out = neg ? -(int64_t)v : (int64_t)v;
-    *p = e;
+    *p = s;
     return 0;
 }
 

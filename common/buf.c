@@ -184,38 +184,67 @@ int buf_json_cstr(buf *b, const char *s)
     return buf_json_str(b, s, strlen(s));
 }
 
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+/* The decimal digits of u written backwards so that they end at end;
+ * returns where they start. */
+static char *digits_back(char *end, uint64_t u)
+{
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        end -= 2;
+        memcpy(end, digit_pairs + 2 * u, 2);
+    } else {
+        *--end = (char)('0' + u);
+    }
+    return end;
+}
+
 /* Writes n (>= 0) with d digits after the decimal point, trailing zeros of
  * the fraction dropped. */
 static size_t format_fixed(char *o, uint64_t n, int d)
 {
-    char tmp[32];
-    int len = 0;
-    do {
-        tmp[len++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n > 0 || len <= d);
-    size_t w = 0;
-    for (int i = len - 1; i >= d; i--)
-        o[w++] = tmp[i];
-    int first = 0; /* drop trailing zeros of the fraction */
-    while (first < d && tmp[first] == '0')
-        first++;
-    if (first < d) {
+    char tmp[32], *end = tmp + sizeof tmp;
+    char *s = digits_back(end, n);
+    while (end - s <= d)
+        *--s = '0'; /* at least one digit before the point */
+    char *frac = end - d, *frac_end = end;
+    while (frac_end > frac && frac_end[-1] == '0')
+        frac_end--;
+    size_t w = (size_t)(frac - s);
+    memcpy(o, s, w);
+    if (frac_end > frac) {
         o[w++] = '.';
-        for (int i = d - 1; i >= first; i--)
-            o[w++] = tmp[i];
+        memcpy(o + w, frac, (size_t)(frac_end - frac));
+        w += (size_t)(frac_end - frac);
     }
     return w;
 }
 
-int buf_json_double(buf *b, double v)
+/* nearbyint(v) for v >= 0 in the default rounding mode (to nearest, ties to
+ * even), without a libm call: below 2^52, adding and subtracting 2^52
+ * rounds v to an integer that way; from 2^52 on every double is one. */
+static double round_to_integer(double v)
+{
+    return v < 0x1p52 ? (v + 0x1p52) - 0x1p52 : v;
+}
+
+size_t buf_format_double(char *o, double v)
 {
     static const double pow10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    if (!isfinite(v))
-        return buf_append(b, "null", 4);
-    if (buf_reserve(b, 32) != 0)
-        return -1;
-    char *o = b->data + b->len;
+    if (!isfinite(v)) {
+        memcpy(o, "null", 4);
+        return 4;
+    }
+    char *start = o;
     if (v < 0) {
         *o++ = '-';
         v = -v;
@@ -225,14 +254,9 @@ int buf_json_double(buf *b, double v)
      * so the decimal string n/10^d reads back (strtod) as exactly v. */
     if (v < 1e9) {
         for (int d = 0; d <= 9; d++) {
-            double scaled = v * pow10[d];
-            double n = nearbyint(scaled);
-            if (n < 9e15 && n / pow10[d] == v) {
-                o += format_fixed(o, (uint64_t)n, d);
-                b->len = (size_t)(o - b->data);
-                b->data[b->len] = '\0';
-                return 0;
-            }
+            double n = round_to_integer(v * pow10[d]);
+            if (n < 9e15 && n / pow10[d] == v)
+                return (size_t)(o - start) + format_fixed(o, (uint64_t)n, d);
         }
     }
     int n = 0;
@@ -241,27 +265,33 @@ int buf_json_double(buf *b, double v)
         if (strtod(o, NULL) == v)
             break;
     }
-    b->len = (size_t)(o + n - b->data);
+    return (size_t)(o - start) + (size_t)n;
+}
+
+size_t buf_format_int(char *o, int64_t v)
+{
+    char tmp[24], *end = tmp + sizeof tmp;
+    char *s = digits_back(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+    if (v < 0)
+        *--s = '-';
+    memcpy(o, s, (size_t)(end - s));
+    return (size_t)(end - s);
+}
+
+int buf_json_double(buf *b, double v)
+{
+    if (buf_reserve(b, BUF_NUMBER_MAX) != 0)
+        return -1;
+    b->len += buf_format_double(b->data + b->len, v);
+    b->data[b->len] = '\0';
     return 0;
 }
 
 int buf_json_int(buf *b, int64_t v)
 {
-    if (buf_reserve(b, 24) != 0)
+    if (buf_reserve(b, BUF_NUMBER_MAX) != 0)
         return -1;
-    char tmp[24];
-    int n = 0;
-    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        tmp[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    char *o = b->data + b->len;
-    if (v < 0)
-        *o++ = '-';
-    while (n > 0)
-        *o++ = tmp[--n];
-    b->len = (size_t)(o - b->data);
+    b->len += buf_format_int(b->data + b->len, v);
     b->data[b->len] = '\0';
     return 0;
 }

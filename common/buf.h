@@ -83,4 +83,10 @@ int buf_json_cstr(buf *b, const char *s);
 int buf_json_double(buf *b, double v);
 int buf_json_int(buf *b, int64_t v);
 
+/* The same numbers written straight into dst, which has room for
+ * BUF_NUMBER_MAX bytes (no terminator); they return the length. */
+#define BUF_NUMBER_MAX 32
+size_t buf_format_double(char *dst, double v);
+size_t buf_format_int(char *dst, int64_t v);
+
 #endif

@@ -70,7 +70,16 @@ static void doubles_are_shortest_round_trip(void **state)
                  {123456.789, "123456.789"},
                  {0.3, "0.3"},
                  {1.0 / 3, "0.333333333333333"},
-                 {1e300, "1e+300"}};
+                 {1e300, "1e+300"},
+                 {2.5, "2.5"},
+                 {0.5, "0.5"},
+                 {100, "100"},
+                 {0.000000001, "0.000000001"},
+                 {5e-10, "5e-10"},
+                 {999999999.5, "999999999.5"},
+                 {-0.0, "0"},
+                 {5.1, "5.1"},
+                 {0.35, "0.35"}};
     buf b = BUF_INIT;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         buf_reset(&b);
@@ -94,6 +103,31 @@ static void doubles_are_shortest_round_trip(void **state)
     buf_free(&b);
 }
 
+/* Integers in full, both signs, every digit count's edges. */
+static void integers_are_written_in_full(void **state)
+{
+    (void)state;
+    struct {
+        int64_t v;
+        const char *want;
+    } cases[] = {{0, "0"},
+                 {7, "7"},
+                 {-1, "-1"},
+                 {10, "10"},
+                 {99, "99"},
+                 {100, "100"},
+                 {1604302260000, "1604302260000"},
+                 {INT64_MAX, "9223372036854775807"},
+                 {INT64_MIN, "-9223372036854775808"}};
+    buf b = BUF_INIT;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf_reset(&b);
+        buf_json_int(&b, cases[i].v);
+        assert_string_equal(b.data, cases[i].want);
+    }
+    buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -101,6 +135,7 @@ int main(void)
         cmocka_unit_test(detach_hands_over_storage),
         cmocka_unit_test(json_strings_are_escaped),
         cmocka_unit_test(doubles_are_shortest_round_trip),
+        cmocka_unit_test(integers_are_written_in_full),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

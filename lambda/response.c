@@ -10,86 +10,139 @@ static const char *const feature_out[MODEL_NFEATURES] = {
     ",\"sepalLength\":", ",\"sepalWidth\":", ",\"petalLength\":", ",\"petalWidth\":"};
 static const size_t feature_len[MODEL_NFEATURES] = {15, 14, 15, 14};
 
-/* Probabilities to 6 decimals, trailing zeros dropped ("0.973214", "1", "0"). */
-static void write_prob(buf *out, double p)
+/* Room a record may need besides its topic, key, class names and error:
+ * the literals (under 200 bytes) and seven numbers. */
+#define RECORD_FIXED_ROOM (256 + 7 * BUF_NUMBER_MAX)
+
+/* The writers below write straight into memory the caller has made room
+ * for (record_room()) and return the end of what they wrote. */
+static char *put(char *o, const char *s, size_t n)
 {
-    if (!(p > 0)) {
-        buf_putc(out, '0');
-        return;
-    }
-    long long micro = llround(p * 1e6);
-    if (micro >= 1000000) {
-        buf_putc(out, '1');
-        return;
-    }
-    char s[16];
-    int n = 0;
-    s[n++] = '0';
-    s[n++] = '.';
-    long long div = 100000;
-    for (int i = 0; i < 6; i++, div /= 10)
-        s[n++] = (char)('0' + (micro / div) % 10);
+    memcpy(o, s, n);
+    return o + n;
+}
+#define PUT_LIT(o, lit) put((o), "" lit, sizeof(lit) - 1)
+
+static char *put_opt_int(char *o, int64_t v, int present)
+{
+    return present ? o + buf_format_int(o, v) : PUT_LIT(o, "null");
+}
+
+/* Probabilities to 6 decimals, trailing zeros dropped ("0.973214", "1",
+ * "0"); half a millionth rounds away from zero, as llround() does. */
+static char *put_prob(char *o, double p)
+{
+    if (!(p > 0))
+        return PUT_LIT(o, "0");
+    double x = p * 1e6;
+    if (!(x < 1e6))
+        return PUT_LIT(o, "1");
+    long micro = (long)x; /* x < 1e6: the truncation and x - micro are exact */
+    if (x - (double)micro >= 0.5)
+        micro++;
+    if (micro >= 1000000)
+        return PUT_LIT(o, "1");
+    char s[8] = {'0', '.'};
+    for (int i = 7; i >= 2; i--, micro /= 10)
+        s[i] = (char)('0' + micro % 10);
+    int n = 8;
     while (s[n - 1] == '0')
         n--;
     if (s[n - 1] == '.')
         n--;
-    buf_append(out, s, (size_t)n);
+    return put(o, s, (size_t)n);
 }
 
-static void write_opt_int(buf *out, int64_t v)
+/* The topic as a JSON string, kept for the records that follow (topics
+ * are interned: one pointer per name). */
+static int topic_json(response_stream *s, const char *topic)
 {
-    if (v >= 0)
-        buf_json_int(out, v);
-    else
-        BUF_LIT(out, "null");
+    if (s->topic_set && topic == s->topic)
+        return 0;
+    buf_reset(&s->topic_json);
+    buf_json_cstr(&s->topic_json, topic);
+    s->topic = topic;
+    s->topic_set = !s->topic_json.failed;
+    return s->topic_json.failed ? -1 : 0;
 }
 
-static void write_record(buf *out, const batch_record *rec, const buf *names, size_t nclasses)
+/* Bytes put_head() and put_scores() may write for a record with a key of
+ * keylen bytes (after topic_json() for its topic). */
+static size_t record_room(const response_stream *s, size_t keylen)
 {
-    BUF_LIT(out, "{\"payload\":{\"topic\":");
-    buf_json_cstr(out, rec->topic);
-    BUF_LIT(out, ",\"partition\":");
-    write_opt_int(out, rec->partition);
-    BUF_LIT(out, ",\"offset\":");
-    write_opt_int(out, rec->offset);
-    BUF_LIT(out, ",\"timestamp\":");
-    if (rec->timestamp_ms != BATCH_NO_TIMESTAMP) /* negative timestamps are echoed */
-        buf_json_int(out, rec->timestamp_ms);
-    else
-        BUF_LIT(out, "null");
+    return RECORD_FIXED_ROOM + s->topic_json.len + keylen + s->names_room;
+}
+
+static char *put_head(char *o, const response_stream *s, const batch_record *rec, size_t keylen)
+{
+    o = PUT_LIT(o, "{\"payload\":{\"topic\":");
+    o = put(o, s->topic_json.data, s->topic_json.len);
+    o = PUT_LIT(o, ",\"partition\":");
+    o = put_opt_int(o, rec->partition, rec->partition >= 0);
+    o = PUT_LIT(o, ",\"offset\":");
+    o = put_opt_int(o, rec->offset, rec->offset >= 0);
+    o = PUT_LIT(o, ",\"timestamp\":");
+    /* negative timestamps are echoed */
+    o = put_opt_int(o, rec->timestamp_ms, rec->timestamp_ms != BATCH_NO_TIMESTAMP);
     if (rec->key != NULL) {
-        BUF_LIT(out, ",\"key\":");
-        buf_puts(out, rec->key);
+        o = PUT_LIT(o, ",\"key\":");
+        o = put(o, rec->key, keylen);
     }
+    return o;
+}
+
+/* The rest of a record that was read and scored. */
+static char *put_scores(char *o, const response_stream *s, const batch_record *rec)
+{
+    const buf *names = s->names;
+    for (int j = 0; j < MODEL_NFEATURES; j++) {
+        o = put(o, feature_out[j], feature_len[j]);
+        o += buf_format_double(o, rec->features[j]);
+    }
+    o = PUT_LIT(o, ",\"species\":");
+    if (rec->label >= 0)
+        o = put(o, names[rec->label].data, names[rec->label].len);
+    else
+        o = PUT_LIT(o, "null");
+    o = PUT_LIT(o, ",\"predictedSpecies\":");
+    o = put(o, names[rec->predicted].data, names[rec->predicted].len);
+    o = PUT_LIT(o, ",\"probabilities\":{");
+    for (size_t k = 0; k < s->nclasses; k++) {
+        if (k > 0)
+            *o++ = ',';
+        o = put(o, names[k].data, names[k].len);
+        *o++ = ':';
+        o = put_prob(o, rec->probs[k]);
+    }
+    o = PUT_LIT(o, "},\"correct\":");
+    if (rec->label < 0)
+        o = PUT_LIT(o, "null");
+    else if (rec->label == rec->predicted)
+        o = PUT_LIT(o, "true");
+    else
+        o = PUT_LIT(o, "false");
+    return PUT_LIT(o, "}}");
+}
+
+static int write_record(response_stream *s, buf *out, const batch_record *rec)
+{
+    if (topic_json(s, rec->topic) != 0)
+        return -1;
+    size_t keylen = rec->key != NULL ? strlen(rec->key) : 0;
+    if (buf_reserve(out, record_room(s, keylen)) != 0)
+        return -1;
+    char *o = put_head(out->data + out->len, s, rec, keylen);
+    if (rec->error == NULL)
+        o = put_scores(o, s, rec);
+    out->len = (size_t)(o - out->data);
+    out->data[out->len] = '\0';
     /* The connector keeps only what is inside the element: the error too. */
     if (rec->error != NULL) {
         BUF_LIT(out, ",\"error\":");
         buf_json_cstr(out, rec->error);
         BUF_LIT(out, "}}");
-        return;
     }
-    for (int j = 0; j < MODEL_NFEATURES; j++) {
-        buf_append(out, feature_out[j], feature_len[j]);
-        buf_json_double(out, rec->features[j]);
-    }
-    BUF_LIT(out, ",\"species\":");
-    if (rec->label >= 0)
-        buf_append(out, names[rec->label].data, names[rec->label].len);
-    else
-        BUF_LIT(out, "null");
-    BUF_LIT(out, ",\"predictedSpecies\":");
-    buf_append(out, names[rec->predicted].data, names[rec->predicted].len);
-    BUF_LIT(out, ",\"probabilities\":{");
-    for (size_t k = 0; k < nclasses; k++) {
-        if (k > 0)
-            buf_putc(out, ',');
-        buf_append(out, names[k].data, names[k].len);
-        buf_putc(out, ':');
-        write_prob(out, rec->probs[k]);
-    }
-    BUF_LIT(out, "},\"correct\":");
-    buf_puts(out, rec->label < 0 ? "null" : rec->label == rec->predicted ? "true" : "false");
-    BUF_LIT(out, "}}");
+    return out->failed ? -1 : 0;
 }
 
 int response_stream_init(response_stream *s, const batch *b, const model *m)
@@ -99,10 +152,14 @@ int response_stream_init(response_stream *s, const batch *b, const model *m)
     s->m = m;
     s->nclasses = model_num_classes(m);
     int failed = 0;
+    size_t longest = 0;
     for (size_t k = 0; k < s->nclasses; k++) {
         buf_json_cstr(&s->names[k], model_class_name(m, k));
         failed |= s->names[k].failed;
+        s->names_room += s->names[k].len + 16; /* ",name:" and a probability */
+        longest = s->names[k].len > longest ? s->names[k].len : longest;
     }
+    s->names_room += 2 * longest; /* species and predictedSpecies */
     failed |= buf_reserve(&s->chunk, CHUNK_BYTES + 1024) != 0;
     if (failed) {
         response_stream_free(s);
@@ -118,6 +175,7 @@ void response_stream_free(response_stream *s)
     for (size_t k = 0; k < MODEL_MAX_CLASSES; k++)
         buf_free(&s->names[k]);
     buf_free(&s->chunk);
+    buf_free(&s->topic_json);
 }
 
 static void rewind_stream(response_stream *s)
@@ -141,7 +199,8 @@ static int refill(response_stream *s)
     while (s->next < s->b->count && s->chunk.len < CHUNK_BYTES) {
         if (s->next > 0)
             buf_putc(&s->chunk, ',');
-        write_record(&s->chunk, &s->b->records[s->next++], s->names, s->nclasses);
+        if (write_record(s, &s->chunk, &s->b->records[s->next++]) != 0)
+            return -1;
     }
     if (s->next == s->b->count) {
         buf_putc(&s->chunk, ']');
@@ -161,13 +220,40 @@ long long response_stream_size(response_stream *s)
     return r < 0 ? -1 : total;
 }
 
+/* Records after the first, written straight into dst while they surely
+ * fit (records with an error go through refill()); returns the bytes
+ * written. */
+static size_t put_direct(response_stream *s, char *dst, size_t cap)
+{
+    size_t n = 0;
+    while (s->next > 0 && s->next < s->b->count) {
+        const batch_record *rec = &s->b->records[s->next];
+        if (rec->error != NULL || topic_json(s, rec->topic) != 0)
+            break;
+        size_t keylen = rec->key != NULL ? strlen(rec->key) : 0;
+        if (cap - n < 1 + record_room(s, keylen))
+            break;
+        dst[n] = ',';
+        char *o = put_scores(put_head(dst + n + 1, s, rec, keylen), s, rec);
+        n = (size_t)(o - dst);
+        s->next++;
+    }
+    return n;
+}
+
 size_t response_stream_fill(void *ctx, char *dst, size_t cap)
 {
     response_stream *s = ctx;
     size_t n = 0;
     while (n < cap) {
-        if (s->chunk_off == s->chunk.len && refill(s) != 1)
-            break;
+        if (s->chunk_off == s->chunk.len) {
+            size_t direct = put_direct(s, dst + n, cap - n);
+            n += direct;
+            if (direct > 0)
+                continue;
+            if (refill(s) != 1)
+                break;
+        }
         size_t take = s->chunk.len - s->chunk_off;
         if (take > cap - n)
             take = cap - n;

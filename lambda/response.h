@@ -18,8 +18,12 @@ typedef struct response_stream {
     buf names[MODEL_MAX_CLASSES]; /* class names as JSON strings */
     size_t next;                  /* next record to format */
     int done;                     /* the closing bracket is formatted */
+    size_t names_room;            /* what the names may take in one record */
     buf chunk;                    /* formatted, not yet handed out */
     size_t chunk_off;
+    const char *topic; /* the last record's topic, and as JSON */
+    buf topic_json;
+    int topic_set;
 } response_stream;
 
 /* Prepares a stream over a scored batch; b and m must outlive it.  Returns

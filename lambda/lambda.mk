@@ -78,6 +78,13 @@ EVENT ?= events/batch-correct.json
 invoke: $(BUILD)/bootstrap
 	@$(PY) tests/doubles/rapi_emulator.py --port 0 --event $(EVENT) -- $(BUILD)/bootstrap
 
+# make batch-size [KEY=none|species|uuid]: the largest aws.lambda.batch.size
+# the bootstrap answers within Lambda's synchronous payload limits, per value form.
+KEY ?= none
+.PHONY: batch-size
+batch-size: $(BUILD)/bootstrap
+	$(PY) scripts/batch_limits.py --bootstrap $(BUILD)/bootstrap --key $(KEY)
+
 # Benchmark: cold start, warm handler throughput, peak RSS vs a Python runtime.
 $(BUILD)/bench_handler: $(call obj,tests/bench/bench_handler.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)

@@ -1,7 +1,6 @@
-/* runtime.c: AWS Lambda Runtime API client over one reused libcurl handle. */
+/* runtime.c: AWS Lambda Runtime API client over one keep-alive connection. */
 #include "runtime/runtime.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
@@ -15,14 +14,14 @@
 #include "common/buf.h"
 #include "common/log.h"
 #include "runtime/runtime_headers.h"
+#include "runtime/runtime_http.h"
 #include "runtime/runtime_text.h"
 
 #define API_PREFIX "/2018-06-01/runtime"
-#define NEXT_RETRIES 5     /* connection failures tolerated on /next */
-#define NEXT_BACKOFF_MS 50 /* first retry delay, doubled each time */
-#define POST_TIMEOUT_S 30L /* posting a response to a local endpoint */
-#define CONNECT_TIMEOUT_MS 2000L
-#define REPLY_KEEP 4096 /* bytes of a Runtime API reply kept for a log line */
+#define NEXT_RETRIES 5        /* connection failures tolerated on /next */
+#define NEXT_BACKOFF_MS 50    /* first retry delay, doubled each time */
+#define POST_TIMEOUT_MS 30000 /* posting a response to a local endpoint */
+#define REPLY_KEEP 4096       /* bytes of a Runtime API reply kept for a log line */
 #define ERROR_CONTENT_TYPE "application/vnd.aws.lambda.error+json"
 /* Errors the runtime itself reports for an invocation it could not read. */
 #define INVALID_INVOCATION "Runtime.InvalidInvocation"
@@ -30,16 +29,14 @@
 #define PATH_MAX_LEN (16 + 3 * RUNTIME_ID_MAX + 16)
 
 struct runtime {
-    CURL *curl;
-    char base[256]; /* http://host:port/2018-06-01/runtime */
+    runtime_http http;
+    char base[256]; /* http://host:port/2018-06-01/runtime, for messages */
     char url[256 + PATH_MAX_LEN];
-    buf body; /* response body of the last request */
-    char errbuf[CURL_ERROR_SIZE];
-    runtime_headers hdr;                    /* headers of the last /next response */
-    int got_status;                         /* the status line of the current response arrived */
-    int in_poll;                            /* the current request is the GET /next long poll */
-    int body_too_large;                     /* the /next body went over RUNTIME_EVENT_MAX */
-    char read_error[CURL_ERROR_SIZE + 128]; /* why the last /next could not be read */
+    buf body;             /* response body of the last request */
+    runtime_headers hdr;  /* headers of the last /next response */
+    int in_poll;          /* the current request is the GET /next long poll */
+    int body_too_large;   /* the /next body went over RUNTIME_EVENT_MAX */
+    char read_error[512]; /* why the last /next could not be read */
 };
 
 static volatile sig_atomic_t stopping;
@@ -119,63 +116,54 @@ void runtime_release_payload(const runtime_invocation_request *req)
         buf_free(&req->owner->body);
 }
 
-/* The event is bounded (RUNTIME_EVENT_MAX: a longer body aborts the
+/* The event is bounded (RUNTIME_EVENT_MAX: a longer body stops the
  * transfer); of any other reply only the first REPLY_KEEP bytes are kept. */
-static size_t on_body(char *data, size_t size, size_t n, void *userp)
+static int on_body(void *ctx, const char *data, size_t len)
 {
-    runtime *rt = userp;
-    size_t len = size * n;
+    runtime *rt = ctx;
     if (!rt->in_poll) {
         size_t room = rt->body.len < REPLY_KEEP ? REPLY_KEEP - rt->body.len : 0;
         buf_append(&rt->body, data, len < room ? len : room);
-        return len;
+        return 0;
     }
     if (rt->body.len + len > RUNTIME_EVENT_MAX) {
         rt->body_too_large = 1;
-        return 0;
+        return -1;
     }
-    return buf_append(&rt->body, data, len) == 0 ? len : 0;
+    return buf_append(&rt->body, data, len);
 }
 
 /* Only the /next response's headers are read (a reply to a POST cannot
  * change the invocation); each line is bounded and validated. */
-static size_t on_header(char *data, size_t size, size_t n, void *userp)
+static void on_header(void *ctx, const char *line, size_t len)
 {
-    runtime *rt = userp;
-    size_t len = size * n;
-    rt->got_status = 1;
+    runtime *rt = ctx;
     if (!rt->in_poll)
-        return len;
+        return;
     int64_t before = rt->hdr.content_length;
-    runtime_headers_line(&rt->hdr, data, len);
+    runtime_headers_line(&rt->hdr, line, len);
     /* Size the body buffer once from Content-Length (a 6 MB batch would
      * otherwise be copied through every doubling); it is already bounded. */
     if (rt->hdr.content_length > 0 && before != rt->hdr.content_length)
         buf_reserve(&rt->body, (size_t)rt->hdr.content_length);
-    return len;
 }
 
-/* Aborts the long poll on SIGTERM, but only while nothing of the response
+/* Gives up the long poll on SIGTERM, but only while nothing of the response
  * has arrived: an invocation that is already being delivered is served. */
-static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
+static int stop_waiting(void *ctx)
 {
-    runtime *rt = userp;
-    (void)dltotal;
-    (void)ultotal;
-    (void)ulnow;
-    return stopping && rt->in_poll && !rt->got_status && dlnow == 0;
+    runtime *rt = ctx;
+    return stopping && rt->in_poll;
 }
 
+/* The runtime needs no process-wide set-up (it speaks HTTP itself, without
+ * TLS); kept so that programs written for the libcurl-based client build. */
 int runtime_global_init(void)
 {
-    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+    return 0;
 }
 
-void runtime_global_cleanup(void)
-{
-    curl_global_cleanup();
-}
+void runtime_global_cleanup(void) {}
 
 /* Memory a handler frees stays in the process for the next invocation: no
  * large block is given back to the kernel (mmap'd and unmapped, or trimmed
@@ -210,24 +198,11 @@ runtime *runtime_new(char *err, size_t errlen)
     }
     snprintf(rt->base, sizeof rt->base, "http://%s" API_PREFIX, api);
     runtime_headers_reset(&rt->hdr);
-    rt->curl = curl_easy_init();
-    if (rt->curl == NULL) {
-        snprintf(err, errlen, "curl_easy_init failed");
+    if (runtime_http_init(&rt->http, api, err, errlen) != 0) {
+        free(rt->http.rbuf);
         free(rt);
         return NULL;
     }
-    curl_easy_setopt(rt->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(rt->curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(rt->curl, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(rt->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(rt->curl, CURLOPT_WRITEDATA, rt);
-    curl_easy_setopt(rt->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(rt->curl, CURLOPT_HEADERDATA, rt);
-    curl_easy_setopt(rt->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(rt->curl, CURLOPT_XFERINFODATA, rt);
-    curl_easy_setopt(rt->curl, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(rt->curl, CURLOPT_ERRORBUFFER, rt->errbuf);
-    curl_easy_setopt(rt->curl, CURLOPT_PROXY, ""); /* never via an HTTP proxy */
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -241,67 +216,52 @@ void runtime_free(runtime *rt)
 {
     if (rt == NULL)
         return;
-    curl_easy_cleanup(rt->curl);
+    runtime_http_close(&rt->http);
+    free(rt->http.rbuf);
     buf_free(&rt->body);
     runtime_headers_free(&rt->hdr);
     free(rt);
 }
 
-/* One request on the shared handle.  Returns the CURLcode; *status gets the
- * HTTP status (0 if none). */
-static size_t on_read(char *dst, size_t size, size_t n, void *userp)
+/* A streamed body, counted as it goes (a chunked body's size is known only
+ * once it is sent). */
+typedef struct stream_count {
+    runtime_invocation_response *res;
+    size_t sent;
+} stream_count;
+
+static size_t fill_counted(void *ctx, char *dst, size_t cap)
 {
-    runtime_invocation_response *res = userp;
-    return res->fill(res->ctx, dst, size * n);
+    stream_count *sc = ctx;
+    size_t n = sc->res->fill(sc->res->ctx, dst, cap);
+    sc->sent += n;
+    return n;
 }
 
-static CURLcode perform_stream(runtime *rt, const char *path, const char *method, const char *body,
-                               size_t body_len, runtime_invocation_response *stream,
-                               struct curl_slist *headers, long timeout_s, long *status);
-
-static CURLcode perform(runtime *rt, const char *path, const char *method, const char *body,
-                        size_t body_len, struct curl_slist *headers, long timeout_s, long *status)
+/* One request; a POST body comes from body/body_len, or from sc's fill.
+ * Returns a runtime_http_result; *status gets the HTTP status (0 if none). */
+static int perform(runtime *rt, const char *path, const char *method, const char *body,
+                   size_t body_len, stream_count *sc, const char *headers, int timeout_ms,
+                   long *status)
 {
-    return perform_stream(rt, path, method, body, body_len, NULL, headers, timeout_s, status);
-}
-
-/* One request; a POST body comes from body/body_len, or from stream->fill. */
-static CURLcode perform_stream(runtime *rt, const char *path, const char *method, const char *body,
-                               size_t body_len, runtime_invocation_response *stream,
-                               struct curl_slist *headers, long timeout_s, long *status)
-{
-    snprintf(rt->url, sizeof rt->url, "%s%s", rt->base, path);
+    snprintf(rt->url, sizeof rt->url, API_PREFIX "%s", path);
     buf_reset(&rt->body);
-    rt->errbuf[0] = '\0';
-    rt->got_status = 0;
-    curl_easy_setopt(rt->curl, CURLOPT_URL, rt->url);
-    curl_easy_setopt(rt->curl, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(rt->curl, CURLOPT_HTTPHEADER, headers);
-    if (strcmp(method, "POST") == 0) {
-        curl_easy_setopt(rt->curl, CURLOPT_POST, 1L);
-        if (stream != NULL) {
-            curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, NULL);
-            curl_easy_setopt(rt->curl, CURLOPT_READFUNCTION, on_read);
-            curl_easy_setopt(rt->curl, CURLOPT_READDATA, stream);
-        } else {
-            curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDS, body ? body : "");
-        }
-        /* -1: libcurl sends the read callback's pieces as HTTP/1.1 chunks. */
-        curl_easy_setopt(rt->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-                         stream != NULL && body_len == RUNTIME_SIZE_UNKNOWN ? (curl_off_t)-1
-                                                                            : (curl_off_t)body_len);
-    } else {
-        curl_easy_setopt(rt->curl, CURLOPT_HTTPGET, 1L);
-    }
-    CURLcode rc = curl_easy_perform(rt->curl);
-    *status = 0;
-    curl_easy_getinfo(rt->curl, CURLINFO_RESPONSE_CODE, status);
-    return rc;
-}
-
-static const char *curl_reason(runtime *rt, CURLcode rc)
-{
-    return rt->errbuf[0] ? rt->errbuf : curl_easy_strerror(rc);
+    runtime_http_request rq = {
+        .method = method,
+        .path = rt->url,
+        .headers = headers,
+        .body = strcmp(method, "POST") == 0 && sc == NULL ? (body ? body : "") : NULL,
+        .body_len = body_len,
+        .fill = sc ? fill_counted : NULL,
+        .fill_ctx = sc,
+        .chunked = sc != NULL && body_len == RUNTIME_SIZE_UNKNOWN,
+        .timeout_ms = timeout_ms,
+        .stop_waiting = stop_waiting,
+        .on_header = on_header,
+        .on_body = on_body,
+        .ctx = rt,
+    };
+    return runtime_http_perform(&rt->http, &rq, status);
 }
 
 /* {"errorMessage":..,"errorType":..,"stackTrace":[]}: the Runtime API's
@@ -333,23 +293,18 @@ static long post_error(runtime *rt, const char *path, const char *type, const ch
     size_t len;
     char *body = error_body(type, message, &len);
     char *type_value = runtime_text_header_value(type, 200);
-    char typeh[260];
+    char headers[320];
     long status = -1;
-    struct curl_slist *h = NULL;
     if (body == NULL || type_value == NULL)
         goto cleanup;
-    snprintf(typeh, sizeof typeh, "Lambda-Runtime-Function-Error-Type: %s", type_value);
-    h = curl_slist_append(NULL, "Content-Type: " ERROR_CONTENT_TYPE);
-    h = curl_slist_append(h, typeh);
-    h = curl_slist_append(h, "Expect:");
-    CURLcode rc = perform(rt, path, "POST", body, len, h, POST_TIMEOUT_S, &status);
-    if (rc != CURLE_OK) {
-        log_msg(LOG_ERROR, "posting %s to the Runtime API failed: %s", type_value,
-                curl_reason(rt, rc));
+    snprintf(headers, sizeof headers,
+             "Content-Type: " ERROR_CONTENT_TYPE "\r\nLambda-Runtime-Function-Error-Type: %s\r\n",
+             type_value);
+    if (perform(rt, path, "POST", body, len, NULL, headers, POST_TIMEOUT_MS, &status) != 0) {
+        log_msg(LOG_ERROR, "posting %s to the Runtime API failed: %s", type_value, rt->http.error);
         status = -1;
     }
 cleanup:
-    curl_slist_free_all(h);
     free(type_value);
     free(body);
     return status;
@@ -377,16 +332,15 @@ static void next_reset(runtime *rt)
 /* A response arrived but could not be read whole (a malformed or oversized
  * header line, a body cut short or over the limit): the invocation was
  * delivered, so it is answered with an error rather than lost. */
-static void note_read_error(runtime *rt, CURLcode rc)
+static void note_read_error(runtime *rt)
 {
     if (rt->body_too_large)
         snprintf(rt->read_error, sizeof rt->read_error,
                  "the event is over the runtime's limit of %u bytes", (unsigned)RUNTIME_EVENT_MAX);
     else
         snprintf(rt->read_error, sizeof rt->read_error,
-                 "the Runtime API's response to GET /invocation/next could not be read: %s%s",
-                 curl_reason(rt, rc),
-                 rc == CURLE_OUT_OF_MEMORY ? " (libcurl refuses a header line over 100 KB)" : "");
+                 "the Runtime API's response to GET /invocation/next could not be read: %s",
+                 rt->http.error);
 }
 
 static void backoff_sleep(int delay_ms)
@@ -406,13 +360,13 @@ static enum next_result next_invocation(runtime *rt)
         long status;
         char excerpt[900];
         rt->in_poll = 1;
-        CURLcode rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, 0L, &status);
+        int rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, NULL, 0, &status);
         rt->in_poll = 0;
-        if (rc == CURLE_ABORTED_BY_CALLBACK && stopping)
+        if (rc == RUNTIME_HTTP_ABORTED && stopping)
             return NEXT_STOP;
         if (status == 200) {
-            if (rc != CURLE_OK)
-                note_read_error(rt, rc);
+            if (rc != RUNTIME_HTTP_OK)
+                note_read_error(rt);
             return NEXT_INVOCATION;
         }
         if (status != 0) {
@@ -426,11 +380,11 @@ static enum next_result next_invocation(runtime *rt)
             return NEXT_STOP;
         if (attempt >= NEXT_RETRIES) {
             log_msg(LOG_FATAL, "cannot reach the Runtime API at %s after %d attempts: %s; exiting",
-                    rt->base, attempt + 1, curl_reason(rt, rc));
+                    rt->base, attempt + 1, rt->http.error);
             return NEXT_FATAL;
         }
-        log_msg(LOG_WARN, "GET /invocation/next failed (%s); retrying in %d ms",
-                curl_reason(rt, rc), delay);
+        log_msg(LOG_WARN, "GET /invocation/next failed (%s); retrying in %d ms", rt->http.error,
+                delay);
         backoff_sleep(delay);
         delay *= 2;
     }
@@ -443,15 +397,12 @@ static int post_response(runtime *rt, const char *path, runtime_invocation_respo
     char ctype[160];
     char excerpt[900];
     char *ctype_value = runtime_text_header_value(res->content_type, 120);
-    snprintf(ctype, sizeof ctype, "Content-Type: %s", ctype_value ? ctype_value : "");
+    snprintf(ctype, sizeof ctype, "Content-Type: %s\r\n", ctype_value ? ctype_value : "");
     free(ctype_value);
-    struct curl_slist *h = curl_slist_append(NULL, ctype);
-    h = curl_slist_append(h, "Expect:");
-    CURLcode rc = perform_stream(rt, path, "POST", res->payload, res->payload_len,
-                                 res->fill ? res : NULL, h, POST_TIMEOUT_S, &status);
-    curl_slist_free_all(h);
-    if (rc != CURLE_OK) {
-        log_msg(LOG_FATAL, "posting the response failed: %s; exiting", curl_reason(rt, rc));
+    stream_count sc = {res, 0};
+    if (perform(rt, path, "POST", res->payload, res->payload_len, res->fill ? &sc : NULL, ctype,
+                POST_TIMEOUT_MS, &status) != 0) {
+        log_msg(LOG_FATAL, "posting the response failed: %s; exiting", rt->http.error);
         return -1;
     }
     if (status == 202)
@@ -459,12 +410,10 @@ static int post_response(runtime *rt, const char *path, runtime_invocation_respo
     if (status == 413) {
         /* Lambda fails the invocation itself with Function.ResponseSizeTooLarge
          * after a 413, and refuses a later /error for it: nothing more to post. */
-        curl_off_t sent = 0; /* a chunked body's size is known only once sent */
-        curl_easy_getinfo(rt->curl, CURLINFO_SIZE_UPLOAD_T, &sent);
         log_msg(LOG_ERROR,
                 "the Runtime API refused the response of %lld bytes with 413 (over its size "
                 "limit): Lambda fails this invocation with Function.ResponseSizeTooLarge; %s",
-                res->payload_len == RUNTIME_SIZE_UNKNOWN ? (long long)sent
+                res->payload_len == RUNTIME_SIZE_UNKNOWN ? (long long)sc.sent
                                                          : (long long)res->payload_len,
                 reply_excerpt(rt, excerpt, sizeof excerpt));
         return 0;

@@ -8,8 +8,10 @@
  *
  * The loop: GET /2018-06-01/runtime/invocation/next (no overall timeout: the
  * sandbox may be frozen between invocations), call the handler, then POST
- * .../{id}/response or .../{id}/error.  One reused CURL handle (keep-alive,
- * CURLOPT_NOSIGNAL).  _X_AMZN_TRACE_ID is set from Lambda-Runtime-Trace-Id for
+ * .../{id}/response or .../{id}/error, over one keep-alive connection spoken
+ * by runtime/runtime_http.h (plain HTTP/1.1, no library beyond libc, so a
+ * fresh process sets nothing up before its first GET /next; SIGPIPE is never
+ * raised).  _X_AMZN_TRACE_ID is set from Lambda-Runtime-Trace-Id for
  * each invocation.  Errors go to /init/error and /invocation/{id}/error with
  * Content-Type application/vnd.aws.lambda.error+json and the type in
  * Lambda-Runtime-Function-Error-Type.  After a 413 on /response Lambda fails
@@ -98,7 +100,10 @@ int64_t runtime_remaining_ms(const runtime_invocation_request *req);
 typedef runtime_invocation_response (*runtime_handler)(const runtime_invocation_request *req,
                                                        void *ctx);
 
-/* Process-wide set-up and tear-down of the HTTP library (libcurl) for the
+/* Nothing to set up any more (the runtime no longer uses libcurl: an SNS or
+ * other libcurl client in the process initialises libcurl itself when it is
+ * first used); kept so that programs written for the earlier client build.
+ * Formerly: process-wide set-up and tear-down of the HTTP library for the
  * runtime and any other client in the process (the SNS client shares it).
  * Call once at the start of main, before any thread, and once at the end. */
 int runtime_global_init(void);
@@ -106,7 +111,7 @@ void runtime_global_cleanup(void);
 
 /* Creates the client from AWS_LAMBDA_RUNTIME_API (host:port) and installs the
  * SIGTERM handler.  NULL with a message in err when the variable is missing
- * or libcurl cannot start.  Free with runtime_free(). */
+ * or names no host:port that resolves.  Free with runtime_free(). */
 runtime *runtime_new(char *err, size_t errlen);
 void runtime_free(runtime *rt);
 

@@ -2,14 +2,16 @@
 # Its integration suite (test-runtime) drives the real bootstrap, so it lives
 # in lambda/lambda.mk.
 
-RUNTIME_SRCS := runtime/runtime.c runtime/runtime_headers.c runtime/runtime_text.c
+RUNTIME_SRCS := runtime/runtime.c runtime/runtime_headers.c runtime/runtime_http.c runtime/runtime_text.c
 
 UNIT_SRCS_runtime_headers := tests/unit/test_runtime_headers.c runtime/runtime_headers.c \
                              runtime/runtime_text.c common/buf.c
 UNIT_LIBS_runtime_headers := -lm
 UNIT_SRCS_runtime_text := tests/unit/test_runtime_text.c runtime/runtime_text.c common/buf.c
 UNIT_LIBS_runtime_text := -lm
-C_UNITS += runtime_headers runtime_text
+UNIT_SRCS_runtime_http := tests/unit/test_runtime_http.c runtime/runtime_http.c
+UNIT_LIBS_runtime_http :=
+C_UNITS += runtime_headers runtime_text runtime_http
 
 # The example handler of runtime/README.md, extracted from the file and built
 # with the runtime alone (common/ and libcurl), then run under the emulator.
@@ -17,7 +19,7 @@ $(BUILD)/runtime_example.c: runtime/README.md
 	@mkdir -p $(@D)
 	sed -n '/^```c example$$/,/^```$$/{/^```/d;p}' $< > $@
 $(ASAN)/runtime-example: $(BUILD)/runtime_example.c $(call asan_obj,$(RUNTIME_SRCS) $(COMMON_SRCS))
-	$(CC) $(CPPFLAGS) $(CFLAGS_SAN) $^ -o $@ $(call libs,libcurl) -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS_SAN) $^ -o $@ -lm
 .PHONY: test-runtime-example
 test-runtime-example: $(ASAN)/runtime-example
 	RUNTIME_EXAMPLE=$< $(RUN_SUITE) runtime-example $(PY) tests/integration/runtime_example_test.py

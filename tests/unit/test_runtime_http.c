@@ -1,0 +1,232 @@
+/* test_runtime_http.c: the runtime's HTTP/1.1 client against a canned peer
+ * (a forked process that reads one request and writes the given bytes). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runtime/runtime_http.h"
+
+typedef struct seen {
+    char headers[4096];
+    char body[1 << 17];
+    size_t body_len;
+} seen;
+
+static void on_header(void *ctx, const char *line, size_t len)
+{
+    seen *s = ctx;
+    strncat(s->headers, line, len);
+    strcat(s->headers, "|");
+}
+
+static int on_body(void *ctx, const char *data, size_t len)
+{
+    seen *s = ctx;
+    assert_true(s->body_len + len <= sizeof s->body);
+    memcpy(s->body + s->body_len, data, len);
+    s->body_len += len;
+    return 0;
+}
+
+/* Serves one connection on a fresh port: reads the request head, writes
+ * reply (len bytes), closes.  Returns the port; *pid the server. */
+static int canned_peer(const char *reply, size_t len, pid_t *pid)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    getsockname(ls, (struct sockaddr *)&a, &alen);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        int c = accept(ls, NULL, NULL);
+        char req[8192];
+        size_t got = 0;
+        while (got < sizeof req - 1) {
+            ssize_t n = read(c, req + got, sizeof req - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+            req[got] = '\0';
+            if (strstr(req, "\r\n\r\n"))
+                break;
+        }
+        for (size_t o = 0; o < len;) {
+            ssize_t n = write(c, reply + o, len - o);
+            if (n <= 0)
+                break;
+            o += (size_t)n;
+        }
+        close(c);
+        _exit(0);
+    }
+    close(ls);
+    return ntohs(a.sin_port);
+}
+
+static int exchange(const char *reply, size_t len, seen *s, long *status, char *error,
+                    size_t errlen)
+{
+    pid_t pid;
+    char hostport[32];
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", canned_peer(reply, len, &pid));
+    runtime_http h;
+    char err[256];
+    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
+    runtime_http_request rq = {.method = "GET",
+                               .path = "/2018-06-01/runtime/invocation/next",
+                               .timeout_ms = 5000,
+                               .on_header = on_header,
+                               .on_body = on_body,
+                               .ctx = s};
+    int rc = runtime_http_perform(&h, &rq, status);
+    snprintf(error, errlen, "%s", h.error);
+    runtime_http_close(&h);
+    free(h.rbuf);
+    waitpid(pid, NULL, 0);
+    return rc;
+}
+
+#define REPLY(s) s, sizeof(s) - 1
+
+static void reads_headers_in_order_and_a_content_length_body(void **state)
+{
+    (void)state;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    long status;
+    char error[256];
+    int rc = exchange(REPLY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                            "Lambda-Runtime-Aws-Request-Id: abc\r\n\r\n[1,2]"),
+                      &s, &status, error, sizeof error);
+    assert_int_equal(rc, RUNTIME_HTTP_OK);
+    assert_int_equal(status, 200);
+    assert_string_equal(s.headers, "Content-Length: 5|Lambda-Runtime-Aws-Request-Id: abc|");
+    assert_int_equal(s.body_len, 5);
+    assert_memory_equal(s.body, "[1,2]", 5);
+}
+
+static void decodes_a_chunked_body_and_skips_interim_answers(void **state)
+{
+    (void)state;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    long status;
+    char error[256];
+    int rc = exchange(REPLY("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\n"
+                            "Transfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n"
+                            "A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n"),
+                      &s, &status, error, sizeof error);
+    assert_int_equal(rc, RUNTIME_HTTP_OK);
+    assert_int_equal(status, 202);
+    assert_int_equal(s.body_len, 13);
+    assert_memory_equal(s.body, "abc0123456789", 13);
+}
+
+static void malformed_answers_are_protocol_errors_after_the_good_lines(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *reply;
+        const char *error;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nno colon here\r\n\r\n",
+         "a header line without a name and ':'"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\n folded\r\n\r\n",
+         "a folded header line (obsolete line folding)"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nBad Name: 1\r\n\r\n",
+         "a header name with byte 0x20"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 1x\r\n\r\n",
+         "a malformed Content-Length"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nContent-Length: 10\r\n\r\n12",
+         "the Runtime API at 127.0.0.1:"},
+        {"HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: abc\r\nTransfer-Encoding: chunked"
+         "\r\n\r\nzz\r\n",
+         "a malformed chunk size"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        static seen s;
+        memset(&s, 0, sizeof s);
+        long status = 0;
+        char error[256];
+        int rc = exchange(cases[i].reply, strlen(cases[i].reply), &s, &status, error, sizeof error);
+        if (rc == RUNTIME_HTTP_OK || strstr(error, cases[i].error) == NULL)
+            fail_msg("case %zu: expected an error containing \"%s\", got %d \"%s\"", i,
+                     cases[i].error, rc, error);
+        assert_int_equal(status, 200); /* the status line had arrived */
+        assert_non_null(strstr(s.headers, "Lambda-Runtime-Aws-Request-Id: abc|"));
+    }
+    static seen s;
+    long status = 0;
+    char error[256];
+    memset(&s, 0, sizeof s);
+    assert_int_equal(exchange(REPLY("HTTP/9 OK\r\n\r\n"), &s, &status, error, sizeof error),
+                     RUNTIME_HTTP_PROTOCOL);
+    assert_string_equal(error, "a malformed status line");
+}
+
+static void a_header_line_over_64_kb_is_refused(void **state)
+{
+    (void)state;
+    size_t n = 70000;
+    char *reply = malloc(n + 64);
+    int o = snprintf(reply, 64, "HTTP/1.1 200 OK\r\nX-Big: ");
+    memset(reply + o, 'x', n);
+    memcpy(reply + o + n, "\r\n\r\n", 4);
+    static seen s;
+    memset(&s, 0, sizeof s);
+    long status;
+    char error[256];
+    int rc = exchange(reply, (size_t)o + n + 4, &s, &status, error, sizeof error);
+    free(reply);
+    assert_int_equal(rc, RUNTIME_HTTP_PROTOCOL);
+    assert_string_equal(error, "a status or header line longer than 65536 bytes");
+}
+
+static void nobody_listening_is_a_connect_error(void **state)
+{
+    (void)state;
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    bind(s, (struct sockaddr *)&a, sizeof a);
+    getsockname(s, (struct sockaddr *)&a, &alen);
+    close(s); /* nothing listens there now */
+    char hostport[32], err[256];
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", ntohs(a.sin_port));
+    runtime_http h;
+    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
+    runtime_http_request rq = {.method = "GET", .path = "/", .timeout_ms = 1000};
+    long status;
+    assert_int_equal(runtime_http_perform(&h, &rq, &status), RUNTIME_HTTP_CONNECT);
+    assert_non_null(strstr(h.error, "Connection refused"));
+    assert_int_equal(status, 0);
+    free(h.rbuf);
+    assert_int_equal(runtime_http_init(&h, "no-port", err, sizeof err), -1);
+    assert_string_equal(err, "AWS_LAMBDA_RUNTIME_API=no-port is not host:port");
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reads_headers_in_order_and_a_content_length_body),
+        cmocka_unit_test(decodes_a_chunked_body_and_skips_interim_answers),
+        cmocka_unit_test(malformed_answers_are_protocol_errors_after_the_good_lines),
+        cmocka_unit_test(a_header_line_over_64_kb_is_refused),
+        cmocka_unit_test(nobody_listening_is_a_connect_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

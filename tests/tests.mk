@@ -55,7 +55,8 @@ $(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
 # The Confluent Lambda sink connector stand-in.
 CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.c \
                   tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
-                  tests/doubles/connector_invoke.c common/buf.c
+                  tests/doubles/connector_invoke.c tests/doubles/connector_output.c \
+                  common/buf.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm

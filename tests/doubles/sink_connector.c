@@ -31,6 +31,7 @@
 #include "tests/doubles/connector_batch.h"
 #include "tests/doubles/connector_config.h"
 #include "tests/doubles/connector_invoke.h"
+#include "tests/doubles/connector_output.h"
 
 #define PROG "sink-connector"
 
@@ -38,18 +39,14 @@ struct stats {
     long records;
     long batches;
     long retries;
-    long results;
     long failed_batches; /* invocations that failed (after any --retries) */
-    long errors_written; /* records written to the error topic */
-    long dead_letters;   /* records written to the dead letter queue */
-    long delivery_failed;
 };
 
 struct connector {
     struct connector_options *opt;
     struct stats st;
     rd_kafka_t *consumer;
-    rd_kafka_t *producer;
+    connector_output out; /* the producer and what it wrote */
     connector_invoker *inv;
     connector_batch **batches; /* one per assigned topic-partition seen */
     size_t n_batches;
@@ -144,17 +141,6 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     cx->assigned = 0;
 }
 
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
-{
-    (void)rk;
-    struct connector *cx = opaque;
-    if (m->err) {
-        cx->st.delivery_failed++;
-        fprintf(stderr, PROG ": writing a result to %s failed: %s\n", rd_kafka_topic_name(m->rkt),
-                rd_kafka_err2str(m->err));
-    }
-}
-
 static int make_clients(struct connector *cx)
 {
     const struct connector_options *opt = cx->opt;
@@ -186,10 +172,10 @@ static int make_clients(struct connector *cx)
             rd_kafka_conf_destroy(pc);
             return -1;
         }
-        rd_kafka_conf_set_opaque(pc, cx);
-        rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
-        cx->producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
-        if (cx->producer == NULL) {
+        rd_kafka_conf_set_opaque(pc, &cx->out);
+        rd_kafka_conf_set_dr_msg_cb(pc, connector_output_on_delivery);
+        cx->out.producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
+        if (cx->out.producer == NULL) {
             fprintf(stderr, PROG ": cannot create the producer: %s\n", err);
             return -1;
         }
@@ -202,138 +188,6 @@ static int make_clients(struct connector *cx)
     if (e) {
         fprintf(stderr, PROG ": cannot subscribe to %s: %s\n", opt->topic, rd_kafka_err2str(e));
         return -1;
-    }
-    return 0;
-}
-
-/* Writes one record to topic, waiting for queue space rather than dropping
- * it; hdrs (may be NULL) is handed over to librdkafka or destroyed. */
-static int produce(struct connector *cx, const char *topic, const void *value, size_t len,
-                   const rd_kafka_message_t *src, rd_kafka_headers_t *hdrs)
-{
-    for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_producev(
-            cx->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_VALUE((void *)value, len),
-            RD_KAFKA_V_KEY(src ? src->key : NULL, src ? src->key_len : 0), RD_KAFKA_V_HEADERS(hdrs),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
-        if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
-            return 0;
-        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            fprintf(stderr, PROG ": cannot write to %s: %s\n", topic, rd_kafka_err2str(e));
-            if (hdrs != NULL)
-                rd_kafka_headers_destroy(hdrs);
-            return -1;
-        }
-        rd_kafka_poll(cx->producer, 100);
-    }
-}
-
-/* Waits until everything written so far is acknowledged; -1 if any failed. */
-static int flush_writes(struct connector *cx, long failed_before)
-{
-    rd_kafka_resp_err_t e = rd_kafka_flush(cx->producer, 30000);
-    if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        fprintf(stderr, PROG ": writes not acknowledged within 30 s: %s\n", rd_kafka_err2str(e));
-        return -1;
-    }
-    return cx->st.delivery_failed == failed_before ? 0 : -1;
-}
-
-/* Each element of the response array to the result topic (the whole body if
- * it is not an array): what the connector does with a sync response. */
-static int write_results(struct connector *cx, const connector_batch *b,
-                         const connector_payload *pl, const char *body, size_t len)
-{
-    const char *topic = cx->opt->result_topic;
-    if (topic == NULL)
-        return 0;
-    int rc = -1;
-    cJSON *resp = cJSON_ParseWithLength(body, len);
-    if (!cJSON_IsArray(resp)) {
-        fprintf(stderr,
-                PROG ": warning: %s/%d: the response is not a JSON array; writing it "
-                     "as one record\n",
-                b->topic, b->partition);
-        rc = produce(cx, topic, body, len, NULL, NULL);
-        cx->st.results += rc == 0;
-        goto cleanup;
-    }
-    if ((size_t)cJSON_GetArraySize(resp) != pl->n_sent)
-        fprintf(stderr,
-                PROG ": warning: %s/%d %" PRId64 "-%" PRId64 ": %zu records sent, %d "
-                     "results returned\n",
-                b->topic, b->partition, connector_batch_first_offset(b),
-                connector_batch_last_offset(b), pl->n_sent, cJSON_GetArraySize(resp));
-    /* The i-th element answers the i-th record sent (its key goes along). */
-    size_t rec = 0;
-    for (cJSON *e = resp->child; e != NULL; e = e->next) {
-        while (rec < b->n && pl->errors[rec] != NULL)
-            rec++;
-        char *s = cJSON_PrintUnformatted(e);
-        int prc = s ? produce(cx, topic, s, strlen(s), rec < b->n ? b->msgs[rec] : NULL, NULL) : -1;
-        free(s);
-        if (prc != 0)
-            goto cleanup;
-        cx->st.results++;
-        rec++;
-    }
-    rc = 0;
-cleanup:
-    cJSON_Delete(resp);
-    return rc;
-}
-
-/* behavior.on.error=log: each record of the failed batch, as it was sent, with
- * the error beside its payload, to the error topic.  (The connector documents
- * only that the error goes to error-${connector}; this layout is the
- * stand-in's.) */
-static int write_errors(struct connector *cx, const connector_batch *b, connector_payload *pl,
-                        const char *error)
-{
-    const char *topic = cx->opt->error_topic;
-    if (topic == NULL)
-        return 0;
-    size_t rec = 0;
-    for (cJSON *e = pl->elements->child; e != NULL; e = e->next, rec++) {
-        while (rec < b->n && pl->errors[rec] != NULL)
-            rec++;
-        cJSON_DeleteItemFromObject(e, "error");
-        cJSON_AddItemToObject(e, "error", cJSON_CreateString(error));
-        char *s = cJSON_PrintUnformatted(e);
-        int prc = s ? produce(cx, topic, s, strlen(s), rec < b->n ? b->msgs[rec] : NULL, NULL) : -1;
-        free(s);
-        if (prc != 0)
-            return -1;
-        cx->st.errors_written++;
-    }
-    return 0;
-}
-
-/* Records the converter could not read: the original bytes to the dead letter
- * queue with Kafka Connect's error context headers (__connect.errors.*). */
-static int write_dead_letters(struct connector *cx, const connector_batch *b,
-                              const connector_payload *pl)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        if (pl->errors[i] == NULL)
-            continue;
-        const rd_kafka_message_t *m = b->msgs[i];
-        fprintf(stderr, PROG ": %s/%d offset %" PRId64 ": %s%s\n", b->topic, b->partition,
-                m->offset, pl->errors[i],
-                cx->opt->dlq_topic ? "; written to the dead letter queue" : "");
-        if (cx->opt->dlq_topic == NULL)
-            return -1;
-        char part[16], off[32];
-        snprintf(part, sizeof part, "%d", (int)m->partition);
-        snprintf(off, sizeof off, "%" PRId64, m->offset);
-        rd_kafka_headers_t *h = rd_kafka_headers_new(4);
-        rd_kafka_header_add(h, "__connect.errors.topic", -1, b->topic, -1);
-        rd_kafka_header_add(h, "__connect.errors.partition", -1, part, -1);
-        rd_kafka_header_add(h, "__connect.errors.offset", -1, off, -1);
-        rd_kafka_header_add(h, "__connect.errors.exception.message", -1, pl->errors[i], -1);
-        if (produce(cx, cx->opt->dlq_topic, m->payload, m->len, m, h) != 0)
-            return -1;
-        cx->st.dead_letters++;
     }
     return 0;
 }
@@ -399,7 +253,7 @@ static int on_invoke_error(struct connector *cx, const connector_batch *b, conne
             mode == CONNECTOR_ON_ERROR_LOG && cx->opt->error_topic
                 ? "records written to the error topic, proceeding"
                 : "proceeding");
-    return mode == CONNECTOR_ON_ERROR_LOG ? write_errors(cx, b, pl, err) : 0;
+    return mode == CONNECTOR_ON_ERROR_LOG ? connector_output_errors(&cx->out, b, pl, err) : 0;
 }
 
 /* Convert, invoke, write the results (or handle the failure), commit.
@@ -412,22 +266,22 @@ static int process_batch(struct connector *cx, connector_batch *b)
     char *body = NULL;
     size_t body_len = 0;
     int rc = -1;
-    long failed_before = cx->st.delivery_failed;
+    long failed_before = cx->out.delivery_failed;
     if (connector_batch_payload(b, opt->format, opt->converter, &pl) != 0) {
         fprintf(stderr, PROG ": out of memory building the payload of %s/%d\n", b->topic,
                 b->partition);
         goto cleanup;
     }
-    if (write_dead_letters(cx, b, &pl) != 0)
+    if (connector_output_dead_letters(&cx->out, b, &pl) != 0)
         goto cleanup;
     char err[512];
     if (pl.n_sent > 0 && invoke_batch(cx, b, &pl, &body, &body_len, err, sizeof err) != 0) {
         if (on_invoke_error(cx, b, &pl, err) != 0)
             goto cleanup;
-    } else if (pl.n_sent > 0 && write_results(cx, b, &pl, body, body_len) != 0) {
+    } else if (pl.n_sent > 0 && connector_output_results(&cx->out, b, &pl, body, body_len) != 0) {
         goto cleanup;
     }
-    if (cx->producer != NULL && flush_writes(cx, failed_before) != 0) {
+    if (cx->out.producer != NULL && connector_output_flush(&cx->out, failed_before) != 0) {
         fprintf(stderr,
                 PROG ": the output of %s/%d offsets %" PRId64 "-%" PRId64 " was not all "
                      "written; not committing\n",
@@ -478,8 +332,9 @@ static void print_progress(const struct connector *cx, const char *label)
     fprintf(stderr,
             PROG ": %s records=%ld batches=%ld retries=%ld results=%ld pending=%ld "
                  "failed_batches=%ld errors=%ld dead_letters=%ld\n",
-            label, cx->st.records, cx->st.batches, cx->st.retries, cx->st.results,
-            pending_records(cx), cx->st.failed_batches, cx->st.errors_written, cx->st.dead_letters);
+            label, cx->st.records, cx->st.batches, cx->st.retries, cx->out.results,
+            pending_records(cx), cx->st.failed_batches, cx->out.errors_written,
+            cx->out.dead_letters);
 }
 
 /* Adds a consumed record to its partition's batch (or reports its error). */
@@ -519,8 +374,8 @@ static int run(struct connector *cx)
                    now - cx->last_activity >= opt->idle_exit_ms;
         if (process_due(cx, idle) != 0)
             return stop_signal ? 0 : 1; /* stopped mid-retry: uncommitted, not an error */
-        if (cx->producer != NULL)
-            rd_kafka_poll(cx->producer, 0);
+        if (cx->out.producer != NULL)
+            rd_kafka_poll(cx->out.producer, 0);
         if (opt->progress_ms > 0 && now - last_progress >= opt->progress_ms) {
             print_progress(cx, "progress");
             last_progress = now;
@@ -540,7 +395,7 @@ int main(int argc, char **argv)
     if (prc != 0)
         return prc > 0 ? 0 : 2;
 
-    struct connector cx = {.opt = &opt};
+    struct connector cx = {.opt = &opt, .out = {.opt = &opt}};
     int status = 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -566,16 +421,16 @@ int main(int argc, char **argv)
             PROG ": done: %ld records in %ld batches, %ld retries, %ld results written, "
                  "%ld failed batches (%ld records to the error topic), %ld dead letters, "
                  "%.1f s\n",
-            cx.st.records, cx.st.batches, cx.st.retries, cx.st.results, cx.st.failed_batches,
-            cx.st.errors_written, cx.st.dead_letters, (double)(now_ms() - t0) / 1000.0);
+            cx.st.records, cx.st.batches, cx.st.retries, cx.out.results, cx.st.failed_batches,
+            cx.out.errors_written, cx.out.dead_letters, (double)(now_ms() - t0) / 1000.0);
 cleanup:
     if (cx.consumer != NULL) {
         rd_kafka_consumer_close(cx.consumer);
         rd_kafka_destroy(cx.consumer);
     }
-    if (cx.producer != NULL) {
-        rd_kafka_flush(cx.producer, 10000);
-        rd_kafka_destroy(cx.producer);
+    if (cx.out.producer != NULL) {
+        rd_kafka_flush(cx.out.producer, 10000);
+        rd_kafka_destroy(cx.out.producer);
     }
     for (size_t i = 0; i < cx.n_batches; i++)
         connector_batch_free(cx.batches[i]);

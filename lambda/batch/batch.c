@@ -434,7 +434,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     if (key != NULL && !cJSON_IsNull(key)) {
         buf k = BUF_INIT;
         write_json_value(&k, key);
-        if ((rec->key = buf_detach(&k, NULL)) == NULL)
+        if ((rec->key = batch_detach_text(&k)) == NULL)
             return BATCH_ERR_NOMEM;
     }
     int64_t partition = -1;
@@ -450,6 +450,16 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
         return -1;
     }
     return read_value(rec, value);
+}
+
+char *batch_detach_text(buf *b)
+{
+    size_t len;
+    char *text = buf_detach(b, &len);
+    if (text == NULL)
+        return NULL;
+    char *fit = realloc(text, len + 1); /* a buf holds at least 256 bytes */
+    return fit != NULL ? fit : text;
 }
 
 void batch_record_clear(batch_record *rec)

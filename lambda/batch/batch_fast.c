@@ -160,9 +160,22 @@ static int plain_string_key(batch_record *rec, const char **p, const char *end)
     size_t tlen;
     if (jscan_plain_string(p, end, &t, &tlen) != 0)
         return -1;
-    buf k = BUF_INIT;
-    buf_json_str(&k, t, tlen);
-    return (rec->key = buf_detach(&k, NULL)) == NULL ? BATCH_ERR_NOMEM : 0;
+    size_t i = 0;
+    while (i < tlen && (unsigned char)t[i] < 0x80)
+        i++;
+    if (i < tlen) { /* not ASCII: buf_json_str makes it valid UTF-8 */
+        buf k = BUF_INIT;
+        buf_json_str(&k, t, tlen);
+        return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
+    }
+    /* ASCII without escapes or control characters: buf_json_str's output is
+     * the text between quotes, so it is written here without a buffer. */
+    if ((rec->key = malloc(tlen + 3)) == NULL)
+        return BATCH_ERR_NOMEM;
+    rec->key[0] = '"';
+    memcpy(rec->key + 1, t, tlen);
+    memcpy(rec->key + 1 + tlen, "\"", 2);
+    return 0;
 }
 
 /* The payload object; its topic (NULL if none) is returned in *topic and

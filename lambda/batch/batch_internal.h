@@ -6,10 +6,14 @@
 #include <stddef.h>
 
 #include "lambda/batch/batch.h"
+#include "common/buf.h"
 
 #define BATCH_KEY_SPECIES MODEL_NFEATURES
 
 void batch_record_init(batch_record *rec);
+/* b's text in an allocation of its exact size (free() it), b left empty;
+ * NULL when b failed. */
+char *batch_detach_text(buf *b);
 /* Frees what rec owns (error, key), then batch_record_init(). */
 void batch_record_clear(batch_record *rec);
 /* Limits that keep any event's time and memory bounded (README "Limits").

@@ -11,13 +11,18 @@
      arrive as Java Map.toString() strings; batches of 20, sync), results to
      iris-classified, failed batches' records to iris-errors
      (behavior.on.error=log), offsets committed after each batch;
-  5. build/producer streams --records rows (default 2,000), relabelling half of
-     them from halfway on (the model "going wrong").
-A progress line runs while it works; the report gives records scored, accuracy
-before and after the drift, the confusion matrices and the alerts the local
-SNS received.  Exit 0 when every record was scored exactly once, no alert
-came before the drift and at least one after it.  Every process it starts is
-stopped on exit, on an error and on Ctrl-C.
+  5. build/producer streams --records rows (default 2,000) in three phases:
+     clean for the first half; then labels drift (half of them relabelled: the
+     model "going wrong") for a quarter; then the inputs drift (Gaussian noise
+     on every measurement, labels true: a new sensor) for the last quarter.
+The function runs with the template's default alert policy (the Alert*
+parameters' defaults in template.yaml: ALERT_MODE=sequential, no demo-only
+threshold).  A progress line runs while it works; the report gives records
+scored, accuracy in each phase, the confusion matrices and the alerts the
+local SNS received.  Exit 0 when every record was scored exactly once, no
+alert came before the drift, an accuracy-drop alert came within two batches
+of the label drift and an input-drift alert within five batches of the input
+drift.  Every process it starts is stopped on exit, on an error and on Ctrl-C.
 """
 import argparse
 import json
@@ -31,6 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import demo_report  # noqa: E402
+import yaml  # noqa: E402
 from demo_stack import BUILD, Stack, StackError, http_json, sns_published  # noqa: E402
 
 FUNCTION = "iris-scoring"
@@ -62,6 +68,32 @@ CONNECTOR_OPTIONS = {
 }
 
 
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short tags: !Ref X as {"Ref": X}, others as None."""
+
+
+_TemplateLoader.add_constructor(
+    "!Ref", lambda loader, node: {"Ref": loader.construct_scalar(node)})
+_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def template_alert_env():
+    """The ALERT_* variables as template.yaml sets them with every parameter
+    at its default: the policy a stack deployed with defaults runs."""
+    with open(os.path.join(ROOT, "template.yaml")) as f:
+        t = yaml.load(f, Loader=_TemplateLoader)
+    params = t.get("Parameters", {})
+    fn = next(r for r in t["Resources"].values() if r.get("Type") == "AWS::Serverless::Function")
+    env = {}
+    for name, value in fn["Properties"]["Environment"]["Variables"].items():
+        if not name.startswith("ALERT_"):
+            continue
+        if isinstance(value, dict) and "Ref" in value:
+            value = params.get(value["Ref"], {}).get("Default", "")
+        env[name] = str(value)
+    return env
+
+
 def connector_command(config, brokers, invoke_url, records):
     """build/sink-connector's command line for a connector configuration."""
     cmd = [os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-t", "iris",
@@ -87,8 +119,9 @@ def parse_args(argv):
     ap.add_argument("--record-converter", default="JsonKeyValueConverter",
                     choices=["JsonKeyValueConverter", "EscapedJsonKeyValueConverter"],
                     help="the connector's record.converter.class (default JsonKeyValueConverter)")
-    ap.add_argument("--threshold", default="0.8",
-                    help="ALERT_ACCURACY_THRESHOLD (default 0.8; see deploy/README.md)")
+    ap.add_argument("--input-noise", type=float, default=0.5,
+                    help="sd in cm of the noise on every measurement in the last quarter "
+                         "(the input drift; default 0.5, 0: no input-drift phase)")
     ap.add_argument("--bootstrap", default=os.path.join(BUILD, "bootstrap"),
                     help="the runtime to run (default build/bootstrap; "
                          "build/package/bootstrap for the packaged one)")
@@ -154,8 +187,7 @@ def run(args, st, progress):
     brokers = st.kafka(["iris:3", f"{RESULT_TOPIC}:3", f"{ERROR_TOPIC}:1"])
     sns_url, topic_arn = st.sns("iris-alerts")
     # MODEL_PATH as template.yaml sets it, here the checkout's artifact.
-    env = st.function_env(sns_url, topic_arn, ALERT_ACCURACY_THRESHOLD=args.threshold,
-                          ALERT_MIN_RECORDS="10",
+    env = st.function_env(sns_url, topic_arn, **template_alert_env(),
                           MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
     invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
     config = dict(CONNECTOR_CONFIG, **{"aws.lambda.batch.size": str(args.batch_size),
@@ -164,10 +196,20 @@ def run(args, st, progress):
     connector = st.start("sink-connector",
                          connector_command(config, brokers, invoke_url, args.records))
     half = args.records // 2
-    producer = st.start("producer", [
-        os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(args.records),
-        "-r", str(args.rate), "--seed", str(args.seed), "--progress", "1",
-        "--drift", f"after={half},labels={args.drift_labels}"])
+    inputs_at = half + (args.records - half) // 2 if args.input_noise > 0 else args.records
+    # Two producer runs, one after the other: clean then label drift; then input drift.
+    phases = [("producer", inputs_at, f"after={half},labels={args.drift_labels}", args.seed)]
+    if inputs_at < args.records:
+        phases.append(("producer-inputs", args.records - inputs_at,
+                       f"after=0,features={args.input_noise}", args.seed + 1))
+
+    def start_producer(name, count, drift, seed):
+        return st.start(name, [
+            os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(count),
+            "-r", str(args.rate), "--seed", str(seed), "--progress", "1", "--drift", drift])
+
+    producer = start_producer(*phases.pop(0))
+    produced_before = 0
     if args.pid_file:
         state = http_json(f"{invoke_url}/_emulator/state")[2]  # the runtime's pid
         with open(args.pid_file, "a") as f:
@@ -187,13 +229,17 @@ def run(args, st, progress):
         if producer.poll() not in (None, 0):
             raise StackError(f"the producer failed (exit {producer.returncode}): "
                              f"{st.log('producer')[-400:]}")
+        if producer.poll() == 0 and phases:
+            produced_before = inputs_at
+            producer = start_producer(*phases.pop(0))
         if now - last_poll >= 1.0:
             try:
                 alerts = len(sns_published(sns_url))
             except OSError:
                 pass
             last_poll = now
-        sent = last_match(st.log("producer"), r"(?:sent|delivered) (\d+)") or "0"
+        log = "producer-inputs" if produced_before else "producer"
+        sent = produced_before + int(last_match(st.log(log), r"(?:sent|delivered) (\d+)") or "0")
         scored = last_match(st.log("sink-connector"), r"records=(\d+)") or "0"
         progress.show(f"produced {sent}/{args.records}  scored {scored}  alerts {alerts}  "
                       f"{now - t0:5.1f} s")
@@ -210,7 +256,9 @@ def run(args, st, progress):
         raise StackError(f"the producer failed (exit {producer.returncode}): "
                          f"{st.log('producer')[-400:]}")
     summary = demo_report.analyse(consume_results(brokers), args.records, half,
-                                  sns_published(sns_url))
+                                  sns_published(sns_url), inputs_at=inputs_at,
+                                  batch_size=args.batch_size)
+    summary["alertPolicy"] = {k: v for k, v in env.items() if k.startswith("ALERT_")}
     summary["connector"] = config
     summary["errorTopicRecords"] = len(consume_results(brokers, ERROR_TOPIC))
     return summary, time.monotonic() - t0
@@ -247,7 +295,8 @@ def main(argv=None):
                 print(f"demo: FAILED: {p}", file=sys.stderr)
             status = 1 if problems else 0
             if not problems:
-                print("demo: OK (every record scored exactly once; alerts only after the drift)")
+                print("demo: OK (every record scored exactly once; no alert before the drift, "
+                      "one for each drift, in time)")
     except KeyboardInterrupt:
         progress.done()
         print("demo: interrupted; every process it started has been stopped", file=sys.stderr)

@@ -17,7 +17,18 @@ def record_key(p):
     return (p.get("topic"), p.get("partition"), p.get("offset"))
 
 
-def analyse(results, produced, drift_after, alerts):
+def _phase_of(index, drift_after, inputs_at):
+    if index is None:
+        return "after drift"
+    if index < drift_after:
+        return "before drift"
+    return "label drift" if index < inputs_at else "input drift"
+
+
+def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=20):
+    """inputs_at: where the input drift starts (None: no input-drift phase)."""
+    if inputs_at is None:
+        inputs_at = produced
     payloads = [r.get("payload") for r in results if isinstance(r, dict)]
     # A record the function could not read has its "error" inside the payload.
     errors = [r for r in results if not isinstance(r, dict) or not isinstance(r.get("payload"), dict)
@@ -33,7 +44,9 @@ def analyse(results, produced, drift_after, alerts):
     ordered = sorted(unique, key=lambda p: (p.get("timestamp") or 0, p.get("partition") or 0,
                                             p.get("offset") or 0))
     before = ordered[:drift_after]
-    after = ordered[drift_after:]
+    after = ordered[drift_after:inputs_at]
+    inputs = ordered[inputs_at:]
+    index = {record_key(p): i for i, p in enumerate(ordered)}
     ambiguous = (0 < drift_after < len(ordered) and
                  ordered[drift_after - 1].get("timestamp") == ordered[drift_after].get("timestamp"))
     clean = {record_key(p) for p in before}
@@ -58,13 +71,31 @@ def analyse(results, produced, drift_after, alerts):
             msg = json.loads(a.get("message", ""))
         except ValueError:
             msg = {}
-        keys = set()
-        for r in msg.get("offsetRanges", []):
-            for off in range(r.get("firstOffset", 0), r.get("lastOffset", -1) + 1):
-                keys.add((r.get("topic"), r.get("partition"), off))
-        phase = "before drift" if keys and keys <= clean else "after drift"
-        alert_rows.append({"subject": a.get("subject"), "phase": phase,
-                           "accuracy": msg.get("accuracy")})
+        kind = msg.get("kind") or "batch"
+        at = msg.get("decidedAt")
+        if isinstance(at, dict):
+            # A sequential alert: its phase is where its test decided.
+            phase = _phase_of(index.get((at.get("topic"), at.get("partition"), at.get("offset"))),
+                              drift_after, inputs_at)
+        else:
+            keys = set()
+            for r in msg.get("offsetRanges", []):
+                for off in range(r.get("firstOffset", 0), r.get("lastOffset", -1) + 1):
+                    keys.add((r.get("topic"), r.get("partition"), off))
+            phase = "before drift" if keys and keys <= clean else "after drift"
+        alert_rows.append({"subject": a.get("subject"), "phase": phase, "kind": kind,
+                           "records": msg.get("records"), "accuracy": msg.get("accuracy")})
+
+    def first(kind, phase, batches):
+        """The first alert of kind in phase, and whether the records its test
+        counted since the change began fit in the given number of batches."""
+        rows = [r for r in alert_rows if r["kind"] == kind and r["phase"] == phase]
+        if not rows:
+            return None
+        n = rows[0]["records"]
+        return {"subject": rows[0]["subject"], "records": n, "withinBatches": batches,
+                "inTime": isinstance(n, int) and n <= batches * batch_size}
+
     return {
         "produced": produced,
         "driftAfter": drift_after,
@@ -77,10 +108,15 @@ def analyse(results, produced, drift_after, alerts):
         "boundaryAmbiguous": ambiguous,
         "before": accuracy(before),
         "after": accuracy(after),
+        "inputsAt": inputs_at if inputs_at < produced else None,
+        "inputs": accuracy(inputs),
+        "batchSize": batch_size,
+        "firstAccuracyAlert": first("accuracy-drop", "label drift", 2),
+        "firstInputAlert": first("input-drift", "input drift", 5),
         "confusion": {"before": confusion(before), "after": confusion(after)},
         "alerts": alert_rows,
         "alertsBefore": sum(1 for a in alert_rows if a["phase"] == "before drift"),
-        "alertsAfter": sum(1 for a in alert_rows if a["phase"] == "after drift"),
+        "alertsAfter": sum(1 for a in alert_rows if a["phase"] != "before drift"),
     }
 
 
@@ -97,6 +133,19 @@ def verdict(s):
         problems.append(f"{s['alertsBefore']} alert(s) before the drift")
     if not s["alertsAfter"]:
         problems.append("no alert after the drift")
+    acc = s.get("firstAccuracyAlert")
+    if acc is None:
+        problems.append("no accuracy-drop alert during the label drift")
+    elif not acc["inTime"]:
+        problems.append(f"the accuracy-drop alert took {acc['records']} records, more than "
+                        f"{acc['withinBatches']} batches of {s['batchSize']}")
+    if s.get("inputsAt") is not None:
+        inp = s.get("firstInputAlert")
+        if inp is None:
+            problems.append("no input-drift alert during the input drift")
+        elif not inp["inTime"]:
+            problems.append(f"the input-drift alert took {inp['records']} records, more than "
+                            f"{inp['withinBatches']} batches of {s['batchSize']}")
     if s.get("errorTopicRecords"):
         problems.append(f"{s['errorTopicRecords']} records went to the connector's error topic "
                         "(a failed invocation)")
@@ -120,7 +169,9 @@ def render(s, elapsed):
         "",
         "iris-lambda demo: report",
         "------------------------",
-        f"records produced           {s['produced']} (drift from record {s['driftAfter'] + 1})",
+        f"records produced           {s['produced']} (label drift from record "
+        f"{s['driftAfter'] + 1}" + (f", input drift from record {s['inputsAt'] + 1})"
+                                    if s.get("inputsAt") is not None else ")"),
         f"records scored             {s['recordsScored']} "
         f"(in iris-classified: {s['uniqueRecords']}, duplicates {s['duplicates']}, "
         f"missing {s['missing']})",
@@ -129,17 +180,28 @@ def render(s, elapsed):
         f"{s.get('connector', {}).get('record.converter.class', '?')})",
         f"accuracy before the drift  {_pct(s['before'])} "
         f"({s['before']['correct']}/{s['before']['judged']})",
-        f"accuracy after the drift   {_pct(s['after'])} "
+        f"accuracy, label drift      {_pct(s['after'])} "
         f"({s['after']['correct']}/{s['after']['judged']})",
+        *([f"accuracy, input drift      {_pct(s['inputs'])} "
+           f"({s['inputs']['correct']}/{s['inputs']['judged']}; noisy measurements, true labels)"]
+          if s.get("inputsAt") is not None else []),
+        f"alert policy               " + ", ".join(f"{k}={v}" for k, v in
+                                                  sorted(s.get("alertPolicy", {}).items()) if v),
         "",
         "confusion matrix, before the drift:",
         *_matrix(s["confusion"]["before"]),
-        "confusion matrix, after the drift (labels corrupted by the drift):",
+        "confusion matrix, during the label drift (labels corrupted by the drift):",
         *_matrix(s["confusion"]["after"]),
         "",
         f"alerts at the local SNS    {len(s['alerts'])} "
         f"({s['alertsBefore']} before the drift, {s['alertsAfter']} after)",
     ]
+    for label, a in (("label drift -> accuracy-drop", s.get("firstAccuracyAlert")),
+                     ("input drift -> input-drift", s.get("firstInputAlert"))):
+        if a is not None:
+            out.append(f"  {label} alert after {a['records']} records of the change "
+                       f"({'within' if a['inTime'] else 'NOT within'} {a['withinBatches']} "
+                       f"batches of {s['batchSize']})")
     shown = s["alerts"][:8]
     for a in shown:
         out.append(f"  [{a['phase']}] {a['subject']}")

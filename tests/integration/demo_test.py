@@ -3,12 +3,15 @@
 
 Runs deploy/demo.py with a smaller N (kafka-local, local SNS, the Runtime API
 emulator running build/bootstrap, the connector stand-in, the producer with
-drift from halfway) and checks its JSON report:
+label drift from halfway and input drift for the last quarter) and checks its
+JSON report:
   - the connector stand-in runs in the original demo's configuration
     (input.data.format=JSON, default record.converter.class: values arrive as
     Java Map.toString() strings) and every produced record appears exactly
     once in iris-classified, with a prediction, none in the error topic;
-  - at least one alert after the drift and none before it;
+  - with the template's default alert policy (sequential): no alert before
+    the drift, an accuracy-drop alert within two batches of the label drift
+    and an input-drift alert within five batches of the input drift;
   - the run exits 0 and leaves no process behind;
 then interrupts a second run with SIGINT midway: it must exit promptly,
 stop everything it started, and print no secret.
@@ -91,9 +94,17 @@ def test_full_run(tmp):
     check("no alert before the drift", s["alertsBefore"] == 0, 0,
           [a for a in s["alerts"] if a["phase"] == "before drift"])
     check("at least one alert after the drift", s["alertsAfter"] >= 1, ">= 1", s["alertsAfter"])
+    check("the demo runs the template's default alert policy (sequential, no demo threshold)",
+          s.get("alertPolicy", {}).get("ALERT_MODE") == "sequential", "ALERT_MODE=sequential",
+          s.get("alertPolicy"))
+    acc, inp = s.get("firstAccuracyAlert"), s.get("firstInputAlert")
+    check("an accuracy-drop alert within two batches of the label drift",
+          acc is not None and acc["inTime"], "within 40 records", acc)
+    check("an input-drift alert within five batches of the input drift",
+          inp is not None and inp["inTime"], "within 100 records", inp)
     check("the report names the alert subjects",
-          "alerts at the local SNS" in p.stdout and "iris model accuracy" in p.stdout,
-          "subjects in the report", p.stdout[-600:])
+          "alerts at the local SNS" in p.stdout and "iris accuracy drop" in p.stdout
+          and "iris input drift" in p.stdout, "subjects in the report", p.stdout[-600:])
     check("the report shows a confusion matrix", "confusion matrix" in p.stdout, "a matrix",
           p.stdout[:600])
     started = read_pids(pids)

@@ -84,17 +84,25 @@ def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=2
                     keys.add((r.get("topic"), r.get("partition"), off))
             phase = "before drift" if keys and keys <= clean else "after drift"
         alert_rows.append({"subject": a.get("subject"), "phase": phase, "kind": kind,
-                           "records": msg.get("records"), "accuracy": msg.get("accuracy")})
+                           "records": msg.get("records"), "accuracy": msg.get("accuracy"),
+                           "decidedAt": at if isinstance(at, dict) else None})
 
-    def first(kind, phase, batches):
-        """The first alert of kind in phase, and whether the records its test
-        counted since the change began fit in the given number of batches."""
+    def first(kind, phase, drifted, batches):
+        """The first alert of kind in phase, and how many of the phase's
+        records the function had scored when it decided: the connector hands
+        the function each partition in offset order, so those are the phase's
+        records on the deciding partition up to the deciding offset (records
+        of the other partitions only make the evidence come sooner)."""
         rows = [r for r in alert_rows if r["kind"] == kind and r["phase"] == phase]
-        if not rows:
+        if not rows or rows[0]["decidedAt"] is None:
             return None
-        n = rows[0]["records"]
-        return {"subject": rows[0]["subject"], "records": n, "withinBatches": batches,
-                "inTime": isinstance(n, int) and n <= batches * batch_size}
+        at = rows[0]["decidedAt"]
+        n = sum(1 for p in drifted if p.get("topic") == at.get("topic") and
+                p.get("partition") == at.get("partition") and
+                (p.get("offset") or 0) <= (at.get("offset") or 0))
+        return {"subject": rows[0]["subject"], "records": n,
+                "partition": f"{at.get('topic')}/{at.get('partition')}",
+                "withinBatches": batches, "inTime": n <= batches * batch_size}
 
     return {
         "produced": produced,
@@ -111,8 +119,8 @@ def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=2
         "inputsAt": inputs_at if inputs_at < produced else None,
         "inputs": accuracy(inputs),
         "batchSize": batch_size,
-        "firstAccuracyAlert": first("accuracy-drop", "label drift", 2),
-        "firstInputAlert": first("input-drift", "input drift", 5),
+        "firstAccuracyAlert": first("accuracy-drop", "label drift", after, 2),
+        "firstInputAlert": first("input-drift", "input drift", inputs, 5),
         "confusion": {"before": confusion(before), "after": confusion(after)},
         "alerts": alert_rows,
         "alertsBefore": sum(1 for a in alert_rows if a["phase"] == "before drift"),
@@ -199,9 +207,9 @@ def render(s, elapsed):
     for label, a in (("label drift -> accuracy-drop", s.get("firstAccuracyAlert")),
                      ("input drift -> input-drift", s.get("firstInputAlert"))):
         if a is not None:
-            out.append(f"  {label} alert after {a['records']} records of the change "
-                       f"({'within' if a['inTime'] else 'NOT within'} {a['withinBatches']} "
-                       f"batches of {s['batchSize']})")
+            out.append(f"  {label} alert after {a['records']} drifted records of "
+                       f"{a['partition']} ({'within' if a['inTime'] else 'NOT within'} "
+                       f"{a['withinBatches']} batches of {s['batchSize']})")
     shown = s["alerts"][:8]
     for a in shown:
         out.append(f"  [{a['phase']}] {a['subject']}")

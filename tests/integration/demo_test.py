@@ -13,7 +13,9 @@ JSON report:
     the drift, an accuracy-drop alert within two batches of the label drift
     and an input-drift alert within five batches of the input drift;
   - the run exits 0 and leaves no process behind;
-then interrupts a second run with SIGINT midway: it must exit promptly,
+runs short demos with the connector's other value forms (escaped JSON,
+AVRO and PROTOBUF objects, BYTES base64) and checks every record is scored;
+then interrupts a run with SIGINT midway: it must exit promptly,
 stop everything it started, and print no secret.
 Closes with "N passed, N failed".
 """
@@ -138,6 +140,32 @@ def test_interrupt(tmp):
     check("no process is left behind after Ctrl-C", not alive(started), "none", alive(started))
 
 
+def test_other_connector_forms(tmp):
+    """The real bootstrap reads every value form the connector can send: the
+    other input.data.format x record.converter.class combinations, end to end
+    (a short run each; only the scoring is checked)."""
+    for fmt, conv in (("JSON", "EscapedJsonKeyValueConverter"), ("AVRO", "JsonKeyValueConverter"),
+                      ("PROTOBUF", "EscapedJsonKeyValueConverter"),
+                      ("BYTES", "JsonKeyValueConverter")):
+        report = os.path.join(tmp, f"report-{fmt}-{conv}.json")
+        p = subprocess.run([PY, DEMO, "--records", "60", "--rate", "1000", "--json-report", report,
+                            "--input-data-format", fmt, "--record-converter", conv,
+                            "--timeout", "60"], capture_output=True, text=True, timeout=90)
+        try:
+            with open(report) as f:
+                s = json.load(f)
+        except (OSError, ValueError) as e:
+            check(f"{fmt} + {conv}: the demo writes its report", False, "a report",
+                  f"{e}: {p.stderr[-400:]}")
+            continue
+        check(f"{fmt} + {conv}: all 60 records scored once, none in error or the error topic",
+              s["uniqueRecords"] == 60 and s["recordsScored"] == 60 and s["duplicates"] == 0 and
+              s["errors"] == 0 and s.get("errorTopicRecords") == 0,
+              "60 scored, 0 errors",
+              {k: s.get(k) for k in ("uniqueRecords", "recordsScored", "duplicates", "errors",
+                                     "errorTopicRecords")})
+
+
 def main():
     for b in ("bootstrap", "kafka-local", "producer", "sink-connector"):
         if not os.access(os.path.join(ROOT, "build", b), os.X_OK):
@@ -145,6 +173,7 @@ def main():
             return 1
     with tempfile.TemporaryDirectory() as tmp:
         test_full_run(tmp)
+        test_other_connector_forms(tmp)
         test_interrupt(tmp)
     return finish()
 

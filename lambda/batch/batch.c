@@ -222,7 +222,7 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
             return -1;
         }
     } else {
-        batch_record_failf(rec, "value.%s: expected a number, got %s", key, type_name(v));
+        batch_record_failf(rec, BATCH_MSG_NOT_NUMBER, (int)strlen(key), key, type_name(v));
         return -1;
     }
     return batch_set_feature(rec, j, x, key, strlen(key));
@@ -254,13 +254,13 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
     if (cJSON_IsNull(v))
         return 0;
     if (!cJSON_IsString(v)) {
-        batch_record_failf(rec, "value.%s: expected a string or null, got %s", key, type_name(v));
+        batch_record_failf(rec, BATCH_MSG_SPECIES_TYPE, (int)strlen(key), key, type_name(v));
         return -1;
     }
     if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
         char q[64];
         batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-        batch_record_failf(rec, "value.%s: %s is not a species name", key, q);
+        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)strlen(key), key, q);
         rec->species[0] = '\0';
         return -1;
     }
@@ -305,12 +305,9 @@ static int read_value(batch_record *rec, const cJSON *v)
         return read_iris(rec, v);
     if (!cJSON_IsString(v)) {
         if (cJSON_IsNull(v))
-            batch_record_failf(
-                rec, "value: null (a tombstone or empty record), expected an iris object");
+            batch_record_failf(rec, BATCH_MSG_TOMBSTONE);
         else
-            batch_record_failf(rec,
-                               "value: expected an iris object, a JSON string or base64, got %s",
-                               type_name(v));
+            batch_record_failf(rec, BATCH_MSG_VALUE_TYPE, type_name(v));
         return -1;
     }
     const char *s = v->valuestring;
@@ -367,17 +364,14 @@ static int read_int_field(batch_record *rec, const cJSON *payload, const char *n
     if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
         v->valuedouble < (double)lo || v->valuedouble > (double)hi) {
         if (cJSON_IsNumber(v))
-            batch_record_failf(rec, "payload.%s: %g is not a valid %s", name, v->valuedouble, name);
+            batch_record_failf(rec, BATCH_MSG_INT_INVALID, name, v->valuedouble, name);
         else
-            batch_record_failf(rec, "payload.%s: expected an integer, got %s", name, type_name(v));
+            batch_record_failf(rec, BATCH_MSG_INT_TYPE, name, type_name(v));
         return -1;
     }
     if (fabs(v->valuedouble) >= (double)BATCH_EXACT_INT_LIMIT) {
         /* Its digits are lost in a double: never echo a rounded number. */
-        batch_record_failf(rec,
-                           "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more "
-                           "cannot be echoed exactly",
-                           name);
+        batch_record_failf(rec, BATCH_MSG_INT_INEXACT, name);
         return -1;
     }
     *out = (int64_t)v->valuedouble;
@@ -417,7 +411,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
 {
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(el, "payload");
     if (!cJSON_IsObject(payload)) {
-        batch_record_failf(rec, "payload: expected an object, got %s", type_name(payload));
+        batch_record_failf(rec, BATCH_MSG_PAYLOAD_TYPE, type_name(payload));
         return -1;
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
@@ -426,7 +420,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
             NULL)
             return BATCH_ERR_NOMEM;
     } else if (topic != NULL && !cJSON_IsNull(topic)) {
-        batch_record_failf(rec, "payload.topic: expected a string, got %s", type_name(topic));
+        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, type_name(topic));
         return -1;
     }
     /* The key is echoed as it came, whatever its form (never parsed). */
@@ -446,7 +440,7 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
     rec->partition = (int32_t)partition;
     const cJSON *value = cJSON_GetObjectItemCaseSensitive(payload, "value");
     if (value == NULL) {
-        batch_record_failf(rec, "payload.value: missing");
+        batch_record_failf(rec, BATCH_MSG_NO_VALUE);
         return -1;
     }
     return read_value(rec, value);
@@ -490,8 +484,7 @@ static int read_element(batch *b, batch_record *rec, const cJSON *el)
     if (looks_like_connector(el))
         return read_connector_record(b, rec, el);
     if (b->shape == BATCH_SHAPE_CONNECTOR) {
-        batch_record_failf(rec, "record: expected an object with \"payload\", got %s",
-                           type_name(el));
+        batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, type_name(el));
         return -1;
     }
     return read_value(rec, el);

@@ -1,9 +1,13 @@
 /* batch_fast.c: reads connector elements without building a cJSON tree.
  *
  * It handles the common shape (object values with numeric fields and plain
- * strings) and hands every element it does not take to the cJSON path
- * (batch_event.c decides), so the results, errors included, are always the
- * cJSON path's. */
+ * strings), and words the common record errors itself (a missing or
+ * out-of-range field, a value or field of the wrong type, an unknown
+ * species, a bad partition, offset or timestamp), deciding in the order the
+ * cJSON path checks them, with the same words (BATCH_MSG_*), so that a batch
+ * of bad records costs no more than a good one.  Every element it does not
+ * take goes to the cJSON path (batch_event.c decides), so the results,
+ * errors included, are always the cJSON path's. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
@@ -63,42 +67,135 @@ static int open_object(const char **p, const char *end, int *empty)
 #define PAYLOAD_MEMBER_DEPTH 3
 #define VALUE_MEMBER_DEPTH 4
 
-/* An iris object whose members are at depth in their document.  bare: it
- * is a top-level element, which the cJSON path reads as a connector record
- * if it has a "payload" member. */
+/* How a field came out of the fast path. */
+enum field_state {
+    FIELD_ABSENT = 0, /* not in the object (or null where null means absent) */
+    FIELD_OK,
+    FIELD_FALLBACK,   /* only the cJSON path can word it (a string number, escapes) */
+    FIELD_WRONG_TYPE, /* a JSON type the field cannot have: type holds its first byte */
+    FIELD_OUT_OF_RANGE,
+    FIELD_INEXACT, /* an integer of magnitude 2^53 or more */
+};
+
+/* cJSON's type names (batch.c type_name) from a value's first byte. */
+static const char *json_type(char c)
+{
+    return c == 'n'               ? "null"
+           : c == 't' || c == 'f' ? "boolean"
+           : c == '"'             ? "string"
+           : c == '['             ? "array"
+           : c == '{'             ? "object"
+                                  : "number";
+}
+
+/* An iris field (a measurement, or the species at BATCH_KEY_SPECIES) as
+ * first found in the object. */
+typedef struct iris_field {
+    int state;
+    char type;
+    const char *key, *val; /* the name as written; a species' plain text */
+    size_t klen, vlen;
+    double x;
+} iris_field;
+
+/* The value of field f at *p, whose members would be at depth. */
+static int read_iris_field(iris_field *f, int species, const char **p, const char *end, int depth)
+{
+    const char *start = *p;
+    f->type = *p < end ? **p : '\0';
+    if (!species && (f->type == '-' || (f->type >= '0' && f->type <= '9'))) {
+        if (jscan_number(p, end, &f->x) != 0)
+            return -1; /* the cJSON path reads numbers jscan_number leaves */
+        f->state = FIELD_OK;
+        return 0;
+    }
+    if (species && f->type == 'n') {
+        f->state = FIELD_OK; /* unlabelled */
+        return jscan_null(p, end);
+    }
+    if (species && f->type == '"' && jscan_plain_string(p, end, &f->val, &f->vlen) == 0) {
+        f->state = FIELD_OK;
+        return 0;
+    }
+    f->state = f->type == '"' ? FIELD_FALLBACK : FIELD_WRONG_TYPE;
+    *p = start;
+    return jscan_skip_nested(p, end, depth);
+}
+
+/* The record error the cJSON path (read_iris) would give for these fields,
+ * checked in its order: each measurement in turn, then the species.  0 (the
+ * record read, rec->error set if it is wrong), -1 (for the cJSON path), or
+ * BATCH_ERR_NOMEM. */
+static int word_iris(batch_record *rec, const iris_field *f)
+{
+    for (int j = 0; j < MODEL_NFEATURES; j++) {
+        if (f[j].state == FIELD_FALLBACK)
+            return -1;
+        if (f[j].state == FIELD_ABSENT)
+            batch_fail_missing_feature(rec, j);
+        else if (f[j].state == FIELD_WRONG_TYPE)
+            batch_record_failf(rec, BATCH_MSG_NOT_NUMBER, (int)f[j].klen, f[j].key,
+                               json_type(f[j].type));
+        else if (batch_set_feature(rec, j, f[j].x, f[j].key, f[j].klen) == 0)
+            continue;
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    const iris_field *sp = &f[BATCH_KEY_SPECIES];
+    char q[64];
+    switch (sp->state) {
+    case FIELD_FALLBACK:
+        return -1;
+    case FIELD_WRONG_TYPE:
+        batch_record_failf(rec, BATCH_MSG_SPECIES_TYPE, (int)sp->klen, sp->key,
+                           json_type(sp->type));
+        break;
+    case FIELD_OK:
+        if (sp->val == NULL || batch_species_normalise(sp->val, sp->vlen, rec->species) == 0)
+            return 0;
+        rec->species[0] = '\0';
+        batch_quote_for_error(sp->val, sp->vlen, q, sizeof q);
+        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)sp->klen, sp->key, q);
+        break;
+    default:
+        return 0;
+    }
+    return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+}
+
+/* An iris object whose members are at depth in their document: 0 (read; a
+ * wrong record has rec->error set), -1 (for the cJSON path) or
+ * BATCH_ERR_NOMEM.  bare: it is a top-level element, which the cJSON path
+ * reads as a connector record if it has a "payload" member. */
 static int iris_value(batch_record *rec, const char **p, const char *end, int bare, int depth)
 {
-    int empty, seen = 0, more;
-    if (open_object(p, end, &empty) != 0 || empty)
+    iris_field f[MODEL_NFEATURES + 1];
+    int empty, more = 0;
+    memset(f, 0, sizeof f);
+    if (open_object(p, end, &empty) != 0)
         return -1;
-    do {
-        const char *k;
-        size_t klen;
-        if (read_key(p, end, &k, &klen) != 0)
-            return -1;
-        if (bare && key_is(k, klen, "payload"))
-            return -1;
-        int j = batch_key_index(k, klen);
-        if (j >= 0 && j < MODEL_NFEATURES && !(seen & (1 << j))) {
-            double x;
-            if (jscan_number(p, end, &x) != 0 || !(x >= 0 && x <= FEATURE_MAX_CM))
+    if (!empty) {
+        do {
+            const char *k;
+            size_t klen;
+            if (read_key(p, end, &k, &klen) != 0)
                 return -1;
-            rec->features[j] = x;
-            seen |= 1 << j;
-        } else if (j == BATCH_KEY_SPECIES && !(seen & 16)) {
-            const char *sp;
-            size_t splen;
-            if (jscan_null(p, end) != 0) {
-                if (jscan_plain_string(p, end, &sp, &splen) != 0 ||
-                    batch_species_normalise(sp, splen, rec->species) != 0)
+            if (bare && key_is(k, klen, "payload"))
+                return -1;
+            int j = batch_key_index(k, klen);
+            if (j < 0 || f[j].state != FIELD_ABSENT) {
+                if (jscan_skip_nested(p, end, depth) != 0)
                     return -1;
+                continue;
             }
-            seen |= 16;
-        } else if (jscan_skip_nested(p, end, depth) != 0) {
+            f[j].key = k;
+            f[j].klen = klen;
+            if (read_iris_field(&f[j], j == BATCH_KEY_SPECIES, p, end, depth) != 0)
+                return -1;
+        } while ((more = next_member(p, end)) == 1);
+        if (more != 0)
             return -1;
-        }
-    } while ((more = next_member(p, end)) == 1);
-    return more == 0 && (seen & 15) == 15 ? 0 : -1;
+    }
+    return word_iris(rec, f);
 }
 
 /* A value that is a JSON string holding escaped JSON of an iris object,
@@ -135,21 +232,74 @@ static int string_value(batch_record *rec, const char **p, const char *end)
         n = dlen;
     }
     const char *q = t, *qend = t + n;
-    if (iris_value(rec, &q, qend, 0, 1) != 0)
+    int r = iris_value(rec, &q, qend, 0, 1);
+    if (r == 0 && jscan_ws(q, qend) != qend) {
+        free(rec->error); /* text after the object: the cJSON path words that */
+        rec->error = NULL;
         return -1;
-    return jscan_ws(q, qend) == qend ? 0 : -1;
+    }
+    return r;
 }
 
-static int int_field(const char **p, const char *end, int64_t lo, int64_t hi, int64_t *out)
-{
-    if (jscan_null(p, end) == 0)
-        return 0;
+/* A payload integer (partition, offset, timestamp) at *p, checked as the
+ * cJSON path does: as a double, against [lo, hi], then against 2^53. */
+typedef struct int_field {
+    int state;
+    char type;
     int64_t v;
-    if (jscan_int64(p, end, &v) != 0 || v < lo || v > hi || v >= BATCH_EXACT_INT_LIMIT ||
-        v <= -BATCH_EXACT_INT_LIMIT)
-        return -1;
-    *out = v;
+    double d; /* as cJSON reads it */
+} int_field;
+
+static int read_int_field(int_field *f, const char **p, const char *end, int64_t lo, int64_t hi,
+                          int depth)
+{
+    const char *start = *p;
+    f->type = *p < end ? **p : '\0';
+    if (f->type == 'n') {
+        f->state = FIELD_ABSENT;
+        return jscan_null(p, end);
+    }
+    if (f->type != '-' && (f->type < '0' || f->type > '9')) {
+        f->state = FIELD_WRONG_TYPE;
+        return jscan_skip_nested(p, end, depth);
+    }
+    double d;
+    if (jscan_int64(p, end, &f->v) == 0) {
+        d = (double)f->v; /* as strtod rounds the same digits */
+    } else {
+        /* A fraction, an exponent, or beyond int64: the double cJSON reads
+         * (strtod of the same text), when the text is short. */
+        char text[64];
+        *p = start;
+        if (jscan_skip_nested(p, end, depth) != 0)
+            return -1;
+        size_t n = (size_t)(*p - start);
+        f->state = FIELD_FALLBACK;
+        if (n >= sizeof text)
+            return 0;
+        memcpy(text, start, n);
+        text[n] = '\0';
+        d = strtod(text, NULL);
+        if (d == floor(d) && d >= (double)lo && d <= (double)hi &&
+            fabs(d) < (double)BATCH_EXACT_INT_LIMIT)
+            f->v = (int64_t)d;
+    }
+    f->d = d;
+    f->state = d != floor(d) || d < (double)lo || d > (double)hi ? FIELD_OUT_OF_RANGE
+               : fabs(d) >= (double)BATCH_EXACT_INT_LIMIT        ? FIELD_INEXACT
+                                                                 : FIELD_OK;
     return 0;
+}
+
+/* The cJSON path's error for a payload integer that is not FIELD_OK. */
+static void fail_int_field(batch_record *rec, const int_field *f, const char *name)
+{
+    if (f->state == FIELD_WRONG_TYPE)
+        batch_record_failf(rec, BATCH_MSG_INT_TYPE, name, json_type(f->type));
+    else if (f->state == FIELD_OUT_OF_RANGE)
+        batch_record_failf(rec, BATCH_MSG_INT_INVALID, name, f->d, name);
+    else
+        batch_record_failf(rec, BATCH_MSG_INT_INEXACT, name);
 }
 
 /* A string key without escapes, kept as its JSON text (as the cJSON path
@@ -178,20 +328,30 @@ static int plain_string_key(batch_record *rec, const char **p, const char *end)
     return 0;
 }
 
-/* The payload object; its topic (NULL if none) is returned in *topic and
- * *tlen, to be interned once the whole element is read. */
-static int payload(batch_record *rec, const char **p, const char *end, const char **topic,
-                   size_t *tlen)
+/* What payload() found, to be decided in the cJSON path's order. */
+typedef struct payload_fields {
+    int topic_state;
+    char topic_type;
+    const char *topic;
+    size_t tlen;
+    int_field ints[3]; /* partition, offset, timestamp */
+    int value_state;   /* FIELD_ABSENT, FIELD_OK (read), FIELD_WRONG_TYPE (null or another type) */
+    char value_type;
+} payload_fields;
+
+static const char *const int_names[3] = {"partition", "offset", "timestamp"};
+
+/* The members of the payload object. */
+static int payload_members(batch_record *rec, const char **p, const char *end, payload_fields *pf)
 {
-    int empty, more, seen = 0, have_value = 0, r;
-    if (open_object(p, end, &empty) != 0 || empty)
-        return -1;
+    static const int64_t lo[3] = {0, 0, INT64_MIN / 2},
+                         hi[3] = {INT32_MAX, INT64_MAX / 2, INT64_MAX / 2};
+    int more, seen = 0, r;
     do {
         const char *k;
         size_t klen;
         if (read_key(p, end, &k, &klen) != 0)
             return -1;
-        int64_t v = -1;
         int bit = key_is(k, klen, "topic")       ? 1
                   : key_is(k, klen, "partition") ? 2
                   : key_is(k, klen, "offset")    ? 4
@@ -205,29 +365,37 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
             continue;
         }
         seen |= bit;
+        char c = *p < end ? **p : '\0';
         switch (bit) {
         case 1:
-            if (jscan_null(p, end) != 0 && jscan_plain_string(p, end, topic, tlen) != 0)
+            pf->topic_type = c;
+            pf->topic_state = c == 'n' || c == '"' ? FIELD_OK : FIELD_WRONG_TYPE;
+            if (c == 'n'   ? jscan_null(p, end) != 0
+                : c == '"' ? jscan_plain_string(p, end, &pf->topic, &pf->tlen) != 0 /* escapes */
+                           : jscan_skip_nested(p, end, PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
             break;
         case 2:
-            if (int_field(p, end, 0, INT32_MAX, &v) != 0)
-                return -1;
-            rec->partition = (int32_t)v;
-            break;
         case 4:
-            if (int_field(p, end, 0, INT64_MAX / 2, &rec->offset) != 0)
+        case 8: {
+            int i = bit == 2 ? 0 : bit == 4 ? 1 : 2;
+            if (read_int_field(&pf->ints[i], p, end, lo[i], hi[i], PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
             break;
-        case 8:
-            if (int_field(p, end, INT64_MIN / 2, INT64_MAX / 2, &rec->timestamp_ms) != 0)
-                return -1;
-            break;
+        }
         case 16:
-            if ((*p < end && **p == '"' ? string_value(rec, p, end)
-                                        : iris_value(rec, p, end, 0, VALUE_MEMBER_DEPTH)) != 0)
-                return -1;
-            have_value = 1;
+            pf->value_type = c;
+            if (c == '"' || c == '{') {
+                r = c == '"' ? string_value(rec, p, end)
+                             : iris_value(rec, p, end, 0, VALUE_MEMBER_DEPTH);
+                if (r != 0)
+                    return r;
+                pf->value_state = FIELD_OK;
+            } else {
+                pf->value_state = FIELD_WRONG_TYPE;
+                if (jscan_skip_nested(p, end, PAYLOAD_MEMBER_DEPTH) != 0)
+                    return -1;
+            }
             break;
         case 32:
             if (jscan_null(p, end) != 0 && (r = plain_string_key(rec, p, end)) != 0)
@@ -235,17 +403,78 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
             break;
         }
     } while ((more = next_member(p, end)) == 1);
-    return more == 0 && have_value ? 0 : -1;
+    return more == 0 ? 0 : -1;
+}
+
+/* The payload object, decided as read_connector_record() does: the topic,
+ * then partition, offset and timestamp (set only once all three are
+ * valid), then the value.  Its topic (NULL if none) is returned in *topic
+ * and *tlen, to be interned once the whole element is read.  0 (read, a
+ * wrong record with rec->error set), -1 (for the cJSON path) or
+ * BATCH_ERR_NOMEM. */
+static int payload(batch_record *rec, const char **p, const char *end, const char **topic,
+                   size_t *tlen)
+{
+    payload_fields pf;
+    int empty, r;
+    memset(&pf, 0, sizeof pf);
+    if (open_object(p, end, &empty) != 0)
+        return -1;
+    if (!empty && (r = payload_members(rec, p, end, &pf)) != 0)
+        return r;
+    if (pf.topic_state == FIELD_WRONG_TYPE) {
+        free(rec->key); /* the cJSON path stops before the key */
+        rec->key = NULL;
+        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    *topic = pf.topic;
+    *tlen = pf.tlen;
+    for (int i = 0; i < 3; i++) {
+        const int_field *f = &pf.ints[i];
+        if (f->state == FIELD_FALLBACK)
+            return -1;
+        if (f->state == FIELD_ABSENT || f->state == FIELD_OK)
+            continue;
+        fail_int_field(rec, f, int_names[i]);
+        if (i == 2 && pf.ints[1].state == FIELD_OK)
+            rec->offset = pf.ints[1].v; /* read before the timestamp failed */
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    if (pf.ints[0].state == FIELD_OK)
+        rec->partition = (int32_t)pf.ints[0].v;
+    if (pf.ints[1].state == FIELD_OK)
+        rec->offset = pf.ints[1].v;
+    if (pf.ints[2].state == FIELD_OK)
+        rec->timestamp_ms = pf.ints[2].v;
+    if (pf.value_state == FIELD_ABSENT)
+        batch_record_failf(rec, BATCH_MSG_NO_VALUE);
+    else if (pf.value_state == FIELD_WRONG_TYPE && pf.value_type == 'n')
+        batch_record_failf(rec, BATCH_MSG_TOMBSTONE);
+    else if (pf.value_state == FIELD_WRONG_TYPE)
+        batch_record_failf(rec, BATCH_MSG_VALUE_TYPE, json_type(pf.value_type));
+    else
+        return 0;
+    return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
 }
 
 /* {"payload":{...}, other members...} */
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end)
 {
-    int empty, more, have = 0;
+    int empty, more = 0, have = 0;
     const char *topic = NULL;
     size_t tlen = 0;
-    if (open_object(p, end, &empty) != 0 || empty)
+    char c = *p < end ? **p : '\0';
+    if (c != '{' && c != '\0') { /* not an object: the elements sit at depth 1 */
+        if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH - 1) != 0)
+            return -1;
+        batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, json_type(c));
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    if (open_object(p, end, &empty) != 0)
         return -1;
+    if (empty)
+        goto no_payload;
     do {
         const char *k;
         size_t klen;
@@ -260,8 +489,13 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
             return -1;
         }
     } while ((more = next_member(p, end)) == 1);
-    if (more != 0 || !have)
+    if (more != 0)
         return -1;
+no_payload:
+    if (!have) {
+        batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, "object");
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
     if (topic != NULL && (rec->topic = batch_intern_topic(b, topic, tlen)) == NULL)
         return BATCH_ERR_NOMEM;
     return 0;

@@ -40,6 +40,22 @@ void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
 int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen);
 /* Sets rec->error: feature j is missing.  Always returns -1. */
 int batch_fail_missing_feature(batch_record *rec, int j);
+/* The words of the per-record errors both paths write (printf formats; a
+ * field name is "%.*s", given as its length and bytes). */
+#define BATCH_MSG_NOT_NUMBER "value.%.*s: expected a number, got %s"
+#define BATCH_MSG_SPECIES_TYPE "value.%.*s: expected a string or null, got %s"
+#define BATCH_MSG_NOT_SPECIES "value.%.*s: %s is not a species name"
+#define BATCH_MSG_TOMBSTONE "value: null (a tombstone or empty record), expected an iris object"
+#define BATCH_MSG_VALUE_TYPE "value: expected an iris object, a JSON string or base64, got %s"
+#define BATCH_MSG_INT_INVALID "payload.%s: %g is not a valid %s"
+#define BATCH_MSG_INT_TYPE "payload.%s: expected an integer, got %s"
+#define BATCH_MSG_INT_INEXACT                                                                      \
+    "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more cannot be echoed exactly"
+#define BATCH_MSG_PAYLOAD_TYPE "payload: expected an object, got %s"
+#define BATCH_MSG_TOPIC_TYPE "payload.topic: expected a string, got %s"
+#define BATCH_MSG_NO_VALUE "payload.value: missing"
+#define BATCH_MSG_NO_PAYLOAD "record: expected an object with \"payload\", got %s"
+
 /* The batch's copy of a topic name of len bytes; NULL when out of memory
  * (topics.c). */
 const char *batch_intern_topic(batch *b, const char *topic, size_t len);

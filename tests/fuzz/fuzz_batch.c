@@ -22,12 +22,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static int same_string(const char *x, const char *y)
+{
+    return (x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
 static int same_record(const batch_record *x, const batch_record *y)
 {
     if ((x->error == NULL) != (y->error == NULL))
         return 0;
-    if (x->error != NULL)
-        return strcmp(x->error, y->error) == 0;
+    if (x->error != NULL) /* the metadata echoed beside the error too */
+        return strcmp(x->error, y->error) == 0 && x->partition == y->partition &&
+               x->offset == y->offset && x->timestamp_ms == y->timestamp_ms &&
+               same_string(x->topic, y->topic) && same_string(x->key, y->key);
     return x->partition == y->partition && x->offset == y->offset &&
            x->timestamp_ms == y->timestamp_ms && strcmp(x->species, y->species) == 0 &&
            memcmp(x->features, y->features, sizeof x->features) == 0 &&

@@ -434,8 +434,10 @@ static void fast_path_takes_connector_batches(void **state)
                  {"events/batch-map-strings.json", 10, 0},
                  {"events/batch-base64.json", 10, 0},
                  {"events/batch-ksqldb-uppercase.json", 10, 0},
-                 /* 6 bad records; "rose" is well-formed, found unknown when scored */
-                 {"events/batch-mixed.json", 13, 5}};
+                 /* 6 bad records; "rose" is well-formed, found unknown when scored;
+                  * the fast path words 3 of the 5 errors (a missing field, one out
+                  * of range, a tombstone); the two string ones go to cJSON */
+                 {"events/batch-mixed.json", 13, 2}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len;
         char *json = read_file(cases[i].file, &len);

@@ -315,6 +315,85 @@ static void shape_is_decided_by_the_decoded_payload_key(void **state)
     batch_free(&b);
 }
 
+/* Bad records worded by the fast path: the same words, the same order of
+ * checks (topic, partition, offset, timestamp, value; each measurement, then
+ * the species) and the same metadata as the cJSON path (parse_both), and
+ * none of them left to cJSON. */
+static void common_record_errors_are_worded_without_cjson(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *element, *error;
+    } cases[] = {
+        {"{\"payload\":{\"value\":null}}", "value: null (a tombstone"},
+        {"{\"payload\":{\"value\":[1]}}", "got array"},
+        {"{\"payload\":{\"value\":true}}", "got boolean"},
+        {"{\"payload\":{\"value\":7}}", "base64, got number"},
+        {"{\"payload\":{\"offset\":1}}", "payload.value: missing"},
+        {"{\"payload\":{}}", "payload.value: missing"},
+        {"{\"payload\":{\"topic\":7,\"value\":null}}",
+         "payload.topic: expected a string, got number"},
+        {"{\"payload\":{\"value\":null,\"partition\":-1}}", "payload.partition: -1 is not a valid"},
+        {"{\"payload\":{\"partition\":2147483648,\"value\":{}}}", "2.14748e+09 is not a valid"},
+        {"{\"payload\":{\"offset\":\"9\",\"value\":{}}}",
+         "payload.offset: expected an integer, got string"},
+        {"{\"payload\":{\"timestamp\":{},\"offset\":3,\"value\":{}}}",
+         "payload.timestamp: expected an integer, got object"},
+        {"{\"payload\":{\"timestamp\":9007199254740992,\"value\":{}}}",
+         "payload.timestamp: an integer of magnitude"},
+        {"{\"payload\":{\"offset\":1.5,\"value\":{}}}",
+         "payload.offset: 1.5 is not a valid offset"},
+        {"{\"payload\":{\"offset\":90071992547409931000,\"value\":{}}}",
+         "9.0072e+19 is not a valid"},
+        {"{\"payload\":{\"offset\":1e3,\"value\":{}}}", "value: missing field sepalLength"},
+        {"{\"payload\":{\"value\":{}}}", "value: missing field sepalLength"},
+        {"{\"payload\":{\"value\":{\"sepal_length\":1,\"sepalWidth\":1,\"petalLength\":1}}}",
+         "value: missing field petalWidth"},
+        {"{\"payload\":{\"value\":{\"petalWidth\":-1,\"sepalLength\":200,\"sepalWidth\":1,"
+         "\"petalLength\":1}}}",
+         "value.sepalLength: 200 is out of range"},
+        {"{\"payload\":{\"value\":{\"SEPAL_LENGTH\":null,\"sepalWidth\":1,\"petalLength\":1,"
+         "\"petalWidth\":1}}}",
+         "value.SEPAL_LENGTH: expected a number, got null"},
+        {"{\"payload\":{\"value\":{\"sepalLength\":1,\"sepalWidth\":1,\"petalLength\":1,"
+         "\"petalWidth\":1,\"species\":\"rose!\"}}}",
+         "value.species: \"rose!\" is not a species name"},
+        {"{\"payload\":{\"value\":{\"sepalLength\":1,\"sepalWidth\":1,\"petalLength\":1,"
+         "\"petalWidth\":1,\"Species\":[]}}}",
+         "value.Species: expected a string or null, got array"},
+        {"{\"payload\":{\"value\":\"{\\\"sepalLength\\\":1}\"}}",
+         "value: missing field sepalWidth"},
+        {"{\"offset\":1}", "record: expected an object with \"payload\", got object"},
+        {"{}", "record: expected an object with \"payload\", got object"},
+        {"[{}]", "record: expected an object with \"payload\", got array"},
+        {"null", "got null"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        expect_record(cases[i].element, cases[i].error);
+        char ev[1024];
+        snprintf(ev, sizeof ev, "[" GOOD ",%s]", cases[i].element);
+        batch b;
+        assert_int_equal(batch_parse_fast(ev, strlen(ev), &b), BATCH_OK);
+        if (b.slow_records != 0)
+            fail_msg("case %zu (%s): expected no record left to cJSON, got %zu", i,
+                     cases[i].element, b.slow_records);
+        batch_free(&b);
+    }
+    /* The first check in the cJSON path's order wins, whatever the order of
+     * the members: a bad partition before a bad value, and the offset read
+     * before a bad timestamp is echoed. */
+    const char *json = "[{\"payload\":{\"value\":null,\"timestamp\":true,\"offset\":5,"
+                       "\"partition\":1,\"topic\":\"t\"}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    assert_string_equal(b.records[0].error, "payload.timestamp: expected an integer, got boolean");
+    assert_true(b.records[0].offset == 5 && b.records[0].partition == -1);
+    assert_string_equal(b.records[0].topic, "t");
+    assert_int_equal(b.slow_records, 0);
+    batch_free(&b);
+}
+
 /* Every JSON string the function writes (responses, logs, errors) goes
  * through buf_json_str: invalid UTF-8 comes out as U+FFFD, one per byte. */
 static void invalid_utf8_is_written_as_replacement_characters(void **state)
@@ -361,6 +440,7 @@ int main(void)
         cmocka_unit_test(many_distinct_topics_are_interned_once_each),
         cmocka_unit_test(shape_is_decided_by_the_decoded_payload_key),
         cmocka_unit_test(invalid_utf8_is_written_as_replacement_characters),
+        cmocka_unit_test(common_record_errors_are_worded_without_cjson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,7 +19,8 @@
  *                              letter queue, dlq-${connector} (Confluent Cloud's
  *                              default errors.tolerance=all with a DLQ)
  *
- * Options that are the stand-in's own, not the connector's, and off by default:
+ * Options that are the stand-in's own, not the connector's (the retries are
+ * off by default):
  *   --retries N (0)            the connector never retries a failed invocation
  *   --batch-wait-ms MS (500)   how long a partial batch waits (the connector
  *                              invokes with what a poll returned)

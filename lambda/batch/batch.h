@@ -14,7 +14,9 @@
  *
  * One bad record never fails the batch: it gets a specific error message and
  * the others are still read.  Only an event that is not a batch at all
- * (not JSON, wrong top-level shape) fails batch_parse().
+ * (not RFC 8259 JSON, wrong top-level shape) or that breaks a limit (more
+ * than 60,000 records, nesting deeper than 512 levels: BATCH_ERR_LIMIT)
+ * fails batch_parse(); its time is linear in len and its memory bounded.
  */
 #ifndef IRIS_BATCH_H
 #define IRIS_BATCH_H

@@ -227,45 +227,6 @@ int jscan_skip_nested(const char **p, const char *end, int depth)
     scan sc = {JSCAN_NO_LONE_SURROGATES, 0, SIZE_MAX, NULL};
     return skip_value(&sc, p, end, depth);
 }
-/* The first byte of s..end that ends a plain string's text: '"', '\\' or
- * a control character; end if none.  Eight bytes at a time: in each test
- * the lowest flagged byte is exact (a borrow only flags bytes above it). */
-static const char *plain_text_end(const char *s, const char *end)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    while (end - s >= 8) {
-        uint64_t w, q, b;
-        memcpy(&w, s, 8);
-        q = w ^ (ones * '"');
-        b = w ^ (ones * '\\');
-        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
-        hit &= high;
-        if (hit != 0)
-            return s + __builtin_ctzll(hit) / 8;
-        s += 8;
-    }
-#endif
-    while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
-        s++;
-    return s;
-}
-
-int jscan_plain_string(const char **p, const char *end, const char **str, size_t *len)
-{
-    const char *s = *p;
-    if (s >= end || *s != '"')
-        return -1;
-    const char *start = ++s;
-    const char *q = plain_text_end(s, end);
-    if (q >= end || *q != '"')
-        return -1;
-    *str = start;
-    *len = (size_t)(q - start);
-    *p = q + 1;
-    return 0;
-}
-
 int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len)
 {
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";

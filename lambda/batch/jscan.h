@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Below cJSON's CJSON_NESTING_LIMIT (1000), so that whatever jscan accepts
  * cJSON can read. */
@@ -57,8 +58,45 @@ int jscan_skip(const char **p, const char *end);
  * jscan_value() of the whole document would. */
 int jscan_skip_nested(const char **p, const char *end, int depth);
 
-/* A string without backslash escapes: its contents are returned in s and len. */
-int jscan_plain_string(const char **p, const char *end, const char **s, size_t *len);
+/* The first byte of s..end that ends a plain string's text: '"', '\\' or
+ * a control character; end if none.  Eight bytes at a time: in each test
+ * the lowest flagged byte is exact (a borrow only flags bytes above it). */
+static inline const char *jscan_plain_text_end(const char *s, const char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - s >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, s, 8);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+        hit &= high;
+        if (hit != 0)
+            return s + __builtin_ctzll(hit) / 8;
+        s += 8;
+    }
+#endif
+    while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
+        s++;
+    return s;
+}
+
+/* A string without backslash escapes: its contents are returned in str and
+ * len.  Inline: the fast path reads every key with it. */
+static inline int jscan_plain_string(const char **p, const char *end, const char **str, size_t *len)
+{
+    const char *s = *p;
+    if (s >= end || *s != '"')
+        return -1;
+    const char *q = jscan_plain_text_end(s + 1, end);
+    if (q >= end || *q != '"')
+        return -1;
+    *str = s + 1;
+    *len = (size_t)(q - s - 1);
+    *p = q + 1;
+    return 0;
+}
 
 /* A string with at most the two-character escapes (\" \\ \/ \b \f \n \r \t),
  * decoded into out (cap bytes, not terminated); its length goes to len.

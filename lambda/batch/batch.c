@@ -117,19 +117,26 @@ static void normalise_key(const char *key, size_t len, char *out, size_t outlen)
 int batch_key_index(const char *key, size_t len)
 {
     /* The canonical spellings first: this runs for every field of every
-     * record on the fast path. */
-    static const struct {
-        const char *name;
-        size_t len;
-        int index;
-    } exact[] = {{"sepalLength", 11, 0},
-                 {"sepalWidth", 10, 1},
-                 {"petalLength", 11, 2},
-                 {"petalWidth", 10, 3},
-                 {"species", 7, BATCH_KEY_SPECIES}};
-    for (size_t i = 0; i < sizeof exact / sizeof exact[0]; i++)
-        if (len == exact[i].len && memcmp(key, exact[i].name, len) == 0)
-            return exact[i].index;
+     * record on the fast path (compares of a constant size compile to a
+     * few loads). */
+    switch (len) {
+    case 7:
+        if (memcmp(key, "species", 7) == 0)
+            return BATCH_KEY_SPECIES;
+        break;
+    case 10:
+        if (memcmp(key, "sepalWidth", 10) == 0)
+            return 1;
+        if (memcmp(key, "petalWidth", 10) == 0)
+            return 3;
+        break;
+    case 11:
+        if (memcmp(key, "sepalLength", 11) == 0)
+            return 0;
+        if (memcmp(key, "petalLength", 11) == 0)
+            return 2;
+        break;
+    }
     char k[32];
     if (len > 64)
         return -1;

@@ -91,13 +91,30 @@ static char *put_head(char *o, const response_stream *s, const batch_record *rec
     return o;
 }
 
+/* A measurement as buf_format_double() writes it.  Measurements repeat (to
+ * a tenth of a centimetre, a few dozen values each), so each is formatted
+ * once per stream and then copied: a small direct-mapped cache keyed by
+ * the double's bits. */
+static char *put_measurement(char *o, response_stream *s, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    response_number *e = &s->measurements[(bits * 0x9e3779b97f4a7c15u) >> 58];
+    if (!e->len || e->bits != bits) {
+        e->bits = bits;
+        e->len = (unsigned char)buf_format_double(e->text, v);
+    }
+    memcpy(o, e->text, sizeof e->text); /* a constant size: the room is there */
+    return o + e->len;
+}
+
 /* The rest of a record that was read and scored. */
-static char *put_scores(char *o, const response_stream *s, const batch_record *rec)
+static char *put_scores(char *o, response_stream *s, const batch_record *rec)
 {
     const buf *names = s->names;
     for (int j = 0; j < MODEL_NFEATURES; j++) {
         o = put(o, feature_out[j], feature_len[j]);
-        o += buf_format_double(o, rec->features[j]);
+        o = put_measurement(o, s, rec->features[j]);
     }
     o = PUT_LIT(o, ",\"species\":");
     if (rec->label >= 0)

@@ -6,10 +6,18 @@
 #define IRIS_RESPONSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "lambda/batch/batch.h"
 #include "common/buf.h"
 #include "model/model.h"
+
+/* A number as written, remembered (response.c). */
+typedef struct response_number {
+    uint64_t bits;
+    unsigned char len; /* 0: empty */
+    char text[BUF_NUMBER_MAX];
+} response_number;
 
 typedef struct response_stream {
     const batch *b;
@@ -24,6 +32,7 @@ typedef struct response_stream {
     const char *topic; /* the last record's topic, and as JSON */
     buf topic_json;
     int topic_set;
+    response_number measurements[64];
 } response_stream;
 
 /* Prepares a stream over a scored batch; b and m must outlive it.  Returns

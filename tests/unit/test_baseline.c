@@ -37,7 +37,7 @@ static char *read_text(const char *path, size_t *len)
 
 static cJSON *shipped(void)
 {
-    size_t len;
+    size_t len = 0;
     char *text = read_text("model/iris-model.json", &len);
     assert_non_null(text);
     cJSON *root = cJSON_ParseWithLength(text, len);

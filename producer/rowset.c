@@ -148,7 +148,7 @@ static int parse_row(struct rowset *ds, char **fields, size_t n, int lineno, con
 }
 
 struct rowset *rowset_parse(const char *text, size_t len, const char *name, char *err,
-                              size_t errlen)
+                            size_t errlen)
 {
     struct rowset *ds = calloc(1, sizeof(*ds));
     char *copy = malloc(len + 1);

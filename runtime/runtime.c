@@ -199,7 +199,7 @@ runtime *runtime_new(char *err, size_t errlen)
     snprintf(rt->base, sizeof rt->base, "http://%s" API_PREFIX, api);
     runtime_headers_reset(&rt->hdr);
     if (runtime_http_init(&rt->http, api, err, errlen) != 0) {
-        free(rt->http.rbuf);
+        runtime_http_free(&rt->http);
         free(rt);
         return NULL;
     }
@@ -216,8 +216,7 @@ void runtime_free(runtime *rt)
 {
     if (rt == NULL)
         return;
-    runtime_http_close(&rt->http);
-    free(rt->http.rbuf);
+    runtime_http_free(&rt->http);
     buf_free(&rt->body);
     runtime_headers_free(&rt->hdr);
     free(rt);

@@ -74,7 +74,8 @@ int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t 
     freeaddrinfo(res);
     snprintf(h->host, sizeof h->host, "%s", host_port);
     h->rbuf = malloc(RUNTIME_HTTP_LINE_MAX + 1);
-    if (h->rbuf == NULL) {
+    h->wbuf = malloc(RUNTIME_HTTP_WBUF);
+    if (h->rbuf == NULL || h->wbuf == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -87,6 +88,14 @@ void runtime_http_close(runtime_http *h)
         close(h->fd);
     h->fd = -1;
     h->rpos = h->rlen = 0;
+}
+
+void runtime_http_free(runtime_http *h)
+{
+    runtime_http_close(h);
+    free(h->rbuf);
+    free(h->wbuf);
+    h->rbuf = h->wbuf = NULL;
 }
 
 /* Waits for events on the socket.  Returns 0, or a failure code. */
@@ -171,36 +180,57 @@ static int send_all(exchange *x, const char *data, size_t len)
     return 0;
 }
 
+/* Outgoing bytes are gathered in h->wbuf, so that a small request (head,
+ * body and chunk framing) leaves in one segment. */
+static int flush_out(exchange *x)
+{
+    int rc = send_all(x, x->h->wbuf, x->h->wlen);
+    x->h->wlen = 0;
+    return rc;
+}
+
+static int put(exchange *x, const char *data, size_t len)
+{
+    runtime_http *h = x->h;
+    if (h->wlen + len > RUNTIME_HTTP_WBUF || len >= RUNTIME_HTTP_WBUF / 2) {
+        int rc = flush_out(x); /* what is gathered goes first */
+        if (rc != 0)
+            return rc;
+    }
+    if (len >= RUNTIME_HTTP_WBUF / 2)
+        return send_all(x, data, len);
+    memcpy(h->wbuf + h->wlen, data, len);
+    h->wlen += len;
+    return 0;
+}
+
 /* A body from fill: exactly body_len bytes, or chunks. */
 static int send_filled(exchange *x)
 {
     const runtime_http_request *rq = x->rq;
-    static char piece[PIECE + 32];
+    static char piece[PIECE];
     size_t total = 0;
+    int rc = 0;
     for (;;) {
-        size_t off = rq->chunked ? 10 : 0; /* room for "%08zx\r\n" */
-        size_t n = rq->fill(rq->fill_ctx, piece + off, PIECE);
+        size_t n = rq->fill(rq->fill_ctx, piece, PIECE);
         if (n > PIECE)
             return fail(x, RUNTIME_HTTP_LOCAL, "the body writer returned %zu bytes for %d", n,
                         PIECE);
         total += n;
-        if (!rq->chunked && total > rq->body_len)
-            break;
-        if (n == 0)
+        if (n == 0 || (!rq->chunked && total > rq->body_len))
             break;
         if (rq->chunked) {
-            char head[11];
-            snprintf(head, sizeof head, "%08zx\r\n", n);
-            memcpy(piece, head, 10);
-            memcpy(piece + off + n, "\r\n", 2);
-            n += 12;
-        }
-        int rc = send_all(x, piece, n);
-        if (rc != 0)
+            char head[24];
+            int k = snprintf(head, sizeof head, "%zx\r\n", n);
+            if ((rc = put(x, head, (size_t)k)) != 0 || (rc = put(x, piece, n)) != 0 ||
+                (rc = put(x, "\r\n", 2)) != 0)
+                return rc;
+        } else if ((rc = put(x, piece, n)) != 0) {
             return rc;
+        }
     }
     if (rq->chunked)
-        return send_all(x, "0\r\n\r\n", 5);
+        return put(x, "0\r\n\r\n", 5);
     if (total != rq->body_len)
         return fail(x, RUNTIME_HTTP_LOCAL, "the body writer gave %zu bytes where %zu were promised",
                     total, rq->body_len);
@@ -223,13 +253,14 @@ static int send_request(exchange *x)
         return fail(x, RUNTIME_HTTP_LOCAL, "out of memory");
     int n = snprintf(head, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s\r\n", rq->method, rq->path,
                      x->h->host, rq->headers ? rq->headers : "", length);
-    int rc = send_all(x, head, (size_t)n);
+    x->h->wlen = 0;
+    int rc = put(x, head, (size_t)n);
     free(head);
     if (rc == 0 && rq->fill)
         rc = send_filled(x);
     else if (rc == 0 && rq->body)
-        rc = send_all(x, rq->body, rq->body_len);
-    return rc;
+        rc = put(x, rq->body, rq->body_len);
+    return rc == 0 ? flush_out(x) : rc;
 }
 
 /* Reads more bytes into the buffer (after what is unread). */

@@ -15,6 +15,7 @@
 
 #define RUNTIME_HTTP_LINE_MAX (64 * 1024)
 #define RUNTIME_HTTP_HEADERS_MAX (256 * 1024)
+#define RUNTIME_HTTP_WBUF (32 * 1024) /* outgoing bytes gathered per send */
 
 /* One request.  The body is body/body_len, or comes from fill (pieces of at
  * most cap bytes, 0 at the end): body_len bytes exactly, or with chunked
@@ -58,6 +59,8 @@ typedef struct runtime_http {
     char host[256]; /* host:port, for the Host header and messages */
     int fd;         /* -1 when not connected */
     char *rbuf;     /* read buffer (RUNTIME_HTTP_LINE_MAX + 1 bytes) */
+    char *wbuf;     /* write buffer (RUNTIME_HTTP_WBUF bytes) */
+    size_t wlen;
     size_t rpos, rlen;
     int got_byte; /* a byte of the current response arrived */
     char error[256];
@@ -65,7 +68,10 @@ typedef struct runtime_http {
 
 /* Resolves host:port once.  Returns 0, or -1 with the reason in err. */
 int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t errlen);
+/* Closes the connection (runtime_http_perform reconnects). */
 void runtime_http_close(runtime_http *h);
+/* Closes the connection and frees the buffers. */
+void runtime_http_free(runtime_http *h);
 
 /* One exchange: connects (or reuses the connection), sends the request,
  * reads the response.  Returns RUNTIME_HTTP_OK with *status, or a negative

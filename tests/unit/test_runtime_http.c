@@ -93,8 +93,7 @@ static int exchange(const char *reply, size_t len, seen *s, long *status, char *
                                .ctx = s};
     int rc = runtime_http_perform(&h, &rq, status);
     snprintf(error, errlen, "%s", h.error);
-    runtime_http_close(&h);
-    free(h.rbuf);
+    runtime_http_free(&h);
     waitpid(pid, NULL, 0);
     return rc;
 }
@@ -213,7 +212,7 @@ static void nobody_listening_is_a_connect_error(void **state)
     assert_int_equal(runtime_http_perform(&h, &rq, &status), RUNTIME_HTTP_CONNECT);
     assert_non_null(strstr(h.error, "Connection refused"));
     assert_int_equal(status, 0);
-    free(h.rbuf);
+    runtime_http_free(&h);
     assert_int_equal(runtime_http_init(&h, "no-port", err, sizeof err), -1);
     assert_string_equal(err, "AWS_LAMBDA_RUNTIME_API=no-port is not host:port");
 }

@@ -212,14 +212,18 @@ class Failures(unittest.TestCase):
             self.assertIn("answered 500 to GET /invocation/next", fn.output())
 
     def test_unreachable_runtime_api_is_retried_then_exits(self):
+        # A port bound but never listened on refuses connections, and no other
+        # suite running alongside can take it meanwhile (a closed one could).
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-        s.close()  # nothing listens there now
         env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % port,
                    MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"), ALERT_MODE="off")
         t0 = time.time()
-        p = subprocess.run([BOOTSTRAP], env=env, capture_output=True, timeout=30)
+        try:
+            p = subprocess.run([BOOTSTRAP], env=env, capture_output=True, timeout=30)
+        finally:
+            s.close()
         elapsed = time.time() - t0
         out = p.stdout.decode() + p.stderr.decode()
         self.assertEqual(p.returncode, 1)

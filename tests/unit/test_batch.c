@@ -130,12 +130,18 @@ static void keys_are_kept_as_json_text(void **state)
     (void)state;
     static const struct {
         const char *key, *want;
-    } cases[] = {{"\"{id=7, source=lab}\"", "\"{id=7, source=lab}\""},
-                 {"\"caf\\u00e9\"", "\"caf\xc3\xa9\""},
-                 {"{\"id\": 7, \"tags\": [1, 2]}", "{\"id\":7,\"tags\":[1,2]}"},
-                 {"42", "42"},
-                 {"true", "true"},
-                 {"null", NULL}};
+        size_t slow; /* records the fast path leaves to cJSON */
+    } cases[] = {{"\"{id=7, source=lab}\"", "\"{id=7, source=lab}\"", 0},
+                 {"\"caf\\u00e9\"", "\"caf\xc3\xa9\"", 1},
+                 {"\"caf\xc3\xa9\"", "\"caf\xc3\xa9\"", 0},
+                 {"{\"id\": 7, \"tags\": [1, 2.50, -0.1e1, {}], \"ok\": [true, false, null]}",
+                  "{\"id\":7,\"tags\":[1,2.5,-1,{}],\"ok\":[true,false,null]}", 0},
+                 {"{\"a\":\"x\\ny\"}", "{\"a\":\"x\\ny\"}", 1},
+                 {"[]", "[]", 0},
+                 {"42", "42", 0},
+                 {"1e2", "100", 0},
+                 {"true", "true", 0},
+                 {"null", NULL, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char json[512];
         snprintf(json, sizeof json,
@@ -148,6 +154,9 @@ static void keys_are_kept_as_json_text(void **state)
             (got != NULL && strcmp(got, cases[i].want) != 0))
             fail_msg("key %s: expected %s, got %s", cases[i].key,
                      cases[i].want ? cases[i].want : "NULL", got ? got : "NULL");
+        if (b.slow_records != cases[i].slow)
+            fail_msg("key %s: expected %zu records through cJSON, got %zu", cases[i].key,
+                     cases[i].slow, b.slow_records);
         batch_free(&b);
         check_against_reference(json, strlen(json), cases[i].key);
     }

@@ -180,9 +180,7 @@ static void repeat_scores(const double *oof, const trainset *d, size_t repeats, 
     }
 }
 
-/* Fills the spread of each row and its difference to the best, then picks
- * the leader.  rep holds nspecs x repeats mean per-class errors, by order. */
-static void judge_noise(leaderboard *lb, const double *rep, double *diff)
+void leaderboard_judge(leaderboard *lb, const double *rep, double *diff)
 {
     size_t R = lb->repeats;
     const double *best = rep + lb->rows[0].order * R;
@@ -277,7 +275,7 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
         snprintf(err, errlen, "every candidate failed; first: %s", lb->rows[0].error);
         goto cleanup;
     }
-    judge_noise(lb, rep, err_rep);
+    leaderboard_judge(lb, rep, err_rep);
     rc = 0;
 cleanup:
     free(err_rep);

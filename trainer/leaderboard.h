@@ -53,6 +53,13 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
                     const cv_plan *plan, size_t threads, char *err, size_t errlen);
 void leaderboard_clear(leaderboard *lb);
 
+/* After the rows are sorted (rows[0] is the best): fills each row's mpce_se,
+ * diff_best, diff_best_se and within_noise from rep, the per-repeat mean
+ * per-class errors (row.order x repeats, row-major), and sets lb->leader by
+ * leaderboard_rule.  diff is scratch space for repeats doubles.  Used by
+ * leaderboard_run; public for tests. */
+void leaderboard_judge(leaderboard *lb, const double *rep, double *diff);
+
 /* The row the leader rule chose (never a failed row after a successful run). */
 const leaderboard_row *leaderboard_leader(const leaderboard *lb);
 

@@ -16,6 +16,10 @@ $(BUILD)/train: $(call obj,trainer/main.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS))
 UNIT_SRCS_train := tests/unit/test_train.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
 C_UNITS += train
 UNIT_LIBS_train = $(TRAINER_LIBS)
+# The leaderboard's noise and leader rules on given per-repeat scores.
+UNIT_SRCS_leaderboard := tests/unit/test_leaderboard.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
+C_UNITS += leaderboard
+UNIT_LIBS_leaderboard = $(TRAINER_LIBS)
 # test_train also runs the release build/train (command line, artifact bytes).
 test-train: $(BUILD)/train
 

@@ -422,7 +422,10 @@ static int read_connector_record(batch *b, batch_record *rec, const cJSON *el)
         return -1;
     }
     const cJSON *topic = cJSON_GetObjectItemCaseSensitive(payload, "topic");
-    if (cJSON_IsString(topic)) {
+    if (cJSON_IsString(topic) && strlen(topic->valuestring) > BATCH_TOPIC_MAX) {
+        batch_record_failf(rec, BATCH_MSG_TOPIC_LONG, strlen(topic->valuestring));
+        return -1;
+    } else if (cJSON_IsString(topic)) {
         if ((rec->topic = batch_intern_topic(b, topic->valuestring, strlen(topic->valuestring))) ==
             NULL)
             return BATCH_ERR_NOMEM;

@@ -503,10 +503,13 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
         return -1;
     if (!empty && (r = payload_members(rec, p, end, &pf)) != 0)
         return r;
-    if (pf.topic_state == FIELD_WRONG_TYPE) {
+    if (pf.topic_state == FIELD_WRONG_TYPE || pf.tlen > BATCH_TOPIC_MAX) {
         free(rec->key); /* the cJSON path stops before the key */
         rec->key = NULL;
-        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
+        if (pf.topic_state == FIELD_WRONG_TYPE)
+            batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
+        else
+            batch_record_failf(rec, BATCH_MSG_TOPIC_LONG, pf.tlen);
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
     }
     *topic = pf.topic;

@@ -53,6 +53,12 @@ int batch_fail_missing_feature(batch_record *rec, int j);
     "payload.%s: an integer of magnitude 2^53 (9007199254740992) or more cannot be echoed exactly"
 #define BATCH_MSG_PAYLOAD_TYPE "payload: expected an object, got %s"
 #define BATCH_MSG_TOPIC_TYPE "payload.topic: expected a string, got %s"
+/* Kafka refuses topic names longer than 249 characters
+ * (org.apache.kafka.common.internals.Topic.MAX_NAME_LENGTH); a longer one
+ * is a record error, not a copy to keep and echo per record. */
+#define BATCH_TOPIC_MAX 249
+#define BATCH_MSG_TOPIC_LONG                                                                       \
+    "payload.topic: %zu bytes, longer than a Kafka topic name may be (249 characters)"
 #define BATCH_MSG_NO_VALUE "payload.value: missing"
 #define BATCH_MSG_NO_PAYLOAD "record: expected an object with \"payload\", got %s"
 

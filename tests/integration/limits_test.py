@@ -113,6 +113,16 @@ def shapes():
              b"]", most=1))
     add("one huge key", fill(b"[", lambda i: connector(i, extra=',"%s":1' % pad), b"]", most=1))
     add("one huge topic", fill(b"[", lambda i: connector(i, topic=pad), b"]", most=1))
+    bad = "@FF@" * (EVENT_MAX - 400)
+    add("one huge invalid UTF-8 topic",
+        fill(b"[", lambda i: connector(i, topic=bad).replace(b"@FF@", b"\xff"), b"]", most=1))
+    add("one huge invalid UTF-8 Kafka key",
+        fill(b"[", lambda i: connector(i).replace(b'"key":null', b'"key":"%s"' % bad.encode())
+             .replace(b"@FF@", b"\xff"), b"]", most=1))
+    add("one huge key of control escapes",
+        fill(b"[", lambda i: connector(i).replace(
+            b'"key":null', b'"key":"%s"' % (b"\\u0001" * ((EVENT_MAX - 400) // 6))), b"]",
+            most=1))
     add("one huge Kafka key (echoed)",
         fill(b"[", lambda i: connector(i).replace(b'"key":null', b'"key":"%s"' % pad.encode()),
              b"]", most=1))

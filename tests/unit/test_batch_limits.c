@@ -379,6 +379,16 @@ static void common_record_errors_are_worded_without_cjson(void **state)
                      cases[i].element, b.slow_records);
         batch_free(&b);
     }
+    /* A topic name as long as Kafka allows is kept; one byte more is an error. */
+    char el[512], topic[251];
+    memset(topic, 'a', 250);
+    topic[250] = '\0';
+    snprintf(el, sizeof el, "{\"payload\":{\"topic\":\"%s\",\"value\":" GOOD_VALUE "}}", topic);
+    expect_record(el, "payload.topic: 250 bytes, longer than a Kafka topic name may be (249 "
+                      "characters)");
+    topic[249] = '\0';
+    snprintf(el, sizeof el, "{\"payload\":{\"topic\":\"%s\",\"value\":" GOOD_VALUE "}}", topic);
+    expect_record(el, NULL);
     /* The first check in the cJSON path's order wins, whatever the order of
      * the members: a bad partition before a bad value, and the offset read
      * before a bad timestamp is echoed. */

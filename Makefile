@@ -58,8 +58,9 @@ C_UNITS :=
 BENCHES :=
 
 .SECONDEXPANSION:
+# tests/tests.mk comes last: it turns every fragment's C_UNITS into suites.
 include common/common.mk runtime/runtime.mk aws/aws.mk model/model.mk lambda/lambda.mk \
-        trainer/trainer.mk producer/producer.mk tests/tests.mk deploy/deploy.mk
+        trainer/trainer.mk producer/producer.mk deploy/deploy.mk tests/tests.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

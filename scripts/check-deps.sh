@@ -21,7 +21,7 @@ allowed() {
     trainer/*) echo "trainer model" ;;
     producer/*) echo "producer" ;;
     tests/doubles/*) echo "tests/doubles common" ;;
-    tests/*) echo "tests tests/lib common runtime aws model lambda lambda/batch trainer producer" ;;
+    tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     *) echo "" ;;
     esac
 }
@@ -42,7 +42,7 @@ while IFS= read -r f; do
             d=$(dirname "$inc")
             if [ "$d" = . ]; then
                 violation "$f:$line" "include \"$inc\" needs its folder (\"folder/name.h\")"; ok=0
-            elif ! grep -qw -- "$d" <<<"$(tr ' ' '\n' <<<"$dirs")"; then
+            elif ! grep -qxF -- "$d" <<<"$(tr ' ' '\n' <<<"$dirs")"; then
                 violation "$f:$line" "$(dirname "$f")/ may not include $inc (allowed: ${dirs:-nothing of the project})"; ok=0
             fi
         fi

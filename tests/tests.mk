@@ -13,7 +13,7 @@ RUN_SUITE := tests/lib/run-suite.sh
 # deploy/deploy.mk is read.  The test sits beside the double: tests/unit/ may
 # not include tests/doubles/ (scripts/check-deps.sh).
 C_UNITS += connector_convert
-UNIT_SRCS_connector_convert := tests/doubles/connector_convert_test.c \
+UNIT_SRCS_connector_convert := tests/unit/test_connector_convert.c \
                                tests/doubles/connector_convert.c common/buf.c
 UNIT_LIBS_connector_convert := $(call libs,libcjson) -lm
 

@@ -1,4 +1,4 @@
-/* connector_convert_test.c: the connector stand-in's value forms: Java's
+/* test_connector_convert.c: the connector stand-in's value forms: Java's
  * Double.toString, String.hashCode, HashMap order in Map.toString(), the
  * escaped-JSON and base64 forms.  Expected strings are written by hand (Java
  * outputs from the JDK's documented rules; hash codes computed by hand as

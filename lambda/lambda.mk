@@ -39,6 +39,11 @@ UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
                       lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
                       $(MODEL_SCORER_SRCS)
 C_UNITS += batch evaluate alert handler batch_limits monitor
+# batch_parse_releasing() reads nothing it has released.
+UNIT_SRCS_batch_release := tests/unit/test_batch_release.c $(BATCH_SRCS) common/buf.c \
+                           $(MODEL_SCORER_SRCS)
+UNIT_LIBS_batch_release = $(call libs,libcjson) -lm
+C_UNITS += batch_release
 UNIT_LIBS_batch = $(call libs,libcjson) -lm
 UNIT_LIBS_evaluate = $(call libs,libcjson) -lm
 UNIT_LIBS_alert = $(call libs,libcjson) -lm

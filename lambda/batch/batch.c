@@ -521,12 +521,19 @@ int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_
 
 int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen)
 {
-    return batch_read_event(json, len, out, err, errlen, 1);
+    return batch_read_event(json, len, out, err, errlen, 1, NULL);
+}
+
+int batch_parse_releasing(const char *json, size_t len, batch *out, char *err, size_t errlen,
+                          void (*release)(void *ctx, size_t n), void *ctx)
+{
+    batch_release r = {release, ctx};
+    return batch_read_event(json, len, out, err, errlen, 1, release != NULL ? &r : NULL);
 }
 
 int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen)
 {
-    return batch_read_event(json, len, out, err, errlen, 0);
+    return batch_read_event(json, len, out, err, errlen, 0, NULL);
 }
 
 void batch_free(batch *b)

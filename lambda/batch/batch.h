@@ -80,6 +80,12 @@ enum batch_status {
  * caller owns *out and frees it with batch_free().  On error *out is empty and
  * err holds a specific message (where in the event, what was expected). */
 int batch_parse(const char *json, size_t len, batch *out, char *err, size_t errlen);
+/* batch_parse(), telling release(ctx, n) now and then, while it reads,
+ * that it will not read the first n bytes of json again: a caller that owns
+ * the event may give their memory back then (the event and the records
+ * need not be in memory whole at once).  Same result as batch_parse(). */
+int batch_parse_releasing(const char *json, size_t len, batch *out, char *err, size_t errlen,
+                          void (*release)(void *ctx, size_t n), void *ctx);
 
 /* Frees everything the batch owns; accepts NULL and empty batches. */
 void batch_free(batch *b);

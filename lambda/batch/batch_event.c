@@ -9,11 +9,13 @@
  * What cJSON cannot read (a lone surrogate escape) or would read into too
  * large a tree costs only that record, with a per-record error.
  *
- * The common case, a connector batch whose every element the fast path
- * takes, is first tried in one pass without the validation pass: what the
- * fast path accepts is already valid JSON within the depth limit, so that
- * reading is exactly the two passes' result; anything else starts over
- * with the two passes. */
+ * An array event is first read in one pass without the validation pass,
+ * for as long as the fast path takes its elements: what the fast path
+ * accepts is already valid JSON within the depth limit, so that reading is
+ * exactly the two passes' result.  At the first element it does not take,
+ * the two passes read the rest of the event (validated from there on),
+ * never looking back: so the caller may be told, as the one pass goes,
+ * which leading bytes of the event will not be read again. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +26,9 @@
 
 typedef struct outline {
     size_t count;      /* records */
-    const char *first; /* the first element, or the bare object */
-    const char **ends; /* where each element ends (malloc'd) */
+    size_t base;       /* records before first (read by the one pass) */
+    const char *first; /* the first element outlined, or the bare object */
+    const char **ends; /* where each element from first on ends (malloc'd) */
     size_t cap;
 } outline;
 
@@ -52,17 +55,13 @@ static int invalid_json(int r, size_t at, size_t len, char *err, size_t errlen)
                       "the event is not valid JSON: syntax error at byte %zu of %zu", at, len);
 }
 
-/* The elements of the top-level array at s ('['): validates them and counts
- * them, up to BATCH_MAX_RECORDS.  Leaves *p after the closing bracket. */
-static int outline_array(const char *json, size_t len, const char **p, outline *o, char *err,
-                         size_t errlen)
+/* The elements of the top-level array from the one at s (o->first) on:
+ * validates them and counts them, up to BATCH_MAX_RECORDS in all.  Leaves
+ * *p after the closing bracket. */
+static int outline_elements(const char *json, size_t len, const char *s, const char **p, outline *o,
+                            char *err, size_t errlen)
 {
-    const char *end = json + len, *s = jscan_ws(*p + 1, end);
-    o->first = s;
-    if (s < end && *s == ']') {
-        *p = s + 1;
-        return BATCH_OK;
-    }
+    const char *end = json + len;
     for (;;) {
         if (o->count == BATCH_MAX_RECORDS)
             return event_fail(err, errlen, BATCH_ERR_LIMIT,
@@ -75,7 +74,7 @@ static int outline_array(const char *json, size_t len, const char **p, outline *
         int r = jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, &info);
         if (r != JSCAN_OK)
             return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
-        if (o->count == o->cap) {
+        if (o->count - o->base == o->cap) {
             size_t cap = o->cap ? o->cap * 2 : 256;
             const char **e = realloc(o->ends, cap * sizeof *e);
             if (e == NULL)
@@ -84,7 +83,7 @@ static int outline_array(const char *json, size_t len, const char **p, outline *
             o->ends = e;
             o->cap = cap;
         }
-        o->ends[o->count++] = s;
+        o->ends[o->count++ - o->base] = s;
         s = jscan_ws(s, end);
         if (s < end && *s == ',') {
             s = jscan_ws(s + 1, end);
@@ -96,6 +95,27 @@ static int outline_array(const char *json, size_t len, const char **p, outline *
         }
         return invalid_json(JSCAN_ERR_SYNTAX, (size_t)(s - json), len, err, errlen);
     }
+}
+
+/* The top-level array at *p ('['); leaves *p after its closing bracket. */
+static int outline_array(const char *json, size_t len, const char **p, outline *o, char *err,
+                         size_t errlen)
+{
+    const char *end = json + len, *s = jscan_ws(*p + 1, end);
+    o->first = s;
+    if (s < end && *s == ']') {
+        *p = s + 1;
+        return BATCH_OK;
+    }
+    return outline_elements(json, len, s, p, o, err, errlen);
+}
+
+static int text_after(const char *json, size_t len, const char *s, char *err, size_t errlen)
+{
+    return event_fail(err, errlen, BATCH_ERR_NOT_JSON,
+                      "the event is not valid JSON: text after the top-level value at byte "
+                      "%zu of %zu",
+                      (size_t)(s - json), len);
 }
 
 static const char *json_type_name(char c)
@@ -129,10 +149,7 @@ static int outline_event(const char *json, size_t len, batch *out, outline *o, c
     }
     s = jscan_ws(s, end);
     if (s != end)
-        return event_fail(err, errlen, BATCH_ERR_NOT_JSON,
-                          "the event is not valid JSON: text after the top-level value at byte "
-                          "%zu of %zu",
-                          (size_t)(s - json), len);
+        return text_after(json, len, s, err, errlen);
     if (*top == '{') {
         out->shape = BATCH_SHAPE_BARE_OBJECT;
     } else if (*top != '[') {
@@ -195,11 +212,11 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
                          size_t errlen)
 {
     const char *s = o->first;
-    for (size_t i = 0; i < o->count; i++) {
+    for (size_t i = o->base; i < o->count; i++) {
         batch_record *rec = &out->records[i];
         batch_record_init(rec);
         out->count = i + 1;
-        const char *start = s, *el_end = o->ends[i];
+        const char *start = s, *el_end = o->ends[i - o->base];
         int r = !fast                                  ? -1
                 : out->shape == BATCH_SHAPE_CONNECTOR  ? batch_fast_element(out, rec, &s, end)
                 : out->shape == BATCH_SHAPE_BARE_ARRAY ? batch_fast_bare_element(rec, &s, end)
@@ -250,14 +267,22 @@ static int one_pass_reserve(batch *out, size_t *cap, size_t len)
     return 0;
 }
 
-/* A batch (connector elements or bare iris objects) read by the fast path
- * alone, in one pass: BATCH_OK, 1 when the event needs the two passes (out
- * is then to be freed), or BATCH_ERR_NOMEM.  A record of 2 *
+/* The one pass tells the caller about every RELEASE_STEP bytes it is done
+ * with. */
+#define RELEASE_STEP (256 * 1024)
+
+/* An array event (connector elements or bare iris objects) read by the
+ * fast path alone, in one pass: BATCH_OK, BATCH_ERR_NOMEM, or 1 when the
+ * two passes must read the rest: *resume is then where the elements read
+ * (out->count of them) end, or NULL if none was.  A record of 2 *
  * BATCH_RECORD_MAX_VALUES bytes or more (it might hold more values than
- * the cJSON path reads) also takes the two passes, which check it. */
-static int read_one_pass(const char *json, size_t len, batch *out)
+ * the cJSON path reads) is left to the two passes, which check it. */
+static int read_one_pass(const char *json, size_t len, batch *out, const char **resume,
+                         const batch_release *release)
 {
-    const char *end = json + len, *s = jscan_ws(json, end);
+    const char *end = json + len, *s = jscan_ws(json, end), *done = NULL;
+    size_t released = 0;
+    *resume = NULL;
     if (s >= end || *s != '[')
         return 1;
     s = jscan_ws(s + 1, end);
@@ -270,38 +295,92 @@ static int read_one_pass(const char *json, size_t len, batch *out)
     size_t cap = 0;
     for (;;) {
         if (out->count == BATCH_MAX_RECORDS)
-            return 1; /* the two passes word the limit */
+            break; /* the two passes word the limit */
         if (one_pass_reserve(out, &cap, len) != 0)
             return BATCH_ERR_NOMEM;
         batch_record *rec = &out->records[out->count++];
         batch_record_init(rec);
         const char *start = s;
         int r = hp ? batch_fast_element(out, rec, &s, end) : batch_fast_bare_element(rec, &s, end);
-        if (r != 0)
-            return r == BATCH_ERR_NOMEM ? BATCH_ERR_NOMEM : 1;
-        if ((size_t)(s - start) >= 2 * BATCH_RECORD_MAX_VALUES)
-            return 1;
+        if (r == BATCH_ERR_NOMEM)
+            return BATCH_ERR_NOMEM;
+        if (r != 0 || (size_t)(s - start) >= 2 * BATCH_RECORD_MAX_VALUES) {
+            batch_record_clear(rec);
+            out->count--;
+            break;
+        }
+        done = s;
+        if (release != NULL && (size_t)(done - json) - released >= RELEASE_STEP) {
+            released = (size_t)(done - json);
+            release->fn(release->ctx, released);
+        }
         s = jscan_ws(s, end);
         if (s < end && *s == ',') {
             s = jscan_ws(s + 1, end);
             continue;
         }
-        return s < end && *s == ']' && jscan_ws(s + 1, end) == end ? BATCH_OK : 1;
+        if (s < end && *s == ']' && jscan_ws(s + 1, end) == end)
+            return BATCH_OK;
+        break;
     }
+    *resume = done;
+    return 1;
 }
 
-int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast)
+/* The two passes' reading of what follows the elements the one pass read
+ * (they end at s): the rest is validated and outlined from s on, then its
+ * elements are read, as batch_read_event() would; nothing before s is
+ * read. */
+static int read_rest(const char *json, size_t len, batch *out, const char *s, char *err,
+                     size_t errlen)
+{
+    const char *end = json + len;
+    outline o;
+    memset(&o, 0, sizeof o);
+    o.base = o.count = out->count;
+    int rc = BATCH_OK;
+    s = jscan_ws(s, end);
+    if (s < end && *s == ',') {
+        o.first = jscan_ws(s + 1, end);
+        rc = outline_elements(json, len, o.first, &s, &o, err, errlen);
+    } else if (s < end && *s == ']') {
+        s++;
+    } else {
+        rc = invalid_json(JSCAN_ERR_SYNTAX, (size_t)(s - json), len, err, errlen);
+    }
+    if (rc == BATCH_OK && jscan_ws(s, end) != end)
+        rc = text_after(json, len, jscan_ws(s, end), err, errlen);
+    if (rc == BATCH_OK && o.count > o.base) {
+        batch_record *r = realloc(out->records, o.count * sizeof *r);
+        if (r == NULL)
+            rc = event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory for %zu records", o.count);
+        else
+            out->records = r;
+    }
+    if (rc == BATCH_OK)
+        rc = read_elements(out, &o, end, 1, err, errlen);
+    free(o.ends);
+    return rc;
+}
+
+int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast,
+                     const batch_release *release)
 {
     outline o;
     memset(out, 0, sizeof *out);
     if (fast) {
-        int r = read_one_pass(json, len, out);
-        if (r == BATCH_OK)
-            return BATCH_OK;
-        batch_free(out);
-        memset(out, 0, sizeof *out);
-        if (r == BATCH_ERR_NOMEM)
-            return event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory reading the event");
+        const char *resume;
+        int r = read_one_pass(json, len, out, &resume, release);
+        if (r == 1 && resume != NULL)
+            r = read_rest(json, len, out, resume, err, errlen);
+        else if (r == BATCH_ERR_NOMEM)
+            event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory reading the event");
+        if (r != 1 || resume != NULL) {
+            if (r != BATCH_OK)
+                batch_free(out);
+            return r;
+        }
+        batch_free(out); /* nothing read: the two passes from the start */
     }
     int rc = outline_event(json, len, out, &o, err, errlen);
     if (rc == BATCH_OK && o.count > 0 &&
@@ -350,5 +429,5 @@ int batch_check_inner_json(batch_record *rec, const char *text, size_t len, cons
 int batch_parse_fast(const char *json, size_t len, batch *out)
 {
     char err[320];
-    return batch_read_event(json, len, out, err, sizeof err, 1);
+    return batch_read_event(json, len, out, err, sizeof err, 1, NULL);
 }

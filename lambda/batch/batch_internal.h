@@ -88,7 +88,13 @@ int batch_check_inner_json(batch_record *rec, const char *text, size_t len, cons
 /* Reads the whole event (batch_parse's contract): the event is validated
  * and outlined once (batch_event.c), then each element is read by the fast
  * path when fast is set and it takes the element, else by cJSON. */
-int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast);
+/* batch_parse_releasing()'s callback. */
+typedef struct batch_release {
+    void (*fn)(void *ctx, size_t n);
+    void *ctx;
+} batch_release;
+int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast,
+                     const batch_release *release);
 
 /* The fast path for one connector element at *p: 0 with *rec read and *p
  * past the element (exactly what cJSON would produce), BATCH_ERR_NOMEM, or

@@ -288,6 +288,14 @@ static void log_monitor(const monitor_verdict *v)
     }
 }
 
+/* The parser is done with the event's first n bytes: their memory goes
+ * back while it reads the rest (the event and the records are then never
+ * in memory whole at once). */
+static void release_event_prefix(void *req, size_t n)
+{
+    runtime_release_payload_prefix(req, n);
+}
+
 runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx)
 {
     handler_ctx *h = ctx;
@@ -296,7 +304,8 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, "event (%zu bytes): %.*s", req->payload_len,
                 req->payload_len > 4096 ? 4096 : (int)req->payload_len, req->payload);
-    int rc = batch_parse(req->payload, req->payload_len, &b, err, sizeof err);
+    int rc = batch_parse_releasing(req->payload, req->payload_len, &b, err, sizeof err,
+                                   release_event_prefix, (void *)req);
     if (rc == BATCH_ERR_NOMEM)
         return runtime_failure("Runtime.OutOfMemory", err);
     if (rc != BATCH_OK) {

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/log.h"
@@ -114,6 +116,19 @@ void runtime_release_payload(const runtime_invocation_request *req)
 {
     if (req->owner != NULL)
         buf_free(&req->owner->body);
+}
+
+void runtime_release_payload_prefix(const runtime_invocation_request *req, size_t n)
+{
+    if (req->owner == NULL || req->payload != req->owner->body.data || n > req->payload_len)
+        return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)req->payload + page - 1) & ~(page - 1);
+    uintptr_t to = ((uintptr_t)req->payload + n) & ~(page - 1);
+    /* Pages inside the buffer's allocation only: the allocator keeps its
+     * own data outside them, and they read back as zeros if touched. */
+    if (to > from)
+        madvise((void *)from, to - from, MADV_DONTNEED);
 }
 
 /* The event is bounded (RUNTIME_EVENT_MAX: a longer body stops the

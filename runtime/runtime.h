@@ -56,6 +56,11 @@ typedef struct runtime_invocation_request {
  * needs: a 6 MB batch then need not stay in memory beside the response.
  * After the call req->payload must not be read.  No-op without an owner. */
 void runtime_release_payload(const runtime_invocation_request *req);
+/* Gives back to the system the memory of the event's first n bytes, which
+ * the handler will not read again (their content is then gone): a handler
+ * reading the event from its start need not hold it whole beside what it
+ * builds.  Whole pages only; no-op without an owner. */
+void runtime_release_payload_prefix(const runtime_invocation_request *req, size_t n);
 
 /* A response body produced in pieces while it is posted, so that a large
  * response need not sit in memory whole: fill writes up to cap bytes into

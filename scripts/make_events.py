@@ -84,6 +84,14 @@ def main():
     maps = random.Random(7)
     write(outdir, "batch-map-strings.json",
           [element(i, java_map_string(value(r), maps)) for i, r in enumerate(sample[:10])])
+    # Keys in each form the connector can send: the converter's Map.toString()
+    # of a schemaless JSON key, a plain string (the producer's --key), an
+    # object (a key with a schema), a number, null.  Echoed, never read.
+    keys = ["{id=7, source=lab}", "setosa", {"id": 7, "tags": ["a", "b"]}, 42, None]
+    keyed = [element(i, java_map_string(value(r), maps)) for i, r in enumerate(sample[:5])]
+    for e, k in zip(keyed, keys):
+        e["payload"]["key"] = k
+    write(outdir, "batch-keys.json", keyed)
     write(outdir, "batch-base64.json",
           [element(i, base64.b64encode(json.dumps(value(r)).encode()).decode())
            for i, r in enumerate(sample[:10])])

@@ -424,10 +424,15 @@ static char *read_file(const char *path, size_t *len)
 }
 
 static const char *const sample_events[] = {
-    "events/batch-correct.json",         "events/batch-drifted.json",
-    "events/batch-escaped-strings.json", "events/batch-map-strings.json",
-    "events/batch-base64.json",          "events/batch-ksqldb-uppercase.json",
-    "events/batch-mixed.json",           "events/record-bare.json",
+    "events/batch-correct.json",
+    "events/batch-drifted.json",
+    "events/batch-escaped-strings.json",
+    "events/batch-map-strings.json",
+    "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",
+    "events/record-bare.json",
+    "events/batch-keys.json",
 };
 
 /* Object, escaped-JSON and base64 values, and ksqlDB names, are all read
@@ -441,6 +446,7 @@ static void fast_path_takes_connector_batches(void **state)
     } cases[] = {{"events/batch-correct.json", 20, 0},
                  {"events/batch-escaped-strings.json", 10, 0},
                  {"events/batch-map-strings.json", 10, 0},
+                 {"events/batch-keys.json", 5, 0},
                  {"events/batch-base64.json", 10, 0},
                  {"events/batch-ksqldb-uppercase.json", 10, 0},
                  /* 6 bad records; "rose" is well-formed, found unknown when scored;

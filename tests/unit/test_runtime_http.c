@@ -100,6 +100,146 @@ static int exchange(const char *reply, size_t len, seen *s, long *status, char *
 
 #define REPLY(s) s, sizeof(s) - 1
 
+/* Whether req (got bytes) is a whole request: its head, then Content-Length
+ * bytes, or chunks up to the last one. */
+static int request_complete(const char *req, size_t got)
+{
+    const char *end = memmem(req, got, "\r\n\r\n", 4);
+    if (end == NULL)
+        return 0;
+    size_t head = (size_t)(end - req) + 4;
+    const char *cl = memmem(req, head, "Content-Length: ", 16);
+    if (cl != NULL)
+        return got >= head + strtoul(cl + 16, NULL, 10);
+    return got >= head + 5 && memcmp(req + got - 7, "\r\n0\r\n\r\n", 7) == 0;
+}
+
+/* Serves one connection: reads one request (up to 1 MB), writes it to fd
+ * out, answers 202 and closes.  Returns the port. */
+static int recording_peer(int out, pid_t *pid)
+{
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 1), 0);
+    getsockname(ls, (struct sockaddr *)&a, &alen);
+    *pid = fork();
+    assert_true(*pid >= 0);
+    if (*pid == 0) {
+        static char req[1 << 20];
+        size_t got = 0;
+        int c = accept(ls, NULL, NULL);
+        while (got < sizeof req && !request_complete(req, got)) {
+            ssize_t n = read(c, req + got, sizeof req - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (write(out, req, got) != (ssize_t)got)
+            _exit(1);
+        static const char ok[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
+        if (write(c, ok, sizeof ok - 1) < 0)
+            _exit(1);
+        close(c);
+        _exit(0);
+    }
+    close(ls);
+    return ntohs(a.sin_port);
+}
+
+/* A body writer handing out "0123456789" repeated, in pieces of at most
+ * step bytes, total bytes in all. */
+typedef struct digits {
+    size_t total, given, step;
+} digits;
+
+static size_t fill_digits(void *ctx, char *dst, size_t cap)
+{
+    digits *d = ctx;
+    size_t n = d->total - d->given;
+    if (n > cap)
+        n = cap;
+    if (n > d->step)
+        n = d->step;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = (char)('0' + (d->given + i) % 10);
+    d->given += n;
+    return n;
+}
+
+/* Posts a streamed body of total bytes; returns what the peer read. */
+static char *post_streamed(size_t total, size_t step, int chunked, size_t *len)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid;
+    char hostport[32], err[256];
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", recording_peer(fds[1], &pid));
+    close(fds[1]);
+    runtime_http h;
+    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
+    digits d = {total, 0, step};
+    runtime_http_request rq = {.method = "POST",
+                               .path = "/r",
+                               .headers = "Content-Type: application/json\r\n",
+                               .body_len = chunked ? (size_t)-1 : total,
+                               .fill = fill_digits,
+                               .fill_ctx = &d,
+                               .chunked = chunked,
+                               .timeout_ms = 5000};
+    long status;
+    assert_int_equal(runtime_http_perform(&h, &rq, &status), RUNTIME_HTTP_OK);
+    assert_int_equal(status, 202);
+    runtime_http_free(&h);
+    static char got[1 << 20];
+    size_t n = 0;
+    ssize_t k;
+    while ((k = read(fds[0], got + n, sizeof got - n)) > 0)
+        n += (size_t)k;
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    *len = n;
+    return got;
+}
+
+static void streamed_bodies_arrive_in_order_with_exact_framing(void **state)
+{
+    (void)state;
+    size_t len;
+    /* 50,000 bytes in pieces of 16 KB: bigger than the gathering buffer */
+    char *req = post_streamed(50000, 16384, 0, &len);
+    const char *body = strstr(req, "\r\n\r\n");
+    assert_non_null(body);
+    assert_non_null(strstr(req, "POST /r HTTP/1.1\r\n"));
+    assert_non_null(strstr(req, "Content-Length: 50000\r\n"));
+    body += 4;
+    assert_int_equal(len - (size_t)(body - req), 50000);
+    for (size_t i = 0; i < 50000; i++)
+        if (body[i] != (char)('0' + i % 10))
+            fail_msg("byte %zu of the body: expected '%c', got '%c'", i, '0' + (int)(i % 10),
+                     body[i]);
+    /* chunked: 3 pieces of 16,384 then 848 bytes */
+    req = post_streamed(50000, 16384, 1, &len);
+    assert_non_null(strstr(req, "Transfer-Encoding: chunked\r\n"));
+    const char *p = strstr(req, "\r\n\r\n") + 4;
+    static const char *const sizes[] = {"4000\r\n", "4000\r\n", "4000\r\n", "350\r\n"};
+    size_t at = 0;
+    for (size_t c = 0; c < 4; c++) {
+        assert_memory_equal(p, sizes[c], strlen(sizes[c]));
+        p += strlen(sizes[c]);
+        size_t n = c < 3 ? 16384 : 848;
+        for (size_t i = 0; i < n; i++, at++)
+            if (p[i] != (char)('0' + at % 10))
+                fail_msg("chunk %zu byte %zu: expected '%c', got '%c'", c, i, '0' + (int)(at % 10),
+                         p[i]);
+        p += n;
+        assert_memory_equal(p, "\r\n", 2);
+        p += 2;
+    }
+    assert_memory_equal(p, "0\r\n\r\n", 5);
+}
+
 static void reads_headers_in_order_and_a_content_length_body(void **state)
 {
     (void)state;
@@ -226,6 +366,7 @@ int main(void)
         cmocka_unit_test(malformed_answers_are_protocol_errors_after_the_good_lines),
         cmocka_unit_test(a_header_line_over_64_kb_is_refused),
         cmocka_unit_test(nobody_listening_is_a_connect_error),
+        cmocka_unit_test(streamed_bodies_arrive_in_order_with_exact_framing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

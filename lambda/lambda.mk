@@ -33,7 +33,7 @@ UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/alert_episode.c
                     $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
 UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/buf.c \
-                           $(MODEL_SCORER_SRCS)
+                           lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_limits = $(call libs,libcjson) -lm
 UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
                       lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \

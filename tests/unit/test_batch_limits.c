@@ -16,6 +16,8 @@
 #include "common/buf.h"
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
+#include "lambda/evaluate.h"
+#include "lambda/response.h"
 
 #define GOOD_VALUE                                                                                 \
     "{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,\"petalWidth\":0.2,"              \
@@ -435,6 +437,33 @@ static void invalid_utf8_is_written_as_replacement_characters(void **state)
     }
 }
 
+/* What reaches the response: a negative timestamp as it was, an absent one
+ * as null, and a topic's invalid UTF-8 as U+FFFD. */
+static void the_response_echoes_what_was_read(void **state)
+{
+    (void)state;
+    const char *json = "[{\"payload\":{\"topic\":\"t\xff\",\"timestamp\":-5,\"value\":" GOOD_VALUE
+                       "}},{\"payload\":{\"timestamp\":null,\"value\":null}}]";
+    batch b;
+    char err[256];
+    assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
+    model *m = model_load("model/iris-model.json", err, sizeof err);
+    if (m == NULL)
+        fail_msg("cannot load model/iris-model.json: %s", err);
+    evaluate_score(m, &b);
+    buf out = BUF_INIT;
+    assert_int_equal(response_write(&out, &b, m), 0);
+    if (strstr(out.data, "{\"payload\":{\"topic\":\"t\xef\xbf\xbd\",\"partition\":null,"
+                         "\"offset\":null,\"timestamp\":-5,") == NULL ||
+        strstr(out.data, "{\"payload\":{\"topic\":null,\"partition\":null,\"offset\":null,"
+                         "\"timestamp\":null,\"error\":") == NULL)
+        fail_msg("expected the topic with U+FFFD, timestamp -5, then a null timestamp; got %s",
+                 out.data);
+    buf_free(&out);
+    model_free(m);
+    batch_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +480,7 @@ int main(void)
         cmocka_unit_test(shape_is_decided_by_the_decoded_payload_key),
         cmocka_unit_test(invalid_utf8_is_written_as_replacement_characters),
         cmocka_unit_test(common_record_errors_are_worded_without_cjson),
+        cmocka_unit_test(the_response_echoes_what_was_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

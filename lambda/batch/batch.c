@@ -3,6 +3,7 @@
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/javamap.h"
 #include "common/buf.h"
+#include "model/schema.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -100,20 +101,6 @@ void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-/* Lower-cases key and drops '_', '-', '.' and ' ' so sepalLength,
- * sepal_length, SEPAL_LENGTH, SEPALLENGTH and Sepal.Length all match. */
-static void normalise_key(const char *key, size_t len, char *out, size_t outlen)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 1 < outlen; i++) {
-        char c = key[i];
-        if (c == '_' || c == '-' || c == '.' || c == ' ')
-            continue;
-        out[o++] = (char)tolower((unsigned char)c);
-    }
-    out[o] = '\0';
-}
-
 int batch_key_index(const char *key, size_t len)
 {
     /* The canonical spellings first: this runs for every field of every
@@ -137,10 +124,11 @@ int batch_key_index(const char *key, size_t len)
             return 2;
         break;
     }
-    char k[32];
-    if (len > 64)
+    /* Any other spelling: model/schema.h's rule (sepal_length, SEPAL_LENGTH,
+     * SEPALLENGTH, Sepal.Length), as the trainer's readers apply it. */
+    char k[SCHEMA_NAME_MAX + 1];
+    if (schema_key(key, len, k) < 0)
         return -1;
-    normalise_key(key, len, k, sizeof k);
     for (int j = 0; j < MODEL_NFEATURES; j++)
         if (strcmp(k, feature_keys[j]) == 0)
             return j;

@@ -180,10 +180,10 @@ static cJSON *matrix_json(const double *a, size_t rows, size_t cols, size_t stri
 static cJSON *gauss_export(const void *fit)
 {
     const gauss_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *cov = NULL;
+    cJSON *o = cJSON_CreateObject(), *cov = NULL, *result = NULL;
     if (!o || !cJSON_AddItemToObject(o, "priors", cJSON_CreateDoubleArray(g->prior, (int)g->k)) ||
         !cJSON_AddItemToObject(o, "means", matrix_json(&g->mean[0][0], g->k, g->nf, NFMAX)))
-        goto on_error;
+        goto cleanup;
     if (g->diagonal) {
         double var[MODEL_MAX_CLASSES][NFMAX];
         for (size_t c = 0; c < g->k; c++)
@@ -191,22 +191,23 @@ static cJSON *gauss_export(const void *fit)
                 var[c][j] = g->cov[c][j * g->nf + j];
         cov = matrix_json(&var[0][0], g->k, g->nf, NFMAX);
         if (!cJSON_AddItemToObject(o, "variances", cov))
-            goto on_error;
+            goto cleanup;
     } else if (g->ncov == 1) {
         if (!cJSON_AddItemToObject(o, "covariance", matrix_json(g->cov[0], g->nf, g->nf, g->nf)))
-            goto on_error;
+            goto cleanup;
     } else {
         cov = cJSON_AddArrayToObject(o, "covariances");
         for (size_t c = 0; cov && c < g->k; c++)
             if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], g->nf, g->nf, g->nf)))
-                goto on_error;
+                goto cleanup;
         if (!cov)
-            goto on_error;
+            goto cleanup;
     }
-    return o;
-on_error:
+    result = o;
+    o = NULL;
+cleanup:
     cJSON_Delete(o);
-    return NULL;
+    return result;
 }
 
 static const double lda_grid[][LEARNER_MAX_PARAMS] = {{0}, {0.05}, {0.2}};

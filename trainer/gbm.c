@@ -265,17 +265,18 @@ static cJSON *tree_json(const gbm_fit *g, size_t t)
 static cJSON *gbm_export(const void *fit)
 {
     const gbm_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *trees = NULL;
+    cJSON *o = cJSON_CreateObject(), *trees = NULL, *result = NULL;
     if (!o || !cJSON_AddItemToObject(o, "init", cJSON_CreateDoubleArray(g->init, (int)g->k)) ||
         !(trees = cJSON_AddArrayToObject(o, "trees")))
-        goto on_error;
+        goto cleanup;
     for (size_t t = 0; t < g->ntrees; t++)
         if (!cJSON_AddItemToArray(trees, tree_json(g, t)))
-            goto on_error;
-    return o;
-on_error:
+            goto cleanup;
+    result = o;
+    o = NULL;
+cleanup:
     cJSON_Delete(o);
-    return NULL;
+    return result;
 }
 
 static const double gbm_grid[][LEARNER_MAX_PARAMS] = {

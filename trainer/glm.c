@@ -100,11 +100,11 @@ static void *glm_train(const double *param, const double *z, const int *y, size_
                        size_t k, char *err, size_t errlen)
 {
     double lambda = param[0];
-    glm_fit *g = calloc(1, sizeof *g);
+    glm_fit *g = calloc(1, sizeof *g), *result = NULL;
     double *grad = malloc(MAXP * sizeof *grad), *hess = malloc(MAXP * MAXP * sizeof *hess);
     if (!g || !grad || !hess) {
         snprintf(err, errlen, "glm: out of memory");
-        goto on_error;
+        goto cleanup;
     }
     g->k = k;
     g->nf = nf;
@@ -119,7 +119,7 @@ static void *glm_train(const double *param, const double *z, const int *y, size_
             break;
         if (numeric_cholesky(P, hess, hess) != 0) {
             snprintf(err, errlen, "glm: Hessian not positive definite (lambda %g)", lambda);
-            goto on_error;
+            goto cleanup;
         }
         numeric_cholesky_solve(P, hess, grad, step);
         double slope = 0;
@@ -137,14 +137,13 @@ static void *glm_train(const double *param, const double *z, const int *y, size_
             break; /* no further decrease representable in double */
         memcpy(g->theta, trial, P * sizeof *trial);
     }
-    free(grad);
-    free(hess);
-    return g;
-on_error:
+    result = g;
+    g = NULL;
+cleanup:
     free(hess);
     free(grad);
     free(g);
-    return NULL;
+    return result;
 }
 
 static void glm_predict(const void *fit, const double *z, double *probs)
@@ -158,20 +157,21 @@ static void glm_predict(const void *fit, const double *z, double *probs)
 static cJSON *glm_export(const void *fit)
 {
     const glm_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "intercepts");
+    cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "intercepts"), *result = NULL;
     cJSON *w = cJSON_AddArrayToObject(o, "coefficients");
     if (!b || !w)
-        goto on_error;
+        goto cleanup;
     for (size_t c = 0; c < g->k; c++) {
         cJSON *row = cJSON_CreateDoubleArray(g->theta + c * g->np + 1, (int)g->nf);
         if (!row || !cJSON_AddItemToArray(w, row) ||
             !cJSON_AddItemToArray(b, cJSON_CreateNumber(g->theta[c * g->np])))
-            goto on_error;
+            goto cleanup;
     }
-    return o;
-on_error:
+    result = o;
+    o = NULL;
+cleanup:
     cJSON_Delete(o);
-    return NULL;
+    return result;
 }
 
 static const double glm_grid[][LEARNER_MAX_PARAMS] = {{1e-5}, {1e-4}, {1e-3}, {1e-2}};

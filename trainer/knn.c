@@ -86,18 +86,19 @@ static void knn_predict(const void *fit, const double *z, double *probs)
 static cJSON *knn_export(const void *fit)
 {
     const knn_fit *f = fit;
-    cJSON *o = cJSON_CreateObject(), *pts = NULL;
+    cJSON *o = cJSON_CreateObject(), *pts = NULL, *result = NULL;
     if (!o || !cJSON_AddNumberToObject(o, "k", (double)f->k) ||
         !(pts = cJSON_AddArrayToObject(o, "points")) ||
         !cJSON_AddItemToObject(o, "labels", cJSON_CreateIntArray(f->y, (int)f->n)))
-        goto on_error;
+        goto cleanup;
     for (size_t i = 0; i < f->n; i++)
         if (!cJSON_AddItemToArray(pts, cJSON_CreateDoubleArray(f->z + i * f->nf, (int)f->nf)))
-            goto on_error;
-    return o;
-on_error:
+            goto cleanup;
+    result = o;
+    o = NULL;
+cleanup:
     cJSON_Delete(o);
-    return NULL;
+    return result;
 }
 
 static const double knn_grid[][LEARNER_MAX_PARAMS] = {{5}, {10}, {15}, {20}};

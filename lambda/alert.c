@@ -316,8 +316,6 @@ void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_rang
 
 void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec)
 {
-    static const char *const features[] = {"sepalLength", "sepalWidth", "petalLength",
-                                           "petalWidth"};
     char t1[32], t2[32];
     buf_puts(m, "{\"topic\":");
     buf_json_cstr(m, rec->topic);
@@ -327,17 +325,20 @@ void alert_write_record(buf *m, const alert_context *ctx, const batch_record *re
     alert_json_opt_int(m, rec->offset);
     buf_puts(m, ",\"timestamp\":");
     alert_json_timestamp(m, rec->timestamp_ms);
-    for (int f = 0; f < MODEL_NFEATURES; f++) {
+    const double *x = batch_record_features(rec);
+    for (size_t f = 0; f < batch_num_features(); f++) {
         buf_putc(m, ',');
-        alert_json_key(m, features[f]);
-        buf_json_double(m, rec->features[f]);
+        alert_json_key(m, batch_feature_name(f));
+        buf_json_double(m, x[f]);
     }
-    buf_puts(m, ",\"species\":");
+    buf_putc(m, ',');
+    alert_json_key(m, batch_label_name());
     if (rec->label >= 0)
         buf_json_cstr(m, alert_class_name(ctx, rec->label, t1, sizeof t1));
     else
         buf_puts(m, "null");
-    buf_puts(m, ",\"predictedSpecies\":");
+    buf_putc(m, ',');
+    alert_json_key(m, batch_predicted_name());
     buf_json_cstr(m, alert_class_name(ctx, rec->predicted, t2, sizeof t2));
     buf_puts(m, ",\"probability\":");
     buf_json_double(m, rec->predicted < MODEL_MAX_CLASSES ? rec->probs[rec->predicted] : NAN);

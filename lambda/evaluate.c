@@ -31,7 +31,7 @@ void evaluate_score(const model *m, batch *b)
                 continue;
             }
         }
-        rec->predicted = model_predict(m, rec->features, rec->probs);
+        rec->predicted = model_predict(m, batch_record_features(rec), rec->probs);
     }
 }
 

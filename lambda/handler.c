@@ -126,15 +126,9 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
         snprintf(err, errlen, "cannot load the model %s: %s", h->model_path, merr);
         return -1;
     }
-    /* The batch parser reads the iris schema's four features into fixed slots. */
-    static const char *const iris[MODEL_NFEATURES] = {"sepal_length", "sepal_width", "petal_length",
-                                                      "petal_width"};
-    if (!model_has_features(h->model, iris, MODEL_NFEATURES)) {
-        snprintf(err, errlen,
-                 "cannot serve the model %s: its %zu features are not sepal_length, "
-                 "sepal_width, petal_length, petal_width in this order, the records this "
-                 "bootstrap reads",
-                 h->model_path, model_num_features(h->model));
+    /* The records carry the model's features and label field. */
+    if (batch_use_model(h->model, merr, sizeof merr) != 0) {
+        snprintf(err, errlen, "cannot serve the model %s: %s", h->model_path, merr);
         model_free(h->model);
         h->model = NULL;
         return -1;

@@ -4,7 +4,7 @@
 
 BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c \
               lambda/batch/batch_event.c lambda/batch/topics.c \
-              lambda/batch/javamap.c
+              lambda/batch/javamap.c lambda/batch/layout.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
                  lambda/alert_episode.c lambda/monitor.c lambda/notify.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).

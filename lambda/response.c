@@ -108,20 +108,18 @@ static char *put_measurement(char *o, response_stream *s, double v)
     return o + e->len;
 }
 
-/* The rest of a record that was read and scored. */
-static char *put_scores(char *o, response_stream *s, const batch_record *rec)
+/* The label's value, or null when the record was unlabelled. */
+static char *put_label(char *o, const response_stream *s, const batch_record *rec)
+{
+    if (rec->label >= 0)
+        return put(o, s->names[rec->label].data, s->names[rec->label].len);
+    return PUT_LIT(o, "null");
+}
+
+/* The predicted class's value, the probabilities and "correct". */
+static char *put_prediction(char *o, const response_stream *s, const batch_record *rec)
 {
     const buf *names = s->names;
-    for (int j = 0; j < MODEL_NFEATURES; j++) {
-        o = put(o, feature_out[j], feature_len[j]);
-        o = put_measurement(o, s, rec->features[j]);
-    }
-    o = PUT_LIT(o, ",\"species\":");
-    if (rec->label >= 0)
-        o = put(o, names[rec->label].data, names[rec->label].len);
-    else
-        o = PUT_LIT(o, "null");
-    o = PUT_LIT(o, ",\"predictedSpecies\":");
     o = put(o, names[rec->predicted].data, names[rec->predicted].len);
     o = PUT_LIT(o, ",\"probabilities\":{");
     for (size_t k = 0; k < s->nclasses; k++) {
@@ -141,6 +139,47 @@ static char *put_scores(char *o, response_stream *s, const batch_record *rec)
     return PUT_LIT(o, "}}");
 }
 
+/* The rest of a record that was read and scored (the iris layout). */
+static char *put_scores(char *o, response_stream *s, const batch_record *rec)
+{
+    for (int j = 0; j < MODEL_NFEATURES; j++) {
+        o = put(o, feature_out[j], feature_len[j]);
+        o = put_measurement(o, s, rec->features[j]);
+    }
+    o = PUT_LIT(o, ",\"species\":");
+    o = put_label(o, s, rec);
+    o = PUT_LIT(o, ",\"predictedSpecies\":");
+    return put_prediction(o, s, rec);
+}
+
+/* The same for another model's layout (batch_use_model): its features and
+ * label named as the model names them, and "predicted" + the label. */
+static int write_layout_scores(const response_stream *s, buf *out, const batch_record *rec)
+{
+    const double *x = batch_record_features(rec);
+    for (size_t j = 0; j < batch_num_features(); j++) {
+        buf_putc(out, ',');
+        buf_json_cstr(out, batch_feature_name(j));
+        buf_putc(out, ':');
+        buf_json_double(out, x[j]);
+    }
+    buf_putc(out, ',');
+    buf_json_cstr(out, batch_label_name());
+    buf_putc(out, ':');
+    if (buf_reserve(out, RECORD_FIXED_ROOM + s->names_room) != 0)
+        return -1;
+    out->len = (size_t)(put_label(out->data + out->len, s, rec) - out->data);
+    out->data[out->len] = '\0';
+    buf_putc(out, ',');
+    buf_json_cstr(out, batch_predicted_name());
+    buf_putc(out, ':');
+    if (buf_reserve(out, RECORD_FIXED_ROOM + s->names_room) != 0)
+        return -1;
+    out->len = (size_t)(put_prediction(out->data + out->len, s, rec) - out->data);
+    out->data[out->len] = '\0';
+    return out->failed ? -1 : 0;
+}
+
 static int write_record(response_stream *s, buf *out, const batch_record *rec)
 {
     if (topic_json(s, rec->topic) != 0)
@@ -148,11 +187,14 @@ static int write_record(response_stream *s, buf *out, const batch_record *rec)
     size_t keylen = rec->key != NULL ? strlen(rec->key) : 0;
     if (buf_reserve(out, record_room(s, keylen)) != 0)
         return -1;
+    int iris = batch_layout_is_iris();
     char *o = put_head(out->data + out->len, s, rec, keylen);
-    if (rec->error == NULL)
+    if (rec->error == NULL && iris)
         o = put_scores(o, s, rec);
     out->len = (size_t)(o - out->data);
     out->data[out->len] = '\0';
+    if (rec->error == NULL && !iris)
+        return write_layout_scores(s, out, rec);
     /* The connector keeps only what is inside the element: the error too. */
     if (rec->error != NULL) {
         BUF_LIT(out, ",\"error\":");
@@ -238,11 +280,13 @@ long long response_stream_size(response_stream *s)
 }
 
 /* Records after the first, written straight into dst while they surely
- * fit (records with an error go through refill()); returns the bytes
- * written. */
+ * fit (records with an error, and other models' layouts, go through
+ * refill()); returns the bytes written. */
 static size_t put_direct(response_stream *s, char *dst, size_t cap)
 {
     size_t n = 0;
+    if (!batch_layout_is_iris()) /* another model's records: write_record() */
+        return 0;
     while (s->next > 0 && s->next < s->b->count) {
         const batch_record *rec = &s->b->records[s->next];
         if (rec->error != NULL || topic_json(s, rec->topic) != 0)

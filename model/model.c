@@ -87,6 +87,11 @@ const char *model_id(const model *m)
     return m->id;
 }
 
+const char *model_label_name(const model *m)
+{
+    return m->label;
+}
+
 void model_standardize(const model *m, const double *x, double *z)
 {
     for (size_t j = 0; j < m->nfeatures; j++)

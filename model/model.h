@@ -61,6 +61,10 @@ const char *model_family(const model *m);
 /* The artifact's model id, e.g. "lda_shrinkage_0"; owned by the model. */
 const char *model_id(const model *m);
 
+/* The name of the records' label field, as the artifact's "label" gives it
+ * (snake_case from build/train; "species" when absent); owned by the model. */
+const char *model_label_name(const model *m);
+
 /* Scores one record: x holds model_num_features() values in the model's
  * feature order.  Writes model_num_classes() probabilities (finite, summing
  * to 1) into probs and returns the index of the most probable class.  x must

@@ -45,3 +45,8 @@ UNIT_LIBS_schema :=
 test-model-serving: $(ASAN)/bootstrap $(BUILD)/train
 	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) model-serving $(PY) tests/integration/test_model_serving.py
 TESTS += test-model-serving
+
+# The batch parser reading the layout of the model it serves (lambda/batch/layout.c).
+UNIT_SRCS_layout = tests/unit/test_layout.c $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+C_UNITS += layout
+UNIT_LIBS_layout = $(call libs,libcjson) -lm

@@ -5,6 +5,7 @@
 
 #include "model/baseline.h"
 #include "model/model.h"
+#include "model/schema.h"
 
 #include <stdint.h>
 
@@ -35,7 +36,8 @@ typedef struct {
 struct model {
     char family[16];
     char id[96];
-    size_t nfeatures; /* nf below */
+    char label[SCHEMA_NAME_MAX + 1]; /* the label field's name ("species") */
+    size_t nfeatures;                /* nf below */
     char *feature_names[MODEL_NF_MAX];
     size_t nclasses;
     char *class_names[MODEL_MAX_CLASSES];

@@ -321,6 +321,27 @@ static const struct {
     {"gnb", load_gnb}, {"knn", load_knn}, {"gbm", load_gbm},
 };
 
+/* "label": the label field's name, optional ("species"), not a feature's. */
+static int load_label(model_json_ctx *c, model *m, const cJSON *root)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "label");
+    const char *name = j ? cJSON_GetStringValue(j) : "species";
+    char key[SCHEMA_NAME_MAX + 1];
+    if (!name || schema_key(name, strlen(name), key) < 0) {
+        model_json_fail(c, "label",
+                        "expected the label field's name, 1 to %d printable characters, not only "
+                        "'_', '-', '.' or ' '",
+                        SCHEMA_NAME_MAX);
+        return -1;
+    }
+    if (model_feature_index(m, name, strlen(name)) >= 0) {
+        model_json_fail(c, "label", "\"%s\" names a feature too", name);
+        return -1;
+    }
+    strcpy(m->label, name);
+    return 0;
+}
+
 /* "features": 1 to MODEL_MAX_FEATURES names (schema.h), unique by key. */
 static int load_features(model_json_ctx *c, model *m, const cJSON *root)
 {
@@ -423,7 +444,8 @@ static int load_header(model_json_ctx *c, model *m, const cJSON *root)
         return -1;
     }
     strcpy(m->id, id);
-    if (load_features(c, m, root) != 0 || load_classes(c, m, root) != 0)
+    if (load_features(c, m, root) != 0 || load_label(c, m, root) != 0 ||
+        load_classes(c, m, root) != 0)
         return -1;
     const cJSON *st = model_json_object(c, root, "", "standardize");
     const cJSON *mean = st ? model_json_member(c, st, "standardize", "mean") : NULL;

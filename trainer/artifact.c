@@ -79,6 +79,7 @@ cJSON *artifact_json(const learner_model *m, const artifact_training *t)
         !cJSON_AddItemToObject(root, "params", learner_params_json(&m->spec)) ||
         !cJSON_AddItemToObject(root, "features",
                                cJSON_CreateStringArray(feat, (int)m->nfeatures)) ||
+        !cJSON_AddStringToObject(root, "label", t->data->label) ||
         !cJSON_AddItemToObject(root, "classes", cJSON_CreateStringArray(cls, (int)m->nclasses)) ||
         !(st = cJSON_AddObjectToObject(root, "standardize")) ||
         !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, (int)m->nfeatures)) ||

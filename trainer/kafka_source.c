@@ -494,6 +494,7 @@ static trainset *records_trainset(const char *topic, record_list *l, const char 
         set_err(err, errlen, "out of memory");
         goto cleanup;
     }
+    schema_snake(label, strlen(label), d->label);
     qsort(l->recs, l->n, sizeof *l->recs, by_position);
     for (size_t i = 0; i < l->n; i++)
         if (add_record(topic, l, i, &lay, d, sha, err, errlen) != 0)

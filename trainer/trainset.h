@@ -20,6 +20,7 @@ typedef struct {
     size_t n, cap;
     size_t nfeatures;
     char feature_names[MODEL_MAX_FEATURES][SCHEMA_NAME_MAX + 1]; /* snake_case */
+    char label[SCHEMA_NAME_MAX + 1];                             /* snake_case */
     size_t nclasses;
     char class_names[MODEL_MAX_CLASSES][SCHEMA_NAME_MAX + 1];
     double *x;      /* n x nfeatures, row-major */

@@ -82,6 +82,7 @@ static int read_header(csv_reader *r, csv_layout *t, const char *label, trainset
         return -1;
     }
     char why[256];
+    schema_snake(t->names[t->label_col], strlen(t->names[t->label_col]), d->label);
     if (trainset_set_features(d, features, nf, why, sizeof why) != 0) {
         snprintf(t->err, t->errlen, "%s:%zu: header: %s", t->path, t->line, why);
         return -1;

@@ -17,10 +17,8 @@
 #define ERR_MAX 320
 #define FEATURE_MAX_CM 100.0
 
-/* Canonical feature names as written in responses, and the key every
- * accepted spelling normalises to (lower case, no '_', '-', '.'). */
-static const char *const feature_names[MODEL_NFEATURES] = {"sepalLength", "sepalWidth",
-                                                           "petalLength", "petalWidth"};
+/* The iris layout's keys: every accepted spelling normalises to one
+ * (model/schema.h: lower case, no '_', '-', '.', ' '). */
 static const char *const feature_keys[MODEL_NFEATURES] = {"sepallength", "sepalwidth",
                                                           "petallength", "petalwidth"};
 
@@ -103,6 +101,8 @@ void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen)
 
 int batch_key_index(const char *key, size_t len)
 {
+    if (!batch_iris_layout)
+        return batch_layout_key_index(key, len);
     /* The canonical spellings first: this runs for every field of every
      * record on the fast path (compares of a constant size compile to a
      * few loads). */
@@ -143,8 +143,10 @@ int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX]
     }
     if (n == 0 || n >= BATCH_SPECIES_MAX)
         return -1;
+    int iris = batch_iris_layout; /* other models' labels may hold digits (class_0) */
     for (size_t i = 0; i < n; i++) {
-        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' ||
+              (!iris && (isdigit((unsigned char)s[i]) || s[i] == '.' || s[i] == ' '))))
             return -1;
         out[i] = (char)tolower((unsigned char)s[i]);
     }
@@ -223,8 +225,30 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
     return batch_set_feature(rec, j, x, key, strlen(key));
 }
 
+/* A model with more features than the iris layout's: all of them in rec->wide. */
+static int set_wide_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
+{
+    if (!isfinite(x)) {
+        batch_record_failf(rec, "value.%.*s: expected a finite number", (int)klen, key);
+        return -1;
+    }
+    if (j < MODEL_NFEATURES)
+        rec->features[j] = x;
+    if (batch_num_features() <= MODEL_NFEATURES)
+        return 0;
+    if (rec->wide == NULL &&
+        (rec->wide = calloc(batch_num_features(), sizeof *rec->wide)) == NULL) {
+        batch_record_failf(rec, "out of memory for %zu features", batch_num_features());
+        return -1;
+    }
+    rec->wide[j] = x;
+    return 0;
+}
+
 int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
 {
+    if (!batch_iris_layout)
+        return set_wide_feature(rec, j, x, key, klen);
     if (!isfinite(x) || x < 0 || x > FEATURE_MAX_CM) {
         batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)",
                            (int)klen, key, x, FEATURE_MAX_CM);
@@ -239,7 +263,7 @@ int batch_fail_missing_feature(batch_record *rec, int j)
     batch_record_failf(rec,
                        "value: missing field %s (also accepted: sepal_length style, "
                        "SEPAL_LENGTH style)",
-                       feature_names[j]);
+                       batch_feature_name((size_t)j));
     return -1;
 }
 
@@ -265,15 +289,16 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
 /* Reads an iris object into rec.  Returns 0, or -1 with rec->error set. */
 static int read_iris(batch_record *rec, const cJSON *obj)
 {
-    const cJSON *found[MODEL_NFEATURES] = {0};
-    const char *found_key[MODEL_NFEATURES] = {0};
+    const cJSON *found[MODEL_MAX_FEATURES] = {0};
+    const char *found_key[MODEL_MAX_FEATURES] = {0};
+    int nf = (int)batch_num_features();
     const cJSON *species = NULL;
     const char *species_key = NULL;
     for (const cJSON *f = obj->child; f != NULL; f = f->next) {
         if (f->string == NULL)
             continue;
         int j = batch_key_index(f->string, strlen(f->string));
-        if (j >= 0 && j < MODEL_NFEATURES && found[j] == NULL) {
+        if (j >= 0 && j < nf && found[j] == NULL) {
             found[j] = f;
             found_key[j] = f->string;
         }
@@ -282,7 +307,7 @@ static int read_iris(batch_record *rec, const cJSON *obj)
             species_key = f->string;
         }
     }
-    for (int j = 0; j < MODEL_NFEATURES; j++) {
+    for (int j = 0; j < nf; j++) {
         if (found[j] == NULL)
             return batch_fail_missing_feature(rec, j);
         if (read_feature(rec, found[j], j, found_key[j]) != 0)
@@ -458,6 +483,7 @@ void batch_record_clear(batch_record *rec)
 {
     free(rec->error);
     free(rec->key);
+    free(rec->wide);
     batch_record_init(rec);
 }
 
@@ -531,6 +557,7 @@ void batch_free(batch *b)
     for (size_t i = 0; i < b->count && b->records != NULL; i++) {
         free(b->records[i].error);
         free(b->records[i].key);
+        free(b->records[i].wide);
     }
     free(b->records);
     batch_topics_free(b);

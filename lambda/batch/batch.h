@@ -48,8 +48,9 @@ typedef struct batch_record {
     char *key;
 
     double features[MODEL_NFEATURES]; /* sepal_length, sepal_width, petal_length, petal_width */
-    char species[BATCH_SPECIES_MAX];  /* canonical lower-case label, "" when unlabelled */
-    char *error;                      /* NULL if read; else why not (owned by the batch) */
+    double *wide; /* a model with more features: all of them (owned by the batch); else NULL */
+    char species[BATCH_SPECIES_MAX]; /* canonical lower-case label, "" when unlabelled */
+    char *error;                     /* NULL if read; else why not (owned by the batch) */
 
     /* Filled by evaluate_score(). */
     int label;     /* class index of species, -1 when unlabelled or unread */
@@ -75,6 +76,23 @@ enum batch_status {
     BATCH_ERR_NOMEM = -3,
     BATCH_ERR_LIMIT = -4, /* over a size limit (README "Limits"): records, nesting */
 };
+
+/* The record layout: the model's features and label field, read in any
+ * spelling of model/schema.h.  batch_use_model() sets it once at init,
+ * before any batch is parsed (it is process-wide); the default, and the
+ * layout of a model with the iris features, is the iris one (sepalLength ..
+ * petalWidth, each a length in cm from 0 to 100, and species).  Returns 0,
+ * or -1 with err. */
+int batch_use_model(const model *m, char *err, size_t errlen);
+int batch_layout_is_iris(void);
+size_t batch_num_features(void);
+/* camelCase names: feature j (NULL past the last), the label ("species"),
+ * and the predicted label ("predictedSpecies"). */
+const char *batch_feature_name(size_t j);
+const char *batch_label_name(void);
+const char *batch_predicted_name(void);
+/* The record's batch_num_features() feature values, in the model's order. */
+const double *batch_record_features(const batch_record *rec);
 
 /* Parse an event of len bytes (need not be NUL-terminated).  On BATCH_OK the
  * caller owns *out and frees it with batch_free().  On error *out is empty and

@@ -88,8 +88,12 @@ static const char *json_type(char c)
                                   : "number";
 }
 
-/* An iris field (a measurement, or the species at BATCH_KEY_SPECIES) as
- * first found in the object. */
+/* The species' slot in the fields of an iris object (after the four
+ * measurements; batch_key_index() says BATCH_KEY_SPECIES). */
+#define SPECIES_SLOT MODEL_NFEATURES
+
+/* An iris field (a measurement, or the species at SPECIES_SLOT) as first
+ * found in the object. */
 typedef struct iris_field {
     int state;
     char type;
@@ -140,7 +144,7 @@ static int word_iris(batch_record *rec, const iris_field *f)
             continue;
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
     }
-    const iris_field *sp = &f[BATCH_KEY_SPECIES];
+    const iris_field *sp = &f[SPECIES_SLOT];
     char q[64];
     switch (sp->state) {
     case FIELD_FALLBACK:
@@ -168,8 +172,10 @@ static int word_iris(batch_record *rec, const iris_field *f)
  * reads as a connector record if it has a "payload" member. */
 static int iris_value(batch_record *rec, const char **p, const char *end, int bare, int depth)
 {
-    iris_field f[MODEL_NFEATURES + 1];
+    iris_field f[SPECIES_SLOT + 1];
     int empty, more = 0;
+    if (!batch_iris_layout) /* another model's layout: the cJSON path reads it */
+        return -1;
     memset(f, 0, sizeof f);
     if (open_object(p, end, &empty) != 0)
         return -1;
@@ -182,6 +188,8 @@ static int iris_value(batch_record *rec, const char **p, const char *end, int ba
             if (bare && key_is(k, klen, "payload"))
                 return -1;
             int j = batch_key_index(k, klen);
+            if (j == BATCH_KEY_SPECIES)
+                j = SPECIES_SLOT;
             if (j < 0 || f[j].state != FIELD_ABSENT) {
                 if (jscan_skip_nested(p, end, depth) != 0)
                     return -1;
@@ -189,7 +197,7 @@ static int iris_value(batch_record *rec, const char **p, const char *end, int ba
             }
             f[j].key = k;
             f[j].klen = klen;
-            if (read_iris_field(&f[j], j == BATCH_KEY_SPECIES, p, end, depth) != 0)
+            if (read_iris_field(&f[j], j == SPECIES_SLOT, p, end, depth) != 0)
                 return -1;
         } while ((more = next_member(p, end)) == 1);
         if (more != 0)

@@ -8,7 +8,8 @@
 #include "lambda/batch/batch.h"
 #include "common/buf.h"
 
-#define BATCH_KEY_SPECIES MODEL_NFEATURES
+/* batch_key_index() of the label field: past every feature index. */
+#define BATCH_KEY_SPECIES MODEL_MAX_FEATURES
 
 void batch_record_init(batch_record *rec);
 /* b's text in an allocation of its exact size (free() it), b left empty;
@@ -67,8 +68,14 @@ int batch_fail_missing_feature(batch_record *rec, int j);
 const char *batch_intern_topic(batch *b, const char *topic, size_t len);
 /* Frees the batch's topic names. */
 void batch_topics_free(batch *b);
-/* 0..3 for a feature key in any accepted spelling, BATCH_KEY_SPECIES, or -1. */
+/* The feature index of a key in any accepted spelling, BATCH_KEY_SPECIES,
+ * or -1. */
 int batch_key_index(const char *key, size_t len);
+/* The same for a layout other than iris (layout.c). */
+int batch_layout_key_index(const char *key, size_t len);
+/* batch_layout_is_iris(), as a variable for the parser's per-field paths
+ * (layout.c; written only by batch_use_model). */
+extern int batch_iris_layout;
 /* "Iris-Virginica" -> "virginica"; -1 if not a species name. */
 int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MAX]);
 /* Decodes standard or URL-safe base64 (padding optional) into out, which

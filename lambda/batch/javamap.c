@@ -21,8 +21,8 @@ typedef struct entry {
 typedef struct reader {
     batch_record *rec;
     const char *s;
-    size_t end; /* the closing '}' */
-    entry found[MODEL_NFEATURES + 1];
+    size_t end;                          /* the closing '}' */
+    entry found[MODEL_MAX_FEATURES + 1]; /* by batch_key_index() */
 } reader;
 
 int javamap_is_map_text(const char *s, size_t len)
@@ -232,7 +232,7 @@ int javamap_read_iris(batch_record *rec, const char *s, size_t len)
     }
     if (split_entries(&r) != 0)
         return -1;
-    for (int j = 0; j < MODEL_NFEATURES; j++) {
+    for (int j = 0; j < (int)batch_num_features(); j++) {
         if (r.found[j].key == NULL)
             return batch_fail_missing_feature(rec, j);
         if (read_feature(&r, j) != 0)

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Integration tests: which models the real bootstrap (BOOTSTRAP, default
 build/bootstrap) serves, under the Runtime API emulator over real HTTP on
-127.0.0.1.  A model that cannot produce probabilities, or whose features are
-not the records', is an init error (Runtime.InvalidModel) naming the problem;
-class names in another case than the records' labels still match."""
+127.0.0.1.  A model that cannot produce probabilities is an init error
+(Runtime.InvalidModel) naming the problem; class names in another case than
+the records' labels still match; a model of other data (the wine data,
+13 features, label "class") is served from connector batches carrying its
+fields, its response echoing them, its probabilities those of the artifact's
+formula evaluated here."""
+import csv
+import math
 import json
 import os
 import subprocess
@@ -74,16 +79,6 @@ class InitErrors(unittest.TestCase):
             msg = self.init_error(path)
         self.assertIn('field "classes[2]": duplicate class name "SETOSA"', msg)
 
-    def test_a_model_of_other_features_is_refused_at_init_naming_them(self):
-        with tempfile.TemporaryDirectory() as d:
-            wine = os.path.join(d, "wine-model.json")
-            subprocess.run([TRAIN, "-d", os.path.join(ROOT, "tests", "data", "wine", "wine.csv"),
-                            "--label", "class", "-f", "lda", "-r", "1", "-o", wine],
-                           check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-            msg = self.init_error(wine)
-        self.assertIn("its 13 features are not sepal_length, sepal_width, petal_length, "
-                      "petal_width", msg)
-
 
 class Serving(unittest.TestCase):
     def test_class_names_in_another_case_match_the_labels(self):
@@ -99,6 +94,73 @@ class Serving(unittest.TestCase):
             self.assertIn(o["payload"]["predictedSpecies"], m["classes"])
         right = sum(o["payload"]["correct"] is True for o in out)
         self.assertGreaterEqual(right, 18, out)
+
+
+WINE_CSV = os.path.join(ROOT, "tests", "data", "wine", "wine.csv")
+
+
+def camel(snake):
+    head, *rest = snake.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+
+
+def glm_probabilities(a, x):
+    """The glm formula of model/README.md: softmax(b + W z), z = (x - mean) / scale."""
+    mean, scale = a["standardize"]["mean"], a["standardize"]["scale"]
+    z = [(v - m) / s for v, m, s in zip(x, mean, scale)]
+    scores = [b + sum(w * zj for w, zj in zip(row, z))
+              for b, row in zip(a["fitted"]["intercepts"], a["fitted"]["coefficients"])]
+    top = max(scores)
+    e = [math.exp(s - top) for s in scores]
+    return [v / sum(e) for v in e]
+
+
+class OtherData(unittest.TestCase):
+    def test_a_wine_model_is_served_from_batches_of_wine_records(self):
+        with open(WINE_CSV) as f:
+            rows = list(csv.reader(f))
+        header, rows = rows[0], rows[1:]
+        features = header[:-1]
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "wine-model.json")
+            subprocess.run([TRAIN, "-d", WINE_CSV, "--label", "class", "-f", "glm", "-r", "1",
+                            "-o", path], check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+            with open(path) as f:
+                a = json.load(f)
+            self.assertEqual(a["label"], "class")
+            self.assertEqual(a["features"][0], "alcohol")
+            # Every other record spells its fields in SCREAMING_CASE, values as strings.
+            batch = []
+            for i, r in enumerate(rows):
+                if i % 2:
+                    value = {k.upper(): v for k, v in zip(header, r)}
+                else:
+                    value = {k: float(v) for k, v in zip(features, r[:-1])}
+                    value["class"] = r[-1]
+                batch.append({"payload": {"timestamp": 1604302260000 + i, "topic": "wine",
+                                          "partition": 0, "offset": i, "key": None,
+                                          "value": value}})
+            with Function(BOOTSTRAP, env={"MODEL_PATH": path}) as fn:
+                ferr, out = fn.invoke(batch)
+        self.assertIsNone(ferr, out)
+        self.assertEqual(len(out), len(rows))
+        right = 0
+        for r, o in zip(rows, out):
+            p = o["payload"]
+            self.assertNotIn("error", p, p)
+            x = [float(v) for v in r[:-1]]
+            for name, v in zip(features, x):
+                self.assertEqual(p[camel(name)], v, name)
+            self.assertEqual(p["class"], r[-1])
+            want = glm_probabilities(a, x)
+            for k, cls in enumerate(a["classes"]):
+                self.assertLessEqual(abs(p["probabilities"][cls] - want[k]), 1.5e-6,
+                                     (cls, p["probabilities"], want))
+            best = max(range(len(want)), key=lambda k: want[k])
+            self.assertEqual(p["predictedClass"], a["classes"][best])
+            self.assertEqual(p["correct"], p["class"] == p["predictedClass"])
+            right += p["correct"]
+        self.assertGreaterEqual(right / len(rows), 0.95)
 
 
 if __name__ == "__main__":

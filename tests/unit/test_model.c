@@ -284,6 +284,12 @@ static const struct {
      "\"features\":[\"petal_length\",\"sepal_width\",\"PetalLength\"]}",
      "field \"features[2]\": \"PetalLength\" names the same field as features[0] \"petal_length\""},
     {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+     "\"features\":[\"a\",\"b\"],\"label\":\"A\"}",
+     "field \"label\": \"A\" names a feature too"},
+    {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
+     "\"features\":[\"a\",\"b\"],\"label\":7}",
+     "field \"label\": expected the label field's name"},
+    {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
      "\"features\":[]}",
      "field \"features\": expected an array of 1 to 32 feature names"},
     {"{\"format\":\"iris-lambda-model\",\"format_version\":1,\"model_id\":\"t\","
@@ -616,6 +622,7 @@ static void test_a_model_scores_its_own_features_in_the_artifact_order(void **st
     assert_int_equal(k, s1 > 0 ? 1 : 0);
     assert_int_equal(model_num_features(m), 6);
     assert_string_equal(model_feature_name(m, 5), "proline");
+    assert_string_equal(model_label_name(m), "species"); /* no "label": the default */
     assert_null(model_feature_name(m, 6));
     model_free(m);
 }
@@ -638,6 +645,7 @@ static void test_feature_names_match_in_every_spelling(void **state)
         if (got != cases[i].want)
             fail_msg("\"%s\": expected feature %d, got %d", cases[i].name, cases[i].want, got);
     }
+    assert_string_equal(model_label_name(m), "species");
     static const char *const iris[] = {"sepalLength", "sepalWidth", "petalLength", "petalWidth"};
     static const char *const swapped[] = {"sepalWidth", "sepalLength", "petalLength", "petalWidth"};
     assert_int_equal(model_has_features(m, iris, 4), 1);

@@ -3,7 +3,7 @@
 # against, is a test double: tests/tests.mk).
 
 PRODUCER_SRCS := producer/console.c producer/rowset.c producer/drift.c producer/options.c \
-	producer/props.c producer/record.c producer/prng.c producer/sampler.c \
+	producer/props.c producer/record.c producer/prng.c producer/sampler.c producer/text.c \
 	producer/sender.c producer/stream.c
 
 BINS += $(BUILD)/producer
@@ -28,10 +28,10 @@ test-producer-integration: $(PRODUCER_IT_BINS)
 # modules it tests and what those call.
 UNIT_SRCS_producer_console := tests/unit/test_producer_console.c producer/console.c
 UNIT_SRCS_producer_options := tests/unit/test_producer_options.c producer/options.c producer/drift.c
-UNIT_SRCS_producer_props := tests/unit/test_producer_props.c producer/props.c
-UNIT_SRCS_producer_rowset := tests/unit/test_producer_rowset.c producer/rowset.c
+UNIT_SRCS_producer_props := tests/unit/test_producer_props.c producer/props.c producer/text.c
+UNIT_SRCS_producer_rowset := tests/unit/test_producer_rowset.c producer/rowset.c producer/text.c
 UNIT_SRCS_producer_sampler := tests/unit/test_producer_sampler.c producer/sampler.c \
-	producer/rowset.c producer/drift.c producer/record.c producer/prng.c
+	producer/rowset.c producer/text.c producer/drift.c producer/record.c producer/prng.c
 PRODUCER_UNITS := producer_console producer_options producer_props producer_rowset producer_sampler
 $(foreach u,$(PRODUCER_UNITS),$(eval UNIT_LIBS_$(u) = $(call libs,libcjson) -lm))
 C_UNITS += $(PRODUCER_UNITS)

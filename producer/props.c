@@ -1,6 +1,8 @@
 /* props: parse client properties files and -X arguments. */
 #include "producer/props.h"
 
+#include "producer/text.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,59 +158,19 @@ static int split_kv(char *text, char **key, char **value, const char *where, cha
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0], cp, min;
-    size_t len;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    cp = c & (0x7Fu >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    return cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) ? 0 : len;
-}
-
 /* A properties file is text: no NUL, no control bytes but tab, CR and form
  * feed, valid UTF-8.  Returns 0, or -1 with "FILE:LINE:COLUMN: reason" (the
  * byte's value, never the line's text). */
 static int check_text(const char *line, size_t n, const char *where, char *err, size_t errlen)
 {
-    const unsigned char *s = (const unsigned char *)line;
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        if (c == '\n' && i + 1 == n)
-            break;
-        const char *what = NULL;
-        size_t k = 1;
-        if (c == 0)
-            what = "a NUL byte";
-        else if ((c < 0x20 && c != '\t' && c != '\r' && c != '\f') || c == 0x7F)
-            what = "a control byte";
-        else if ((k = utf8_len(s + i, n - i)) == 0)
-            what = "a byte that is not UTF-8";
-        if (what) {
-            snprintf(err, errlen,
-                     "%s:%zu: %s (0x%02X): this is not a text properties file (key=value lines)",
-                     where, i + 1, what, c);
-            return -1;
-        }
-        i += k;
-    }
-    return 0;
+    size_t at;
+    const char *what;
+    if (text_first_bad(line, n, &at, &what) == 0)
+        return 0;
+    snprintf(err, errlen,
+             "%s:%zu: %s (0x%02X): this is not a text properties file (key=value lines)", where,
+             at + 1, what, (unsigned char)line[at]);
+    return -1;
 }
 
 int props_load(struct props *p, const char *path, char *err, size_t errlen)

@@ -1,6 +1,8 @@
 /* rowset: load and validate the iris CSV. */
 #include "producer/rowset.h"
 
+#include "producer/text.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -99,6 +101,23 @@ static int add_species(struct rowset *ds, const char *name, size_t *index)
     return 0;
 }
 
+/* The data file is text: "FILE:LINE:COLUMN: ..." for the first byte that is
+ * not (a NUL, a control byte, invalid UTF-8). */
+static int check_text(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+    size_t at;
+    const char *what;
+    if (text_first_bad(text, len, &at, &what) == 0)
+        return 0;
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < at; i++, col++)
+        if (text[i] == '\n')
+            line++, col = 0;
+    snprintf(err, errlen, "%s:%zu:%zu: %s (0x%02X): the data file must be CSV text (UTF-8)", name,
+             line, col, what, (unsigned char)text[at]);
+    return -1;
+}
+
 static int check_header(char **fields, size_t n, const char *name, char *err, size_t errlen)
 {
     int ok = n == ROWSET_FEATURES + 1;
@@ -159,10 +178,12 @@ struct rowset *rowset_parse(const char *text, size_t len, const char *name, char
         snprintf(err, errlen, "%s: out of memory", name);
         goto fail;
     }
-    if (memchr(text, '\0', len)) {
-        snprintf(err, errlen, "%s: contains a NUL byte; is it a text CSV file?", name);
-        goto fail;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
+        text += 3;
+        len -= 3;
     }
+    if (check_text(text, len, name, err, errlen) != 0)
+        goto fail;
     memcpy(copy, text, len);
     copy[len] = '\0';
 

@@ -14,8 +14,8 @@ struct rowset_row {
     char *text[ROWSET_FEATURES]; /* the numbers as written in the file */
     double value[ROWSET_FEATURES];
     int decimals[ROWSET_FEATURES]; /* digits after the decimal point */
-    size_t species;                 /* index into rowset.species */
-    int line;                       /* 1-based line number in the file */
+    size_t species;                /* index into rowset.species */
+    int line;                      /* 1-based line number in the file */
 };
 
 struct rowset {
@@ -34,7 +34,7 @@ struct rowset *rowset_load(const char *path, char *err, size_t errlen);
 
 /* Parses CSV text already in memory; name is used in error messages. */
 struct rowset *rowset_parse(const char *text, size_t len, const char *name, char *err,
-                              size_t errlen);
+                            size_t errlen);
 
 /* Frees a row set; accepts NULL. */
 void rowset_free(struct rowset *ds);

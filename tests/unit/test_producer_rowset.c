@@ -81,13 +81,39 @@ static void accepts_json_number_forms(void **state)
     rowset_free(ds);
 }
 
-static void rejects_nul_bytes(void **state)
+static void rejects_bytes_that_are_not_text_with_line_and_column(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *csv;
+        size_t len;
+        const char *error;
+    } cases[] = {
+        {HEADER "5.1,3.5,1.4,0.2,se\0tosa\n", sizeof(HEADER) + 23 - 1,
+         "t.csv:2:19: a NUL byte (0x00): the data file must be CSV text (UTF-8)"},
+        {HEADER "5.1,3.5,1.4,0.2,set\xffosa\n", sizeof(HEADER) + 24 - 1,
+         "t.csv:2:20: a byte that is not UTF-8 (0xFF): the data file must be CSV text (UTF-8)"},
+        {HEADER "5.1,3.5,1.4,0.2,setosa\n\x1b[31m\n", sizeof(HEADER) + 29 - 1,
+         "t.csv:3:1: a control byte (0x1B): the data file must be CSV text (UTF-8)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char err[256] = "";
+        struct rowset *ds = rowset_parse(cases[i].csv, cases[i].len, "t.csv", err, sizeof(err));
+        if (ds != NULL || strcmp(err, cases[i].error) != 0)
+            fail_msg("case %zu: expected \"%s\", got \"%s\"", i, cases[i].error, err);
+    }
+}
+
+static void accepts_a_utf8_byte_order_mark(void **state)
 {
     (void)state;
     char err[256];
-    const char csv[] = HEADER "5.1,3.5,1.4,0.2,se\0tosa\n";
-    assert_null(rowset_parse(csv, sizeof(csv) - 1, "t.csv", err, sizeof(err)));
-    assert_non_null(strstr(err, "NUL byte"));
+    const char csv[] = "\xEF\xBB\xBF" HEADER "5.1,3.5,1.4,0.2,setosa\n";
+    struct rowset *ds = rowset_parse(csv, sizeof(csv) - 1, "t.csv", err, sizeof(err));
+    if (ds == NULL)
+        fail_msg("expected the file to load, got \"%s\"", err);
+    assert_int_equal(ds->n_rows, 1);
+    rowset_free(ds);
 }
 
 static void loads_the_shipped_iris_file(void **state)
@@ -111,7 +137,8 @@ int main(void)
         cmocka_unit_test(keeps_number_text_and_collects_species),
         cmocka_unit_test(rejects_bad_files_with_file_and_line),
         cmocka_unit_test(accepts_json_number_forms),
-        cmocka_unit_test(rejects_nul_bytes),
+        cmocka_unit_test(rejects_bytes_that_are_not_text_with_line_and_column),
+        cmocka_unit_test(accepts_a_utf8_byte_order_mark),
         cmocka_unit_test(loads_the_shipped_iris_file),
     };
     return cmocka_run_group_tests_name("producer_rowset", tests, NULL, NULL);

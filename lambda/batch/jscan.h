@@ -40,6 +40,8 @@ typedef struct jscan_info {
 
 static inline const char *jscan_ws(const char *p, const char *end)
 {
+    if (p < end && (unsigned char)*p > ' ')
+        return p; /* compact JSON: no whitespace at all, one compare */
     while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
     return p;

@@ -42,9 +42,14 @@ static char *put_prob(char *o, double p)
         micro++;
     if (micro >= 1000000)
         return PUT_LIT(o, "1");
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char s[8] = {'0', '.'};
-    for (int i = 7; i >= 2; i--, micro /= 10)
-        s[i] = (char)('0' + micro % 10);
+    memcpy(s + 2, pairs + 2 * (micro / 10000), 2);
+    memcpy(s + 4, pairs + 2 * (micro / 100 % 100), 2);
+    memcpy(s + 6, pairs + 2 * (micro % 100), 2);
     int n = 8;
     while (s[n - 1] == '0')
         n--;

@@ -21,6 +21,7 @@ allowed() {
     trainer/*) echo "trainer model" ;;
     producer/*) echo "producer" ;;
     tests/doubles/*) echo "tests/doubles common" ;;
+    tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     *) echo "" ;;
     esac

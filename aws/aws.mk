@@ -16,3 +16,12 @@ UNIT_LIBS_sigv4 = $(AWS_LIBS)
 UNIT_LIBS_sns = $(AWS_LIBS)
 UNIT_LIBS_retry = -lm
 UNIT_LIBS_scrub =
+
+# Fuzzers (tests/tests.mk builds them): make fuzz-scrub (no piece of a secret
+# survives, through three layers of escaping) and make fuzz-sns-response (the
+# PublishResponse / ErrorResponse reader: bounded, printable, scrubbed fields).
+FUZZERS += scrub sns_response
+FUZZ_scrub_SRCS := tests/fuzz/fuzz_scrub.c aws/scrub.c
+FUZZ_sns_response_SRCS := tests/fuzz/fuzz_sns_response.c $(AWS_SRCS) $(COMMON_SRCS)
+FUZZ_sns_response_LIBS = $(AWS_LIBS)
+FUZZ_sns_response_MAX_LEN := 16384

@@ -13,6 +13,16 @@ UNIT_SRCS_runtime_http := tests/unit/test_runtime_http.c runtime/runtime_http.c
 UNIT_LIBS_runtime_http :=
 C_UNITS += runtime_headers runtime_text runtime_http
 
+# Fuzzers (tests/tests.mk builds them; make fuzz-runtime-http and
+# make fuzz-runtime-headers): the HTTP/1.1 response parser over a socket pair,
+# and the Lambda-Runtime-* header validation with the text helpers.
+FUZZERS += runtime_http runtime_headers
+FUZZ_runtime_http_SRCS := tests/fuzz/fuzz_runtime_http.c runtime/runtime_http.c
+FUZZ_runtime_http_MAX_LEN := 80000
+FUZZ_runtime_headers_SRCS := tests/fuzz/fuzz_runtime_headers.c runtime/runtime_headers.c \
+                             runtime/runtime_text.c common/buf.c
+FUZZ_runtime_headers_LIBS = $(call libs,libcjson) -lm
+
 # The example handler of runtime/README.md, extracted from the file and built
 # with the runtime alone (common/ and libcurl), then run under the emulator.
 $(BUILD)/runtime_example.c: runtime/README.md

@@ -151,13 +151,15 @@ static int connect_peer(exchange *x)
     return 0;
 }
 
-/* A kept-alive connection the peer has closed meanwhile is not reused. */
+/* A kept-alive connection the peer has closed meanwhile is not reused, nor
+ * one that sent bytes nobody asked for (read already or still waiting): they
+ * would be taken for the next request's answer. */
 static void drop_if_stale(runtime_http *h)
 {
     if (h->fd < 0)
         return;
     struct pollfd p = {.fd = h->fd, .events = POLLIN};
-    if (poll(&p, 1, 0) != 0) /* EOF, an error, or bytes nobody asked for */
+    if (h->rpos < h->rlen || poll(&p, 1, 0) != 0) /* EOF, an error, or unasked bytes */
         runtime_http_close(h);
 }
 
@@ -460,7 +462,7 @@ static int read_chunked(exchange *x)
     for (;;) {
         if ((rc = read_line(x, &line, &len)) != 0)
             return rc;
-        long long size = 0;
+        unsigned long long size = 0; /* 16 digits wrap, but are refused below */
         size_t i = 0;
         for (; i < len && i < 16; i++) {
             char c = line[i];
@@ -476,7 +478,7 @@ static int read_chunked(exchange *x)
             return fail(x, RUNTIME_HTTP_PROTOCOL, "a malformed chunk size");
         if (size == 0)
             break;
-        if ((rc = read_exactly(x, size)) != 0 || (rc = read_line(x, &line, &len)) != 0)
+        if ((rc = read_exactly(x, (long long)size)) != 0 || (rc = read_line(x, &line, &len)) != 0)
             return rc;
         if (len != 0)
             return fail(x, RUNTIME_HTTP_PROTOCOL, "a chunk not followed by CR LF");

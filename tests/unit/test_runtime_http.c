@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -357,6 +358,98 @@ static void nobody_listening_is_a_connect_error(void **state)
     assert_string_equal(err, "AWS_LAMBDA_RUNTIME_API=no-port is not host:port");
 }
 
+/* Found by fuzz-runtime-http: the 16th digit of a chunk size overflowed a
+ * signed 64-bit number before the size was refused. */
+static void a_chunk_size_of_16_hex_digits_is_refused(void **state)
+{
+    (void)state;
+    static seen s;
+    memset(&s, 0, sizeof s);
+    long status;
+    char error[256];
+    int rc = exchange(REPLY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "eeeeeeeeeeeeeeee\r\nabc\r\n0\r\n\r\n"),
+                      &s, &status, error, sizeof error);
+    assert_int_equal(rc, RUNTIME_HTTP_PROTOCOL);
+    assert_string_equal(error, "a malformed chunk size");
+    assert_int_equal(s.body_len, 0);
+}
+
+/* Reads a request head from c (up to the blank line); 0, or -1 at EOF. */
+static int read_request_head(int c)
+{
+    char req[8192];
+    size_t got = 0;
+    while (got < sizeof req - 1) {
+        ssize_t n = read(c, req + got, sizeof req - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+        req[got] = '\0';
+        if (strstr(req, "\r\n\r\n"))
+            return 0;
+    }
+    return 0;
+}
+
+/* Found by fuzz-runtime-http: bytes a peer sent after a complete answer
+ * stayed in the read buffer and were taken as the next request's answer. */
+static void bytes_after_an_answer_are_never_the_next_answer(void **state)
+{
+    (void)state;
+    static const char first[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale";
+    static const char second[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond";
+    int ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(ls, 2), 0);
+    getsockname(ls, (struct sockaddr *)&a, &alen);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) { /* answers twice; the second request may come on a new connection */
+        int c1 = accept(ls, NULL, NULL), c = -1;
+        read_request_head(c1);
+        if (write(c1, first, sizeof first - 1) < 0)
+            _exit(1);
+        struct pollfd p[2] = {{.fd = ls, .events = POLLIN}, {.fd = c1, .events = POLLIN}};
+        while (c < 0 && poll(p, 2, 5000) > 0) {
+            if (p[0].revents)
+                c = accept(ls, NULL, NULL);
+            else if (read_request_head(c1) == 0)
+                c = c1;
+            else
+                p[1].fd = -1; /* the client closed it */
+        }
+        if (c >= 0 && (c == c1 || read_request_head(c) == 0) &&
+            write(c, second, sizeof second - 1) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(ls);
+    char hostport[32], err[256];
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", ntohs(a.sin_port));
+    runtime_http h;
+    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
+    static seen s;
+    memset(&s, 0, sizeof s);
+    runtime_http_request rq = {
+        .method = "GET", .path = "/", .timeout_ms = 5000, .on_body = on_body, .ctx = &s};
+    long status;
+    assert_int_equal(runtime_http_perform(&h, &rq, &status), RUNTIME_HTTP_OK);
+    assert_int_equal(s.body_len, 2);
+    memset(&s, 0, sizeof s);
+    int rc = runtime_http_perform(&h, &rq, &status);
+    if (rc != RUNTIME_HTTP_OK)
+        fail_msg("second exchange: expected OK, got %d (%s)", rc, h.error);
+    assert_int_equal(status, 200);
+    s.body[s.body_len] = '\0';
+    assert_string_equal(s.body, "second");
+    runtime_http_free(&h);
+    waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -367,6 +460,8 @@ int main(void)
         cmocka_unit_test(a_header_line_over_64_kb_is_refused),
         cmocka_unit_test(nobody_listening_is_a_connect_error),
         cmocka_unit_test(streamed_bodies_arrive_in_order_with_exact_framing),
+        cmocka_unit_test(bytes_after_an_answer_are_never_the_next_answer),
+        cmocka_unit_test(a_chunk_size_of_16_hex_digits_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

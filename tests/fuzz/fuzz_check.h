@@ -1,0 +1,88 @@
+/* fuzz_check.h: the checks the fuzz targets share, written here independently
+ * of the code under test.  A failed check prints what was expected and what
+ * came out, then aborts (libFuzzer saves the input as a crash). */
+#ifndef TESTS_FUZZ_CHECK_H
+#define TESTS_FUZZ_CHECK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Prints "contract broken: <what>: expected <expected>, got "<got>"" and aborts. */
+static inline void fuzz_fail(const char *what, const char *expected, const char *got, size_t len)
+{
+    fprintf(stderr, "contract broken: %s: expected %s, got \"", what, expected);
+    for (size_t i = 0; got != NULL && i < len; i++) {
+        unsigned char c = (unsigned char)got[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\')
+            fputc(c, stderr);
+        else
+            fprintf(stderr, "\\x%02X", c);
+    }
+    fprintf(stderr, "\"\n");
+    abort();
+}
+
+/* RFC 3629 UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+static inline int fuzz_valid_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i];
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xE0) == 0xC0 ? 2
+                     : (c & 0xF0) == 0xE0 ? 3
+                     : (c & 0xF8) == 0xF0 ? 4
+                                          : 0;
+        if (len == 0 || i + len > n)
+            return 0;
+        unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* Every byte is printable ASCII (0x20..0x7E). */
+static inline int fuzz_printable(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7E)
+            return 0;
+    return 1;
+}
+
+/* Checks that err is a NUL-terminated, non-empty, printable ASCII message
+ * shorter than cap. */
+static inline void fuzz_check_message(const char *what, const char *err, size_t cap)
+{
+    size_t n = strnlen(err, cap);
+    if (n == cap)
+        fuzz_fail(what, "a NUL-terminated message", err, cap);
+    if (n == 0)
+        fuzz_fail(what, "a non-empty message", err, 0);
+    if (!fuzz_printable(err, n))
+        fuzz_fail(what, "printable ASCII", err, n);
+}
+
+/* Writes data to path (replacing it); aborts when the file system fails,
+ * since that is not the parser's fault. */
+static inline void fuzz_write_file(const char *path, const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || (size > 0 && fwrite(data, 1, size, f) != size) || fclose(f) != 0) {
+        perror(path);
+        abort();
+    }
+}
+
+#endif

@@ -51,3 +51,14 @@ BENCHES += bench-producer
 .PHONY: bench-producer
 bench-producer: $(BUILD)/producer $(BUILD)/kafka-local
 	@$(PY) tests/bench/producer_bench.py 1000000 5
+
+# Fuzzers (tests/tests.mk builds them): make fuzz-producer-props (the -F
+# client properties file) and make fuzz-producer-rowset (the CSV rows and the
+# JSON records they become).
+FUZZERS += producer_props producer_rowset
+FUZZ_producer_props_SRCS := tests/fuzz/fuzz_producer_props.c producer/props.c producer/text.c
+FUZZ_producer_rowset_SRCS := tests/fuzz/fuzz_producer_rowset.c producer/rowset.c producer/record.c \
+                             producer/text.c
+FUZZ_producer_rowset_LIBS = $(call libs,libcjson) -lm
+FUZZ_producer_rowset_SEEDS := model/iris.csv
+FUZZ_producer_rowset_MAX_LEN := 8192

@@ -131,6 +131,23 @@ static int check_header(char **fields, size_t n, const char *name, char *err, si
     return ok ? 0 : -1;
 }
 
+/* Up to 40 bytes of s for an error message: printable ASCII as it is, other
+ * bytes as \xNN (a file's bytes are printed to a terminal), "..." at a cut. */
+static void excerpt(const char *s, char *out, size_t cap)
+{
+    size_t o = 0, i = 0;
+    for (; s[i] != '\0' && i < 40 && o + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, cap - o, "\\x%02X", c);
+    }
+    out[o] = '\0';
+    if (s[i] != '\0' && o + 4 <= cap)
+        memcpy(out + o, "...", 4);
+}
+
 /* Parses one data line into row (allocating its texts). */
 static int parse_row(struct rowset *ds, char **fields, size_t n, int lineno, const char *name,
                      struct rowset_row *row, char *err, size_t errlen)
@@ -146,8 +163,10 @@ static int parse_row(struct rowset *ds, char **fields, size_t n, int lineno, con
         errno = 0;
         if (!is_json_number(t, strlen(t), &row->decimals[f]) ||
             !isfinite(row->value[f] = strtod(t, NULL)) || errno) {
-            snprintf(err, errlen, "%s:%d: %s: '%.40s' is not a number", name, lineno,
-                     rowset_columns[f], t);
+            char shown[4 * 40 + 4];
+            excerpt(t, shown, sizeof shown);
+            snprintf(err, errlen, "%s:%d: %s: '%s' is not a number", name, lineno,
+                     rowset_columns[f], shown);
             return -1;
         }
         if (!(row->text[f] = strdup(t))) {

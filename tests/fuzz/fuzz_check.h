@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,15 +76,26 @@ static inline void fuzz_check_message(const char *what, const char *err, size_t 
         fuzz_fail(what, "printable ASCII", err, n);
 }
 
-/* Writes data to path (replacing it); aborts when the file system fails,
- * since that is not the parser's fault. */
-static inline void fuzz_write_file(const char *path, const uint8_t *data, size_t size)
+/* A path that reads as data: a memory file (no disk), reopened by name
+ * through /proc/self/fd, so the parser opens it as it would any file.  The
+ * path is the same for every input of the process. */
+static inline const char *fuzz_memory_file(const uint8_t *data, size_t size)
 {
-    FILE *f = fopen(path, "wb");
-    if (f == NULL || (size > 0 && fwrite(data, 1, size, f) != size) || fclose(f) != 0) {
-        perror(path);
+    static int fd = -1;
+    static char path[64];
+    if (fd < 0) {
+        fd = memfd_create("fuzz-input", 0);
+        if (fd < 0) {
+            perror("memfd_create");
+            abort();
+        }
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    }
+    if (ftruncate(fd, 0) != 0 || (size > 0 && pwrite(fd, data, size, 0) != (ssize_t)size)) {
+        perror("memory file");
         abort();
     }
+    return path;
 }
 
 #endif

@@ -54,6 +54,13 @@ static const struct {
     {HEADER "5.1,3.5,1.4,01,setosa\n", "t.csv:2: petal_width: '01' is not a number"},
     {HEADER "5.1,3.5,1.4,1e999,setosa\n", "t.csv:2: petal_width: '1e999' is not a number"},
     {HEADER "5.1,3.5,1.4,0.2,\n", "t.csv:2: species is empty"},
+    /* Found by fuzz-producer-rowset: the field was quoted raw with %.40s,
+     * which could cut a UTF-8 sequence or pass a tab on to the terminal. */
+    {HEADER "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9,3.5,1.4,0.2,setosa\n",
+     "t.csv:2: sepal_length: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\\xC3...' is not a number"},
+    {HEADER "1\t2\\,3.5,1.4,0.2,setosa\n", "t.csv:2: sepal_length: '1\\x092\\x5C' is not a number"},
+    {HEADER "x2345678901234567890123456789012345678901234567890,3.5,1.4,0.2,setosa\n",
+     "t.csv:2: sepal_length: 'x234567890123456789012345678901234567890...' is not a number"},
 };
 
 static void rejects_bad_files_with_file_and_line(void **state)

@@ -47,3 +47,11 @@ UNIT_SRCS_csv := tests/unit/test_csv.c trainer/csv.c trainer/trainset.c trainer/
 	model/schema.c
 C_UNITS += csv
 UNIT_LIBS_csv = $(call libs,libcrypto) -lm
+
+# Fuzzer (tests/tests.mk builds it): make fuzz-trainer-csv, the exact CSV
+# reader (positions, quoting round trip) and its number reader.
+FUZZERS += trainer_csv
+FUZZ_trainer_csv_SRCS := tests/fuzz/fuzz_trainer_csv.c trainer/csv.c
+FUZZ_trainer_csv_LIBS := -lm
+FUZZ_trainer_csv_SEEDS := model/iris.csv tests/data/wine/wine.csv
+FUZZ_trainer_csv_MAX_LEN := 16384

@@ -35,8 +35,9 @@ done
 [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(rdkafka_mock.h)
 /usr/bin/python3 -c 'import botocore, yaml' >/dev/null 2>&1 || missing+=(python3-botocore/yaml)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
-installed=$(dpkg-query -W -f '${binary:Package} ${db:Status-Status}\n' "${DPKG_PACKAGES[@]}" \
-    2>/dev/null | awk '$2 == "installed" { print $1 }')
+# dpkg-query exits 1 when it knows none of a name (a fresh machine): not an error here.
+installed=$({ dpkg-query -W -f '${binary:Package} ${db:Status-Status}\n' "${DPKG_PACKAGES[@]}" \
+    2>/dev/null || true; } | awk '$2 == "installed" { print $1 }')
 for p in "${DPKG_PACKAGES[@]}"; do
     grep -qx -e "$p" -e "$p:$(dpkg --print-architecture)" <<<"$installed" || missing+=("$p")
 done

@@ -143,10 +143,17 @@ int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX]
     }
     if (n == 0 || n >= BATCH_SPECIES_MAX)
         return -1;
-    int iris = batch_iris_layout; /* other models' labels may hold digits (class_0) */
-    for (size_t i = 0; i < n; i++) {
-        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' ||
-              (!iris && (isdigit((unsigned char)s[i]) || s[i] == '.' || s[i] == ' '))))
+    size_t i = 0;
+    for (; i < n; i++) {
+        if (!(isalpha((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+            break;
+        out[i] = (char)tolower((unsigned char)s[i]);
+    }
+    if (i < n && batch_iris_layout)
+        return -1;
+    for (; i < n; i++) { /* other models' labels may also hold digits (class_0) */
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.' ||
+              s[i] == ' '))
             return -1;
         out[i] = (char)tolower((unsigned char)s[i]);
     }
@@ -226,7 +233,8 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
 }
 
 /* A model with more features than the iris layout's: all of them in rec->wide. */
-static int set_wide_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
+__attribute__((noinline)) static int set_wide_feature(batch_record *rec, int j, double x,
+                                                      const char *key, size_t klen)
 {
     if (!isfinite(x)) {
         batch_record_failf(rec, "value.%.*s: expected a finite number", (int)klen, key);
@@ -247,15 +255,15 @@ static int set_wide_feature(batch_record *rec, int j, double x, const char *key,
 
 int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen)
 {
+    if (batch_iris_layout && x >= 0 && x <= FEATURE_MAX_CM) {
+        rec->features[j] = x;
+        return 0;
+    }
     if (!batch_iris_layout)
         return set_wide_feature(rec, j, x, key, klen);
-    if (!isfinite(x) || x < 0 || x > FEATURE_MAX_CM) {
-        batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)",
-                           (int)klen, key, x, FEATURE_MAX_CM);
-        return -1;
-    }
-    rec->features[j] = x;
-    return 0;
+    batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)", (int)klen,
+                       key, x, FEATURE_MAX_CM);
+    return -1;
 }
 
 int batch_fail_missing_feature(batch_record *rec, int j)

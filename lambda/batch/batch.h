@@ -92,7 +92,10 @@ const char *batch_feature_name(size_t j);
 const char *batch_label_name(void);
 const char *batch_predicted_name(void);
 /* The record's batch_num_features() feature values, in the model's order. */
-const double *batch_record_features(const batch_record *rec);
+static inline const double *batch_record_features(const batch_record *rec)
+{
+    return rec->wide != NULL ? rec->wide : rec->features;
+}
 
 /* Parse an event of len bytes (need not be NUL-terminated).  On BATCH_OK the
  * caller owns *out and frees it with batch_free().  On error *out is empty and

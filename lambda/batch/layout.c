@@ -112,8 +112,3 @@ int batch_layout_key_index(const char *key, size_t len)
             return (int)j;
     return strcmp(k, current.label_key) == 0 ? BATCH_KEY_SPECIES : -1;
 }
-
-const double *batch_record_features(const batch_record *rec)
-{
-    return rec->wide != NULL ? rec->wide : rec->features;
-}

@@ -137,7 +137,8 @@ int batch_key_index(const char *key, size_t len)
 
 int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX])
 {
-    if (n >= 5 && strncasecmp(s, "iris", 4) == 0 && (s[4] == '-' || s[4] == '_' || s[4] == ' ')) {
+    if (n >= 5 && (s[0] | 0x20) == 'i' && strncasecmp(s, "iris", 4) == 0 &&
+        (s[4] == '-' || s[4] == '_' || s[4] == ' ')) {
         s += 5;
         n -= 5;
     }

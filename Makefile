@@ -24,10 +24,14 @@ SHELL := /bin/bash
 
 ifeq ($(IRIS_DEPS_OK)$(filter clean distclean format,$(MAKECMDGOALS)),)
 
+# One sub-make for all the goals (a sub-make per goal would let two of them
+# build the same file at once under -j).
 GOALS := $(or $(MAKECMDGOALS),all)
-.PHONY: $(GOALS) iris-deps
-$(GOALS): iris-deps
-	@$(MAKE) --no-print-directory IRIS_DEPS_OK=1 $@
+.PHONY: $(GOALS) iris-deps iris-goals
+$(GOALS): iris-goals
+	@:
+iris-goals: iris-deps
+	@$(MAKE) --no-print-directory IRIS_DEPS_OK=1 $(GOALS)
 iris-deps:
 	@scripts/deps.sh
 

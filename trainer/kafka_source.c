@@ -139,9 +139,18 @@ static int read_layout(const char *topic, const record *r, const cJSON *j, recor
                     MODEL_MAX_FEATURES, lay->label);
             return -1;
         }
+        char shown[4 * 40 + 4];
+        trainset_shown_name(f->string, shown, sizeof shown);
         if (strlen(f->string) > SCHEMA_NAME_MAX) {
-            set_err(err, errlen, "%s: field \"%.40s...\": name longer than %d bytes", where,
-                    f->string, SCHEMA_NAME_MAX);
+            set_err(err, errlen, "%s: field \"%s\": name longer than %d bytes", where, shown,
+                    SCHEMA_NAME_MAX);
+            return -1;
+        }
+        if (schema_key(f->string, strlen(f->string), k) < 0) { /* no key to find it by */
+            set_err(err, errlen,
+                    "%s: field \"%s\": not a usable feature name (printable characters, not "
+                    "only '_', '-', '.' or ' ')",
+                    where, shown);
             return -1;
         }
         strcpy(lay->names[lay->nf++], f->string);
@@ -174,13 +183,15 @@ static int parse_record(const char *topic, record *r, record_layout *lay, cJSON 
         char key[SCHEMA_NAME_MAX + 1];
         schema_key(lay->names[c], strlen(lay->names[c]), key);
         const cJSON *v = field_named(j, key);
+        char shown[4 * 40 + 4];
+        trainset_shown_name(v ? v->string : lay->names[c], shown, sizeof shown);
         if (!v) {
             set_err(err, errlen, "%s: field \"%s\": missing (the first record has it)", where,
-                    lay->names[c]);
+                    shown);
             return -1;
         }
         if (read_number(v, &x[c]) != 0) {
-            set_err(err, errlen, "%s: field \"%s\": expected a number", where, v->string);
+            set_err(err, errlen, "%s: field \"%s\": expected a number", where, shown);
             return -1;
         }
     }

@@ -55,3 +55,18 @@ FUZZ_trainer_csv_SRCS := tests/fuzz/fuzz_trainer_csv.c trainer/csv.c
 FUZZ_trainer_csv_LIBS := -lm
 FUZZ_trainer_csv_SEEDS := model/iris.csv tests/data/wine/wine.csv
 FUZZ_trainer_csv_MAX_LEN := 16384
+# make fuzz-trainer-kafka: the Kafka source's record parser (no broker).
+FUZZERS += trainer_kafka
+FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/trainset.c trainer/csv.c \
+	$(MODEL_SCORER_SRCS)
+FUZZ_trainer_kafka_LIBS = $(TRAINER_LIBS)
+FUZZ_trainer_kafka_MAX_LEN := 8192
+$(BUILD)/fuzz_trainer_kafka: trainer/kafka_source.c
+# The Kafka source's record parser without a broker (the test compiles
+# trainer/kafka_source.c in, to reach its file-local parser).
+UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/trainset.c trainer/csv.c \
+	$(MODEL_SCORER_SRCS)
+C_UNITS += kafka_record
+UNIT_LIBS_kafka_record = $(TRAINER_LIBS)
+$(ASAN)/obj/tests/unit/test_kafka_record.o $(BUILD)/obj/tests/unit/test_kafka_record.o: \
+	trainer/kafka_source.c

@@ -26,6 +26,52 @@ void trainset_free(trainset *d)
     free(d);
 }
 
+/* 1 when s[0..len) is valid UTF-8 (RFC 3629: no overlong forms, surrogates
+ * or code points past U+10FFFF): a name becomes a JSON string of the
+ * artifact, which must be UTF-8 (RFC 8259 section 8.1). */
+static int valid_utf8(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < len;) {
+        unsigned c = u[i], cp;
+        size_t n = c < 0x80                 ? 1
+                   : c >= 0xC2 && c <= 0xDF ? 2
+                   : c >= 0xE0 && c <= 0xEF ? 3
+                   : c >= 0xF0 && c <= 0xF4 ? 4
+                                            : 0;
+        if (n == 0 || i + n > len)
+            return 0;
+        cp = c & (0x7Fu >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((u[i + k] & 0xC0) != 0x80)
+                return 0;
+            cp = cp << 6 | (u[i + k] & 0x3Fu);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+void trainset_shown_name(const char *name, char *out, size_t outlen)
+{
+    size_t o = 0, i = 0;
+    for (; name[i] != '\0' && i < 40; i++) {
+        unsigned char c = (unsigned char)name[i];
+        if (o + 5 > outlen)
+            break;
+        if (c >= 0x20 && c < 0x7F && c != '\\')
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02X", c);
+    }
+    out[o] = '\0';
+    if (name[i] != '\0' && o + 4 <= outlen)
+        memcpy(out + o, "...", 4);
+}
+
 int trainset_set_features(trainset *d, const char *const *names, size_t n, char *err, size_t errlen)
 {
     char keys[MODEL_MAX_FEATURES][SCHEMA_NAME_MAX + 1];
@@ -34,12 +80,15 @@ int trainset_set_features(trainset *d, const char *const *names, size_t n, char 
         return -1;
     }
     for (size_t j = 0; j < n; j++) {
-        if (schema_key(names[j], strlen(names[j]), keys[j]) < 0 ||
+        if (!valid_utf8(names[j], strlen(names[j])) ||
+            schema_key(names[j], strlen(names[j]), keys[j]) < 0 ||
             schema_snake(names[j], strlen(names[j]), d->feature_names[j]) < 0) {
+            char shown[4 * 40 + 4];
+            trainset_shown_name(names[j], shown, sizeof shown);
             snprintf(err, errlen,
-                     "\"%.80s\" is not a usable feature name (1 to %d printable characters, "
+                     "\"%s\" is not a usable feature name (1 to %d printable characters, "
                      "not only '_', '-', '.' or ' ')",
-                     names[j], SCHEMA_NAME_MAX);
+                     shown, SCHEMA_NAME_MAX);
             return -1;
         }
         for (size_t i = 0; i < j; i++)
@@ -78,7 +127,7 @@ static int grow(trainset *d)
 static int intern_label(trainset *d, const char *label, size_t len)
 {
     char name[SCHEMA_NAME_MAX + 1];
-    if (len == 0 || len > SCHEMA_NAME_MAX)
+    if (len == 0 || len > SCHEMA_NAME_MAX || !valid_utf8(label, len))
         return -3;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)label[i];

@@ -36,6 +36,11 @@ typedef struct {
 trainset *trainset_new(const char *source);
 void trainset_free(trainset *d);
 
+/* Writes up to 40 bytes of name into out (outlen > 0) for an error message:
+ * printable ASCII as it is, other bytes and '\\' as \xNN, "..." at a cut
+ * (a name read from a file or a record may hold any byte). */
+void trainset_shown_name(const char *name, char *out, size_t outlen);
+
 /* Sets the feature names (1..MODEL_MAX_FEATURES, any spelling, unique by
  * schema key), written in snake_case.  Returns 0, or -1 with err naming the
  * offending name. */

@@ -62,10 +62,12 @@ static int read_header(csv_reader *r, csv_layout *t, const char *label, trainset
     }
     for (size_t i = 0; i < t->ncols; i++) {
         if (schema_key(f[i].s, f[i].len, key) < 0 || strlen(f[i].s) != f[i].len) {
+            char shown[4 * 40 + 4];
+            trainset_shown_name(f[i].s, shown, sizeof shown);
             snprintf(t->err, t->errlen,
-                     "%s:%zu:%zu: column %zu: \"%.80s\" is not a usable column name (1 to %d "
+                     "%s:%zu:%zu: column %zu: \"%s\" is not a usable column name (1 to %d "
                      "printable characters, not only '_', '-', '.' or ' ')",
-                     t->path, f[i].line, f[i].col, i + 1, f[i].s, SCHEMA_NAME_MAX);
+                     t->path, f[i].line, f[i].col, i + 1, shown, SCHEMA_NAME_MAX);
             return -1;
         }
         memcpy(t->names[i], f[i].s, f[i].len + 1);
@@ -123,16 +125,18 @@ static int read_row(csv_reader *r, csv_layout *t, trainset *d, int *done)
             return -1;
     const csv_field *lf = &f[t->label_col];
     int rc = trainset_add(d, x, lf->s, lf->len, lf->line);
+    char shown[4 * 40 + 4];
+    trainset_shown_name(lf->s, shown, sizeof shown);
     if (rc == -1)
         return fail_field(t, lf, (size_t)t->label_col, "out of memory");
     if (rc == -2)
         return fail_field(t, lf, (size_t)t->label_col,
-                          "\"%.40s\" would be a class beyond the %d a model can have (is this "
+                          "\"%s\" would be a class beyond the %d a model can have (is this "
                           "the label column?)",
-                          lf->s, MODEL_MAX_CLASSES);
+                          shown, MODEL_MAX_CLASSES);
     if (rc == -3)
         return fail_field(t, lf, (size_t)t->label_col,
-                          "\"%.40s\" is not a usable label (1 to %d printable characters)", lf->s,
+                          "\"%s\" is not a usable label (1 to %d printable characters)", shown,
                           SCHEMA_NAME_MAX);
     return 0;
 }

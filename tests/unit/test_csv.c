@@ -186,6 +186,18 @@ static void test_training_set_errors_name_file_line_and_column(void **state)
          "F:6: column 5 (species): class \"virginica\" has only 1 rows (its last here), fewer "
          "than the 2 cross-validation folds"},
         {"", "species", "F:1: empty file"},
+        /* Found by fuzz-trainer-kafka (the same checks serve the CSV reader):
+         * a name or label was quoted raw, control bytes and all, and a label
+         * that is not UTF-8 became a class (a JSON string of the artifact). */
+        {"a\x01"
+         "b,c,species\n1,2,x\n",
+         "species", "F:1:1: column 1: \"a\\x01b\" is not a usable column name"},
+        {"caf\xc3,c,species\n1,2,x\n", "species",
+         "F:1: header: \"caf\\xC3\" is not a usable feature name"},
+        {HDR "5.1,3.5,1.4,0.2,set\x01osa\n" ROWS, "species",
+         "F:2:17: field 5 (species): \"set\\x01osa\" is not a usable label"},
+        {HDR "5.1,3.5,1.4,0.2,set\xffosa\n" ROWS, "species",
+         "F:2:17: field 5 (species): \"set\\xFFosa\" is not a usable label"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512] = "";

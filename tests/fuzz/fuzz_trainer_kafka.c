@@ -1,0 +1,85 @@
+/* fuzz_trainer_kafka.c: libFuzzer target for the record parser of the
+ * trainer's Kafka source (trainer/kafka_source.c: each record value, a JSON
+ * object, into a labelled row).  The source file is compiled in whole so
+ * its file-local parser is reached as build/train reaches it, without a
+ * broker.  The input's lines are the values of a topic's records (partition
+ * = line % 3, offset = line).  For every input:
+ *   - a refusal is a message of UTF-8 text without control characters (it is
+ *     printed to a terminal) that names the topic;
+ *   - an accepted topic gives one row per record, 1..MODEL_MAX_FEATURES
+ *     finite features named as the first record names them, at least two
+ *     classes, each class name 1 to 63 bytes of UTF-8 without control
+ *     characters (it becomes a JSON string of the artifact).
+ * Run: make fuzz-trainer-kafka FUZZ_SECONDS=60 */
+#include "trainer/kafka_source.c"
+
+#include "tests/fuzz/fuzz_check.h"
+
+static void check_refusal(const char *err)
+{
+    size_t n = strlen(err);
+    if (n == 0 || !fuzz_valid_utf8((const unsigned char *)err, n))
+        fuzz_fail("error", "UTF-8 text", err, n);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7F)
+            fuzz_fail("error", "no control characters", err, n);
+    if (strstr(err, "kafka topic iris") == NULL)
+        fuzz_fail("error", "the topic named", err, n);
+}
+
+static void check_accepted(const trainset *d, size_t nrecords)
+{
+    if (d->n != nrecords)
+        fuzz_fail("training set", "one row per record", NULL, 0);
+    if (d->nfeatures == 0 || d->nfeatures > MODEL_MAX_FEATURES || d->nclasses < 2)
+        fuzz_fail("training set", "1..MODEL_MAX_FEATURES features and 2 classes at least", NULL, 0);
+    for (size_t i = 0; i < d->n * d->nfeatures; i++)
+        if (!isfinite(d->x[i]))
+            fuzz_fail("feature value", "finite", NULL, 0);
+    for (size_t c = 0; c < d->nclasses; c++) {
+        size_t n = strlen(d->class_names[c]);
+        if (n == 0 || n > 63 || !fuzz_valid_utf8((const unsigned char *)d->class_names[c], n))
+            fuzz_fail("class name", "1 to 63 bytes of UTF-8", d->class_names[c], n);
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)d->class_names[c][i] < 0x20 || d->class_names[c][i] == 0x7F)
+                fuzz_fail("class name", "no control characters", d->class_names[c], n);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    record_list l = {0};
+    if (size == 0)
+        return 0; /* kafka_source_read refuses an empty topic before parsing */
+    const char *s = (const char *)data, *end = s + size;
+    for (size_t i = 0; s < end; i++) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
+        if (l.n == l.cap) {
+            l.cap = l.cap ? 2 * l.cap : 16;
+            l.recs = realloc(l.recs, l.cap * sizeof *l.recs);
+            if (l.recs == NULL)
+                abort();
+        }
+        l.recs[l.n].partition = (int32_t)(i % 3);
+        l.recs[l.n].offset = (int64_t)i;
+        l.recs[l.n].value = malloc(len + 1);
+        if (l.recs[l.n].value == NULL)
+            abort();
+        memcpy(l.recs[l.n].value, s, len);
+        l.recs[l.n].len = len;
+        l.n++;
+        s += len + 1;
+    }
+    char err[1024] = "";
+    trainset *d = records_trainset("iris", &l, "species", 2, err, sizeof err);
+    if (d == NULL)
+        check_refusal(err);
+    else
+        check_accepted(d, l.n);
+    trainset_free(d);
+    for (size_t i = 0; i < l.n; i++)
+        free(l.recs[i].value);
+    free(l.recs);
+    return 0;
+}

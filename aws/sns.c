@@ -120,7 +120,7 @@ cleanup:
 sns_client *sns_client_new(const sns_config *cfg, char *err, size_t errlen)
 {
     char fallback[256];
-    sns_client *c = NULL;
+    sns_client *c = NULL, *result = NULL;
     if (cfg->region == NULL || *cfg->region == '\0') {
         snprintf(err, errlen, "SNS client: no region");
         return NULL;
@@ -137,8 +137,10 @@ sns_client *sns_client_new(const sns_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     c = calloc(1, sizeof *c);
-    if (c == NULL)
-        goto nomem;
+    if (c == NULL) {
+        snprintf(err, errlen, "SNS client: out of memory");
+        goto cleanup;
+    }
     c->region = strdup(cfg->region);
     c->access_key_id = strdup(cfg->access_key_id);
     c->secret_access_key = strdup(cfg->secret_access_key);
@@ -146,8 +148,10 @@ sns_client *sns_client_new(const sns_config *cfg, char *err, size_t errlen)
     c->ca_file = dup_or_null(cfg->ca_file);
     if (c->region == NULL || c->access_key_id == NULL || c->secret_access_key == NULL ||
         (cfg->session_token != NULL && *cfg->session_token && c->session_token == NULL) ||
-        (cfg->ca_file != NULL && *cfg->ca_file && c->ca_file == NULL))
-        goto nomem;
+        (cfg->ca_file != NULL && *cfg->ca_file && c->ca_file == NULL)) {
+        snprintf(err, errlen, "SNS client: out of memory");
+        goto cleanup;
+    }
     c->connect_timeout_ms = cfg->connect_timeout_ms;
     c->attempt_timeout_ms = cfg->attempt_timeout_ms;
     c->retry.max_attempts = cfg->max_attempts;
@@ -168,15 +172,13 @@ sns_client *sns_client_new(const sns_config *cfg, char *err, size_t errlen)
                  strncmp(cfg->region, "cn-", 3) == 0 ? ".cn" : "");
         endpoint = fallback;
     }
-    if (parse_endpoint(c, endpoint, err, errlen) != 0) {
-        sns_client_free(c);
-        return NULL;
-    }
-    return c;
-nomem:
-    snprintf(err, errlen, "SNS client: out of memory");
+    if (parse_endpoint(c, endpoint, err, errlen) != 0)
+        goto cleanup;
+    result = c;
+    c = NULL;
+cleanup:
     sns_client_free(c);
-    return NULL;
+    return result;
 }
 
 void sns_client_free(sns_client *c)

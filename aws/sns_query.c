@@ -165,7 +165,7 @@ int sns_build_publish(const sns_client *c, const sns_message *m, time_t now, sns
     out->url = strdup(c->endpoint);
     out->headers = calloc(6, sizeof *out->headers);
     if (out->url == NULL || out->headers == NULL || sns_form_publish(&out->body, m) != 0)
-        goto fail;
+        goto cleanup;
 
     sigv4_header signed_headers[] = {{"Host", c->host}, {"Content-Type", content_type}};
     sigv4_request req = {.method = "POST",
@@ -179,7 +179,7 @@ int sns_build_publish(const sns_client *c, const sns_message *m, time_t now, sns
     int src = sigv4_sign(&req, &creds, c->region, "sns", now, SIGV4_TOKEN_SIGNED, &sig, NULL);
     if (src != SIGV4_OK) {
         rc = src == SIGV4_ERR_NOMEM ? SNS_ERR_NOMEM : SNS_ERR_INVALID;
-        goto fail;
+        goto cleanup;
     }
     if (add_header(out, "Host", c->host) != 0 ||
         add_header(out, "Content-Type", content_type) != 0 ||
@@ -189,10 +189,11 @@ int sns_build_publish(const sns_client *c, const sns_message *m, time_t now, sns
         add_header(out, "Authorization", sig.authorization) != 0 ||
         /* no 100-continue round trip for large messages */
         add_header(out, "Expect", "") != 0)
-        goto fail;
-    return SNS_OK;
-fail:
-    sns_request_free(out);
+        goto cleanup;
+    rc = SNS_OK;
+cleanup:
+    if (rc != SNS_OK)
+        sns_request_free(out);
     return rc;
 }
 

@@ -130,7 +130,7 @@ static cJSON *matrix(const double *v, size_t rows, size_t cols)
 
 cJSON *baseline_fit_json(const baseline *b, const double cov[][NF * NF])
 {
-    cJSON *o = cJSON_CreateObject(), *in = NULL, *covs = NULL;
+    cJSON *o = cJSON_CreateObject(), *in = NULL, *covs = NULL, *result = NULL;
     if (!o || !cJSON_AddNumberToObject(o, "error_rate", b->error_rate) ||
         !cJSON_AddNumberToObject(o, "error_rate_se", b->error_rate_se) ||
         !cJSON_AddNumberToObject(o, "error_rate_sd", b->error_rate_sd) ||
@@ -138,18 +138,19 @@ cJSON *baseline_fit_json(const baseline *b, const double cov[][NF * NF])
         !(in = cJSON_AddObjectToObject(o, "inputs")) ||
         !cJSON_AddItemToObject(in, "class_means", matrix(&b->mean[0][0], b->nclasses, NF)) ||
         !(covs = cJSON_AddArrayToObject(in, "class_covariances")))
-        goto on_error;
+        goto cleanup;
     for (size_t k = 0; k < b->nclasses; k++)
         if (!cJSON_AddItemToArray(covs, matrix(cov[k], NF, NF)))
-            goto on_error;
+            goto cleanup;
     if (!cJSON_AddNumberToObject(in, "atypical_distance2", b->atypical_d2) ||
         !cJSON_AddNumberToObject(in, "atypical_rate", b->atypical_rate) ||
         !cJSON_AddNumberToObject(in, "atypical_rate_se", b->atypical_rate_se) ||
         !cJSON_AddItemToObject(in, "feature_means", cJSON_CreateDoubleArray(b->feature_mean, NF)) ||
         !cJSON_AddItemToObject(in, "feature_sds", cJSON_CreateDoubleArray(b->feature_sd, NF)))
-        goto on_error;
-    return o;
-on_error:
+        goto cleanup;
+    result = o;
+    o = NULL;
+cleanup:
     cJSON_Delete(o);
-    return NULL;
+    return result;
 }

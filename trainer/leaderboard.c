@@ -320,7 +320,7 @@ void leaderboard_print(const leaderboard *lb, FILE *out)
 
 cJSON *leaderboard_json(const leaderboard *lb)
 {
-    cJSON *arr = cJSON_CreateArray();
+    cJSON *arr = cJSON_CreateArray(), *result = NULL;
     for (size_t i = 0; arr && i < lb->nrows; i++) {
         const leaderboard_row *r = &lb->rows[i];
         cJSON *o = cJSON_CreateObject();
@@ -328,10 +328,10 @@ cJSON *leaderboard_json(const leaderboard *lb)
             !cJSON_AddStringToObject(o, "model_id", r->spec.id) ||
             !cJSON_AddStringToObject(o, "family", r->spec.family->name) ||
             !cJSON_AddItemToObject(o, "params", learner_params_json(&r->spec)))
-            goto on_error;
+            goto cleanup;
         if (r->failed) {
             if (!cJSON_AddStringToObject(o, "error", r->error))
-                goto on_error;
+                goto cleanup;
             continue;
         }
         const cv_metrics *m = &r->metrics;
@@ -347,10 +347,11 @@ cJSON *leaderboard_json(const leaderboard *lb)
             !cJSON_AddNumberToObject(o, "difference_to_best_se", r->diff_best_se) ||
             !cJSON_AddBoolToObject(o, "within_noise_of_best", r->within_noise) ||
             !cJSON_AddBoolToObject(o, "leader", i == lb->leader))
-            goto on_error;
+            goto cleanup;
     }
-    return arr;
-on_error:
+    result = arr;
+    arr = NULL;
+cleanup:
     cJSON_Delete(arr);
-    return NULL;
+    return result;
 }

@@ -106,7 +106,7 @@ static int cusum_init(cusum *t, double p0, double min_change, double rate, const
 
 monitor *monitor_new(const monitor_config *c, const baseline *bl, char *err, size_t errlen)
 {
-    monitor *m = calloc(1, sizeof *m);
+    monitor *m = calloc(1, sizeof *m), *result = NULL;
     if (m == NULL) {
         snprintf(err, errlen, "out of memory for the monitor");
         return NULL;
@@ -120,15 +120,16 @@ monitor *monitor_new(const monitor_config *c, const baseline *bl, char *err, siz
     if (!isnan(expected_error) &&
         cusum_init(&m->test[MONITOR_ACCURACY], expected_error, c->min_drop, c->false_alarm_rate,
                    "accuracy", err, errlen) != 0)
-        goto on_error;
+        goto cleanup;
     if (m->baseline.present &&
         cusum_init(&m->test[MONITOR_INPUTS], m->baseline.atypical_rate, c->min_drop,
                    c->false_alarm_rate, "input drift", err, errlen) != 0)
-        goto on_error;
-    return m;
-on_error:
+        goto cleanup;
+    result = m;
+    m = NULL;
+cleanup:
     free(m);
-    return NULL;
+    return result;
 }
 
 void monitor_free(monitor *m)

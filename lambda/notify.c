@@ -239,31 +239,30 @@ static int open_sns(notifier *n, char *err, size_t errlen)
 
 notifier *notifier_from_env(char *err, size_t errlen)
 {
-    notifier *n = calloc(1, sizeof *n);
+    notifier *n = calloc(1, sizeof *n), *result = NULL;
     if (n == NULL) {
         snprintf(err, errlen, "out of memory reading the alert configuration");
         return NULL;
     }
     alert_policy_defaults(&n->policy);
     if (read_policy(n, err, errlen) != 0)
-        goto fail;
+        goto cleanup;
     if (env("ALERT_MODE") == NULL && env("SNS_TOPIC_ARN") == NULL) {
         log_msg(LOG_WARN, "alerts disabled: SNS_TOPIC_ARN is not set (set it to publish accuracy "
                           "alerts, or ALERT_MODE=off to silence this warning)");
-        return n;
-    }
-    if (n->policy.mode == ALERT_MODE_OFF) {
+    } else if (n->policy.mode == ALERT_MODE_OFF) {
         log_msg(LOG_INFO, "alerts off (ALERT_MODE=off)");
-        return n;
+    } else {
+        if (open_sns(n, err, errlen) != 0)
+            goto cleanup;
+        n->enabled = 1;
+        log_alerts_on(n);
     }
-    if (open_sns(n, err, errlen) != 0)
-        goto fail;
-    n->enabled = 1;
-    log_alerts_on(n);
-    return n;
-fail:
+    result = n;
+    n = NULL;
+cleanup:
     notifier_free(n);
-    return NULL;
+    return result;
 }
 
 void notifier_free(notifier *n)

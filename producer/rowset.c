@@ -188,21 +188,21 @@ static int parse_row(struct rowset *ds, char **fields, size_t n, int lineno, con
 struct rowset *rowset_parse(const char *text, size_t len, const char *name, char *err,
                             size_t errlen)
 {
-    struct rowset *ds = calloc(1, sizeof(*ds));
+    struct rowset *ds = calloc(1, sizeof(*ds)), *result = NULL;
     char *copy = malloc(len + 1);
     size_t cap = 0;
     int lineno = 0, header_seen = 0;
 
     if (!ds || !copy) {
         snprintf(err, errlen, "%s: out of memory", name);
-        goto fail;
+        goto cleanup;
     }
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) { /* a UTF-8 byte order mark */
         text += 3;
         len -= 3;
     }
     if (check_text(text, len, name, err, errlen) != 0)
-        goto fail;
+        goto cleanup;
     memcpy(copy, text, len);
     copy[len] = '\0';
 
@@ -220,10 +220,10 @@ struct rowset *rowset_parse(const char *text, size_t len, const char *name, char
         if (!header_seen) {
             if (lineno != 1) {
                 snprintf(err, errlen, "%s:1: the header line is blank", name);
-                goto fail;
+                goto cleanup;
             }
             if (check_header(fields, n, name, err, errlen) != 0)
-                goto fail;
+                goto cleanup;
             header_seen = 1;
             continue;
         }
@@ -232,7 +232,7 @@ struct rowset *rowset_parse(const char *text, size_t len, const char *name, char
             struct rowset_row *grown = realloc(ds->rows, cap * sizeof(*grown));
             if (!grown) {
                 snprintf(err, errlen, "%s:%d: out of memory", name, lineno);
-                goto fail;
+                goto cleanup;
             }
             ds->rows = grown;
         }
@@ -240,26 +240,26 @@ struct rowset *rowset_parse(const char *text, size_t len, const char *name, char
         memset(row, 0, sizeof(*row));
         ds->n_rows++;
         if (parse_row(ds, fields, n, lineno, name, row, err, errlen) != 0)
-            goto fail;
+            goto cleanup;
     }
     if (!header_seen) {
         snprintf(err, errlen,
                  "%s:1: expected the header "
                  "sepal_length,sepal_width,petal_length,petal_width,species (the file is empty)",
                  name);
-        goto fail;
+        goto cleanup;
     }
     if (ds->n_rows == 0) {
         snprintf(err, errlen, "%s: no data rows after the header", name);
-        goto fail;
+        goto cleanup;
     }
-    free(copy);
-    return ds;
+    result = ds;
+    ds = NULL;
 
-fail:
+cleanup:
     free(copy);
     rowset_free(ds);
-    return NULL;
+    return result;
 }
 
 struct rowset *rowset_load(const char *path, char *err, size_t errlen)

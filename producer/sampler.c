@@ -22,9 +22,11 @@ struct sampler {
 struct sampler *sampler_new(const struct rowset *ds, uint64_t seed, const struct drift *drift,
                             char *err, size_t errlen)
 {
-    struct sampler *s = calloc(1, sizeof(*s));
-    if (!s)
-        goto oom;
+    struct sampler *s = calloc(1, sizeof(*s)), *result = NULL;
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
     s->ds = ds;
     if (drift)
         s->drift = *drift;
@@ -32,20 +34,21 @@ struct sampler *sampler_new(const struct rowset *ds, uint64_t seed, const struct
         snprintf(err, errlen,
                  "--drift labels=: the data has only one species, nothing to "
                  "relabel to");
-        goto fail;
+        goto cleanup;
     }
     prng_seed(&s->rows, seed);
     prng_seed(&s->drift_rng, seed ^ 0x5deece66d2b7e151ull);
     s->table = calloc(ds->n_rows * ds->n_species, sizeof(*s->table));
-    if (!s->table)
-        goto oom;
-    return s;
+    if (!s->table) {
+        snprintf(err, errlen, "out of memory");
+        goto cleanup;
+    }
+    result = s;
+    s = NULL;
 
-oom:
-    snprintf(err, errlen, "out of memory");
-fail:
+cleanup:
     sampler_free(s);
-    return NULL;
+    return result;
 }
 
 /* The JSON of row with the given label, cached. */

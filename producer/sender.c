@@ -174,10 +174,10 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
 {
     char why[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    struct sender *s = calloc(1, sizeof(*s));
+    struct sender *s = calloc(1, sizeof(*s)), *result = NULL;
     if (!s || !conf) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        goto cleanup;
     }
     s->stop = cfg->stop;
     s->verbose = cfg->verbose;
@@ -185,10 +185,10 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
 
     for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
         if (conf_set(conf, defaults[i].key, defaults[i].value, "default", err, errlen) != 0)
-            goto fail;
+            goto cleanup;
     if (cfg->verbose >= 2 &&
         conf_set(conf, "debug", "broker,topic,msg,security", "-vv", err, errlen) != 0)
-        goto fail;
+        goto cleanup;
     for (size_t i = 0; i < cfg->props->n; i++) {
         const struct prop *p = &cfg->props->items[i];
         if (props_is_java_only(p->key)) {
@@ -200,10 +200,10 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
             continue;
         }
         if (conf_set(conf, p->key, p->value, p->origin, err, errlen) != 0)
-            goto fail;
+            goto cleanup;
     }
     if (cfg->brokers && conf_set(conf, "bootstrap.servers", cfg->brokers, "-b", err, errlen) != 0)
-        goto fail;
+        goto cleanup;
 
     size_t size = sizeof(s->bootstrap);
     if (rd_kafka_conf_get(conf, "bootstrap.servers", s->bootstrap, &size) != RD_KAFKA_CONF_OK ||
@@ -211,7 +211,7 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
         snprintf(err, errlen,
                  "no brokers: give -b HOST:PORT or bootstrap.servers in a -F "
                  "properties file");
-        goto fail;
+        goto cleanup;
     }
 
     rd_kafka_conf_set_opaque(conf, s);
@@ -222,23 +222,24 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
     s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
     if (!s->rk) {
         snprintf(err, errlen, "cannot create the Kafka producer: %s", why);
-        goto fail;
+        goto cleanup;
     }
     conf = NULL; /* owned by rk now */
     s->rkt = rd_kafka_topic_new(s->rk, cfg->topic, NULL);
     if (!s->rkt) {
         snprintf(err, errlen, "topic %s: %s", cfg->topic, rd_kafka_err2str(rd_kafka_last_error()));
-        goto fail;
+        goto cleanup;
     }
     console_verbose("producing to topic %s at %s (librdkafka %s)", cfg->topic, s->bootstrap,
                     rd_kafka_version_str());
-    return s;
+    result = s;
+    s = NULL;
 
-fail:
+cleanup:
     if (conf)
         rd_kafka_conf_destroy(conf);
     sender_free(s);
-    return NULL;
+    return result;
 }
 
 int sender_send(struct sender *s, const struct sender_msg *m)

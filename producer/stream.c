@@ -76,6 +76,17 @@ static void print_progress(struct sender *sender, struct stream_result *res, uin
     *last_at = now;
 }
 
+/* After a stop signal: waits up to --flush-timeout (or a second signal) for
+ * the messages in flight; returns how many are still in flight. */
+static uint64_t flush_on_stop(struct sender *sender, const struct stream_config *cfg)
+{
+    uint64_t left = sender_wait(sender, 0, NULL);
+    console_info("stopping: waiting up to %g s for %llu message(s) in flight (signal again to "
+                 "give up)",
+                 cfg->flush_timeout_s, (unsigned long long)left);
+    return sender_wait(sender, (int)(cfg->flush_timeout_s * 1000), cfg->abort);
+}
+
 /* Waits for the outcome of every message sent: up to the message timeout
  * after -n, or --flush-timeout after a stop signal; then drops the rest. */
 static void finish(struct sender *sender, const struct stream_config *cfg)
@@ -85,19 +96,15 @@ static void finish(struct sender *sender, const struct stream_config *cfg)
         sender_purge(sender); /* no point waiting; the reason follows */
         return;
     }
-    if (!*cfg->stop) {
+    if (*cfg->stop) {
+        left = flush_on_stop(sender, cfg);
+    } else {
         /* message.timeout.ms=0 means no timeout: wait until a signal */
         int timeout = sender_message_timeout_ms(sender);
         left = sender_wait(sender, timeout > 0 ? timeout + 5000 : INT_MAX, cfg->stop);
-        if (left == 0 || !*cfg->stop)
-            goto purge;
+        if (left != 0 && *cfg->stop)
+            left = flush_on_stop(sender, cfg);
     }
-    left = sender_wait(sender, 0, NULL);
-    console_info("stopping: waiting up to %g s for %llu message(s) in flight (signal again to "
-                 "give up)",
-                 cfg->flush_timeout_s, (unsigned long long)left);
-    left = sender_wait(sender, (int)(cfg->flush_timeout_s * 1000), cfg->abort);
-purge:
     if (left && !sender_fatal(sender, NULL, 0) && sender_purge(sender))
         console_error("gave up on %llu message(s) still in flight", (unsigned long long)left);
 }

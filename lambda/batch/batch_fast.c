@@ -565,25 +565,24 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
     }
     if (open_object(p, end, &empty) != 0)
         return -1;
-    if (empty)
-        goto no_payload;
-    do {
-        const char *k;
-        size_t klen;
-        if (read_key(p, end, &k, &klen) != 0)
+    if (!empty) {
+        do {
+            const char *k;
+            size_t klen;
+            if (read_key(p, end, &k, &klen) != 0)
+                return -1;
+            if (!have && key_is(k, klen, "payload")) {
+                int r = payload(rec, p, end, &topic, &tlen);
+                if (r != 0)
+                    return r;
+                have = 1;
+            } else if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH) != 0) {
+                return -1;
+            }
+        } while ((more = next_member(p, end)) == 1);
+        if (more != 0)
             return -1;
-        if (!have && key_is(k, klen, "payload")) {
-            int r = payload(rec, p, end, &topic, &tlen);
-            if (r != 0)
-                return r;
-            have = 1;
-        } else if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH) != 0) {
-            return -1;
-        }
-    } while ((more = next_member(p, end)) == 1);
-    if (more != 0)
-        return -1;
-no_payload:
+    }
     if (!have) {
         batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, "object");
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;

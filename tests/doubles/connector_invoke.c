@@ -52,7 +52,7 @@ connector_invoker *connector_invoker_new(const char *base_url, const char *funct
                                          long connect_timeout_ms, long timeout_ms, char *err,
                                          size_t errlen)
 {
-    connector_invoker *inv = calloc(1, sizeof *inv);
+    connector_invoker *inv = calloc(1, sizeof *inv), *result = NULL;
     if (inv == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -61,7 +61,7 @@ connector_invoker *connector_invoker_new(const char *base_url, const char *funct
     inv->curl = curl_easy_init();
     if (inv->curl == NULL) {
         snprintf(err, errlen, "curl_easy_init failed");
-        goto fail;
+        goto cleanup;
     }
     char *escaped = curl_easy_escape(inv->curl, function, 0);
     size_t blen = strlen(base_url);
@@ -77,7 +77,7 @@ connector_invoker *connector_invoker_new(const char *base_url, const char *funct
         inv->headers = curl_slist_append(inv->headers, "X-Amz-Invocation-Type: RequestResponse");
     if (inv->url == NULL || inv->headers == NULL) {
         snprintf(err, errlen, "out of memory");
-        goto fail;
+        goto cleanup;
     }
     CURL *c = inv->curl;
     curl_easy_setopt(c, CURLOPT_URL, inv->url);
@@ -90,10 +90,11 @@ connector_invoker *connector_invoker_new(const char *base_url, const char *funct
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, inv);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    return inv;
-fail:
+    result = inv;
+    inv = NULL;
+cleanup:
     connector_invoker_free(inv);
-    return NULL;
+    return result;
 }
 
 void connector_invoker_free(connector_invoker *inv)

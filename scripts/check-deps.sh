@@ -3,7 +3,8 @@
 # file.  Each folder may include (with "...") only the folders listed for it;
 # system headers are free, except that librdkafka may be included only by
 # the parts that talk to Kafka and libcurl only by the parts that talk HTTP.
-# Also: no tracked file refers to ../shared (a clone has nothing beside it).
+# Also: no tracked file refers to ../shared (a clone has nothing beside it),
+# and every goto jumps to the one label cleanup.
 # Prints every violation as file:line: rule, and ends with the plain
 # "N passed, N failed" line.
 set -uo pipefail
@@ -58,6 +59,16 @@ done < <(git ls-files '*.c' '*.h')
 shared=$(git grep -lF '../shared' -- . ':!scripts/check-deps.sh' || true)
 if [ -n "$shared" ]; then
     for f in $shared; do violation "$f" "refers to ../shared, which a clone does not have"; done
+else
+    pass=$((pass + 1))
+fi
+# One cleanup label per function (STYLE.md, "Errors"): every goto jumps to cleanup.
+gotos=$(git grep -nE '(^|[^A-Za-z0-9_])goto[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*;' -- '*.c' '*.h' |
+    grep -vE '(^|[^A-Za-z0-9_])goto[[:space:]]+cleanup[[:space:]]*;' || true)
+if [ -n "$gotos" ]; then
+    while IFS= read -r g; do
+        violation "${g%%:*}:$(cut -d: -f2 <<<"$g")" "goto to a label other than cleanup (one cleanup label per function: hand the result over before cleanup:)"
+    done <<<"$gotos"
 else
     pass=$((pass + 1))
 fi

@@ -8,11 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int add_training(cJSON *root, const artifact_training *t)
+/* "data": where the rows came from, their SHA-256, count and class counts. */
+static int add_data(cJSON *tr, const artifact_training *t)
 {
-    cJSON *tr = cJSON_AddObjectToObject(root, "training");
-    if (!tr || !cJSON_AddStringToObject(tr, "trainer", "iris-lambda build/train"))
-        return -1;
     cJSON *data = cJSON_AddObjectToObject(tr, "data");
     cJSON *counts = data ? cJSON_CreateObject() : NULL;
     if (!data || !cJSON_AddStringToObject(data, "source", t->data->source) ||
@@ -23,7 +21,33 @@ static int add_training(cJSON *root, const artifact_training *t)
     for (size_t c = 0; c < t->data->nclasses; c++)
         if (!cJSON_AddNumberToObject(counts, t->data->class_names[c], (double)t->data->count[c]))
             return -1;
-    if (!cJSON_AddNumberToObject(tr, "seed", (double)t->seed))
+    return 0;
+}
+
+/* The artifact's short provenance under "training": the data and the
+ * leader's cross-validated mean per-class error.  The rest of the training
+ * report is in the report file (artifact_report_write): the bootstrap parses
+ * every byte of the artifact at start-up and reads none of it. */
+static int add_provenance(cJSON *root, const artifact_training *t)
+{
+    cJSON *tr = cJSON_AddObjectToObject(root, "training");
+    if (!tr || add_data(tr, t) != 0)
+        return -1;
+    if (!t->leader)
+        return 0;
+    cJSON *cv = cJSON_AddObjectToObject(tr, "cv");
+    return cv && cJSON_AddNumberToObject(cv, "mean_per_class_error",
+                                         t->leader->metrics.mean_per_class_error)
+               ? 0
+               : -1;
+}
+
+/* The report's "training": data, seed, cross-validation and leaderboard. */
+static int add_report(cJSON *root, const artifact_training *t)
+{
+    cJSON *tr = cJSON_AddObjectToObject(root, "training");
+    if (!tr || !cJSON_AddStringToObject(tr, "trainer", "iris-lambda build/train") ||
+        add_data(tr, t) != 0 || !cJSON_AddNumberToObject(tr, "seed", (double)t->seed))
         return -1;
     if (!t->lb)
         return 0;
@@ -85,17 +109,28 @@ cJSON *artifact_json(const learner_model *m, const artifact_training *t)
         !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, (int)m->nfeatures)) ||
         !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, (int)m->nfeatures)) ||
         !cJSON_AddItemToObject(root, "fitted", m->spec.family->export_fit(m->fit)) ||
-        add_monitoring(root, t) != 0 || add_training(root, t) != 0) {
+        add_monitoring(root, t) != 0 || add_provenance(root, t) != 0) {
         cJSON_Delete(root);
         return NULL;
     }
     return root;
 }
 
-char *artifact_text(const learner_model *m, const artifact_training *t)
+cJSON *artifact_report_json(const learner_model *m, const artifact_training *t)
 {
-    cJSON *root = artifact_json(m, t);
-    char *text = root ? cJSON_Print(root) : NULL;
+    cJSON *root = cJSON_CreateObject();
+    if (!root || !cJSON_AddStringToObject(root, "format", "iris-lambda-training-report") ||
+        !cJSON_AddStringToObject(root, "model_id", m->spec.id) || add_report(root, t) != 0) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+/* root printed (compact or indented) with a final newline; takes root. */
+static char *json_text(cJSON *root, int indent)
+{
+    char *text = !root ? NULL : indent ? cJSON_Print(root) : cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!text)
         return NULL;
@@ -110,21 +145,31 @@ char *artifact_text(const learner_model *m, const artifact_training *t)
     return out;
 }
 
-int artifact_write(const char *path, const learner_model *m, const artifact_training *t, char *err,
-                   size_t errlen)
+char *artifact_text(const learner_model *m, const artifact_training *t)
+{
+    return json_text(artifact_json(m, t), 0);
+}
+
+char *artifact_report_text(const learner_model *m, const artifact_training *t)
+{
+    return json_text(artifact_report_json(m, t), 1);
+}
+
+/* Writes text (what names it in errors) to path atomically, or to standard
+ * output for "-".  Takes text; returns 0 or -1 with err. */
+static int write_text(const char *path, char *text, const char *what, char *err, size_t errlen)
 {
     int rc = -1;
     char *tmp = NULL;
     FILE *f = NULL;
-    char *text = artifact_text(m, t);
     if (!text) {
-        snprintf(err, errlen, "out of memory building the artifact");
+        snprintf(err, errlen, "out of memory building the %s", what);
         goto cleanup;
     }
     if (strcmp(path, "-") == 0) {
         rc = fputs(text, stdout) == EOF ? -1 : 0;
         if (rc)
-            snprintf(err, errlen, "cannot write the artifact to standard output");
+            snprintf(err, errlen, "cannot write the %s to standard output", what);
         goto cleanup;
     }
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
@@ -156,4 +201,16 @@ cleanup:
     free(tmp);
     free(text);
     return rc;
+}
+
+int artifact_write(const char *path, const learner_model *m, const artifact_training *t, char *err,
+                   size_t errlen)
+{
+    return write_text(path, artifact_text(m, t), "artifact", err, errlen);
+}
+
+int artifact_report_write(const char *path, const learner_model *m, const artifact_training *t,
+                          char *err, size_t errlen)
+{
+    return write_text(path, artifact_report_text(m, t), "training report", err, errlen);
 }

@@ -46,7 +46,9 @@ static void usage(FILE *out)
                  "output:\n"
                  "  -o, --output FILE     artifact path (default model/iris-model.json; - for\n"
                  "                        standard output)\n"
-                 "  -n, --no-write        do not write the artifact\n"
+                 "      --report FILE     also write the training report (data, seed, CV\n"
+                 "                        scores, leaderboard) to FILE; - for standard output\n"
+                 "  -n, --no-write        do not write the artifact or the report\n"
                  "      --json            print the leaderboard as JSON instead of a table\n"
                  "  -h, --help            this text\n");
 }
@@ -66,10 +68,10 @@ static int parse_count(const char *opt, const char *s, unsigned long long lo, un
     return 0;
 }
 
-enum { OPT_FROM_KAFKA = 256, OPT_MAX, OPT_JSON };
+enum { OPT_FROM_KAFKA = 256, OPT_MAX, OPT_JSON, OPT_REPORT };
 
 typedef struct {
-    const char *data, *label, *out, *families, *brokers, *topic, *props;
+    const char *data, *label, *out, *report, *families, *brokers, *topic, *props;
     unsigned long long seed, repeats, folds, threads, max;
     int from_kafka, write, json;
 } train_options;
@@ -112,6 +114,9 @@ static int option_set(train_options *o, int c, const char *arg)
     case 'o':
         o->out = arg;
         return 0;
+    case OPT_REPORT:
+        o->report = arg;
+        return 0;
     case 'n':
         o->write = 0;
         return 0;
@@ -132,6 +137,12 @@ static int options_check(const train_options *o)
     }
     if (o->json && o->write && strcmp(o->out, "-") == 0) {
         fprintf(stderr, "train: --json and -o - both write to standard output; pick one\n");
+        return 2;
+    }
+    if (o->write && o->report && strcmp(o->report, "-") == 0 &&
+        (o->json || strcmp(o->out, "-") == 0)) {
+        fprintf(stderr, "train: --report - and %s both write to standard output; pick one\n",
+                o->json ? "--json" : "-o -");
         return 2;
     }
     if (!o->from_kafka && (o->brokers || o->topic || o->props || o->max)) {
@@ -158,6 +169,7 @@ static int options_parse(int argc, char **argv, train_options *o)
         {"families", required_argument, NULL, 'f'},
         {"threads", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"no-write", no_argument, NULL, 'n'},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -229,7 +241,7 @@ static int print_leaderboard(const train_options *o, const trainset *d, const le
     return 0;
 }
 
-/* Refits the leader on all rows and writes its artifact. */
+/* Refits the leader on all rows and writes its artifact (and report). */
 static int write_leader(const train_options *o, const trainset *d, const leaderboard *lb)
 {
     const leaderboard_row *best = leaderboard_leader(lb);
@@ -243,9 +255,15 @@ static int write_leader(const train_options *o, const trainset *d, const leaderb
         fprintf(stderr, "train: leader %s: %s\n", best->spec.id, err);
         goto cleanup;
     }
+    if (o->report && artifact_report_write(o->report, &leader, &t, err, sizeof err) != 0) {
+        fprintf(stderr, "train: training report: %s\n", err);
+        goto cleanup;
+    }
     if (strcmp(o->out, "-") != 0)
         fprintf(o->json ? stderr : stdout, "wrote %s: leader %s refit on all %zu rows\n", o->out,
                 best->spec.id, d->n);
+    if (o->report && strcmp(o->report, "-") != 0)
+        fprintf(o->json ? stderr : stdout, "wrote %s: the training report\n", o->report);
     rc = 0;
 cleanup:
     learner_model_clear(&leader);

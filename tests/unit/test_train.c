@@ -199,28 +199,40 @@ static int run(const char *cmd, char *out, size_t outlen)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void test_shipped_artifact_is_what_make_model_writes(void **state)
+/* The file path holds exactly what fresh (len bytes) holds. */
+static void check_same_file(const char *path, const char *fresh, size_t len)
+{
+    size_t b;
+    char *shipped = read_text(path, &b);
+    assert_non_null(fresh);
+    assert_non_null(shipped);
+    if (len != b || memcmp(fresh, shipped, len) != 0)
+        fail_msg("%s differs from what `make model` writes now (%zu vs %zu bytes): run make model",
+                 path, b, len);
+    free(shipped);
+}
+
+static void test_shipped_artifact_and_report_are_what_make_model_writes(void **state)
 {
     (void)state;
     char out[8192], tmp[] = "/tmp/test_train_artifact_XXXXXX", cmd[256];
-    int fd = mkstemp(tmp);
-    assert_true(fd >= 0);
+    char rep[] = "/tmp/test_train_report_XXXXXX";
+    int fd = mkstemp(tmp), rfd = mkstemp(rep);
+    assert_true(fd >= 0 && rfd >= 0);
     close(fd);
-    snprintf(cmd, sizeof cmd, "build/train -d " IRIS " -o %s", tmp);
+    close(rfd);
+    snprintf(cmd, sizeof cmd, "build/train -d " IRIS " -o %s --report %s", tmp, rep);
     int rc = run(cmd, out, sizeof out);
     if (rc != 0)
         fail_msg("%s exited %d: %s", cmd, rc, out);
-    size_t a, b;
-    char *fresh = read_text(tmp, &a), *shipped = read_text("model/iris-model.json", &b);
+    size_t a, r;
+    char *fresh = read_text(tmp, &a), *report = read_text(rep, &r);
     unlink(tmp);
-    assert_non_null(fresh);
-    assert_non_null(shipped);
-    if (a != b || memcmp(fresh, shipped, a) != 0)
-        fail_msg("model/iris-model.json differs from what `make model` writes now (%zu vs %zu "
-                 "bytes): run make model",
-                 b, a);
+    unlink(rep);
+    check_same_file("model/iris-model.json", fresh, a);
+    check_same_file("model/iris-training.json", report, r);
     free(fresh);
-    free(shipped);
+    free(report);
 }
 
 static void run_leaderboard(leaderboard *lb, const trainset *d, const char *only, size_t repeats,
@@ -236,6 +248,63 @@ static void run_leaderboard(leaderboard *lb, const trainset *d, const char *only
     if (leaderboard_run(lb, specs, n, d, &plan, threads, err, sizeof err) != 0)
         fail_msg("%s", err);
     cv_plan_clear(&plan);
+}
+
+/* The names of obj's members, comma-separated, into out. */
+static const char *member_names(const cJSON *obj, char *out, size_t len)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (const cJSON *e = obj ? obj->child : NULL; e && n < len; e = e->next)
+        n += (size_t)snprintf(out + n, len - n, "%s%s", n ? "," : "", e->string);
+    return out;
+}
+
+/* The artifact the bootstrap parses at start-up keeps a short provenance;
+ * the leaderboard and the CV details go to the training report. */
+static void test_artifact_keeps_provenance_and_the_report_the_leaderboard(void **state)
+{
+    (void)state;
+    char err[512], names[256];
+    trainset *d = iris();
+    leaderboard lb;
+    run_leaderboard(&lb, d, "lda", 2, 1, 1);
+    const leaderboard_row *best = leaderboard_leader(&lb);
+    learner_model lm;
+    if (learner_train(&lm, &best->spec, d->x, d->y, d->n, d->nfeatures, d->nclasses, err,
+                      sizeof err) != 0)
+        fail_msg("%s", err);
+    artifact_training t = {.data = d, .seed = 1, .lb = &lb, .leader = best};
+    cJSON *art = artifact_json(&lm, &t), *rep = artifact_report_json(&lm, &t);
+    assert_non_null(art);
+    assert_non_null(rep);
+    const cJSON *tr = cJSON_GetObjectItem(art, "training");
+    assert_string_equal(member_names(tr, names, sizeof names), "data,cv");
+    assert_string_equal(member_names(cJSON_GetObjectItem(tr, "cv"), names, sizeof names),
+                        "mean_per_class_error");
+    assert_string_equal(member_names(cJSON_GetObjectItem(tr, "data"), names, sizeof names),
+                        "source,sha256,rows,class_counts");
+    double mpce = cJSON_GetNumberValue(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(tr, "cv"), "mean_per_class_error"));
+    if (mpce != best->metrics.mean_per_class_error)
+        fail_msg("training.cv.mean_per_class_error: expected %.17g, got %.17g",
+                 best->metrics.mean_per_class_error, mpce);
+
+    assert_string_equal(member_names(rep, names, sizeof names), "format,model_id,training");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rep, "format")),
+                        "iris-lambda-training-report");
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rep, "model_id")), best->spec.id);
+    const cJSON *rt = cJSON_GetObjectItem(rep, "training");
+    assert_string_equal(member_names(rt, names, sizeof names), "trainer,data,seed,cv,leaderboard");
+    const cJSON *board = cJSON_GetObjectItem(rt, "leaderboard");
+    if (!cJSON_IsArray(board) || (size_t)cJSON_GetArraySize(board) != lb.nrows)
+        fail_msg("report training.leaderboard: expected %zu rows, got %d", lb.nrows,
+                 cJSON_IsArray(board) ? cJSON_GetArraySize(board) : -1);
+    cJSON_Delete(art);
+    cJSON_Delete(rep);
+    learner_model_clear(&lm);
+    leaderboard_clear(&lb);
+    trainset_free(d);
 }
 
 /* The targets under the default 10 x 5-fold CV. */
@@ -493,7 +562,11 @@ static void test_command_line_help_and_errors(void **state)
          "tests/data/wine/wine.csv:1: the header has no column \"species\" (the label; choose "
          "another with --label COLUMN)"},
         {"-d tests/data/wine/wine.csv --label class -f lda -r 1 -o -", 0,
-         "\"features\":\t[\"alcohol\", \"malic_acid\""},
+         "\"features\":[\"alcohol\",\"malic_acid\""},
+        {"-f lda -r 1 -o - --report -", 2,
+         "--report - and -o - both write to standard output; pick one"},
+        {"-f lda -r 1 --json --report -", 2,
+         "--report - and --json both write to standard output; pick one"},
         {"-f lda -r 2 -n", 0, "leaderboard time:"},
         {"-f lda -r 2 -n --json", 0, "\"mean_per_class_error\":"},
     };
@@ -513,7 +586,8 @@ int main(void)
         cmocka_unit_test(test_scorer_matches_trainer_for_every_family_and_grid_point),
         cmocka_unit_test(test_scorer_matches_trainer_on_the_wine_data),
         cmocka_unit_test(test_shipped_artifact_matches_the_trainer_on_all_rows),
-        cmocka_unit_test(test_shipped_artifact_is_what_make_model_writes),
+        cmocka_unit_test(test_shipped_artifact_and_report_are_what_make_model_writes),
+        cmocka_unit_test(test_artifact_keeps_provenance_and_the_report_the_leaderboard),
         cmocka_unit_test(test_leaderboard_leader_and_every_family_meet_their_targets),
         cmocka_unit_test(test_same_seed_same_leaderboard_whatever_the_threads),
         cmocka_unit_test(test_same_seed_same_artifact_bytes),

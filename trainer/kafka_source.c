@@ -57,9 +57,10 @@ static int load_props(rd_kafka_conf_t *conf, const char *path, char *err, size_t
         set_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    char line[4096];
+    char *line = NULL; /* whole lines, however long (a JAAS config or a token can be) */
+    size_t cap = 0;
     int rc = 0;
-    for (size_t n = 1; fgets(line, sizeof line, f); n++) {
+    for (size_t n = 1; getline(&line, &cap, f) >= 0; n++) {
         char *p = line, *e = line + strlen(line);
         while (e > p && isspace((unsigned char)e[-1]))
             *--e = '\0';
@@ -79,17 +80,22 @@ static int load_props(rd_kafka_conf_t *conf, const char *path, char *err, size_t
         *ke = '\0';
         while (isspace((unsigned char)*v))
             v++;
-        char why[512];
+        char why[512], shown[4 * 40 + 4];
         rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, k, v, why, sizeof why);
+        trainset_shown_name(k, shown, sizeof shown);
         if (r == RD_KAFKA_CONF_UNKNOWN) {
             fprintf(stderr, "train: %s:%zu: ignoring property \"%s\" (unknown to librdkafka)\n",
-                    path, n, k);
+                    path, n, shown);
         } else if (r != RD_KAFKA_CONF_OK) {
-            set_err(err, errlen, "%s:%zu: property \"%s\": %s", path, n, k, why);
+            for (char *c = why; *c; c++) /* librdkafka quotes the value as it is */
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7E)
+                    *c = '?';
+            set_err(err, errlen, "%s:%zu: property \"%s\": %s", path, n, shown, why);
             rc = -1;
             break;
         }
     }
+    free(line);
     fclose(f);
     return rc;
 }

@@ -71,3 +71,10 @@ C_UNITS += kafka_record
 UNIT_LIBS_kafka_record = $(TRAINER_LIBS)
 $(ASAN)/obj/tests/unit/test_kafka_record.o $(BUILD)/obj/tests/unit/test_kafka_record.o: \
 	trainer/kafka_source.c
+# make fuzz-trainer-props: the Kafka source's properties file reader.
+FUZZERS += trainer_props
+FUZZ_trainer_props_SRCS := $(FUZZ_trainer_kafka_SRCS:tests/fuzz/fuzz_trainer_kafka.c=tests/fuzz/fuzz_trainer_props.c)
+FUZZ_trainer_props_LIBS = $(TRAINER_LIBS)
+FUZZ_trainer_props_SEEDS := $(wildcard tests/fuzz/corpus/producer-props/*)
+FUZZ_trainer_props_MAX_LEN := 12000
+$(BUILD)/fuzz_trainer_props: trainer/kafka_source.c

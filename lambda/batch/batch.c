@@ -2,6 +2,7 @@
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/javamap.h"
+#include "lambda/batch/jscan.h"
 #include "common/buf.h"
 #include "model/schema.h"
 
@@ -218,14 +219,8 @@ static int read_feature(batch_record *rec, const cJSON *v, int j, const char *ke
     if (cJSON_IsNumber(v)) {
         x = v->valuedouble;
     } else if (cJSON_IsString(v)) {
-        char *end;
-        x = strtod(v->valuestring, &end);
-        if (end == v->valuestring || *end != '\0') {
-            char q[64];
-            batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-            batch_record_failf(rec, "value.%s: expected a number, got string %s", key, q);
-            return -1;
-        }
+        return batch_set_feature_text(rec, j, v->valuestring, strlen(v->valuestring), "string ",
+                                      key, strlen(key));
     } else {
         batch_record_failf(rec, BATCH_MSG_NOT_NUMBER, (int)strlen(key), key, type_name(v));
         return -1;
@@ -265,6 +260,40 @@ int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_
     batch_record_failf(rec, "value.%.*s: %g is out of range (a length in cm, 0 to %g)", (int)klen,
                        key, x, FEATURE_MAX_CM);
     return -1;
+}
+
+int batch_set_feature_text(batch_record *rec, int j, const char *s, size_t n, const char *what,
+                           const char *key, size_t klen)
+{
+    char q[64], small[64], *text = small;
+    double x;
+    const char *cur = s;
+    if (!jscan_is_number(s, n)) {
+        batch_quote_for_error(s, n, q, sizeof q);
+        batch_record_failf(rec, "value.%.*s: expected a number, got %s%s", (int)klen, key, what, q);
+        return -1;
+    }
+    if (jscan_number(&cur, s + n, &x) != 0 || cur != s + n) {
+        /* More digits than jscan_number reads exactly: strtod of the same
+         * text, which the grammar check above keeps to JSON's numbers. */
+        if (n >= sizeof small && (text = malloc(n + 1)) == NULL) {
+            batch_record_failf(rec, "value.%.*s: out of memory reading a %zu-digit number",
+                               (int)klen, key, n);
+            return -1;
+        }
+        memcpy(text, s, n);
+        text[n] = '\0';
+        x = strtod(text, NULL);
+        if (text != small)
+            free(text);
+    }
+    if (!isfinite(x)) {
+        batch_quote_for_error(s, n, q, sizeof q);
+        batch_record_failf(rec, "value.%.*s: %s%s is beyond the range of a double (about 1.8e308)",
+                           (int)klen, key, what, q);
+        return -1;
+    }
+    return batch_set_feature(rec, j, x, key, klen);
 }
 
 int batch_fail_missing_feature(batch_record *rec, int j)

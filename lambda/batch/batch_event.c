@@ -181,20 +181,30 @@ static int record_fail(batch_record *rec, const char *fmt, ...)
 static int read_element_checked(batch *b, batch_record *rec, const char *start, const char *end)
 {
     size_t len = (size_t)(end - start);
+    /* cJSON ends a string at a \u0000 escape: such a record is checked
+     * below (JSCAN_NO_NUL) rather than read cut short. */
+    int nul = memmem(start, len, "\\u0000", 6) != NULL;
     /* n values take at least 2n - 1 bytes: a smaller element is within the
      * limit, and what cJSON rejects in it is found below. */
-    if (len < 2 * BATCH_RECORD_MAX_VALUES) {
+    if (len < 2 * BATCH_RECORD_MAX_VALUES && !nul) {
         int r = batch_read_element_text(b, rec, start, len);
         if (r != BATCH_ERR_NOMEM)
             return r;
     }
     jscan_info info;
     const char *p = start;
-    int r = jscan_value(&p, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
+    int r = jscan_value(&p, end, JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, BATCH_RECORD_MAX_VALUES,
+                        &info);
     if (r == JSCAN_OK)
-        return len < 2 * BATCH_RECORD_MAX_VALUES ? BATCH_ERR_NOMEM
-                                                 : batch_read_element_text(b, rec, start, len);
+        return len < 2 * BATCH_RECORD_MAX_VALUES && !nul
+                   ? BATCH_ERR_NOMEM
+                   : batch_read_element_text(b, rec, start, len);
     size_t at = (size_t)(info.at - start);
+    if (r == JSCAN_ERR_NUL)
+        return record_fail(rec,
+                           "record: a \\u0000 escape (a NUL character) at byte %zu of the record; "
+                           "text fields may not contain NUL",
+                           at);
     if (r == JSCAN_ERR_SURROGATE)
         return record_fail(rec,
                            "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
@@ -398,7 +408,8 @@ int batch_check_inner_json(batch_record *rec, const char *text, size_t len, cons
 {
     const char *s = text, *end = text + len;
     jscan_info info;
-    int r = jscan_value(&s, end, JSCAN_NO_LONE_SURROGATES, BATCH_RECORD_MAX_VALUES, &info);
+    int r = jscan_value(&s, end, JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, BATCH_RECORD_MAX_VALUES,
+                        &info);
     size_t at = r == JSCAN_OK ? 0 : (size_t)(info.at - text);
     switch (r) {
     case JSCAN_OK:
@@ -412,6 +423,11 @@ int batch_check_inner_json(batch_record *rec, const char *text, size_t len, cons
         return record_fail(rec,
                            "value: %s content has a lone UTF-16 surrogate escape at byte %zu of "
                            "%zu; JSON strings must be Unicode",
+                           how, at, len);
+    case JSCAN_ERR_NUL:
+        return record_fail(rec,
+                           "value: %s content has a \\u0000 escape (a NUL character) at byte %zu "
+                           "of %zu; text fields may not contain NUL",
                            how, at, len);
     case JSCAN_ERR_VALUES:
         return record_fail(rec, "value: %s content holds more than %d JSON values", how,

@@ -39,6 +39,13 @@ void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
 /* Stores x as feature j of rec; -1 with rec->error set when x is not a
  * length in cm (0 to 100).  key (klen bytes) is the field as written. */
 int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen);
+
+/* A measurement written as text s[0..n) (a JSON string's content, what="string ";
+ * a Map.toString() value, what=""): accepted exactly when it is an RFC 8259
+ * number (jscan_is_number) a double holds, then batch_set_feature.  0, or -1
+ * with rec->error saying what was wrong. */
+int batch_set_feature_text(batch_record *rec, int j, const char *s, size_t n, const char *what,
+                           const char *key, size_t klen);
 /* Sets rec->error: feature j is missing.  Always returns -1. */
 int batch_fail_missing_feature(batch_record *rec, int j);
 /* The words of the per-record errors both paths write (printf formats; a

@@ -142,33 +142,6 @@ static const char *kind_name(enum kind k)
     return k == MAP ? "a map" : "a list";
 }
 
-/* Long.toString or Double.toString output: -?D+(.D+)?(E-?D+)? */
-static int java_number_text(const char *s, size_t n)
-{
-    size_t i = 0, d;
-    if (i < n && s[i] == '-')
-        i++;
-    for (d = i; i < n && s[i] >= '0' && s[i] <= '9';)
-        i++;
-    if (i == d)
-        return 0;
-    if (i < n && s[i] == '.') {
-        for (d = ++i; i < n && s[i] >= '0' && s[i] <= '9';)
-            i++;
-        if (i == d)
-            return 0;
-    }
-    if (i < n && (s[i] == 'E' || s[i] == 'e')) {
-        if (++i < n && (s[i] == '-' || s[i] == '+'))
-            i++;
-        for (d = i; i < n && s[i] >= '0' && s[i] <= '9';)
-            i++;
-        if (i == d)
-            return 0;
-    }
-    return i == n;
-}
-
 static int read_feature(reader *r, int j)
 {
     const entry *e = &r->found[j];
@@ -178,25 +151,12 @@ static int read_feature(reader *r, int j)
                            kind_name(e->kind));
         return -1;
     }
-    /* The common case, read exactly without strtod: JSON's number grammar is
-     * a subset of the one below, and both give the correctly rounded double. */
-    const char *cur = e->val, *vend = e->val + e->vlen;
-    double x;
-    if (jscan_number(&cur, vend, &x) == 0 && cur == vend)
-        return batch_set_feature(r->rec, j, x, e->key, e->klen);
-    char text[64];
-    if (e->vlen >= sizeof text || !java_number_text(e->val, e->vlen)) {
-        char q[64];
-        batch_quote_for_error(e->val, e->vlen, q, sizeof q);
-        if (e->vlen == 4 && memcmp(e->val, "null", 4) == 0)
-            batch_record_failf(r->rec, "value.%.*s: expected a number, got null", kl, e->key);
-        else
-            batch_record_failf(r->rec, "value.%.*s: expected a number, got %s", kl, e->key, q);
+    if (e->vlen == 4 && memcmp(e->val, "null", 4) == 0) {
+        batch_record_failf(r->rec, "value.%.*s: expected a number, got null", kl, e->key);
         return -1;
     }
-    memcpy(text, e->val, e->vlen);
-    text[e->vlen] = '\0';
-    return batch_set_feature(r->rec, j, strtod(text, NULL), e->key, e->klen);
+    /* Long.toString and Double.toString write JSON numbers (or Infinity, NaN). */
+    return batch_set_feature_text(r->rec, j, e->val, e->vlen, "", e->key, e->klen);
 }
 
 static int read_species(reader *r)

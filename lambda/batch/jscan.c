@@ -77,6 +77,8 @@ static int skip_string(scan *sc, const char **p, const char *end)
         case 'u':
             if (end - s < 5 || hex4(s + 1) < 0)
                 return fail_at(sc, s - 1, JSCAN_ERR_SYNTAX);
+            if ((sc->flags & JSCAN_NO_NUL) && hex4(s + 1) == 0)
+                return fail_at(sc, s - 1, JSCAN_ERR_NUL);
             switch (surrogate(s, end)) {
             case 1:
                 s += 10;
@@ -128,6 +130,11 @@ static const char *number_end(const char *s, const char *end)
             s++;
     }
     return s;
+}
+
+int jscan_is_number(const char *s, size_t n)
+{
+    return n > 0 && number_end(s, s + n) == s + n;
 }
 
 static int literal(const char **p, const char *end, const char *word, size_t n)
@@ -224,7 +231,7 @@ int jscan_skip(const char **p, const char *end)
 
 int jscan_skip_nested(const char **p, const char *end, int depth)
 {
-    scan sc = {JSCAN_NO_LONE_SURROGATES, 0, SIZE_MAX, NULL};
+    scan sc = {JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, 0, SIZE_MAX, NULL};
     return skip_value(&sc, p, end, depth);
 }
 int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len)

@@ -25,11 +25,13 @@ enum jscan_status {
     JSCAN_ERR_DEPTH = -2,     /* arrays/objects nested deeper than JSCAN_MAX_DEPTH */
     JSCAN_ERR_VALUES = -3,    /* more values than the caller allows */
     JSCAN_ERR_SURROGATE = -4, /* a \u escape of a lone UTF-16 surrogate (cJSON rejects it) */
+    JSCAN_ERR_NUL = -5,       /* a \u0000 escape (cJSON would cut the string at it) */
 };
 
 /* jscan_value()'s flags. */
 #define JSCAN_GRAMMAR 0            /* RFC 8259's grammar only */
 #define JSCAN_NO_LONE_SURROGATES 1 /* also what cJSON can read: no lone surrogates */
+#define JSCAN_NO_NUL 2             /* also no \u0000 (cJSON's valuestring would end there) */
 
 /* What jscan_value() found: how many values it read (the value itself and
  * every value nested in it), and on failure where the problem is. */
@@ -57,7 +59,8 @@ int jscan_skip(const char **p, const char *end);
 
 /* jscan_skip() of a value nested depth levels inside its document (the
  * top-level value is at depth 0): the depth limit counts from the top, as
- * jscan_value() of the whole document would. */
+ * jscan_value() of the whole document would.  A \u0000 escape also fails
+ * (JSCAN_NO_NUL): the cJSON path then words the record's error. */
 int jscan_skip_nested(const char **p, const char *end, int depth);
 
 /* The first byte of s..end that ends a plain string's text: '"', '\\' or
@@ -114,6 +117,10 @@ int jscan_string_equals(const char **p, const char *end, const char *lit, int *e
  * digits and a small exponent (the result is then correctly rounded, as
  * strtod would give); anything else returns an error. */
 int jscan_number(const char **p, const char *end, double *out);
+
+/* 1 if s[0..n) is exactly one number in RFC 8259's grammar (no sign but
+ * '-', no leading zeros, spaces, hex, inf or nan), else 0. */
+int jscan_is_number(const char *s, size_t n);
 
 /* An integer without fraction or exponent that fits in int64. */
 int jscan_int64(const char **p, const char *end, int64_t *out);

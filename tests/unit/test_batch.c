@@ -210,6 +210,11 @@ static void bare_object_and_empty_batch(void **state)
     batch_free(&b);
 }
 
+/* A record whose sepalWidth is the JSON string v. */
+#define SW_STRING(v)                                                                               \
+    "{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"" v                \
+    "\",\"petalLength\":1,\"petalWidth\":1}}}"
+
 /* One malformed record among good ones: a specific error, and the others
  * are still read. */
 static const struct {
@@ -247,9 +252,51 @@ static const struct {
     {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
      "\"petalWidth\":true}}}",
      "value.petalWidth: expected a number, got boolean"},
-    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":\"1e999\","
-     "\"petalLength\":1,\"petalWidth\":1}}}",
-     "value.sepalWidth: inf is out of range"},
+    /* A measurement as a string is read exactly when the string is a JSON
+     * number (RFC 8259 section 6): strtod's extras are errors. */
+    {SW_STRING("1e999"),
+     "value.sepalWidth: string \"1e999\" is beyond the range of a double (about 1.8e308)"},
+    {SW_STRING("0x3"), "value.sepalWidth: expected a number, got string \"0x3\""},
+    {SW_STRING("inf"), "value.sepalWidth: expected a number, got string \"inf\""},
+    {SW_STRING("nan"), "value.sepalWidth: expected a number, got string \"nan\""},
+    {SW_STRING(" 6.7"), "value.sepalWidth: expected a number, got string \" 6.7\""},
+    {SW_STRING("6.7 "), "value.sepalWidth: expected a number, got string \"6.7 \""},
+    {SW_STRING("6.7abc"), "value.sepalWidth: expected a number, got string \"6.7abc\""},
+    {SW_STRING("+6.7"), "value.sepalWidth: expected a number, got string \"+6.7\""},
+    {SW_STRING("06.7"), "value.sepalWidth: expected a number, got string \"06.7\""},
+    {SW_STRING("6."), "value.sepalWidth: expected a number, got string \"6.\""},
+    {SW_STRING(".5"), "value.sepalWidth: expected a number, got string \".5\""},
+    {SW_STRING(""), "value.sepalWidth: expected a number, got string \"\""},
+    /* The same inside an escaped-JSON value and a Map.toString() value. */
+    {"{\"payload\":{\"offset\":1,\"value\":\"{\\\"sepalLength\\\":\\\"0x3\\\",\\\"sepalWidth\\\":3,"
+     "\\\"petalLength\\\":1,\\\"petalWidth\\\":1}\"}}",
+     "value.sepalLength: expected a number, got string \"0x3\""},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=Infinity, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: expected a number, got \"Infinity\""},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=NaN, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: expected a number, got \"NaN\""},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=1.0E999, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: \"1.0E999\" is beyond the range of a double"},
+    {MAP_VALUE("{sepalLength=5.1, sepalWidth=07, petalLength=5.7, petalWidth=2.5}"),
+     "value.sepalWidth: expected a number, got \"07\""},
+    /* A \u0000 escape anywhere in a record: an error, never a string cut
+     * short where cJSON's text would end. */
+    {"{\"payload\":{\"topic\":\"ir\\u0000is\",\"offset\":1,\"value\":{\"sepalLength\":5.1,"
+     "\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1}}}",
+     "record: a \\u0000 escape (a NUL character) at byte 23 of the record; text fields may not "
+     "contain NUL"},
+    {"{\"payload\":{\"key\":\"k\\u0000x\",\"offset\":1,\"value\":{\"sepalLength\":5.1,"
+     "\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1}}}",
+     "record: a \\u0000 escape (a NUL character) at byte 20 of the record"},
+    {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,"
+     "\"petalLength\":1,\"petalWidth\":1,\"species\":\"setosa\\u0000x\"}}}",
+     "record: a \\u0000 escape (a NUL character) at byte"},
+    {"{\"payload\":{\"offset\":1,\"headers\":[{\"key\":\"h\",\"value\":\"\\u0000\"}],"
+     "\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,\"petalWidth\":1}}}",
+     "record: a \\u0000 escape (a NUL character) at byte"},
+    {"{\"payload\":{\"offset\":1,\"value\":\"{\\\"sepalLength\\\":5.1,\\\"sepalWidth\\\":3,"
+     "\\\"petalLength\\\":1,\\\"petalWidth\\\":1,\\\"species\\\":\\\"a\\\\u0000\\\"}\"}}",
+     "value: string content has a \\u0000 escape (a NUL character) at byte 77 of 85"},
     {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
      "\"petalWidth\":1,\"species\":7}}}",
      "value.species: expected a string or null, got number"},
@@ -305,6 +352,42 @@ static const struct {
     {"{\"payload\":{\"topic\":7,\"value\":{}}}", "payload.topic: expected a string, got number"},
     {"17", "record: expected an object with \"payload\", got number"},
 };
+
+/* Strings holding JSON numbers are read as the number they write, however
+ * many digits (above 64 they take strtod's allocated path). */
+static void numeric_strings_read_as_json_numbers(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        double want;
+    } ok[] = {
+        {"3.3", 3.3},
+        {"-0", 0.0},
+        {"1E0", 1.0},
+        {"2.50e-1", 0.25},
+        {"0.5", 0.5},
+        {"3.30000000000000000000000000000000000000000000000000000000000000000000001", 3.3},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char json[512];
+        snprintf(json, sizeof json,
+                 "[{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":"
+                 "\"%s\",\"petalLength\":1,\"petalWidth\":1}}},"
+                 "{\"payload\":{\"offset\":2,\"value\":\"{sepalLength=5.1, sepalWidth=%s, "
+                 "petalLength=1, petalWidth=1}\"}}]",
+                 ok[i].text, ok[i].text);
+        batch b = parse_ok(json);
+        for (size_t r = 0; r < 2; r++) {
+            if (b.records[r].error != NULL || b.records[r].features[1] != ok[i].want)
+                fail_msg("\"%s\" (record %zu): expected %g, got %g (error %s)", ok[i].text, r,
+                         ok[i].want, b.records[r].features[1],
+                         b.records[r].error ? b.records[r].error : "none");
+        }
+        batch_free(&b);
+        check_against_reference(json, strlen(json), ok[i].text);
+    }
+}
 
 static void malformed_records_get_specific_errors(void **state)
 {
@@ -535,6 +618,7 @@ int main(void)
         cmocka_unit_test(keys_are_kept_as_json_text),
         cmocka_unit_test(field_name_spellings),
         cmocka_unit_test(bare_object_and_empty_batch),
+        cmocka_unit_test(numeric_strings_read_as_json_numbers),
         cmocka_unit_test(malformed_records_get_specific_errors),
         cmocka_unit_test(invalid_events_fail_with_reason),
         cmocka_unit_test(unterminated_buffer),

@@ -12,7 +12,7 @@
 #   make bench    benchmarks (figures and ratios against baselines), one at a time
 #   make demo     the whole pipeline on local stand-ins
 #   make invoke EVENT=events/<file>.json   one local invocation
-#   make check-deps   the include rules of ARCHITECTURE.md
+#   make check-deps   the include and cleanup-label rules of ARCHITECTURE.md
 #   make clean
 #
 # Every goal first runs the dependency step (scripts/deps.sh: fast when all is

@@ -69,7 +69,7 @@ test-sns-local:
 	$(RUN_SUITE) sns-local $(PY) tests/integration/sns_local_selftest.py
 TESTS += test-sns-local
 
-# make check-deps: the include rules of ARCHITECTURE.md.
+# make check-deps: the include and cleanup-label rules of ARCHITECTURE.md.
 .PHONY: check-deps test-check-deps
 check-deps:
 	@scripts/check-deps.sh
@@ -103,3 +103,8 @@ $(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))
 fuzz:
 	@for f in batch response model $(call suite_name,$(FUZZERS)); do \
 	  $(MAKE) --no-print-directory fuzz-$$f || exit 1; done
+
+# make list-suites: every suite make test runs, one per line.
+.PHONY: list-suites
+list-suites:
+	@printf '%s\n' $(TESTS)

@@ -324,8 +324,11 @@ cJSON *leaderboard_json(const leaderboard *lb)
     for (size_t i = 0; arr && i < lb->nrows; i++) {
         const leaderboard_row *r = &lb->rows[i];
         cJSON *o = cJSON_CreateObject();
-        if (!o || !cJSON_AddItemToArray(arr, o) ||
-            !cJSON_AddStringToObject(o, "model_id", r->spec.id) ||
+        if (o && !cJSON_AddItemToArray(arr, o)) {
+            cJSON_Delete(o); /* not handed over to arr */
+            o = NULL;
+        }
+        if (!o || !cJSON_AddStringToObject(o, "model_id", r->spec.id) ||
             !cJSON_AddStringToObject(o, "family", r->spec.family->name) ||
             !cJSON_AddItemToObject(o, "params", learner_params_json(&r->spec)))
             goto cleanup;

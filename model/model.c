@@ -27,6 +27,7 @@ void model_free(model *m)
     free(m->labels);
     free(m->roots);
     free(m->nodes);
+    free(m->linv);
     free(m);
 }
 

@@ -48,7 +48,9 @@ struct model {
     /* quadratic: class means, inverse Cholesky factors (nf x nf, row-major),
      * constants (on z) */
     double mu[MODEL_MAX_CLASSES][MODEL_NF_MAX];
-    double linv[MODEL_MAX_CLASSES][MODEL_NF_MAX * MODEL_NF_MAX];
+    double (*linv)[MODEL_NF_MAX * MODEL_NF_MAX]; /* nclasses rows; quadratic only, owned:
+                                                   a fixed array here made every model 64 KB
+                                                   that each bootstrap zeroed at init */
     double c[MODEL_MAX_CLASSES];
     /* knn: standardised points (npoints x nf) and their class indices */
     size_t npoints, k;

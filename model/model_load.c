@@ -110,11 +110,21 @@ static int load_lda(model_json_ctx *c, model *m, const cJSON *fit)
     return 0;
 }
 
+/* The quadratic kinds' inverse Cholesky factors, one zeroed row per class. */
+static int alloc_linv(model_json_ctx *c, model *m, const char *path)
+{
+    if (!(m->linv = calloc(m->nclasses, sizeof *m->linv))) {
+        model_json_fail(c, path, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
 {
     size_t nf = m->nfeatures;
     double logp[MODEL_MAX_CLASSES], cov[NFMAX * NFMAX], l[NFMAX * NFMAX];
-    if (load_priors_means(c, m, fit, logp) != 0)
+    if (load_priors_means(c, m, fit, logp) != 0 || alloc_linv(c, m, "fitted.covariances") != 0)
         return -1;
     const cJSON *j = model_json_member(c, fit, "fitted", "covariances");
     if (!j)
@@ -142,7 +152,8 @@ static int load_gnb(model_json_ctx *c, model *m, const cJSON *fit)
     size_t nf = m->nfeatures;
     double logp[MODEL_MAX_CLASSES], var[MODEL_MAX_CLASSES][NFMAX];
     if (load_priors_means(c, m, fit, logp) != 0 ||
-        load_class_rows(c, m, fit, "variances", var) != 0)
+        load_class_rows(c, m, fit, "variances", var) != 0 ||
+        alloc_linv(c, m, "fitted.variances") != 0)
         return -1;
     for (size_t k = 0; k < m->nclasses; k++) {
         char p[64];

@@ -250,6 +250,14 @@ def verify_signature(state, method, path, headers, body):
     return key_id, signed
 
 
+def utf8_text(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def publish(state, params, key_id, signed):
     arn = params.get("TopicArn")
     if not arn:
@@ -259,9 +267,18 @@ def publish(state, params, key_id, signed):
     message = params.get("Message")
     if not message:
         raise SnsError(400, "InvalidParameter", "Invalid parameter: Empty message")
+    # Publish API reference, Message: "must be UTF-8 encoded strings".  Bytes
+    # that are not UTF-8 reach here as lone surrogates (surrogateescape).
+    if not utf8_text(message):
+        raise SnsError(400, "InvalidParameter",
+                       "Invalid parameter: Message must be UTF-8 encoded text")
     subject = params.get("Subject")
     if subject is not None:
-        if not subject or len(subject) > 99 or any(not (0x20 <= ord(c) <= 0x7e) for c in subject):
+        # Publish API reference, Subject: "must be ASCII text that begins with
+        # a letter, number, or punctuation mark; must not include line breaks
+        # or control characters; and must be less than 100 characters long".
+        if not subject or len(subject) > 99 or subject[0] == " " \
+                or any(not (0x20 <= ord(c) <= 0x7e) for c in subject):
             raise SnsError(400, "InvalidParameter",
                            "Invalid parameter: Subject must be ASCII text of fewer than 100 "
                            "characters without line breaks or control characters")
@@ -467,7 +484,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  "duplicate": False}
         try:
             params = dict(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True,
-                                                 strict_parsing=False))
+                                                 strict_parsing=False, errors="surrogateescape"))
         except UnicodeDecodeError:
             params = {}
         entry["action"] = params.get("Action")

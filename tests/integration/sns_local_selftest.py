@@ -102,6 +102,23 @@ class BotocoreClient(unittest.TestCase):
         code = error_of(client().publish, TopicArn=lib.TOPIC_ARN, Message="m", Subject="x" * 100)
         self.assertEqual(code[:2], ("InvalidParameter", 400))
 
+    def test_subject_starting_with_space_or_with_control_or_non_ascii_rejected(self):
+        for subject in (" starts with a space", "line\nbreak", "tab\there", "caf\u00e9"):
+            with self.subTest(subject=subject):
+                code = error_of(client().publish, TopicArn=lib.TOPIC_ARN, Message="m",
+                                Subject=subject)
+                self.assertEqual(code[:2], ("InvalidParameter", 400))
+        self.assertEqual(SNS.published(), [])
+
+    def test_message_not_utf8_invalid_parameter_400(self):
+        body = PUBLISH.replace("Message=hello", "Message=caf%E9+%FF")
+        status, text = raw_post(body)
+        self.assertEqual(status, 400, text)
+        self.assertIn("<Code>InvalidParameter</Code>", text)
+        self.assertEqual(SNS.published(), [])
+        status, text = raw_post(PUBLISH.replace("Message=hello", "Message=caf%C3%A9"))
+        self.assertEqual(status, 200, text)
+
     def test_non_numeric_number_attribute_rejected(self):
         code = error_of(client().publish, TopicArn=lib.TOPIC_ARN, Message="m",
                         MessageAttributes={"a": {"DataType": "Number", "StringValue": "x"}})

@@ -384,6 +384,133 @@ static void test_message_escapes_json_in_names(void **state)
     free_fixture(f);
 }
 
+/* RFC 3629 (section 4's syntax): shortest forms only, no surrogates, at
+ * most U+10FFFF.  Written for this test, independent of common/buf.c. */
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i], need, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf)
+            need = 1, min = 0x80;
+        else if (c >= 0xe0 && c <= 0xef)
+            need = 2, min = 0x800;
+        else if (c >= 0xf0 && c <= 0xf4)
+            need = 3, min = 0x10000;
+        else
+            return 0;
+        unsigned cp = c & (0x3f >> need);
+        for (unsigned k = 1; k <= need; k++) {
+            if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = cp << 6 | (s[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}
+
+/* What SNS Publish requires (API reference, Publish: Subject "must be ASCII
+ * text that begins with a letter, number, or punctuation mark; must not
+ * include line breaks or control characters; and must be less than 100
+ * characters long"; Message "must be UTF-8 encoded strings and at most 256
+ * KB in size"). */
+static void expect_sns_safe(const alert *a)
+{
+    size_t n = strlen(a->subject);
+    if (n == 0 || n > 99)
+        fail_msg("subject: expected 1 to 99 characters, got %zu", n);
+    for (size_t i = 0; i < n; i++)
+        if (a->subject[i] < 0x21 - (i > 0) || a->subject[i] > 0x7e)
+            fail_msg("subject: byte %zu is 0x%02x, expected printable ASCII", i,
+                     (unsigned char)a->subject[i]);
+    if (a->message_len > 262144)
+        fail_msg("message: expected at most 262144 bytes, got %zu", a->message_len);
+    if (!valid_utf8((const unsigned char *)a->message, a->message_len))
+        fail_msg("message: expected valid UTF-8, got %.*s", (int)a->message_len, a->message);
+}
+
+/* A topic with invalid UTF-8 (a lone 0xff, a cut 0xc3, an overlong '/', a
+ * UTF-16 surrogate encoded as UTF-8), control characters and DEL, and
+ * Kafka's longest name (249): the Subject stays printable ASCII under 100,
+ * the Message valid UTF-8 JSON that gives each bad byte back as U+FFFD. */
+static const char hostile_head[] = "a\xff"
+                                   "b\xc3"
+                                   "\x01\x1b\r\n\t\x7f"
+                                   "\xc0\xaf"
+                                   "\xed\xa0\x80"
+                                   "c";
+static const char hostile_json[] = "a\xef\xbf\xbd"
+                                   "b\xef\xbf\xbd"
+                                   "\x01\x1b\r\n\t\x7f"
+                                   "\xef\xbf\xbd\xef\xbf\xbd"
+                                   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+                                   "c";
+
+static void test_alerts_from_hostile_topics_meet_sns_rules(void **state)
+{
+    (void)state;
+    for (int longname = 0; longname < 2; longname++) {
+        fixture *f = new_fixture();
+        char want[600];
+        strcpy(f->topics[0], hostile_head);
+        strcpy(want, hostile_json);
+        if (longname) {
+            size_t h = strlen(hostile_head);
+            memset(f->topics[0] + h, 'L', 249 - h);
+            f->topics[0][249] = '\0';
+            memset(want + strlen(hostile_json), 'L', 249 - h);
+            want[strlen(hostile_json) + 249 - h] = '\0';
+        }
+        add_records(f, 20, 11, 0, 0, 100);
+        add_records(f, 4, 4, 1, 3, 7);
+        for (int mode = 0; mode < 2; mode++) {
+            alert_policy p = policy(mode ? ALERT_MODE_THRESHOLD : ALERT_MODE_EVERY);
+            alert a = build(&p, f, alert_message_budget());
+            expect_sns_safe(&a);
+            cJSON *m = cJSON_ParseWithLength(a.message, a.message_len);
+            assert_non_null(m);
+            cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(m, "offsetRanges"), 0);
+            const char *got = cJSON_GetObjectItem(r0, "topic")->valuestring;
+            if (strcmp(got, want) != 0)
+                fail_msg("message topic: expected \"%s\", got \"%s\"", want, got);
+            cJSON_Delete(m);
+            alert_free(&a);
+        }
+        /* The sequential monitor's alarm names the topic where it began. */
+        alert_policy seq = policy(ALERT_MODE_SEQUENTIAL);
+        monitor_verdict v;
+        memset(&v, 0, sizeof v);
+        v.nevents = 1;
+        monitor_event *ev = &v.events[0];
+        ev->test = MONITOR_ACCURACY;
+        ev->records = 40;
+        ev->events = 20;
+        ev->p0 = 0.05;
+        ev->p1 = 0.2;
+        ev->since.known = ev->at.known = 1;
+        memcpy(ev->since.topic, f->topics[0],
+               sizeof ev->since.topic - 1); /* as the monitor keeps it */
+        memcpy(ev->at.topic, f->topics[0], sizeof ev->at.topic - 1);
+        alert_context ctx = {"iris-scorer", "req-42", names, 3};
+        alert a;
+        assert_int_equal(
+            alert_build_nth(&seq, &ctx, &f->b, &f->e, &v, 0, alert_message_budget(), &a), 0);
+        expect_sns_safe(&a);
+        assert_non_null(strstr(a.subject, "since a?b????????????c"));
+        cJSON *m = cJSON_ParseWithLength(a.message, a.message_len);
+        assert_non_null(m);
+        cJSON_Delete(m);
+        alert_free(&a);
+        free_fixture(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_message_json_has_counts_confusion_and_examples),
         cmocka_unit_test(test_message_truncates_examples_first_then_ranges),
         cmocka_unit_test(test_message_escapes_json_in_names),
+        cmocka_unit_test(test_alerts_from_hostile_topics_meet_sns_rules),
     };
     return cmocka_run_group_tests_name("alert", tests, NULL, NULL);
 }

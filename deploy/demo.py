@@ -15,6 +15,9 @@
      clean for the first half; then labels drift (half of them relabelled: the
      model "going wrong") for a quarter; then the inputs drift (Gaussian noise
      on every measurement, labels true: a new sensor) for the last quarter.
+     Each phase is a producer run started only once the connector reports the
+     function has scored every record of the one before: the phases are
+     barriers in time, whatever process runs late or slowly.
 The function runs with the template's default alert policy (the Alert*
 parameters' defaults in template.yaml: ALERT_MODE=sequential, no demo-only
 threshold).  A progress line runs while it works; the report gives records
@@ -197,28 +200,46 @@ def run(args, st, progress):
                          connector_command(config, brokers, invoke_url, args.records))
     half = args.records // 2
     inputs_at = half + (args.records - half) // 2 if args.input_noise > 0 else args.records
-    # Two producer runs, one after the other: clean then label drift; then input drift.
-    phases = [("producer", inputs_at, f"after={half},labels={args.drift_labels}", args.seed)]
+    # The phases are barriers in time, as a real drift is: each producer run
+    # starts once the function has scored every record of the one before, so
+    # however late or slowly the connector runs, the function sees all the
+    # clean records, then all the label-drifted ones, then the input-drifted.
+    phases = [("producer", half, None, args.seed, half)]
+    if inputs_at > half:
+        labels = f"after=0,labels={args.drift_labels}" if args.drift_labels > 0 else None
+        phases.append(("producer-labels", inputs_at - half, labels, args.seed + 1, inputs_at))
     if inputs_at < args.records:
         phases.append(("producer-inputs", args.records - inputs_at,
-                       f"after=0,features={args.input_noise}", args.seed + 1))
+                       f"after=0,features={args.input_noise}", args.seed + 2, args.records))
 
-    def start_producer(name, count, drift, seed):
-        return st.start(name, [
-            os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(count),
-            "-r", str(args.rate), "--seed", str(seed), "--progress", "1", "--drift", drift])
+    def record_pids(pids):
+        if args.pid_file:
+            with open(args.pid_file, "a") as f:
+                f.writelines(f"{pid}\n" for pid in pids)
 
-    producer = start_producer(*phases.pop(0))
-    produced_before = 0
-    if args.pid_file:
-        state = http_json(f"{invoke_url}/_emulator/state")[2]  # the runtime's pid
-        with open(args.pid_file, "a") as f:
-            for _, p, _ in st.procs:
-                f.write(f"{p.pid}\n")
-            if isinstance(state, dict) and state.get("pid"):
-                f.write(f"{state['pid']}\n")
+    def start_producer(name, count, drift, seed, _end):
+        cmd = [os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(count),
+               "-r", str(args.rate), "--seed", str(seed), "--progress", "1"]
+        p = st.start(name, cmd + (["--drift", drift] if drift else []))
+        record_pids([p.pid])
+        return p
 
     deadline = t0 + args.timeout
+    # The pid file gets the runtime's pid as soon as the emulator knows it.
+    runtime_pid = None
+    while runtime_pid is None:
+        state = http_json(f"{invoke_url}/_emulator/state")[2]
+        runtime_pid = state.get("pid") if isinstance(state, dict) else None
+        if runtime_pid is None:
+            if time.monotonic() > deadline:
+                raise StackError("the Runtime API emulator never started the runtime "
+                                 f"(its log: {st.log('rapi-emulator')[-400:]!r})")
+            time.sleep(0.05)
+    record_pids([p.pid for _, p, _ in st.procs] + [runtime_pid])
+
+    current = phases.pop(0)
+    producer = start_producer(*current)
+    produced_before = 0
     alerts = 0
     last_poll = 0.0
     while connector.poll() is None:
@@ -228,22 +249,23 @@ def run(args, st, progress):
                              f"(connector log: {st.log('sink-connector')[-400:]!r})")
         if producer.poll() not in (None, 0):
             raise StackError(f"the producer failed (exit {producer.returncode}): "
-                             f"{st.log('producer')[-400:]}")
-        if producer.poll() == 0 and phases:
-            produced_before = inputs_at
-            producer = start_producer(*phases.pop(0))
+                             f"{st.log(current[0])[-400:]}")
+        scored = int(last_match(st.log("sink-connector"), r"records=(\d+)") or "0")
+        if producer.poll() == 0 and phases and scored >= current[4]:
+            produced_before = current[4]
+            current = phases.pop(0)
+            producer = start_producer(*current)
         if now - last_poll >= 1.0:
             try:
                 alerts = len(sns_published(sns_url))
             except OSError:
                 pass
             last_poll = now
-        log = "producer-inputs" if produced_before else "producer"
-        sent = produced_before + int(last_match(st.log(log), r"(?:sent|delivered) (\d+)") or "0")
-        scored = last_match(st.log("sink-connector"), r"records=(\d+)") or "0"
+        sent = produced_before + int(last_match(st.log(current[0]),
+                                                r"(?:sent|delivered) (\d+)") or "0")
         progress.show(f"produced {sent}/{args.records}  scored {scored}  alerts {alerts}  "
                       f"{now - t0:5.1f} s")
-        time.sleep(0.2)
+        time.sleep(0.05)
     progress.done()
     if connector.returncode != 0:
         raise StackError(f"the connector stand-in failed (exit {connector.returncode}): "
@@ -254,7 +276,7 @@ def run(args, st, progress):
         raise StackError("the producer did not finish")
     if producer.returncode != 0:
         raise StackError(f"the producer failed (exit {producer.returncode}): "
-                         f"{st.log('producer')[-400:]}")
+                         f"{st.log(current[0])[-400:]}")
     summary = demo_report.analyse(consume_results(brokers), args.records, half,
                                   sns_published(sns_url), inputs_at=inputs_at,
                                   batch_size=args.batch_size)

@@ -4,8 +4,9 @@ Input: the records read back from iris-classified (each an element of the
 function's response), the number produced, where the drift starts, and the
 alerts the local SNS accepted.  Output: a JSON-able summary and its text form.
 
-The producer streams one record at a time, so the record timestamps (produce
-time, carried through to the results) give the production order: the first
+The producer streams one record at a time, and the demo produces each phase
+only after the function has scored the one before, so the record timestamps
+(produce time, carried through to the results) give the phases: the first
 `drift_after` records by timestamp are the clean ones.
 """
 import json
@@ -89,17 +90,23 @@ def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=2
 
     def first(kind, phase, drifted, batches):
         """The first alert of kind in phase, and how many of the phase's
-        records the function had scored when it decided: the connector hands
-        the function each partition in offset order, so those are the phase's
-        records on the deciding partition up to the deciding offset (records
-        of the other partitions only make the evidence come sooner)."""
+        records the function had scored when it decided, in the order it saw
+        them.  The demo produces each phase only once the function has scored
+        the one before, so the function sees the phase's records after every
+        earlier one; the delay is the larger of two counts of what it had seen
+        of the phase: the alert's own evidence (its `records`, the stretch
+        since the change began up to the deciding record, in the function's
+        order) and the phase's records on the deciding partition up to the
+        deciding offset (the connector hands each partition in offset order)."""
         rows = [r for r in alert_rows if r["kind"] == kind and r["phase"] == phase]
         if not rows or rows[0]["decidedAt"] is None:
             return None
         at = rows[0]["decidedAt"]
-        n = sum(1 for p in drifted if p.get("topic") == at.get("topic") and
-                p.get("partition") == at.get("partition") and
-                (p.get("offset") or 0) <= (at.get("offset") or 0))
+        on_partition = sum(1 for p in drifted if p.get("topic") == at.get("topic") and
+                           p.get("partition") == at.get("partition") and
+                           (p.get("offset") or 0) <= (at.get("offset") or 0))
+        evidence = rows[0]["records"] if isinstance(rows[0]["records"], int) else 0
+        n = max(on_partition, evidence)
         return {"subject": rows[0]["subject"], "records": n,
                 "partition": f"{at.get('topic')}/{at.get('partition')}",
                 "withinBatches": batches, "inTime": n <= batches * batch_size}
@@ -207,7 +214,7 @@ def render(s, elapsed):
     for label, a in (("label drift -> accuracy-drop", s.get("firstAccuracyAlert")),
                      ("input drift -> input-drift", s.get("firstInputAlert"))):
         if a is not None:
-            out.append(f"  {label} alert after {a['records']} drifted records of "
+            out.append(f"  {label} alert after {a['records']} drifted records, decided on "
                        f"{a['partition']} ({'within' if a['inTime'] else 'NOT within'} "
                        f"{a['withinBatches']} batches of {s['batchSize']})")
     shown = s["alerts"][:8]

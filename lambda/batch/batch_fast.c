@@ -17,6 +17,7 @@
 #include "lambda/batch/javamap.h"
 #include "common/buf.h"
 #include "lambda/batch/jscan.h"
+#include "lambda/batch/keys.h"
 
 #define FEATURE_MAX_CM 100.0
 #define STRING_VALUE_MAX 1024 /* longer string values go to the cJSON path */
@@ -173,7 +174,7 @@ static int word_iris(batch_record *rec, const iris_field *f)
 static int iris_value(batch_record *rec, const char **p, const char *end, int bare, int depth)
 {
     iris_field f[SPECIES_SLOT + 1];
-    int empty, more = 0;
+    int empty, more = 0, member = 0;
     if (!batch_iris_layout) /* another model's layout: the cJSON path reads it */
         return -1;
     memset(f, 0, sizeof f);
@@ -183,11 +184,14 @@ static int iris_value(batch_record *rec, const char **p, const char *end, int ba
         do {
             const char *k;
             size_t klen;
-            if (read_key(p, end, &k, &klen) != 0)
-                return -1;
-            if (bare && key_is(k, klen, "payload"))
-                return -1;
-            int j = batch_key_index(k, klen);
+            int j = batch_keys_iris(member++, p, end, &k, &klen);
+            if (j < 0) {
+                if (read_key(p, end, &k, &klen) != 0)
+                    return -1;
+                if (bare && key_is(k, klen, "payload"))
+                    return -1;
+                j = batch_key_index(k, klen);
+            }
             if (j == BATCH_KEY_SPECIES)
                 j = SPECIES_SLOT;
             if (j < 0 || f[j].state != FIELD_ABSENT) {
@@ -435,19 +439,22 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
 {
     static const int64_t lo[3] = {0, 0, INT64_MIN / 2},
                          hi[3] = {INT32_MAX, INT64_MAX / 2, INT64_MAX / 2};
-    int more, seen = 0, r;
+    int more, seen = 0, r, member = 0;
     do {
         const char *k;
         size_t klen;
-        if (read_key(p, end, &k, &klen) != 0)
-            return -1;
-        int bit = key_is(k, klen, "topic")       ? 1
-                  : key_is(k, klen, "partition") ? 2
-                  : key_is(k, klen, "offset")    ? 4
-                  : key_is(k, klen, "timestamp") ? 8
-                  : key_is(k, klen, "value")     ? 16
-                  : key_is(k, klen, "key")       ? 32
+        int bit = batch_keys_payload(member++, p, end, &k, &klen);
+        if (bit == 0) {
+            if (read_key(p, end, &k, &klen) != 0)
+                return -1;
+            bit = key_is(k, klen, "topic")       ? BATCH_KEYS_TOPIC
+                  : key_is(k, klen, "partition") ? BATCH_KEYS_PARTITION
+                  : key_is(k, klen, "offset")    ? BATCH_KEYS_OFFSET
+                  : key_is(k, klen, "timestamp") ? BATCH_KEYS_TIMESTAMP
+                  : key_is(k, klen, "value")     ? BATCH_KEYS_VALUE
+                  : key_is(k, klen, "key")       ? BATCH_KEYS_KEY
                                                  : 0;
+        }
         if (bit == 0 || (seen & bit)) {
             if (jscan_skip_nested(p, end, PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
@@ -456,7 +463,7 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
         seen |= bit;
         char c = *p < end ? **p : '\0';
         switch (bit) {
-        case 1:
+        case BATCH_KEYS_TOPIC:
             pf->topic_type = c;
             pf->topic_state = c == 'n' || c == '"' ? FIELD_OK : FIELD_WRONG_TYPE;
             if (c == 'n'   ? jscan_null(p, end) != 0
@@ -464,15 +471,15 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
                            : jscan_skip_nested(p, end, PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
             break;
-        case 2:
-        case 4:
-        case 8: {
-            int i = bit == 2 ? 0 : bit == 4 ? 1 : 2;
+        case BATCH_KEYS_PARTITION:
+        case BATCH_KEYS_OFFSET:
+        case BATCH_KEYS_TIMESTAMP: {
+            int i = bit == BATCH_KEYS_PARTITION ? 0 : bit == BATCH_KEYS_OFFSET ? 1 : 2;
             if (read_int_field(&pf->ints[i], p, end, lo[i], hi[i], PAYLOAD_MEMBER_DEPTH) != 0)
                 return -1;
             break;
         }
-        case 16:
+        case BATCH_KEYS_VALUE:
             pf->value_type = c;
             if (c == '"' || c == '{') {
                 r = c == '"' ? string_value(rec, p, end)
@@ -486,7 +493,7 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
                     return -1;
             }
             break;
-        case 32:
+        case BATCH_KEYS_KEY:
             if ((r = record_key(rec, p, end)) != 0)
                 return r;
             break;
@@ -569,9 +576,13 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
         do {
             const char *k;
             size_t klen;
-            if (read_key(p, end, &k, &klen) != 0)
-                return -1;
-            if (!have && key_is(k, klen, "payload")) {
+            int is_payload = BATCH_KEYS_EXPECT(p, end, "payload", &k, &klen);
+            if (!is_payload) {
+                if (read_key(p, end, &k, &klen) != 0)
+                    return -1;
+                is_payload = key_is(k, klen, "payload");
+            }
+            if (!have && is_payload) {
                 int r = payload(rec, p, end, &topic, &tlen);
                 if (r != 0)
                     return r;

@@ -380,6 +380,48 @@ class HostileRuntimeApi(unittest.TestCase):
         self.assertIn("bad\\xFF\\x80id", ids)
 
 
+    def test_hostile_strings_in_records_never_break_the_json_log_lines(self):
+        # Record-derived text reaches the DEBUG event line, the summary's
+        # windows and confusion, the EMF line and the record errors: every
+        # stdout line must stay one valid UTF-8 JSON object whatever it holds.
+        val = {"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4, "petalWidth": 0.2,
+               "species": "setosa"}
+        records = [
+            {"topic": "t\x1b[31m\u2028\ud7ff\ufffe\"\\", "key": "k\x01\x7f"},
+            {"topic": "RAWBYTES", "key": {"a\nb": ["\x1f"]}},
+            {"topic": "iris", "value": dict(val, species="set\x1bosa\n")},
+            {"topic": "iris", "value": dict(val, sepalWidth="\u0000x")},
+            {"topic": "T" * 300},
+            {"topic": "iris", "value": dict(val, sepalLength="0x3\x07")},
+            {"topic": "iris", "value": "{\"sepalLength\":\"\\u0000\"}"},
+            {"topic": "iris", "value": "{sepalLength=\x1b, sepalWidth=inf}"},
+        ]
+        items = []
+        for i, r in enumerate(records):
+            p = {"partition": i, "offset": 10 + i, "timestamp": 1604302260000 + i,
+                 "value": dict(val)}
+            p.update(r)
+            items.append({"payload": p})
+        body = json.dumps(items).encode().replace(b"RAWBYTES", b"r\xff\xc3\xa0\xed\xa0\x80")
+        with Function(BOOTSTRAP, env={"AWS_LAMBDA_LOG_LEVEL": "DEBUG"}) as fn:
+            ferr, out = fn.invoke(body)
+            raw = open(fn.log_path, "rb").read()
+        self.assertIsNone(ferr, out)
+        errors = [o["payload"].get("error") for o in out]
+        self.assertEqual([e is None for e in errors],
+                         [True, True, False, False, False, False, False, False], errors)
+        self.assertIn("a \\u0000 escape", errors[3])
+        self.assertEqual(errors[5], 'value.sepalLength: expected a number, got string "0x3?"')
+        seen = 0
+        for line in raw.splitlines():
+            if line.startswith(b"rapi-emulator:"):
+                continue
+            obj = json.loads(line.decode("utf-8"))  # strict UTF-8, one JSON object
+            self.assertIsInstance(obj, dict)
+            seen += 1
+        self.assertGreaterEqual(seen, 3)
+
+
 class Lifecycle(unittest.TestCase):
     def test_trace_id_is_exported_per_invocation(self):
         with Function(BOOTSTRAP) as fn:

@@ -112,6 +112,32 @@ class EndToEnd(unittest.TestCase):
         self.assertEqual([p["messageAttributes"]["severity"]["StringValue"] for p in pubs],
                          ["info", "critical", "info"])
 
+    def test_hostile_topic_names_yield_an_alert_sns_accepts(self):
+        # Topics with invalid UTF-8, control characters, a line separator and
+        # Kafka's longest name (249): the local SNS refuses a Subject or
+        # Message that breaks the Publish API's rules, as SNS does.
+        items = json.loads(event("batch-drifted.json"))
+        hostile = ["ir\x1b[31mis\r\n\u2028\x7f", "T" * 240 + "\t\u00e9\U0001F600"]
+        for i, it in enumerate(items):
+            it["payload"]["topic"] = hostile[i % 2]
+        body = json.dumps(items).encode().replace(b"ir\\u001b", b"ir\xff\xc3\\u001b")
+        with Function2(BOOTSTRAP, env=alert_env(ALERT_MODE="every")) as fn:
+            ferr, out = fn.invoke(body)
+            raw = open(fn.log_path, "rb").read()
+        self.assertIsNone(ferr, out)
+        self.assertEqual(len(out), len(items))
+        for line in raw.splitlines():
+            if line.startswith(b"{"):
+                json.loads(line.decode("utf-8"))  # strict: every log line is UTF-8 JSON
+        pubs = SNS.published()
+        self.assertEqual(len(pubs), 1, SNS.requests())
+        subject = pubs[0]["subject"]
+        self.assertTrue(0 < len(subject) < 100 and all(0x20 <= ord(c) <= 0x7e for c in subject),
+                        subject)
+        message = json.loads(pubs[0]["message"])
+        topics = {r["topic"] for r in message["offsetRanges"]}
+        self.assertEqual(topics, {"ir\ufffd\ufffd\x1b[31mis\r\n\u2028\x7f", hostile[1]})
+
     def test_unpublishable_alert_by_default_still_returns_the_scored_batch(self):
         # ALERT_FAILURE=log (default): the connector's default behavior.on.error=log would
         # send a failed batch to its error topic, so the results are returned instead.

@@ -297,6 +297,9 @@ static const struct {
     {"{\"payload\":{\"offset\":1,\"value\":\"{\\\"sepalLength\\\":5.1,\\\"sepalWidth\\\":3,"
      "\\\"petalLength\\\":1,\\\"petalWidth\\\":1,\\\"species\\\":\\\"a\\\\u0000\\\"}\"}}",
      "value: string content has a \\u0000 escape (a NUL character) at byte 77 of 85"},
+    /* base64 of {"sepalLength":"\u0000"} */
+    {"{\"payload\":{\"offset\":1,\"value\":\"eyJzZXBhbExlbmd0aCI6Ilx1MDAwMCJ9\"}}",
+     "value: base64 content has a \\u0000 escape (a NUL character) at byte 16 of 24"},
     {"{\"payload\":{\"offset\":1,\"value\":{\"sepalLength\":5.1,\"sepalWidth\":3,\"petalLength\":1,"
      "\"petalWidth\":1,\"species\":7}}}",
      "value.species: expected a string or null, got number"},

@@ -3,6 +3,7 @@
 # Included after common/, runtime/, aws/ and model/, which define their *_SRCS.
 
 BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c \
+              lambda/batch/batch_key.c lambda/batch/base64.c \
               lambda/batch/batch_event.c lambda/batch/topics.c \
               lambda/batch/javamap.c lambda/batch/layout.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \

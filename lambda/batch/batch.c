@@ -163,56 +163,6 @@ int batch_species_normalise(const char *s, size_t n, char out[BATCH_SPECIES_MAX]
     return 0;
 }
 
-static int base64_value(int c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+' || c == '-')
-        return 62;
-    if (c == '/' || c == '_')
-        return 63;
-    return -1;
-}
-
-int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen)
-{
-    while (len > 0 && s[len - 1] == '=')
-        len--;
-    if (len == 0 || len % 4 == 1)
-        return -1;
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64_value((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (unsigned)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    *outlen = o;
-    return 0;
-}
-
-/* The same into a new buffer (free() it); NULL if s is not base64. */
-static char *base64_decode(const char *s, size_t len, size_t *outlen)
-{
-    char *out = malloc(len / 4 * 3 + 3);
-    if (out != NULL && batch_base64_decode(s, len, out, outlen) != 0) {
-        free(out);
-        out = NULL;
-    }
-    return out;
-}
-
 static int read_feature(batch_record *rec, const cJSON *v, int j, const char *key)
 {
     double x;
@@ -383,7 +333,7 @@ static int read_value(batch_record *rec, const cJSON *v)
     const char *how = "string";
     if (len == 0 || *s != '{') {
         size_t dlen;
-        decoded = base64_decode(s, len, &dlen);
+        decoded = batch_base64_decode_alloc(s, len, &dlen);
         if (decoded == NULL) {
             char q[64];
             batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);

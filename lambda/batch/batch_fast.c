@@ -27,19 +27,6 @@ static int key_is(const char *k, size_t len, const char *want)
     return strlen(want) == len && memcmp(k, want, len) == 0;
 }
 
-/* Reads "key": and leaves *p at the value. */
-static int read_key(const char **p, const char *end, const char **k, size_t *klen)
-{
-    const char *s = jscan_ws(*p, end);
-    if (jscan_plain_string(&s, end, k, klen) != 0)
-        return -1;
-    s = jscan_ws(s, end);
-    if (s >= end || *s != ':')
-        return -1;
-    *p = jscan_ws(s + 1, end);
-    return 0;
-}
-
 /* After a member: ',' (returns 1: more) or '}' (returns 0: done). */
 static int next_member(const char **p, const char *end)
 {
@@ -186,7 +173,7 @@ static int iris_value(batch_record *rec, const char **p, const char *end, int ba
             size_t klen;
             int j = batch_keys_iris(member++, p, end, &k, &klen);
             if (j < 0) {
-                if (read_key(p, end, &k, &klen) != 0)
+                if (jscan_member_key(p, end, &k, &klen) != 0)
                     return -1;
                 if (bare && key_is(k, klen, "payload"))
                     return -1;
@@ -314,113 +301,6 @@ static void fail_int_field(batch_record *rec, const int_field *f, const char *na
         batch_record_failf(rec, BATCH_MSG_INT_INEXACT, name);
 }
 
-/* A string key without escapes, kept as its JSON text (as the cJSON path
- * writes it); one with escapes is left to the cJSON path. */
-static int plain_string_key(batch_record *rec, const char **p, const char *end)
-{
-    const char *t;
-    size_t tlen;
-    if (jscan_plain_string(p, end, &t, &tlen) != 0)
-        return -1;
-    size_t i = 0;
-    while (i < tlen && (unsigned char)t[i] < 0x80)
-        i++;
-    if (i < tlen) { /* not ASCII: buf_json_str makes it valid UTF-8 */
-        buf k = BUF_INIT;
-        buf_json_str(&k, t, tlen);
-        return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
-    }
-    /* ASCII without escapes or control characters: buf_json_str's output is
-     * the text between quotes, so it is written here without a buffer. */
-    if ((rec->key = malloc(tlen + 3)) == NULL)
-        return BATCH_ERR_NOMEM;
-    rec->key[0] = '"';
-    memcpy(rec->key + 1, t, tlen);
-    memcpy(rec->key + 1 + tlen, "\"", 2);
-    return 0;
-}
-
-#define KEY_MAX_DEPTH 16
-
-static int literal(const char **p, const char *end, const char *lit, size_t n)
-{
-    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
-        return -1;
-    *p += n;
-    return 0;
-}
-
-/* Rewrites a key (object, array, number, boolean; strings and nulls inside) as compact JSON
- * into o, exactly as the cJSON path writes it (write_json_value in batch.c:
- * strings through buf_json_str, numbers through buf_json_double of the same
- * correctly rounded double).  Anything outside that subset (escapes, numbers
- * that need strtod, deeper nesting) returns -1: the cJSON path reads it. */
-static int copy_key_value(const char **p, const char *end, buf *o, int depth)
-{
-    const char *t;
-    size_t tlen;
-    double x;
-    const char *s = *p;
-    if (s >= end)
-        return -1;
-    if (*s == '"') {
-        if (jscan_plain_string(&s, end, &t, &tlen) != 0)
-            return -1;
-        buf_json_str(o, t, tlen);
-    } else if (*s == '{' || *s == '[') {
-        char close = *s == '{' ? '}' : ']';
-        if (depth == KEY_MAX_DEPTH)
-            return -1;
-        buf_putc(o, *s);
-        s = jscan_ws(s + 1, end);
-        for (int first = 1; s < end && *s != close; first = 0) {
-            if (!first) {
-                if (*s != ',')
-                    return -1;
-                buf_putc(o, ',');
-                s = jscan_ws(s + 1, end);
-            }
-            if (close == '}') {
-                if (read_key(&s, end, &t, &tlen) != 0)
-                    return -1;
-                buf_json_str(o, t, tlen);
-                buf_putc(o, ':');
-            }
-            if (copy_key_value(&s, end, o, depth + 1) != 0)
-                return -1;
-            s = jscan_ws(s, end);
-        }
-        if (s >= end)
-            return -1;
-        buf_putc(o, close);
-        s++;
-    } else if (literal(&s, end, "true", 4) == 0 || literal(&s, end, "false", 5) == 0 ||
-               literal(&s, end, "null", 4) == 0) {
-        buf_append(o, *p, (size_t)(s - *p));
-    } else if (jscan_number(&s, end, &x) == 0) {
-        buf_json_double(o, x);
-    } else {
-        return -1;
-    }
-    *p = s;
-    return 0;
-}
-
-/* The record's key: null, a string, or (copy_key_value) structured. */
-static int record_key(batch_record *rec, const char **p, const char *end)
-{
-    if (jscan_null(p, end) == 0)
-        return 0;
-    if (*p < end && **p == '"')
-        return plain_string_key(rec, p, end);
-    buf k = BUF_INIT;
-    if (copy_key_value(p, end, &k, 0) != 0) {
-        buf_free(&k);
-        return -1;
-    }
-    return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
-}
-
 /* What payload() found, to be decided in the cJSON path's order. */
 typedef struct payload_fields {
     int topic_state;
@@ -445,7 +325,7 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
         size_t klen;
         int bit = batch_keys_payload(member++, p, end, &k, &klen);
         if (bit == 0) {
-            if (read_key(p, end, &k, &klen) != 0)
+            if (jscan_member_key(p, end, &k, &klen) != 0)
                 return -1;
             bit = key_is(k, klen, "topic")       ? BATCH_KEYS_TOPIC
                   : key_is(k, klen, "partition") ? BATCH_KEYS_PARTITION
@@ -494,7 +374,7 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
             }
             break;
         case BATCH_KEYS_KEY:
-            if ((r = record_key(rec, p, end)) != 0)
+            if ((r = batch_fast_key(rec, p, end)) != 0)
                 return r;
             break;
         }
@@ -578,7 +458,7 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
             size_t klen;
             int is_payload = BATCH_KEYS_EXPECT(p, end, "payload", &k, &klen);
             if (!is_payload) {
-                if (read_key(p, end, &k, &klen) != 0)
+                if (jscan_member_key(p, end, &k, &klen) != 0)
                     return -1;
                 is_payload = key_is(k, klen, "payload");
             }

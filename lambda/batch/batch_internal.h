@@ -15,6 +15,11 @@ void batch_record_init(batch_record *rec);
 /* b's text in an allocation of its exact size (free() it), b left empty;
  * NULL when b failed. */
 char *batch_detach_text(buf *b);
+
+/* The fast path's reading of a record's key at *p into rec->key (NULL for a
+ * JSON null); 0, BATCH_ERR_NOMEM, or -1 when the cJSON path must read it
+ * (batch_key.c). */
+int batch_fast_key(batch_record *rec, const char **p, const char *end);
 /* Frees what rec owns (error, key), then batch_record_init(). */
 void batch_record_clear(batch_record *rec);
 /* Limits that keep any event's time and memory bounded (README "Limits").
@@ -88,6 +93,9 @@ int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MA
 /* Decodes standard or URL-safe base64 (padding optional) into out, which
  * has room for len / 4 * 3 + 3 bytes; -1 if s is not base64. */
 int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
+/* The same into a new buffer of len / 4 * 3 + 3 bytes (free() it); NULL if s
+ * is not base64 or memory ran out (base64.c). */
+char *batch_base64_decode_alloc(const char *s, size_t len, size_t *outlen);
 /* Reads one element (a top-level array element, or the bare object) from
  * its JSON text with cJSON.  The text must be JSON cJSON reads (jscan_value
  * with JSCAN_NO_LONE_SURROGATES) of at most BATCH_RECORD_MAX_VALUES values.

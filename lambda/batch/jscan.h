@@ -103,6 +103,20 @@ static inline int jscan_plain_string(const char **p, const char *end, const char
     return 0;
 }
 
+/* An object member's plain-string key and its ':' ("key":, white space
+ * around both): the key in key/klen, *p left at the value. */
+static inline int jscan_member_key(const char **p, const char *end, const char **key, size_t *klen)
+{
+    const char *s = jscan_ws(*p, end);
+    if (jscan_plain_string(&s, end, key, klen) != 0)
+        return -1;
+    s = jscan_ws(s, end);
+    if (s >= end || *s != ':')
+        return -1;
+    *p = jscan_ws(s + 1, end);
+    return 0;
+}
+
 /* A string with at most the two-character escapes (\" \\ \/ \b \f \n \r \t),
  * decoded into out (cap bytes, not terminated); its length goes to len.
  * \u escapes and strings longer than cap return an error. */

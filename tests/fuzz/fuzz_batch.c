@@ -19,6 +19,7 @@
 #include "lambda/batch/batch_internal.h"
 #include "lambda/evaluate.h"
 #include "lambda/response.h"
+#include "tests/fuzz/fuzz_check.h" /* fuzz_valid_utf8: RFC 3629, independent of the code under test */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,32 +43,6 @@ static int same_record(const batch_record *x, const batch_record *y)
             (x->key != NULL && y->key != NULL && strcmp(x->key, y->key) == 0)) &&
            ((x->topic == NULL && y->topic == NULL) ||
             (x->topic != NULL && y->topic != NULL && strcmp(x->topic, y->topic) == 0));
-}
-
-/* RFC 3629 UTF-8, written here independently of the code under test. */
-static int valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned c = s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xE0) == 0xC0 ? 2
-                     : (c & 0xF0) == 0xE0 ? 3
-                     : (c & 0xF8) == 0xF0 ? 4
-                                          : 0;
-        if (len == 0 || i + len > n)
-            return 0;
-        unsigned cp = len == 1 ? c : len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < min[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 static void fail(const char *what, const char *detail)
@@ -94,7 +69,7 @@ static void check_response(batch *b)
     buf out = BUF_INIT;
     if (response_write(&out, b, m) != 0)
         fail("response_write failed", "");
-    if (!valid_utf8((const unsigned char *)out.data, out.len))
+    if (!fuzz_valid_utf8((const unsigned char *)out.data, out.len))
         fail("the response is not valid UTF-8", out.data);
     cJSON *doc = cJSON_ParseWithLength(out.data, out.len);
     if (!cJSON_IsArray(doc) || (size_t)cJSON_GetArraySize(doc) != b->count)

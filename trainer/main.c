@@ -6,6 +6,7 @@
 #include "trainer/trainset.h"
 #include "trainer/kafka_source.h"
 #include "trainer/leaderboard.h"
+#include "trainer/leaderboard_svg.h"
 #include "trainer/learner.h"
 
 #include <errno.h>
@@ -48,6 +49,8 @@ static void usage(FILE *out)
                  "                        standard output)\n"
                  "      --report FILE     also write the training report (data, seed, CV\n"
                  "                        scores, leaderboard) to FILE; - for standard output\n"
+                 "      --leaderboard-svg FILE  the leaderboard chart written with --report\n"
+                 "                        (default: the report's path with .svg)\n"
                  "  -n, --no-write        do not write the artifact or the report\n"
                  "      --json            print the leaderboard as JSON instead of a table\n"
                  "  -h, --help            this text\n");
@@ -68,10 +71,10 @@ static int parse_count(const char *opt, const char *s, unsigned long long lo, un
     return 0;
 }
 
-enum { OPT_FROM_KAFKA = 256, OPT_MAX, OPT_JSON, OPT_REPORT };
+enum { OPT_FROM_KAFKA = 256, OPT_MAX, OPT_JSON, OPT_REPORT, OPT_LEADERBOARD_SVG };
 
 typedef struct {
-    const char *data, *label, *out, *report, *families, *brokers, *topic, *props;
+    const char *data, *label, *out, *report, *svg, *families, *brokers, *topic, *props;
     unsigned long long seed, repeats, folds, threads, max;
     int from_kafka, write, json;
 } train_options;
@@ -116,6 +119,9 @@ static int option_set(train_options *o, int c, const char *arg)
         return 0;
     case OPT_REPORT:
         o->report = arg;
+        return 0;
+    case OPT_LEADERBOARD_SVG:
+        o->svg = arg;
         return 0;
     case 'n':
         o->write = 0;
@@ -170,6 +176,7 @@ static int options_parse(int argc, char **argv, train_options *o)
         {"threads", required_argument, NULL, 'j'},
         {"output", required_argument, NULL, 'o'},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"leaderboard-svg", required_argument, NULL, OPT_LEADERBOARD_SVG},
         {"no-write", no_argument, NULL, 'n'},
         {"json", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, 'h'},
@@ -241,7 +248,32 @@ static int print_leaderboard(const train_options *o, const trainset *d, const le
     return 0;
 }
 
-/* Refits the leader on all rows and writes its artifact (and report). */
+/* The leaderboard chart: to --leaderboard-svg FILE, else beside a --report
+ * FILE (not standard output). */
+static int write_chart(const train_options *o, const trainset *d, const leaderboard *lb)
+{
+    char path[4096], caption[512], err[600];
+    const char *p = o->svg;
+    if (!p && o->report && strcmp(o->report, "-") != 0) {
+        if (leaderboard_svg_path(o->report, path, sizeof path) != 0) {
+            fprintf(stderr, "train: --report %s: path too long for the chart beside it\n",
+                    o->report);
+            return -1;
+        }
+        p = path;
+    }
+    if (!p)
+        return 0;
+    snprintf(caption, sizeof caption, "%s, %zu rows, seed %llu", d->source, d->n, o->seed);
+    if (leaderboard_svg_write(p, lb, caption, err, sizeof err) != 0) {
+        fprintf(stderr, "train: leaderboard chart: %s\n", err);
+        return -1;
+    }
+    fprintf(o->json ? stderr : stdout, "wrote %s: the leaderboard chart\n", p);
+    return 0;
+}
+
+/* Refits the leader on all rows and writes its artifact (and report and chart). */
 static int write_leader(const train_options *o, const trainset *d, const leaderboard *lb)
 {
     const leaderboard_row *best = leaderboard_leader(lb);
@@ -264,6 +296,8 @@ static int write_leader(const train_options *o, const trainset *d, const leaderb
                 best->spec.id, d->n);
     if (o->report && strcmp(o->report, "-") != 0)
         fprintf(o->json ? stderr : stdout, "wrote %s: the training report\n", o->report);
+    if (write_chart(o, d, lb) != 0)
+        goto cleanup;
     rc = 0;
 cleanup:
     learner_model_clear(&leader);

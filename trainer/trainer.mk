@@ -6,6 +6,8 @@ TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c \
 	trainer/kafka_source.c
+# The leaderboard chart written beside --report.
+TRAINER_SRCS += trainer/leaderboard_svg.c
 TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka) -lpthread -lm
 
 BINS += $(BUILD)/train
@@ -38,10 +40,22 @@ $(BUILD)/bench-model: $(call obj,trainer/bench_main.c $(TRAINER_SRCS) $(MODEL_SC
 bench-model: $(BUILD)/bench-model
 	$(BUILD)/bench-model model/iris-model.json
 
-# Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact and
-# its training report.
+# Rerun the leaderboard (10 x 5-fold CV) and rewrite the shipped artifact,
+# its training report and the leaderboard chart model/README.md shows.
 model: $(BUILD)/train
-	$(BUILD)/train -d model/iris.csv -o model/iris-model.json --report model/iris-training.json
+	$(BUILD)/train -d model/iris.csv -o model/iris-model.json --report model/iris-training.json \
+	  --leaderboard-svg model/iris-leaderboard.svg
+
+# The leaderboard chart: its unit test (ASan+UBSan), and the chart build/train
+# writes read back as XML against its training report, the shipped one too.
+UNIT_SRCS_leaderboard_svg := tests/unit/test_leaderboard_svg.c \
+	$(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
+C_UNITS += leaderboard_svg
+UNIT_LIBS_leaderboard_svg = $(TRAINER_LIBS)
+.PHONY: test-leaderboard-chart
+test-leaderboard-chart: $(BUILD)/train
+	$(RUN_SUITE) leaderboard-chart $(PY) tests/integration/leaderboard_chart_test.py
+TESTS += test-leaderboard-chart
 
 # The exact CSV reader and the training set it loads.
 UNIT_SRCS_csv := tests/unit/test_csv.c trainer/csv.c trainer/trainset.c trainer/trainset_csv.c \

@@ -114,6 +114,15 @@ test-connector: $(ASAN)/sink-connector $(BUILD)/kafka-local
 
 TESTS += test-connector
 
+# A 6-partition topic through the stand-in with tasks.max=3 into the real
+# bootstrap as Lambda runs it: several sandboxes behind one endpoint
+# (tests/integration/fleet_test.py says how and why).
+.PHONY: test-fleet
+test-fleet: $(ASAN)/sink-connector $(ASAN)/bootstrap $(BUILD)/kafka-local
+	$(RUN_SUITE) fleet $(PY) tests/integration/fleet_test.py
+
+TESTS += test-fleet
+
 TESTS += test-template
 
 # The zip in an otherwise empty chroot against the Runtime API emulator.

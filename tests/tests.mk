@@ -56,12 +56,13 @@ $(ASAN)/kafka-local: $(call asan_obj,$(KAFKA_LOCAL_SRCS))
 CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.c \
                   tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
                   tests/doubles/connector_invoke.c tests/doubles/connector_output.c \
+                  tests/doubles/connector_task.c \
                   common/buf.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm -pthread
 $(ASAN)/sink-connector: $(call asan_obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm -pthread
 
 # The local SNS itself, checked with botocore's own client and signer.
 .PHONY: test-sns-local

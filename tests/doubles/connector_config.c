@@ -38,6 +38,9 @@ static void usage(FILE *f)
             "                              as Kafka Connect names a sink's group)\n"
             "\n"
             "The connector's properties (and their defaults):\n"
+            "      --tasks-max N           tasks.max (1): tasks, each a consumer in the group\n"
+            "                              on its own thread; partitions are split among\n"
+            "                              them and processed in parallel (at most 64)\n"
             "      --batch-size N          aws.lambda.batch.size (20)\n"
             "      --invocation-type T     aws.lambda.invocation.type (sync; only sync is\n"
             "                              modelled)\n"
@@ -112,7 +115,8 @@ static const char *topic_or_none(const char *v)
 }
 
 enum {
-    O_BATCH = 256,
+    O_TASKS = 256,
+    O_BATCH,
     O_INVOCATION,
     O_FORMAT,
     O_CONVERTER,
@@ -138,6 +142,7 @@ static const struct option longopts[] = {
     {"group", required_argument, NULL, 'g'},
     {"result-topic", required_argument, NULL, 's'},
     {"success-topic", required_argument, NULL, 's'},
+    {"tasks-max", required_argument, NULL, O_TASKS},
     {"batch-size", required_argument, NULL, O_BATCH},
     {"invocation-type", required_argument, NULL, O_INVOCATION},
     {"input-data-format", required_argument, NULL, O_FORMAT},
@@ -163,6 +168,8 @@ static int parse_property(int c, const char *arg, struct connector_options *opt)
 {
     int v = 0, rc = 0;
     switch (c) {
+    case O_TASKS:
+        return parse_long("--tasks-max", arg, 1, CONNECTOR_MAX_TASKS, &opt->tasks_max);
     case O_BATCH:
         return parse_long("--batch-size", arg, 1, 100000, &opt->batch_size);
     case O_INVOCATION:
@@ -286,6 +293,7 @@ int connector_options_parse(int argc, char **argv, struct connector_options *opt
                                       .format = CONNECTOR_FORMAT_JSON,
                                       .converter = CONNECTOR_CONVERTER_JSON_KV,
                                       .on_error = CONNECTOR_ON_ERROR_LOG,
+                                      .tasks_max = 1,
                                       .batch_size = 20,
                                       .batch_wait_ms = 500,
                                       .retries = 0,

@@ -3,6 +3,10 @@
  * property's default (Confluent Cloud "AWS Lambda Sink Connector" and the
  * Confluent Platform "Configuration Reference for AWS Lambda Sink Connector"):
  *
+ *   --tasks-max 1              tasks.max (Kafka Connect's, default 1; valid
+ *                              [1,...]: Apache Kafka's sink connector
+ *                              configuration reference); the stand-in runs at
+ *                              most CONNECTOR_MAX_TASKS (connector_task.h)
  *   --batch-size 20            aws.lambda.batch.size (default 20)
  *   --invocation-type sync     aws.lambda.invocation.type (default sync; the
  *                              stand-in models sync only)
@@ -34,6 +38,7 @@
 #include "tests/doubles/connector_convert.h"
 
 #define CONNECTOR_MAX_PROPS 64
+#define CONNECTOR_MAX_TASKS 64
 
 enum connector_on_error {
     CONNECTOR_ON_ERROR_LOG,
@@ -54,6 +59,7 @@ struct connector_options {
     enum connector_format format;
     enum connector_converter converter;
     enum connector_on_error on_error;
+    long tasks_max;
     long batch_size;
     long batch_wait_ms;
     long retries;

@@ -18,12 +18,17 @@ HTTP 500.  Each behaviour checked is the connector's, with its default
     error topic, proceed), ignore (proceed), fail (stop; nothing committed past
     the failed batch: a restart resumes at its first record);
   - no retry by default (the connector never retries); --retries is opt-in;
+  - tasks.max (default 1): each task a consumer in the group, the partitions
+    split among them by the range assignor; tasks invoke in parallel (the
+    fake sees tasks.max invocations in flight at once, never more), one
+    partition's batches in order and never two at once;
   - usage errors are specific.
 Expected strings are written by hand.  Closes with "N passed, N failed".
 """
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +56,10 @@ class FakeInvoke:
         self.requests = []  # (function name, parsed payload)
         self.plan = {}  # first offset -> list of "function"/"http" failures still to give
         self.always_fail = set()
+        self.delay = 0.0  # seconds each invocation takes
+        self.inflight = 0
+        self.max_inflight = 0
+        self.spans = []  # (start, end, partition, [offsets]) per answered invocation
         self.lock = threading.Lock()
         fake = self
 
@@ -87,6 +96,15 @@ class FakeInvoke:
                     failure = todo.pop(0) if todo else None
                     if first in fake.always_fail:
                         failure = "function"
+                    fake.inflight += 1
+                    fake.max_inflight = max(fake.max_inflight, fake.inflight)
+                    start = time.monotonic()
+                time.sleep(fake.delay)
+                with fake.lock:
+                    fake.inflight -= 1
+                    fake.spans.append((start, time.monotonic(),
+                                       {e["payload"]["partition"] for e in batch},
+                                       [e["payload"]["offset"] for e in batch]))
                 if failure == "function":
                     return self.reply(200, {"errorMessage": "injected failure",
                                             "errorType": "Injected"},
@@ -109,6 +127,9 @@ class FakeInvoke:
             self.requests.clear()
             self.plan.clear()
             self.always_fail.clear()
+            self.delay = 0.0
+            self.max_inflight = 0
+            self.spans.clear()
 
 
 def start(cmd, **kw):
@@ -131,7 +152,8 @@ def cleanup(*_):
 
 def start_kafka(tmp):
     bfile = os.path.join(tmp, "bootstrap")
-    start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:1", "--bootstrap-file", bfile],
+    start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:1", "--topic", "fleet:6",
+           "--topic", "fleet1:6", "--bootstrap-file", bfile],
           stdout=subprocess.DEVNULL)
     deadline = time.time() + 15
     while time.time() < deadline:
@@ -352,6 +374,128 @@ def test_retries_opt_in(brokers, fake):
           got == NOT_4 and consume(brokers, "err-retry") == [], "all but 4; no errors", got)
 
 
+# --- tasks.max -------------------------------------------------------------
+
+FLEET_PER_PARTITION = 30
+
+
+def produce_partitions(brokers, topic, partitions=6, n=FLEET_PER_PARTITION):
+    """n JSON records on each partition; "seq" counts within the partition."""
+    for p in range(partitions):
+        lines = [json.dumps({"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4,
+                             "petalWidth": 0.2, "species": "setosa", "seq": i})
+                 for i in range(n)]
+        subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                       input="\n".join(lines) + "\n", text=True, check=True, timeout=30)
+
+
+class Running:
+    """The connector as a process whose stderr is read as it comes (the
+    tasks' assignment lines tell when the group is settled)."""
+
+    def __init__(self, cmd):
+        self.proc = start(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.lines = []
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def assignments(self):
+        """task -> the partitions of its latest assignment."""
+        latest = {}
+        with self.lock:
+            for line in self.lines:
+                m = re.match(r"sink-connector: task (\d+): assigned \d+ partition\(s\): (.*)$", line)
+                if m:
+                    latest[int(m.group(1))] = sorted(int(x.rsplit("/", 1)[1])
+                                                     for x in m.group(2).split(",") if x)
+        return latest
+
+    def wait(self, timeout=90):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.reader.join(5)
+        with self.lock:
+            return self.proc.returncode, "\n".join(self.lines)
+
+
+def settled(run, tasks, partitions=6, timeout=60):
+    """Waits until the latest assignments of all tasks split the partitions."""
+    deadline = time.time() + timeout
+    while time.time() < deadline and run.proc.poll() is None:
+        a = run.assignments()
+        got = sorted(p for ps in a.values() for p in ps)
+        if len(a) == tasks and got == list(range(partitions)):
+            return a
+        time.sleep(0.1)
+    return run.assignments()
+
+
+def check_partition_order(fake, partitions, label):
+    """One partition per invocation; each partition's batches in offset order,
+    every offset once, and never two of its batches in flight at once."""
+    spans = sorted(fake.spans)
+    mixed = [s for s in spans if len(s[2]) != 1]
+    check(f"{label}: every invocation carries one partition's records", not mixed, "none mixed",
+          mixed[:2])
+    for p in range(partitions):
+        mine = [s for s in spans if s[2] == {p}]
+        offsets = [o for s in mine for o in s[3]]
+        overlap = [(a[3][0], b[3][0]) for a, b in zip(mine, mine[1:]) if b[0] < a[1]]
+        check(f"{label}: partition {p}'s records invoked in order, each once, one batch at a time",
+              offsets == list(range(FLEET_PER_PARTITION)) and not overlap,
+              f"0..{FLEET_PER_PARTITION - 1}, no overlap", (offsets, overlap))
+
+
+def test_tasks_parallel(brokers, fake):
+    """tasks.max=3 on 6 partitions: 2 partitions a task, 3 invocations at once."""
+    fake.reset()
+    fake.delay = 0.3
+    run = Running([CONNECTOR, "-b", brokers, "-u", fake.url, "-f", "iris-fn", "-t", "fleet",
+                   "-g", "g-tasks", "--tasks-max", "3", "--batch-size", "10",
+                   "--batch-wait-ms", "200", "--idle-exit-ms", "2000", "-s", "out-tasks", "-v"])
+    a = settled(run, 3)
+    # RangeAssignor: members sorted, each takes a contiguous share.
+    check("tasks.max=3: the group splits the 6 partitions 2 per task, contiguous (range assignor)",
+          sorted(a.values()) == [[0, 1], [2, 3], [4, 5]], [[0, 1], [2, 3], [4, 5]], a)
+    produce_partitions(brokers, "fleet")
+    rc, err = run.wait()
+    check("tasks.max=3: exits 0 once idle", rc == 0, 0, f"{rc}: {err[-600:]}")
+    check("tasks.max=3: tasks invoke in parallel: 3 invocations in flight at once, never more",
+          fake.max_inflight == 3, 3, fake.max_inflight)
+    check_partition_order(fake, 6, "tasks.max=3")
+    got = sorted((r["payload"]["partition"], r["payload"]["offset"])
+                 for r in consume(brokers, "out-tasks"))
+    want = [(p, o) for p in range(6) for o in range(FLEET_PER_PARTITION)]
+    check("tasks.max=3: one result per record", got == want, f"{len(want)} results",
+          f"{len(got)} results")
+    check("the closing line counts the tasks", "3 task(s)" in err, "'3 task(s)'", err[-300:])
+
+
+def test_tasks_default(brokers, fake):
+    """The default, tasks.max=1: one task owns every partition, one invocation at a time."""
+    fake.reset()
+    fake.delay = 0.1
+    produce_partitions(brokers, "fleet1")
+    rc, err = connector(brokers, fake.url, "g-tasks-1", "-t", "fleet1", "-v",
+                        "-s", "out-tasks-1")
+    a = [line for line in err.splitlines() if ": assigned " in line]
+    check("tasks.max defaults to 1: one task, assigned all 6 partitions",
+          a and all(line.startswith("sink-connector: task 0: assigned 6 partition(s)") for line in a),
+          "task 0: assigned 6 partition(s)", a)
+    check("tasks.max=1: never two invocations in flight", rc == 0 and fake.max_inflight == 1,
+          "exit 0, 1", (rc, fake.max_inflight))
+    check_partition_order(fake, 6, "tasks.max=1")
+
+
 def test_usage():
     p = subprocess.run([CONNECTOR, "--help"], capture_output=True, text=True, timeout=10)
     check("--help exits 0 and shows the usage", p.returncode == 0 and "Usage:" in p.stdout, 0,
@@ -364,6 +508,12 @@ def test_usage():
                        capture_output=True, text=True, timeout=10)
     check("a bad --batch-size is rejected by name", p.returncode == 2 and "--batch-size" in p.stderr,
           "exit 2, '--batch-size'", f"{p.returncode}: {p.stderr.strip()}")
+    for bad in ("0", "65"):
+        p = subprocess.run([CONNECTOR, "-b", "127.0.0.1:1", "-u", "http://x", "--tasks-max", bad],
+                           capture_output=True, text=True, timeout=10)
+        check(f"--tasks-max {bad} is refused with the accepted range (tasks.max is at least 1)",
+              p.returncode == 2 and "--tasks-max" in p.stderr and "from 1 to 64" in p.stderr,
+              "exit 2, 'from 1 to 64'", f"{p.returncode}: {p.stderr.strip()}")
     for args, word in ((["--behavior-on-error", "retry"], "log fail ignore"),
                        (["--input-data-format", "XML"], "JSON JSON_SR AVRO PROTOBUF BYTES"),
                        (["--record-converter", "StringConverter"], "EscapedJsonKeyValueConverter"),
@@ -396,6 +546,8 @@ def main():
             test_ignore(brokers, fake)
             test_fail_and_resume(brokers, fake)
             test_retries_opt_in(brokers, fake)
+            test_tasks_parallel(brokers, fake)
+            test_tasks_default(brokers, fake)
             test_usage()
     finally:
         cleanup()

@@ -1,0 +1,75 @@
+/* connector_task.h: one task of the connector stand-in, as Kafka Connect runs
+ * a sink connector's tasks.
+ *
+ * Kafka Connect starts up to tasks.max tasks for a sink connector (default 1:
+ * Apache Kafka's sink connector configuration reference, "tasks.max").  Each
+ * task is a consumer in the connector's group, connect-${connector}, so the
+ * group's assignor splits the topic's partitions among the tasks and a
+ * partition is never processed by more than one task at a time (Amazon MSK
+ * Connect's troubleshooting guide: "a single partition is never processed by
+ * more than a single task at a time"; the parallelism of a sink is at most
+ * its number of partitions).  The assignor is Kafka's RangeAssignor, the
+ * Java consumer's first default (MSK Connect names it the Kafka Connect
+ * default), so 6 partitions over 3 tasks give each task 2 neighbours.
+ *
+ * The connector's overview: "In synchronous mode, records within a topic and
+ * partition are processed sequentially.  Records within different topic
+ * partitions, though, can be processed in parallel."  The stand-in's tasks run
+ * in parallel, each on its own thread with its own consumer, Invoke API
+ * client (one CURL handle) and result producer; within a task one batch is
+ * invoked at a time, its partitions served in turn (the connector documents
+ * no concurrency inside a task, so none is assumed).  Each partition's
+ * records are batched on their own (aws.lambda.batch.size) and a batch is
+ * committed only after its results are written, so order within a partition
+ * is the log's order and delivery is at-least-once.
+ *
+ * What tasks share (connector_shared) is guarded by its lock: the count of
+ * committed records (--max-records) and the order to stop (a task that stops
+ * under behavior.on.error=fail "stops the connector completely").
+ */
+#ifndef IRIS_CONNECTOR_TASK_H
+#define IRIS_CONNECTOR_TASK_H
+
+#include <pthread.h>
+#include <signal.h>
+
+#include "tests/doubles/connector_config.h"
+
+typedef struct connector_shared {
+    pthread_mutex_t lock;
+    long records; /* committed by all tasks */
+    int stop;     /* set once: every task stops at its next batch boundary */
+    volatile sig_atomic_t *signal; /* the process's SIGINT/SIGTERM flag */
+} connector_shared;
+
+/* What one task did, for the closing summary. */
+typedef struct connector_task_stats {
+    long records;
+    long batches;
+    long retries;
+    long failed_batches; /* invocations that failed (after any --retries) */
+    long results;        /* records written to the result topic */
+    long errors_written; /* records written to the error topic */
+    long dead_letters;   /* records written to the dead letter queue */
+    long pending;        /* consumed, not invoked when the task ended */
+} connector_task_stats;
+
+typedef struct connector_task connector_task;
+
+/* Task number id (0-based) of the connector that opt describes, with its own
+ * consumer (client.id connector-consumer-${connector}-${id}, as Kafka
+ * Connect names a task's consumer), Invoke API client and producer.
+ * curl_global_init() must have run.  NULL after printing why to stderr.
+ * opt and shared must outlive the task; free with connector_task_free(). */
+connector_task *connector_task_new(const struct connector_options *opt, connector_shared *shared,
+                                   int id);
+/* Closes the consumer (leaving the group) and frees; accepts NULL. */
+void connector_task_free(connector_task *t);
+
+/* The task's loop, for pthread_create: returns NULL, and the task's exit
+ * status (0 or 1) through connector_task_status(). */
+void *connector_task_run(void *task);
+int connector_task_status(const connector_task *t);
+void connector_task_get_stats(const connector_task *t, connector_task_stats *out);
+
+#endif

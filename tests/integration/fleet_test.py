@@ -1,0 +1,261 @@
+#!/usr/bin/python3
+"""tests/integration/fleet_test.py: a 6-partition topic through the connector
+stand-in with tasks.max=3 into the real bootstrap, run the way Lambda runs it
+for a connector whose tasks invoke in parallel:
+
+  classic: three sandboxes, each an emulator with its own build/asan/bootstrap,
+           behind one Invoke endpoint (LambdaFront below).  Classic Lambda
+           gives each execution environment one invocation at a time: "If the
+           function is invoked again while a request is still being processed,
+           another instance is allocated, which increases the function's
+           concurrency" (Lambda developer guide, "Managing concurrency for a
+           Lambda function").  The connector knows one function name; which
+           sandbox answers is Lambda's choice, so the front, not the
+           connector, picks an idle sandbox for each invocation.  Three are
+           started because tasks.max=3 bounds the invocations in flight; a
+           fourth at once would be a bug in the stand-in and is answered 500.
+
+Checked: the connector's group splits the partitions 2 per task; every record
+has exactly one result in the success topic, with its prediction; the
+runtimes together scored each record once (their "batch scored" lines add up
+to the records sent, their EMF Records metric too); the invocations overlapped
+(several sandboxes busy at once); each partition's records reached the
+function in offset order.  Closes with "N passed, N failed".
+"""
+import csv
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from rapi_harness import Function  # noqa: E402
+from testlib import ROOT, check, finish, start, stop, wait_file  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+BOOTSTRAP = os.environ.get("BOOTSTRAP", os.path.join(BUILD, "asan", "bootstrap"))
+CONNECTOR = os.environ.get("CONNECTOR", os.path.join(BUILD, "asan", "sink-connector"))
+KAFKA_LOCAL = os.path.join(BUILD, "kafka-local")
+PARTITIONS = 6
+TASKS = 3
+PER_PARTITION = 150
+BATCH = 20
+
+
+class LambdaFront:
+    """One Invoke API endpoint in front of several sandboxes: each invocation
+    goes to a sandbox that is not busy (see the module's docstring)."""
+
+    def __init__(self, sandboxes):
+        self.sandboxes = sandboxes
+        self.busy = [False] * len(sandboxes)
+        self.cond = threading.Condition()
+        self.inflight = 0
+        self.max_inflight = 0
+        self.served = []  # (sandbox, partitions, offsets) per invocation, in start order
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                status, headers, data = front.forward(self.path, body)
+                self.send_response(status)
+                for k, v in headers:
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def forward(self, path, body):
+        with self.cond:
+            idle = [i for i, b in enumerate(self.busy) if not b]
+            if not idle:
+                return 500, [("Content-Type", "application/json")], json.dumps(
+                    {"message": "more invocations in flight than sandboxes"}).encode()
+            i = idle[0]
+            self.busy[i] = True
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
+            try:
+                batch = [e["payload"] for e in json.loads(body)]
+                self.served.append((i, {p["partition"] for p in batch}, [p["offset"] for p in batch]))
+            except (ValueError, KeyError, TypeError):
+                self.served.append((i, set(), []))
+        try:
+            u = urllib.parse.urlsplit(self.sandboxes[i].base)
+            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+            conn.request("POST", path, body, {"Content-Type": "application/json"})
+            r = conn.getresponse()
+            data = r.read()
+            keep = [(k, v) for k, v in r.getheaders()
+                    if k.lower() in ("content-type", "x-amz-function-error", "x-amzn-requestid")]
+            conn.close()
+            return r.status, keep, data
+        finally:
+            with self.cond:
+                self.busy[i] = False
+                self.inflight -= 1
+
+    def close(self):
+        self.server.shutdown()
+
+
+def iris_rows():
+    with open(os.path.join(ROOT, "model", "iris.csv"), newline="") as f:
+        return [{"sepalLength": float(r["sepal_length"]), "sepalWidth": float(r["sepal_width"]),
+                 "petalLength": float(r["petal_length"]), "petalWidth": float(r["petal_width"]),
+                 "species": r["species"]} for r in csv.DictReader(f)]
+
+
+def produce(brokers, topic):
+    rows = iris_rows()
+    for p in range(PARTITIONS):
+        lines = [json.dumps(rows[(p * PER_PARTITION + i) % len(rows)]) for i in range(PER_PARTITION)]
+        subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                       input="\n".join(lines) + "\n", text=True, check=True, timeout=60)
+
+
+def consume(brokers, topic):
+    out = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-o", "beginning", "-e", "-q"],
+                         capture_output=True, text=True, timeout=60)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+class Connector:
+    """The stand-in, its stderr read as it comes (the assignment lines)."""
+
+    def __init__(self, brokers, url, topic, out_topic, log_path):
+        self.log_path = log_path
+        cmd = [CONNECTOR, "-b", brokers, "-u", url, "-t", topic, "-g", "g-" + out_topic,
+               "--tasks-max", str(TASKS), "--batch-size", str(BATCH), "--batch-wait-ms", "200",
+               "--idle-exit-ms", "2500", "-s", out_topic, "-v"]
+        self.proc = start(cmd, log_path)
+
+    def assignments(self):
+        latest = {}
+        with open(self.log_path, errors="replace") as f:
+            for line in f:
+                m = re.match(r"sink-connector: task (\d+): assigned \d+ partition\(s\): (.*)$",
+                             line.rstrip("\n"))
+                if m:
+                    latest[int(m.group(1))] = sorted(int(x.rsplit("/", 1)[1])
+                                                     for x in m.group(2).split(",") if x)
+        return latest
+
+    def settled(self, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline and self.proc.poll() is None:
+            a = self.assignments()
+            if len(a) == TASKS and sorted(p for ps in a.values() for p in ps) == \
+                    list(range(PARTITIONS)):
+                return a
+            time.sleep(0.1)
+        return self.assignments()
+
+    def wait(self, timeout=120):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            stop(self.proc, 5)
+            return None
+
+    def output(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+def scored_lines(fn):
+    return [line for line in fn.log_lines() if line.get("message") == "batch scored"]
+
+
+def emf_records(fn):
+    return sum(line.get("Records", 0) for line in fn.log_lines() if "_aws" in line)
+
+
+def check_stream(label, brokers, out_topic, front, sandboxes, conn, a):
+    total = PARTITIONS * PER_PARTITION
+    check(f"{label}: the group splits the {PARTITIONS} partitions 2 per task",
+          sorted(a.values()) == [[0, 1], [2, 3], [4, 5]], [[0, 1], [2, 3], [4, 5]], a)
+    rc = conn.wait()
+    check(f"{label}: the connector exits 0 once the stream is done", rc == 0, 0,
+          f"{rc}: {conn.output()[-800:]}")
+    results = consume(brokers, out_topic)
+    keys = sorted((r["payload"]["partition"], r["payload"]["offset"]) for r in results)
+    want = [(p, o) for p in range(PARTITIONS) for o in range(PER_PARTITION)]
+    check(f"{label}: every record has exactly one result in the success topic", keys == want,
+          f"{total} results, one per record",
+          f"{len(keys)} results, {len(set(keys))} distinct")
+    unscored = [r for r in results if "predictedSpecies" not in r["payload"]]
+    check(f"{label}: each result carries the function's prediction", not unscored, "none missing",
+          unscored[:1])
+    scored = [sum(line["records"] for line in scored_lines(fn)) for fn in sandboxes]
+    check(f"{label}: the runtimes scored {total} records between them, each once "
+          f"(batch scored lines)", sum(scored) == total, total, scored)
+    emf = [emf_records(fn) for fn in sandboxes]
+    check(f"{label}: their EMF Records metrics add up to the records sent", sum(emf) == total,
+          total, emf)
+    check(f"{label}: invocations overlapped (the tasks ran in parallel)",
+          front.max_inflight >= 2, ">= 2 in flight at once", front.max_inflight)
+    for p in range(PARTITIONS):
+        offsets = [o for _, parts, offs in front.served if parts == {p} for o in offs]
+        check(f"{label}: partition {p} reached the function in offset order, each record once",
+              offsets == list(range(PER_PARTITION)), f"0..{PER_PARTITION - 1}",
+              offsets[:10] + ["..."] if offsets != list(range(PER_PARTITION)) else "ok")
+
+
+def test_classic(brokers, tmp):
+    """(b) Three classic sandboxes behind one endpoint."""
+    env = {"ALERT_MODE": "off"}
+    sandboxes = [Function(BOOTSTRAP, env=env) for _ in range(TASKS)]
+    front = LambdaFront(sandboxes)
+    try:
+        conn = Connector(brokers, front.url, "iris", "success-classic",
+                         os.path.join(tmp, "connector-classic.log"))
+        a = conn.settled()
+        produce(brokers, "iris")
+        check_stream("classic x3", brokers, "success-classic", front, sandboxes, conn, a)
+    finally:
+        front.close()
+        for fn in sandboxes:
+            fn.close()
+
+
+def start_kafka(tmp):
+    bfile = os.path.join(tmp, "bootstrap")
+    proc = start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:%d" % PARTITIONS,
+                  "--bootstrap-file", bfile], os.path.join(tmp, "kafka.log"))
+    return proc, wait_file(bfile, proc, "kafka-local", 15)
+
+
+def main():
+    for path in (BOOTSTRAP, CONNECTOR, KAFKA_LOCAL):
+        if not os.access(path, os.X_OK):
+            check(f"{os.path.relpath(path, ROOT)} is built", False, "an executable", "missing")
+            return finish()
+    with tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
+        kafka, brokers = start_kafka(tmp)
+        try:
+            test_classic(brokers, tmp)
+        finally:
+            stop(kafka, 10)
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -119,26 +119,22 @@ bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
 
 BENCHES += bench-lambda bench-alerts
 
-# make fuzz-batch [FUZZ_SECONDS=60]: libFuzzer (clang) on the batch parser,
-# checking the fast path against the cJSON reference on every input, and that
-# the answer is valid UTF-8 JSON with one element per record, in order;
-# seeded with events/.  make fuzz-response: the response, streamed response and
-# summary documents are valid JSON (one element per record) for every event
-# that parses.  Not part of make test.
-FUZZ_SECONDS ?= 60
+# make fuzz-batch: libFuzzer (clang) on the batch parser, checking the fast
+# path against the cJSON reference on every input, and that the answer is
+# valid UTF-8 JSON with one element per record, in order.  make fuzz-response:
+# the response, streamed response and summary documents are valid JSON (one
+# element per record) for every event that parses.  Both start from the
+# committed corpus tests/fuzz/corpus/batch/ and the sample events.  Not part
+# of make test (tests/tests.mk declares the rules).
+EVENT_SAMPLES := $(wildcard events/*.json)
+FUZZERS += batch response
 FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
                    lambda/response.c $(MODEL_SCORER_SRCS)
-FUZZ_response_SRCS := tests/fuzz/fuzz_response.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
-                      lambda/response.c $(MODEL_SCORER_SRCS)
-$(BUILD)/fuzz_%: $$(FUZZ_$$*_SRCS) $(wildcard common/*.h lambda/*.h lambda/batch/*.h model/*.h)
-	@mkdir -p $(@D)
-	clang $(CPPFLAGS) $(STD_FLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(FUZZ_$*_SRCS) -o $@ $(call libs,libcjson) -lm
-
-.PHONY: fuzz-batch fuzz-response
-fuzz-batch fuzz-response: fuzz-%: $(BUILD)/fuzz_%
-	@mkdir -p $(BUILD)/fuzz-corpus-$* && cp events/*.json $(BUILD)/fuzz-corpus-$*/
-	$(BUILD)/fuzz_$* -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(BUILD)/fuzz-corpus-$*
+FUZZ_batch_LIBS = $(call libs,libcjson) -lm
+FUZZ_batch_SEEDS := $(EVENT_SAMPLES)
+FUZZ_response_SRCS := $(FUZZ_batch_SRCS:tests/fuzz/fuzz_batch.c=tests/fuzz/fuzz_response.c)
+FUZZ_response_LIBS = $(FUZZ_batch_LIBS)
+FUZZ_response_SEEDS := $(EVENT_SAMPLES) $(wildcard tests/fuzz/corpus/batch/*)
 
 # make bench-monitor: the sequential alert policy (template defaults) beside
 # the old per-batch threshold on the same simulated streams: false alerts per

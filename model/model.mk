@@ -9,21 +9,23 @@ UNIT_SRCS_model := tests/unit/test_model.c $(MODEL_SCORER_SRCS)
 C_UNITS += model
 UNIT_LIBS_model = $(MODEL_SCORER_LIBS)
 
-# make fuzz-model [FUZZ_SECONDS=60]: libFuzzer (clang, ASan+UBSan) on the
-# loader and scorer: every artifact that loads gives finite, normalised
-# probabilities.  Seeded with the shipped artifact, one artifact of each
-# family fitted by build/train and a 13-feature wine model.  Not part of make test.
+# make fuzz-model: libFuzzer (clang, ASan+UBSan) on the loader and scorer:
+# every artifact that loads gives finite, normalised probabilities.  Seeded
+# with the shipped artifact, one artifact of each family fitted by build/train
+# and a 13-feature wine model (written into the fuzzer's corpus under build/).
+# Not part of make test.
+FUZZERS += model
 FUZZ_model_SRCS := tests/fuzz/fuzz_model.c $(MODEL_SCORER_SRCS)
+FUZZ_model_LIBS = $(MODEL_SCORER_LIBS)
+FUZZ_model_MAX_LEN := 65536
+FUZZ_model_SEEDS := model/iris-model.json
+FUZZ_model_DEPS := $(BUILD)/train
 FUZZ_MODEL_FAMILIES := glm lda qda gnb knn gbm
-.PHONY: fuzz-model
-fuzz-model: $(BUILD)/fuzz_model $(BUILD)/train
-	@mkdir -p $(BUILD)/fuzz-corpus-model && cp model/iris-model.json $(BUILD)/fuzz-corpus-model/
-	@for f in $(FUZZ_MODEL_FAMILIES); do \
+FUZZ_model_SEED_CMD = for f in $(FUZZ_MODEL_FAMILIES); do \
 	  test -s $(BUILD)/fuzz-corpus-model/$$f.json || \
-	  $(BUILD)/train -f $$f -r 1 -o $(BUILD)/fuzz-corpus-model/$$f.json >/dev/null || exit 1; done
-	@test -s $(BUILD)/fuzz-corpus-model/wine.json || $(BUILD)/train -d tests/data/wine/wine.csv \
+	  $(BUILD)/train -f $$f -r 1 -o $(BUILD)/fuzz-corpus-model/$$f.json >/dev/null || exit 1; done; \
+	  test -s $(BUILD)/fuzz-corpus-model/wine.json || $(BUILD)/train -d tests/data/wine/wine.csv \
 	  --label class -f qda -r 1 -o $(BUILD)/fuzz-corpus-model/wine.json >/dev/null
-	$(BUILD)/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 $(BUILD)/fuzz-corpus-model
 
 # The artifact's monitoring statistics (model/baseline.c), read back.
 UNIT_SRCS_baseline := tests/unit/test_baseline.c $(MODEL_SCORER_SRCS)

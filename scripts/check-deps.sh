@@ -5,10 +5,20 @@
 # the parts that talk to Kafka and libcurl only by the parts that talk HTTP.
 # Also: no tracked file refers to the reference folder beside the work tree
 # (a clone has nothing beside it),
-# and every goto jumps to the one label cleanup.
+# every goto jumps to the one label cleanup, and events/ holds only the samples
+# events/README.md lists.
 # Prints every violation as file:line: rule, and ends with the plain
 # "N passed, N failed" line.
 set -uo pipefail
+case "${1:-}" in
+-h | --help)
+    echo "usage: scripts/check-deps.sh   (no options; make check-deps runs it)"
+    echo "Checks ARCHITECTURE.md's include and cleanup-label rules and that events/ holds"
+    echo "only the samples events/README.md lists; prints each violation as file:line: rule."
+    exit 0 ;;
+"") ;;
+*) echo "check-deps.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 # folder -> the project folders its files may include from ("" = itself only).
@@ -64,6 +74,35 @@ if [ -n "$shared" ]; then
 else
     pass=$((pass + 1))
 fi
+# events/ holds only the samples its README lists (fuzzers write under build/,
+# corpora live in tests/fuzz/corpus/): every file there, tracked or not, is
+# README.md or a sample named in its table, and every listed sample exists.
+samples=$(sed -nE 's/^\| `([^`/]+\.json)` \|.*/\1/p' events/README.md 2>/dev/null)
+events_ok=1
+if [ -z "$samples" ]; then
+    violation events/README.md "lists no sample (a table row | \`name.json\` | what it shows |)"; events_ok=0
+fi
+while IFS= read -r f; do
+    name=${f#events/}
+    [ "$name" = README.md ] && continue
+    grep -qxF -- "$name" <<<"$samples" ||
+        { violation "$f" "not a sample listed in events/README.md (fuzzer corpora belong in tests/fuzz/corpus/<fuzzer>/ or build/)"; events_ok=0; }
+done < <({ git ls-files events; find events -type f; } | sort -u)
+for s in $samples; do
+    [ -f "events/$s" ] || { violation "events/README.md" "lists $s, which events/ does not hold"; events_ok=0; }
+done
+# ...and they are exactly what scripts/make_events.py writes.
+evtmp=$(mktemp -d)
+if /usr/bin/python3 scripts/make_events.py "$evtmp" >/dev/null; then
+    for s in $samples; do
+        [ ! -f "events/$s" ] || cmp -s "events/$s" "$evtmp/$s" ||
+            { violation "events/$s" "differs from what scripts/make_events.py writes (rerun it)"; events_ok=0; }
+    done
+else
+    violation scripts/make_events.py "failed"; events_ok=0
+fi
+rm -rf "$evtmp"
+[ $events_ok -eq 1 ] && pass=$((pass + 1))
 # One cleanup label per function (STYLE.md, "Errors"): every goto jumps to cleanup.
 gotos=$(git grep -nE '(^|[^A-Za-z0-9_])goto[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*;' -- '*.c' '*.h' |
     grep -vE '(^|[^A-Za-z0-9_])goto[[:space:]]+cleanup[[:space:]]*;' || true)

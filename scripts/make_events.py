@@ -3,14 +3,14 @@
 
 Each batch has exactly the payload the Confluent AWS Lambda Sink connector
 sends: a JSON array, one {"payload":{timestamp, topic, partition, offset,
-key, value}} element per Kafka record.  Run: scripts/make_events.py [outdir]
+key, value}} element per Kafka record.  events/README.md says what each shows.
 """
+import argparse
 import base64
 import csv
 import json
 import os
 import random
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -61,7 +61,12 @@ def write(outdir, name, doc):
 
 
 def main():
-    outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "events")
+    ap = argparse.ArgumentParser(
+        description="Write the sample connector batches (events/README.md lists them) from "
+                    "model/iris.csv; the same bytes on every run.")
+    ap.add_argument("outdir", nargs="?", default=os.path.join(ROOT, "events"),
+                    help="folder to write them to (default: events/ of this checkout)")
+    outdir = ap.parse_args().outdir
     os.makedirs(outdir, exist_ok=True)
     data = rows()
     rng = random.Random(20201102)

@@ -81,28 +81,37 @@ TESTS += test-check-deps
 # Fuzzers (libFuzzer, clang, ASan+UBSan; not part of make test).  A component
 # declares one with FUZZERS += <name>, FUZZ_<name>_SRCS (the target in
 # tests/fuzz/ and exactly the modules it exercises), FUZZ_<name>_LIBS and
-# optionally FUZZ_<name>_MAX_LEN (default 4096) and FUZZ_<name>_SEEDS (seed
-# files beside tests/fuzz/corpus/<name>/, which is always copied in).
-# make fuzz-<name> [FUZZ_SECONDS=60] runs one; make fuzz runs every fuzzer,
-# the ones above included, FUZZ_SECONDS each, one after another.
+# optionally FUZZ_<name>_MAX_LEN (default 4096), FUZZ_<name>_SEEDS (files
+# copied in beside tests/fuzz/corpus/<name>/, when that folder exists),
+# FUZZ_<name>_DEPS (prerequisites of the run) and FUZZ_<name>_SEED_CMD (a shell
+# command that adds seeds to $(BUILD)/fuzz-corpus-<name>).
+# make fuzz-<name> [FUZZ_SECONDS=60] runs one: the fuzzer reads and grows its
+# working corpus $(BUILD)/fuzz-corpus-<name>/ and writes crashes to
+# $(BUILD)/fuzz-artifacts/<name>/, never into the source tree (the committed
+# seeds are read only).  make fuzz runs every fuzzer, FUZZ_SECONDS each, one
+# after another.
+FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 define fuzzer
+FUZZ_$(1)_CORPUS = $$(wildcard tests/fuzz/corpus/$(call suite_name,$(1))/*) $$(FUZZ_$(1)_SEEDS)
 $(BUILD)/fuzz_$(1): $$(FUZZ_$(1)_SRCS) tests/fuzz/fuzz_check.h \
-                    $$(wildcard common/*.h runtime/*.h aws/*.h producer/*.h trainer/*.h model/*.h)
+                    $$(wildcard common/*.h runtime/*.h aws/*.h producer/*.h trainer/*.h model/*.h \
+                                lambda/*.h lambda/batch/*.h)
 	@mkdir -p $$(@D)
 	clang $$(CPPFLAGS) $$(STD_FLAGS) $$(FUZZ_FLAGS) $$(FUZZ_$(1)_SRCS) -o $$@ $$(FUZZ_$(1)_LIBS)
 .PHONY: fuzz-$(call suite_name,$(1))
-fuzz-$(call suite_name,$(1)): $(BUILD)/fuzz_$(1)
-	@mkdir -p $(BUILD)/fuzz-corpus-$(1)
-	@cp tests/fuzz/corpus/$(call suite_name,$(1))/* $$(FUZZ_$(1)_SEEDS) $(BUILD)/fuzz-corpus-$(1)/
+fuzz-$(call suite_name,$(1)): $(BUILD)/fuzz_$(1) $$(FUZZ_$(1)_DEPS)
+	@mkdir -p $(BUILD)/fuzz-corpus-$(1) $(BUILD)/fuzz-artifacts/$(call suite_name,$(1))
+	@$$(if $$(strip $$(FUZZ_$(1)_CORPUS)),cp $$(FUZZ_$(1)_CORPUS) $(BUILD)/fuzz-corpus-$(1)/,:)
+	@$$(or $$(FUZZ_$(1)_SEED_CMD),:)
 	$(BUILD)/fuzz_$(1) -max_total_time=$$(FUZZ_SECONDS) -max_len=$$(or $$(FUZZ_$(1)_MAX_LEN),4096) \
-	  $(BUILD)/fuzz-corpus-$(1)
+	  -artifact_prefix=$(BUILD)/fuzz-artifacts/$(call suite_name,$(1))/ $(BUILD)/fuzz-corpus-$(1)
 endef
 $(foreach f,$(FUZZERS),$(eval $(call fuzzer,$(f))))
 
 .PHONY: fuzz
 fuzz:
-	@for f in batch response model $(call suite_name,$(FUZZERS)); do \
+	@for f in $(call suite_name,$(FUZZERS)); do \
 	  $(MAKE) --no-print-directory fuzz-$$f || exit 1; done
 
 # make list-suites: every suite make test runs, one per line.

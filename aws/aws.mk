@@ -3,7 +3,7 @@
 # AWS_SRCS is linked into build/bootstrap by lambda/lambda.mk.
 
 AWS_SRCS := aws/sigv4.c aws/sns.c aws/sns_query.c aws/retry.c aws/scrub.c
-AWS_LIBS = $(call libs,libcurl libcrypto) -lm
+AWS_LIBS = $(call libs,libcurl libcrypto) -lm -pthread
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
 # test-sigv4 replays the AWS SigV4 test suite copied into tests/data/sigv4.

@@ -51,6 +51,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* With c->mu held. */
 static uint64_t next_random(sns_client *c)
 {
     /* xorshift64*: backoff jitter only, not security. */
@@ -137,7 +138,9 @@ sns_client *sns_client_new(const sns_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     c = calloc(1, sizeof *c);
-    if (c == NULL) {
+    if (c == NULL || pthread_mutex_init(&c->mu, NULL) != 0) {
+        free(c);
+        c = NULL;
         snprintf(err, errlen, "SNS client: out of memory");
         goto cleanup;
     }
@@ -185,9 +188,14 @@ void sns_client_free(sns_client *c)
 {
     if (c == NULL)
         return;
-    if (c->curl != NULL)
-        curl_easy_cleanup(c->curl);
-    buf_free(&c->response);
+    while (c->idle != NULL) {
+        sns_conn *next = c->idle->next;
+        curl_easy_cleanup(c->idle->curl);
+        buf_free(&c->idle->response);
+        free(c->idle);
+        c->idle = next;
+    }
+    pthread_mutex_destroy(&c->mu);
     free(c->region);
     free(c->endpoint);
     free(c->host);
@@ -228,17 +236,36 @@ static const char *find_ca_bundle(const sns_client *c)
     return NULL;
 }
 
-static int ensure_handle(sns_client *c, sns_result *res)
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_result;
+
+static void init_curl(void)
 {
-    if (c->curl != NULL)
-        return 0;
-    c->curl = curl_easy_init();
-    if (c->curl == NULL) {
+    curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* A connection of the client's: an idle one (its TLS session kept alive), or
+ * a new one.  NULL with res set when libcurl cannot be set up. */
+static sns_conn *take_conn(sns_client *c, sns_result *res)
+{
+    pthread_mutex_lock(&c->mu);
+    sns_conn *k = c->idle;
+    if (k != NULL)
+        c->idle = k->next;
+    pthread_mutex_unlock(&c->mu);
+    if (k != NULL)
+        return k;
+    /* libcurl's global set-up, once per process before the first handle (it
+     * is not safe to race with another thread's). */
+    pthread_once(&curl_once, init_curl);
+    k = calloc(1, sizeof *k);
+    if (curl_init_result != CURLE_OK || k == NULL || (k->curl = curl_easy_init()) == NULL) {
+        free(k);
         snprintf(res->error_code, sizeof res->error_code, "ClientError");
         snprintf(res->error_message, sizeof res->error_message, "curl_easy_init failed");
-        return -1;
+        return NULL;
     }
-    CURL *h = c->curl;
+    CURL *h = k->curl;
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -246,7 +273,7 @@ static int ensure_handle(sns_client *c, sns_result *res)
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->response);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &k->response);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "iris-lambda/1.0 sns");
     if (c->https) {
         const char *ca = find_ca_bundle(c);
@@ -255,7 +282,15 @@ static int ensure_handle(sns_client *c, sns_result *res)
         else
             log_msg(LOG_WARN, "no CA bundle found (set SSL_CERT_FILE); using libcurl's default");
     }
-    return 0;
+    return k;
+}
+
+static void give_back_conn(sns_client *c, sns_conn *k)
+{
+    pthread_mutex_lock(&c->mu);
+    k->next = c->idle;
+    c->idle = k;
+    pthread_mutex_unlock(&c->mu);
 }
 
 static int transport_retryable(CURLcode rc)
@@ -311,10 +346,11 @@ static int transport_failure(sns_client *c, CURLcode cc, sns_result *res,
 }
 
 /* An HTTP answer: SNS_OK with a MessageId, else the (scrubbed) error. */
-static int service_answer(sns_client *c, sns_result *res, enum retry_error_kind *kind)
+static int service_answer(sns_client *c, sns_conn *k, sns_result *res,
+                          enum retry_error_kind *kind)
 {
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &res->http_status);
-    int parsed = sns_parse_response_for(c, c->response.data, c->response.len, res);
+    curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &res->http_status);
+    int parsed = sns_parse_response_for(c, k->response.data, k->response.len, res);
     if (res->http_status >= 200 && res->http_status < 300 && res->message_id[0] != '\0')
         return SNS_OK;
     if (parsed != 0 || res->error_code[0] == '\0') {
@@ -329,8 +365,8 @@ static int service_answer(sns_client *c, sns_result *res, enum retry_error_kind 
 
 /* One request; fills res.  Returns SNS_OK, SNS_ERR_SERVICE or SNS_ERR_TRANSPORT,
  * with the failure's kind for the retry decision. */
-static int attempt(sns_client *c, const sns_message *m, long timeout_ms, sns_result *res,
-                   enum retry_error_kind *kind)
+static int attempt(sns_client *c, sns_conn *k, const sns_message *m, long timeout_ms,
+                   sns_result *res, enum retry_error_kind *kind)
 {
     sns_request req;
     struct curl_slist *headers = NULL;
@@ -346,8 +382,8 @@ static int attempt(sns_client *c, const sns_message *m, long timeout_ms, sns_res
         rc = SNS_ERR_NOMEM;
         goto cleanup;
     }
-    CURL *h = c->curl;
-    buf_reset(&c->response);
+    CURL *h = k->curl;
+    buf_reset(&k->response);
     curl_easy_setopt(h, CURLOPT_URL, req.url);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, req.body.data);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req.body.len);
@@ -360,14 +396,14 @@ static int attempt(sns_client *c, const sns_message *m, long timeout_ms, sns_res
     CURLcode cc = curl_easy_perform(h);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-    rc = cc != CURLE_OK ? transport_failure(c, cc, res, kind) : service_answer(c, res, kind);
+    rc = cc != CURLE_OK ? transport_failure(c, cc, res, kind) : service_answer(c, k, res, kind);
 cleanup:
     curl_slist_free_all(headers);
     sns_request_free(&req);
     return rc;
 }
 
-/* A uniform random number in [0, 1) for the backoff's jitter. */
+/* A uniform random number in [0, 1) for the backoff's jitter; with c->mu held. */
 static double jitter(sns_client *c)
 {
     return (double)(next_random(c) >> 11) * (1.0 / 9007199254740992.0);
@@ -392,7 +428,8 @@ int sns_publish(sns_client *c, const sns_message *m, int64_t deadline_ms, sns_re
         limit = 1; /* a deadline, already passed */
     if (limit > 0 && now_ms() >= limit)
         return deadline_exceeded(c, res);
-    if (ensure_handle(c, res) != 0)
+    sns_conn *k = take_conn(c, res);
+    if (k == NULL)
         return SNS_ERR_TRANSPORT;
 
     int rc = SNS_ERR_TRANSPORT, last_cost = 0;
@@ -403,13 +440,18 @@ int sns_publish(sns_client *c, const sns_message *m, int64_t deadline_ms, sns_re
         if (timeout < 1)
             break; /* only after a retry: the first attempt was checked above */
         enum retry_error_kind kind;
-        rc = attempt(c, m, timeout, res, &kind);
-        if (rc == SNS_OK) {
-            retry_record_success(&c->quota, last_cost);
-            break;
-        }
+        rc = attempt(c, k, m, timeout, res, &kind);
         retry_decision d;
-        retry_decide(&c->retry, &c->quota, kind, i, jitter(c), now_ms(), limit, &d);
+        int quota_left;
+        pthread_mutex_lock(&c->mu);
+        if (rc == SNS_OK)
+            retry_record_success(&c->quota, last_cost);
+        else
+            retry_decide(&c->retry, &c->quota, kind, i, jitter(c), now_ms(), limit, &d);
+        quota_left = c->quota.capacity;
+        pthread_mutex_unlock(&c->mu);
+        if (rc == SNS_OK)
+            break;
         if (!d.retry) {
             if (kind != RETRY_CLIENT_ERROR)
                 log_msg(LOG_WARN, "SNS Publish attempt %d failed (%s, %s): %s", i, res->error_code,
@@ -420,10 +462,11 @@ int sns_publish(sns_client *c, const sns_message *m, int64_t deadline_ms, sns_re
                 "SNS Publish attempt %d of %d failed: %s (HTTP %ld, %s); retrying in %ld ms "
                 "(retry quota %d left)",
                 i, c->retry.max_attempts, res->error_code, res->http_status, retry_kind_name(kind),
-                d.delay_ms, c->quota.capacity);
+                d.delay_ms, quota_left);
         sleep_ms(d.delay_ms);
         last_cost = d.cost;
     }
+    give_back_conn(c, k);
     return rc;
 }
 

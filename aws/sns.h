@@ -25,9 +25,13 @@
  * and every transport error text is scrubbed (aws/scrub.h) of the secret key
  * and session token before it reaches sns_result.
  *
- * One CURL handle, created at the first publish and reused (keep-alive across
- * warm invocations).  TLS peer and host verification are always on; the CA
- * bundle is SSL_CERT_FILE, else the first that exists of
+ * Connections (a CURL handle each) are created when a publish finds none idle
+ * and kept for the next (keep-alive across warm invocations): one in a
+ * single-threaded program, one per concurrent publish otherwise.  A client
+ * may be shared by threads: sns_publish may run in several at once (the retry
+ * quota and the jitter's generator sit behind a lock held for bookkeeping
+ * only, never across a request).  TLS peer and host verification are always
+ * on; the CA bundle is SSL_CERT_FILE, else the first that exists of
  * /etc/pki/tls/certs/ca-bundle.crt and /etc/ssl/certs/ca-certificates.crt.
  */
 #ifndef IRIS_SNS_H

@@ -4,6 +4,7 @@
 #ifndef IRIS_SNS_INTERNAL_H
 #define IRIS_SNS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include <curl/curl.h>
@@ -11,6 +12,14 @@
 #include "aws/retry.h"
 #include "aws/sns.h"
 #include "common/buf.h"
+
+/* One connection: a CURL handle (keep-alive) and its response buffer, used
+ * by one publish at a time. */
+typedef struct sns_conn {
+    CURL *curl;
+    buf response;
+    struct sns_conn *next; /* in the client's idle list */
+} sns_conn;
 
 struct sns_client {
     char *region;
@@ -25,10 +34,12 @@ struct sns_client {
     long connect_timeout_ms, attempt_timeout_ms;
     long safety_margin_ms;
     retry_policy retry;
+    /* What publishes share, behind mu (held for bookkeeping, never across a
+     * request): */
+    pthread_mutex_t mu;
     retry_quota quota; /* the standard mode's token bucket, for the client's lifetime */
     uint64_t rng;
-    CURL *curl; /* created at the first publish */
-    buf response;
+    sns_conn *idle; /* connections not in use, kept alive between publishes */
 };
 
 /* Fills res's code, message and request id from a response body (see

@@ -2,6 +2,7 @@
 #include "lambda/evaluate.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,13 +60,22 @@ static int64_t window_start(int64_t ts)
 }
 
 /* A process-random key, so that no event can be crafted offline whose
- * timestamps all fall in one probe chain (quadratic time). */
+ * timestamps all fall in one probe chain (quadratic time).  Drawn at the
+ * first batch; concurrent first batches may each draw one, and the first
+ * stored wins (each batch's table uses one key throughout). */
 static uint64_t hash_seed(void)
 {
-    static uint64_t seed;
-    if (seed == 0 && getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
-        seed = (uint64_t)(uintptr_t)&seed ^ (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL;
-    return seed | 1;
+    static _Atomic uint64_t seed;
+    uint64_t s = atomic_load_explicit(&seed, memory_order_relaxed);
+    if (s != 0)
+        return s;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != (ssize_t)sizeof s)
+        s = (uint64_t)(uintptr_t)&seed ^ (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL;
+    s |= 1;
+    uint64_t expected = 0;
+    if (!atomic_compare_exchange_strong(&seed, &expected, s))
+        s = expected;
+    return s;
 }
 
 /* splitmix64's finaliser: every input bit reaches every output bit. */

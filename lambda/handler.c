@@ -135,10 +135,16 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
     }
 
     *err_type = "Runtime.InvalidConfiguration";
-    h->notifier = notifier_from_env(err, errlen);
-    if (h->notifier == NULL) {
+    const char *mc = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
+    if (sequencer_init(&h->seq, mc != NULL && strtol(mc, NULL, 10) > 1) != 0) {
+        snprintf(err, errlen, "cannot create the lock shared by concurrent invocations");
         model_free(h->model);
         h->model = NULL;
+        return -1;
+    }
+    h->notifier = notifier_from_env(err, errlen);
+    if (h->notifier == NULL) {
+        handler_free(h);
         return -1;
     }
     if (start_monitor(h, err, errlen) != 0) {
@@ -150,18 +156,26 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
     return 0;
 }
 
+/* One invocation's answer: its batch and the response formatted from it
+ * while the runtime posts it. */
+typedef struct handler_reply {
+    batch batch;
+    response_stream stream;
+} handler_reply;
+
 /* After the runtime has posted a streamed response. */
-static void release_response(void *ctx)
+static void release_reply(void *ctx)
 {
-    handler_ctx *h = ctx;
-    response_stream_free(&h->stream);
-    batch_free(&h->batch);
+    handler_reply *r = ctx;
+    response_stream_free(&r->stream);
+    batch_free(&r->batch);
+    free(r);
 }
 
-static size_t fill_response(void *ctx, char *dst, size_t cap)
+static size_t fill_reply(void *ctx, char *dst, size_t cap)
 {
-    handler_ctx *h = ctx;
-    return response_stream_fill(&h->stream, dst, cap);
+    handler_reply *r = ctx;
+    return response_stream_fill(&r->stream, dst, cap);
 }
 
 void handler_free(handler_ctx *h)
@@ -171,7 +185,7 @@ void handler_free(handler_ctx *h)
     model_free(h->model);
     notifier_free(h->notifier);
     monitor_free(h->monitor);
-    release_response(h);
+    sequencer_destroy(&h->seq);
     h->model = NULL;
     h->notifier = NULL;
     h->monitor = NULL;
@@ -185,11 +199,11 @@ static void write_class(buf *out, const model *m, int k)
         buf_json_cstr(out, model_class_name(m, (size_t)k));
 }
 
-int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m)
+int handler_write_summary(buf *out, const batch *b, const evaluation *e, const model *m,
+                          const char *trace)
 {
     (void)b;
-    const char *trace = getenv("_X_AMZN_TRACE_ID");
-    if (trace != NULL) {
+    if (trace != NULL && *trace != '\0') {
         buf_puts(out, "\"xrayTraceId\":");
         buf_json_cstr(out, trace);
         buf_putc(out, ',');
@@ -213,7 +227,7 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 }
 
 int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
-                      const char *function_name, int64_t timestamp_ms,
+                      const char *function_name, int64_t timestamp_ms, unsigned alerts_published,
                       unsigned alert_publish_failures)
 {
     int has_acc = !isnan(e->accuracy);
@@ -223,6 +237,7 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
     buf_puts(out, ",\"Dimensions\":[[\"FunctionName\"]],\"Metrics\":["
                   "{\"Name\":\"Records\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"},"
+                  "{\"Name\":\"AlertsPublished\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"}");
     if (has_acc)
         buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
@@ -230,8 +245,10 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
         monitor_write_emf_names(out);
     buf_puts(out, "]}]},\"FunctionName\":");
     buf_json_cstr(out, function_name);
-    buf_printf(out, ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertPublishFailures\":%u",
-               e->records, e->invalid, alert_publish_failures);
+    buf_printf(out,
+               ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertsPublished\":%u,"
+               "\"AlertPublishFailures\":%u",
+               e->records, e->invalid, alerts_published, alert_publish_failures);
     if (has_acc) {
         buf_puts(out, ",\"Accuracy\":");
         buf_json_double(out, e->accuracy);
@@ -249,21 +266,21 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void log_batch(handler_ctx *h, const batch *b, const evaluation *e)
+static void log_batch(handler_ctx *h, const batch *b, const evaluation *e, const char *trace)
 {
     buf line = BUF_INIT;
-    if (log_enabled(LOG_INFO) && handler_write_summary(&line, b, e, h->model) == 0)
+    if (log_enabled(LOG_INFO) && handler_write_summary(&line, b, e, h->model, trace) == 0)
         log_fields(LOG_INFO, "batch scored", line.data);
     buf_free(&line);
 }
 
 /* The EMF line, after the alert: it carries AlertPublishFailures. */
 static void log_metrics(handler_ctx *h, const evaluation *e, const monitor_verdict *v,
-                        unsigned alert_publish_failures)
+                        const notify_counts *c)
 {
     buf line = BUF_INIT;
     if (handler_write_emf(&line, e, v, h->metrics_namespace, h->function_name, wall_ms(),
-                          alert_publish_failures) == 0)
+                          (unsigned)c->published, (unsigned)c->failed) == 0)
         log_metrics_line(line.data, line.len);
     buf_free(&line);
 }
@@ -290,61 +307,82 @@ static void release_event_prefix(void *req, size_t n)
     runtime_release_payload_prefix(req, n);
 }
 
+/* Feeds the batch to the shared monitor and publishes what it decided, in
+ * the order it decided it across concurrent invocations (sequencer.h): the
+ * lock is held for the bookkeeping only, never while publishing. */
+static int observe_and_notify(handler_ctx *h, const runtime_invocation_request *req,
+                              const batch *b, const evaluation *e, monitor_verdict *v,
+                              notify_counts *counts, char *err, size_t errlen)
+{
+    const char *names[MODEL_MAX_CLASSES];
+    for (size_t k = 0; k < model_num_classes(h->model); k++)
+        names[k] = model_class_name(h->model, k);
+    sequencer_lock(&h->seq);
+    monitor_observe(h->monitor, b, v);
+    int ordered = notifier_ordered(h->notifier, v);
+    uint64_t ticket = ordered ? sequencer_ticket(&h->seq) : 0;
+    sequencer_unlock(&h->seq);
+    log_batch(h, b, e, req->xray_trace_id);
+    log_monitor(v);
+    if (ordered)
+        sequencer_wait_turn(&h->seq, ticket);
+    int rc = notifier_batch(h->notifier, b, e, v, names, req->request_id, req->deadline_ms,
+                            counts, err, errlen);
+    if (ordered)
+        sequencer_done(&h->seq);
+    return rc;
+}
+
 runtime_invocation_response handler_invoke(const runtime_invocation_request *req, void *ctx)
 {
     handler_ctx *h = ctx;
     char err[1024];
-    batch b;
     if (log_enabled(LOG_DEBUG))
         log_msg(LOG_DEBUG, "event (%zu bytes): %.*s", req->payload_len,
                 req->payload_len > 4096 ? 4096 : (int)req->payload_len, req->payload);
-    int rc = batch_parse_releasing(req->payload, req->payload_len, &b, err, sizeof err,
+    handler_reply *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return runtime_failure("Runtime.OutOfMemory", "out of memory for the batch");
+    runtime_invocation_response res;
+    evaluation e = {0};
+    int rc = batch_parse_releasing(req->payload, req->payload_len, &r->batch, err, sizeof err,
                                    release_event_prefix, (void *)req);
-    if (rc == BATCH_ERR_NOMEM)
-        return runtime_failure("Runtime.OutOfMemory", err);
+    if (rc == BATCH_ERR_NOMEM) {
+        res = runtime_failure("Runtime.OutOfMemory", err);
+        goto cleanup;
+    }
     if (rc != BATCH_OK) {
         log_msg(LOG_ERROR, "InvalidEvent: %s", err);
-        return runtime_failure("InvalidEvent", err);
+        res = runtime_failure("InvalidEvent", err);
+        goto cleanup;
     }
     /* The batch holds copies of everything it needs from the event. */
     runtime_release_payload(req);
-    evaluate_score(h->model, &b);
-    evaluation e;
-    if (evaluate_batch(&b, model_num_classes(h->model), &e) != 0) {
-        batch_free(&b);
-        return runtime_failure("Runtime.OutOfMemory", "out of memory evaluating the batch");
+    evaluate_score(h->model, &r->batch);
+    if (evaluate_batch(&r->batch, model_num_classes(h->model), &e) != 0) {
+        res = runtime_failure("Runtime.OutOfMemory", "out of memory evaluating the batch");
+        goto cleanup;
     }
     monitor_verdict v;
-    monitor_observe(h->monitor, &b, &v);
-    log_batch(h, &b, &e);
-    log_monitor(&v);
-
-    runtime_invocation_response res;
-    const char *names[MODEL_MAX_CLASSES];
-    for (size_t k = 0; k < model_num_classes(h->model); k++)
-        names[k] = model_class_name(h->model, k);
-    size_t failures = 0;
-    int alert = notifier_batch(h->notifier, &b, &e, &v, names, req->request_id, req->deadline_ms,
-                               &failures, err, sizeof err);
-    log_metrics(h, &e, &v, (unsigned)failures);
+    notify_counts counts;
+    int alert = observe_and_notify(h, req, &r->batch, &e, &v, &counts, err, sizeof err);
+    log_metrics(h, &e, &v, &counts);
     if (alert == NOTIFY_FAILED && notifier_fails_invocation(h->notifier)) {
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;
     }
     /* The response is formatted once, while the runtime posts it (chunked:
-     * no counting pass); the batch lives in h until release_response(). */
-    release_response(h);
-    h->batch = b;
-    memset(&b, 0, sizeof b);
-    if (response_stream_init(&h->stream, &h->batch, h->model) != 0) {
-        release_response(h);
+     * no counting pass); the reply lives until release_reply(). */
+    if (response_stream_init(&r->stream, &r->batch, h->model) != 0) {
         res = runtime_failure("Runtime.OutOfMemory", "out of memory writing the response");
         goto cleanup;
     }
-    res = runtime_success_stream(RUNTIME_SIZE_UNKNOWN, fill_response, release_response, h,
+    res = runtime_success_stream(RUNTIME_SIZE_UNKNOWN, fill_reply, release_reply, r,
                                  "application/json");
+    r = NULL;
 cleanup:
     evaluation_free(&e);
-    batch_free(&b);
+    if (r != NULL)
+        release_reply(r);
     return res;
 }

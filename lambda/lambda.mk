@@ -7,11 +7,12 @@ BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.
               lambda/batch/batch_event.c lambda/batch/topics.c \
               lambda/batch/javamap.c lambda/batch/layout.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
-                 lambda/alert_episode.c lambda/monitor.c lambda/notify.c lambda/handler.c
+                 lambda/alert_episode.c lambda/monitor.c lambda/notify.c lambda/sequencer.c \
+                 lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
 BOOTSTRAP_SRCS := $(COMMON_SRCS) $(RUNTIME_SRCS) $(AWS_SRCS) $(MODEL_SCORER_SRCS) \
                   $(FUNCTION_SRCS) lambda/main.c
-LAMBDA_LIBS = $(call libs,libcurl libcjson libcrypto) -lm
+LAMBDA_LIBS = $(call libs,libcurl libcjson libcrypto) -lm -pthread
 # What the handler's tests and benchmarks link: everything but main().
 HANDLER_SRCS := $(filter-out lambda/main.c,$(BOOTSTRAP_SRCS))
 
@@ -40,6 +41,11 @@ UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
                       lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
                       $(MODEL_SCORER_SRCS)
 C_UNITS += batch evaluate alert handler batch_limits monitor
+# handler_invoke from 8 threads at once (Managed Instances): one monitor, one
+# alert per episode in order, every answer its own; also under make test-tsan.
+UNIT_SRCS_handler_concurrent := tests/unit/test_handler_concurrent.c $(HANDLER_SRCS)
+UNIT_LIBS_handler_concurrent = $(LAMBDA_LIBS)
+C_UNITS += handler_concurrent
 # batch_parse_releasing() reads nothing it has released.
 UNIT_SRCS_batch_release := tests/unit/test_batch_release.c $(BATCH_SRCS) common/buf.c \
                            $(MODEL_SCORER_SRCS)

@@ -2,6 +2,7 @@
 #include "lambda/notify.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,28 @@
 #include "common/log.h"
 #include "aws/sns.h"
 
+/* An alert that is built and could not be published yet, with the FIFO ids
+ * it was first sent with (so a copy SNS did receive is dropped as a
+ * duplicate). */
+typedef struct pending_alert {
+    alert a;
+    int fifo;
+    char group[SNS_MAX_FIFO_ID_CHARS + 1];
+    char dedup[SNS_MAX_FIFO_ID_CHARS + 1];
+} pending_alert;
+
 struct notifier {
     int enabled;
     alert_policy policy;
     char *topic_arn;
     char *function_name;
     int fail_invocation; /* ALERT_FAILURE=fail */
-    sns_client *sns;     /* NULL when disabled */
+    sns_client *sns;     /* NULL when disabled; safe to share between threads */
+    /* Sequential alerts not published yet, oldest first: published before
+     * any newer one.  Touched only by the caller whose turn it is (see
+     * notifier_ordered); npending is read by any thread. */
+    pending_alert pending[NOTIFY_MAX_PENDING];
+    atomic_size_t npending;
 };
 
 static const char *env(const char *name)
@@ -269,6 +285,8 @@ void notifier_free(notifier *n)
 {
     if (n == NULL)
         return;
+    for (size_t i = 0; i < atomic_load(&n->npending); i++)
+        alert_free(&n->pending[i].a);
     sns_client_free(n->sns);
     free(n->topic_arn);
     free(n->function_name);
@@ -373,17 +391,27 @@ static void offset_ranges(buf *key, const batch *b, const char *request_id)
         buf_printf(key, ",request/%s", request_id != NULL ? request_id : "");
 }
 
-/* FIFO topics: the group is the function (its alerts stay in order); the
- * deduplication id is derived from the alert's kind and severity and the
- * batch's offset
- * ranges, so a re-delivered batch (the connector is at-least-once) yields the
- * same id and SNS drops the second alert within its 5-minute window. */
-static int fifo_ids(const notifier *n, const alert *a, const batch *b, const char *request_id,
-                    char *group, char *dedup)
+/* FIFO topics: the group is the function (its alerts stay in order).  The
+ * deduplication id names the alert's own event, so two alerts never share
+ * one (a batch can carry a drop, its recovery and a new drop), while the same
+ * alert sent again (a re-delivered batch: the connector is at-least-once; a
+ * pending alert retried) keeps its id and SNS drops the copy within its
+ * 5-minute window.  A sequential alert is its test's event: the kind and the
+ * record that decided it and the one its run began at; a per-batch alert is
+ * the batch: its kind, severity and offset ranges. */
+static int fifo_ids(const notifier *n, const alert *a, const batch *b, const monitor_event *ev,
+                    const char *request_id, size_t index, char *group, char *dedup)
 {
     buf key = BUF_INIT;
     buf_printf(&key, "%s-%s", a->kind, a->severity);
-    offset_ranges(&key, b, request_id);
+    if (ev == NULL)
+        offset_ranges(&key, b, request_id);
+    else if (ev->at.known)
+        buf_printf(&key, ",%s/%d/%lld,since %s/%d/%lld", ev->at.topic, (int)ev->at.partition,
+                   (long long)ev->at.offset, ev->since.topic, (int)ev->since.partition,
+                   (long long)ev->since.offset);
+    else
+        buf_printf(&key, ",request/%s#%zu", request_id != NULL ? request_id : "", index);
     int rc = key.failed ? -1 : 0;
     if (rc == 0)
         rc = sns_fifo_id(key.data, dedup);
@@ -393,57 +421,140 @@ static int fifo_ids(const notifier *n, const alert *a, const batch *b, const cha
     return rc;
 }
 
-/* Builds and publishes alert i of the batch; returns an enum notify_outcome. */
-static int publish_nth(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
-                       size_t i, const char *const *class_names, const char *request_id,
-                       int64_t deadline_ms, char *err, size_t errlen)
+/* Builds alert i of the batch into *p; returns 0, or -1 (logged, err set). */
+static int build_nth(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
+                     size_t i, const char *const *class_names, const char *request_id,
+                     pending_alert *p, char *err, size_t errlen)
 {
-    alert a;
     alert_context ctx = {n->function_name, request_id, class_names, e->nclasses};
-    if (alert_build_nth(&n->policy, &ctx, b, e, v, i, alert_message_budget(), &a) != 0) {
+    memset(p, 0, sizeof *p);
+    if (alert_build_nth(&n->policy, &ctx, b, e, v, i, alert_message_budget(), &p->a) != 0) {
         snprintf(err, errlen,
                  "alert for this batch not published to %s: could not build the "
                  "message (out of memory)",
                  n->topic_arn);
         log_msg(LOG_ERROR, "%s", err);
-        return NOTIFY_FAILED;
+        return -1;
     }
-    sns_attribute attrs[3] = {{"severity", "String", a.severity},
-                              {"kind", "String", a.kind},
-                              {"accuracy", "Number", a.accuracy}};
-    sns_message msg = {n->topic_arn,          a.subject, a.message, a.message_len, attrs,
-                       a.accuracy[0] ? 3 : 2, NULL,      NULL};
-    char group[SNS_MAX_FIFO_ID_CHARS + 1], dedup[SNS_MAX_FIFO_ID_CHARS + 1];
-    if (sns_is_fifo_topic(n->topic_arn) && fifo_ids(n, &a, b, request_id, group, dedup) == 0) {
-        msg.message_group_id = group;
-        msg.message_deduplication_id = dedup;
+    const monitor_event *ev = n->policy.mode == ALERT_MODE_SEQUENTIAL ? &v->events[i] : NULL;
+    p->fifo = sns_is_fifo_topic(n->topic_arn) &&
+              fifo_ids(n, &p->a, b, ev, request_id, i, p->group, p->dedup) == 0;
+    return 0;
+}
+
+/* Publishes a built alert; returns an enum notify_outcome. */
+static int publish(notifier *n, const pending_alert *p, int64_t deadline_ms, char *err,
+                   size_t errlen)
+{
+    const alert *a = &p->a;
+    sns_attribute attrs[3] = {{"severity", "String", a->severity},
+                              {"kind", "String", a->kind},
+                              {"accuracy", "Number", a->accuracy}};
+    sns_message msg = {n->topic_arn,           a->subject, a->message, a->message_len, attrs,
+                       a->accuracy[0] ? 3 : 2, NULL,       NULL};
+    if (p->fifo) {
+        msg.message_group_id = p->group;
+        msg.message_deduplication_id = p->dedup;
     }
     sns_result res;
     int rc = sns_publish(n->sns, &msg, deadline_ms, &res);
     if (rc == SNS_OK)
-        report_success(n, &a, &res);
+        report_success(n, a, &res);
     else
-        report_failure(n, &a, rc, &res, err, errlen);
-    alert_free(&a);
+        report_failure(n, a, rc, &res, err, errlen);
     return rc == SNS_OK ? NOTIFY_PUBLISHED : NOTIFY_FAILED;
+}
+
+/* Keeps a built alert for the next ordered call (ownership moves to n).
+ * When NOTIFY_MAX_PENDING are waiting already the oldest is given up, with an
+ * ERROR line: it was logged as not published when it failed. */
+static void keep_pending(notifier *n, pending_alert *p)
+{
+    size_t np = atomic_load(&n->npending);
+    if (np == NOTIFY_MAX_PENDING) {
+        log_msg(LOG_ERROR,
+                "alert \"%s\" given up: %d alerts are waiting to be published to %s already",
+                n->pending[0].a.subject, NOTIFY_MAX_PENDING, n->topic_arn);
+        alert_free(&n->pending[0].a);
+        memmove(&n->pending[0], &n->pending[1], (np - 1) * sizeof n->pending[0]);
+        np--;
+    }
+    n->pending[np] = *p;
+    memset(p, 0, sizeof *p);
+    atomic_store(&n->npending, np + 1);
+}
+
+/* Publishes the pending alerts, oldest first, until one fails.  Returns the
+ * number still pending. */
+static size_t publish_pending(notifier *n, int64_t deadline_ms, size_t *failures, char *err,
+                              size_t errlen)
+{
+    size_t np = atomic_load(&n->npending), done = 0;
+    while (done < np) {
+        char one[1024];
+        log_msg(LOG_INFO, "publishing alert \"%s\", which could not be published before",
+                n->pending[done].a.subject);
+        if (publish(n, &n->pending[done], deadline_ms, one, sizeof one) != NOTIFY_PUBLISHED) {
+            if ((*failures)++ == 0)
+                snprintf(err, errlen, "%s", one);
+            break;
+        }
+        alert_free(&n->pending[done].a);
+        done++;
+    }
+    memmove(&n->pending[0], &n->pending[done], (np - done) * sizeof n->pending[0]);
+    atomic_store(&n->npending, np - done);
+    return np - done;
+}
+
+int notifier_ordered(const notifier *n, const monitor_verdict *v)
+{
+    if (n == NULL || !n->enabled || n->policy.mode != ALERT_MODE_SEQUENTIAL)
+        return 0;
+    return (v != NULL && v->nevents > 0) || atomic_load(&n->npending) > 0;
 }
 
 int notifier_batch(notifier *n, const batch *b, const evaluation *e, const monitor_verdict *v,
                    const char *const *class_names, const char *request_id, int64_t deadline_ms,
-                   size_t *failures, char *err, size_t errlen)
+                   notify_counts *counts, char *err, size_t errlen)
 {
-    *failures = 0;
+    memset(counts, 0, sizeof *counts);
     if (n == NULL || !n->enabled)
         return NOTIFY_NOT_DUE;
+    int sequential = n->policy.mode == ALERT_MODE_SEQUENTIAL;
     size_t count = alert_count(&n->policy, e, v);
-    int outcome = NOTIFY_NOT_DUE;
+    /* An older alert not yet published holds back the newer ones: a
+     * subscriber never reads a recovery before its drop. */
+    size_t before = atomic_load(&n->npending);
+    size_t held = sequential ? publish_pending(n, deadline_ms, &counts->failed, err, errlen) : 0;
+    counts->published += before - held;
     for (size_t i = 0; i < count; i++) {
         char one[1024];
-        int rc = publish_nth(n, b, e, v, i, class_names, request_id, deadline_ms, one, sizeof one);
-        if (rc == NOTIFY_FAILED && (*failures)++ == 0)
+        pending_alert p;
+        int rc = NOTIFY_FAILED;
+        if (build_nth(n, b, e, v, i, class_names, request_id, &p, one, sizeof one) != 0) {
+            /* counted below */
+        } else if (held > 0) {
+            snprintf(one, sizeof one,
+                     "alert \"%s\" not published to %s yet: an earlier alert is still waiting "
+                     "to be published",
+                     p.a.subject, n->topic_arn);
+            log_msg(LOG_ERROR, "%s", one);
+        } else {
+            rc = publish(n, &p, deadline_ms, one, sizeof one);
+        }
+        if (rc == NOTIFY_PUBLISHED)
+            counts->published++;
+        else if (counts->failed++ == 0)
             snprintf(err, errlen, "%s", one);
-        if (rc == NOTIFY_PUBLISHED && outcome == NOTIFY_NOT_DUE)
-            outcome = NOTIFY_PUBLISHED;
+        if (rc == NOTIFY_FAILED && sequential && p.a.message != NULL) {
+            keep_pending(n, &p);
+            held++;
+        }
+        alert_free(&p.a);
     }
-    return *failures ? NOTIFY_FAILED : outcome;
+    counts->pending = atomic_load(&n->npending);
+    if (counts->failed > 0)
+        return NOTIFY_FAILED;
+    return counts->published > 0 ? NOTIFY_PUBLISHED : NOTIFY_NOT_DUE;
 }

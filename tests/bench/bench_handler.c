@@ -55,6 +55,12 @@ int main(int argc, char **argv)
     }
     double *t = calloc((size_t)iters, sizeof *t);
     size_t records = 0, response_bytes = 0;
+    {
+        batch counted;
+        if (batch_parse(ev.data, ev.len, &counted, err, sizeof err) == BATCH_OK)
+            records = counted.count;
+        batch_free(&counted);
+    }
     for (int i = 0; i < iters; i++) {
         runtime_invocation_request req = {.payload = ev.data,
                                           .payload_len = ev.len,
@@ -85,7 +91,6 @@ int main(int argc, char **argv)
             }
         }
         t[i] = now_ms() - t0;
-        records = h.batch.count;
         response_bytes = total;
         if (res.release != NULL)
             res.release(res.ctx);

@@ -65,7 +65,7 @@ class Success(unittest.TestCase):
         m = emf[0]["_aws"]["CloudWatchMetrics"][0]
         self.assertEqual(m["Namespace"], "IrisTest")
         self.assertEqual({x["Name"] for x in m["Metrics"]},
-                         {"Records", "Accuracy", "InvalidRecords", "AlertPublishFailures",
+                         {"Records", "Accuracy", "InvalidRecords", "AlertsPublished", "AlertPublishFailures",
                           "AccuracyEvidence", "InputDriftEvidence", "AtypicalRecords",
                           "AccuracyDropAlerts", "InputDriftAlerts"})
         # 15 of 20 labels wrong: the accuracy test's evidence passes its

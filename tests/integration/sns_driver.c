@@ -259,9 +259,9 @@ static int run_notify(int argc, char **argv)
         int64_t deadline = deadline_in >= 0 ? now_ms() + deadline_in : 0;
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        size_t failures = 0;
+        notify_counts counts;
         int outcome = notifier_batch(nt, &b, &e, NULL, class_names, "driver-request-1", deadline,
-                                     &failures, err, sizeof err);
+                                     &counts, err, sizeof err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         double us = (double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3;
         int rc = outcome == NOTIFY_FAILED ? -1 : 0;

@@ -309,10 +309,21 @@ static int signing_time(const sigv4_request *req, time_t now, char amz_date[SIGV
     return SIGV4_OK;
 }
 
-/* The request's headers plus X-Amz-Date (unless given) and the signed
- * session token, canonical and sorted. */
-static int collect_headers(const sigv4_request *req, const char *amz_date, int date_given,
-                           const char *token, header_set *hs)
+int sigv4_header_replaced(const sigv4_credentials *creds, const char *name)
+{
+    if (name == NULL)
+        return 0;
+    if (strcasecmp(name, "authorization") == 0)
+        return 1;
+    return creds != NULL && creds->session_token != NULL && *creds->session_token != '\0' &&
+           strcasecmp(name, "x-amz-security-token") == 0;
+}
+
+/* The request's headers (less those the signature replaces) plus X-Amz-Date
+ * (unless given) and the signed session token, canonical and sorted. */
+static int collect_headers(const sigv4_request *req, const sigv4_credentials *creds,
+                           const char *amz_date, int date_given, const char *token,
+                           header_set *hs)
 {
     hs->h = calloc(req->nheaders + 2, sizeof *hs->h);
     if (hs->h == NULL)
@@ -321,6 +332,8 @@ static int collect_headers(const sigv4_request *req, const char *amz_date, int d
     for (size_t i = 0; i < req->nheaders; i++) {
         if (req->headers[i].name == NULL || req->headers[i].value == NULL)
             return SIGV4_ERR_INVALID;
+        if (sigv4_header_replaced(creds, req->headers[i].name))
+            continue;
         if (canon_header_set(&hs->h[hs->n++], req->headers[i].name, req->headers[i].value, i) != 0)
             return SIGV4_ERR_NOMEM;
         have_host |= strcmp(hs->h[hs->n - 1].name, "host") == 0;
@@ -437,8 +450,8 @@ int sigv4_sign(const sigv4_request *req, const sigv4_credentials *creds, const c
     const char *token = creds->session_token;
     int sign_token = token != NULL && *token != '\0' && token_mode == SIGV4_TOKEN_SIGNED;
     if ((rc = signing_time(req, now, out->amz_date, &date_given)) != SIGV4_OK ||
-        (rc = collect_headers(req, out->amz_date, date_given, sign_token ? token : NULL, &hs)) !=
-            SIGV4_OK ||
+        (rc = collect_headers(req, creds, out->amz_date, date_given, sign_token ? token : NULL,
+                              &hs)) != SIGV4_OK ||
         (rc = canonical_request(&creq, &signed_names, req, &hs)) != SIGV4_OK)
         goto cleanup;
     memcpy(date8, out->amz_date, 8);

@@ -14,8 +14,9 @@
  *   sigv4_credentials c = {key_id, secret, token};
  *   sigv4_signature s;
  *   sigv4_sign(&r, &c, "us-east-1", "sns", time(NULL), SIGV4_TOKEN_SIGNED, &s, NULL);
- *   // send r's headers plus s.amz_date (X-Amz-Date), the token
- *   // (X-Amz-Security-Token) and s.authorization (Authorization).
+ *   // send r's headers (less those sigv4_header_replaced() names) plus
+ *   // s.amz_date (X-Amz-Date), the token (X-Amz-Security-Token) and
+ *   // s.authorization (Authorization).
  */
 #ifndef IRIS_SIGV4_H
 #define IRIS_SIGV4_H
@@ -35,7 +36,11 @@ typedef struct sigv4_header {
  * query is the raw query string without '?' (NULL or "" for none); its
  * parameters are percent-decoded, re-encoded per RFC 3986 and sorted.
  * headers are signed in full and must include Host; repeated names are
- * joined with commas in the given order.  An X-Amz-Date header, if present,
+ * joined with commas in the given order.  Headers the signature replaces are
+ * left out, as botocore's SigV4Auth deletes them before it signs: any
+ * Authorization, and any X-Amz-Security-Token when the credentials carry a
+ * session token (the credentials' token is the one signed and sent, never a
+ * second copy).  An X-Amz-Date header, if present,
  * sets the signing time (the suite's cases); otherwise the given time does
  * and the caller sends X-Amz-Date: amz_date. */
 typedef struct sigv4_request {
@@ -86,6 +91,11 @@ enum sigv4_status {
 int sigv4_sign(const sigv4_request *req, const sigv4_credentials *creds, const char *region,
                const char *service, time_t now, enum sigv4_token_mode token_mode,
                sigv4_signature *out, const sigv4_debug *debug);
+
+/* 1 when the header called name is one the signature replaces (see
+ * sigv4_request): the caller sends the signer's value instead of the
+ * request's.  Case-insensitive; NULL creds means no session token. */
+int sigv4_header_replaced(const sigv4_credentials *creds, const char *name);
 
 /* Appends s (len bytes) percent-encoded per RFC 3986: every byte except
  * A-Z a-z 0-9 - . _ ~ becomes %XX (upper-case hex); '/' is kept when

@@ -255,6 +255,63 @@ static void test_signed_token_is_a_signed_header(void **state)
     assert_string_not_equal(s_signed.authorization, s_unsigned.authorization);
 }
 
+/* A request that already carries X-Amz-Security-Token (once or twice, any
+ * case) or Authorization: the signature replaces them, as botocore's SigV4Auth
+ * does, so one token is signed and sent, never "token,token".  Expected values
+ * from botocore (tests/integration/sigv4_vectors.py). */
+static void test_replaced_headers_match_botocore(void **state)
+{
+    (void)state;
+    static const char replaced[] =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=ed387109c783056a48a1e58a3c6c8525fcd757597e194e973815d9d13c410569";
+    static const char kept[] =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+        "SignedHeaders=host;x-amz-date;x-amz-security-token, "
+        "Signature=374d898fda395d5d198813c5835d2a9f2b8078a12291c68779b9464071abfd96";
+    static const struct {
+        const char *name;
+        sigv4_header extra[2];
+        size_t nextra;
+        const char *token;
+        enum sigv4_token_mode mode;
+        const char *want;
+    } t[] = {
+        {"stale token replaced", {{"X-Amz-Security-Token", "stale-token-from-request"}}, 1,
+         "token-value", SIGV4_TOKEN_SIGNED, replaced},
+        {"old Authorization and stale token replaced",
+         {{"Authorization", "AWS4-HMAC-SHA256 old"},
+          {"x-amz-security-token", "stale-token-from-request"}},
+         2, "token-value", SIGV4_TOKEN_SIGNED, replaced},
+        {"two stale tokens replaced",
+         {{"X-Amz-Security-Token", "stale-1"}, {"X-AMZ-SECURITY-TOKEN", "stale-2"}}, 2,
+         "token-value", SIGV4_TOKEN_SIGNED, replaced},
+        {"no session token: the request's token signed as it is",
+         {{"X-Amz-Security-Token", "request-token"}}, 1, NULL, SIGV4_TOKEN_SIGNED, kept},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        sigv4_header h[4] = {{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
+        for (size_t k = 0; k < t[i].nextra; k++)
+            h[2 + k] = t[i].extra[k];
+        sigv4_request r = {"GET", "/", NULL, h, 2 + t[i].nextra, NULL, 0};
+        sigv4_credentials creds = {SUITE_KEY_ID, SUITE_SECRET, t[i].token};
+        sigv4_signature s;
+        assert_int_equal(sigv4_sign(&r, &creds, "us-east-1", "service", 0, t[i].mode, &s, NULL),
+                         SIGV4_OK);
+        if (strcmp(s.authorization, t[i].want) != 0)
+            print_error("%s: expected %s\n  got %s\n", t[i].name, t[i].want, s.authorization);
+        assert_string_equal(s.authorization, t[i].want);
+        for (size_t k = 0; k < t[i].nextra; k++)
+            assert_int_equal(sigv4_header_replaced(&creds, t[i].extra[k].name), t[i].token != NULL);
+    }
+    sigv4_credentials none = {SUITE_KEY_ID, SUITE_SECRET, ""};
+    assert_int_equal(sigv4_header_replaced(&none, "X-Amz-Security-Token"), 0);
+    assert_int_equal(sigv4_header_replaced(&none, "authorization"), 1);
+    assert_int_equal(sigv4_header_replaced(&none, "Host"), 0);
+    assert_int_equal(sigv4_header_replaced(NULL, "Authorization"), 1);
+}
+
 /* Without an X-Amz-Date header the given clock is used and x-amz-date signed. */
 static void test_time_argument_sets_amz_date(void **state)
 {
@@ -329,6 +386,7 @@ int main(void)
     for (size_t i = 0; i < ncases; i++)
         tests[n++] = (struct CMUnitTest){cases[i].name, test_suite_case, NULL, NULL, &cases[i]};
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_signed_token_is_a_signed_header);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_replaced_headers_match_botocore);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_time_argument_sets_amz_date);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_rejects_missing_host_and_bad_date);
     tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_uri_encode_reserved_and_utf8);

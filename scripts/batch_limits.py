@@ -167,7 +167,7 @@ def limit(emu, form, key, hi=60000):
             else:
                 hi_n = mid
     bound = "request" if lo == req_max else "response"
-    # What the echoed measurements cost in that response (for the README's
+    # What the echoed measurements cost in that response (for docs/function.md's
     # case against dropping them).
     echo = sum(len(m) for m in re.findall(rb',"(?:sepal|petal)(?:Length|Width)":[0-9.eE+-]+',
                                           last.get(lo, b"")))

@@ -70,6 +70,13 @@ test-sns-local:
 	$(RUN_SUITE) sns-local $(PY) tests/integration/sns_local_selftest.py
 TESTS += test-sns-local
 
+# The docs' facts against the code and scripts that compute them
+# (tests/integration/docs_test.py says which).
+.PHONY: test-docs
+test-docs: $(BUILD)/bootstrap
+	$(RUN_SUITE) docs $(PY) tests/integration/docs_test.py
+TESTS += test-docs
+
 # make check-deps: the include and cleanup-label rules of ARCHITECTURE.md.
 .PHONY: check-deps test-check-deps
 check-deps:

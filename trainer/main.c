@@ -14,8 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_SEED 9007199254740991ULL /* 2^53 - 1: exact in the artifact's JSON number */
+/* Where a run without -o writes: beside the build, never over the shipped
+ * model/iris-model.json (make model rewrites that one explicitly). */
+#define TRAIN_DEFAULT_DIR "build"
+#define TRAIN_DEFAULT_OUT TRAIN_DEFAULT_DIR "/iris-model.json"
+#define TRAIN_DEFAULT_REPORT TRAIN_DEFAULT_DIR "/iris-training.json"
 
 static void usage(FILE *out)
 {
@@ -45,8 +51,10 @@ static void usage(FILE *out)
                  "                        glm, lda, qda, gnb, knn, gbm)\n"
                  "  -j, --threads N       worker threads (default 2; results do not depend on it)\n"
                  "output:\n"
-                 "  -o, --output FILE     artifact path (default model/iris-model.json; - for\n"
-                 "                        standard output)\n"
+                 "  -o, --output FILE     artifact path (- for standard output); without -o,\n"
+                 "                        " TRAIN_DEFAULT_OUT " and its report " TRAIN_DEFAULT_REPORT "\n"
+                 "                        (the shipped model/iris-model.json is rewritten only\n"
+                 "                        when asked: make model, or -o model/iris-model.json)\n"
                  "      --report FILE     also write the training report (data, seed, CV\n"
                  "                        scores, leaderboard) to FILE; - for standard output\n"
                  "      --leaderboard-svg FILE  the leaderboard chart written with --report\n"
@@ -77,6 +85,7 @@ typedef struct {
     const char *data, *label, *out, *report, *svg, *families, *brokers, *topic, *props;
     unsigned long long seed, repeats, folds, threads, max;
     int from_kafka, write, json;
+    int default_out; /* no -o: artifact and report go to TRAIN_DEFAULT_DIR */
 } train_options;
 
 /* One option; returns 0, or 2 for a bad value (the message printed). */
@@ -184,7 +193,6 @@ static int options_parse(int argc, char **argv, train_options *o)
     };
     *o = (train_options){.data = "model/iris.csv",
                          .label = "species",
-                         .out = "model/iris-model.json",
                          .seed = 1,
                          .repeats = 10,
                          .folds = 5,
@@ -202,6 +210,12 @@ static int options_parse(int argc, char **argv, train_options *o)
     if (optind < argc) {
         fprintf(stderr, "train: unexpected argument \"%s\" (see train --help)\n", argv[optind]);
         return 2;
+    }
+    if (o->out == NULL) {
+        o->default_out = 1;
+        o->out = TRAIN_DEFAULT_OUT;
+        if (o->report == NULL)
+            o->report = TRAIN_DEFAULT_REPORT;
     }
     return options_check(o);
 }
@@ -281,6 +295,11 @@ static int write_leader(const train_options *o, const trainset *d, const leaderb
     artifact_training t = {.data = d, .seed = o->seed, .lb = lb, .leader = best};
     char err[512];
     int rc = -1;
+    if (o->default_out && mkdir(TRAIN_DEFAULT_DIR, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "train: cannot create %s/ for the artifact: %s (choose a path with -o)\n",
+                TRAIN_DEFAULT_DIR, strerror(errno));
+        goto cleanup;
+    }
     if (learner_train(&leader, &best->spec, d->x, d->y, d->n, d->nfeatures, d->nclasses, err,
                       sizeof err) != 0 ||
         artifact_write(o->out, &leader, &t, err, sizeof err) != 0) {

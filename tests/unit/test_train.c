@@ -235,6 +235,41 @@ static void test_shipped_artifact_and_report_are_what_make_model_writes(void **s
     free(report);
 }
 
+/* Without -o, build/train writes build/iris-model.json and its report beside
+ * it (creating build/ where it runs), and never touches the shipped
+ * model/iris-model.json. */
+static void test_default_output_is_build_not_the_shipped_model(void **state)
+{
+    (void)state;
+    char cwd[4096], dir[] = "/tmp/test_train_default_XXXXXX", cmd[16384], out[8192];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_non_null(mkdtemp(dir));
+    size_t before_len, after_len;
+    char *before = read_text("model/iris-model.json", &before_len);
+    snprintf(cmd, sizeof cmd, "cd %s && %s/build/train -d %s/" IRIS " -f lda -r 1", dir, cwd, cwd);
+    int rc = run(cmd, out, sizeof out);
+    if (rc != 0)
+        fail_msg("%s: expected exit 0, got %d: %s", cmd, rc, out);
+    char artifact[8192], report[8192], chart[8192];
+    snprintf(artifact, sizeof artifact, "%s/build/iris-model.json", dir);
+    snprintf(report, sizeof report, "%s/build/iris-training.json", dir);
+    snprintf(chart, sizeof chart, "%s/build/iris-training.svg", dir);
+    if (access(artifact, R_OK) != 0 || access(report, R_OK) != 0)
+        fail_msg("expected %s and %s; train printed:\n%s", artifact, report, out);
+    if (!strstr(out, "wrote build/iris-model.json") || !strstr(out, "wrote build/iris-training.json"))
+        fail_msg("expected train to name build/iris-model.json and its report; got:\n%s", out);
+    char *after = read_text("model/iris-model.json", &after_len);
+    assert_true(before_len == after_len && memcmp(before, after, before_len) == 0);
+    unlink(artifact);
+    unlink(report);
+    unlink(chart);
+    snprintf(cmd, sizeof cmd, "%s/build", dir);
+    rmdir(cmd);
+    rmdir(dir);
+    free(before);
+    free(after);
+}
+
 static void run_leaderboard(leaderboard *lb, const trainset *d, const char *only, size_t repeats,
                             uint64_t seed, size_t threads)
 {
@@ -587,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_scorer_matches_trainer_on_the_wine_data),
         cmocka_unit_test(test_shipped_artifact_matches_the_trainer_on_all_rows),
         cmocka_unit_test(test_shipped_artifact_and_report_are_what_make_model_writes),
+        cmocka_unit_test(test_default_output_is_build_not_the_shipped_model),
         cmocka_unit_test(test_artifact_keeps_provenance_and_the_report_the_leaderboard),
         cmocka_unit_test(test_leaderboard_leader_and_every_family_meet_their_targets),
         cmocka_unit_test(test_same_seed_same_leaderboard_whatever_the_threads),

@@ -9,15 +9,15 @@
 
 #define NF MODEL_NFEATURES
 
-/* Mean and sample covariance of the rows of class k, leaving out row skip
- * (SIZE_MAX: none).  Returns the number of rows used. */
-static size_t class_moments(const trainset *d, int k, size_t skip, double *mean, double *cov)
+/* Mean and sample covariance of the rows of class k.  Returns the number of
+ * rows used. */
+static size_t class_moments(const trainset *d, int k, double *mean, double *cov)
 {
     size_t n = 0;
     memset(mean, 0, NF * sizeof *mean);
     memset(cov, 0, NF * NF * sizeof *cov);
     for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k && i != skip) {
+        if (d->y[i] == k) {
             n++;
             for (size_t j = 0; j < NF; j++)
                 mean[j] += d->x[i * NF + j];
@@ -25,13 +25,31 @@ static size_t class_moments(const trainset *d, int k, size_t skip, double *mean,
     for (size_t j = 0; j < NF; j++)
         mean[j] /= (double)n;
     for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k && i != skip)
+        if (d->y[i] == k)
             for (size_t a = 0; a < NF; a++)
                 for (size_t b = 0; b < NF; b++)
                     cov[a * NF + b] += (d->x[i * NF + a] - mean[a]) * (d->x[i * NF + b] - mean[b]);
     for (size_t a = 0; a < NF * NF; a++)
         cov[a] /= (double)(n - 1);
     return n;
+}
+
+/* The mean and covariance of a class of n rows (mean, cov) without its row
+ * x, in constant time: with d = x - mean, the mean without x is
+ * mean - d / (n - 1) and the scatter matrix loses n / (n - 1) d d'.  This
+ * replaces refitting the class per left-out row, which made the monitoring
+ * reference quadratic in the rows. */
+static void leave_one_out(const double *mean, const double *cov, size_t n, const double *x,
+                          double *mean_out, double *cov_out)
+{
+    double d[NF], m = (double)n;
+    for (size_t j = 0; j < NF; j++) {
+        d[j] = x[j] - mean[j];
+        mean_out[j] = mean[j] - d[j] / (m - 1);
+    }
+    for (size_t a = 0; a < NF; a++)
+        for (size_t b = 0; b < NF; b++)
+            cov_out[a * NF + b] = (cov[a * NF + b] * (m - 1) - m / (m - 1) * d[a] * d[b]) / (m - 2);
 }
 
 /* The inverse Cholesky factor of cov, with a small ridge when it is singular
@@ -59,18 +77,19 @@ static double distance2(const double *linv, const double *mean, const double *x)
     return d2;
 }
 
-/* Share of rows that are atypical against a reference fitted without them. */
-static double loo_atypical_rate(const trainset *d, const baseline *b)
+/* Share of rows that are atypical against a reference fitted without them.
+ * cov holds each class's covariance before any ridge. */
+static double loo_atypical_rate(const trainset *d, const baseline *b, const double cov[][NF * NF])
 {
     size_t atypical = 0;
     for (size_t i = 0; i < d->n; i++) {
         const double *x = d->x + i * NF;
         double best = INFINITY;
         for (size_t k = 0; k < b->nclasses; k++) {
-            double mean[NF], cov[NF * NF], linv[NF * NF];
+            double mean[NF], c[NF * NF], linv[NF * NF];
             if ((int)k == d->y[i]) {
-                class_moments(d, (int)k, i, mean, cov);
-                inverse_factor(cov, linv);
+                leave_one_out(b->mean[k], cov[k], d->count[k], x, mean, c);
+                inverse_factor(c, linv);
                 best = fmin(best, distance2(linv, mean, x));
             } else {
                 best = fmin(best, distance2(b->linv[k], b->mean[k], x));
@@ -91,6 +110,7 @@ int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
         return -1;
     }
     b->nclasses = d->nclasses;
+    double raw[MODEL_MAX_CLASSES][NF * NF];
     for (size_t k = 0; k < b->nclasses; k++) {
         if (d->count[k] < 6) {
             snprintf(err, errlen,
@@ -98,11 +118,9 @@ int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
                      d->class_names[k], d->count[k]);
             return -1;
         }
-        class_moments(d, (int)k, SIZE_MAX, b->mean[k], cov[k]);
-        double c[NF * NF];
-        memcpy(c, cov[k], sizeof c);
-        inverse_factor(c, b->linv[k]);
-        memcpy(cov[k], c, sizeof c); /* with the ridge, if one was needed */
+        class_moments(d, (int)k, b->mean[k], raw[k]);
+        memcpy(cov[k], raw[k], sizeof raw[k]);
+        inverse_factor(cov[k], b->linv[k]); /* cov[k] gets the ridge, if one was needed */
     }
     trainset_standardisation(d->x, d->n, NF, b->feature_mean, b->feature_sd);
     double n = (double)d->n;
@@ -111,7 +129,7 @@ int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
     b->error_rate_sd = leader->error_rate_sd;
     b->error_rate_se = sqrt(b->error_rate * (1 - b->error_rate) / n);
     b->atypical_d2 = BASELINE_ATYPICAL_D2;
-    b->atypical_rate = loo_atypical_rate(d, b);
+    b->atypical_rate = loo_atypical_rate(d, b, raw);
     b->atypical_rate_se = sqrt(b->atypical_rate * (1 - b->atypical_rate) / n);
     b->present = 1;
     return 0;

@@ -105,3 +105,37 @@ void cv_metrics_compute(const double *probs, const int *y, size_t n, size_t k, s
     out->rmse = sqrt(out->mse);
     out->mpce_sd = repeats > 1 ? sqrt(ess / (double)(repeats - 1)) : 0;
 }
+
+void cv_tally_make(cv_tally *t, const double *probs, const int *y, size_t n, size_t k)
+{
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < n; i++) {
+        double pt = probs[i * k + (size_t)y[i]];
+        t->logloss_sum -= log(pt > 1e-15 ? pt : 1e-15);
+        t->se_sum += (1 - pt) * (1 - pt);
+    }
+    tally(probs, y, n, k, t->total, t->wrong);
+}
+
+void cv_metrics_from_tallies(const cv_tally *t, size_t repeats, size_t k, cv_metrics *out)
+{
+    double ll = 0, se = 0, emean = 0, ess = 0, rows = 0;
+    size_t wrong[MODEL_MAX_CLASSES] = {0}, total[MODEL_MAX_CLASSES] = {0};
+    for (size_t r = 0; r < repeats; r++) {
+        ll += t[r].logloss_sum;
+        se += t[r].se_sum;
+        for (size_t c = 0; c < k; c++) {
+            total[c] += t[r].total[c];
+            wrong[c] += t[r].wrong[c];
+            rows += (double)t[r].total[c];
+        }
+        double er = class_mean_error(t[r].total, t[r].wrong, k), delta = er - emean;
+        emean += delta / (double)(r + 1);
+        ess += delta * (er - emean);
+    }
+    out->mean_per_class_error = class_mean_error(total, wrong, k);
+    out->logloss = ll / rows;
+    out->mse = se / rows;
+    out->rmse = sqrt(out->mse);
+    out->mpce_sd = repeats > 1 ? sqrt(ess / (double)(repeats - 1)) : 0;
+}

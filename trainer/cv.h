@@ -3,6 +3,8 @@
 #ifndef IRIS_CV_H
 #define IRIS_CV_H
 
+#include "model/model.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +37,18 @@ typedef struct {
  * over all repeats, plus the spread between repeats. */
 void cv_metrics_compute(const double *probs, const int *y, size_t n, size_t k, size_t repeats,
                         cv_metrics *out);
+
+/* What the metrics need of one repeat's predictions, so that a leaderboard
+ * keeps a few numbers per candidate and repeat instead of every probability. */
+typedef struct {
+    size_t total[MODEL_MAX_CLASSES], wrong[MODEL_MAX_CLASSES]; /* rows, wrongly predicted rows */
+    double logloss_sum, se_sum; /* sums of -log max(p_true, 1e-15) and (1 - p_true)^2 */
+} cv_tally;
+
+/* Tallies n predictions (probs is n x k) into t (zeroed first). */
+void cv_tally_make(cv_tally *t, const double *probs, const int *y, size_t n, size_t k);
+
+/* cv_metrics_compute's figures from one tally per repeat. */
+void cv_metrics_from_tallies(const cv_tally *t, size_t repeats, size_t k, cv_metrics *out);
 
 #endif

@@ -52,7 +52,7 @@ typedef struct {
     size_t nspecs;
     const trainset *d;
     const cv_plan *plan;
-    double *oof; /* nspecs x repeats x n x k */
+    cv_tally *tally; /* nspecs x repeats: each unit's out-of-fold predictions, tallied */
     leaderboard_row *rows;
     size_t *fail_repeat; /* per spec: the lowest failing repeat, or SIZE_MAX */
     pthread_mutex_t lock;
@@ -60,13 +60,13 @@ typedef struct {
     int oom;
 } job;
 
-/* One unit of work: every fold of one repeat for one spec. */
-static void run_unit(job *j, size_t s, size_t r, double *x, int *y)
+/* One unit of work: every fold of one repeat for one spec (oof: scratch for
+ * n x k out-of-fold probabilities). */
+static void run_unit(job *j, size_t s, size_t r, double *x, int *y, double *oof)
 {
     const trainset *d = j->d;
     size_t n = d->n, k = d->nclasses, nf = d->nfeatures;
     const int *fold = j->plan->fold + r * n;
-    double *oof = j->oof + (s * j->plan->repeats + r) * n * k;
     for (size_t f = 0; f < j->plan->folds; f++) {
         size_t m = 0;
         for (size_t i = 0; i < n; i++)
@@ -91,6 +91,7 @@ static void run_unit(job *j, size_t s, size_t r, double *x, int *y)
                 learner_predict(&lm, d->x + i * nf, oof + i * k);
         learner_model_clear(&lm);
     }
+    cv_tally_make(&j->tally[s * j->plan->repeats + r], oof, d->y, n, k);
 }
 
 static void *worker(void *arg)
@@ -98,16 +99,18 @@ static void *worker(void *arg)
     job *j = arg;
     double *x = malloc(j->d->n * j->d->nfeatures * sizeof *x);
     int *y = malloc(j->d->n * sizeof *y);
+    double *oof = malloc(j->d->n * j->d->nclasses * sizeof *oof);
     for (;;) {
         pthread_mutex_lock(&j->lock);
         size_t u = j->next++;
-        if (!x || !y)
+        if (!x || !y || !oof)
             j->oom = 1;
         pthread_mutex_unlock(&j->lock);
-        if (!x || !y || u >= j->nspecs * j->plan->repeats)
+        if (!x || !y || !oof || u >= j->nspecs * j->plan->repeats)
             break;
-        run_unit(j, u / j->plan->repeats, u % j->plan->repeats, x, y);
+        run_unit(j, u / j->plan->repeats, u % j->plan->repeats, x, y, oof);
     }
+    free(oof);
     free(y);
     free(x);
     return NULL;
@@ -143,15 +146,6 @@ static size_t simplicity(const learner_family *f)
     return sizeof order / sizeof order[0];
 }
 
-static double argmax_wrong(const double *p, size_t k, int y)
-{
-    size_t best = 0;
-    for (size_t c = 1; c < k; c++)
-        if (p[c] > p[best])
-            best = c;
-    return (int)best != y;
-}
-
 /* Mean and sample standard deviation of v[0..n). */
 static void mean_sd(const double *v, size_t n, double *mean, double *sd)
 {
@@ -165,18 +159,18 @@ static void mean_sd(const double *v, size_t n, double *mean, double *sd)
 }
 
 /* Per repeat: mean per-class error into mpce[r], error rate into err[r]. */
-static void repeat_scores(const double *oof, const trainset *d, size_t repeats, double *mpce,
+static void repeat_scores(const cv_tally *t, const trainset *d, size_t repeats, double *mpce,
                           double *err)
 {
-    size_t n = d->n, k = d->nclasses;
+    size_t k = d->nclasses;
     for (size_t r = 0; r < repeats; r++) {
         cv_metrics m;
-        cv_metrics_compute(oof + r * n * k, d->y, n, k, 1, &m);
+        cv_metrics_from_tallies(t + r, 1, k, &m);
         mpce[r] = m.mean_per_class_error;
         double wrong = 0;
-        for (size_t i = 0; i < n; i++)
-            wrong += argmax_wrong(oof + (r * n + i) * k, k, d->y[i]);
-        err[r] = wrong / (double)n;
+        for (size_t c = 0; c < k; c++)
+            wrong += (double)t[r].wrong[c];
+        err[r] = wrong / (double)d->n;
     }
 }
 
@@ -216,7 +210,7 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
                     const cv_plan *plan, size_t threads, char *err, size_t errlen)
 {
     int rc = -1;
-    size_t k = d->nclasses, n = d->n;
+    size_t k = d->nclasses;
     job j = {.specs = specs, .nspecs = nspecs, .d = d, .plan = plan};
     pthread_t tid[64];
     size_t started = 0;
@@ -224,12 +218,12 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
     memset(lb, 0, sizeof *lb);
     lb->repeats = plan->repeats;
     lb->folds = plan->folds;
-    j.oof = malloc(nspecs * plan->repeats * n * k * sizeof *j.oof);
+    j.tally = calloc(nspecs * plan->repeats, sizeof *j.tally);
     j.rows = calloc(nspecs, sizeof *j.rows);
     j.fail_repeat = malloc(nspecs * sizeof *j.fail_repeat);
     rep = malloc(nspecs * plan->repeats * sizeof *rep);
     err_rep = malloc(plan->repeats * sizeof *err_rep);
-    if (!j.oof || !j.rows || !j.fail_repeat || !rep || !err_rep) {
+    if (!j.tally || !j.rows || !j.fail_repeat || !rep || !err_rep) {
         snprintf(err, errlen, "out of memory for %zu candidates", nspecs);
         goto cleanup;
     }
@@ -259,9 +253,9 @@ int leaderboard_run(leaderboard *lb, const learner_spec *specs, size_t nspecs, c
         row->order = s;
         row->failed = j.fail_repeat[s] != SIZE_MAX;
         if (!row->failed) {
-            const double *oof = j.oof + s * plan->repeats * n * k;
-            cv_metrics_compute(oof, d->y, n, k, plan->repeats, &row->metrics);
-            repeat_scores(oof, d, plan->repeats, rep + s * plan->repeats, err_rep);
+            const cv_tally *t = j.tally + s * plan->repeats;
+            cv_metrics_from_tallies(t, plan->repeats, k, &row->metrics);
+            repeat_scores(t, d, plan->repeats, rep + s * plan->repeats, err_rep);
             mean_sd(err_rep, plan->repeats, &row->error_rate, &row->error_rate_sd);
             ok++;
         }
@@ -282,7 +276,7 @@ cleanup:
     free(rep);
     free(j.fail_repeat);
     free(j.rows);
-    free(j.oof);
+    free(j.tally);
     return rc;
 }
 

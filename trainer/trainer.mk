@@ -92,3 +92,19 @@ FUZZ_trainer_props_LIBS = $(TRAINER_LIBS)
 FUZZ_trainer_props_SEEDS := $(wildcard tests/fuzz/corpus/producer-props/*)
 FUZZ_trainer_props_MAX_LEN := 12000
 $(BUILD)/fuzz_trainer_props: trainer/kafka_source.c
+
+# make bench-train [TRAIN_BENCH_ARGS=--rows N]: build/train on 1,000,000
+# synthetic rows beside scikit-learn fitting the same families on the same
+# folds (tests/bench/train_bench.py; needs python3-sklearn).  Not part of make test.
+$(BUILD)/bench/train_folds: $(call obj,tests/bench/train_folds.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS))
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(TRAINER_LIBS)
+.PHONY: bench-train
+bench-train: $(BUILD)/train $(BUILD)/bench/train_folds
+	$(PY) tests/bench/train_bench.py --train $(BUILD)/train --folds-tool $(BUILD)/bench/train_folds \
+	  $(TRAIN_BENCH_ARGS)
+BENCHES += bench-train
+# The steps that used to grow with the square of the rows, against their definitions.
+UNIT_SRCS_train_scale := tests/unit/test_train_scale.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
+C_UNITS += train_scale
+UNIT_LIBS_train_scale = $(TRAINER_LIBS)

@@ -10,7 +10,8 @@
 #include <strings.h>
 
 #include "common/buf.h"
-#include "lambda/alert_impl.h"
+#include "lambda/alert_episode.h"
+#include "lambda/alert_text.h"
 
 /* Room kept out of SNS's 256 KiB for the two attributes and slack. */
 #define ATTRIBUTE_RESERVE 1024
@@ -124,78 +125,6 @@ static const char *severity_of(const alert_policy *p, const evaluation *e)
     return "info";
 }
 
-/* "45%", "66.6%": truncated (not rounded) to 0.1, so a value just below a
- * threshold never prints equal to it. */
-void alert_format_percent(double v, char *out, size_t outlen)
-{
-    double x = floor(v * 1000.0 + 1e-6) / 10.0;
-    if (x == floor(x))
-        snprintf(out, outlen, "%.0f%%", x);
-    else
-        snprintf(out, outlen, "%.1f%%", x);
-}
-
-static int cmp_range_records(const void *a, const void *b)
-{
-    const batch_record *x = *(const batch_record *const *)a, *y = *(const batch_record *const *)b;
-    int c = strcmp(x->topic, y->topic);
-    if (c != 0)
-        return c;
-    if (x->partition != y->partition)
-        return x->partition < y->partition ? -1 : 1;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* Offset ranges per (topic, partition), sorted; *out is malloc'd. */
-int alert_offset_ranges(const batch *b, alert_range **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    const batch_record **recs = malloc((b->count ? b->count : 1) * sizeof *recs);
-    alert_range *r = malloc((b->count ? b->count : 1) * sizeof *r);
-    if (recs == NULL || r == NULL) {
-        free(recs);
-        free(r);
-        return -1;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < b->count; i++) {
-        const batch_record *rec = &b->records[i];
-        if (rec->topic != NULL && rec->partition >= 0 && rec->offset >= 0)
-            recs[m++] = rec;
-    }
-    qsort(recs, m, sizeof *recs, cmp_range_records);
-    size_t k = 0;
-    for (size_t i = 0; i < m; i++) {
-        if (k > 0 && strcmp(r[k - 1].topic, recs[i]->topic) == 0 &&
-            r[k - 1].partition == recs[i]->partition) {
-            r[k - 1].last = recs[i]->offset;
-            r[k - 1].records++;
-            continue;
-        }
-        r[k++] =
-            (alert_range){recs[i]->topic, recs[i]->partition, recs[i]->offset, recs[i]->offset, 1};
-    }
-    free(recs);
-    *out = r;
-    *n = k;
-    return 0;
-}
-
-void alert_range_text(buf *t, const alert_range *r)
-{
-    buf_printf(t, "%s/%d %lld", r->topic, (int)r->partition, (long long)r->first);
-    if (r->last != r->first)
-        buf_printf(t, "-%lld", (long long)r->last);
-}
-
-void alert_printable(char *s)
-{
-    for (char *c = s; *c; c++)
-        if (*c < 0x20 || *c > 0x7e)
-            *c = '?';
-}
-
 static void build_subject(const alert_policy *p, const evaluation *e, const alert_range *r,
                           size_t nr, char *out)
 {
@@ -249,150 +178,43 @@ static void build_subject(const alert_policy *p, const evaluation *e, const aler
     buf_free(&where);
 }
 
-const char *alert_class_name(const alert_context *ctx, int k, char *tmp, size_t tmplen)
-{
-    if (k >= 0 && (size_t)k < ctx->nclasses && ctx->class_names[k] != NULL)
-        return ctx->class_names[k];
-    snprintf(tmp, tmplen, "class%d", k);
-    return tmp;
-}
+/* What the per-batch Message is about. */
+typedef struct batch_alert {
+    const alert_policy *p;
+    const alert_context *ctx;
+    const batch *b;
+    const evaluation *e;
+    const char *severity;
+} batch_alert;
 
-void alert_json_key(buf *m, const char *key)
+static size_t write_message(buf *m, const void *arg, const alert_shape *s)
 {
-    buf_json_cstr(m, key);
-    buf_putc(m, ':');
-}
-
-void alert_json_timestamp(buf *m, int64_t ms)
-{
-    if (ms != BATCH_NO_TIMESTAMP)
-        buf_json_int(m, ms);
-    else
-        buf_puts(m, "null");
-}
-
-void alert_json_opt_int(buf *m, int64_t v)
-{
-    if (v < 0)
-        buf_puts(m, "null");
-    else
-        buf_json_int(m, v);
-}
-
-void alert_write_head(buf *m, const alert_context *ctx, const char *what, const char *kind,
-                      const char *severity)
-{
-    buf_putc(m, '{');
-    alert_json_key(m, "alert");
-    buf_json_cstr(m, what);
-    buf_putc(m, ',');
-    alert_json_key(m, "kind");
-    buf_json_cstr(m, kind);
-    buf_putc(m, ',');
-    alert_json_key(m, "severity");
-    buf_json_cstr(m, severity);
-    buf_putc(m, ',');
-    alert_json_key(m, "functionName");
-    buf_json_cstr(m, ctx->function_name ? ctx->function_name : "");
-    buf_putc(m, ',');
-    alert_json_key(m, "requestId");
-    buf_json_cstr(m, ctx->request_id ? ctx->request_id : "");
-}
-
-void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_ranges)
-{
-    buf_puts(m, "\"offsetRanges\":[");
-    size_t shown = nr < max_ranges ? nr : max_ranges;
-    for (size_t i = 0; i < shown; i++) {
-        buf_puts(m, i ? ",{\"topic\":" : "{\"topic\":");
-        buf_json_cstr(m, r[i].topic);
-        buf_printf(m, ",\"partition\":%d,\"firstOffset\":%lld,\"lastOffset\":%lld,\"records\":%zu}",
-                   (int)r[i].partition, (long long)r[i].first, (long long)r[i].last, r[i].records);
-    }
-    buf_putc(m, ']');
-    if (shown < nr)
-        buf_printf(m, ",\"offsetRangesOmitted\":%zu", nr - shown);
-}
-
-void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec)
-{
-    char t1[32], t2[32];
-    buf_puts(m, "{\"topic\":");
-    buf_json_cstr(m, rec->topic);
-    buf_puts(m, ",\"partition\":");
-    alert_json_opt_int(m, rec->partition);
-    buf_puts(m, ",\"offset\":");
-    alert_json_opt_int(m, rec->offset);
-    buf_puts(m, ",\"timestamp\":");
-    alert_json_timestamp(m, rec->timestamp_ms);
-    const double *x = batch_record_features(rec);
-    for (size_t f = 0; f < batch_num_features(); f++) {
-        buf_putc(m, ',');
-        alert_json_key(m, batch_feature_name(f));
-        buf_json_double(m, x[f]);
-    }
-    buf_putc(m, ',');
-    alert_json_key(m, batch_label_name());
-    if (rec->label >= 0)
-        buf_json_cstr(m, alert_class_name(ctx, rec->label, t1, sizeof t1));
-    else
-        buf_puts(m, "null");
-    buf_putc(m, ',');
-    alert_json_key(m, batch_predicted_name());
-    buf_json_cstr(m, alert_class_name(ctx, rec->predicted, t2, sizeof t2));
-    buf_puts(m, ",\"probability\":");
-    buf_json_double(m, rec->predicted < MODEL_MAX_CLASSES ? rec->probs[rec->predicted] : NAN);
-}
-
-size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,
-                                 size_t max_examples)
-{
-    buf_puts(m, "\"misclassified\":[");
-    size_t total = 0, written = 0;
-    for (size_t i = 0; i < b->count; i++) {
-        const batch_record *rec = &b->records[i];
-        if (rec->error != NULL || rec->label < 0 || rec->predicted < 0 ||
-            rec->label == rec->predicted)
-            continue;
-        total++;
-        if (written >= max_examples)
-            continue;
-        if (written++)
-            buf_putc(m, ',');
-        alert_write_record(m, ctx, rec);
-        buf_putc(m, '}');
-    }
-    buf_printf(m, "],\"misclassifiedTotal\":%zu", total);
-    return written;
-}
-
-static void write_message(buf *m, const alert_policy *p, const alert_context *ctx, const batch *b,
-                          const evaluation *e, const alert_range *r, size_t nr, size_t max_ranges,
-                          size_t max_examples, int truncated, const char *severity)
-{
+    const batch_alert *ba = arg;
+    const alert_context *ctx = ba->ctx;
     char tn[MODEL_MAX_CLASSES][32];
     const char *names[MODEL_MAX_CLASSES];
-    for (size_t k = 0; k < e->nclasses && k < MODEL_MAX_CLASSES; k++)
+    for (size_t k = 0; k < ba->e->nclasses && k < MODEL_MAX_CLASSES; k++)
         names[k] = alert_class_name(ctx, (int)k, tn[k], sizeof tn[k]);
-    if (strcmp(severity, "critical") == 0)
+    if (strcmp(ba->severity, "critical") == 0)
         alert_write_head(m, ctx, "iris model accuracy below threshold", "batch-threshold",
-                         severity);
-    else if (strcmp(severity, "warning") == 0)
+                         ba->severity);
+    else if (strcmp(ba->severity, "warning") == 0)
         alert_write_head(m, ctx, "iris model accuracy below threshold on too few labelled records",
-                         "batch-summary", severity);
+                         "batch-summary", ba->severity);
     else
-        alert_write_head(m, ctx, "iris batch summary", "batch-summary", severity);
+        alert_write_head(m, ctx, "iris batch summary", "batch-summary", ba->severity);
     buf_puts(m, ",\"policy\":{\"mode\":");
-    buf_json_cstr(m, alert_mode_name(p->mode));
-    buf_printf(m, ",\"minRecords\":%zu,\"accuracyThreshold\":", p->min_records);
-    buf_json_double(m, p->accuracy_threshold);
+    buf_json_cstr(m, alert_mode_name(ba->p->mode));
+    buf_printf(m, ",\"minRecords\":%zu,\"accuracyThreshold\":", ba->p->min_records);
+    buf_json_double(m, ba->p->accuracy_threshold);
     buf_puts(m, "},");
-    evaluate_write_json(m, e, names);
+    evaluate_write_json(m, ba->e, names);
     buf_putc(m, ',');
-    alert_write_ranges(m, r, nr, max_ranges);
+    alert_write_ranges(m, s->ranges, s->nr, s->max_ranges);
     buf_putc(m, ',');
-    alert_write_misclassified(m, ctx, b, max_examples);
-    buf_printf(m, ",\"truncated\":%s}", truncated ? "true" : "false");
+    size_t written = alert_write_misclassified(m, ctx, ba->b, s->max_examples);
+    buf_printf(m, ",\"truncated\":%s}", s->truncated ? "true" : "false");
+    return written;
 }
 
 int alert_build(const alert_policy *p, const alert_context *ctx, const batch *b,
@@ -401,48 +223,16 @@ int alert_build(const alert_policy *p, const alert_context *ctx, const batch *b,
     memset(out, 0, sizeof *out);
     alert_range *r = NULL;
     size_t nr = 0;
-    buf m = BUF_INIT;
-    int rc = -1;
     if (alert_offset_ranges(b, &r, &nr) != 0)
-        goto cleanup;
+        return -1;
     out->severity = severity_of(p, e);
     out->kind = strcmp(out->severity, "critical") == 0 ? "batch-threshold" : "batch-summary";
     build_subject(p, e, r, nr, out->subject);
+    free(r);
     if (e->labelled > 0 && isfinite(e->accuracy))
         snprintf(out->accuracy, sizeof out->accuracy, "%.6g", e->accuracy);
-
-    /* Largest first; drop examples, then offset ranges, until it fits. */
-    size_t examples = ALERT_MAX_EXAMPLES, ranges = nr;
-    for (;;) {
-        int truncated = examples < ALERT_MAX_EXAMPLES || ranges < nr;
-        buf_reset(&m);
-        write_message(&m, p, ctx, b, e, r, nr, ranges, examples, truncated, out->severity);
-        if (m.failed)
-            goto cleanup;
-        if (m.len <= max_message_bytes) {
-            out->truncated = truncated;
-            break;
-        }
-        if (examples > 0)
-            examples--;
-        else if (ranges > 0)
-            ranges /= 2;
-        else
-            goto cleanup;
-    }
-    size_t written = 0;
-    for (size_t i = 0; i < b->count && written < examples; i++) {
-        const batch_record *rec = &b->records[i];
-        written += rec->error == NULL && rec->label >= 0 && rec->predicted >= 0 &&
-                   rec->label != rec->predicted;
-    }
-    out->examples = written;
-    out->message = buf_detach(&m, &out->message_len);
-    rc = out->message != NULL ? 0 : -1;
-cleanup:
-    buf_free(&m);
-    free(r);
-    return rc;
+    batch_alert ba = {p, ctx, b, e, out->severity};
+    return alert_fit(out, b, max_message_bytes, write_message, &ba);
 }
 
 size_t alert_count(const alert_policy *p, const evaluation *e, const monitor_verdict *v)
@@ -460,7 +250,7 @@ int alert_build_nth(const alert_policy *p, const alert_context *ctx, const batch
         memset(out, 0, sizeof *out);
         if (v == NULL || i >= v->nevents)
             return -1;
-        return alert_build_event(p, ctx, b, e, v, &v->events[i], max_message_bytes, out);
+        return alert_build_event(ctx, b, e, v, &v->events[i], max_message_bytes, out);
     }
     return alert_build(p, ctx, b, e, max_message_bytes, out);
 }

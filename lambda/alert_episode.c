@@ -5,10 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lambda/alert_impl.h"
-
-static const char *const feature_keys[MODEL_NFEATURES] = {"sepalLength", "sepalWidth",
-                                                          "petalLength", "petalWidth"};
+#include "lambda/alert_episode.h"
+#include "lambda/alert_text.h"
 
 static const char *kind_of(const monitor_event *ev)
 {
@@ -154,10 +152,12 @@ static void write_confusion(buf *m, const alert_context *ctx, const monitor_even
         for (size_t p = 0; p < ctx->nclasses && p < MODEL_MAX_CLASSES; p++) {
             if (ev->confusion[a][p] == 0)
                 continue;
-            buf_puts(m, first ? "{\"species\":" : ",{\"species\":");
+            buf_puts(m, first ? "{" : ",{");
             first = 0;
+            alert_json_key(m, batch_label_name());
             buf_json_cstr(m, alert_class_name(ctx, (int)a, t1, sizeof t1));
-            buf_puts(m, ",\"predictedSpecies\":");
+            buf_putc(m, ',');
+            alert_json_key(m, batch_predicted_name());
             buf_json_cstr(m, alert_class_name(ctx, (int)p, t2, sizeof t2));
             buf_printf(m, ",\"count\":%llu}", (unsigned long long)ev->confusion[a][p]);
         }
@@ -184,7 +184,7 @@ static void write_features(buf *m, const baseline *bl, const monitor_event *ev)
     for (int i = 0; i < MODEL_NFEATURES; i++) {
         int f = order[i];
         buf_puts(m, i ? ",{\"feature\":" : "{\"feature\":");
-        buf_json_cstr(m, feature_keys[f]);
+        buf_json_cstr(m, batch_feature_name((size_t)f));
         write_number(m, "trainingMean", bl->feature_mean[f]);
         write_number(m, "trainingSd", bl->feature_sd[f]);
         write_number(m, "meanSinceChange", ev->feature_mean[f]);
@@ -219,13 +219,24 @@ static size_t write_atypical(buf *m, const alert_context *ctx, const baseline *b
     return written;
 }
 
-static size_t write_event(buf *m, const alert_context *ctx, const batch *b, const evaluation *e,
-                          const monitor_verdict *v, const monitor_event *ev, const alert_range *r,
-                          size_t nr, size_t max_ranges, size_t max_examples, int truncated)
+/* What an episode's Message is about. */
+typedef struct event_alert {
+    const alert_context *ctx;
+    const batch *b;
+    const evaluation *e;
+    const monitor_verdict *v;
+    const monitor_event *ev;
+} event_alert;
+
+static size_t write_event(buf *m, const void *arg, const alert_shape *s)
 {
+    const event_alert *ea = arg;
+    const alert_context *ctx = ea->ctx;
+    const monitor_verdict *v = ea->v;
+    const monitor_event *ev = ea->ev;
     char tn[MODEL_MAX_CLASSES][32];
     const char *names[MODEL_MAX_CLASSES];
-    for (size_t k = 0; k < e->nclasses && k < MODEL_MAX_CLASSES; k++)
+    for (size_t k = 0; k < ea->e->nclasses && k < MODEL_MAX_CLASSES; k++)
         names[k] = alert_class_name(ctx, (int)k, tn[k], sizeof tn[k]);
     alert_write_head(m, ctx, what_of(ev), kind_of(ev), severity_of_event(ev));
     write_test(m, v, ev);
@@ -235,57 +246,27 @@ static size_t write_event(buf *m, const alert_context *ctx, const batch *b, cons
     if (drift && !ev->recovery)
         write_features(m, v->baseline, ev);
     buf_puts(m, ",\"batch\":{");
-    evaluate_write_json(m, e, names);
+    evaluate_write_json(m, ea->e, names);
     buf_puts(m, "},");
-    alert_write_ranges(m, r, nr, max_ranges);
+    alert_write_ranges(m, s->ranges, s->nr, s->max_ranges);
     buf_putc(m, ',');
-    size_t written = drift ? write_atypical(m, ctx, v->baseline, b, max_examples)
-                           : alert_write_misclassified(m, ctx, b, max_examples);
-    buf_printf(m, ",\"truncated\":%s}", truncated ? "true" : "false");
+    size_t written = drift ? write_atypical(m, ctx, v->baseline, ea->b, s->max_examples)
+                           : alert_write_misclassified(m, ctx, ea->b, s->max_examples);
+    buf_printf(m, ",\"truncated\":%s}", s->truncated ? "true" : "false");
     return written;
 }
 
-int alert_build_event(const alert_policy *p, const alert_context *ctx, const batch *b,
-                      const evaluation *e, const monitor_verdict *v, const monitor_event *ev,
-                      size_t max_message_bytes, alert *out)
+int alert_build_event(const alert_context *ctx, const batch *b, const evaluation *e,
+                      const monitor_verdict *v, const monitor_event *ev, size_t max_message_bytes,
+                      alert *out)
 {
-    (void)p;
     memset(out, 0, sizeof *out);
-    alert_range *r = NULL;
-    size_t nr = 0;
-    buf m = BUF_INIT;
-    int rc = -1;
-    if (alert_offset_ranges(b, &r, &nr) != 0)
-        goto cleanup;
     out->severity = severity_of_event(ev);
     out->kind = kind_of(ev);
     build_subject(ev, out->subject);
     double acc = ev->test == MONITOR_ACCURACY ? 1 - rate_of(ev) : e->accuracy;
     if (isfinite(acc))
         snprintf(out->accuracy, sizeof out->accuracy, "%.6g", acc);
-    size_t examples = ALERT_MAX_EXAMPLES, ranges = nr, written = 0;
-    for (;;) {
-        int truncated = examples < ALERT_MAX_EXAMPLES || ranges < nr;
-        buf_reset(&m);
-        written = write_event(&m, ctx, b, e, v, ev, r, nr, ranges, examples, truncated);
-        if (m.failed)
-            goto cleanup;
-        if (m.len <= max_message_bytes) {
-            out->truncated = truncated;
-            break;
-        }
-        if (examples > 0)
-            examples--;
-        else if (ranges > 0)
-            ranges /= 2;
-        else
-            goto cleanup;
-    }
-    out->examples = written;
-    out->message = buf_detach(&m, &out->message_len);
-    rc = out->message != NULL ? 0 : -1;
-cleanup:
-    buf_free(&m);
-    free(r);
-    return rc;
+    event_alert ea = {ctx, b, e, v, ev};
+    return alert_fit(out, b, max_message_bytes, write_event, &ea);
 }

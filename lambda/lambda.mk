@@ -7,7 +7,7 @@ BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.
               lambda/batch/batch_event.c lambda/batch/topics.c \
               lambda/batch/javamap.c lambda/batch/layout.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
-                 lambda/alert_episode.c lambda/monitor.c lambda/notify.c lambda/sequencer.c \
+                 lambda/alert_episode.c lambda/alert_text.c lambda/monitor.c lambda/notify.c lambda/sequencer.c \
                  lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
 BOOTSTRAP_SRCS := $(COMMON_SRCS) $(RUNTIME_SRCS) $(AWS_SRCS) $(MODEL_SCORER_SRCS) \
@@ -30,7 +30,7 @@ UNIT_SRCS_batch := tests/unit/test_batch.c $(BATCH_SRCS) common/buf.c \
                     $(MODEL_SCORER_SRCS)
 UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
                        $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
-UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/alert_episode.c lambda/monitor.c \
+UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/alert_episode.c lambda/alert_text.c lambda/monitor.c \
                     lambda/evaluate.c \
                     $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
@@ -38,7 +38,7 @@ UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/bu
                            lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_limits = $(call libs,libcjson) -lm
 UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
-                      lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                      lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
                       $(MODEL_SCORER_SRCS)
 C_UNITS += batch evaluate alert handler batch_limits monitor
 # handler_invoke from 8 threads at once (Managed Instances): one monitor, one
@@ -146,7 +146,7 @@ FUZZ_response_SEEDS := $(EVENT_SAMPLES) $(wildcard tests/fuzz/corpus/batch/*)
 # the old per-batch threshold on the same simulated streams: false alerts per
 # million clean records and detection delays, batches of 1, 20 and 500.
 MONITOR_SIM_SRCS := tests/lib/monitor_sim.c lambda/monitor.c lambda/alert.c \
-                    lambda/alert_episode.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                    lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
                     $(MODEL_SCORER_SRCS)
 $(BUILD)/monitor_bench: $(call obj,tests/bench/monitor_bench.c $(MONITOR_SIM_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,libcjson) -lm

@@ -1,8 +1,8 @@
-/* alert_impl.h: the pieces of an alert's Subject and Message shared by the
+/* alert_text.h: the pieces of an alert's Subject and Message shared by the
  * per-batch policies (alert.c) and the sequential tests' alerts
- * (alert_episode.c).  Internal to lambda/alert*.c. */
-#ifndef IRIS_ALERT_IMPL_H
-#define IRIS_ALERT_IMPL_H
+ * (alert_episode.c), below both.  Internal to lambda/alert*.c. */
+#ifndef IRIS_ALERT_TEXT_H
+#define IRIS_ALERT_TEXT_H
 
 #include "common/buf.h"
 #include "lambda/alert.h"
@@ -52,9 +52,24 @@ void alert_write_record(buf *m, const alert_context *ctx, const batch_record *re
 size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,
                                  size_t max_examples);
 
-/* Builds the alert for a monitor event (alert_episode.c). */
-int alert_build_event(const alert_policy *p, const alert_context *ctx, const batch *b,
-                      const evaluation *e, const monitor_verdict *v, const monitor_event *ev,
-                      size_t max_message_bytes, alert *out);
+/* How much of the batch a Message shows: its offset ranges (at most
+ * max_ranges of nr) and at most max_examples records; truncated when either
+ * was cut. */
+typedef struct alert_shape {
+    const alert_range *ranges;
+    size_t nr, max_ranges, max_examples;
+    int truncated;
+} alert_shape;
+
+/* Writes a whole Message of the given shape into m and returns the number
+ * of example records written. */
+typedef size_t (*alert_writer)(buf *m, const void *ctx, const alert_shape *shape);
+
+/* Sets out->message (and message_len, examples, truncated) to the largest
+ * Message write makes that fits max_message_bytes: examples are dropped
+ * first, then offset ranges.  Returns 0, or -1 when out of memory or when
+ * even the smallest does not fit. */
+int alert_fit(alert *out, const batch *b, size_t max_message_bytes, alert_writer write,
+              const void *ctx);
 
 #endif

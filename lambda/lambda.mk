@@ -3,6 +3,7 @@
 # Included after common/, runtime/, aws/ and model/, which define their *_SRCS.
 
 BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.c \
+              lambda/batch/batch_cjson.c lambda/batch/record.c \
               lambda/batch/batch_key.c lambda/batch/base64.c \
               lambda/batch/batch_event.c lambda/batch/topics.c \
               lambda/batch/javamap.c lambda/batch/layout.c
@@ -164,3 +165,9 @@ C_UNITS += monitor_sim
 test-monitor-e2e: $(ASAN)/bootstrap
 	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) monitor-e2e $(PY) tests/integration/monitor_e2e.py
 TESTS += test-monitor-e2e
+# Error elements keep the metadata that was read; a deeply nested record
+# costs only itself (both parse paths, the exact response element).
+UNIT_SRCS_batch_errors := tests/unit/test_batch_errors.c $(BATCH_SRCS) common/buf.c \
+                          lambda/response.c $(MODEL_SCORER_SRCS)
+UNIT_LIBS_batch_errors = $(call libs,libcjson) -lm
+C_UNITS += batch_errors

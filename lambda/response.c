@@ -6,13 +6,10 @@
 
 #define CHUNK_BYTES 16384
 
-static const char *const feature_out[MODEL_NFEATURES] = {
-    ",\"sepalLength\":", ",\"sepalWidth\":", ",\"petalLength\":", ",\"petalWidth\":"};
-static const size_t feature_len[MODEL_NFEATURES] = {15, 14, 15, 14};
-
-/* Room a record may need besides its topic, key, class names and error:
- * the literals (under 200 bytes) and seven numbers. */
-#define RECORD_FIXED_ROOM (256 + 7 * BUF_NUMBER_MAX)
+/* Room a record may need besides its topic, key, field names, class names
+ * and error: the literals (under 200 bytes) and three numbers besides its
+ * features. */
+#define RECORD_FIXED_ROOM (256 + 3 * BUF_NUMBER_MAX)
 
 /* The writers below write straight into memory the caller has made room
  * for (record_room()) and return the end of what they wrote. */
@@ -75,7 +72,7 @@ static int topic_json(response_stream *s, const char *topic)
  * keylen bytes (after topic_json() for its topic). */
 static size_t record_room(const response_stream *s, size_t keylen)
 {
-    return RECORD_FIXED_ROOM + s->topic_json.len + keylen + s->names_room;
+    return s->fixed_room + s->topic_json.len + keylen + s->names_room;
 }
 
 static char *put_head(char *o, const response_stream *s, const batch_record *rec, size_t keylen)
@@ -96,8 +93,8 @@ static char *put_head(char *o, const response_stream *s, const batch_record *rec
     return o;
 }
 
-/* A measurement as buf_format_double() writes it.  Measurements repeat (to
- * a tenth of a centimetre, a few dozen values each), so each is formatted
+/* A feature's value as buf_format_double() writes it.  Measurements repeat
+ * (iris: to a tenth of a centimetre, a few dozen values each), so each is formatted
  * once per stream and then copied: a small direct-mapped cache keyed by
  * the double's bits. */
 static char *put_measurement(char *o, response_stream *s, double v)
@@ -144,45 +141,34 @@ static char *put_prediction(char *o, const response_stream *s, const batch_recor
     return PUT_LIT(o, "}}");
 }
 
-/* The rest of a record that was read and scored (the iris layout). */
-static char *put_scores(char *o, response_stream *s, const batch_record *rec)
+/* Field i's member name, written as ,"name": (the features, then the label
+ * and the predicted label, as the served model names them).  A short one
+ * is copied as FIELD_COPY bytes (a constant size: a few moves, no call);
+ * fields and the record's room have that much to spare. */
+#define FIELD_COPY 32
+static char *put_field(char *o, const response_stream *s, size_t i)
 {
-    for (int j = 0; j < MODEL_NFEATURES; j++) {
-        o = put(o, feature_out[j], feature_len[j]);
-        o = put_measurement(o, s, rec->features[j]);
+    const char *from = s->fields.data + s->field_at[i];
+    size_t n = s->field_len[i];
+    if (n <= FIELD_COPY) {
+        memcpy(o, from, FIELD_COPY);
+        return o + n;
     }
-    o = PUT_LIT(o, ",\"species\":");
-    o = put_label(o, s, rec);
-    o = PUT_LIT(o, ",\"predictedSpecies\":");
-    return put_prediction(o, s, rec);
+    return put(o, from, n);
 }
 
-/* The same for another model's layout (batch_use_model): its features and
- * label named as the model names them, and "predicted" + the label. */
-static int write_layout_scores(const response_stream *s, buf *out, const batch_record *rec)
+/* The rest of a record that was read and scored. */
+static char *put_scores(char *o, response_stream *s, const batch_record *rec)
 {
     const double *x = batch_record_features(rec);
-    for (size_t j = 0; j < batch_num_features(); j++) {
-        buf_putc(out, ',');
-        buf_json_cstr(out, batch_feature_name(j));
-        buf_putc(out, ':');
-        buf_json_double(out, x[j]);
+    for (size_t j = 0; j < s->nfeatures; j++) {
+        o = put_field(o, s, j);
+        o = put_measurement(o, s, x[j]);
     }
-    buf_putc(out, ',');
-    buf_json_cstr(out, batch_label_name());
-    buf_putc(out, ':');
-    if (buf_reserve(out, RECORD_FIXED_ROOM + s->names_room) != 0)
-        return -1;
-    out->len = (size_t)(put_label(out->data + out->len, s, rec) - out->data);
-    out->data[out->len] = '\0';
-    buf_putc(out, ',');
-    buf_json_cstr(out, batch_predicted_name());
-    buf_putc(out, ':');
-    if (buf_reserve(out, RECORD_FIXED_ROOM + s->names_room) != 0)
-        return -1;
-    out->len = (size_t)(put_prediction(out->data + out->len, s, rec) - out->data);
-    out->data[out->len] = '\0';
-    return out->failed ? -1 : 0;
+    o = put_field(o, s, s->nfeatures);
+    o = put_label(o, s, rec);
+    o = put_field(o, s, s->nfeatures + 1);
+    return put_prediction(o, s, rec);
 }
 
 static int write_record(response_stream *s, buf *out, const batch_record *rec)
@@ -192,14 +178,11 @@ static int write_record(response_stream *s, buf *out, const batch_record *rec)
     size_t keylen = rec->key != NULL ? strlen(rec->key) : 0;
     if (buf_reserve(out, record_room(s, keylen)) != 0)
         return -1;
-    int iris = batch_layout_is_iris();
     char *o = put_head(out->data + out->len, s, rec, keylen);
-    if (rec->error == NULL && iris)
+    if (rec->error == NULL)
         o = put_scores(o, s, rec);
     out->len = (size_t)(o - out->data);
     out->data[out->len] = '\0';
-    if (rec->error == NULL && !iris)
-        return write_layout_scores(s, out, rec);
     /* The connector keeps only what is inside the element: the error too. */
     if (rec->error != NULL) {
         BUF_LIT(out, ",\"error\":");
@@ -207,6 +190,25 @@ static int write_record(response_stream *s, buf *out, const batch_record *rec)
         BUF_LIT(out, "}}");
     }
     return out->failed ? -1 : 0;
+}
+
+/* The member names of the served layout (batch.h), as JSON. */
+static int prepare_fields(response_stream *s)
+{
+    s->nfeatures = batch_num_features();
+    for (size_t i = 0; i < s->nfeatures + 2; i++) {
+        const char *name = i < s->nfeatures    ? batch_feature_name(i)
+                           : i == s->nfeatures ? batch_label_name()
+                                               : batch_predicted_name();
+        s->field_at[i] = s->fields.len;
+        buf_putc(&s->fields, ',');
+        buf_json_cstr(&s->fields, name);
+        buf_putc(&s->fields, ':');
+        s->field_len[i] = s->fields.len - s->field_at[i];
+    }
+    s->fixed_room =
+        RECORD_FIXED_ROOM + s->nfeatures * BUF_NUMBER_MAX + s->fields.len + FIELD_COPY;
+    return buf_reserve(&s->fields, FIELD_COPY) != 0 || s->fields.failed ? -1 : 0;
 }
 
 int response_stream_init(response_stream *s, const batch *b, const model *m)
@@ -225,6 +227,7 @@ int response_stream_init(response_stream *s, const batch *b, const model *m)
     }
     s->names_room += 2 * longest; /* species and predictedSpecies */
     failed |= buf_reserve(&s->chunk, CHUNK_BYTES + 1024) != 0;
+    failed |= prepare_fields(s) != 0;
     if (failed) {
         response_stream_free(s);
         return -1;
@@ -240,6 +243,7 @@ void response_stream_free(response_stream *s)
         buf_free(&s->names[k]);
     buf_free(&s->chunk);
     buf_free(&s->topic_json);
+    buf_free(&s->fields);
 }
 
 static void rewind_stream(response_stream *s)
@@ -285,13 +289,11 @@ long long response_stream_size(response_stream *s)
 }
 
 /* Records after the first, written straight into dst while they surely
- * fit (records with an error, and other models' layouts, go through
- * refill()); returns the bytes written. */
+ * fit (records with an error go through refill()); returns the bytes
+ * written. */
 static size_t put_direct(response_stream *s, char *dst, size_t cap)
 {
     size_t n = 0;
-    if (!batch_layout_is_iris()) /* another model's records: write_record() */
-        return 0;
     while (s->next > 0 && s->next < s->b->count) {
         const batch_record *rec = &s->b->records[s->next];
         if (rec->error != NULL || topic_json(s, rec->topic) != 0)

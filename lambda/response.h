@@ -1,5 +1,8 @@
 /* response.h: the function's response document: a JSON array with one element
- * per input record, in input order (README "What it answers").  It can be
+ * per input record, in input order (README "What it answers"), its fields
+ * named as the served model names them (batch_use_model).  A stream is one
+ * caller's: streams over different batches may be written from any number
+ * of threads at once (nothing is shared but the read-only layout and model).  It can be
  * written whole into a buf, or produced in pieces while the runtime posts it,
  * so that a 25,000-record response never sits in memory whole. */
 #ifndef IRIS_RESPONSE_H
@@ -33,6 +36,10 @@ typedef struct response_stream {
     buf topic_json;
     int topic_set;
     response_number measurements[64];
+    buf fields; /* ,"name": of each feature, the label and the predicted label */
+    size_t field_at[MODEL_MAX_FEATURES + 2], field_len[MODEL_MAX_FEATURES + 2]; /* in fields */
+    size_t nfeatures;
+    size_t fixed_room; /* what a record takes besides its topic, key, classes and error */
 } response_stream;
 
 /* Prepares a stream over a scored batch; b and m must outlive it.  Returns

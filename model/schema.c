@@ -116,3 +116,7 @@ int schema_label_index(const char *const *names, size_t n, const char *label, si
             return i > 0 ? exact_index(names, n, label + i + 1, len - i - 1) : -1;
     return -1;
 }
+
+const char *const schema_iris_features[SCHEMA_IRIS_NFEATURES] = {"sepal_length", "sepal_width",
+                                                                 "petal_length", "petal_width"};
+const char schema_iris_label[] = "species";

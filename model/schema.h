@@ -38,4 +38,11 @@ int schema_camel(const char *name, size_t len, char out[SCHEMA_NAME_MAX + 1]);
 /* The index of the class that label[0..len) names among names[0..n), or -1. */
 int schema_label_index(const char *const *names, size_t n, const char *label, size_t len);
 
+/* The iris schema: the shipped model's features (lengths in centimetres, in
+ * this order) and its label field, snake_case as the trainer writes them.
+ * What a reader assumes until it is given a model. */
+#define SCHEMA_IRIS_NFEATURES 4
+extern const char *const schema_iris_features[SCHEMA_IRIS_NFEATURES];
+extern const char schema_iris_label[];
+
 #endif

@@ -24,11 +24,17 @@
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/jscan.h"
 
+/* An element of the event: where it ends, and where it first nests past
+ * the depth limit (NULL if it does not). */
+typedef struct outline_element {
+    const char *end, *deep;
+} outline_element;
+
 typedef struct outline {
     size_t count;      /* records */
     size_t base;       /* records before first (read by the one pass) */
     const char *first; /* the first element outlined, or the bare object */
-    const char **ends; /* where each element from first on ends (malloc'd) */
+    outline_element *ends; /* each element from first on (malloc'd) */
     size_t cap;
 } outline;
 
@@ -57,7 +63,9 @@ static int invalid_json(int r, size_t at, size_t len, char *err, size_t errlen)
 
 /* The elements of the top-level array from the one at s (o->first) on:
  * validates them and counts them, up to BATCH_MAX_RECORDS in all.  Leaves
- * *p after the closing bracket. */
+ * *p after the closing bracket.  An object element nested past the depth
+ * limit is valid JSON all the same, and costs only its record; an array
+ * nested so deep is the event's own nesting, and fails it. */
 static int outline_elements(const char *json, size_t len, const char *s, const char **p, outline *o,
                             char *err, size_t errlen)
 {
@@ -71,19 +79,23 @@ static int outline_elements(const char *json, size_t len, const char *s, const c
                               BATCH_MAX_RECORDS, BATCH_MAX_RECORDS + 1, (size_t)(s - json), len,
                               BATCH_MAX_RECORDS);
         jscan_info info;
-        int r = jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, &info);
-        if (r != JSCAN_OK)
+        const char *start = s;
+        int r = jscan_value(&s, end, JSCAN_GRAMMAR | JSCAN_DEEP, SIZE_MAX, &info);
+        if (r == JSCAN_ERR_DEEP && *start != '{')
+            r = JSCAN_ERR_DEPTH;
+        if (r != JSCAN_OK && r != JSCAN_ERR_DEEP)
             return invalid_json(r, (size_t)(info.at - json), len, err, errlen);
         if (o->count - o->base == o->cap) {
             size_t cap = o->cap ? o->cap * 2 : 256;
-            const char **e = realloc(o->ends, cap * sizeof *e);
+            outline_element *e = realloc(o->ends, cap * sizeof *e);
             if (e == NULL)
                 return event_fail(err, errlen, BATCH_ERR_NOMEM,
                                   "out of memory outlining the event");
             o->ends = e;
             o->cap = cap;
         }
-        o->ends[o->count++ - o->base] = s;
+        o->ends[o->count++ - o->base] =
+            (outline_element){s, r == JSCAN_ERR_DEEP ? info.at : NULL};
         s = jscan_ws(s, end);
         if (s < end && *s == ',') {
             s = jscan_ws(s + 1, end);
@@ -145,7 +157,7 @@ static int outline_event(const char *json, size_t len, batch *out, outline *o, c
         o->count = 1;
         if ((o->ends = malloc(sizeof *o->ends)) == NULL)
             return event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory outlining the event");
-        o->ends[0] = s;
+        o->ends[0] = (outline_element){s, NULL};
     }
     s = jscan_ws(s, end);
     if (s != end)
@@ -165,22 +177,37 @@ static int outline_event(const char *json, size_t len, batch *out, outline *o, c
     return BATCH_OK;
 }
 
-static int record_fail(batch_record *rec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static int record_fail(batch_record *rec, const char *fmt, ...)
+/* A record's error for a record cJSON cannot read whole, then the
+ * metadata of its payload that can be read (batch_read_metadata_text). */
+static int record_unreadable(batch *b, batch_record *rec, const char *start, const char *end,
+                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int record_unreadable(batch *b, batch_record *rec, const char *start, const char *end,
+                             const char *fmt, ...)
 {
     char msg[320];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return batch_record_fail(rec, msg) == 0 ? -1 : BATCH_ERR_NOMEM;
+    if (batch_record_fail(rec, msg) != 0)
+        return BATCH_ERR_NOMEM;
+    if (b->shape == BATCH_SHAPE_CONNECTOR &&
+        batch_read_metadata_text(b, rec, start, (size_t)(end - start)) == BATCH_ERR_NOMEM)
+        return BATCH_ERR_NOMEM;
+    return -1;
 }
 
-/* The element [start, end) through cJSON, within the limits. */
-static int read_element_checked(batch *b, batch_record *rec, const char *start, const char *end)
+/* The element [start, end) through cJSON, within the limits; deep: where
+ * it nests past the depth limit, or NULL. */
+static int read_element_checked(batch *b, batch_record *rec, const char *start, const char *end,
+                                const char *deep)
 {
     size_t len = (size_t)(end - start);
+    if (deep != NULL)
+        return record_unreadable(b, rec, start, end,
+                                 "record: arrays and objects nested deeper than %d levels (at "
+                                 "byte %zu of the record); a connector record needs 3",
+                                 JSCAN_MAX_DEPTH, (size_t)(deep - start));
     /* cJSON ends a string at a \u0000 escape: such a record is checked
      * below (JSCAN_NO_NUL) rather than read cut short. */
     int nul = memmem(start, len, "\\u0000", 6) != NULL;
@@ -201,21 +228,36 @@ static int read_element_checked(batch *b, batch_record *rec, const char *start, 
                    : batch_read_element_text(b, rec, start, len);
     size_t at = (size_t)(info.at - start);
     if (r == JSCAN_ERR_NUL)
-        return record_fail(rec,
+        return record_unreadable(b, rec, start, end,
                            "record: a \\u0000 escape (a NUL character) at byte %zu of the record; "
                            "text fields may not contain NUL",
                            at);
     if (r == JSCAN_ERR_SURROGATE)
-        return record_fail(rec,
+        return record_unreadable(b, rec, start, end,
                            "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
                            "its pair) at byte %zu of the record; JSON strings must be Unicode",
                            at);
     if (r == JSCAN_ERR_VALUES)
-        return record_fail(rec,
+        return record_unreadable(b, rec, start, end,
                            "record: more than %d JSON values (the most one record may hold; the "
                            "%dth is at byte %zu of the record)",
                            BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
-    return record_fail(rec, "record: not valid JSON at byte %zu of the record", at);
+    return record_unreadable(b, rec, start, end, "record: not valid JSON at byte %zu of the record",
+                             at);
+}
+
+/* A bare object without any of the served model's fields. */
+static int not_a_record(char *err, size_t errlen)
+{
+    char names[200] = "";
+    size_t n = 0;
+    for (size_t j = 0; j < batch_num_features() && n < sizeof names; j++)
+        n += (size_t)snprintf(names + n, sizeof names - n, "%s%s", j ? ", " : "",
+                              batch_feature_name(j));
+    return event_fail(err, errlen, BATCH_ERR_SHAPE,
+                      "the event is a JSON object without iris fields (%s); expected a connector "
+                      "batch array or an iris record",
+                      names);
 }
 
 static int read_elements(batch *out, const outline *o, const char *end, int fast, char *err,
@@ -226,8 +268,9 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
         batch_record *rec = &out->records[i];
         batch_record_init(rec);
         out->count = i + 1;
-        const char *start = s, *el_end = o->ends[i - o->base];
-        int r = !fast                                  ? -1
+        const char *start = s, *el_end = o->ends[i - o->base].end,
+                   *deep = o->ends[i - o->base].deep;
+        int r = !fast || deep != NULL                  ? -1
                 : out->shape == BATCH_SHAPE_CONNECTOR  ? batch_fast_element(out, rec, &s, end)
                 : out->shape == BATCH_SHAPE_BARE_ARRAY ? batch_fast_bare_element(rec, &s, end)
                                                        : -1;
@@ -240,14 +283,11 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
         if (r == -1) {
             batch_record_clear(rec);
             out->slow_records++;
-            r = read_element_checked(out, rec, start, el_end);
+            r = read_element_checked(out, rec, start, el_end, deep);
         }
         s = el_end;
         if (r == BATCH_ERR_SHAPE)
-            return event_fail(err, errlen, BATCH_ERR_SHAPE,
-                              "the event is a JSON object without iris fields (sepalLength, "
-                              "sepalWidth, petalLength, petalWidth); expected a connector batch "
-                              "array or an iris record");
+            return not_a_record(err, errlen);
         if (r == BATCH_ERR_NOMEM || (r != 0 && rec->error == NULL))
             return event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory reading record %zu", i);
         s = jscan_ws(s, end);
@@ -402,48 +442,4 @@ int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t
     if (rc != BATCH_OK)
         batch_free(out);
     return rc;
-}
-
-int batch_check_inner_json(batch_record *rec, const char *text, size_t len, const char *how)
-{
-    const char *s = text, *end = text + len;
-    jscan_info info;
-    int r = jscan_value(&s, end, JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, BATCH_RECORD_MAX_VALUES,
-                        &info);
-    size_t at = r == JSCAN_OK ? 0 : (size_t)(info.at - text);
-    switch (r) {
-    case JSCAN_OK:
-        s = jscan_ws(s, end);
-        if (s == end)
-            return 0;
-        return record_fail(rec,
-                           "value: %s content has text after the JSON value at byte %zu of %zu",
-                           how, (size_t)(s - text), len);
-    case JSCAN_ERR_SURROGATE:
-        return record_fail(rec,
-                           "value: %s content has a lone UTF-16 surrogate escape at byte %zu of "
-                           "%zu; JSON strings must be Unicode",
-                           how, at, len);
-    case JSCAN_ERR_NUL:
-        return record_fail(rec,
-                           "value: %s content has a \\u0000 escape (a NUL character) at byte %zu "
-                           "of %zu; text fields may not contain NUL",
-                           how, at, len);
-    case JSCAN_ERR_VALUES:
-        return record_fail(rec, "value: %s content holds more than %d JSON values", how,
-                           BATCH_RECORD_MAX_VALUES);
-    case JSCAN_ERR_DEPTH:
-        return record_fail(rec,
-                           "value: %s content nests deeper than %d levels (at byte %zu of %zu)",
-                           how, JSCAN_MAX_DEPTH, at, len);
-    default:
-        return record_fail(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)",
-                           how, at, len);
-    }
-}
-
-int batch_parse_fast(const char *json, size_t len, batch *out)
-{
-    char err[320];
-    return batch_read_event(json, len, out, err, sizeof err, 1, NULL);
 }

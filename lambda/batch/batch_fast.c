@@ -65,7 +65,7 @@ enum field_state {
     FIELD_INEXACT, /* an integer of magnitude 2^53 or more */
 };
 
-/* cJSON's type names (batch.c type_name) from a value's first byte. */
+/* cJSON's type names (batch_cjson.c type_name) from a value's first byte. */
 static const char *json_type(char c)
 {
     return c == 'n'               ? "null"
@@ -382,12 +382,12 @@ static int payload_members(batch_record *rec, const char **p, const char *end, p
     return more == 0 ? 0 : -1;
 }
 
-/* The payload object, decided as read_connector_record() does: the topic,
- * then partition, offset and timestamp (set only once all three are
- * valid), then the value.  Its topic (NULL if none) is returned in *topic
- * and *tlen, to be interned once the whole element is read.  0 (read, a
- * wrong record with rec->error set), -1 (for the cJSON path) or
- * BATCH_ERR_NOMEM. */
+/* The payload object, decided as read_connector_record() does: every
+ * valid metadata member is kept, the first invalid one (topic, partition,
+ * offset, timestamp) is the record's error, else the value's.  Its topic
+ * (NULL if none) is returned in *topic and *tlen, to be interned once the
+ * whole element is read.  0 (read, a wrong record with rec->error set), -1
+ * (for the cJSON path) or BATCH_ERR_NOMEM. */
 static int payload(batch_record *rec, const char **p, const char *end, const char **topic,
                    size_t *tlen)
 {
@@ -398,34 +398,35 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
         return -1;
     if (!empty && (r = payload_members(rec, p, end, &pf)) != 0)
         return r;
-    if (pf.topic_state == FIELD_WRONG_TYPE || pf.tlen > BATCH_TOPIC_MAX) {
-        free(rec->key); /* the cJSON path stops before the key */
-        rec->key = NULL;
-        if (pf.topic_state == FIELD_WRONG_TYPE)
-            batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
-        else
-            batch_record_failf(rec, BATCH_MSG_TOPIC_LONG, pf.tlen);
-        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
-    }
-    *topic = pf.topic;
-    *tlen = pf.tlen;
-    for (int i = 0; i < 3; i++) {
-        const int_field *f = &pf.ints[i];
-        if (f->state == FIELD_FALLBACK)
+    for (int i = 0; i < 3; i++)
+        if (pf.ints[i].state == FIELD_FALLBACK)
             return -1;
-        if (f->state == FIELD_ABSENT || f->state == FIELD_OK)
-            continue;
-        fail_int_field(rec, f, int_names[i]);
-        if (i == 2 && pf.ints[1].state == FIELD_OK)
-            rec->offset = pf.ints[1].v; /* read before the timestamp failed */
-        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
-    }
     if (pf.ints[0].state == FIELD_OK)
         rec->partition = (int32_t)pf.ints[0].v;
     if (pf.ints[1].state == FIELD_OK)
         rec->offset = pf.ints[1].v;
     if (pf.ints[2].state == FIELD_OK)
         rec->timestamp_ms = pf.ints[2].v;
+    int bad_topic = pf.topic_state == FIELD_WRONG_TYPE || pf.tlen > BATCH_TOPIC_MAX;
+    if (!bad_topic) {
+        *topic = pf.topic;
+        *tlen = pf.tlen;
+    }
+    if (pf.topic_state == FIELD_WRONG_TYPE) {
+        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    if (bad_topic) {
+        batch_record_failf(rec, BATCH_MSG_TOPIC_LONG, pf.tlen);
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
+    for (int i = 0; i < 3; i++) {
+        const int_field *f = &pf.ints[i];
+        if (f->state == FIELD_ABSENT || f->state == FIELD_OK)
+            continue;
+        fail_int_field(rec, f, int_names[i]);
+        return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
+    }
     if (pf.value_state == FIELD_ABSENT)
         batch_record_failf(rec, BATCH_MSG_NO_VALUE);
     else if (pf.value_state == FIELD_WRONG_TYPE && pf.value_type == 'n')
@@ -501,7 +502,8 @@ int batch_has_payload_key(const char *s, const char *end)
         if (s >= end || *s != ':')
             return -1;
         s++;
-        if (jscan_value(&s, end, JSCAN_GRAMMAR, SIZE_MAX, NULL) != 0)
+        int r = jscan_value(&s, end, JSCAN_DEEP, SIZE_MAX, NULL);
+        if (r != JSCAN_OK && r != JSCAN_ERR_DEEP) /* a deep member costs its record only */
             return -1;
     } while ((more = next_member(&s, end)) == 1);
     return more == 0 ? 0 : -1;

@@ -1,5 +1,9 @@
-/* batch_internal.h: what batch.c (the cJSON path, the reference) shares with
- * batch_fast.c (the allocation-light fast path for connector batches). */
+/* batch_internal.h: what the files of lambda/batch/ share, by the file that
+ * defines it.  They read top-down: batch.c (the public API) -> batch_event.c
+ * (the event) -> batch_fast.c (fast path) and batch_cjson.c (reference
+ * path) -> batch_key.c, javamap.c -> record.c -> layout.c, topics.c,
+ * base64.c, jscan.c; no file calls one above it
+ * (scripts/call_graph.py lambda/batch prints the calls). */
 #ifndef IRIS_BATCH_INTERNAL_H
 #define IRIS_BATCH_INTERNAL_H
 
@@ -11,17 +15,6 @@
 /* batch_key_index() of the label field: past every feature index. */
 #define BATCH_KEY_SPECIES MODEL_MAX_FEATURES
 
-void batch_record_init(batch_record *rec);
-/* b's text in an allocation of its exact size (free() it), b left empty;
- * NULL when b failed. */
-char *batch_detach_text(buf *b);
-
-/* The fast path's reading of a record's key at *p into rec->key (NULL for a
- * JSON null); 0, BATCH_ERR_NOMEM, or -1 when the cJSON path must read it
- * (batch_key.c). */
-int batch_fast_key(batch_record *rec, const char **p, const char *end);
-/* Frees what rec owns (error, key), then batch_record_init(). */
-void batch_record_clear(batch_record *rec);
 /* Limits that keep any event's time and memory bounded (README "Limits").
  * Each record's response element is at least ~100 bytes, so no event of
  * more than ~60,000 records can be answered within Lambda's 6 MB response
@@ -35,24 +28,6 @@ void batch_record_clear(batch_record *rec);
  * beyond it a double (cJSON's number) may have rounded them. */
 #define BATCH_EXACT_INT_LIMIT 9007199254740992LL
 
-/* Sets rec->error from a printf format (left NULL when out of memory). */
-void batch_record_failf(batch_record *rec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-/* Short, printable, quoted rendering of s (len bytes) for error messages:
- * at most about 45 characters, unprintable bytes as '?'. */
-void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
-/* Stores x as feature j of rec; -1 with rec->error set when x is not a
- * length in cm (0 to 100).  key (klen bytes) is the field as written. */
-int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen);
-
-/* A measurement written as text s[0..n) (a JSON string's content, what="string ";
- * a Map.toString() value, what=""): accepted exactly when it is an RFC 8259
- * number (jscan_is_number) a double holds, then batch_set_feature.  0, or -1
- * with rec->error saying what was wrong. */
-int batch_set_feature_text(batch_record *rec, int j, const char *s, size_t n, const char *what,
-                           const char *key, size_t klen);
-/* Sets rec->error: feature j is missing.  Always returns -1. */
-int batch_fail_missing_feature(batch_record *rec, int j);
 /* The words of the per-record errors both paths write (printf formats; a
  * field name is "%.*s", given as its length and bytes). */
 #define BATCH_MSG_NOT_NUMBER "value.%.*s: expected a number, got %s"
@@ -75,41 +50,9 @@ int batch_fail_missing_feature(batch_record *rec, int j);
 #define BATCH_MSG_NO_VALUE "payload.value: missing"
 #define BATCH_MSG_NO_PAYLOAD "record: expected an object with \"payload\", got %s"
 
-/* The batch's copy of a topic name of len bytes; NULL when out of memory
- * (topics.c). */
-const char *batch_intern_topic(batch *b, const char *topic, size_t len);
-/* Frees the batch's topic names. */
-void batch_topics_free(batch *b);
-/* The feature index of a key in any accepted spelling, BATCH_KEY_SPECIES,
- * or -1. */
-int batch_key_index(const char *key, size_t len);
-/* The same for a layout other than iris (layout.c). */
-int batch_layout_key_index(const char *key, size_t len);
-/* batch_layout_is_iris(), as a variable for the parser's per-field paths
- * (layout.c; written only by batch_use_model). */
-extern int batch_iris_layout;
-/* "Iris-Virginica" -> "virginica"; -1 if not a species name. */
-int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MAX]);
-/* Decodes standard or URL-safe base64 (padding optional) into out, which
- * has room for len / 4 * 3 + 3 bytes; -1 if s is not base64. */
-int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
-/* The same into a new buffer of len / 4 * 3 + 3 bytes (free() it); NULL if s
- * is not base64 or memory ran out (base64.c). */
-char *batch_base64_decode_alloc(const char *s, size_t len, size_t *outlen);
-/* Reads one element (a top-level array element, or the bare object) from
- * its JSON text with cJSON.  The text must be JSON cJSON reads (jscan_value
- * with JSCAN_NO_LONE_SURROGATES) of at most BATCH_RECORD_MAX_VALUES values.
- * Returns 0, -1 (rec->error set), BATCH_ERR_NOMEM, or BATCH_ERR_SHAPE for a
- * bare object without iris fields. */
-int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len);
-/* Checks that the JSON text inside a string value (after base64 decoding
- * when how is "base64") is one object cJSON reads, within the limits, with
- * nothing after it.  0, or -1 with rec->error set. */
-int batch_check_inner_json(batch_record *rec, const char *text, size_t len, const char *how);
-
-/* Reads the whole event (batch_parse's contract): the event is validated
- * and outlined once (batch_event.c), then each element is read by the fast
- * path when fast is set and it takes the element, else by cJSON. */
+/* --- batch_event.c: the whole event (batch_parse's contract): validated
+ * and outlined once, then each element read by the fast path when fast is
+ * set and it takes the element, else by cJSON. */
 /* batch_parse_releasing()'s callback. */
 typedef struct batch_release {
     void (*fn)(void *ctx, size_t n);
@@ -118,11 +61,12 @@ typedef struct batch_release {
 int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t errlen, int fast,
                      const batch_release *release);
 
-/* The fast path for one connector element at *p: 0 with *rec read and *p
- * past the element (exactly what cJSON would produce), BATCH_ERR_NOMEM, or
- * -1 when the element must be read by cJSON.  What it reads is valid JSON
- * within JSCAN_MAX_DEPTH counted from the event's top (it is strict and
- * skips the members it does not read at their depth in the event). */
+/* --- batch_fast.c: the fast path for one connector element at *p: 0 with
+ * *rec read and *p past the element (exactly what cJSON would produce),
+ * BATCH_ERR_NOMEM, or -1 when the element must be read by cJSON.  What it
+ * reads is valid JSON within JSCAN_MAX_DEPTH counted from the event's top
+ * (it is strict and skips the members it does not read at their depth in
+ * the event). */
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end);
 /* The same for an element of a bare array of iris objects. */
 int batch_fast_bare_element(batch_record *rec, const char **p, const char *end);
@@ -130,10 +74,84 @@ int batch_fast_bare_element(batch_record *rec, const char **p, const char *end);
  * 1, 0, or -1 if p is not a valid object. */
 int batch_has_payload_key(const char *p, const char *end);
 
+/* --- batch_cjson.c: reads one element (a top-level array element, or the
+ * bare object) from its JSON text with cJSON.  The text must be JSON cJSON
+ * reads (jscan_value with JSCAN_NO_LONE_SURROGATES) of at most
+ * BATCH_RECORD_MAX_VALUES values.  Returns 0, -1 (rec->error set),
+ * BATCH_ERR_NOMEM, or BATCH_ERR_SHAPE for a bare object without iris
+ * fields. */
+int batch_read_element_text(batch *b, batch_record *rec, const char *text, size_t len);
+/* For a connector element (valid JSON, text[0..len)) that cannot be read
+ * whole: the members of its payload that cJSON can read (topic, partition,
+ * offset, timestamp, key) into rec, as batch_read_element_text() reads
+ * them; rec->error, already set, is kept.  0 or BATCH_ERR_NOMEM. */
+int batch_read_metadata_text(batch *b, batch_record *rec, const char *text, size_t len);
+/* Checks that the JSON text inside a string value (after base64 decoding
+ * when how is "base64") is one object cJSON reads, within the limits, with
+ * nothing after it.  0, or -1 with rec->error set. */
+int batch_check_inner_json(batch_record *rec, const char *text, size_t len, const char *how);
+
+/* --- batch_key.c: the fast path's reading of a record's key at *p into
+ * rec->key (NULL for a JSON null); 0, BATCH_ERR_NOMEM, or -1 when the
+ * cJSON path must read it. */
+int batch_fast_key(batch_record *rec, const char **p, const char *end);
+
+/* --- record.c: a record's storage and errors, and the measurement checks
+ * both paths apply. */
+void batch_record_init(batch_record *rec);
+/* Frees what rec owns (error, key), then batch_record_init(). */
+void batch_record_clear(batch_record *rec);
+/* Sets rec->error from a printf format (left NULL when out of memory). */
+void batch_record_failf(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* b's text in an allocation of its exact size (free() it), b left empty;
+ * NULL when b failed. */
+char *batch_detach_text(buf *b);
+/* Short, printable, quoted rendering of s (len bytes) for error messages:
+ * at most about 45 characters, unprintable bytes as '?'. */
+void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
+/* Stores x as feature j of rec; -1 with rec->error set when x is not a
+ * length in cm (0 to 100).  key (klen bytes) is the field as written. */
+int batch_set_feature(batch_record *rec, int j, double x, const char *key, size_t klen);
+/* A measurement written as text s[0..n) (a JSON string's content, what="string ";
+ * a Map.toString() value, what=""): accepted exactly when it is an RFC 8259
+ * number (jscan_is_number) a double holds, then batch_set_feature.  0, or -1
+ * with rec->error saying what was wrong. */
+int batch_set_feature_text(batch_record *rec, int j, const char *s, size_t n, const char *what,
+                           const char *key, size_t klen);
+/* Sets rec->error: feature j is missing.  Always returns -1. */
+int batch_fail_missing_feature(batch_record *rec, int j);
+
+/* --- layout.c: the served model's fields. */
+/* The feature index of a key in any accepted spelling, BATCH_KEY_SPECIES,
+ * or -1. */
+int batch_key_index(const char *key, size_t len);
+/* Feature j's name in snake_case ("" past the last). */
+const char *batch_feature_snake(size_t j);
+/* batch_layout_is_iris(), as a variable for the parser's per-field paths
+ * (written only before main() and by batch_use_model). */
+extern int batch_iris_layout;
+/* "Iris-Virginica" -> "virginica"; -1 if not a species name. */
+int batch_species_normalise(const char *s, size_t len, char out[BATCH_SPECIES_MAX]);
+
+/* --- topics.c: the batch's copy of a topic name of len bytes; NULL when
+ * out of memory. */
+const char *batch_intern_topic(batch *b, const char *topic, size_t len);
+/* Frees the batch's topic names. */
+void batch_topics_free(batch *b);
+
+/* --- base64.c: decodes standard or URL-safe base64 (padding optional)
+ * into out, which has room for len / 4 * 3 + 3 bytes; -1 if s is not
+ * base64. */
+int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
+/* The same into a new buffer of len / 4 * 3 + 3 bytes (free() it); NULL if s
+ * is not base64 or memory ran out. */
+char *batch_base64_decode_alloc(const char *s, size_t len, size_t *outlen);
+
+/* --- batch.c (the public API) also has, for tests and benchmarks: */
 /* batch_parse() without its message: the status; out->slow_records says
  * how many records the fast path left to cJSON. */
 int batch_parse_fast(const char *json, size_t len, batch *out);
-
 /* The reference path: every element through cJSON (batch_parse's contract). */
 int batch_parse_cjson(const char *json, size_t len, batch *out, char *err, size_t errlen);
 

@@ -1,5 +1,5 @@
 /* batch_key.c: the record's key on the fast path, echoed exactly as the
- * cJSON path writes it (write_json_value in batch.c): null, a plain string,
+ * cJSON path writes it (write_json_value in batch_cjson.c): null, a plain string,
  * or compact JSON for an object, array, number or boolean key.  Anything
  * outside that subset returns -1 and the record goes to the cJSON path. */
 #include <stdlib.h>
@@ -46,7 +46,7 @@ static int literal(const char **p, const char *end, const char *lit, size_t n)
 }
 
 /* Rewrites a key (object, array, number, boolean; strings and nulls inside) as compact JSON
- * into o, exactly as the cJSON path writes it (write_json_value in batch.c:
+ * into o, exactly as the cJSON path writes it (write_json_value in batch_cjson.c:
  * strings through buf_json_str, numbers through buf_json_double of the same
  * correctly rounded double).  Anything outside that subset (escapes, numbers
  * that need strtod, deeper nesting) returns -1: the cJSON path reads it. */

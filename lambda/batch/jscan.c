@@ -1,13 +1,16 @@
 /* jscan.c: strict JSON scanning without allocation. */
 #include "lambda/batch/jscan.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The state of one jscan_value() call. */
 typedef struct scan {
     int flags;
     size_t values, max_values;
-    const char *at; /* where the first problem is */
+    const char *at;      /* where the first problem is */
+    const char *deep_at; /* JSCAN_DEEP: the first bracket past the depth limit */
 } scan;
 
 static int fail_at(scan *sc, const char *at, int status)
@@ -180,14 +183,10 @@ static int skip_members(scan *sc, const char **p, const char *end, int depth, ch
     }
 }
 
-static int skip_value(scan *sc, const char **p, const char *end, int depth)
+/* A string, literal or number at s (not an array or object). */
+static int skip_scalar(scan *sc, const char **p, const char *end)
 {
-    const char *s = jscan_ws(*p, end);
-    if (s >= end)
-        return fail_at(sc, s, JSCAN_ERR_SYNTAX);
-    if (++sc->values > sc->max_values)
-        return fail_at(sc, s, JSCAN_ERR_VALUES);
-    *p = s;
+    const char *s = *p;
     switch (*s) {
     case '"':
         return skip_string(sc, p, end);
@@ -197,12 +196,6 @@ static int skip_value(scan *sc, const char **p, const char *end, int depth)
         return literal(p, end, "false", 5) == 0 ? JSCAN_OK : fail_at(sc, s, JSCAN_ERR_SYNTAX);
     case 'n':
         return literal(p, end, "null", 4) == 0 ? JSCAN_OK : fail_at(sc, s, JSCAN_ERR_SYNTAX);
-    case '[':
-    case '{':
-        if (depth >= JSCAN_MAX_DEPTH)
-            return fail_at(sc, s, JSCAN_ERR_DEPTH);
-        *p = s + 1;
-        return skip_members(sc, p, end, depth, *s == '[' ? ']' : '}');
     default: {
         const char *e = number_end(s, end);
         if (e == NULL)
@@ -213,15 +206,137 @@ static int skip_value(scan *sc, const char **p, const char *end, int depth)
     }
 }
 
-int jscan_value(const char **p, const char *end, int flags, size_t max_values, jscan_info *info)
+/* An object member's name and colon at s; s is left at its value. */
+static int skip_member_name(scan *sc, const char **s, const char *end)
 {
-    scan sc = {flags, 0, max_values, NULL};
-    int r = skip_value(&sc, p, end, 0);
+    int r;
+    *s = jscan_ws(*s, end);
+    if ((r = skip_string(sc, s, end)) != JSCAN_OK)
+        return r;
+    *s = jscan_ws(*s, end);
+    if (*s >= end || **s != ':')
+        return fail_at(sc, *s, JSCAN_ERR_SYNTAX);
+    *s = jscan_ws(*s + 1, end);
+    return JSCAN_OK;
+}
+
+/* JSCAN_DEEP: the array or object at *p, past the depth limit, validated
+ * without recursion.  The open containers are a stack of bits (1: an
+ * object), one per level: 512 levels in the frame, more on the heap (an
+ * eighth of a byte per level, so at most an eighth of the text). */
+static int skip_deep(scan *sc, const char **p, const char *end)
+{
+    uint64_t frame[8], *stack = frame;
+    size_t cap = 8 * 64, n = 0;
+    const char *s = *p;
+    int r = JSCAN_OK, after = 0; /* after: a value was just read */
+    if (sc->deep_at == NULL)
+        sc->deep_at = s;
+    for (;;) {
+        int top = n > 0 && (stack[(n - 1) / 64] >> ((n - 1) % 64) & 1);
+        if (after) {
+            if (n == 0)
+                break;
+            s = jscan_ws(s, end);
+            if (s < end && *s == (top ? '}' : ']')) {
+                n--;
+                s++;
+                continue;
+            }
+            if (s >= end || *s != ',') {
+                r = fail_at(sc, s, JSCAN_ERR_SYNTAX);
+                goto cleanup;
+            }
+            s = jscan_ws(s + 1, end);
+            if (top && (r = skip_member_name(sc, &s, end)) != JSCAN_OK)
+                goto cleanup;
+            after = 0;
+            continue;
+        }
+        s = jscan_ws(s, end);
+        if (s >= end) {
+            r = fail_at(sc, s, JSCAN_ERR_SYNTAX);
+            goto cleanup;
+        }
+        if (s != *p && ++sc->values > sc->max_values) { /* the first was counted */
+            r = fail_at(sc, s, JSCAN_ERR_VALUES);
+            goto cleanup;
+        }
+        if (*s != '[' && *s != '{') {
+            if ((r = skip_scalar(sc, &s, end)) != JSCAN_OK)
+                goto cleanup;
+            after = 1;
+            continue;
+        }
+        if (n == cap) {
+            uint64_t *more = malloc(cap / 64 * 2 * sizeof *more);
+            if (more == NULL) { /* as if JSCAN_DEEP were not set */
+                r = fail_at(sc, sc->deep_at, JSCAN_ERR_DEPTH);
+                goto cleanup;
+            }
+            memcpy(more, stack, cap / 8);
+            if (stack != frame)
+                free(stack);
+            stack = more;
+            cap *= 2;
+        }
+        int object = *s == '{';
+        if (object)
+            stack[n / 64] |= (uint64_t)1 << (n % 64);
+        else
+            stack[n / 64] &= ~((uint64_t)1 << (n % 64));
+        n++;
+        s = jscan_ws(s + 1, end);
+        if (s < end && *s == (object ? '}' : ']')) {
+            n--;
+            s++;
+            after = 1;
+        } else if (object && (r = skip_member_name(sc, &s, end)) != JSCAN_OK) {
+            goto cleanup;
+        }
+    }
+    *p = s;
+cleanup:
+    if (stack != frame)
+        free(stack);
+    return r;
+}
+
+static int skip_value(scan *sc, const char **p, const char *end, int depth)
+{
+    const char *s = jscan_ws(*p, end);
+    if (s >= end)
+        return fail_at(sc, s, JSCAN_ERR_SYNTAX);
+    if (++sc->values > sc->max_values)
+        return fail_at(sc, s, JSCAN_ERR_VALUES);
+    *p = s;
+    if (*s != '[' && *s != '{')
+        return skip_scalar(sc, p, end);
+    if (depth >= JSCAN_MAX_DEPTH)
+        return (sc->flags & JSCAN_DEEP) ? skip_deep(sc, p, end) : fail_at(sc, s, JSCAN_ERR_DEPTH);
+    *p = s + 1;
+    return skip_members(sc, p, end, depth, *s == '[' ? ']' : '}');
+}
+
+int jscan_value_nested(const char **p, const char *end, int flags, size_t max_values, int depth,
+                       jscan_info *info)
+{
+    scan sc = {flags, 0, max_values, NULL, NULL};
+    int r = skip_value(&sc, p, end, depth);
+    if (r == JSCAN_OK && sc.deep_at != NULL) {
+        r = JSCAN_ERR_DEEP;
+        sc.at = sc.deep_at;
+    }
     if (info != NULL) {
         info->values = sc.values;
         info->at = sc.at;
     }
     return r;
+}
+
+int jscan_value(const char **p, const char *end, int flags, size_t max_values, jscan_info *info)
+{
+    return jscan_value_nested(p, end, flags, max_values, 0, info);
 }
 
 int jscan_skip(const char **p, const char *end)
@@ -231,7 +346,7 @@ int jscan_skip(const char **p, const char *end)
 
 int jscan_skip_nested(const char **p, const char *end, int depth)
 {
-    scan sc = {JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, 0, SIZE_MAX, NULL};
+    scan sc = {JSCAN_NO_LONE_SURROGATES | JSCAN_NO_NUL, 0, SIZE_MAX, NULL, NULL};
     return skip_value(&sc, p, end, depth);
 }
 int jscan_unescape_string(const char **p, const char *end, char *out, size_t cap, size_t *len)
@@ -363,7 +478,7 @@ int jscan_int64(const char **p, const char *end, int64_t *out)
 int jscan_string_equals(const char **p, const char *end, const char *lit, int *equal)
 {
     static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-    scan sc = {JSCAN_GRAMMAR, 0, SIZE_MAX, NULL};
+    scan sc = {JSCAN_GRAMMAR, 0, SIZE_MAX, NULL, NULL};
     const char *s = *p, *e = s;
     int r = skip_string(&sc, &e, end);
     if (r != JSCAN_OK)

@@ -26,12 +26,19 @@ enum jscan_status {
     JSCAN_ERR_VALUES = -3,    /* more values than the caller allows */
     JSCAN_ERR_SURROGATE = -4, /* a \u escape of a lone UTF-16 surrogate (cJSON rejects it) */
     JSCAN_ERR_NUL = -5,       /* a \u0000 escape (cJSON would cut the string at it) */
+    JSCAN_ERR_DEEP = -6,      /* JSCAN_DEEP: valid, but nested deeper than JSCAN_MAX_DEPTH */
 };
 
 /* jscan_value()'s flags. */
 #define JSCAN_GRAMMAR 0            /* RFC 8259's grammar only */
 #define JSCAN_NO_LONE_SURROGATES 1 /* also what cJSON can read: no lone surrogates */
 #define JSCAN_NO_NUL 2             /* also no \u0000 (cJSON's valuestring would end there) */
+/* Nesting past JSCAN_MAX_DEPTH is validated too (without recursion, in one
+ * bit of memory per level past it) instead of failing there at once: a
+ * value that is valid otherwise then returns JSCAN_ERR_DEEP with *p past
+ * it and info->at at its first bracket past the limit, so that the caller
+ * can go on after it.  (JSCAN_ERR_DEPTH only if that memory ran out.) */
+#define JSCAN_DEEP 4
 
 /* What jscan_value() found: how many values it read (the value itself and
  * every value nested in it), and on failure where the problem is. */
@@ -53,6 +60,11 @@ static inline const char *jscan_ws(const char *p, const char *end)
  * allowed), counting the values in it; more than max_values fails with
  * JSCAN_ERR_VALUES as soon as it is seen.  info may be NULL. */
 int jscan_value(const char **p, const char *end, int flags, size_t max_values, jscan_info *info);
+
+/* jscan_value() of a value nested depth levels inside its document (the
+ * top-level value is at depth 0): the depth limit counts from the top. */
+int jscan_value_nested(const char **p, const char *end, int flags, size_t max_values, int depth,
+                       jscan_info *info);
 
 /* jscan_value(p, end, JSCAN_NO_LONE_SURROGATES, no limit): one value cJSON reads. */
 int jscan_skip(const char **p, const char *end);

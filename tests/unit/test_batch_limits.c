@@ -392,15 +392,15 @@ static void common_record_errors_are_worded_without_cjson(void **state)
     snprintf(el, sizeof el, "{\"payload\":{\"topic\":\"%s\",\"value\":" GOOD_VALUE "}}", topic);
     expect_record(el, NULL);
     /* The first check in the cJSON path's order wins, whatever the order of
-     * the members: a bad partition before a bad value, and the offset read
-     * before a bad timestamp is echoed. */
+     * the members: a bad partition before a bad value; and every valid
+     * member (offset, partition, topic) is echoed beside a bad timestamp. */
     const char *json = "[{\"payload\":{\"value\":null,\"timestamp\":true,\"offset\":5,"
                        "\"partition\":1,\"topic\":\"t\"}}]";
     batch b;
     char err[256];
     assert_int_equal(parse_both(json, strlen(json), &b, err, sizeof err), BATCH_OK);
     assert_string_equal(b.records[0].error, "payload.timestamp: expected an integer, got boolean");
-    assert_true(b.records[0].offset == 5 && b.records[0].partition == -1);
+    assert_true(b.records[0].offset == 5 && b.records[0].partition == 1);
     assert_string_equal(b.records[0].topic, "t");
     assert_int_equal(b.slow_records, 0);
     batch_free(&b);

@@ -80,8 +80,8 @@ static void test_another_model_s_fields_and_label_are_read_in_every_spelling(voi
     assert_string_equal(r->species, "class_1");
     assert_non_null(b.records[1].error);
     assert_string_equal(b.records[1].error,
-                        "value: missing field feat5 (also accepted: sepal_length style, "
-                        "SEPAL_LENGTH style)");
+                        "value: missing field feat5 (also accepted: feat_5 style, "
+                        "FEAT_5 style)");
     batch_free(&b);
     model_free(m);
 }

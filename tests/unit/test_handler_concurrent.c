@@ -114,7 +114,7 @@ static void *serve_conn(void *arg)
         while ((end = memmem(req, have, "\r\n\r\n", 4)) == NULL) {
             ssize_t n = read(fd, req + have, (1 << 20) - 1 - have);
             if (n <= 0)
-                goto done;
+                goto cleanup;
             have += (size_t)n;
         }
         size_t head = (size_t)(end - req) + 4;
@@ -124,7 +124,7 @@ static void *serve_conn(void *arg)
         while (have < head + body_len) {
             ssize_t n = read(fd, req + have, (1 << 20) - 1 - have);
             if (n <= 0)
-                goto done;
+                goto cleanup;
             have += (size_t)n;
         }
         char saved = req[head + body_len];
@@ -152,12 +152,12 @@ static void *serve_conn(void *arg)
                          "HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n\r\n%s",
                          fail ? "500 Internal Server Error" : "200 OK", strlen(xml), xml);
         if (write(fd, answer, (size_t)n) != n)
-            goto done;
+            goto cleanup;
         req[head + body_len] = saved;
         memmove(req, req + head + body_len, have - head - body_len);
         have -= head + body_len;
     }
-done:
+cleanup:
     free(req);
     close(fd);
     return NULL;

@@ -171,3 +171,10 @@ UNIT_SRCS_batch_errors := tests/unit/test_batch_errors.c $(BATCH_SRCS) common/bu
                           lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_errors = $(call libs,libcjson) -lm
 C_UNITS += batch_errors
+
+# Shared episodes across environments (lambda/fleet.h): k simulated
+# environments on one in-memory store, the streams of make bench-monitor.
+UNIT_SRCS_fleet_state := tests/unit/test_fleet_state.c lambda/fleet.c tests/lib/fleet_memstore.c \
+                   $(MONITOR_SIM_SRCS) common/log.c
+UNIT_LIBS_fleet_state = $(call libs,libcjson) -lm
+C_UNITS += fleet_state

@@ -13,6 +13,7 @@
 
 typedef struct cusum {
     int on;
+    int shared; /* decisions are the caller's */
     double p0, p1, h;
     double up, down; /* log likelihood ratio of a "yes" and of a "no" */
     double s;        /* evidence of a change */
@@ -27,6 +28,7 @@ typedef struct cusum {
 } cusum;
 
 struct monitor {
+    int shared; /* episodes opened and closed by the caller (monitor_set_shared) */
     monitor_config config;
     baseline baseline;
     cusum test[MONITOR_NTESTS];
@@ -232,6 +234,9 @@ static monitor_event *new_event(cusum *t, enum monitor_test which, const batch_r
     return ev;
 }
 
+static void open_episode(cusum *t, enum monitor_test which, const batch_record *r,
+                         monitor_verdict *v, double llr);
+
 /* One outcome: yes = wrong (accuracy) or atypical (inputs). */
 static void step(cusum *t, enum monitor_test which, const batch_record *r, int yes,
                  monitor_verdict *v)
@@ -253,7 +258,7 @@ static void step(cusum *t, enum monitor_test which, const batch_record *r, int y
         }
         t->r -= inc;
         run_add(t, r, yes);
-        if (t->r >= t->h) {
+        if (t->r >= t->h && !t->shared) {
             monitor_event *ev = new_event(t, which, r, v, 1, t->r);
             if (ev != NULL)
                 ev->alert_at = t->alert_at;
@@ -274,10 +279,16 @@ static void step(cusum *t, enum monitor_test which, const batch_record *r, int y
     }
     t->s += inc;
     run_add(t, r, yes);
-    if (t->s < t->h)
+    if (t->s < t->h || t->shared)
         return;
-    monitor_event *ev = new_event(t, which, r, v, 0, t->s);
-    if (ev != NULL) {
+    open_episode(t, which, r, v, t->s);
+}
+
+static void open_episode(cusum *t, enum monitor_test which, const batch_record *r,
+                         monitor_verdict *v, double llr)
+{
+    monitor_event *ev = v != NULL ? new_event(t, which, r, v, 0, llr) : NULL;
+    if (ev != NULL && t->records > 0) {
         ev->p_value = monitor_binomial_tail(t->records, t->yes, t->p0);
         memcpy(ev->confusion, t->confusion, sizeof ev->confusion);
         for (int f = 0; f < MODEL_NFEATURES; f++)
@@ -310,6 +321,81 @@ void monitor_observe(monitor *m, const batch *b, monitor_verdict *v)
         v->evidence[t] = c->episode ? c->h - c->r : c->s;
         v->in_episode[t] = c->episode;
     }
+}
+
+void monitor_set_shared(monitor *m, int shared)
+{
+    m->shared = shared;
+    for (int t = 0; t < MONITOR_NTESTS; t++)
+        m->test[t].shared = shared;
+}
+
+double monitor_local_evidence(const monitor *m, enum monitor_test t)
+{
+    return m->test[t].episode ? m->test[t].r : m->test[t].s;
+}
+
+int monitor_in_episode(const monitor *m, enum monitor_test t)
+{
+    return m->test[t].episode;
+}
+
+/* The last record of b that test t judged (the batch's last record when none). */
+static const batch_record *last_judged(const batch *b, enum monitor_test t)
+{
+    for (size_t i = b->count; i > 0; i--) {
+        const batch_record *r = &b->records[i - 1];
+        if (r->error == NULL && r->predicted >= 0 && (t == MONITOR_INPUTS || r->label >= 0))
+            return r;
+    }
+    return b->count > 0 ? &b->records[b->count - 1] : NULL;
+}
+
+static void refresh_verdict(const monitor *m, monitor_verdict *v)
+{
+    for (int t = 0; t < MONITOR_NTESTS; t++) {
+        const cusum *c = &m->test[t];
+        v->evidence[t] = c->episode ? c->h - c->r : c->s;
+        v->in_episode[t] = c->episode;
+    }
+}
+
+void monitor_open_episode(monitor *m, enum monitor_test t, const batch *b, double llr,
+                          monitor_verdict *v)
+{
+    cusum *c = &m->test[t];
+    const batch_record *r = last_judged(b, t);
+    if (!c->on || c->episode)
+        return;
+    batch_record none;
+    if (r == NULL) {
+        memset(&none, 0, sizeof none);
+        none.partition = -1;
+        none.offset = -1;
+        r = &none;
+    }
+    open_episode(c, t, r, v, llr);
+    if (v != NULL)
+        refresh_verdict(m, v);
+}
+
+void monitor_close_episode(monitor *m, enum monitor_test t, const batch *b, double llr,
+                           monitor_verdict *v)
+{
+    cusum *c = &m->test[t];
+    const batch_record *r = last_judged(b, t);
+    if (!c->on || !c->episode)
+        return;
+    if (v != NULL && r != NULL) {
+        monitor_event *ev = new_event(c, t, r, v, 1, llr);
+        if (ev != NULL)
+            ev->alert_at = c->alert_at;
+    }
+    c->episode = 0;
+    c->s = c->r = 0;
+    run_reset(c);
+    if (v != NULL)
+        refresh_verdict(m, v);
 }
 
 void monitor_write_emf_names(buf *out)

@@ -110,6 +110,25 @@ const baseline *monitor_baseline(const monitor *m);
 /* Feeds the scored records of b, in order, to both tests and fills *v. */
 void monitor_observe(monitor *m, const batch *b, monitor_verdict *v);
 
+/* Shared decisions (lambda/fleet.h): with shared = 1 the tests keep
+ * collecting evidence but never open or close an episode on their own; the
+ * caller decides after each batch from the evidence of every environment
+ * and calls monitor_open_episode / monitor_close_episode. */
+void monitor_set_shared(monitor *m, int shared);
+/* The local evidence of test t: of a change (no episode open) or of the
+ * return to p0 (during an episode), >= 0; may exceed h in shared mode. */
+double monitor_local_evidence(const monitor *m, enum monitor_test t);
+int monitor_in_episode(const monitor *m, enum monitor_test t);
+/* Opens test t's episode.  With v, an alarm event on the run so far goes to v
+ * (llr: the evidence the decision was made on; at: the last record of b the
+ * test judged); with v NULL the episode is joined quietly (another
+ * environment alerted).  No-op when already open. */
+void monitor_open_episode(monitor *m, enum monitor_test t, const batch *b, double llr,
+                          monitor_verdict *v);
+/* Closes it, with a recovery event in v (or quietly with v NULL). */
+void monitor_close_episode(monitor *m, enum monitor_test t, const batch *b, double llr,
+                           monitor_verdict *v);
+
 /* "accuracy" or "inputs". */
 const char *monitor_test_name(enum monitor_test t);
 

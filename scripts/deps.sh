@@ -54,7 +54,21 @@ fi
 need_arm64=0
 dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
 
-[ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && [ $need_arm64 -eq 0 ] && exit 0
+# Node.js peers of the tests (tests/node/package.json, pinned by its lock file:
+# dynalite for DynamoDB), installed with npm ci; Debian's nodejs and npm when
+# the machine has no node at all.
+need_node=0
+{ command -v node && command -v npm; } >/dev/null 2>&1 || { need_node=1; missing+=(nodejs/npm); }
+node_peers() {
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
+    [ -f "$dir/node_modules/dynalite/package.json" ] && return 0
+    echo "deps: npm ci in tests/node (dynalite, from package-lock.json)" >&2
+    # optional native LevelDB left out: the tests run dynalite in memory
+    npm ci --prefix "$dir" --omit=optional --no-audit --no-fund >&2
+}
+
+[ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && [ $need_arm64 -eq 0 ] && { node_peers; exit 0; }
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -91,6 +105,8 @@ if ! has_deb_src; then
 fi
 
 [ ${#missing[@]} -eq 0 ] || echo "deps: missing ${missing[*]}" >&2
+[ $need_node -eq 0 ] || APT_PACKAGES+=(nodejs npm)
 echo "deps: installing: ${APT_PACKAGES[*]}" >&2
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >&2
+node_peers

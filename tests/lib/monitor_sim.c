@@ -77,8 +77,8 @@ static double next_unit(uint64_t *s)
 }
 
 /* One record, clean or changed. */
-static void draw(const sim_data *d, const sim_stream *s, int changed, uint64_t *rng, int64_t off,
-                 batch_record *r)
+void sim_draw(const sim_data *d, const sim_stream *s, int changed, uint64_t *rng, int64_t off,
+              batch_record *r)
 {
     size_t i = (size_t)(next_unit(rng) * (double)d->n);
     memset(r, 0, sizeof *r);
@@ -145,7 +145,7 @@ int sim_run(const sim_data *d, enum sim_policy p, const sim_stream *s, sim_resul
     for (size_t done = 0; done < total && !r->detected;) {
         b.count = s->batch;
         for (size_t i = 0; i < b.count; i++)
-            draw(d, s, done + i >= s->warmup, &rng, (int64_t)(done + i), &b.records[i]);
+            sim_draw(d, s, done + i >= s->warmup, &rng, (int64_t)(done + i), &b.records[i]);
         done += b.count;
         size_t a = alarms(p, m, &ap, &b, k);
         if (done <= s->warmup) {

@@ -55,6 +55,12 @@ typedef struct sim_result {
     size_t records;       /* records streamed */
 } sim_result;
 
+/* One record at offset off into *r: clean, or changed as s says.  Used by
+ * the fleet simulation (tests/unit/test_fleet.c) to deal one stream to
+ * several environments. */
+void sim_draw(const sim_data *d, const sim_stream *s, int changed, uint64_t *rng, int64_t off,
+              batch_record *r);
+
 /* Runs one stream through a fresh policy (the template's defaults for
  * SIM_SEQUENTIAL; ALERT_MODE=threshold with its defaults, 90% on at least
  * 10 labelled records, for SIM_THRESHOLD).  With change == SIM_NONE the

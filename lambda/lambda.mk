@@ -108,11 +108,18 @@ $(BUILD)/simdjson_baseline: tests/bench/simdjson_baseline.cpp
 	$(CXX) -std=c++17 -O2 -Wall -Wextra -Werror $(shell pkg-config --cflags simdjson) $< -o $@ \
 	  $(call libs,simdjson)
 
+# The billed duration's Runtime API: serves an event over loopback TCP and
+# reads the response as fast as the kernel hands it over.
+$(BUILD)/bench/rapi_stub: tests/bench/rapi_stub.c
+	@mkdir -p $(@D)
+	$(CC) $(STD_FLAGS) -D_GNU_SOURCE -O2 $< -o $@
+
 .PHONY: bench-lambda bench-alerts
 bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstrap \
-              $(BUILD)/simdjson_baseline
+              $(BUILD)/simdjson_baseline $(BUILD)/bench/rapi_stub
 	$(PY) tests/bench/bench_lambda.py --bootstrap $(BUILD)/bootstrap --bench-handler $(BUILD)/bench_handler \
-	  --static $(BUILD)/package/bootstrap --simdjson $(BUILD)/simdjson_baseline
+	  --static $(BUILD)/package/bootstrap --simdjson $(BUILD)/simdjson_baseline \
+	  --stub $(BUILD)/bench/rapi_stub $(BENCH_LAMBDA_ARGS)
 
 # Benchmark: build+sign one Publish, and the alert path's added latency.
 $(BUILD)/sns_bench: $(call obj,tests/bench/sns_bench.c $(HANDLER_SRCS))

@@ -11,7 +11,7 @@
 2. Spawn to first response on a 20-record batch: from fork/exec of the
    runtime to the last byte of its POST /response, against a static no-op
    runtime (tests/bench/noop_runtime.c: GET /next, POST a fixed body, nothing
-   else), the two measured alternately.  Goal: <= 1.5x.
+   else), the two measured alternately.  Goal: <= 1.3x.
 
 The bootstrap runs with the deployed configuration (INFO logs, the default
 alert policy with an SNS topic).  Both play the Runtime API themselves over a raw socket on 127.0.0.1, so the
@@ -31,7 +31,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MAX_REQUEST = 6291456
 MAX_RESPONSE = 6291556
-GOAL = 1.5
+FIRST_GOAL = 1.2
+COLD_GOAL = 1.3
 WARM_INVOCATIONS = 5
 
 
@@ -243,7 +244,7 @@ def main():
           % (ms(first), args.rounds))
     print("  warm invocation (3rd and later)       %s" % ms(warm))
     print("  ratio (median of per-process ratios)  %.2fx (goal <= %.1fx)  %s"
-          % (ratio1, GOAL, "met" if ratio1 <= GOAL else "NOT MET"))
+          % (ratio1, FIRST_GOAL, "met" if ratio1 <= FIRST_GOAL else "NOT MET"))
     per_inv = [statistics.median(f[i] for f in faults) for i in range(WARM_INVOCATIONS + 1)]
     print("  minor page faults per invocation      %s (median over processes)"
           % ", ".join("%d" % x for x in per_inv))
@@ -259,7 +260,8 @@ def main():
     print("  bootstrap                             %s" % ms(b))
     print("  static no-op runtime                  %s" % ms(z))
     print("  ratio                                 %.2fx (goal <= %.1fx)  %s"
-          % (ratio2, GOAL, "met" if ratio2 <= GOAL else "NOT MET"))
+          % (ratio2, COLD_GOAL, "met" if ratio2 <= COLD_GOAL else "NOT MET"))
+    print("  load average: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
     return 0
 
 

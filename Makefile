@@ -40,6 +40,7 @@ else
 CC ?= cc
 BUILD := build
 ASAN := $(BUILD)/asan
+TSAN := $(BUILD)/tsan
 PY := /usr/bin/python3
 
 PKGS := libcurl libcjson rdkafka libcrypto
@@ -49,16 +50,20 @@ CPPFLAGS := -D_GNU_SOURCE -I. $(PKG_CFLAGS)
 CFLAGS := $(STD_FLAGS) -O2 -g -fno-omit-frame-pointer
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all
 CFLAGS_SAN := $(STD_FLAGS) -O1 -g -fno-omit-frame-pointer $(SAN_FLAGS)
+# ThreadSanitizer (make test-tsan): what threads share, under many threads.
+CFLAGS_TSAN := $(STD_FLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 
-# obj/asan_obj: object files for a list of sources in the release and the
-# sanitizer build.  libs: link flags for pkg-config modules.
+# obj/asan_obj/tsan_obj: object files for a list of sources in the release,
+# the ASan+UBSan and the TSan build.  libs: link flags for pkg-config modules.
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 asan_obj = $(patsubst %.c,$(ASAN)/obj/%.o,$(1))
+tsan_obj = $(patsubst %.c,$(TSAN)/obj/%.o,$(1))
 libs = $(shell pkg-config --libs $(1))
 
 BINS :=
 TESTS :=
 C_UNITS :=
+TSAN_UNITS :=
 BENCHES :=
 
 .SECONDEXPANSION:
@@ -73,6 +78,10 @@ $(BUILD)/obj/%.o: %.c
 $(ASAN)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS_SAN) -MMD -MP -c $< -o $@
+
+$(TSAN)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS_TSAN) -MMD -MP -c $< -o $@
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

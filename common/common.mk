@@ -11,3 +11,12 @@ C_UNITS += buf
 UNIT_SRCS_log := tests/unit/test_log.c common/log.c common/buf.c
 UNIT_LIBS_log := -lm
 C_UNITS += log
+
+# Lines from many threads: whole, never mixed (ASan+UBSan, and ThreadSanitizer
+# under make test-tsan).
+UNIT_SRCS_log_threads := tests/unit/test_log_threads.c common/log.c common/buf.c
+UNIT_LIBS_log_threads := -lm
+C_UNITS += log_threads
+TSAN_SRCS_log_threads := $(UNIT_SRCS_log_threads)
+TSAN_LIBS_log_threads := -lm
+TSAN_UNITS += log_threads

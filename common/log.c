@@ -1,17 +1,26 @@
-/* log.c: JSON-lines logger. */
+/* log.c: JSON-lines logger; every line leaves in one write(2). */
 #include "common/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 
+/* Set at start-up, before any worker thread exists, then only read. */
 static enum log_level threshold = LOG_INFO;
-static char request_id[128];
+static int threaded;
+/* Serialises whole lines once threads log (a line over PIPE_BUF bytes is not
+ * atomic on a pipe by itself). */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Each worker stamps its own invocation's id. */
+static _Thread_local char request_id[128];
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
 
@@ -39,40 +48,89 @@ int log_enabled(enum log_level level)
     return level >= threshold;
 }
 
+void log_set_threaded(void)
+{
+    threaded = 1;
+}
+
 void log_set_request_id(const char *id)
 {
     snprintf(request_id, sizeof request_id, "%s", id ? id : "");
 }
 
-static void emit(enum log_level level, const char *message, size_t mlen, const char *fields)
+/* Writes len bytes to stdout whole (a signal may cut a write short). */
+static void write_line(const char *data, size_t len)
+{
+    if (threaded)
+        pthread_mutex_lock(&write_lock);
+    while (len > 0) {
+        ssize_t n = write(STDOUT_FILENO, data, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        data += n;
+        len -= (size_t)n;
+    }
+    if (threaded)
+        pthread_mutex_unlock(&write_lock);
+}
+
+/* The current time in RFC 3339 (UTC, milliseconds): Lambda's log-level
+ * filter keeps a line's "level" only when it has a valid "timestamp". */
+static void stamp_now(char out[64])
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char stamp[96];
-    snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+    snprintf(out, 64, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+}
 
+/* {"timestamp":"...","level":"<level>" */
+static void line_start(buf *b, enum log_level level)
+{
+    char stamp[64];
+    stamp_now(stamp);
+    buf_printf(b, "{\"timestamp\":\"%s\",\"level\":\"%s\"", stamp, level_names[level]);
+}
+
+/* Writes the line built in b (or, when building it ran out of memory, a line
+ * saying so) and frees b. */
+static void line_end(buf *b)
+{
+    if (!b->failed) {
+        write_line(b->data, b->len);
+    } else {
+        char stamp[64];
+        char lost[160];
+        stamp_now(stamp);
+        int n = snprintf(lost, sizeof lost,
+                         "{\"timestamp\":\"%s\",\"level\":\"ERROR\",\"message\":\"log line lost: "
+                         "out of memory\"}\n",
+                         stamp);
+        write_line(lost, (size_t)n);
+    }
+    buf_free(b);
+}
+
+static void emit(enum log_level level, const char *message, size_t mlen, const char *fields)
+{
     buf b = BUF_INIT;
-    buf_printf(&b, "{\"timestamp\":\"%s\",\"level\":\"%s\"", stamp, level_names[level]);
+    line_start(&b, level);
     if (request_id[0] != '\0') {
-        buf_puts(&b, ",\"requestId\":");
+        BUF_LIT(&b, ",\"requestId\":");
         buf_json_cstr(&b, request_id);
     }
-    buf_puts(&b, ",\"message\":");
+    BUF_LIT(&b, ",\"message\":");
     buf_json_str(&b, message, mlen);
     if (fields != NULL && *fields != '\0') {
         buf_putc(&b, ',');
         buf_puts(&b, fields);
     }
-    buf_puts(&b, "}\n");
-    if (!b.failed)
-        fwrite(b.data, 1, b.len, stdout);
-    else
-        fputs("{\"level\":\"ERROR\",\"message\":\"log line lost: out of memory\"}\n", stdout);
-    fflush(stdout);
-    buf_free(&b);
+    BUF_LIT(&b, "}\n");
+    line_end(&b);
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -97,9 +155,10 @@ void log_fields(enum log_level level, const char *message, const char *fields_js
 
 void log_raw_line(const char *line, unsigned long len)
 {
-    fwrite(line, 1, len, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
+    buf b = BUF_INIT;
+    buf_append(&b, line, len);
+    buf_putc(&b, '\n');
+    line_end(&b);
 }
 
 enum log_level log_metrics_level(void)
@@ -111,10 +170,11 @@ void log_metrics_line(const char *json_object, unsigned long len)
 {
     if (len < 2 || json_object[0] != '{')
         return;
-    const char *level = level_names[log_metrics_level()];
-    int empty = len == 2;
-    printf("{\"level\":\"%s\"%s", level, empty ? "" : ",");
-    fwrite(json_object + 1, 1, len - 1, stdout);
-    fputc('\n', stdout);
-    fflush(stdout);
+    buf b = BUF_INIT;
+    line_start(&b, log_metrics_level());
+    if (len > 2)
+        buf_putc(&b, ',');
+    buf_append(&b, json_object + 1, len - 1);
+    buf_putc(&b, '\n');
+    line_end(&b);
 }

@@ -44,6 +44,33 @@ test-memory: export IRIS_KEEP_GOING = 1
 test-memory: $(MEMORY_SUITES)
 	@tests/lib/summary.sh $(BUILD)/test-results $(MEMORY_SUITES)
 
+# ThreadSanitizer (make test-tsan): everything threads share, driven hard.
+# A component declares a TSan unit suite with TSAN_UNITS += x, TSAN_SRCS_x
+# (the test and exactly the modules it exercises) and TSAN_LIBS_x: it becomes
+# build/tsan/test_x and the suite test-tsan-x.  A suite that runs a TSan
+# program instead (build/tsan/bootstrap under the emulator) adds its target
+# to TSAN_SUITES.  A race makes the program exit 66 (halt_on_error), so the
+# suite fails.
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+TSAN_SUITES += $(addprefix test-tsan-,$(call suite_name,$(TSAN_UNITS)))
+define tsan_unit
+$(TSAN)/test_$(1): $$(call tsan_obj,$$(TSAN_SRCS_$(1)))
+	$$(CC) $$(CFLAGS_TSAN) $$^ -o $$@ $$(TSAN_LIBS_$(1)) $$(call libs,cmocka)
+.PHONY: test-tsan-$(call suite_name,$(1))
+test-tsan-$(call suite_name,$(1)): $(TSAN)/test_$(1)
+	$$(TSAN_ENV) $$(RUN_SUITE) tsan-$(call suite_name,$(1)) $$<
+endef
+$(foreach u,$(TSAN_UNITS),$(eval $(call tsan_unit,$(u))))
+
+# The bootstrap under ThreadSanitizer, for the suites that drive it.
+$(TSAN)/bootstrap: $(call tsan_obj,$(BOOTSTRAP_SRCS))
+	$(CC) $(CFLAGS_TSAN) $^ -o $@ $(LAMBDA_LIBS)
+
+.PHONY: test-tsan
+test-tsan: export IRIS_KEEP_GOING = 1
+test-tsan: $(TSAN_SUITES)
+	@tests/lib/summary.sh $(BUILD)/test-results $(TSAN_SUITES:test-%=%)
+
 # kafka-local: librdkafka's mock cluster as a broker on 127.0.0.1.
 KAFKA_LOCAL_SRCS := tests/doubles/kafka_local.c tests/doubles/kafka_local_control.c
 BINS += $(BUILD)/kafka-local

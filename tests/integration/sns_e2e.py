@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 import sns_testlib as lib  # noqa: E402
-from rapi_harness import ROOT, Function, event  # noqa: E402
+from rapi_harness import LOG_LEVELS, ROOT, Function, event, lambda_filter  # noqa: E402
 
 BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
 SNS = None
@@ -36,25 +36,7 @@ def alert_env(**extra):
     return env
 
 
-LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
-
-
-def lambda_filter(text, configured):
-    """The JSON lines Lambda keeps at application log level `configured`."""
-    kept = []
-    for line in text.splitlines():
-        try:
-            obj = json.loads(line)
-        except ValueError:
-            continue  # not one of our JSON lines (sanitizer output would be text)
-        if not isinstance(obj, dict):
-            continue
-        level = str(obj.get("level", "")).upper()
-        if level not in LEVELS:
-            level = "INFO"
-        if LEVELS.index(level) >= LEVELS.index(configured):
-            kept.append(obj)
-    return kept
+LEVELS = LOG_LEVELS
 
 
 def emf_lines(lines):
@@ -186,7 +168,8 @@ class EndToEnd(unittest.TestCase):
     def test_metrics_survive_lambda_log_level_filtering_at_every_level(self):
         # Lambda's rule (Lambda developer guide, "Log-level filtering"): with the JSON log
         # format, a line whose "level" is below the application log level is dropped, and
-        # a line without a valid "level" counts as INFO.
+        # a line without a valid "level" or a valid RFC 3339 "timestamp" counts as INFO
+        # (rapi_harness.lambda_filter applies all of it).
         for level in LEVELS:
             with self.subTest(level=level):
                 SNS.reset()

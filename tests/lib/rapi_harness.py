@@ -1,8 +1,10 @@
 """Shared test harness: runs a runtime (build/bootstrap) under
 tests/doubles/rapi_emulator.py over real HTTP on 127.0.0.1 and drives the Invoke API.
 Standard library only."""
+import calendar
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -111,6 +113,51 @@ class Function:
             time.sleep(0.02)
         raise AssertionError("timed out waiting for %s; state %s\noutput:\n%s"
                              % (what, self.state(), self.output()[-3000:]))
+
+
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
+# RFC 3339 section 5.6 date-time ("T" and "Z" in either case, section 5.6's note).
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
+                      r"([Zz]|[+-](\d{2}):(\d{2}))\Z")
+
+
+def rfc3339_valid(s):
+    """True when s is an RFC 3339 date-time, its fields in range (section 5.7:
+    days of the month, leap years, second 60 for a leap second)."""
+    m = _RFC3339.match(s) if isinstance(s, str) else None
+    if not m:
+        return False
+    y, mo, d, h, mi, sec = (int(m.group(i)) for i in range(1, 7))
+    if not (1 <= mo <= 12 and 1 <= d <= calendar.monthrange(y or 2000, mo)[1]
+            and h <= 23 and mi <= 59 and sec <= 60):
+        return False
+    return m.group(9) is None or (int(m.group(9)) <= 23 and int(m.group(10)) <= 59)
+
+
+def lambda_log_level(obj):
+    """The level Lambda's log-level filter gives a JSON log line (Lambda
+    developer guide, "Log-level filtering"): its "level" (any case) when that
+    is a valid level and the line carries a valid RFC 3339 "timestamp";
+    INFO otherwise (an invalid or missing level, or timestamp)."""
+    level = str(obj.get("level", "")).upper()
+    if level not in LOG_LEVELS or not rfc3339_valid(obj.get("timestamp")):
+        return "INFO"
+    return level
+
+
+def lambda_filter(text, configured):
+    """The JSON object lines of text that Lambda keeps at application log
+    level `configured` (JSON log format)."""
+    kept = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            continue  # not a JSON line (sanitizer output would be text)
+        if isinstance(obj, dict) and \
+                LOG_LEVELS.index(lambda_log_level(obj)) >= LOG_LEVELS.index(configured):
+            kept.append(obj)
+    return kept
 
 
 def event(name):

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "common/log.h"
 #include "runtime/runtime_headers.h"
 #include "runtime/runtime_http.h"
+#include "runtime/runtime_internal.h"
 #include "runtime/runtime_text.h"
 
 #define API_PREFIX "/2018-06-01/runtime"
@@ -39,77 +42,35 @@ struct runtime {
     int in_poll;          /* the current request is the GET /next long poll */
     int body_too_large;   /* the /next body went over RUNTIME_EVENT_MAX */
     char read_error[512]; /* why the last /next could not be read */
+    int concurrency;      /* AWS_LAMBDA_MAX_CONCURRENCY; 1 when unset */
 };
 
-static volatile sig_atomic_t stopping;
+/* Set by the SIGTERM handler (in whichever thread it runs) and read by every
+ * client loop: lock-free atomics, safe in a signal handler. */
+static atomic_int stopping;
+/* Set when one worker met a fatal condition: the others stop polling. */
+static atomic_int draining;
 
 static void on_sigterm(int sig)
 {
     (void)sig;
-    stopping = 1;
+    atomic_store_explicit(&stopping, 1, memory_order_relaxed);
 }
 
 int runtime_stopping(void)
 {
-    return stopping != 0;
+    return atomic_load_explicit(&stopping, memory_order_relaxed) != 0;
 }
 
-runtime_invocation_response runtime_success(char *payload, size_t len, const char *content_type)
+void runtime_drain(void)
 {
-    if (payload == NULL)
-        return runtime_failure("Runtime.OutOfMemory", "could not allocate the response");
-    runtime_invocation_response r = {0};
-    r.success = 1;
-    r.payload = payload;
-    r.payload_len = len;
-    r.content_type = content_type ? content_type : "application/json";
-    return r;
+    atomic_store_explicit(&draining, 1, memory_order_relaxed);
 }
 
-runtime_invocation_response runtime_failure(const char *error_type, const char *message)
+/* No more polling: SIGTERM arrived, or another worker failed. */
+static int should_stop(void)
 {
-    runtime_invocation_response r = {0};
-    r.success = 0;
-    r.error_type = strdup(error_type ? error_type : "Runtime.Unknown");
-    r.error_message = strdup(message ? message : "");
-    return r;
-}
-
-runtime_invocation_response runtime_success_stream(size_t size, runtime_body_fill fill,
-                                                   void (*release)(void *ctx), void *ctx,
-                                                   const char *content_type)
-{
-    runtime_invocation_response r = {0};
-    r.success = 1;
-    r.payload_len = size;
-    r.fill = fill;
-    r.release = release;
-    r.ctx = ctx;
-    r.content_type = content_type ? content_type : "application/json";
-    return r;
-}
-
-static void response_free(runtime_invocation_response *r)
-{
-    if (r->release != NULL)
-        r->release(r->ctx);
-    free(r->payload);
-    free(r->error_message);
-    free(r->error_type);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t runtime_remaining_ms(const runtime_invocation_request *req)
-{
-    if (req->deadline_ms <= 0)
-        return INT64_MAX;
-    return req->deadline_ms - now_ms();
+    return runtime_stopping() || atomic_load_explicit(&draining, memory_order_relaxed) != 0;
 }
 
 void runtime_release_payload(const runtime_invocation_request *req)
@@ -168,7 +129,7 @@ static void on_header(void *ctx, const char *line, size_t len)
 static int stop_waiting(void *ctx)
 {
     runtime *rt = ctx;
-    return stopping && rt->in_poll;
+    return rt->in_poll && should_stop();
 }
 
 /* The runtime needs no process-wide set-up (it speaks HTTP itself, without
@@ -185,15 +146,38 @@ void runtime_global_cleanup(void) {}
  * from the heap top) only to be faulted in again, page by page, by the next
  * invocation.  Without this the first two invocations of a process each
  * take about 2,000 minor page faults on a 6 MB batch (glibc raises its
- * dynamic mmap threshold only after the first free). */
-static void keep_freed_memory(void)
+ * dynamic mmap threshold only after the first free).  With it, the SIGTERM
+ * handler: both are the process's, set once however many clients exist. */
+static void process_setup(void)
 {
     mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigterm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static long post_error(runtime *rt, const char *path, const char *type, const char *message);
+
+/* A client with its connection resolved and its buffers, but not yet its
+ * base URL. */
+static runtime *client_alloc(char *err, size_t errlen)
+{
+    runtime *rt = calloc(1, sizeof *rt);
+    if (rt == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    runtime_headers_reset(&rt->hdr);
+    rt->concurrency = 1;
+    return rt;
 }
 
 runtime *runtime_new(char *err, size_t errlen)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         snprintf(err, errlen,
@@ -205,26 +189,44 @@ runtime *runtime_new(char *err, size_t errlen)
         snprintf(err, errlen, "AWS_LAMBDA_RUNTIME_API is too long (%zu characters)", strlen(api));
         return NULL;
     }
-    keep_freed_memory();
-    runtime *rt = calloc(1, sizeof *rt);
-    if (rt == NULL) {
-        snprintf(err, errlen, "out of memory");
+    pthread_once(&once, process_setup);
+    runtime *rt = client_alloc(err, errlen);
+    if (rt == NULL)
         return NULL;
-    }
     snprintf(rt->base, sizeof rt->base, "http://%s" API_PREFIX, api);
-    runtime_headers_reset(&rt->hdr);
     if (runtime_http_init(&rt->http, api, err, errlen) != 0) {
-        runtime_http_free(&rt->http);
-        free(rt);
+        runtime_free(rt);
         return NULL;
     }
-
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigterm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
+    rt->concurrency = runtime_concurrency_from_env(err, errlen);
+    if (rt->concurrency < 0) {
+        /* An initialisation error Lambda reports as such; the caller logs err. */
+        long status = post_error(rt, "/init/error", "Runtime.InvalidConfiguration", err);
+        if (status != 202)
+            log_msg(LOG_ERROR, "the Runtime API answered %ld to /init/error", status);
+        runtime_free(rt);
+        return NULL;
+    }
     return rt;
+}
+
+runtime *runtime_client_like(const runtime *proto, char *err, size_t errlen)
+{
+    runtime *rt = client_alloc(err, errlen);
+    if (rt == NULL)
+        return NULL;
+    memcpy(rt->base, proto->base, sizeof rt->base);
+    rt->concurrency = proto->concurrency;
+    if (runtime_http_init_like(&rt->http, &proto->http, err, errlen) != 0) {
+        runtime_free(rt);
+        return NULL;
+    }
+    return rt;
+}
+
+int runtime_max_concurrency(const runtime *rt)
+{
+    return rt->concurrency;
 }
 
 void runtime_free(runtime *rt)
@@ -360,7 +362,7 @@ static void note_read_error(runtime *rt)
 static void backoff_sleep(int delay_ms)
 {
     struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !stopping)
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !should_stop())
         ;
 }
 
@@ -376,7 +378,7 @@ static enum next_result next_invocation(runtime *rt)
         rt->in_poll = 1;
         int rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, NULL, 0, &status);
         rt->in_poll = 0;
-        if (rc == RUNTIME_HTTP_ABORTED && stopping)
+        if (rc == RUNTIME_HTTP_ABORTED && should_stop())
             return NEXT_STOP;
         if (status == 200) {
             if (rc != RUNTIME_HTTP_OK)
@@ -390,7 +392,7 @@ static enum next_result next_invocation(runtime *rt)
                     status, reply_excerpt(rt, excerpt, sizeof excerpt));
             return NEXT_FATAL;
         }
-        if (stopping)
+        if (should_stop())
             return NEXT_STOP;
         if (attempt >= NEXT_RETRIES) {
             log_msg(LOG_FATAL, "cannot reach the Runtime API at %s after %d attempts: %s; exiting",
@@ -488,7 +490,7 @@ static int invocation_paths(runtime *rt, char *response, char *error, size_t len
 }
 
 /* Serves one delivered invocation.  Returns 0 to go on, -1 to stop. */
-static int serve(runtime *rt, runtime_handler handler, void *ctx)
+static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
     char response_path[PATH_MAX_LEN];
     char error_path[PATH_MAX_LEN];
@@ -507,9 +509,12 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx)
         log_set_request_id(NULL);
         return rc;
     }
-    if (hd->trace_id[0] != '\0')
+    /* AWS's custom-runtime guide asks for the trace id in the environment;
+     * with several workers it travels in the request only (setenv races
+     * every getenv in the process). */
+    if (trace_env && hd->trace_id[0] != '\0')
         setenv("_X_AMZN_TRACE_ID", hd->trace_id, 1);
-    else
+    else if (trace_env)
         unsetenv("_X_AMZN_TRACE_ID");
     runtime_invocation_request req = {
         .payload = rt->body.data ? rt->body.data : "",
@@ -528,22 +533,32 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx)
     else
         rc = post_invocation_error(rt, error_path, res.error_type ? res.error_type : "",
                                    res.error_message ? res.error_message : "");
-    response_free(&res);
+    runtime_response_free(&res);
     log_set_request_id(NULL);
     return rc;
 }
 
-int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
+int runtime_client_loop(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
     for (;;) {
-        enum next_result got = stopping ? NEXT_STOP : next_invocation(rt);
-        if (got == NEXT_STOP) {
-            log_msg(LOG_INFO, "SIGTERM: exiting");
+        enum next_result got = should_stop() ? NEXT_STOP : next_invocation(rt);
+        if (got == NEXT_STOP)
             return 0;
-        }
-        if (got == NEXT_FATAL || serve(rt, handler, ctx) != 0)
+        if (got == NEXT_FATAL || serve(rt, handler, ctx, trace_env) != 0)
             return 1;
     }
+}
+
+int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
+{
+    if (rt->concurrency > 1)
+        return runtime_workers_run(rt, rt->concurrency, handler, ctx);
+    /* Classic Lambda (and Managed Instances with one at a time): the single
+     * loop on this thread, no other thread, no lock. */
+    int rc = runtime_client_loop(rt, handler, ctx, 1);
+    if (rc == 0)
+        log_msg(LOG_INFO, "SIGTERM: exiting");
+    return rc;
 }
 
 int runtime_run_handler(runtime_handler handler, void *ctx)

@@ -20,6 +20,22 @@
  * failures on /next are retried a bounded number of times with backoff.
  * SIGTERM: the current invocation finishes, then runtime_run returns 0.
  *
+ * Two modes, chosen by AWS_LAMBDA_MAX_CONCURRENCY (Lambda Managed Instances
+ * set it to the function's PerExecutionEnvironmentMaxConcurrency):
+ *   - unset (classic Lambda) or 1: the single loop above on the calling
+ *     thread; no thread is created and no lock taken; _X_AMZN_TRACE_ID is
+ *     set from Lambda-Runtime-Trace-Id for each invocation, as AWS's
+ *     custom-runtime guide asks.
+ *   - N from 2 to 1600: N workers, each a thread with its own connection,
+ *     buffers and headers, each polling /next and posting its own answers.
+ *     The handler runs on N threads at once with the same ctx (see
+ *     runtime/README.md, "The handler contract"); the trace id is in the
+ *     request only (the environment is never written).  SIGTERM: every
+ *     worker stops polling, those serving finish and post, then runtime_run
+ *     returns 0.  A fatal condition in one worker stops the others the same
+ *     way, then runtime_run returns 1: no invocation in flight is cut.
+ * Any other value is an initialisation error (runtime_new).
+ *
  * Nothing the Runtime API sends is trusted (runtime/runtime_headers.h): every
  * header is bounded and validated, the request id is percent-encoded into
  * the URL and never chooses its path, and an invocation that arrives damaged
@@ -35,7 +51,8 @@
 
 typedef struct runtime runtime;
 
-/* One invocation, valid only during the handler call.  Strings are never NULL
+/* One invocation, valid only during the handler call (and only on the thread
+ * that called the handler).  Strings are never NULL
  * ("" when the Runtime API did not send the header) and already validated:
  * request_id has no NUL (other bytes are possible), xray_trace_id and
  * function_arn are printable ASCII, client_context and cognito_identity are
@@ -54,7 +71,8 @@ typedef struct runtime_invocation_request {
 
 /* Frees the event buffer early, for a handler that has copied out what it
  * needs: a 6 MB batch then need not stay in memory beside the response.
- * After the call req->payload must not be read.  No-op without an owner. */
+ * After the call req->payload must not be read.  Acts on the worker that
+ * received the request (req->owner); no-op without an owner. */
 void runtime_release_payload(const runtime_invocation_request *req);
 /* Gives back to the system the memory of the event's first n bytes, which
  * the handler will not read again (their content is then gone): a handler
@@ -114,25 +132,37 @@ typedef runtime_invocation_response (*runtime_handler)(const runtime_invocation_
 int runtime_global_init(void);
 void runtime_global_cleanup(void);
 
-/* Creates the client from AWS_LAMBDA_RUNTIME_API (host:port) and installs the
- * SIGTERM handler.  NULL with a message in err when the variable is missing
- * or names no host:port that resolves.  Free with runtime_free(). */
+/* Creates the client from AWS_LAMBDA_RUNTIME_API (host:port) and reads
+ * AWS_LAMBDA_MAX_CONCURRENCY; installs the SIGTERM handler and the
+ * allocator settings once per process.  NULL with a message in err when
+ * AWS_LAMBDA_RUNTIME_API is missing or names no host:port that resolves, or
+ * when AWS_LAMBDA_MAX_CONCURRENCY is set to anything but a whole number from
+ * 1 to 1600 (then also posted to /init/error as
+ * Runtime.InvalidConfiguration).  Call it before starting any thread.  Free
+ * with runtime_free(). */
 runtime *runtime_new(char *err, size_t errlen);
 void runtime_free(runtime *rt);
+
+/* The number of invocations runtime_run serves at once: 1 in the classic
+ * single loop, else AWS_LAMBDA_MAX_CONCURRENCY (one worker thread each). */
+int runtime_max_concurrency(const runtime *rt);
 
 /* POST /2018-06-01/runtime/init/error.  Returns 0 when the Runtime API
  * accepted it. */
 int runtime_init_error(runtime *rt, const char *error_type, const char *message);
 
 /* Serves invocations until SIGTERM (returns 0) or a fatal Runtime API
- * condition (returns 1, after a log line saying why). */
+ * condition (returns 1, after a log line saying why), on the calling thread
+ * or on runtime_max_concurrency(rt) worker threads (see the top of this
+ * file); call it once. */
 int runtime_run(runtime *rt, runtime_handler handler, void *ctx);
 
 /* aws-lambda-cpp's run_handler shape: runtime_new + runtime_run +
  * runtime_free.  Call runtime_global_init() first. */
 int runtime_run_handler(runtime_handler handler, void *ctx);
 
-/* Set by the SIGTERM handler; exposed for handlers that want to know. */
+/* Set by the SIGTERM handler; exposed for handlers that want to know.
+ * Thread-safe. */
 int runtime_stopping(void);
 
 #endif

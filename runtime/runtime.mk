@@ -2,7 +2,8 @@
 # Its integration suite (test-runtime) drives the real bootstrap, so it lives
 # in lambda/lambda.mk.
 
-RUNTIME_SRCS := runtime/runtime.c runtime/runtime_headers.c runtime/runtime_http.c runtime/runtime_text.c
+RUNTIME_SRCS := runtime/runtime.c runtime/runtime_response.c runtime/runtime_workers.c \
+                runtime/runtime_headers.c runtime/runtime_http.c runtime/runtime_text.c
 
 UNIT_SRCS_runtime_headers := tests/unit/test_runtime_headers.c runtime/runtime_headers.c \
                              runtime/runtime_text.c common/buf.c
@@ -47,3 +48,21 @@ bench-startup: $(BUILD)/package/bootstrap $(BUILD)/bench/noop_runtime
 	$(PY) tests/bench/startup_bench.py --bootstrap $(BUILD)/package/bootstrap \
 	  --noop $(BUILD)/bench/noop_runtime
 BENCHES += bench-startup
+
+# Many invocations at once (AWS_LAMBDA_MAX_CONCURRENCY): the runtime's workers
+# with a small thread-safe handler (tests/integration/concurrent_handler.c)
+# under the emulator's Managed Instances mode, under ASan+UBSan
+# (test-runtime-workers) and ThreadSanitizer (test-tsan-runtime-workers).
+CONCURRENT_HANDLER_SRCS := tests/integration/concurrent_handler.c $(RUNTIME_SRCS) $(COMMON_SRCS)
+$(ASAN)/concurrent-handler: $(call asan_obj,$(CONCURRENT_HANDLER_SRCS))
+	$(CC) $(CFLAGS_SAN) $^ -o $@ -lm
+$(TSAN)/concurrent-handler: $(call tsan_obj,$(CONCURRENT_HANDLER_SRCS))
+	$(CC) $(CFLAGS_TSAN) $^ -o $@ -lm
+.PHONY: test-runtime-workers test-tsan-runtime-workers
+test-runtime-workers: $(ASAN)/concurrent-handler
+	WORKERS_HANDLER=$< $(RUN_SUITE) runtime-workers $(PY) tests/integration/runtime_workers_test.py
+test-tsan-runtime-workers: $(TSAN)/concurrent-handler
+	$(TSAN_ENV) WORKERS_HANDLER=$< WORKERS_STRESS=1 $(RUN_SUITE) tsan-runtime-workers \
+	  $(PY) tests/integration/runtime_workers_test.py
+TESTS += test-runtime-workers
+TSAN_SUITES += test-tsan-runtime-workers

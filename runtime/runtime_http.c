@@ -18,6 +18,9 @@
 #define CONNECT_TIMEOUT_MS 2000
 #define WAIT_SLICE_MS 200 /* how often stop_waiting is asked */
 #define PIECE 16384       /* bytes of a streamed body per fill call */
+/* send_request's result when the peer answered, or closed, before the
+ * request was sent whole (positive: never a runtime_http_result). */
+#define SEND_CUT 1
 
 /* The exchange in progress. */
 typedef struct exchange {
@@ -82,6 +85,22 @@ int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t 
     return 0;
 }
 
+int runtime_http_init_like(runtime_http *h, const runtime_http *proto, char *err, size_t errlen)
+{
+    memset(h, 0, sizeof *h);
+    h->fd = -1;
+    memcpy(&h->addr, &proto->addr, sizeof h->addr);
+    h->addrlen = proto->addrlen;
+    memcpy(h->host, proto->host, sizeof h->host);
+    h->rbuf = malloc(RUNTIME_HTTP_LINE_MAX + 1);
+    h->wbuf = malloc(RUNTIME_HTTP_WBUF);
+    if (h->rbuf == NULL || h->wbuf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 void runtime_http_close(runtime_http *h)
 {
     if (h->fd >= 0)
@@ -95,7 +114,8 @@ void runtime_http_free(runtime_http *h)
     runtime_http_close(h);
     free(h->rbuf);
     free(h->wbuf);
-    h->rbuf = h->wbuf = NULL;
+    free(h->piece);
+    h->rbuf = h->wbuf = h->piece = NULL;
 }
 
 /* Waits for events on the socket.  Returns 0, or a failure code. */
@@ -163,20 +183,44 @@ static void drop_if_stale(runtime_http *h)
         runtime_http_close(h);
 }
 
+/* True when bytes (an answer) or an end wait to be read on the socket. */
+static int peer_spoke(runtime_http *h)
+{
+    struct pollfd p = {.fd = h->fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* Sends len bytes.  A server may answer before it has read the whole
+ * request (a 413 to a body over its limit) and close; RFC 9112 section 9.5
+ * asks a client sending a body to watch for that answer and stop sending.
+ * So when the peer speaks while the socket is full, or the send fails
+ * because the peer closed, this returns SEND_CUT (the connection open, the
+ * reason in h->error) and the caller reads the answer. */
 static int send_all(exchange *x, const char *data, size_t len)
 {
+    runtime_http *h = x->h;
     while (len > 0) {
-        ssize_t n = send(x->h->fd, data, len, MSG_NOSIGNAL);
+        ssize_t n = send(h->fd, data, len, MSG_NOSIGNAL);
         if (n > 0) {
             data += n;
             len -= (size_t)n;
         } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-            int rc = wait_fd(x, POLLOUT);
+            int rc = wait_fd(x, POLLOUT | POLLIN);
             if (rc != 0)
                 return rc;
+            if (peer_spoke(h)) {
+                snprintf(h->error, sizeof h->error,
+                         "the Runtime API at %.180s answered before the request was sent whole",
+                         h->host);
+                return SEND_CUT;
+            }
+        } else if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+            snprintf(h->error, sizeof h->error, "sending to the Runtime API at %.200s failed: %s",
+                     h->host, strerror(errno));
+            return SEND_CUT;
         } else {
-            return fail(x, RUNTIME_HTTP_IO, "sending to the Runtime API at %s failed: %s",
-                        x->h->host, n < 0 ? strerror(errno) : "connection closed");
+            return fail(x, RUNTIME_HTTP_IO, "sending to the Runtime API at %s failed: %s", h->host,
+                        n < 0 ? strerror(errno) : "connection closed");
         }
     }
     return 0;
@@ -210,7 +254,9 @@ static int put(exchange *x, const char *data, size_t len)
 static int send_filled(exchange *x)
 {
     const runtime_http_request *rq = x->rq;
-    static char piece[PIECE];
+    if (x->h->piece == NULL && (x->h->piece = malloc(PIECE)) == NULL)
+        return fail(x, RUNTIME_HTTP_LOCAL, "out of memory");
+    char *piece = x->h->piece;
     size_t total = 0;
     int rc = 0;
     for (;;) {
@@ -488,6 +534,41 @@ static int read_chunked(exchange *x)
     return rc;
 }
 
+/* The body of an answer whose head was read. */
+static int read_body(exchange *x, long status, framing *f)
+{
+    if (f->chunked)
+        return read_chunked(x);
+    if (f->length >= 0)
+        return read_exactly(x, f->length);
+    if (status != 204 && status != 304) {
+        f->close = 1;
+        return read_exactly(x, -1);
+    }
+    return 0;
+}
+
+/* The answer to a request the peer cut short (SEND_CUT): its status and
+ * body when they arrived (the connection is then closed: the request was
+ * never sent whole), else the send's failure. */
+static int read_early_answer(exchange *x, long *status)
+{
+    char why[sizeof x->h->error];
+    memcpy(why, x->h->error, sizeof why);
+    framing f = {-1, 0, 0};
+    int rc = read_head(x, status, &f);
+    if (rc == 0) {
+        read_body(x, *status, &f); /* the status is the answer; a body cut short is only text */
+        runtime_http_close(x->h);
+        snprintf(x->h->error, sizeof x->h->error, "%s", why);
+        return RUNTIME_HTTP_OK;
+    }
+    *status = 0;
+    snprintf(x->h->error, sizeof x->h->error, "%s", why);
+    runtime_http_close(x->h);
+    return RUNTIME_HTTP_IO;
+}
+
 int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *status)
 {
     exchange x = {h, rq, rq->timeout_ms > 0 ? mono_ms() + rq->timeout_ms : 0};
@@ -499,14 +580,12 @@ int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *
     drop_if_stale(h);
     if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
         return rc;
-    if ((rc = send_request(&x)) != 0 || (rc = read_head(&x, status, &f)) != 0)
+    rc = send_request(&x);
+    if (rc == SEND_CUT)
+        return read_early_answer(&x, status);
+    if (rc != 0 || (rc = read_head(&x, status, &f)) != 0)
         return rc;
-    if (f.chunked)
-        rc = read_chunked(&x);
-    else if (f.length >= 0)
-        rc = read_exactly(&x, f.length);
-    else if (*status != 204 && *status != 304)
-        rc = read_exactly(&x, -1), f.close = 1;
+    rc = read_body(&x, *status, &f);
     if (rc == 0 && f.close)
         runtime_http_close(h);
     return rc;

@@ -60,6 +60,7 @@ typedef struct runtime_http {
     int fd;         /* -1 when not connected */
     char *rbuf;     /* read buffer (RUNTIME_HTTP_LINE_MAX + 1 bytes) */
     char *wbuf;     /* write buffer (RUNTIME_HTTP_WBUF bytes) */
+    char *piece;    /* a streamed body's piece, allocated at its first use */
     size_t wlen;
     size_t rpos, rlen;
     int got_byte; /* a byte of the current response arrived */
@@ -68,6 +69,9 @@ typedef struct runtime_http {
 
 /* Resolves host:port once.  Returns 0, or -1 with the reason in err. */
 int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t errlen);
+/* A second client of the address proto resolved, with its own connection
+ * and buffers (nothing is shared).  Returns 0, or -1 with the reason. */
+int runtime_http_init_like(runtime_http *h, const runtime_http *proto, char *err, size_t errlen);
 /* Closes the connection (runtime_http_perform reconnects). */
 void runtime_http_close(runtime_http *h);
 /* Closes the connection and frees the buffers. */

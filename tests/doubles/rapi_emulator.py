@@ -39,10 +39,38 @@ What it models, and the document each behaviour follows:
   * POST /init/error answers 202; the error is served to the first invoke and
     the runtime is expected to exit (OpenAPI description, /runtime/init/error).
 
+Lambda Managed Instances (when AWS_LAMBDA_MAX_CONCURRENCY=N is in the
+emulator's environment, as AWS's emulator v1.30 does; passed on to the
+runtime):
+  * up to N GET /next wait at once, each an idle runtime worker ("Lambda
+    Managed Instances ... can accept concurrent /next and /response requests
+    up to the configured AWS_LAMBDA_MAX_CONCURRENCY limit": the Lambda
+    developer guide, "Using the Lambda runtime API"); one more gets 500
+    {"errorType":"InternalServerError"} (what AWS's emulator answers a /next
+    it cannot queue: rapi/handler/invocationnext.go).
+  * an invoke is given to an idle worker; one that finds none is refused at
+    once: 400, Error-Type: Runtime.Unavailable, body
+    {"errorType":"Runtime.Unavailable"} (AWS's emulator in this mode:
+    invoke/invoke_router.go "no idle runtimes", checked by hand).
+  * init is complete at the first GET /next ("Understanding the Lambda
+    Managed Instances execution environment": at least one runtime worker
+    has called /runtime/invocation/next); invokes before it wait for it.
+  * a /response over the size limit is answered 413 as soon as the limit is
+    passed, with Connection: close, and the connection is closed without
+    reading the rest (AWS's emulator reads at most the limit plus one byte,
+    aws-lambda-rie/internal/invoke/responder.go; Go's net/http server then
+    answers, shuts its side and closes 500 ms later: server.go,
+    closeWriteAndWait).  --early-413 does the same in classic mode.
+
+Checks for the tests (recorded in /_emulator/state "violations", answered
+as Lambda would): a /response or /error must name an id that was handed out
+on that same connection and not yet answered.
+
 Test hooks (not part of AWS's API), under /_emulator/:
   GET  /_emulator/state   JSON: process pid/exit code, init errors, invocations,
                           count and times of GET /next, every Runtime API request
-                          (method, raw path, content type, error type)
+                          (method, raw path, content type, error type), the most
+                          /next waiting at once, refused invokes, violations
   POST /_emulator/fault   {"path":"next"|"response"|"error","status":500,"count":1}
                           the next `count` requests to that endpoint get `status`
   POST /_emulator/hostile {"requestId": "...", "headers": {"Name": "value"},
@@ -54,11 +82,13 @@ Test hooks (not part of AWS's API), under /_emulator/:
                           a hostile Runtime API for the client's tests
 """
 import argparse
+import collections
 import http.server
 import json
 import os
 import queue
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
@@ -84,6 +114,15 @@ class Invocation:
         self.response = None        # bytes
         self.error = None           # (type, body bytes)
         self.delivered_at = None
+        self.refused = False        # Managed Instances: no idle worker
+
+
+class IdleWorker:
+    """A GET /next waiting for an invocation (Managed Instances mode)."""
+
+    def __init__(self):
+        self.inv = None
+        self.ready = threading.Event()
 
 
 class Emulator:
@@ -93,6 +132,7 @@ class Emulator:
         self.pending = queue.Queue()
         self.by_id = {}
         self.next_times = []        # monotonic times of GET /next
+        self.nexts_this_process = 0  # init is complete at the runtime's first
         self.init_errors = []
         self.faults = {}            # path -> [status, count]
         self.proc = None
@@ -105,6 +145,16 @@ class Emulator:
         self.init_errors_before = 0
         self.hostile = None         # overrides for the next delivered invocation
         self.requests = []          # every Runtime API request, for the tests
+        # Managed Instances mode; a value that is not a count is passed on to
+        # the runtime as it is (for its own check) and leaves this mode off.
+        env_n = os.environ.get("AWS_LAMBDA_MAX_CONCURRENCY", "")
+        self.max_concurrency = int(env_n) if env_n.isdigit() and int(env_n) > 0 else None
+        self.idle = collections.deque()  # IdleWorker, Managed Instances mode
+        self.max_idle = 0           # the most GET /next waiting at once
+        self.refused = 0
+        self.violations = []        # answers on the wrong connection, twice, ...
+        self.early_413 = args.early_413 or self.max_concurrency is not None
+        self.early_answers = 0      # 413s sent before the body was read whole
 
     # --- runtime process -------------------------------------------------
     def start_runtime(self):
@@ -120,6 +170,7 @@ class Emulator:
         })
         env.setdefault("AWS_REGION", "us-east-1")
         self.init_errors_before = len(self.init_errors)
+        self.nexts_this_process = 0
         self.proc_started = time.monotonic()
         self.proc = subprocess.Popen(self.args.command, env=env, stdin=subprocess.DEVNULL,
                                      stdout=sys.stderr, stderr=sys.stderr)
@@ -161,7 +212,11 @@ class Emulator:
         inv = Invocation(payload, self.args.timeout, trace_id, client_context)
         with self.lock:
             self.by_id[inv.request_id] = inv
-        self.pending.put(inv)
+        if self.max_concurrency is not None:
+            if not self.dispatch(inv):
+                return inv
+        else:
+            self.pending.put(inv)
         deadline = time.time() + self.args.timeout + 1
         while not inv.done.wait(0.05):
             if self.init_errors[self.init_errors_before:]:
@@ -180,6 +235,47 @@ class Emulator:
                 "errorType": inv.error[0] if inv.error else None,
             })
         return inv
+
+    def dispatch(self, inv):
+        """Managed Instances: gives inv to an idle worker once init is
+        complete (the first GET /next); False (inv refused) when none is idle."""
+        deadline = time.time() + self.args.timeout
+        while not self.nexts_this_process and time.time() < deadline:
+            if self.init_errors[self.init_errors_before:]:
+                inv.error = self.init_errors[-1]
+                return False
+            time.sleep(0.01)
+        with self.lock:
+            worker = self.idle.popleft() if self.idle else None
+            if worker is None:
+                self.refused += 1
+                self.by_id.pop(inv.request_id, None)
+                inv.refused = True
+                self.log.append({"requestId": inv.request_id, "traceId": inv.trace_id,
+                                 "ok": False, "errorType": "Runtime.Unavailable"})
+                return False
+            worker.inv = inv
+        worker.ready.set()
+        return True
+
+    def wait_idle(self, handler):
+        """Managed Instances: a GET /next waits as an idle worker.  Returns
+        its invocation, or None (the runtime went away, or too many /next)."""
+        worker = IdleWorker()
+        with self.lock:
+            if len(self.idle) >= self.max_concurrency:
+                self.violations.append("GET /next beyond AWS_LAMBDA_MAX_CONCURRENCY=%d"
+                                       % self.max_concurrency)
+                return None
+            self.idle.append(worker)
+            self.max_idle = max(self.max_idle, len(self.idle))
+        while not worker.ready.wait(0.2):
+            if self.stopping or handler.peer_closed():
+                with self.lock:
+                    if worker in self.idle:
+                        self.idle.remove(worker)
+                        return None
+        return worker.inv
 
     def take_fault(self, path):
         with self.lock:
@@ -205,6 +301,12 @@ class Emulator:
                                           if self.next_times and self.proc_started else None),
                 "invocations": list(self.log),
                 "requests": list(self.requests),
+                "maxConcurrency": self.max_concurrency,
+                "idle": len(self.idle),
+                "maxIdle": self.max_idle,
+                "refused": self.refused,
+                "violations": list(self.violations),
+                "earlyAnswers": self.early_answers,
             }
 
     def record(self, method, path, headers):
@@ -245,35 +347,72 @@ def make_handler(emu):
         wbufsize = 65536
         disable_nagle_algorithm = True
 
+        def setup(self):
+            super().setup()
+            self.handed = set()  # ids delivered on this connection, not yet answered
+
         def log_message(self, fmt, *a):
             if emu.args.verbose:
                 sys.stderr.write("rapi-emulator: " + (fmt % a) + "\n")
 
-        def body(self):
+        def peer_closed(self):
+            """True when the client closed this connection (a GET /next it gave up)."""
+            try:
+                self.connection.setblocking(False)
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK) == b""
+                finally:
+                    self.connection.setblocking(True)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except OSError:
+                return True
+
+        def body(self, limit=None):
             # A body of unknown length comes chunked (RFC 9112 section 7.1).
             # Lambda's Runtime API reads a /response body as a stream to
             # its end and applies the size limit to what it read (the
             # handler in aws-lambda-runtime-interface-emulator,
             # lambda/rapi/handler/invocationresponse.go, hands request.Body
-            # on; Go's net/http undoes the chunking).
+            # on; Go's net/http undoes the chunking).  With a limit (early
+            # 413) reading stops at limit + 1 bytes, the rest left unread.
             if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                return self.chunked_body()
+                return self.chunked_body(limit)
             n = int(self.headers.get("Content-Length") or 0)
+            if limit is not None:
+                n = min(n, limit + 1)
             return self.rfile.read(n) if n else b""
 
-        def chunked_body(self):
+        def chunked_body(self, limit=None):
             parts = []
+            total = 0
             while True:
                 line = self.rfile.readline(1024)
                 size = int(line.split(b";", 1)[0].strip(), 16)  # chunk extensions ignored
                 if size == 0:
                     break
+                if limit is not None and total + size > limit:
+                    parts.append(self.rfile.read(limit + 1 - total))
+                    return b"".join(parts)  # the rest stays unread
                 parts.append(self.rfile.read(size))
+                total += size
                 if self.rfile.read(2) != b"\r\n":
                     raise ValueError("chunk of %d bytes not followed by CRLF" % size)
             while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                 pass  # trailer fields
             return b"".join(parts)
+
+        def close_after_early_answer(self):
+            """Go's net/http after answering a request whose body it left
+            unread: its side shut at once, the socket closed 500 ms later
+            (server.go, closeWriteAndWait and rstAvoidanceDelay)."""
+            self.wfile.flush()
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            time.sleep(0.5)
+            self.close_connection = True
 
         def reply(self, status, body=b"", headers=None, ctype="application/json", raw_lines=()):
             if isinstance(body, (dict, list)):
@@ -288,25 +427,34 @@ def make_handler(emu):
             self.end_headers()
             self.wfile.write(body)
 
-        def api_error(self, status, etype, msg):
-            self.reply(status, {"errorMessage": msg, "errorType": etype})
+        def api_error(self, status, etype, msg, close=False):
+            self.reply(status, {"errorMessage": msg, "errorType": etype},
+                       headers={"Connection": "close"} if close else None)
 
         def do_GET(self):
             if self.path == API + "/invocation/next":
                 emu.record("GET", self.path, self.headers)
                 emu.next_times.append(time.monotonic())
+                emu.nexts_this_process += 1
                 fault = emu.take_fault("next")
                 if fault:
                     return self.api_error(fault, "ServiceException",
                                           "injected fault: Runtime API status %d" % fault)
-                while True:
-                    if emu.stopping:
-                        return self.api_error(500, "ServiceException", "emulator shutting down")
-                    try:
-                        inv = emu.pending.get(timeout=0.2)
-                        break
-                    except queue.Empty:
-                        continue
+                if emu.max_concurrency is not None:
+                    inv = emu.wait_idle(self)
+                    if inv is None:
+                        return self.reply(500, {"errorMessage": "Internal Server Error",
+                                                "errorType": "InternalServerError"})
+                else:
+                    while True:
+                        if emu.stopping:
+                            return self.api_error(500, "ServiceException",
+                                                  "emulator shutting down")
+                        try:
+                            inv = emu.pending.get(timeout=0.2)
+                            break
+                        except queue.Empty:
+                            continue
                 inv.delivered_at = time.time()
                 headers = {
                     "Lambda-Runtime-Aws-Request-Id": inv.request_id,
@@ -318,6 +466,7 @@ def make_handler(emu):
                 if inv.client_context:
                     headers["Lambda-Runtime-Client-Context"] = inv.client_context
                 raw = emu.apply_hostile(inv, headers)
+                self.handed.add(inv.request_id)
                 return self.reply(200, inv.payload, headers, raw_lines=raw)
             if self.path == "/_emulator/state":
                 return self.reply(200, emu.state())
@@ -347,18 +496,28 @@ def make_handler(emu):
             if p.startswith(API + "/invocation/"):
                 rest = p[len(API + "/invocation/"):]
                 rid, _, kind = rest.rpartition("/")
-                body = self.body()
+                early = kind == "response" and emu.early_413
+                body = self.body(emu.args.max_response_bytes if early else None)
                 if kind not in ("response", "error"):
                     return self.api_error(404, "NotFound", "unknown path " + p)
+                rid = urllib.parse.unquote(rid, "latin-1")
+                if rid in self.handed:
+                    self.handed.discard(rid)
+                elif rid in emu.by_id:
+                    with emu.lock:
+                        emu.violations.append("%s for %s on a connection that did not receive it"
+                                              " (or answered twice)" % (kind, rid))
                 fault = emu.take_fault(kind)
                 if fault:
                     return self.api_error(fault, "ServiceException",
                                           "injected fault: Runtime API status %d" % fault)
-                # ids travel as latin-1 header bytes (http.server), so decode the same way
-                inv = emu.by_id.get(urllib.parse.unquote(rid, "latin-1"))
+                # ids travel as latin-1 header bytes (http.server), so decoded the same way
+                inv = emu.by_id.get(rid)
                 if inv is None or inv.delivered_at is None:
                     return self.api_error(400, "InvalidRequestID", "Invalid request ID")
                 if inv.done.is_set():
+                    with emu.lock:
+                        emu.violations.append("%s for %s, already answered" % (kind, rid))
                     return self.api_error(403, "InvalidStateTransition",
                                           "State transition from Response/Error is not allowed")
                 if kind == "response":
@@ -369,9 +528,14 @@ def make_handler(emu):
                                             "payload size (%d bytes)." % limit,
                             "errorType": "Function.ResponseSizeTooLarge"}).encode())
                         inv.done.set()
-                        return self.api_error(413, "RequestEntityTooLarge",
-                                              "Exceeded maximum allowed payload size (%d bytes)."
-                                              % limit)
+                        self.api_error(413, "RequestEntityTooLarge",
+                                       "Exceeded maximum allowed payload size (%d bytes)." % limit,
+                                       close=early)
+                        if early:
+                            with emu.lock:
+                                emu.early_answers += 1
+                            self.close_after_early_answer()
+                        return
                     inv.response = body
                     inv.done.set()
                     return self.reply(202, {"status": "OK"})
@@ -392,6 +556,9 @@ def make_handler(emu):
                 return self.reply(202)
             inv = emu.invoke(payload, self.headers.get("X-Amzn-Trace-Id"),
                              self.headers.get("X-Amz-Client-Context"))
+            if inv.refused:
+                return self.reply(400, {"errorType": "Runtime.Unavailable"},
+                                  {"Error-Type": "Runtime.Unavailable"})
             rid = {"X-Amzn-RequestId": inv.request_id}
             if inv.error is not None:
                 rid["X-Amz-Function-Error"] = "Unhandled"
@@ -404,6 +571,8 @@ def make_handler(emu):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Up to 1,600 workers (Managed Instances' largest concurrency) connect at once.
+    request_queue_size = 2048
 
     def handle_error(self, request, client_address):
         # A runtime killed mid-request (tests do that) is not an emulator error.
@@ -421,6 +590,9 @@ def main():
     ap.add_argument("--timeout", type=float, default=30.0, help="function timeout, seconds")
     ap.add_argument("--memory", type=int, default=128)
     ap.add_argument("--max-response-bytes", type=int, default=MAX_RESPONSE)
+    ap.add_argument("--early-413", action="store_true",
+                    help="answer 413 as soon as a response passes the limit, and close "
+                         "(always so in Managed Instances mode)")
     ap.add_argument("--event", help="invoke once with this file, print the response, exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("command", nargs=argparse.REMAINDER, help="-- the runtime to start")

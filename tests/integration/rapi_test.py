@@ -13,7 +13,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from rapi_harness import ROOT, Function, event, run_unittests  # noqa: E402
+from rapi_harness import (LOG_LEVELS, ROOT, Function, event, lambda_filter,  # noqa: E402
+                          lambda_log_level, run_unittests)
 
 BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
 SPECIES = {"setosa", "versicolor", "virginica"}
@@ -467,6 +468,29 @@ class Lifecycle(unittest.TestCase):
             lines = fn.log_lines()
         self.assertFalse([l for l in lines if l.get("level") == "INFO"], lines)
         self.assertEqual(len([l for l in lines if "_aws" in l]), 1)  # metrics still emitted
+
+    def test_every_line_carries_its_level_and_a_timestamp_lambda_accepts(self):
+        # Lambda's log-level filter ("Log-level filtering", Lambda developer guide)
+        # reads a JSON line's "level" only beside a valid RFC 3339 "timestamp".
+        with Function(BOOTSTRAP, env={"AWS_LAMBDA_LOG_LEVEL": "TRACE"}) as fn:
+            for ev in (event("batch-drifted.json"), b"this is not json", event("record-bare.json")):
+                fn.invoke(ev)
+            lines = fn.log_lines()
+        self.assertGreaterEqual(len(lines), 5)
+        self.assertTrue([l for l in lines if "_aws" in l], "the metrics line is among them")
+        for line in lines:
+            self.assertEqual(lambda_log_level(line), str(line.get("level")).upper(), line)
+
+    def test_metrics_survive_lambda_log_level_filtering_above_info(self):
+        for level in ("WARN", "ERROR", "FATAL"):
+            with self.subTest(level=level):
+                with Function(BOOTSTRAP, env={"AWS_LAMBDA_LOG_LEVEL": level}) as fn:
+                    self.assertIsNone(fn.invoke(event("batch-drifted.json"))[0])
+                    kept = lambda_filter(fn.output(), level)
+                metrics = [l for l in kept if "_aws" in l]
+                self.assertEqual(len(metrics), 1, kept)
+                self.assertEqual(metrics[0]["Records"], 20)
+                self.assertIn(metrics[0]["level"], LOG_LEVELS[LOG_LEVELS.index(level):])
 
     def test_debug_logs_the_event_info_does_not(self):
         secret_ish = "PAYLOAD-MARKER-7f3a"

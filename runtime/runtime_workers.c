@@ -1,0 +1,119 @@
+/* runtime_workers.c: Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY
+ * client loops on as many threads, each with its own Runtime API connection.
+ *
+ * Lambda sends up to AWS_LAMBDA_MAX_CONCURRENCY invocations at once to one
+ * execution environment, each to a runtime worker waiting on /next, and
+ * refuses an invoke that finds none waiting ("Understanding the Lambda
+ * Managed Instances execution environment", Lambda developer guide).  So
+ * every worker polls on its own: a slow handler in one never keeps the
+ * others from polling.  Nothing here is shared between the workers but the
+ * handler's ctx and the stop flags of runtime.c. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "runtime/runtime.h"
+#include "runtime/runtime_internal.h"
+#include "runtime/runtime_text.h"
+
+/* AWS_LAMBDA_MAX_CONCURRENCY's range: the Lambda API's
+ * PerExecutionEnvironmentMaxConcurrency, 1 to 1600 (its service model). */
+#define CONCURRENCY_MAX 1600
+
+/* AWS_LAMBDA_MAX_CONCURRENCY: 1 when unset or empty (classic Lambda), the
+ * number when it is a decimal integer from 1 to CONCURRENCY_MAX, else -1
+ * with the reason in err. */
+int runtime_concurrency_from_env(char *err, size_t errlen)
+{
+    const char *v = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
+    if (v == NULL || *v == '\0')
+        return 1;
+    long n = 0;
+    size_t i = 0;
+    for (; v[i] >= '0' && v[i] <= '9' && n <= CONCURRENCY_MAX; i++)
+        n = n * 10 + (v[i] - '0');
+    if (v[i] == '\0' && n >= 1 && n <= CONCURRENCY_MAX)
+        return (int)n;
+    char shown[64];
+    runtime_text_printable(v, strlen(v), 40, shown, sizeof shown);
+    snprintf(err, errlen,
+             "AWS_LAMBDA_MAX_CONCURRENCY=\"%s\" is not a whole number from 1 to %d (Lambda sets "
+             "it to the function's PerExecutionEnvironmentMaxConcurrency on Managed Instances; "
+             "leave it unset for one invocation at a time)",
+             shown, CONCURRENCY_MAX);
+    return -1;
+}
+
+typedef struct worker {
+    pthread_t thread;
+    runtime *rt; /* its own client (the first worker's is the caller's) */
+    runtime_handler handler;
+    void *ctx;
+    int index;
+    int rc; /* the loop's result, read after the join */
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    w->rc = runtime_client_loop(w->rt, w->handler, w->ctx, 0);
+    if (w->rc != 0) {
+        /* Fatal for the process: the others stop polling and finish what
+         * they are serving, then runtime_run returns 1. */
+        log_msg(LOG_ERROR, "worker %d stopped on a fatal Runtime API condition; the other workers "
+                           "finish their invocations and stop",
+                w->index);
+        runtime_drain();
+    }
+    return NULL;
+}
+
+int runtime_workers_run(runtime *rt, int n, runtime_handler handler, void *ctx)
+{
+    char err[256];
+    int started = 0, fatal = 0;
+    worker *ws = calloc((size_t)n, sizeof *ws);
+    if (ws == NULL) {
+        log_msg(LOG_FATAL, "out of memory for %d workers", n);
+        return 1;
+    }
+    log_set_threaded();
+    for (int i = 0; i < n; i++) {
+        ws[i] = (worker){.rt = i == 0 ? rt : runtime_client_like(rt, err, sizeof err),
+                         .handler = handler,
+                         .ctx = ctx,
+                         .index = i};
+        if (ws[i].rt == NULL) {
+            log_msg(LOG_ERROR, "worker %d of %d not started: %s", i, n, err);
+            break;
+        }
+        int rc = pthread_create(&ws[i].thread, NULL, worker_main, &ws[i]);
+        if (rc != 0) {
+            log_msg(LOG_ERROR, "worker %d of %d not started: %s", i, n, strerror(rc));
+            if (i > 0)
+                runtime_free(ws[i].rt);
+            break;
+        }
+        started++;
+    }
+    if (started == 0) {
+        log_msg(LOG_FATAL, "no worker could be started");
+        fatal = 1;
+    } else if (started < n) {
+        log_msg(LOG_WARN, "serving with %d workers instead of %d: Lambda refuses invocations "
+                          "beyond them",
+                started, n);
+    }
+    for (int i = 0; i < started; i++) {
+        pthread_join(ws[i].thread, NULL);
+        fatal |= ws[i].rc != 0;
+        if (i > 0)
+            runtime_free(ws[i].rt);
+    }
+    free(ws);
+    if (!fatal)
+        log_msg(LOG_INFO, "SIGTERM: %d workers finished their invocations; exiting", started);
+    return fatal;
+}

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""The runtime's two modes, driven through the Runtime API emulator: the
+classic single loop (AWS_LAMBDA_MAX_CONCURRENCY unset) and Lambda Managed
+Instances' workers (AWS_LAMBDA_MAX_CONCURRENCY=N, the emulator then in its
+Managed Instances mode).  The function is a small thread-safe handler
+(WORKERS_HANDLER, tests/integration/concurrent_handler.c) or, with
+WORKERS_BOOTSTRAP, a bootstrap answering events/ batches.  WORKERS_STRESS=1
+runs the long mix (thousands of invocations); without it a shorter one.
+Under ThreadSanitizer a race ends the runtime (halt_on_error) and every test
+checks the output for a report."""
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+from rapi_harness import ROOT, Function, run_unittests  # noqa: E402
+
+HANDLER = os.path.abspath(os.environ.get(
+    "WORKERS_HANDLER", os.path.join(ROOT, "build", "asan", "concurrent-handler")))
+STRESS = os.environ.get("WORKERS_STRESS") == "1"
+INVOKE = "/2015-03-31/functions/function/invocations"
+
+
+def tasks(pid):
+    """Threads of a process (/proc/PID/task)."""
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def under_tsan():
+    return "TSAN_OPTIONS" in os.environ
+
+
+class Call:
+    """One invoke and its outcome."""
+
+    def __init__(self, kind="ok", sleep_ms=0, classic=False):
+        self.tag = uuid.uuid4().hex[:12]
+        self.kind = kind
+        self.classic = classic  # the single loop exports the trace id
+        self.trace = "Root=1-%08x-%s;Parent=%s;Sampled=0" % (
+            int(time.time()), uuid.uuid4().hex[:24], uuid.uuid4().hex[:16])
+        self.event = json.dumps({"id": self.tag, "kind": kind, "sleepMs": sleep_ms}).encode()
+        self.status = self.headers = self.body = None
+
+    def run(self, fn, timeout=60):
+        self.status, self.headers, self.body = fn.request(
+            "POST", INVOKE, self.event, {"X-Amzn-Trace-Id": self.trace}, timeout)
+        return self
+
+    @property
+    def refused(self):
+        return self.status == 400 and self.headers.get("Error-Type") == "Runtime.Unavailable"
+
+    def problem(self):
+        """Why the answer is not this call's own (None when it is)."""
+        if self.status != 200:
+            return "status %s: %r" % (self.status, self.body[:200])
+        out = json.loads(self.body)
+        ferr = self.headers.get("X-Amz-Function-Error")
+        if self.kind == "ok":
+            want = {"id": self.tag, "requestId": self.headers.get("X-Amzn-RequestId"),
+                    "traceId": self.trace, "envTraceId": self.trace if self.classic else None}
+            return None if ferr is None and out == want else "expected %s, got %s" % (want, out)
+        if self.kind == "fail":
+            want = {"errorType": "InvalidEvent", "stackTrace": [],
+                    "errorMessage": "event %s is not a batch" % self.tag}
+            return None if ferr == "Unhandled" and out == want else "expected %s, got %s" % (
+                want, out)
+        if out.get("errorType") != "Function.ResponseSizeTooLarge":
+            return "expected Function.ResponseSizeTooLarge, got %s" % out
+        return None
+
+
+def run_all(fn, calls, timeout=60):
+    threads = [threading.Thread(target=c.run, args=(fn, timeout)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return calls
+
+
+class WorkersCase(unittest.TestCase):
+    def start(self, n=None, env=None, args=()):
+        e = dict(env or {})
+        if n is not None:
+            e["AWS_LAMBDA_MAX_CONCURRENCY"] = str(n)
+        fn = Function(HANDLER, env=e, emulator_args=list(args))
+        self.addCleanup(self.check_clean, fn)
+        self.addCleanup(fn.close)
+        return fn
+
+    def check_clean(self, fn):
+        out = fn.output()
+        self.assertNotIn("ThreadSanitizer", out, out[-4000:])
+        self.assertNotIn("AddressSanitizer", out, out[-4000:])
+
+    def wait_idle(self, fn, n, what="idle workers"):
+        return fn.wait_for(lambda s: s["idle"] == n, timeout=20, what="%d %s" % (n, what))
+
+
+class ClassicMode(WorkersCase):
+    def test_unset_serves_on_one_thread_and_exports_the_trace_id(self):
+        fn = self.start()
+        c = Call().run(fn)
+        st = fn.state()
+        out = json.loads(c.body)
+        self.assertEqual((out["id"], out["traceId"]), (c.tag, c.trace))
+        # AWS's custom-runtime guide: the trace id in _X_AMZN_TRACE_ID, per invocation.
+        self.assertEqual(out["envTraceId"], c.trace)
+        if not under_tsan():  # ThreadSanitizer runs a thread of its own
+            self.assertEqual(tasks(st["pid"]), 1, "classic mode starts no thread")
+        self.assertIsNone(st["maxConcurrency"])
+
+    def test_one_is_the_classic_loop(self):
+        fn = self.start(1)
+        c = Call().run(fn)
+        out = json.loads(c.body)
+        self.assertEqual((out["id"], out["envTraceId"]), (c.tag, c.trace))
+        if not under_tsan():
+            self.assertEqual(tasks(fn.state()["pid"]), 1)
+
+    def test_invalid_concurrency_is_an_init_error_naming_the_value(self):
+        for value in ("abc", "0", "-2", "8 ", "1601", "99999999999999999999", "0x10", "2.5"):
+            with self.subTest(value=value):
+                fn = self.start(env={"AWS_LAMBDA_MAX_CONCURRENCY": value})
+                st = fn.wait_for(lambda s: s["exitCode"] is not None, what="exit")
+                self.assertEqual(st["exitCode"], 1)
+                self.assertEqual(len(st["initErrors"]), 1, st["initErrors"])
+                err = st["initErrors"][0]
+                self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration")
+                msg = json.loads(err["body"])["errorMessage"]
+                self.assertIn('AWS_LAMBDA_MAX_CONCURRENCY="%s"' % value[:40], msg)
+                self.assertIn("from 1 to 1600", msg)
+                self.assertEqual(st["nextCount"], 0)
+
+    def test_sixty_four_workers_all_poll(self):
+        fn = self.start(64)
+        self.wait_idle(fn, 64)
+        for c in run_all(fn, [Call(sleep_ms=100) for _ in range(64)]):
+            self.assertIsNone(c.problem())
+        self.assertEqual(fn.state()["refused"], 0)
+
+
+class EarlyAnswer(WorkersCase):
+    """A Runtime API that answers 413 while the response is still being sent,
+    then closes (Go's net/http does so for a body it left unread)."""
+
+    def test_early_413_is_logged_and_the_next_invocation_served(self):
+        fn = self.start(args=["--early-413", "--max-response-bytes", "20000"])
+        for kind in ("big", "sized", "big"):
+            with self.subTest(kind=kind):
+                c = Call(kind, classic=True).run(fn)
+                self.assertIsNone(c.problem(), c.body)
+                ok = Call(classic=True).run(fn)
+                self.assertIsNone(ok.problem())
+        st = fn.state()
+        self.assertEqual(st["earlyAnswers"], 3)
+        self.assertTrue(st["alive"], fn.output()[-3000:])
+        self.assertEqual(fn.output().count("refused the response"), 3, fn.output()[-3000:])
+        self.assertEqual(st["violations"], [])
+
+
+class ManagedInstances(WorkersCase):
+    def test_n_workers_poll_at_once_on_n_threads(self):
+        fn = self.start(8)
+        st = self.wait_idle(fn, 8)
+        if not under_tsan():
+            self.assertEqual(tasks(st["pid"]), 9, "the main thread and 8 workers")
+        calls = run_all(fn, [Call(sleep_ms=400) for _ in range(8)])
+        for c in calls:
+            self.assertIsNone(c.problem())
+        # Served side by side: every worker was busy at once.
+        st = fn.state()
+        self.assertEqual(st["refused"], 0)
+        self.assertEqual(st["violations"], [])
+        self.assertLessEqual(st["maxIdle"], 8)
+
+    def test_every_round_of_n_is_answered_none_refused(self):
+        for n in (2, 8):
+            with self.subTest(n=n):
+                fn = self.start(n)
+                for _ in range(10):
+                    self.wait_idle(fn, n)
+                    for c in run_all(fn, [Call(sleep_ms=20) for _ in range(n)]):
+                        self.assertIsNone(c.problem())
+                st = fn.state()
+                self.assertEqual((st["refused"], st["violations"]), (0, []))
+
+    def test_an_invoke_beyond_n_is_refused_as_lambda_refuses_it(self):
+        fn = self.start(2)
+        self.wait_idle(fn, 2)
+        calls = run_all(fn, [Call(sleep_ms=1500) for _ in range(3)])
+        refused = [c for c in calls if c.refused]
+        self.assertEqual(len(refused), 1, [(c.status, c.body) for c in calls])
+        self.assertEqual(json.loads(refused[0].body), {"errorType": "Runtime.Unavailable"})
+        for c in calls:
+            if c is not refused[0]:
+                self.assertIsNone(c.problem())
+
+    def test_trace_ids_travel_in_the_request_and_never_in_the_environment(self):
+        fn = self.start(4)
+        self.wait_idle(fn, 4)
+        for c in run_all(fn, [Call(sleep_ms=50) for _ in range(4)]):
+            self.assertIsNone(c.problem())  # traceId is the call's own, envTraceId null
+
+    def test_sigterm_stops_polling_and_lets_in_flight_invocations_finish(self):
+        fn = self.start(4)
+        self.wait_idle(fn, 4)
+        calls = [Call(sleep_ms=1500) for _ in range(3)]
+        threads = [threading.Thread(target=c.run, args=(fn,)) for c in calls]
+        for t in threads:
+            t.start()
+        st = fn.wait_for(lambda s: s["inFlight"] == 3, what="3 invocations in flight")
+        t0 = time.time()
+        os.kill(st["pid"], signal.SIGTERM)
+        for t in threads:
+            t.join()
+        st = fn.wait_for(lambda s: s["exitCode"] is not None, what="exit")
+        for c in calls:
+            self.assertIsNone(c.problem())
+        self.assertEqual(st["exitCode"], 0, fn.output()[-3000:])
+        self.assertLess(time.time() - t0, 5)
+        self.assertEqual(st["idle"], 0, "every worker stopped polling")
+
+    def test_a_fatal_error_in_one_worker_drains_the_others(self):
+        fn = self.start(4)
+        self.wait_idle(fn, 4)
+        slow = [Call(sleep_ms=1500) for _ in range(2)]
+        threads = [threading.Thread(target=c.run, args=(fn,)) for c in slow]
+        for t in threads:
+            t.start()
+        fn.wait_for(lambda s: s["inFlight"] == 2, what="2 invocations in flight")
+        fn.fault("next", 500)  # the next GET /next: Lambda's "non-recoverable state"
+        quick = Call().run(fn)  # its worker polls again and meets the 500
+        for t in threads:
+            t.join()
+        st = fn.wait_for(lambda s: s["exitCode"] is not None, what="exit")
+        self.assertIsNone(quick.problem())
+        for c in slow:
+            self.assertIsNone(c.problem(), "an invocation in flight is never cut")
+        self.assertEqual(st["exitCode"], 1)
+        self.assertIn("answered 500 to GET /invocation/next", fn.output())
+
+    def test_thousands_of_mixed_invocations_each_answered_with_its_own(self):
+        n = 8
+        total = 2400 if STRESS else 400
+        fn = self.start(n, args=["--max-response-bytes", "20000", "--timeout", "60"])
+        self.wait_idle(fn, n)
+        kinds = ["ok"] * 14 + ["fail"] * 4 + ["big", "sized"]
+        lock = threading.Lock()
+        counter = iter(range(total))
+        problems, retried = [], [0]
+
+        def client():
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                c = Call(kinds[i % len(kinds)])
+                while c.run(fn).refused:  # a worker between /response and /next
+                    with lock:
+                        retried[0] += 1
+                    time.sleep(0.005)
+                p = c.problem()
+                if p:
+                    with lock:
+                        problems.append("%s %s: %s" % (c.kind, c.tag, p))
+
+        t0 = time.time()
+        clients = [threading.Thread(target=client) for _ in range(n)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        elapsed = time.time() - t0
+        st = fn.state()
+        self.assertEqual(problems, [])
+        self.assertEqual(st["violations"], [])
+        self.assertLessEqual(st["maxIdle"], n)
+        self.assertTrue(st["alive"], fn.output()[-3000:])
+        print("%d invocations, N=%d: %.1f s, %d refused and retried (a worker between its "
+              "/response and its next /next)" % (total, n, elapsed, retried[0]))
+
+
+if __name__ == "__main__":
+    run_unittests(globals())

@@ -66,6 +66,18 @@ $(foreach u,$(TSAN_UNITS),$(eval $(call tsan_unit,$(u))))
 $(TSAN)/bootstrap: $(call tsan_obj,$(BOOTSTRAP_SRCS))
 	$(CC) $(CFLAGS_TSAN) $^ -o $@ $(LAMBDA_LIBS)
 
+# The real bootstrap at N=8 (Lambda Managed Instances) under the emulator,
+# mixed batches, alerts to the local SNS: under ASan+UBSan in make test, and
+# under ThreadSanitizer in make test-tsan.
+.PHONY: test-bootstrap-workers test-tsan-bootstrap-workers
+test-bootstrap-workers: $(ASAN)/bootstrap
+	WORKERS_BOOTSTRAP=$< $(RUN_SUITE) bootstrap-workers $(PY) tests/integration/runtime_workers_test.py
+test-tsan-bootstrap-workers: $(TSAN)/bootstrap
+	$(TSAN_ENV) WORKERS_BOOTSTRAP=$< WORKERS_STRESS=1 $(RUN_SUITE) tsan-bootstrap-workers \
+	  $(PY) tests/integration/runtime_workers_test.py
+TESTS += test-bootstrap-workers
+TSAN_SUITES += test-tsan-bootstrap-workers
+
 .PHONY: test-tsan
 test-tsan: export IRIS_KEEP_GOING = 1
 test-tsan: $(TSAN_SUITES)

@@ -18,11 +18,14 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from rapi_harness import ROOT, Function, run_unittests  # noqa: E402
+import sns_testlib  # noqa: E402
+from rapi_harness import ROOT, Function, event, run_unittests  # noqa: E402
 
 HANDLER = os.path.abspath(os.environ.get(
     "WORKERS_HANDLER", os.path.join(ROOT, "build", "asan", "concurrent-handler")))
 STRESS = os.environ.get("WORKERS_STRESS") == "1"
+# The real bootstrap instead of the test handler (the BootstrapWorkers case only).
+BOOTSTRAP = os.environ.get("WORKERS_BOOTSTRAP")
 INVOKE = "/2015-03-31/functions/function/invocations"
 
 
@@ -104,6 +107,7 @@ class WorkersCase(unittest.TestCase):
         return fn.wait_for(lambda s: s["idle"] == n, timeout=20, what="%d %s" % (n, what))
 
 
+@unittest.skipIf(BOOTSTRAP, "WORKERS_BOOTSTRAP: the bootstrap case only")
 class ClassicMode(WorkersCase):
     def test_unset_serves_on_one_thread_and_exports_the_trace_id(self):
         fn = self.start()
@@ -147,6 +151,7 @@ class ClassicMode(WorkersCase):
         self.assertEqual(fn.state()["refused"], 0)
 
 
+@unittest.skipIf(BOOTSTRAP, "WORKERS_BOOTSTRAP: the bootstrap case only")
 class EarlyAnswer(WorkersCase):
     """A Runtime API that answers 413 while the response is still being sent,
     then closes (Go's net/http does so for a body it left unread)."""
@@ -166,6 +171,7 @@ class EarlyAnswer(WorkersCase):
         self.assertEqual(st["violations"], [])
 
 
+@unittest.skipIf(BOOTSTRAP, "WORKERS_BOOTSTRAP: the bootstrap case only")
 class ManagedInstances(WorkersCase):
     def test_n_workers_poll_at_once_on_n_threads(self):
         fn = self.start(8)
@@ -287,6 +293,108 @@ class ManagedInstances(WorkersCase):
         self.assertTrue(st["alive"], fn.output()[-3000:])
         print("%d invocations, N=%d: %.1f s, %d refused and retried (a worker between its "
               "/response and its next /next)" % (total, n, elapsed, retried[0]))
+
+
+class Batch:
+    """One invoke of the real bootstrap: a connector batch whose offsets name
+    the call, an event that is not a batch, or a batch whose answer is over
+    the emulator's size limit."""
+
+    def __init__(self, i, kind, base):
+        self.kind = kind
+        self.offsets = []
+        if kind == "bad":
+            self.event = b'{"not": "a batch"'
+            return
+        items = list(base) * (3 if kind == "big" else 1)
+        items = [json.loads(json.dumps(it)) for it in items]
+        for j, it in enumerate(items):
+            it["payload"]["offset"] = i * 1000 + j
+            self.offsets.append(i * 1000 + j)
+        self.event = json.dumps(items).encode()
+
+    def run(self, fn):
+        self.status, self.headers, self.body = fn.request("POST", INVOKE, self.event, None, 120)
+        return self
+
+    def problem(self):
+        if self.status != 200:
+            return "status %s" % self.status
+        out = json.loads(self.body)
+        ferr = self.headers.get("X-Amz-Function-Error")
+        if self.kind == "bad":
+            return None if ferr and out.get("errorType") == "InvalidEvent" else "got %s" % out
+        if self.kind == "big":
+            return None if out.get("errorType") == "Function.ResponseSizeTooLarge" else \
+                "expected Function.ResponseSizeTooLarge, got %.200s" % out
+        got = [el["payload"]["offset"] for el in out] if isinstance(out, list) else out
+        return None if ferr is None and got == self.offsets else \
+            "expected offsets %s, got %.300s" % (self.offsets, got)
+
+
+@unittest.skipUnless(BOOTSTRAP, "WORKERS_BOOTSTRAP names the bootstrap to drive")
+class BootstrapWorkers(WorkersCase):
+    """build/asan/bootstrap or build/tsan/bootstrap at N=8 under the emulator's
+    Managed Instances mode, alerts published to the local SNS."""
+
+    def test_eight_workers_score_mixed_batches_each_answered_with_its_own(self):
+        lib = sns_testlib
+        sns = lib.LocalSns()
+        self.addCleanup(sns.stop)
+        env = {"ALERT_MODE": "threshold", "SNS_TOPIC_ARN": lib.TOPIC_ARN,
+               "AWS_REGION": lib.REGION, "AWS_ENDPOINT_URL_SNS": sns.url,
+               "AWS_ACCESS_KEY_ID": lib.TEMP_KEY_ID, "AWS_SECRET_ACCESS_KEY": lib.TEMP_SECRET,
+               "AWS_SESSION_TOKEN": lib.TOKEN, "AWS_LAMBDA_MAX_CONCURRENCY": "8"}
+        # A 20-record answer is about 5.7 KB: 60 records go over this limit.
+        fn = Function(os.path.abspath(BOOTSTRAP), env=env,
+                      emulator_args=["--max-response-bytes", "12000", "--timeout", "120"])
+        self.addCleanup(self.check_clean, fn)
+        self.addCleanup(fn.close)
+        self.wait_idle(fn, 8)
+        good = json.loads(event("batch-correct.json"))
+        drifted = json.loads(event("batch-drifted.json"))
+        plan = ["good", "good", "drifted", "bad", "good", "big", "good", "drifted"]
+        total = 1200 if STRESS else 400
+        lock = threading.Lock()
+        counter = iter(range(total))
+        problems, retried = [], [0]
+
+        def client():
+            while True:
+                with lock:
+                    i = next(counter, None)
+                if i is None:
+                    return
+                kind = plan[i % len(plan)]
+                b = Batch(i, "ok" if kind in ("good", "drifted") else kind,
+                          drifted if kind == "drifted" else good)
+                while b.run(fn).status == 400 and b.headers.get("Error-Type") == \
+                        "Runtime.Unavailable":
+                    with lock:
+                        retried[0] += 1
+                    time.sleep(0.005)
+                p = b.problem()
+                if p:
+                    with lock:
+                        problems.append("%s #%d: %s" % (kind, i, p))
+
+        t0 = time.time()
+        clients = [threading.Thread(target=client) for _ in range(8)]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        elapsed = time.time() - t0
+        st = fn.state()
+        self.assertEqual(problems, [])
+        self.assertEqual(st["violations"], [])
+        self.assertTrue(st["alive"], fn.output()[-3000:])
+        pubs = sns.published()
+        self.assertGreaterEqual(len(pubs), 1, "the drifted batches raise an alert")
+        logs = fn.log_lines()
+        self.assertEqual([l for l in logs if l.get("message") == "alert not published"], [])
+        print("bootstrap, N=8: %d batches in %.1f s, %d alerts published, %d refused and "
+              "retried" % (total, elapsed, len(pubs), retried[0]))
 
 
 if __name__ == "__main__":

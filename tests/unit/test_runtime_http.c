@@ -241,6 +241,79 @@ static void streamed_bodies_arrive_in_order_with_exact_framing(void **state)
     assert_memory_equal(p, "0\r\n\r\n", 5);
 }
 
+/* A body writer of `left` bytes of 'x'. */
+static size_t fill_x(void *ctx, char *dst, size_t cap)
+{
+    size_t *left = ctx;
+    size_t n = *left < cap ? *left : cap;
+    memset(dst, 'x', n);
+    *left -= n;
+    return n;
+}
+
+/* POSTs an 8 MB filled body (chunked or with its length) to a peer that
+ * answers `reply` after the head and closes without reading the body, as
+ * Go's HTTP server does with a body over its limit. */
+static int post_to_early_peer(const char *reply, size_t rlen, int chunked, seen *s, long *status,
+                              char *error, size_t errlen)
+{
+    pid_t pid;
+    char hostport[32];
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", canned_peer(reply, rlen, &pid));
+    runtime_http h;
+    char err[256];
+    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
+    size_t left = 8u << 20;
+    runtime_http_request rq = {.method = "POST",
+                               .path = "/2018-06-01/runtime/invocation/x/response",
+                               .body_len = left,
+                               .fill = fill_x,
+                               .fill_ctx = &left,
+                               .chunked = chunked,
+                               .timeout_ms = 10000,
+                               .on_header = on_header,
+                               .on_body = on_body,
+                               .ctx = s};
+    int rc = runtime_http_perform(&h, &rq, status);
+    snprintf(error, errlen, "%s", h.error);
+    assert_int_equal(h.fd, -1); /* a request never sent whole leaves no connection */
+    runtime_http_free(&h);
+    waitpid(pid, NULL, 0);
+    return rc;
+}
+
+static void an_answer_before_the_body_is_sent_whole_is_read(void **state)
+{
+    (void)state;
+    static const char reply[] = "HTTP/1.1 413 Request Entity Too Large\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 16\r\n"
+                                "Connection: close\r\n\r\n{\"errorType\":\"x\"}";
+    for (int chunked = 0; chunked <= 1; chunked++) {
+        static seen s;
+        memset(&s, 0, sizeof s);
+        long status;
+        char error[256];
+        int rc = post_to_early_peer(REPLY(reply), chunked, &s, &status, error, sizeof error);
+        if (rc != RUNTIME_HTTP_OK || status != 413)
+            fail_msg("chunked=%d: expected RUNTIME_HTTP_OK and 413, got %d and %ld (%s)", chunked,
+                     rc, status, error);
+        assert_int_equal(s.body_len, 16);
+        assert_memory_equal(s.body, "{\"errorType\":\"x\"}", 16);
+    }
+}
+
+static void a_peer_closing_without_an_answer_is_an_io_error(void **state)
+{
+    (void)state;
+    static seen s;
+    long status;
+    char error[256];
+    int rc = post_to_early_peer("", 0, 1, &s, &status, error, sizeof error);
+    if (rc != RUNTIME_HTTP_IO || status != 0)
+        fail_msg("expected RUNTIME_HTTP_IO and no status, got %d and %ld (%s)", rc, status, error);
+    assert_non_null(strstr(error, "Runtime API at 127.0.0.1:"));
+}
+
 static void reads_headers_in_order_and_a_content_length_body(void **state)
 {
     (void)state;
@@ -462,6 +535,8 @@ int main(void)
         cmocka_unit_test(streamed_bodies_arrive_in_order_with_exact_framing),
         cmocka_unit_test(bytes_after_an_answer_are_never_the_next_answer),
         cmocka_unit_test(a_chunk_size_of_16_hex_digits_is_refused),
+        cmocka_unit_test(an_answer_before_the_body_is_sent_whole_is_read),
+        cmocka_unit_test(a_peer_closing_without_an_answer_is_an_io_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,7 +27,7 @@ PKG := $(PKG_DIR_x86_64)
 PKG_CFLAGS := $(STD_FLAGS) -O2 -ffunction-sections -fdata-sections
 MODEL_ARTIFACT := model/iris-model.json
 
-.PHONY: package build-IrisScoringFunction deploy-always
+.PHONY: package deploy-always
 
 # pkg_rules(arch): the static bootstrap and the zip of one architecture.
 define pkg_rules
@@ -85,10 +85,13 @@ package: $(PKG_ZIP_$(ARCH))
 # SAM_CONFIG: the samconfig file to read (sam build --config-file FILE: pass
 # SAM_CONFIG=FILE in the environment too).
 ARCH_GIVEN := $(if $(filter environment command line,$(origin ARCH)),$(ARCH))
+# The template's two shapes of the function (classic, Managed Instances) are
+# the same artifact: sam build runs build-<logical id> for each.
 SAM_CONFIG ?= samconfig.toml
-build-IrisScoringFunction:
+.PHONY: build-IrisScoringFunction build-IrisScoringManagedFunction
+build-IrisScoringFunction build-IrisScoringManagedFunction:
 	@test -n "$(ARTIFACTS_DIR)" || \
-	  { echo "build-IrisScoringFunction: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
+	  { echo "$@: ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 1; }
 	@arch=$$($(PY) deploy/sam_arch.py --arch "$(ARCH_GIVEN)" --samconfig "$(SAM_CONFIG)") && \
 	  $(MAKE) --no-print-directory sam-artifacts ARCH=$$arch
 
@@ -122,6 +125,22 @@ test-fleet: $(ASAN)/sink-connector $(ASAN)/bootstrap $(BUILD)/kafka-local
 	$(RUN_SUITE) fleet $(PY) tests/integration/fleet_test.py
 
 TESTS += test-fleet
+
+# deploy/connector/'s configurations against the connector's documented
+# properties and the stand-in's defaults (sink-connector --print-properties).
+.PHONY: test-connector-config
+test-connector-config: $(BUILD)/sink-connector
+	CONNECTOR=$(BUILD)/sink-connector $(RUN_SUITE) connector-config $(PY) tests/integration/connector_config_test.py
+
+TESTS += test-connector-config
+
+# The template's CloudWatch dashboard against the EMF lines of a real run of
+# build/asan/bootstrap that raises both alarms (and an alert SNS refuses).
+.PHONY: test-dashboard
+test-dashboard: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) dashboard $(PY) tests/integration/dashboard_test.py
+
+TESTS += test-dashboard
 
 TESTS += test-template
 

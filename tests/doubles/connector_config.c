@@ -69,6 +69,8 @@ static void usage(FILE *f)
             "      --idle-exit-ms MS       exit 0 after MS without a new record (counted\n"
             "                              from the partition assignment)\n"
             "      --progress-ms MS        print a progress line every MS (stderr)\n"
+            "      --print-properties      print the connector properties these options\n"
+            "                              stand for (name=value) and exit\n"
             "  -X KEY=VALUE                librdkafka property for all clients (repeatable)\n"
             "  -v, --verbose               one line per batch\n"
             "  -h, --help                  this help\n"
@@ -130,7 +132,8 @@ enum {
     O_TIMEOUT,
     O_MAX,
     O_IDLE,
-    O_PROGRESS
+    O_PROGRESS,
+    O_PRINT
 };
 
 static const struct option longopts[] = {
@@ -158,6 +161,7 @@ static const struct option longopts[] = {
     {"max-records", required_argument, NULL, O_MAX},
     {"idle-exit-ms", required_argument, NULL, O_IDLE},
     {"progress-ms", required_argument, NULL, O_PROGRESS},
+    {"print-properties", no_argument, NULL, O_PRINT},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -231,6 +235,9 @@ static int parse_own(int c, const char *arg, struct connector_options *opt)
         return parse_long("--idle-exit-ms", arg, 1, LONG_MAX, &opt->idle_exit_ms);
     case O_PROGRESS:
         return parse_long("--progress-ms", arg, 1, LONG_MAX, &opt->progress_ms);
+    case O_PRINT:
+        opt->print_properties = 1;
+        return 0;
     case 'X':
         if (strchr(arg, '=') == NULL) {
             fprintf(stderr, PROG ": -X %s: expected KEY=VALUE\n", arg);
@@ -348,5 +355,18 @@ int connector_options_parse(int argc, char **argv, struct connector_options *opt
         return -1;
     }
     derive_names(opt, result_set, error_set, dlq_set);
-    return check_required(opt);
+    return opt->print_properties ? 0 : check_required(opt);
+}
+
+void connector_options_print(FILE *f, const struct connector_options *opt)
+{
+    fprintf(f,
+            "name=%s\ntopics=%s\ntasks.max=%ld\naws.lambda.function.name=%s\n"
+            "aws.lambda.invocation.type=sync\naws.lambda.batch.size=%ld\n"
+            "input.data.format=%s\nrecord.converter.class=%s\nbehavior.on.error=%s\n"
+            "reporter.result.topic.name=%s\nreporter.error.topic.name=%s\n",
+            opt->name, opt->topic, opt->tasks_max, opt->function, opt->batch_size,
+            connector_format_name(opt->format), connector_converter_name(opt->converter),
+            connector_on_error_name(opt->on_error), opt->result_topic ? opt->result_topic : "",
+            opt->error_topic ? opt->error_topic : "");
 }

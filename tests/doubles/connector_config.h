@@ -72,12 +72,17 @@ struct connector_options {
     const char *props[CONNECTOR_MAX_PROPS]; /* "key=value" librdkafka properties */
     int n_props;
     int verbose;
-    char names[4][256]; /* storage for the derived defaults */
+    int print_properties; /* --print-properties: print them and exit */
+    char names[4][256];   /* storage for the derived defaults */
 };
 
 /* Fills opt from argv (pointers into argv or opt itself); returns 0, 1 after
  * printing --help, or -1 after printing a usage error to stderr. */
 int connector_options_parse(int argc, char **argv, struct connector_options *opt);
 const char *connector_on_error_name(enum connector_on_error e);
+/* The connector properties opt models, one "name=value" line each, under the
+ * connector's own names (what a connector configuration with these values
+ * would say). */
+void connector_options_print(FILE *f, const struct connector_options *opt);
 
 #endif

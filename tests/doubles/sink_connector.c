@@ -100,6 +100,10 @@ int main(int argc, char **argv)
     int prc = connector_options_parse(argc, argv, &opt);
     if (prc != 0)
         return prc > 0 ? 0 : 2;
+    if (opt.print_properties) {
+        connector_options_print(stdout, &opt);
+        return 0;
+    }
 
     connector_shared shared = {.lock = PTHREAD_MUTEX_INITIALIZER, .signal = &stop_signal};
     connector_task *tasks[CONNECTOR_MAX_TASKS] = {0};

@@ -31,11 +31,14 @@ import tempfile
 
 import yaml
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cfn_template  # noqa: E402
 from testlib import check, finish  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEMPLATE = os.path.join(ROOT, "template.yaml")
 FUNCTION = "IrisScoringFunction"
+MANAGED = "IrisScoringManagedFunction"
 
 # Set by Lambda in every execution environment (reserved names) or by the
 # Runtime API contract; the template must not (and cannot) set them.
@@ -58,37 +61,8 @@ LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED
 
 
 
-# --- CloudFormation-aware YAML ----------------------------------------------
-
-class CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _cfn_tag(tag, fn):
-    def construct(loader, node):
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if fn == "Fn::GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {fn: value}
-
-    CfnLoader.add_constructor(tag, construct)
-
-
-for _tag in ("Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join", "Select",
-             "Split", "Sub", "Transform", "If", "Not", "Equals", "And", "Or"):
-    _cfn_tag("!" + _tag, "Fn::" + _tag)
-_cfn_tag("!Ref", "Ref")
-_cfn_tag("!Condition", "Condition")
-
-
 def load_template(path=TEMPLATE):
-    with open(path, encoding="utf-8") as f:
-        return yaml.load(f, Loader=CfnLoader)
+    return cfn_template.load(path)
 
 
 # --- what the bootstrap reads -----------------------------------------------
@@ -148,7 +122,7 @@ def check_template(t, sources):
           t.get("Transform") == "AWS::Serverless-2016-10-31",
           "AWS::Serverless-2016-10-31", t.get("Transform"))
     fn = res.get(FUNCTION, {})
-    props = fn.get("Properties", {})
+    props = cfn_template.effective_function(t, FUNCTION) if FUNCTION in res else {}
     check("function is an AWS::Serverless::Function", fn.get("Type") == "AWS::Serverless::Function",
           "AWS::Serverless::Function", fn.get("Type"))
     check("handler is bootstrap", props.get("Handler") == "bootstrap", "bootstrap",
@@ -237,10 +211,10 @@ def check_template(t, sources):
           cond == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]},
           "!Not [!Equals [!Ref AlertEmail, '']]", cond)
 
-    outs = {k: v.get("Value") for k, v in t.get("Outputs", {}).items()}
-    check("an output gives the function ARN", {"Fn::GetAtt": [FUNCTION, "Arn"]} in outs.values(),
-          f"!GetAtt {FUNCTION}.Arn", outs)
-    check("an output gives the topic ARN", {"Ref": "AlertTopic"} in outs.values(),
+    outs = cfn_template.deployed(t)[1]
+    check("an output gives the function ARN", outs.get("IrisScoringFunctionArn") ==
+          f"<{FUNCTION}.Arn>", f"!GetAtt {FUNCTION}.Arn", outs)
+    check("an output gives the topic ARN", outs.get("AlertTopicArn") == "<AlertTopic>",
           "!Ref AlertTopic", outs)
 
     pseudo = {"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition",
@@ -253,6 +227,110 @@ def check_template(t, sources):
                   p["AllowedValues"], p["Default"])
 
 
+# What the classic function is, resolved with the default parameters, written
+# out by hand: the Managed Instances option must leave it exactly so.
+CLASSIC_WANT = {
+    "Handler": "bootstrap", "Runtime": "provided.al2023", "Architectures": ["x86_64"],
+    "CodeUri": ".", "MemorySize": 128, "Timeout": 30,
+    "LoggingConfig": {"LogFormat": "JSON", "ApplicationLogLevel": "INFO",
+                      "SystemLogLevel": "WARN"},
+    "Environment": {"Variables": {
+        "SNS_TOPIC_ARN": "<AlertTopic>", "ALERT_ACCURACY_THRESHOLD": "0.9",
+        "ALERT_MIN_RECORDS": "10", "ALERT_MODE": "sequential", "ALERT_FAILURE": "log",
+        "ALERT_FALSE_ALARM_RATE": "0.0000000003", "ALERT_MIN_DROP": "0.3",
+        "ALERT_EXPECTED_ACCURACY": "", "METRICS_NAMESPACE": "IrisLambda",
+        "MODEL_PATH": "/var/task/model/iris-model.json"}},
+    "Policies": [{"SNSPublishMessagePolicy": {"TopicName": "<AlertTopic.TopicName>"}}],
+}
+CP_ARN = "arn:aws:lambda:us-east-1:123456789012:capacity-provider:iris-fleet"
+
+
+def check_shapes(t):
+    """Classic (the default) and Managed Instances, as CloudFormation resolves them."""
+    params = t.get("Parameters", {})
+    res, outs, _ = cfn_template.deployed(t)
+    fn = res.get(FUNCTION, {})
+    check("default parameters: only the classic function exists", FUNCTION in res and
+          MANAGED not in res, f"{FUNCTION} only", sorted(k for k in res if "Function" in k))
+    got = fn.get("Properties")
+    check("default parameters: the classic function is what it was (128 MB, no capacity "
+          "provider, no alias; handler, runtime, environment, logging, policy)",
+          got == CLASSIC_WANT, CLASSIC_WANT, got)
+    alarm_dims = res.get("AlertPublishFailuresAlarm", {}).get("Properties", {}).get("Dimensions")
+    check("classic: the alarm's FunctionName is the classic function",
+          alarm_dims == [{"Name": "FunctionName", "Value": f"<{FUNCTION}>"}], f"<{FUNCTION}>",
+          alarm_dims)
+    check("classic: the connector invokes the function by name", outs.get(
+        "ConnectorFunctionName") == f"<{FUNCTION}>", f"<{FUNCTION}>",
+          outs.get("ConnectorFunctionName"))
+    stmt = res.get("ConnectorInvokePolicy", {}).get("Properties", {}).get(
+        "PolicyDocument", {}).get("Statement", [{}])
+    want = [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+             "Resource": [f"<{FUNCTION}.Arn>", f"<{FUNCTION}.Arn>:*"]}]
+    check("classic: the connector's policy allows lambda:InvokeFunction on the function and its "
+          "qualified ARNs, nothing else", stmt == want, want, stmt)
+    check("an output names the connector's managed policy",
+          outs.get("ConnectorInvokePolicyArn") == "<ConnectorInvokePolicy>",
+          "<ConnectorInvokePolicy>", outs)
+
+    res, outs, _ = cfn_template.deployed(t, {"CapacityProviderArn": CP_ARN,
+                                             "PerExecutionEnvironmentMaxConcurrency": "8"})
+    check("CapacityProviderArn set: only the Managed Instances function exists",
+          MANAGED in res and FUNCTION not in res, f"{MANAGED} only",
+          sorted(k for k in res if "Function" in k))
+    mp = res.get(MANAGED, {}).get("Properties", {})
+    check("Managed Instances: CapacityProviderConfig is the ARN and the concurrency given",
+          mp.get("CapacityProviderConfig") == {"Arn": CP_ARN,
+                                               "PerExecutionEnvironmentMaxConcurrency": "8"},
+          {"Arn": CP_ARN, "PerExecutionEnvironmentMaxConcurrency": "8"},
+          mp.get("CapacityProviderConfig"))
+    check("Managed Instances: a published version behind the alias live (AutoPublishAlias)",
+          mp.get("AutoPublishAlias") == "live", "live", mp.get("AutoPublishAlias"))
+    check("Managed Instances: 2048 MB, the smallest supported function",
+          mp.get("MemorySize") == 2048, 2048, mp.get("MemorySize"))
+    same = {k: v for k, v in mp.items() if k not in ("CapacityProviderConfig",
+                                                      "AutoPublishAlias", "MemorySize")}
+    base = dict(CLASSIC_WANT)
+    base.pop("MemorySize")
+    check("Managed Instances: everything else as the classic function (Globals)", same == base,
+          base, same)
+    check("Managed Instances: the connector invokes NAME:live",
+          outs.get("ConnectorFunctionName") == f"<{MANAGED}>:live", f"<{MANAGED}>:live",
+          outs.get("ConnectorFunctionName"))
+    stmt = res.get("ConnectorInvokePolicy", {}).get("Properties", {}).get(
+        "PolicyDocument", {}).get("Statement", [{}])
+    check("Managed Instances: the connector's policy covers the alias (NAME:*)",
+          stmt and stmt[0].get("Resource") == [f"<{MANAGED}.Arn>", f"<{MANAGED}.Arn>:*"],
+          [f"<{MANAGED}.Arn>", f"<{MANAGED}.Arn>:*"], stmt)
+    alarm_dims = res.get("AlertPublishFailuresAlarm", {}).get("Properties", {}).get("Dimensions")
+    check("Managed Instances: the alarm's FunctionName is that function",
+          alarm_dims == [{"Name": "FunctionName", "Value": f"<{MANAGED}>"}], f"<{MANAGED}>",
+          alarm_dims)
+    res, _, _ = cfn_template.deployed(t, {"CapacityProviderArn": CP_ARN})
+    cpc = res.get(MANAGED, {}).get("Properties", {}).get("CapacityProviderConfig")
+    check("PerExecutionEnvironmentMaxConcurrency empty: left to Lambda's default (omitted)",
+          cpc == {"Arn": CP_ARN}, {"Arn": CP_ARN}, cpc)
+    meta = t["Resources"].get(MANAGED, {}).get("Metadata", {})
+    check("both functions build with the makefile", meta.get("BuildMethod") == "makefile",
+          "makefile", meta)
+
+    # AllowedPattern is matched against the whole value (Java regular expressions).
+    arn_pat = params.get("CapacityProviderArn", {}).get("AllowedPattern", "")
+    for v, ok in (("", True), (CP_ARN, True),
+                  ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:capacity-provider:a_b-1", True),
+                  ("arn:aws:lambda:us-east-1:123456789012:function:iris", False),
+                  ("arn:aws:lambda:us-east-1:1234:capacity-provider:x", False), (" ", False)):
+        check(f"CapacityProviderArn {v!r} is {'accepted' if ok else 'refused'}",
+              bool(re.fullmatch(arn_pat, v)) == ok, ok, not ok)
+    conc_pat = params.get("PerExecutionEnvironmentMaxConcurrency", {}).get("AllowedPattern", "")
+    for v, ok in (("", True), ("1", True), ("8", True), ("999", True), ("1599", True),
+                  ("1600", True), ("0", False), ("01", False), ("1601", False), ("2000", False),
+                  ("-1", False), ("eight", False)):
+        check(f"PerExecutionEnvironmentMaxConcurrency {v!r} is {'accepted' if ok else 'refused'}"
+              " (1-1600, the CloudFormation reference's range, or empty)",
+              bool(re.fullmatch(conc_pat, v)) == ok, ok, not ok)
+
+
 def check_alarm(t, sources):
     """The alarm on alerts the function could not publish (issue 9, item 5)."""
     res, params = t.get("Resources", {}), t.get("Parameters", {})
@@ -261,7 +339,7 @@ def check_alarm(t, sources):
     check("AlertPublishFailuresAlarm is an AWS::CloudWatch::Alarm",
           alarm.get("Type") == "AWS::CloudWatch::Alarm", "AWS::CloudWatch::Alarm",
           alarm.get("Type"))
-    env = res.get(FUNCTION, {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
+    env = cfn_template.effective_function(t, FUNCTION).get("Environment", {}).get("Variables", {})
     check("the alarm's namespace is the function's METRICS_NAMESPACE (!Ref MetricsNamespace)",
           p.get("Namespace") == {"Ref": "MetricsNamespace"} == env.get("METRICS_NAMESPACE"),
           {"Ref": "MetricsNamespace"}, (p.get("Namespace"), env.get("METRICS_NAMESPACE")))
@@ -274,9 +352,11 @@ def check_alarm(t, sources):
           "AlertPublishFailures" in emf and '\\"Dimensions\\":[[\\"FunctionName\\"]]' in emf,
           'the literals "AlertPublishFailures" and \\"Dimensions\\":[[\\"FunctionName\\"]]',
           "not found in the C sources")
-    want_dims = [{"Name": "FunctionName", "Value": {"Ref": FUNCTION}}]
-    check("dimension FunctionName = the function's name (as the EMF line's FunctionName)",
-          p.get("Dimensions") == want_dims, want_dims, p.get("Dimensions"))
+    want_dims = [{"Name": "FunctionName", "Value": {"Fn::If": [
+        "Classic", {"Ref": FUNCTION}, {"Ref": MANAGED}]}}]
+    check("dimension FunctionName = the function's name, classic or Managed Instances (as the "
+          "EMF line's FunctionName)", p.get("Dimensions") == want_dims, want_dims,
+          p.get("Dimensions"))
     got = {k: p.get(k) for k in ("Statistic", "Period", "EvaluationPeriods", "Threshold",
                                  "ComparisonOperator", "TreatMissingData")}
     want = {"Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
@@ -317,7 +397,7 @@ def check_samconfig(t, read):
         overrides = json.load(f)
     check(f"{path} is keyed by the function's logical id", set(overrides) == {FUNCTION},
           [FUNCTION], sorted(overrides))
-    env = t["Resources"][FUNCTION]["Properties"]["Environment"]["Variables"]
+    env = cfn_template.effective_function(t, FUNCTION)["Environment"]["Variables"]
     names = set(overrides.get(FUNCTION, {}))
     check(f"{path} overrides only variables the template sets and the bootstrap reads",
           names and names <= set(env) and names <= set(read), "a subset of both", sorted(names))
@@ -345,7 +425,7 @@ def elf_header(path):
         return (e_machine if e_type in (2, 3) else None), dynamic
 
 
-def check_build(arch, env_arch, samconfig=None):
+def check_build(arch, env_arch, samconfig=None, name=FUNCTION):
     """What `sam build` gets for arch; env_arch is ARCH in the environment
     (None: unset); samconfig, the text of the samconfig file SAM_CONFIG names."""
     out = tempfile.mkdtemp(prefix="iris-artifacts-")
@@ -359,10 +439,10 @@ def check_build(arch, env_arch, samconfig=None):
             f.write(samconfig)
         how = "no ARCH, " + samconfig.strip().splitlines()[-1]
     try:
-        proc = subprocess.run(["make", "--no-print-directory", "build-" + FUNCTION,
+        proc = subprocess.run(["make", "--no-print-directory", "build-" + name,
                                "ARTIFACTS_DIR=" + out], cwd=ROOT, capture_output=True, text=True,
                               env=env)
-        check(f"make build-IrisScoringFunction succeeds ({how})", proc.returncode == 0, "exit 0",
+        check(f"make build-{name} succeeds ({how})", proc.returncode == 0, "exit 0",
               f"exit {proc.returncode}: {(proc.stdout + proc.stderr)[-1500:]}")
         if proc.returncode != 0:
             return
@@ -454,6 +534,7 @@ def main():
         check("template.yaml parses with CloudFormation tags", isinstance(t, dict), "a mapping", t)
         check_template(t, sources)
         check_alarm(t, sources)
+        check_shapes(t)
         check_samconfig(t, bootstrap_env_names(sources))
         check_sam_arch()
     except (OSError, yaml.YAMLError) as e:
@@ -461,6 +542,8 @@ def main():
     if "--no-build" not in sys.argv[1:]:
         check_build("x86_64", None)
         check_build("arm64", "arm64")
+        # sam build runs build-<logical id> for the Managed Instances function too.
+        check_build("arm64", "arm64", name=MANAGED)
         # What sam build does with Architecture=arm64 in samconfig.toml (it
         # passes the makefile nothing else).
         check_build("arm64", None, "version = 0.1\n[default.global.parameters]\n"

@@ -50,12 +50,15 @@ BATCH = 20
 
 
 class LambdaFront:
-    """One Invoke API endpoint in front of several sandboxes: each invocation
-    goes to a sandbox that is not busy (see the module's docstring)."""
+    """One Invoke API endpoint in front of execution environments: each
+    invocation goes to one with a free slot (one slot each on classic Lambda,
+    AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances; see the module's
+    docstring)."""
 
-    def __init__(self, sandboxes):
+    def __init__(self, sandboxes, slots=1):
         self.sandboxes = sandboxes
-        self.busy = [False] * len(sandboxes)
+        self.slots = slots
+        self.busy = [0] * len(sandboxes)
         self.cond = threading.Condition()
         self.inflight = 0
         self.max_inflight = 0
@@ -84,12 +87,12 @@ class LambdaFront:
 
     def forward(self, path, body):
         with self.cond:
-            idle = [i for i, b in enumerate(self.busy) if not b]
+            idle = [i for i, b in enumerate(self.busy) if b < self.slots]
             if not idle:
                 return 500, [("Content-Type", "application/json")], json.dumps(
                     {"message": "more invocations in flight than sandboxes"}).encode()
             i = idle[0]
-            self.busy[i] = True
+            self.busy[i] += 1
             self.inflight += 1
             self.max_inflight = max(self.max_inflight, self.inflight)
             try:
@@ -109,7 +112,7 @@ class LambdaFront:
             return r.status, keep, data
         finally:
             with self.cond:
-                self.busy[i] = False
+                self.busy[i] -= 1
                 self.inflight -= 1
 
     def close(self):

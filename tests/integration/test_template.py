@@ -49,6 +49,10 @@ LAMBDA_PROVIDED = {
     "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_EXECUTION_ENV",
     "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN", "_X_AMZN_TRACE_ID", "TZ",
+    # Lambda Managed Instances: the execution environment's concurrency, from the
+    # function's PerExecutionEnvironmentMaxConcurrency ("Building custom runtimes
+    # for Lambda Managed Instances", Lambda developer guide).
+    "AWS_LAMBDA_MAX_CONCURRENCY",
 }
 # Set by Lambda from the function's LoggingConfig (advanced logging controls).
 LOGGING_CONFIG = {"AWS_LAMBDA_LOG_LEVEL": "ApplicationLogLevel", "AWS_LAMBDA_LOG_FORMAT": "LogFormat"}

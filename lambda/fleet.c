@@ -141,6 +141,14 @@ void fleet_plan_batch(fleet *f, const monitor *m, int64_t now_ms, fleet_plan *p)
     }
 }
 
+int fleet_plan_requests(const fleet_plan *p)
+{
+    for (int t = 0; t < MONITOR_NTESTS; t++)
+        if (p->due[t])
+            return 1;
+    return 0;
+}
+
 /* The fleet's evidence in item it for a test whose local evidence (of the
  * kind the item's phase calls for) is mine; *m counts the positive terms. */
 static double fleet_sum(const fleet *f, const fleet_item *it, double mine, int64_t now_s,

@@ -116,6 +116,8 @@ typedef struct fleet_counts {
 
 /* Under the lock, after monitor_observe: which tests need a request. */
 void fleet_plan_batch(fleet *f, const monitor *m, int64_t now_ms, fleet_plan *p);
+/* 1 when the plan has requests to make (fleet_exchange has work). */
+int fleet_plan_requests(const fleet_plan *p);
 /* Without the lock: the requests. */
 void fleet_exchange(fleet *f, fleet_plan *p, int64_t now_ms, int64_t deadline_ms,
                     fleet_counts *c);

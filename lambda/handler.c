@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "lambda/fleet_ddb.h"
 #include "lambda/monitor.h"
 #include "lambda/notify.h"
 #include "model/baseline.h"
@@ -147,7 +148,8 @@ int handler_init(handler_ctx *h, const char *exe_path, const char **err_type, ch
         handler_free(h);
         return -1;
     }
-    if (start_monitor(h, err, errlen) != 0) {
+    if (start_monitor(h, err, errlen) != 0 ||
+        fleet_ddb_from_env(h->monitor, h->function_name, &h->fleet, err, errlen) != 0) {
         handler_free(h);
         return -1;
     }
@@ -184,11 +186,13 @@ void handler_free(handler_ctx *h)
         return;
     model_free(h->model);
     notifier_free(h->notifier);
+    fleet_ddb_free(h->fleet);
     monitor_free(h->monitor);
     sequencer_destroy(&h->seq);
     h->model = NULL;
     h->notifier = NULL;
     h->monitor = NULL;
+    h->fleet = NULL;
 }
 
 static void write_class(buf *out, const model *m, int k)
@@ -228,7 +232,8 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 
 int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
                       const char *function_name, int64_t timestamp_ms, unsigned alerts_published,
-                      unsigned alert_publish_failures)
+                      unsigned alert_publish_failures, unsigned state_requests,
+                      unsigned state_fallbacks)
 {
     int has_acc = !isnan(e->accuracy);
     buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
@@ -238,7 +243,9 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
                   "{\"Name\":\"Records\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"AlertsPublished\",\"Unit\":\"Count\"},"
-                  "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"}");
+                  "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"},"
+                  "{\"Name\":\"AlertStateRequests\",\"Unit\":\"Count\"},"
+                  "{\"Name\":\"AlertStateFallbacks\",\"Unit\":\"Count\"}");
     if (has_acc)
         buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
     if (v != NULL)
@@ -247,8 +254,9 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
     buf_json_cstr(out, function_name);
     buf_printf(out,
                ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertsPublished\":%u,"
-               "\"AlertPublishFailures\":%u",
-               e->records, e->invalid, alerts_published, alert_publish_failures);
+               "\"AlertPublishFailures\":%u,\"AlertStateRequests\":%u,\"AlertStateFallbacks\":%u",
+               e->records, e->invalid, alerts_published, alert_publish_failures, state_requests,
+               state_fallbacks);
     if (has_acc) {
         buf_puts(out, ",\"Accuracy\":");
         buf_json_double(out, e->accuracy);
@@ -276,11 +284,12 @@ static void log_batch(handler_ctx *h, const batch *b, const evaluation *e, const
 
 /* The EMF line, after the alert: it carries AlertPublishFailures. */
 static void log_metrics(handler_ctx *h, const evaluation *e, const monitor_verdict *v,
-                        const notify_counts *c)
+                        const notify_counts *c, const fleet_counts *fc)
 {
     buf line = BUF_INIT;
     if (handler_write_emf(&line, e, v, h->metrics_namespace, h->function_name, wall_ms(),
-                          (unsigned)c->published, (unsigned)c->failed) == 0)
+                          (unsigned)c->published, (unsigned)c->failed, (unsigned)fc->requests,
+                          (unsigned)fc->fallbacks) == 0)
         log_metrics_line(line.data, line.len);
     buf_free(&line);
 }
@@ -309,16 +318,30 @@ static void release_event_prefix(void *req, size_t n)
 
 /* Feeds the batch to the shared monitor and publishes what it decided, in
  * the order it decided it across concurrent invocations (sequencer.h): the
- * lock is held for the bookkeeping only, never while publishing. */
+ * lock is held for the bookkeeping only, never while publishing.  With a
+ * fleet (ALERT_STATE_TABLE) the episodes are decided with the other
+ * environments' evidence (lambda/fleet.h), the store's requests made
+ * without the lock. */
 static int observe_and_notify(handler_ctx *h, const runtime_invocation_request *req,
                               const batch *b, const evaluation *e, monitor_verdict *v,
-                              notify_counts *counts, char *err, size_t errlen)
+                              notify_counts *counts, fleet_counts *fc, char *err, size_t errlen)
 {
     const char *names[MODEL_MAX_CLASSES];
     for (size_t k = 0; k < model_num_classes(h->model); k++)
         names[k] = model_class_name(h->model, k);
     sequencer_lock(&h->seq);
     monitor_observe(h->monitor, b, v);
+    if (h->fleet != NULL) {
+        fleet *f = fleet_ddb_fleet(h->fleet);
+        fleet_plan plan;
+        fleet_plan_batch(f, h->monitor, wall_ms(), &plan);
+        if (fleet_plan_requests(&plan)) {
+            sequencer_unlock(&h->seq);
+            fleet_exchange(f, &plan, wall_ms(), req->deadline_ms, fc);
+            sequencer_lock(&h->seq);
+        }
+        fleet_apply(f, h->monitor, &plan, b, v, wall_ms(), fc);
+    }
     int ordered = notifier_ordered(h->notifier, v);
     uint64_t ticket = ordered ? sequencer_ticket(&h->seq) : 0;
     sequencer_unlock(&h->seq);
@@ -365,8 +388,9 @@ runtime_invocation_response handler_invoke(const runtime_invocation_request *req
     }
     monitor_verdict v;
     notify_counts counts;
-    int alert = observe_and_notify(h, req, &r->batch, &e, &v, &counts, err, sizeof err);
-    log_metrics(h, &e, &v, &counts);
+    fleet_counts fc = {0};
+    int alert = observe_and_notify(h, req, &r->batch, &e, &v, &counts, &fc, err, sizeof err);
+    log_metrics(h, &e, &v, &counts, &fc);
     if (alert == NOTIFY_FAILED && notifier_fails_invocation(h->notifier)) {
         res = runtime_failure(NOTIFY_ERROR_TYPE, err);
         goto cleanup;

@@ -16,6 +16,7 @@
 
 struct notifier;
 struct monitor;
+struct fleet_ddb;
 
 /* What invocations share.  handler_invoke may run in several threads at once
  * (Lambda Managed Instances, AWS_LAMBDA_MAX_CONCURRENCY > 1): the model and
@@ -27,6 +28,7 @@ typedef struct handler_ctx {
     model *model;
     struct notifier *notifier;
     struct monitor *monitor; /* the sequential tests' state, kept across invocations */
+    struct fleet_ddb *fleet; /* shared episodes (ALERT_STATE_TABLE), NULL when alone */
     char model_path[8192];
     char metrics_namespace[256];
     char function_name[256];
@@ -54,10 +56,13 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 /* A CloudWatch Embedded Metric Format document for the batch, with
  * AlertsPublished and AlertPublishFailures (the batch's alerts SNS accepted
  * and those that could not be published, usually 0 or 1; see
- * lambda/ALERTS.md) and, when v is not NULL, the sequential tests' metrics
+ * lambda/ALERTS.md), AlertStateRequests and AlertStateFallbacks (requests to the
+ * shared alert state, and tests decided on local evidence because it failed;
+ * lambda/fleet.h) and, when v is not NULL, the sequential tests' metrics
  * (monitor_write_emf_names). */
 int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
                       const char *function_name, int64_t timestamp_ms, unsigned alerts_published,
-                      unsigned alert_publish_failures);
+                      unsigned alert_publish_failures, unsigned state_requests,
+                      unsigned state_fallbacks);
 
 #endif

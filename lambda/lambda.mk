@@ -9,7 +9,7 @@ BATCH_SRCS := lambda/batch/jscan.c lambda/batch/batch.c lambda/batch/batch_fast.
               lambda/batch/javamap.c lambda/batch/layout.c
 FUNCTION_SRCS := $(BATCH_SRCS) lambda/evaluate.c lambda/response.c lambda/alert.c \
                  lambda/alert_episode.c lambda/alert_text.c lambda/monitor.c lambda/notify.c lambda/sequencer.c \
-                 lambda/handler.c
+                 lambda/fleet.c lambda/fleet_ddb.c lambda/handler.c
 # Every source of build/bootstrap (the packaging reuses this list).
 BOOTSTRAP_SRCS := $(COMMON_SRCS) $(RUNTIME_SRCS) $(AWS_SRCS) $(MODEL_SCORER_SRCS) \
                   $(FUNCTION_SRCS) lambda/main.c
@@ -185,3 +185,10 @@ UNIT_SRCS_fleet_state := tests/unit/test_fleet_state.c lambda/fleet.c tests/lib/
                    $(MONITOR_SIM_SRCS) common/log.c
 UNIT_LIBS_fleet_state = $(call libs,libcjson) -lm
 C_UNITS += fleet_state
+
+# Shared alert state end to end: three build/asan/bootstrap environments of
+# one function on dynalite (tests/node), alerts to the local SNS.
+.PHONY: test-fleet-dynamodb
+test-fleet-dynamodb: $(ASAN)/bootstrap
+	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) fleet-dynamodb $(PY) tests/integration/fleet_dynamodb_test.py
+TESTS += test-fleet-dynamodb

@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Shared alert state end to end: three real bootstraps (BOOTSTRAP), each
+under its own Runtime API emulator as three classic Lambda environments of
+one function, with ALERT_STATE_TABLE on dynalite (tests/lib/dynalite.py,
+the npm package in tests/node) and alerts to the local SNS; batches of 20
+from model/iris.csv dealt round-robin, as the connector's tasks deal
+partitions (the records of tests/integration/monitor_e2e.py).
+
+- a clean stream: no alert, and at most one DynamoDB request per 50 batches
+  per environment (the EMF metric AlertStateRequests);
+- labels going wrong: exactly one accuracy-drop alert fleet-wide, none while
+  the drift lasts, one recovery notice once the stream is clean again; the
+  item's phase is 2 afterwards (one episode opened and closed);
+- DynamoDB unreachable: every environment still publishes its alert, logs
+  the fallback at WARN and counts it in AlertStateFallbacks;
+- a bad ALERT_STATE_TABLE is an init error naming the variable.
+
+  BOOTSTRAP=build/asan/bootstrap /usr/bin/python3 tests/integration/fleet_dynamodb_test.py
+"""
+import csv
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
+import sns_testlib as lib  # noqa: E402
+from dynalite import Dynalite, free_port  # noqa: E402
+from rapi_harness import ROOT, Function, run_unittests  # noqa: E402
+
+BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
+TABLE = "iris-alert-state"
+SNS = None
+DB = None
+
+
+with open(os.path.join(ROOT, "model", "iris.csv"), newline="") as f:
+    ROWS = list(csv.DictReader(f))
+CLASSES = ["setosa", "versicolor", "virginica"]
+
+
+def record(i, offset, wrong_every=0):
+    """Row i of the data set (well mixed) as a connector record; with
+    wrong_every = n, every n-th label is another class."""
+    r = ROWS[(i * 37) % len(ROWS)]
+    k = CLASSES.index(r["species"])
+    wrong = wrong_every and i % wrong_every == 0
+    value = {"sepalLength": float(r["sepal_length"]), "sepalWidth": float(r["sepal_width"]),
+             "petalLength": float(r["petal_length"]), "petalWidth": float(r["petal_width"]),
+             "species": CLASSES[(k + 1) % 3] if wrong else r["species"]}
+    return {"payload": {"timestamp": 1700000000000 + offset, "topic": "iris",
+                        "partition": offset // 20 % 6, "offset": offset, "key": None,
+                        "value": value}}
+
+
+def fleet_env(endpoint, **extra):
+    env = {"ALERT_MODE": "sequential", "SNS_TOPIC_ARN": lib.TOPIC_ARN,
+           "AWS_REGION": lib.REGION, "AWS_ENDPOINT_URL_SNS": SNS.url,
+           "AWS_ENDPOINT_URL_DYNAMODB": endpoint, "ALERT_STATE_TABLE": TABLE,
+           "AWS_ACCESS_KEY_ID": lib.KEY_ID, "AWS_SECRET_ACCESS_KEY": lib.SECRET,
+           "AWS_LAMBDA_LOG_LEVEL": "WARN", "AWS_ENDPOINT_URL": ""}
+    env.update(extra)
+    return env
+
+
+def published(kind=None):
+    return [p for p in SNS.published()
+            if kind is None or p["messageAttributes"]["kind"]["StringValue"] == kind]
+
+
+class Fleet:
+    """k environments of one function, fed batches round-robin."""
+
+    def __init__(self, name, k, endpoint):
+        self.fns = [Function(BOOTSTRAP, env=fleet_env(endpoint),
+                             emulator_args=("--function-name", name)) for _ in range(k)]
+        self.offset, self.turn = 0, 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for fn in self.fns:
+            fn.close()
+
+    def send(self, batches, size=20, **kind):
+        for _ in range(batches):
+            fn = self.fns[self.turn % len(self.fns)]
+            self.turn += 1
+            recs = [record(self.offset + j, self.offset + j, **kind) for j in range(size)]
+            ferr, out = fn.invoke(recs)
+            if ferr is not None:
+                raise AssertionError(f"invocation failed: {ferr} {out}")
+            self.offset += size
+
+    def metric(self, name):
+        """Per environment: the sum of an EMF metric over its batches."""
+        return [sum(l.get(name, 0) for l in fn.log_lines() if "_aws" in l) for fn in self.fns]
+
+
+class SharedState(unittest.TestCase):
+    def setUp(self):
+        SNS.reset()
+
+    def test_one_alert_and_one_recovery_per_episode_across_three_environments(self):
+        with Fleet("iris-fleet-episode", 3, DB.url) as fleet:
+            fleet.send(150)  # 50 clean batches per environment
+            self.assertEqual(published(), [], "a clean stream raised an alert")
+            requests = fleet.metric("AlertStateRequests")
+            self.assertTrue(all(r <= 1 for r in requests),
+                            f"expected at most 1 DynamoDB request per 50 clean batches per "
+                            f"environment, got {requests}")
+            change = fleet.offset
+            while not published("accuracy-drop") and fleet.offset < change + 400:
+                fleet.send(1, wrong_every=2)
+            delay = fleet.offset - change
+            self.assertEqual(len(published("accuracy-drop")), 1,
+                             f"expected one alert within 400 records, got {published()}")
+            fleet.send(15, wrong_every=2)
+            self.assertEqual(len(published("accuracy-drop")), 1, "a second alert in one episode")
+            fleet.send(60)
+            self.assertEqual(len(published("accuracy-recovered")), 1,
+                             f"expected one recovery notice, got {published()}")
+            self.assertEqual(len(published()), 2)
+            fallbacks = fleet.metric("AlertStateFallbacks")
+            self.assertEqual(fallbacks, [0, 0, 0])
+        # One environment seeing the same records, without a table.
+        SNS.reset()
+        with Fleet("iris-fleet-alone", 1, DB.url) as alone:
+            for fn in alone.fns:
+                fn.close()
+            alone.fns = [Function(BOOTSTRAP, env=fleet_env(DB.url, ALERT_STATE_TABLE=""),
+                                  emulator_args=("--function-name", "iris-fleet-alone"))]
+            alone.send(150)
+            while not published("accuracy-drop") and alone.offset < change + 400:
+                alone.send(1, wrong_every=2)
+            one = alone.offset - change
+        print(f"accuracy-drop alert {delay} records after the change for 3 environments "
+              f"(counted over all), {one} for one environment seeing the whole stream")
+        self.assertLessEqual(delay, 1.5 * one)
+        item = DB.item(TABLE, "iris-fleet-episode#accuracy")
+        self.assertEqual(item["phase"], {"N": "2"}, f"expected one episode opened and closed: {item}")
+        self.assertIn("expires", item)
+
+    def test_dynamodb_down_every_environment_alerts_on_its_own(self):
+        closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+        with Fleet("iris-fleet-down", 3, closed) as fleet:
+            fleet.send(6, wrong_every=2)
+            drops = published("accuracy-drop")
+            fallbacks = fleet.metric("AlertStateFallbacks")
+            warns = [l for fn in fleet.fns for l in fn.log_lines()
+                     if l.get("level") == "WARN" and "alert state store unavailable" in l.get("message", "")]
+            output = "".join(fn.output() for fn in fleet.fns)
+        self.assertEqual(len(drops), 3, f"expected each of 3 environments to alert, got {len(drops)}")
+        self.assertTrue(all(f >= 1 for f in fallbacks), f"fallbacks per environment: {fallbacks}")
+        self.assertGreaterEqual(len(warns), 3)
+        self.assertEqual(lib.find_leaks(output), [])
+
+    def test_bad_table_name_is_an_init_error_naming_the_variable(self):
+        for extra in ({"ALERT_STATE_TABLE": "no spaces"}, {"AWS_REGION": ""}):
+            with self.subTest(**extra):
+                with Function(BOOTSTRAP, env=fleet_env(DB.url, **extra)) as fn:
+                    st = fn.wait_for(lambda s: s["exitCode"] is not None, what="runtime exit")
+                self.assertEqual(len(st["initErrors"]), 1, st)
+                err = st["initErrors"][0]
+                self.assertEqual(err["errorType"], "Runtime.InvalidConfiguration")
+                msg = json.loads(err["body"])["errorMessage"]
+                self.assertIn(next(iter(extra)), msg)
+
+
+def main():
+    global SNS, DB
+    SNS = lib.LocalSns()
+    try:
+        DB = Dynalite()
+        DB.create_table(TABLE)
+        run_unittests(globals())
+    finally:
+        if DB is not None:
+            DB.stop()
+        SNS.stop()
+
+
+if __name__ == "__main__":
+    main()

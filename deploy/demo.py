@@ -22,10 +22,14 @@ The function runs with the template's default alert policy (the Alert*
 parameters' defaults in template.yaml: ALERT_MODE=sequential, no demo-only
 threshold).  A progress line runs while it works; the report gives records
 scored, accuracy in each phase, the confusion matrices and the alerts the
-local SNS received.  Exit 0 when every record was scored exactly once, no
-alert came before the drift, an accuracy-drop alert came within two batches
-of the label drift and an input-drift alert within five batches of the input
-drift.  Every process it starts is stopped on exit, on an error and on Ctrl-C.
+local SNS received.  The same report, with a timeline of the run drawn from
+the function's own log and metric lines (deploy/demo_timeline.py), is
+written as one self-contained HTML page (deploy/demo_html.py; --html-report,
+default build/demo/report.html), and the last line printed names it.  Exit 0
+when every record was scored exactly once, no alert came before the drift,
+an accuracy-drop alert came within two batches of the label drift and an
+input-drift alert within five batches of the input drift.  Every process it
+starts is stopped on exit, on an error and on Ctrl-C.
 """
 import argparse
 import json
@@ -38,7 +42,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import demo_html  # noqa: E402
 import demo_report  # noqa: E402
+import demo_timeline  # noqa: E402
 import yaml  # noqa: E402
 from demo_stack import BUILD, Stack, StackError, http_json, sns_published  # noqa: E402
 
@@ -131,6 +137,9 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=float, default=110.0,
                     help="give up after this many seconds (default 110)")
     ap.add_argument("--json-report", help="also write the summary as JSON to this file")
+    ap.add_argument("--html-report", default=os.path.join(BUILD, "demo", "report.html"),
+                    help="the report page: a timeline of the run and the summary, one "
+                         "self-contained HTML file (default build/demo/report.html)")
     ap.add_argument("--pid-file", help="append the pid of every process started (for tests)")
     ap.add_argument("--keep-logs", action="store_true", help="keep the stand-ins' logs")
     args = ap.parse_args(argv)
@@ -277,13 +286,32 @@ def run(args, st, progress):
     if producer.returncode != 0:
         raise StackError(f"the producer failed (exit {producer.returncode}): "
                          f"{st.log(current[0])[-400:]}")
-    summary = demo_report.analyse(consume_results(brokers), args.records, half,
-                                  sns_published(sns_url), inputs_at=inputs_at,
-                                  batch_size=args.batch_size)
+    published = sns_published(sns_url)
+    summary = demo_report.analyse(consume_results(brokers), args.records, half, published,
+                                  inputs_at=inputs_at, batch_size=args.batch_size)
+    # The function's own view, from its log and metric lines, for the page.
+    summary["timeline"] = demo_timeline.parse(st.log("rapi-emulator"), published)
     summary["alertPolicy"] = {k: v for k, v in env.items() if k.startswith("ALERT_")}
     summary["connector"] = config
     summary["errorTopicRecords"] = len(consume_results(brokers, ERROR_TOPIC))
     return summary, time.monotonic() - t0
+
+
+def shown_path(path):
+    """path relative to the working folder when it is under it."""
+    rel = os.path.relpath(os.path.abspath(path))
+    return os.path.abspath(path) if rel.startswith(os.pardir) else rel
+
+
+def write_page(path, summary, elapsed, problems):
+    """Writes the HTML report; returns None, or what went wrong."""
+    try:
+        demo_html.write(path, summary, summary["timeline"], elapsed, problems)
+    except demo_html.ChartError as e:
+        return f"the report page: {e}"
+    except OSError as e:
+        return f"the report page {path}: {e.strerror or e}"
+    return None
 
 
 def main(argv=None):
@@ -306,6 +334,7 @@ def main(argv=None):
             problems = demo_report.verdict(summary)
             if leaked:
                 problems.append("a fake secret appeared in the output of " + ", ".join(leaked))
+            page_error = write_page(args.html_report, summary, elapsed, problems)
             summary["problems"] = problems
             summary["elapsedSeconds"] = round(elapsed, 2)
             if args.json_report:
@@ -313,12 +342,14 @@ def main(argv=None):
                     json.dump(summary, f, indent=1)
             if args.keep_logs:
                 print(f"logs: {st.dir}")
-            for p in problems:
+            for p in problems + ([page_error] if page_error else []):
                 print(f"demo: FAILED: {p}", file=sys.stderr)
-            status = 1 if problems else 0
+            status = 1 if problems or page_error else 0
             if not problems:
                 print("demo: OK (every record scored exactly once; no alert before the drift, "
                       "one for each drift, in time)")
+            if not page_error:
+                print(f"demo: report: {shown_path(args.html_report)}", flush=True)
     except KeyboardInterrupt:
         progress.done()
         print("demo: interrupted; every process it started has been stopped", file=sys.stderr)

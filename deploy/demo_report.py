@@ -179,48 +179,64 @@ def _matrix(m):
     return lines
 
 
+def summary_rows(s):
+    """The report's table, (label, value) rows: the text report and the HTML
+    page (deploy/demo_html.py) both show exactly these."""
+    conn = s.get("connector", {})
+    rows = [
+        ("records produced", f"{s['produced']} (label drift from record {s['driftAfter'] + 1}" +
+         (f", input drift from record {s['inputsAt'] + 1})" if s.get("inputsAt") is not None
+          else ")")),
+        ("records scored", f"{s['recordsScored']} (in iris-classified: {s['uniqueRecords']}, "
+                           f"duplicates {s['duplicates']}, missing {s['missing']})"),
+        ("connector error topic", f"{s.get('errorTopicRecords', 0)} records "
+                                  f"(input.data.format={conn.get('input.data.format', '?')}, "
+                                  f"{conn.get('record.converter.class', '?')})"),
+        ("accuracy before the drift",
+         f"{_pct(s['before'])} ({s['before']['correct']}/{s['before']['judged']})"),
+        ("accuracy, label drift",
+         f"{_pct(s['after'])} ({s['after']['correct']}/{s['after']['judged']})"),
+    ]
+    if s.get("inputsAt") is not None:
+        rows.append(("accuracy, input drift",
+                     f"{_pct(s['inputs'])} ({s['inputs']['correct']}/{s['inputs']['judged']}; "
+                     "noisy measurements, true labels)"))
+    rows.append(("alert policy", ", ".join(f"{k}={v}" for k, v in
+                                           sorted(s.get("alertPolicy", {}).items()) if v)))
+    return rows
+
+
+def alert_rows(s):
+    """The alerts' part of the table, (label, value) rows."""
+    rows = [("alerts at the local SNS", f"{len(s['alerts'])} ({s['alertsBefore']} before the "
+                                        f"drift, {s['alertsAfter']} after)")]
+    for label, a in (("label drift -> accuracy-drop", s.get("firstAccuracyAlert")),
+                     ("input drift -> input-drift", s.get("firstInputAlert"))):
+        if a is not None:
+            rows.append((label, f"alert after {a['records']} drifted records, decided on "
+                                f"{a['partition']} ({'within' if a['inTime'] else 'NOT within'} "
+                                f"{a['withinBatches']} batches of {s['batchSize']})"))
+    return rows
+
+
 def render(s, elapsed):
-    out = [
-        "",
-        "iris-lambda demo: report",
-        "------------------------",
-        f"records produced           {s['produced']} (label drift from record "
-        f"{s['driftAfter'] + 1}" + (f", input drift from record {s['inputsAt'] + 1})"
-                                    if s.get("inputsAt") is not None else ")"),
-        f"records scored             {s['recordsScored']} "
-        f"(in iris-classified: {s['uniqueRecords']}, duplicates {s['duplicates']}, "
-        f"missing {s['missing']})",
-        f"connector error topic      {s.get('errorTopicRecords', 0)} records "
-        f"(input.data.format={s.get('connector', {}).get('input.data.format', '?')}, "
-        f"{s.get('connector', {}).get('record.converter.class', '?')})",
-        f"accuracy before the drift  {_pct(s['before'])} "
-        f"({s['before']['correct']}/{s['before']['judged']})",
-        f"accuracy, label drift      {_pct(s['after'])} "
-        f"({s['after']['correct']}/{s['after']['judged']})",
-        *([f"accuracy, input drift      {_pct(s['inputs'])} "
-           f"({s['inputs']['correct']}/{s['inputs']['judged']}; noisy measurements, true labels)"]
-          if s.get("inputsAt") is not None else []),
-        f"alert policy               " + ", ".join(f"{k}={v}" for k, v in
-                                                  sorted(s.get("alertPolicy", {}).items()) if v),
+    out = ["", "iris-lambda demo: report", "------------------------"]
+    out += [f"{label:<26} {value}" for label, value in summary_rows(s)]
+    out += [
         "",
         "confusion matrix, before the drift:",
         *_matrix(s["confusion"]["before"]),
         "confusion matrix, during the label drift (labels corrupted by the drift):",
         *_matrix(s["confusion"]["after"]),
         "",
-        f"alerts at the local SNS    {len(s['alerts'])} "
-        f"({s['alertsBefore']} before the drift, {s['alertsAfter']} after)",
     ]
-    for label, a in (("label drift -> accuracy-drop", s.get("firstAccuracyAlert")),
-                     ("input drift -> input-drift", s.get("firstInputAlert"))):
-        if a is not None:
-            out.append(f"  {label} alert after {a['records']} drifted records, decided on "
-                       f"{a['partition']} ({'within' if a['inTime'] else 'NOT within'} "
-                       f"{a['withinBatches']} batches of {s['batchSize']})")
+    first, *delays = alert_rows(s)
+    out.append(f"{first[0]:<26} {first[1]}")
+    out += [f"  {label} {value}" for label, value in delays]
     shown = s["alerts"][:8]
     for a in shown:
         out.append(f"  [{a['phase']}] {a['subject']}")
     if len(s["alerts"]) > len(shown):
         out.append(f"  ... and {len(s['alerts']) - len(shown)} more")
-    out.append(f"wall time                  {elapsed:.1f} s")
+    out.append(f"{'wall time':<26} {elapsed:.1f} s")
     return "\n".join(out)

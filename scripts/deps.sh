@@ -16,7 +16,10 @@ APT_PACKAGES=(build-essential pkg-config libcurl4-openssl-dev libcjson-dev librd
               # deploy/static-deps.sh: curl's configure is regenerated from Debian's source
               dpkg-dev autoconf automake libtool
               # make package ARCH=arm64, and its test under qemu
-              gcc-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64 qemu-user-static)
+              gcc-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64 qemu-user-static
+              # make demo's report page (matplotlib), and test-demo's check of it in
+              # headless Chromium over the DevTools protocol (websocket; PIL reads the screenshot)
+              python3-matplotlib python3-pil python3-websocket chromium)
 # Checked with dpkg-query (no command or pkg-config module tells them apart).
 DPKG_PACKAGES=(dpkg-dev autoconf automake libtool libc6-dev-arm64-cross libssl-dev:arm64
                qemu-user-static)
@@ -34,6 +37,11 @@ for c in kcat zip unzip valgrind aarch64-linux-gnu-gcc qemu-aarch64-static; do
 done
 [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(rdkafka_mock.h)
 /usr/bin/python3 -c 'import botocore, yaml' >/dev/null 2>&1 || missing+=(python3-botocore/yaml)
+# Found, not imported (importing matplotlib takes half a second).
+/usr/bin/python3 -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ("matplotlib", "PIL", "websocket")))' \
+    >/dev/null 2>&1 || missing+=(python3-matplotlib/pil/websocket)
+[ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
 # dpkg-query exits 1 when it knows none of a name (a fresh machine): not an error here.
 installed=$({ dpkg-query -W -f '${binary:Package} ${db:Status-Status}\n' "${DPKG_PACKAGES[@]}" \

@@ -19,8 +19,17 @@ runs short demos with the connector's other value forms (escaped JSON,
 AVRO and PROTOBUF objects, BYTES base64) and checks every record is scored;
 then interrupts a run with SIGINT midway: it must exit promptly,
 stop everything it started, and print no secret.
+
+The full run's HTML report (build/demo/report.html in `make demo`) is then
+opened in headless Chromium (tests/lib/browser.py, over the DevTools
+protocol): it must be one self-contained file that fetches nothing (no
+request but the page's own, no script, stylesheet, font or image reference),
+log no console error, show one alert marker per message the local SNS
+accepted, and render its three charts: each plot area in the screenshot
+holds its series' colour.
 Closes with "N passed, N failed".
 """
+import io
 import json
 import os
 import signal
@@ -30,6 +39,7 @@ import tempfile
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from testlib import check, finish  # noqa: E402
+import browser  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO = os.path.join(ROOT, "deploy", "demo.py")
@@ -62,9 +72,10 @@ def read_pids(path):
 
 def test_full_run(tmp):
     report, pids = os.path.join(tmp, "report.json"), os.path.join(tmp, "pids")
+    page = os.path.join(tmp, "report.html")
     t0 = time.monotonic()
     p = subprocess.run([PY, DEMO, "--records", str(N), "--rate", "800", "--json-report", report,
-                        "--pid-file", pids, "--timeout", "100"],
+                        "--html-report", page, "--pid-file", pids, "--timeout", "100"],
                        capture_output=True, text=True, timeout=150)
     elapsed = time.monotonic() - t0
     check("the demo exits 0", p.returncode == 0, 0,
@@ -117,11 +128,16 @@ def test_full_run(tmp):
     check("no process is left behind", not alive(started), "none", alive(started))
     check(f"it took under 60 s for {N} records ({elapsed:.1f} s)", elapsed < 60, "< 60 s",
           f"{elapsed:.1f} s")
+    last = p.stdout.rstrip("\n").rsplit("\n", 1)[-1]
+    check("the demo's last line names the report page", last == f"demo: report: {page}",
+          f"demo: report: {page}", last)
+    return s, page
 
 
 def test_interrupt(tmp):
     pids = os.path.join(tmp, "pids-int")
-    p = subprocess.Popen([PY, DEMO, "--records", "4000", "--rate", "200", "--pid-file", pids],
+    p = subprocess.Popen([PY, DEMO, "--records", "4000", "--rate", "200", "--pid-file", pids,
+                          "--html-report", os.path.join(tmp, "report-int.html")],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(read_pids(pids)) < 6 and p.poll() is None:
@@ -152,6 +168,7 @@ def test_other_connector_forms(tmp):
                       ("BYTES", "JsonKeyValueConverter")):
         report = os.path.join(tmp, f"report-{fmt}-{conv}.json")
         p = subprocess.run([PY, DEMO, "--records", "60", "--rate", "1000", "--json-report", report,
+                            "--html-report", os.path.join(tmp, f"report-{fmt}-{conv}.html"),
                             "--input-data-format", fmt, "--record-converter", conv,
                             "--timeout", "60"], capture_output=True, text=True, timeout=90)
         try:
@@ -169,13 +186,91 @@ def test_other_connector_forms(tmp):
                                      "errorTopicRecords")})
 
 
+# The series colours of the report's charts (deploy/demo_html.py's
+# documented look): accuracy blue, atypical share and input-drift evidence
+# purple.
+ACCURACY_BLUE, ATYPICAL_PURPLE = (0x1F, 0x5F, 0xA8), (0x8E, 0x3B, 0x9E)
+
+
+def colour_pixels(img, box, rgb, tol=40):
+    """Pixels of img within box (left, top, right, bottom) within tol of rgb."""
+    crop = img.crop(box).convert("RGB")
+    return sum(n for n, c in crop.getcolors(crop.width * crop.height)
+               if max(abs(a - b) for a, b in zip(c, rgb)) <= tol)
+
+
+def test_report_page(s, page):
+    """The HTML report, as a file and in headless Chromium."""
+    try:
+        with open(page, encoding="utf-8") as f:
+            text = f.read()
+    except OSError as e:
+        check("the demo writes its HTML report", False, page, e)
+        return
+    lowered = text.lower()
+    refs = [w for w in ("<script", "<link", "<img", "<iframe", "<object", "<embed", "@import",
+                        "src=", "url(http", "@font-face") if w in lowered]
+    check("the report is one self-contained file: no script, stylesheet, font or image "
+          "reference", text.startswith("<!DOCTYPE html>") and not refs, "none", refs)
+    check("its Content-Security-Policy forbids every fetch",
+          "content=\"default-src 'none'; style-src 'unsafe-inline'\"" in text,
+          "default-src 'none'", text[:400])
+    subjects = [a["subject"] for a in s["alerts"]]
+    from PIL import Image  # Debian's python3-pil (with python3-matplotlib)
+    t0 = time.monotonic()
+    url = "file://" + os.path.abspath(page)
+    try:
+        with browser.Browser() as b:
+            tab = b.open(url, width=1200, height=900)
+            dom = tab.evaluate("""JSON.stringify({
+                markers: document.querySelectorAll('svg [id^="alert-marker-"]').length,
+                plots: ["plot-accuracy", "plot-atypical", "plot-evidence"].map(id => {
+                    const e = document.getElementById(id);
+                    if (!e) return null;
+                    const r = e.getBoundingClientRect();
+                    return [r.left, r.top + window.scrollY, r.right, r.bottom + window.scrollY];
+                }),
+                text: document.body.innerText})""")
+            png = tab.screenshot()
+            errors, requests = list(tab.console_errors), list(tab.requests)
+    except (browser.BrowserError, OSError, ImportError) as e:
+        check("headless Chromium opens the report", False, "a page", repr(e))
+        return
+    took = time.monotonic() - t0
+    dom = json.loads(dom)
+    check("Chromium logs no console error on the report", not errors, [],
+          [e[:200] for e in errors[:5]])
+    check("the report makes no network request (only the page itself is loaded)",
+          requests == [url], [url], requests)
+    check(f"one alert marker in the DOM per message the local SNS accepted ({len(subjects)})",
+          dom["markers"] == len(subjects) and len(subjects) >= 2, len(subjects), dom["markers"])
+    check("the page shows the summary table and every alert's subject",
+          "records scored" in dom["text"] and "confusion" in dom["text"].lower() and
+          all(x in dom["text"] for x in subjects), subjects, dom["text"][:500])
+    img = Image.open(io.BytesIO(png))
+    for name, box, colours in (("accuracy", dom["plots"][0], [ACCURACY_BLUE]),
+                               ("atypical share", dom["plots"][1], [ATYPICAL_PURPLE]),
+                               ("evidence", dom["plots"][2], [ACCURACY_BLUE, ATYPICAL_PURPLE])):
+        if box is None or box[2] - box[0] < 200 or box[3] - box[1] < 100:
+            check(f"the {name} chart has a plot area on the page", False, ">= 200 x 100 px", box)
+            continue
+        box = tuple(round(v) for v in box)
+        counts = [colour_pixels(img, box, c) for c in colours]
+        check(f"the {name} plot area in the screenshot is drawn (its series' colours: "
+              f"{counts} pixels)", all(n >= 150 for n in counts), ">= 150 each", counts)
+    check(f"the browser check took under 60 s ({took:.1f} s)", took < 60, "< 60 s",
+          f"{took:.1f} s")
+
+
 def main():
     for b in ("bootstrap", "kafka-local", "producer", "sink-connector"):
         if not os.access(os.path.join(ROOT, "build", b), os.X_OK):
             print(f"FAIL - build/{b} is not built\n0 passed, 1 failed")
             return 1
     with tempfile.TemporaryDirectory() as tmp:
-        test_full_run(tmp)
+        full = test_full_run(tmp)
+        if full:
+            test_report_page(*full)
         test_other_connector_forms(tmp)
         test_interrupt(tmp)
     return finish()

@@ -186,6 +186,54 @@ def test_other_connector_forms(tmp):
                                      "errorTopicRecords")})
 
 
+def test_timeline_from_log():
+    """deploy/demo_timeline.py on a function log written here by hand: what
+    the page draws comes from the function's own lines."""
+    sys.path.insert(0, os.path.join(ROOT, "deploy"))
+    import demo_timeline
+
+    def emf(records, atypical, acc_ev, in_ev):
+        return json.dumps({"level": "INFO", "_aws": {"Timestamp": 1}, "Records": records,
+                           "AtypicalRecords": atypical, "AccuracyEvidence": acc_ev,
+                           "InputDriftEvidence": in_ev})
+    log = "\n".join([
+        "rapi-emulator: listening on 127.0.0.1:1",
+        json.dumps({"message": "sequential accuracy test: in-control rate 0.02133, tuned for "
+                               "0.3213, threshold 21.927 (false-alarm rate 3e-10 per record)"}),
+        json.dumps({"message": "sequential inputs test: in-control rate 0.04667, tuned for "
+                               "0.3467, threshold 18.5 (false-alarm rate 1e-08 per record)"}),
+        json.dumps({"message": "batch scored", "records": 20, "labelled": 20, "correct": 19}),
+        emf(20, 1, 0.88, 0),
+        json.dumps({"message": "batch scored", "records": 7, "labelled": 5, "correct": 5}),
+        json.dumps({"message": "alert published", "messageId": "m-1", "kind": "accuracy-drop"}),
+        emf(7, 0, 22.5, 0.4),
+        "{not json",
+        emf(13, 2, 3.0, 1.5),  # no "batch scored" line before it
+    ])
+    published = [{"messageId": "m-1", "subject": "s1", "message": '{"kind":"accuracy-drop"}'},
+                 {"messageId": "m-2", "subject": "s2", "message": '{"kind":"accuracy-recovered"}'}]
+    t = demo_timeline.parse(log, published)
+    got = [(b["end"], b["records"], b["labelled"], b["correct"], b["atypical"],
+            b["accuracyEvidence"]) for b in t["batches"]]
+    want = [(20, 20, 20, 19, 1, 0.88), (27, 7, 5, 5, 0, 22.5), (40, 13, None, None, 2, 3.0)]
+    check("timeline: one batch per EMF line, counts from its own 'batch scored' line",
+          got == want and t["recordsSeen"] == 40, want, got)
+    check("timeline: each test's threshold and in-control rate from the init lines",
+          t["tests"] == {"accuracy": {"inControl": 0.02133, "tunedFor": 0.3213,
+                                      "threshold": 21.927},
+                         "inputs": {"inControl": 0.04667, "tunedFor": 0.3467, "threshold": 18.5}},
+          "both tests", t["tests"])
+    alerts = [(a["subject"], a["kind"], a["recovery"], a["at"]) for a in t["alerts"]]
+    check("timeline: an SNS message is placed where the function published it (none: not placed)",
+          alerts == [("s1", "accuracy-drop", False, 27), ("s2", "accuracy-recovered", True, None)],
+          "s1 at 27, s2 unplaced", alerts)
+    w = [(x["start"], x["end"], x["records"], x["labelled"], x["atypical"])
+         for x in demo_timeline.windows(t["batches"], 25, [20])]
+    check("timeline: windows of at least 25 records, closed at a phase boundary",
+          w == [(0, 20, 20, 20, 1), (20, 40, 20, None, 2)],
+          [(0, 20, 20, 20, 1), (20, 40, 20, None, 2)], w)
+
+
 # The series colours of the report's charts (deploy/demo_html.py's
 # documented look): accuracy blue, atypical share and input-drift evidence
 # purple.
@@ -267,6 +315,7 @@ def main():
         if not os.access(os.path.join(ROOT, "build", b), os.X_OK):
             print(f"FAIL - build/{b} is not built\n0 passed, 1 failed")
             return 1
+    test_timeline_from_log()
     with tempfile.TemporaryDirectory() as tmp:
         full = test_full_run(tmp)
         if full:

@@ -118,7 +118,8 @@ test-connector: $(ASAN)/sink-connector $(BUILD)/kafka-local
 TESTS += test-connector
 
 # A 6-partition topic through the stand-in with tasks.max=3 into the real
-# bootstrap as Lambda runs it: several sandboxes behind one endpoint
+# bootstrap as Lambda runs it: three classic sandboxes behind one endpoint,
+# and one Managed Instances environment with AWS_LAMBDA_MAX_CONCURRENCY=3
 # (tests/integration/fleet_test.py says how and why).
 .PHONY: test-fleet
 test-fleet: $(ASAN)/sink-connector $(ASAN)/bootstrap $(BUILD)/kafka-local

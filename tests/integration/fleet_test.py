@@ -1,7 +1,14 @@
 #!/usr/bin/python3
 """tests/integration/fleet_test.py: a 6-partition topic through the connector
-stand-in with tasks.max=3 into the real bootstrap, run the way Lambda runs it
-for a connector whose tasks invoke in parallel:
+stand-in with tasks.max=3 into the real bootstrap, run the two ways Lambda
+runs it for a connector whose tasks invoke in parallel:
+
+  managed: one execution environment on Lambda Managed Instances: one
+           build/asan/bootstrap with AWS_LAMBDA_MAX_CONCURRENCY=3 under the
+           emulator's Managed Instances mode (up to 3 workers waiting on /next;
+           an invoke that finds no idle worker is refused, as AWS's emulator
+           does).  The emulator must refuse none, see no protocol violation
+           and keep one process.
 
   classic: three sandboxes, each an emulator with its own build/asan/bootstrap,
            behind one Invoke endpoint (LambdaFront below).  Classic Lambda
@@ -15,7 +22,8 @@ for a connector whose tasks invoke in parallel:
            started because tasks.max=3 bounds the invocations in flight; a
            fourth at once would be a bug in the stand-in and is answered 500.
 
-Checked: the connector's group splits the partitions 2 per task; every record
+Both see the same stream on a fresh topic each.  Checked: the connector's
+group splits the partitions 2 per task; every record
 has exactly one result in the success topic, with its prediction; the
 runtimes together scored each record once (their "batch scored" lines add up
 to the records sent, their EMF Records metric too); the invocations overlapped
@@ -239,10 +247,37 @@ def test_classic(brokers, tmp):
             fn.close()
 
 
+def test_managed(brokers, tmp):
+    """(a) One Managed Instances execution environment, three workers."""
+    env = {"ALERT_MODE": "off", "AWS_LAMBDA_MAX_CONCURRENCY": str(TASKS)}
+    fn = Function(BOOTSTRAP, env=env)
+    front = LambdaFront([fn], slots=TASKS)
+    try:
+        conn = Connector(brokers, front.url, "iris-mi", "success-managed",
+                         os.path.join(tmp, "connector-managed.log"))
+        a = conn.settled()
+        produce(brokers, "iris-mi")
+        check_stream("managed N=3", brokers, "success-managed", front, [fn], conn, a)
+        st = fn.state()
+        check("managed N=3: the emulator ran in Managed Instances mode with 3 workers polling",
+              st.get("maxConcurrency") == TASKS and st.get("maxIdle") == TASKS,
+              (TASKS, TASKS), (st.get("maxConcurrency"), st.get("maxIdle")))
+        check("managed N=3: no invocation refused for want of an idle worker",
+              st.get("refused") == 0, 0, st.get("refused"))
+        check("managed N=3: no protocol violation (each answer on its own connection, once)",
+              st.get("violations") == [], [], st.get("violations"))
+        check("managed N=3: one process served it all", st.get("alive") and st.get("exits") == [],
+              "alive, no exit", (st.get("alive"), st.get("exits")))
+    finally:
+        front.close()
+        fn.close()
+
+
 def start_kafka(tmp):
     bfile = os.path.join(tmp, "bootstrap")
     proc = start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:%d" % PARTITIONS,
-                  "--bootstrap-file", bfile], os.path.join(tmp, "kafka.log"))
+                  "--topic", "iris-mi:%d" % PARTITIONS, "--bootstrap-file", bfile],
+                 os.path.join(tmp, "kafka.log"))
     return proc, wait_file(bfile, proc, "kafka-local", 15)
 
 
@@ -255,6 +290,7 @@ def main():
         kafka, brokers = start_kafka(tmp)
         try:
             test_classic(brokers, tmp)
+            test_managed(brokers, tmp)
         finally:
             stop(kafka, 10)
     return finish()

@@ -192,3 +192,10 @@ C_UNITS += fleet_state
 test-fleet-dynamodb: $(ASAN)/bootstrap
 	BOOTSTRAP=$(ASAN)/bootstrap $(RUN_SUITE) fleet-dynamodb $(PY) tests/integration/fleet_dynamodb_test.py
 TESTS += test-fleet-dynamodb
+
+# The batch parser and the response writer from 8 threads at once, each
+# answer byte for byte the single-threaded one.
+UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c $(BATCH_SRCS) common/buf.c \
+                           lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
+UNIT_LIBS_batch_threads = $(call libs,libcjson) -lm -lpthread
+C_UNITS += batch_threads

@@ -88,13 +88,22 @@ _TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
 
 def template_alert_env():
     """The ALERT_* variables as template.yaml sets them with every parameter
-    at its default: the policy a stack deployed with defaults runs."""
+    at its default: the policy a stack deployed with defaults runs.  The
+    function's Environment.Variables are merged over Globals.Function's, the
+    function's value winning, as SAM's Globals section documents for maps
+    ("HelloWorldFunction adds the MESSAGE environment variable, in addition
+    to the inherited TABLE_NAME")."""
     with open(os.path.join(ROOT, "template.yaml")) as f:
         t = yaml.load(f, Loader=_TemplateLoader)
     params = t.get("Parameters", {})
+
+    def variables(props):
+        return ((props or {}).get("Environment") or {}).get("Variables") or {}
     fn = next(r for r in t["Resources"].values() if r.get("Type") == "AWS::Serverless::Function")
+    merged = dict(variables((t.get("Globals") or {}).get("Function")))
+    merged.update(variables(fn.get("Properties")))
     env = {}
-    for name, value in fn["Properties"]["Environment"]["Variables"].items():
+    for name, value in merged.items():
         if not name.startswith("ALERT_"):
             continue
         if isinstance(value, dict) and "Ref" in value:

@@ -107,6 +107,23 @@ def shapes():
     out.append(("deep nesting", nested(d), None, ("InvalidEvent", "deeper than 512 levels")))
     add("records nested 500 deep",
         fill(b"[", lambda i: connector(i, extra=',"x":' + "[" * 500 + "]" * 500), b"]"))
+    # Nested past the 512-level limit inside a record: each costs only its
+    # record (an error element echoing its metadata), the event is answered.
+    deep = 100000
+    add("members nested 100,000 deep",
+        fill(b"[", lambda i: connector(i, extra=',"x":' + "[" * deep + "]" * deep), b"]"))
+    add("value objects nested 100,000 deep",
+        fill(b"[", lambda i: connector(i, VALUE_JSON[:-1] + ',"x":' + '{"a":' * deep + "1" +
+                                       "}" * deep + "}"), b"]"))
+    add("keys nested 100,000 deep",
+        fill(b"[", lambda i: connector(i).replace(b'"key":null',
+                                                  b'"key":' + b"[" * deep + b"]" * deep), b"]"))
+    half = (EVENT_MAX - 400) // 2
+    add("one record 3 million deep",
+        fill(b"[", lambda i: connector(i, extra=',"x":' + "[" * half + "]" * half), b"]", most=1))
+    add("deep records among ordinary ones",
+        fill(b"[", lambda i: connector(i, extra=',"x":' + "[" * deep + "]" * deep)
+             if i % 50 == 7 else connector(i), b"]"))
     pad = "x" * (EVENT_MAX - 400)
     add("one huge escaped-JSON value",
         fill(b"[", lambda i: connector(i, json.dumps(VALUE_JSON[:-1] + ',"pad":"%s"}' % pad)),

@@ -123,7 +123,9 @@ def chart_svg(s, timeline):
     for lo, hi, name in names:
         if hi > lo:
             acc_ax.text((lo + hi) / 2, 1.075, name, ha="center", va="center", fontsize=10,
-                        color="#333333", zorder=4)
+                        color="#333333", zorder=7,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.75})
 
     # Share of atypical inputs per window.
     aty = [(x, w["atypical"] / w["records"]) for x, w in zip(mid, wins)

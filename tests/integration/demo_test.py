@@ -32,6 +32,7 @@ Closes with "N passed, N failed".
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -232,6 +233,24 @@ def test_timeline_from_log():
     check("timeline: windows of at least 25 records, closed at a phase boundary",
           w == [(0, 20, 20, 20, 1), (20, 40, 20, None, 2)],
           [(0, 20, 20, 20, 1), (20, 40, 20, None, 2)], w)
+
+    # The page drawn from that timeline: a marker per placed message, an
+    # alarm's pointing down and a recovery's up, and the unplaced one said so.
+    import demo_html
+    import demo_report
+    placed = dict(t, alerts=[dict(t["alerts"][0]), dict(t["alerts"][1], at=40),
+                             dict(t["alerts"][1], at=None, subject="s3")])
+    summary = demo_report.analyse([], 40, 20, published + [dict(published[1], subject="s3")],
+                                  inputs_at=30)
+    page = demo_html.page(summary, placed, 1.0, [])
+    ids = sorted(set(re.findall(r'id="(alert-marker-\d+)"', page)))
+    check("page: one marker per message placed in the function's log, numbered in SNS order",
+          ids == ["alert-marker-1", "alert-marker-2"], ["alert-marker-1", "alert-marker-2"], ids)
+    check("page: the message the function's log does not have is listed as such",
+          "not in the function&#x27;s log" in page or "not in the function's log" in page,
+          "not in the function's log", re.findall(r"<tr>.*s3.*</tr>", page))
+    check("page: a recovery in the legend when one was published",
+          "recovery published" in page and "alert published" in page, "both", "")
 
 
 # The series colours of the report's charts (deploy/demo_html.py's

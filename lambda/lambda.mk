@@ -199,3 +199,6 @@ UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c $(BATCH_SRCS) common/
                            lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_threads = $(call libs,libcjson) -lm -lpthread
 C_UNITS += batch_threads
+TSAN_SRCS_batch_threads = $(UNIT_SRCS_batch_threads)
+TSAN_LIBS_batch_threads = $(UNIT_LIBS_batch_threads)
+TSAN_UNITS += batch_threads

@@ -133,6 +133,16 @@ bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
 
 BENCHES += bench-lambda bench-alerts
 
+# make bench-concurrency: one bootstrap with N = 1, 2, 4, 8 workers
+# (AWS_LAMBDA_MAX_CONCURRENCY) on the largest answerable batch: throughput
+# against one worker, invoke latency, idle and peak RSS.
+$(BUILD)/concurrency_load: tests/bench/concurrency_load.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -pthread
+.PHONY: bench-concurrency
+bench-concurrency: $(BUILD)/bootstrap $(BUILD)/concurrency_load
+	$(PY) tests/bench/concurrency_bench.py --bootstrap $(BUILD)/bootstrap --load $(BUILD)/concurrency_load
+BENCHES += bench-concurrency
+
 # make fuzz-batch: libFuzzer (clang) on the batch parser, checking the fast
 # path against the cJSON reference on every input, and that the answer is
 # valid UTF-8 JSON with one element per record, in order.  make fuzz-response:

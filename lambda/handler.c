@@ -232,8 +232,7 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 
 int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
                       const char *function_name, int64_t timestamp_ms, unsigned alerts_published,
-                      unsigned alert_publish_failures, unsigned state_requests,
-                      unsigned state_fallbacks)
+                      unsigned alert_publish_failures, const fleet_counts *state)
 {
     int has_acc = !isnan(e->accuracy);
     buf_printf(out, "{\"_aws\":{\"Timestamp\":%lld,\"CloudWatchMetrics\":[{\"Namespace\":",
@@ -243,9 +242,10 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
                   "{\"Name\":\"Records\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"InvalidRecords\",\"Unit\":\"Count\"},"
                   "{\"Name\":\"AlertsPublished\",\"Unit\":\"Count\"},"
-                  "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"},"
-                  "{\"Name\":\"AlertStateRequests\",\"Unit\":\"Count\"},"
-                  "{\"Name\":\"AlertStateFallbacks\",\"Unit\":\"Count\"}");
+                  "{\"Name\":\"AlertPublishFailures\",\"Unit\":\"Count\"}");
+    if (state != NULL)
+        buf_puts(out, ",{\"Name\":\"AlertStateRequests\",\"Unit\":\"Count\"},"
+                      "{\"Name\":\"AlertStateFallbacks\",\"Unit\":\"Count\"}");
     if (has_acc)
         buf_puts(out, ",{\"Name\":\"Accuracy\",\"Unit\":\"None\"}");
     if (v != NULL)
@@ -254,9 +254,11 @@ int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, c
     buf_json_cstr(out, function_name);
     buf_printf(out,
                ",\"Records\":%zu,\"InvalidRecords\":%zu,\"AlertsPublished\":%u,"
-               "\"AlertPublishFailures\":%u,\"AlertStateRequests\":%u,\"AlertStateFallbacks\":%u",
-               e->records, e->invalid, alerts_published, alert_publish_failures, state_requests,
-               state_fallbacks);
+               "\"AlertPublishFailures\":%u",
+               e->records, e->invalid, alerts_published, alert_publish_failures);
+    if (state != NULL)
+        buf_printf(out, ",\"AlertStateRequests\":%zu,\"AlertStateFallbacks\":%zu", state->requests,
+                   state->fallbacks);
     if (has_acc) {
         buf_puts(out, ",\"Accuracy\":");
         buf_json_double(out, e->accuracy);
@@ -288,8 +290,8 @@ static void log_metrics(handler_ctx *h, const evaluation *e, const monitor_verdi
 {
     buf line = BUF_INIT;
     if (handler_write_emf(&line, e, v, h->metrics_namespace, h->function_name, wall_ms(),
-                          (unsigned)c->published, (unsigned)c->failed, (unsigned)fc->requests,
-                          (unsigned)fc->fallbacks) == 0)
+                          (unsigned)c->published, (unsigned)c->failed,
+                          h->fleet != NULL ? fc : NULL) == 0)
         log_metrics_line(line.data, line.len);
     buf_free(&line);
 }

@@ -8,6 +8,7 @@
 #include "lambda/batch/batch.h"
 #include "common/buf.h"
 #include "lambda/evaluate.h"
+#include "lambda/fleet.h"
 #include "lambda/monitor.h"
 #include "lambda/response.h"
 #include "lambda/sequencer.h"
@@ -56,13 +57,12 @@ int handler_write_summary(buf *out, const batch *b, const evaluation *e, const m
 /* A CloudWatch Embedded Metric Format document for the batch, with
  * AlertsPublished and AlertPublishFailures (the batch's alerts SNS accepted
  * and those that could not be published, usually 0 or 1; see
- * lambda/ALERTS.md), AlertStateRequests and AlertStateFallbacks (requests to the
- * shared alert state, and tests decided on local evidence because it failed;
- * lambda/fleet.h) and, when v is not NULL, the sequential tests' metrics
- * (monitor_write_emf_names). */
+ * lambda/ALERTS.md), with a shared alert state (state not NULL)
+ * AlertStateRequests and AlertStateFallbacks (requests to it, and tests decided
+ * on local evidence because it failed; lambda/fleet.h) and, when v is not
+ * NULL, the sequential tests' metrics (monitor_write_emf_names). */
 int handler_write_emf(buf *out, const evaluation *e, const monitor_verdict *v, const char *ns,
                       const char *function_name, int64_t timestamp_ms, unsigned alerts_published,
-                      unsigned alert_publish_failures, unsigned state_requests,
-                      unsigned state_fallbacks);
+                      unsigned alert_publish_failures, const fleet_counts *state);
 
 #endif

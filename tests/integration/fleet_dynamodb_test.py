@@ -21,6 +21,8 @@ import csv
 import json
 import os
 import sys
+import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
@@ -141,6 +143,47 @@ class SharedState(unittest.TestCase):
         item = DB.item(TABLE, "iris-fleet-episode#accuracy")
         self.assertEqual(item["phase"], {"N": "2"}, f"expected one episode opened and closed: {item}")
         self.assertIn("expires", item)
+
+    def test_managed_instances_three_workers_one_alert_and_one_recovery(self):
+        # One environment running 3 invocations at once (AWS_LAMBDA_MAX_CONCURRENCY=3):
+        # its workers share one monitor and one fleet state.
+        env = fleet_env(DB.url, AWS_LAMBDA_MAX_CONCURRENCY="3")
+        with Function(BOOTSTRAP, env=env, emulator_args=("--function-name", "iris-fleet-mi")) as fn:
+            offset = [0]
+            lock = threading.Lock()
+
+            def invoke_one(**kind):
+                with lock:
+                    start = offset[0]
+                    offset[0] += 20
+                recs = [record(start + j, start + j, **kind) for j in range(20)]
+                body = json.dumps(recs).encode()
+                for _ in range(500):  # no idle worker: the emulator answers 400, try again
+                    status, hdrs, out = fn.request(
+                        "POST", "/2015-03-31/functions/function/invocations", body)
+                    if status == 200:
+                        assert hdrs.get("X-Amz-Function-Error") is None, out
+                        return
+                    time.sleep(0.01)
+                raise AssertionError(f"no worker took the invocation: {status} {out[:200]}")
+
+            def burst(n, **kind):
+                threads = [threading.Thread(target=lambda: [invoke_one(**kind) for _ in range(n)])
+                           for _ in range(3)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+
+            burst(30)
+            self.assertEqual(published(), [], "a clean stream raised an alert")
+            burst(5, wrong_every=2)
+            self.assertEqual(len(published("accuracy-drop")), 1, f"got {published()}")
+            burst(20)
+            self.assertEqual(len(published("accuracy-recovered")), 1, f"got {published()}")
+            self.assertEqual(len(published()), 2)
+        item = DB.item(TABLE, "iris-fleet-mi#accuracy")
+        self.assertEqual(item["phase"], {"N": "2"}, item)
 
     def test_dynamodb_down_every_environment_alerts_on_its_own(self):
         closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -59,7 +59,7 @@ LOGGING_CONFIG = {"AWS_LAMBDA_LOG_LEVEL": "ApplicationLogLevel", "AWS_LAMBDA_LOG
 # The AWS SDKs' endpoint overrides (for local stand-ins) and the CA bundle
 # override: deliberately absent from the deployed function (deploy/README.md).
 LOCAL_ONLY = {"AWS_ENDPOINT_URL_SNS", "AWS_ENDPOINT_URL", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-              "SSL_CERT_FILE"}
+              "SSL_CERT_FILE", "AWS_ENDPOINT_URL_DYNAMODB"}
 
 
 
@@ -223,7 +223,9 @@ def check_template(t, sources):
 
     pseudo = {"AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::Partition",
               "AWS::URLSuffix", "AWS::NoValue", "AWS::StackId"}
-    dangling = sorted(refs(t, set()) - set(params) - set(res) - pseudo)
+    # SAM creates <logical id>Role for each function (AWS SAM, "Generated resources").
+    generated = {f"{n}Role" for n, r in res.items() if r.get("Type") == "AWS::Serverless::Function"}
+    dangling = sorted(refs(t, set()) - set(params) - set(res) - pseudo - generated)
     check("every !Ref/!GetAtt names a parameter or resource", not dangling, "none", dangling)
     for name, p in params.items():
         if "Default" in p and "AllowedValues" in p:
@@ -243,6 +245,7 @@ CLASSIC_WANT = {
         "ALERT_MIN_RECORDS": "10", "ALERT_MODE": "sequential", "ALERT_FAILURE": "log",
         "ALERT_FALSE_ALARM_RATE": "0.0000000003", "ALERT_MIN_DROP": "0.3",
         "ALERT_EXPECTED_ACCURACY": "", "METRICS_NAMESPACE": "IrisLambda",
+        "ALERT_STATE_TABLE": "<AlertStateTable>",
         "MODEL_PATH": "/var/task/model/iris-model.json"}},
     "Policies": [{"SNSPublishMessagePolicy": {"TopicName": "<AlertTopic.TopicName>"}}],
 }
@@ -529,6 +532,67 @@ def check_sam_arch():
           (got.returncode, got.stdout.strip(), got.stderr.strip()))
 
 
+def dynamodb_operations(path):
+    """The DynamoDB operations a source sends: ddb_call's second argument."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    ops = set(re.findall(r'send\(s, "([A-Za-z]+)"', text))
+    ops |= set(re.findall(r'ddb_call\([^,]+, "([A-Za-z]+)"', text))
+    return ops
+
+
+def check_alert_state(t):
+    """The shared alert state table (lambda/fleet_ddb.h): on by default, off with
+    SharedAlertState=false; on-demand, TTL on expires, key pk; least privilege."""
+    res, _, _ = cfn_template.deployed(t)
+    table = res.get("AlertStateTable", {})
+    props = table.get("Properties", {})
+    check("AlertStateTable is an AWS::DynamoDB::Table", table.get("Type") == "AWS::DynamoDB::Table",
+          "AWS::DynamoDB::Table", table.get("Type"))
+    check("the table bills per request (on demand)", props.get("BillingMode") == "PAY_PER_REQUEST",
+          "PAY_PER_REQUEST", props.get("BillingMode"))
+    check("the table's key is pk, a string",
+          props.get("KeySchema") == [{"AttributeName": "pk", "KeyType": "HASH"}] and
+          props.get("AttributeDefinitions") == [{"AttributeName": "pk", "AttributeType": "S"}],
+          "pk (S) HASH", (props.get("KeySchema"), props.get("AttributeDefinitions")))
+    ttl = props.get("TimeToLiveSpecification", {})
+    check("TTL on the attribute the function writes (expires)",
+          ttl == {"AttributeName": "expires", "Enabled": True}, "expires, enabled", ttl)
+    with open(os.path.join(ROOT, "lambda", "fleet_ddb.c"), encoding="utf-8") as f:
+        code = f.read()
+    check("the function writes expires and keys items by pk",
+          '"expires"' in code and '"pk"' in code, "both in lambda/fleet_ddb.c", None)
+    policy = res.get("AlertStatePolicy", {}).get("Properties", {})
+    stmts = policy.get("PolicyDocument", {}).get("Statement", [])
+    ops = dynamodb_operations(os.path.join(ROOT, "lambda", "fleet_ddb.c"))
+    want = sorted(f"dynamodb:{o}" for o in ops)
+    check("IAM: exactly the item actions the function sends, on the table only",
+          len(stmts) == 1 and sorted(stmts[0].get("Action", [])) == want and
+          stmts[0].get("Resource") == "<AlertStateTable.Arn>" and stmts[0].get("Effect") == "Allow",
+          f"{want} on <AlertStateTable.Arn>", stmts)
+    check("IAM: the policy is on the function's role",
+          policy.get("Roles") == [f"<{FUNCTION}Role>"], [f"<{FUNCTION}Role>"], policy.get("Roles"))
+    alarm = res.get("AlertStateFallbacksAlarm", {}).get("Properties", {})
+    check("an alarm on AlertStateFallbacks (Sum >= 1 in 5 minutes, FunctionName)",
+          alarm.get("MetricName") == "AlertStateFallbacks" and alarm.get("Statistic") == "Sum" and
+          alarm.get("Period") == 300 and alarm.get("Threshold") == 1 and
+          alarm.get("ComparisonOperator") == "GreaterThanOrEqualToThreshold" and
+          alarm.get("Dimensions") == [{"Name": "FunctionName", "Value": f"<{FUNCTION}>"}],
+          "Sum >= 1 / 300 s on FunctionName", alarm)
+    with open(os.path.join(ROOT, "lambda", "handler.c"), encoding="utf-8") as f:
+        check("the function emits AlertStateFallbacks", "AlertStateFallbacks" in f.read(),
+              "in lambda/handler.c", None)
+    off, _, _ = cfn_template.deployed(t, {"SharedAlertState": "false"})
+    env = off.get(FUNCTION, {}).get("Properties", {}).get("Environment", {}).get("Variables", {})
+    check("SharedAlertState=false: no table, policy or alarm, ALERT_STATE_TABLE empty",
+          not {"AlertStateTable", "AlertStatePolicy", "AlertStateFallbacksAlarm"} & set(off) and
+          env.get("ALERT_STATE_TABLE") == "", "none, \"\"", (sorted(off), env.get("ALERT_STATE_TABLE")))
+    managed, _, _ = cfn_template.deployed(t, {"CapacityProviderArn": CP_ARN})
+    roles = managed.get("AlertStatePolicy", {}).get("Properties", {}).get("Roles")
+    check("Managed Instances: the policy is on that function's role",
+          roles == [f"<{MANAGED}Role>"], [f"<{MANAGED}Role>"], roles)
+
+
 def main():
     # Every folder whose code build/bootstrap links (lambda/lambda.mk's BOOTSTRAP_SRCS).
     sources = sorted(p for d in ("common", "runtime", "aws", "model", "lambda", "lambda/batch")
@@ -539,6 +603,7 @@ def main():
         check_template(t, sources)
         check_alarm(t, sources)
         check_shapes(t)
+        check_alert_state(t)
         check_samconfig(t, bootstrap_env_names(sources))
         check_sam_arch()
     except (OSError, yaml.YAMLError) as e:

@@ -252,7 +252,7 @@ static void emf_omits_accuracy_when_nothing_is_labelled(void **state)
     e.invalid = 1;
     e.accuracy = NAN;
     buf out = BUF_INIT;
-    assert_int_equal(handler_write_emf(&out, &e, NULL, "Ns\"x", "fn", 1700000000000LL, 2, 1, 5, 3), 0);
+    assert_int_equal(handler_write_emf(&out, &e, NULL, "Ns\"x", "fn", 1700000000000LL, 2, 1, NULL), 0);
     cJSON *doc = parse_doc(&out);
     assert_null(cJSON_GetObjectItem(doc, "Accuracy"));
     assert_int_equal(cJSON_GetObjectItem(doc, "Records")->valueint, 3);
@@ -262,6 +262,16 @@ static void emf_omits_accuracy_when_nothing_is_labelled(void **state)
     assert_string_equal(cJSON_GetObjectItem(cwm, "Namespace")->valuestring, "Ns\"x");
     assert_int_equal(cJSON_GetObjectItem(doc, "AlertsPublished")->valueint, 2);
     assert_int_equal(cJSON_GetObjectItem(doc, "AlertPublishFailures")->valueint, 1);
+    assert_null(cJSON_GetObjectItem(doc, "AlertStateRequests")); /* no shared state */
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cwm, "Metrics")), 4);
+    cJSON_Delete(doc);
+    buf_free(&out);
+    /* With a shared alert state: its requests and fallbacks. */
+    fleet_counts fc = {.requests = 5, .fallbacks = 3};
+    assert_int_equal(handler_write_emf(&out, &e, NULL, "Ns", "fn", 1700000000000LL, 0, 0, &fc), 0);
+    doc = parse_doc(&out);
+    cwm = cJSON_GetArrayItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "_aws"), "CloudWatchMetrics"), 0);
     assert_int_equal(cJSON_GetObjectItem(doc, "AlertStateRequests")->valueint, 5);
     assert_int_equal(cJSON_GetObjectItem(doc, "AlertStateFallbacks")->valueint, 3);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(cwm, "Metrics")), 6);

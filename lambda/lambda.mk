@@ -47,6 +47,9 @@ C_UNITS += batch evaluate alert handler batch_limits monitor
 UNIT_SRCS_handler_concurrent := tests/unit/test_handler_concurrent.c $(HANDLER_SRCS)
 UNIT_LIBS_handler_concurrent = $(LAMBDA_LIBS)
 C_UNITS += handler_concurrent
+TSAN_UNITS += handler_concurrent
+TSAN_SRCS_handler_concurrent := $(UNIT_SRCS_handler_concurrent)
+TSAN_LIBS_handler_concurrent = $(LAMBDA_LIBS)
 # batch_parse_releasing() reads nothing it has released.
 UNIT_SRCS_batch_release := tests/unit/test_batch_release.c $(BATCH_SRCS) common/buf.c \
                            $(MODEL_SCORER_SRCS)

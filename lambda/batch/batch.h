@@ -12,11 +12,18 @@
  * (SEPAL_LENGTH, ksqlDB); species "virginica" or "Iris-virginica" (any case).  A record without
  * species is scored but not judged.
  *
- * One bad record never fails the batch: it gets a specific error message and
- * the others are still read.  Only an event that is not a batch at all
- * (not RFC 8259 JSON, wrong top-level shape) or that breaks a limit (more
- * than 60,000 records, nesting deeper than 512 levels: BATCH_ERR_LIMIT)
- * fails batch_parse(); its time is linear in len and its memory bounded.
+ * One bad record never fails the batch: it gets a specific error message,
+ * beside every metadata member of it that was valid (topic, partition,
+ * offset, timestamp, key), and the others are still read; a record nested
+ * deeper than 512 levels is such a record.  Only an event that is not a
+ * batch at all (not RFC 8259 JSON, wrong top-level shape) or that breaks a
+ * limit (more than 60,000 records; the event's own nesting, an array
+ * element or a bare object, deeper than 512 levels: BATCH_ERR_LIMIT) fails
+ * batch_parse(); its time is linear in len and its memory bounded.
+ *
+ * Threads: batch_use_model() is called once at init, before any parse;
+ * afterwards any number of threads may parse different events at once (a
+ * batch is its caller's; the layout is read-only).
  */
 #ifndef IRIS_BATCH_H
 #define IRIS_BATCH_H
@@ -79,9 +86,9 @@ enum batch_status {
 
 /* The record layout: the model's features and label field, read in any
  * spelling of model/schema.h.  batch_use_model() sets it once at init,
- * before any batch is parsed (it is process-wide); the default, and the
- * layout of a model with the iris features, is the iris one (sepalLength ..
- * petalWidth, each a length in cm from 0 to 100, and species).  Returns 0,
+ * before any batch is parsed (it is process-wide, and not to be called
+ * while another thread parses); until then it is model/schema.h's iris
+ * schema, whose measurements are lengths in cm from 0 to 100.  Returns 0,
  * or -1 with err. */
 int batch_use_model(const model *m, char *err, size_t errlen);
 int batch_layout_is_iris(void);

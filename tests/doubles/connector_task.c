@@ -44,7 +44,7 @@ static int64_t now_ms(void)
 /* Stop for a signal, or because another task stopped the connector. */
 static int stopping(connector_task *t)
 {
-    if (*t->shared->signal)
+    if (atomic_load(t->shared->signal))
         return 1;
     pthread_mutex_lock(&t->shared->lock);
     int stop = t->shared->stop;
@@ -316,7 +316,7 @@ static int on_invoke_error(connector_task *t, const connector_batch *b, connecto
     int64_t first = connector_batch_first_offset(b), last = connector_batch_last_offset(b);
     enum connector_on_error mode = t->opt->on_error;
     t->st.failed_batches++;
-    if (mode == CONNECTOR_ON_ERROR_FAIL || *t->shared->signal) {
+    if (mode == CONNECTOR_ON_ERROR_FAIL || atomic_load(t->shared->signal)) {
         if (mode == CONNECTOR_ON_ERROR_FAIL)
             stop_all(t);
         fprintf(stderr,
@@ -452,7 +452,7 @@ static int run_loop(connector_task *t)
          * while.  A task the group gave no partition is idle once it joined. */
         int idle = opt->idle_exit_ms > 0 && t->joined && now - t->last_activity >= opt->idle_exit_ms;
         if (process_due(t, idle) != 0) {
-            if (*t->shared->signal)
+            if (atomic_load(t->shared->signal))
                 return 0; /* stopped mid-retry: uncommitted, not an error */
             stop_all(t);
             return 1;

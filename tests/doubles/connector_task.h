@@ -25,13 +25,15 @@
  *
  * What tasks share (connector_shared) is guarded by its lock: the count of
  * committed records (--max-records) and the order to stop (a task that stops
- * under behavior.on.error=fail "stops the connector completely").
+ * under behavior.on.error=fail "stops the connector completely"); the signal
+ * flag is a lock-free atomic, which a signal handler may set.  Nothing else is
+ * shared: each task has its own librdkafka handles, CURL handle and batches.
  */
 #ifndef IRIS_CONNECTOR_TASK_H
 #define IRIS_CONNECTOR_TASK_H
 
 #include <pthread.h>
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "tests/doubles/connector_config.h"
 
@@ -39,7 +41,7 @@ typedef struct connector_shared {
     pthread_mutex_t lock;
     long records; /* committed by all tasks */
     int stop;     /* set once: every task stops at its next batch boundary */
-    volatile sig_atomic_t *signal; /* the process's SIGINT/SIGTERM flag */
+    atomic_int *signal; /* the process's SIGINT/SIGTERM flag (set by its handler) */
 } connector_shared;
 
 /* What one task did, for the closing summary. */

@@ -20,6 +20,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -31,11 +32,12 @@
 
 #define PROG "sink-connector"
 
-static volatile sig_atomic_t stop_signal;
+/* Lock-free (checked below), so the handler may store to it. */
+static atomic_int stop_signal;
 
 static void on_signal(int sig)
 {
-    stop_signal = sig;
+    atomic_store(&stop_signal, sig);
 }
 
 static double now_s(void)
@@ -56,7 +58,7 @@ static int run_tasks(connector_task **tasks, int n)
         if (pthread_create(&threads[started], NULL, connector_task_run, tasks[started]) != 0) {
             fprintf(stderr, PROG ": cannot start task %d\n", started);
             status = 1;
-            stop_signal = SIGTERM;
+            atomic_store(&stop_signal, SIGTERM);
             break;
         }
     }
@@ -82,7 +84,7 @@ static void print_summary(connector_task **tasks, int n, double seconds)
         sum.dead_letters += s.dead_letters;
         sum.pending += s.pending;
     }
-    if (stop_signal && sum.pending > 0)
+    if (atomic_load(&stop_signal) && sum.pending > 0)
         fprintf(stderr,
                 PROG ": stopping: %ld consumed record(s) not yet invoked stay uncommitted\n",
                 sum.pending);
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
     connector_shared shared = {.lock = PTHREAD_MUTEX_INITIALIZER, .signal = &stop_signal};
     connector_task *tasks[CONNECTOR_MAX_TASKS] = {0};
     int n = (int)opt.tasks_max, status = 1;

@@ -7,7 +7,7 @@
 # compile rules and the user-facing targets:
 #
 #   make          build every binary into build/
-#   make deps     check the build dependencies, install the missing ones
+#   make deps     check every build and test dependency, install the missing ones
 #   make test     unit + integration tests (ASan+UBSan builds); -j2 works
 #   make bench    benchmarks (figures and ratios against baselines), one at a time
 #   make demo     the whole pipeline on local stand-ins
@@ -15,14 +15,15 @@
 #   make check-deps   the include and cleanup-label rules of ARCHITECTURE.md
 #   make clean
 #
-# Every goal first runs the dependency step (scripts/deps.sh: fast when all is
-# present, apt-get otherwise), then re-runs make with IRIS_DEPS_OK=1 so
-# pkg-config sees what it installed.
+# Every goal first runs the dependency step for exactly that goal
+# (scripts/deps.sh GOAL...: fast when all is present, apt-get otherwise; make
+# demo needs no cross toolchain, make package ARCH=arm64 does), then re-runs
+# make with IRIS_DEPS_OK=1 so pkg-config sees what it installed.
 
 .DEFAULT_GOAL := all
 SHELL := /bin/bash
 
-ifeq ($(IRIS_DEPS_OK)$(filter clean distclean format,$(MAKECMDGOALS)),)
+ifeq ($(IRIS_DEPS_OK)$(filter clean distclean,$(MAKECMDGOALS)),)
 
 # One sub-make for all the goals (a sub-make per goal would let two of them
 # build the same file at once under -j).
@@ -33,7 +34,7 @@ $(GOALS): iris-goals
 iris-goals: iris-deps
 	@$(MAKE) --no-print-directory IRIS_DEPS_OK=1 $(GOALS)
 iris-deps:
-	@scripts/deps.sh
+	@scripts/deps.sh $(if $(ARCH),ARCH=$(ARCH)) $(GOALS)
 
 else
 

@@ -5,8 +5,9 @@
 # the parts that talk to Kafka and libcurl only by the parts that talk HTTP.
 # Also: no tracked file refers to the reference folder beside the work tree
 # (a clone has nothing beside it),
-# every goto jumps to the one label cleanup, and events/ holds only the samples
-# events/README.md lists.
+# every goto jumps to the one label cleanup, events/ holds only the samples
+# events/README.md lists, every script answers --help, and each make goal's
+# dependency step installs what that goal needs (scripts/deps.sh).
 # Prints every violation as file:line: rule, and ends with the plain
 # "N passed, N failed" line.
 set -uo pipefail
@@ -135,6 +136,37 @@ else
 fi
 rm -rf "$evtmp"
 [ $events_ok -eq 1 ] && pass=$((pass + 1))
+# Every script answers --help with its usage, exit 0, and creates nothing.
+help_ok=1
+for script in scripts/*; do
+    [ -x "$script" ] || continue
+    htmp=$(mktemp -d)
+    out=$(cd "$htmp" && "$OLDPWD/$script" --help 2>&1)
+    rc=$?
+    if [ $rc -ne 0 ] || ! grep -qi usage <<<"$out" || [ -n "$(ls -A "$htmp")" ]; then
+        violation "$script" "--help must print its usage, exit 0 and create nothing (exit $rc, created: $(ls -A "$htmp" | tr '\n' ' '))"
+        help_ok=0
+    fi
+    rm -rf "$htmp"
+done
+[ $help_ok -eq 1 ] && pass=$((pass + 1))
+# Each goal installs what it needs and no more: make demo needs no cross
+# toolchain, qemu, valgrind or Debian sources; make package ARCH=arm64 needs
+# the cross toolchain and qemu; everything make test needs is in what .ci/run
+# installs (deps.sh without a goal).
+deps_ok=1
+demo=" $(scripts/deps.sh --print demo) " all=" $(scripts/deps.sh --print) "
+arm=" $(scripts/deps.sh --print ARCH=arm64 package) "
+for p in gcc-aarch64-linux-gnu qemu-user-static valgrind dpkg-dev libsimdjson-dev; do
+    [[ $demo != *" $p "* ]] || { violation scripts/deps.sh "make demo would install $p"; deps_ok=0; }
+done
+for p in gcc-aarch64-linux-gnu qemu-user-static libssl-dev:arm64; do
+    [[ $arm == *" $p "* ]] || { violation scripts/deps.sh "make package ARCH=arm64 would not install $p"; deps_ok=0; }
+done
+for p in $(scripts/deps.sh --print test); do
+    [[ $all == *" $p "* ]] || { violation scripts/deps.sh "make test needs $p, which deps.sh without a goal (.ci/run) does not install"; deps_ok=0; }
+done
+[ $deps_ok -eq 1 ] && pass=$((pass + 1))
 # One cleanup label per function (STYLE.md, "Errors"): every goto jumps to cleanup.
 gotos=$(git grep -nE '(^|[^A-Za-z0-9_])goto[[:space:]]+[A-Za-z_][A-Za-z0-9_]*[[:space:]]*;' -- '*.c' '*.h' |
     grep -vE '(^|[^A-Za-z0-9_])goto[[:space:]]+cleanup[[:space:]]*;' || true)

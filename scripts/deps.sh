@@ -1,73 +1,133 @@
 #!/usr/bin/env bash
-# Check the build and test dependencies; install the missing ones with apt-get.
-# Fast (no apt call; 0.1 to 0.3 s here) when everything is present.  This is the only
-# place that changes the machine's packages or apt configuration:
-#   - the packages below (the arm64 ones through Debian multiarch: arm64 is added
-#     with `dpkg --add-architecture arm64`);
-#   - deb-src entries beside the deb ones, for `apt-get source curl cjson`
-#     (deploy/static-deps.sh builds the packaged bootstrap's static libcurl and
-#     cJSON from Debian's sources).
+# deps.sh: check the packages that the given make goals need, and install the
+# missing ones with apt-get.  Fast (no apt call) when everything is present.
+# This is the only place that changes the machine's packages or apt
+# configuration: the packages below (the arm64 ones through Debian multiarch:
+# `dpkg --add-architecture arm64`), and deb-src entries beside the deb ones
+# for `apt-get source curl cjson` (deploy/static-deps.sh builds the packaged
+# bootstrap's static libcurl and cJSON from Debian's sources).
+#
+# Usage: scripts/deps.sh [--print] [ARCH=arm64] [GOAL...]
+#   --print: list the Debian packages the goals need, one line, and stop
+#   no goal (and the goals deps, bench): everything make test and make bench
+#   need (what .ci/run installs on a fresh machine);
+#   otherwise only what the goals need, e.g. make demo needs no cross
+#   toolchain, qemu, valgrind or Debian sources.
 set -euo pipefail
 
-PKG_MODULES=(libcurl libcjson rdkafka cmocka libcrypto simdjson)
-APT_PACKAGES=(build-essential pkg-config libcurl4-openssl-dev libcjson-dev librdkafka-dev
-              libcmocka-dev libssl-dev kcat python3 python3-botocore python3-yaml
-              zip unzip ca-certificates valgrind libsimdjson-dev
-              # deploy/static-deps.sh: curl's configure is regenerated from Debian's source
-              dpkg-dev autoconf automake libtool
-              # make package ARCH=arm64, and its test under qemu
-              gcc-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64 qemu-user-static
-              # make demo's report page (matplotlib), and test-demo's check of it in
-              # headless Chromium over the DevTools protocol (websocket; PIL reads the screenshot)
-              python3-matplotlib python3-pil python3-websocket chromium)
-# Checked with dpkg-query (no command or pkg-config module tells them apart).
-DPKG_PACKAGES=(dpkg-dev autoconf automake libtool libc6-dev-arm64-cross libssl-dev:arm64
-               qemu-user-static)
-
-missing=()
-command -v cc >/dev/null 2>&1 || missing+=(cc)
-command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
-if command -v pkg-config >/dev/null 2>&1; then
-    for m in "${PKG_MODULES[@]}"; do
-        pkg-config --exists "$m" || missing+=("pkg-config:$m")
-    done
-fi
-for c in kcat zip unzip valgrind aarch64-linux-gnu-gcc qemu-aarch64-static; do
-    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
-done
-[ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(rdkafka_mock.h)
-/usr/bin/python3 -c 'import botocore, yaml' >/dev/null 2>&1 || missing+=(python3-botocore/yaml)
-# Found, not imported (importing matplotlib takes half a second).
-/usr/bin/python3 -c 'import importlib.util as u, sys
-sys.exit(any(u.find_spec(m) is None for m in ("matplotlib", "PIL", "websocket")))' \
-    >/dev/null 2>&1 || missing+=(python3-matplotlib/pil/websocket)
-[ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
-[ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
-# dpkg-query exits 1 when it knows none of a name (a fresh machine): not an error here.
-installed=$({ dpkg-query -W -f '${binary:Package} ${db:Status-Status}\n' "${DPKG_PACKAGES[@]}" \
-    2>/dev/null || true; } | awk '$2 == "installed" { print $1 }')
-for p in "${DPKG_PACKAGES[@]}"; do
-    grep -qx -e "$p" -e "$p:$(dpkg --print-architecture)" <<<"$installed" || missing+=("$p")
-done
-
-# Source indexes for apt-get source: a deb-src entry and its downloaded index.
-SOURCE_FILES=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources)
-has_deb_src() {
-    grep -Eqs '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' "${SOURCE_FILES[@]}"
+usage() {
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 }
-need_src=0
-if ! has_deb_src || ! compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null; then
-    need_src=1
-fi
-need_arm64=0
-dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
 
-# Node.js peers of the tests (tests/node/package.json, pinned by its lock file:
-# dynalite for DynamoDB), installed with npm ci; Debian's nodejs and npm when
-# the machine has no node at all.
+# Package groups: what each needs installed.
+#   build    compile and run the binaries, the demo and the local doubles
+#   demo     make demo's report page (matplotlib)
+#   browser  test-demo's check of that page: headless Chromium over the
+#            DevTools protocol (websocket; PIL reads the screenshot)
+#   node     the Node.js peers of the tests (tests/node, pinned by its lock
+#            file: dynalite for DynamoDB), installed with npm ci
+#   unit     the test suites' tools: cmocka, kcat, zip
+#   package  the static package (make package): Debian sources, autotools
+#   arm64    the arm64 package and its test under qemu
+#   memory   valgrind (make test-memory)
+#   bench    simdjson and valgrind (callgrind) for make bench
+#   fuzz     clang (libFuzzer)
+#   format   clang-format
+ALL_GROUPS="build demo browser node unit package arm64 memory bench"
+
+# The groups a goal needs.
+groups_for() {
+    local goal=$1 arch=$2
+    case "$goal" in
+    deps | bench | bench-deploy) echo "$ALL_GROUPS" ;;
+    test) echo "build demo browser node unit package arm64" ;;
+    test-package-arm64 | test-template) echo "build unit package arm64" ;;
+    test-demo) echo "build demo browser unit" ;;
+    test-fleet-dynamodb | test-dynamodb) echo "build node unit" ;;
+    bench-*) echo "build unit package bench" ;;
+    package | sam-artifacts | build-IrisScoringFunction)
+        if [ "$arch" = arm64 ]; then echo "build package arm64"; else echo "build package"; fi ;;
+    test-memory | memory-*) echo "build unit memory" ;;
+    test-package) echo "build unit package" ;;
+    test-*) echo "build unit" ;;
+    fuzz | fuzz-*) echo "build fuzz" ;;
+    format) echo "format" ;;
+    clean | list-suites) echo "" ;;
+    check-deps) echo "check" ;;
+    demo) echo "build demo" ;;
+    all | invoke | batch-size | model | build/*) echo "build" ;;
+    *) echo "$ALL_GROUPS" ;;
+    esac
+}
+
+arch=${ARCH:-}
+print=0
+goals=()
+for a in "$@"; do
+    case "$a" in
+    -h | --help) usage; exit 0 ;;
+    --print) print=1 ;;
+    ARCH=*) arch=${a#ARCH=} ;;
+    -*) echo "deps.sh: unknown option '$a' (try --help)" >&2; exit 2 ;;
+    *) goals+=("$a") ;;
+    esac
+done
+[ ${#goals[@]} -gt 0 ] || goals=(deps)
+declare -A want=()
+for g in "${goals[@]}"; do
+    for grp in $(groups_for "$g" "$arch"); do want[$grp]=1; done
+done
+has() { [ -n "${want[$1]:-}" ]; }
+
+apt=() missing=() dpkg_check=() need_src=0 need_arm64=0
+command_needed() { # command apt-package...
+    local c=$1; shift
+    apt+=("$@")
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+}
+module_needed() { # pkg-config-module apt-package
+    apt+=("$2")
+    pkg-config --exists "$1" 2>/dev/null || missing+=("pkg-config:$1")
+}
+
+if has check || has build; then
+    command_needed python3 python3
+fi
+if has build; then
+    command_needed cc build-essential
+    command_needed pkg-config pkg-config
+    module_needed libcurl libcurl4-openssl-dev
+    module_needed libcjson libcjson-dev
+    module_needed rdkafka librdkafka-dev
+    module_needed libcrypto libssl-dev
+    [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(rdkafka_mock.h)
+    apt+=(python3-botocore python3-yaml ca-certificates)
+    /usr/bin/python3 -c 'import botocore, yaml' >/dev/null 2>&1 || missing+=(python3-botocore/yaml)
+    [ -f /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+fi
+if has demo; then
+    apt+=(python3-matplotlib)
+    # Found, not imported (importing matplotlib takes half a second).
+    /usr/bin/python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("matplotlib") is None)' \
+        >/dev/null 2>&1 || missing+=(python3-matplotlib)
+fi
+if has browser; then
+    apt+=(python3-pil python3-websocket chromium)
+    /usr/bin/python3 -c 'import importlib.util as u, sys
+sys.exit(any(u.find_spec(m) is None for m in ("PIL", "websocket")))' \
+        >/dev/null 2>&1 || missing+=(python3-pil/websocket)
+    [ -x /usr/lib/chromium/chromium ] || missing+=(chromium)
+fi
 need_node=0
-{ command -v node && command -v npm; } >/dev/null 2>&1 || { need_node=1; missing+=(nodejs/npm); }
+if has node && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+    need_node=1
+    apt+=(nodejs npm)
+    missing+=(nodejs/npm)
+fi
+# npm ci in tests/node when its modules are missing (after apt, which may
+# have just installed npm).
 node_peers() {
+    has node || return 0
     local dir
     dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
     [ -f "$dir/node_modules/dynalite/package.json" ] && return 0
@@ -75,6 +135,65 @@ node_peers() {
     # optional native LevelDB left out: the tests run dynalite in memory
     npm ci --prefix "$dir" --omit=optional --no-audit --no-fund >&2
 }
+if has unit; then
+    module_needed cmocka libcmocka-dev
+    command_needed kcat kcat
+    command_needed zip zip
+    command_needed unzip unzip
+fi
+if has memory; then
+    module_needed cmocka libcmocka-dev
+    command_needed valgrind valgrind
+fi
+if has bench; then
+    module_needed simdjson libsimdjson-dev
+    command_needed valgrind valgrind
+fi
+if has package; then
+    command_needed zip zip
+    apt+=(dpkg-dev autoconf automake libtool)
+    dpkg_check+=(dpkg-dev autoconf automake libtool)
+    need_src=1
+fi
+if has arm64; then
+    command_needed aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu
+    command_needed qemu-aarch64-static qemu-user-static
+    apt+=(libc6-dev-arm64-cross libssl-dev:arm64)
+    dpkg_check+=(libc6-dev-arm64-cross libssl-dev:arm64 qemu-user-static)
+    dpkg --print-foreign-architectures | grep -qx arm64 || need_arm64=1
+fi
+has fuzz && command_needed clang clang
+has format && command_needed clang-format clang-format
+
+# Checked with dpkg-query (no command or pkg-config module tells them apart).
+# dpkg-query exits 1 when it knows none of the names (a fresh machine): not an error here.
+if [ ${#dpkg_check[@]} -gt 0 ]; then
+    installed=$({ dpkg-query -W -f '${binary:Package} ${db:Status-Status}\n' "${dpkg_check[@]}" \
+        2>/dev/null || true; } | awk '$2 == "installed" { print $1 }')
+    for p in "${dpkg_check[@]}"; do
+        grep -qx -e "$p" -e "$p:$(dpkg --print-architecture)" <<<"$installed" || missing+=("$p")
+    done
+fi
+
+# Source indexes for apt-get source: a deb-src entry and its downloaded index.
+SOURCE_FILES=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources)
+has_deb_src() {
+    grep -Eqs '^[[:space:]]*(deb-src[[:space:]]|Types:.*deb-src)' "${SOURCE_FILES[@]}"
+}
+if [ $need_src -eq 1 ] && has_deb_src && compgen -G '/var/lib/apt/lists/*_Sources*' >/dev/null; then
+    need_src=0
+fi
+
+# Each package once, in order.
+declare -A seen=()
+packages=()
+for p in "${apt[@]}"; do
+    [ -n "${seen[$p]:-}" ] || { seen[$p]=1; packages+=("$p"); }
+done
+if [ $print -eq 1 ]; then
+    echo "${packages[*]}"
+    exit 0
+fi
 
 [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ] && [ $need_arm64 -eq 0 ] && { node_peers; exit 0; }
 
@@ -83,8 +202,9 @@ if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
         SUDO=sudo
     else
-        echo "deps: not root and no sudo; as root run scripts/deps.sh (it installs:" \
-            "${APT_PACKAGES[*]}, adds the arm64 architecture and deb-src entries)" >&2
+        echo "deps: not root and no sudo; as root run scripts/deps.sh ${goals[*]} (it installs:" \
+            "${packages[*]}; for the package it also adds deb-src entries, and the arm64" \
+            "architecture for ARCH=arm64)" >&2
         exit 1
     fi
 fi
@@ -94,7 +214,7 @@ if [ $need_arm64 -eq 1 ]; then
     echo "deps: adding the arm64 architecture (dpkg --add-architecture arm64)" >&2
     $SUDO dpkg --add-architecture arm64
 fi
-if ! has_deb_src; then
+if [ $need_src -eq 1 ] && ! has_deb_src; then
     # deb-src twins of the machine's deb entries (deb822 or one-line format).
     if [ -f /etc/apt/sources.list.d/debian.sources ]; then
         srcfile=/etc/apt/sources.list.d/iris-deb-src.sources
@@ -113,8 +233,7 @@ if ! has_deb_src; then
 fi
 
 [ ${#missing[@]} -eq 0 ] || echo "deps: missing ${missing[*]}" >&2
-[ $need_node -eq 0 ] || APT_PACKAGES+=(nodejs npm)
-echo "deps: installing: ${APT_PACKAGES[*]}" >&2
+echo "deps: installing: ${packages[*]}" >&2
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${APT_PACKAGES[@]}" >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
 node_peers

@@ -24,7 +24,8 @@
 #define SUITE_KEY_ID "AKIDEXAMPLE"
 #define SUITE_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 
-/* The cases issue 3 names; the suite must hold them. */
+/* Cases that must be present: the vanilla GET and POST, the form-encoded POST
+ * and a session token added after signing. */
 static const char *const required_cases[] = {"get-vanilla", "post-vanilla",
                                              "post-x-www-form-urlencoded", "post-sts-header-after"};
 

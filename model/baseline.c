@@ -90,14 +90,10 @@ static int read_accuracy(model_json_ctx *c, const cJSON *mon, baseline *b)
 
 static int read_covariances(model_json_ctx *c, const cJSON *in, baseline *b)
 {
-    const cJSON *j = model_json_member(c, in, "monitoring.inputs", "class_covariances");
+    const cJSON *j = model_json_array_of(c, in, "monitoring.inputs", "class_covariances",
+                                         b->nclasses, "4 x 4 matrices (one per class)");
     if (!j)
         return -1;
-    if (!cJSON_IsArray(j) || (size_t)cJSON_GetArraySize(j) != b->nclasses) {
-        model_json_fail(c, "monitoring.inputs.class_covariances",
-                        "expected an array of %zu 4 x 4 matrices (one per class)", b->nclasses);
-        return -1;
-    }
     size_t k = 0;
     for (const cJSON *e = j->child; e; e = e->next, k++) {
         char p[64];

@@ -28,7 +28,7 @@ FUZZ_model_SEED_CMD = for f in $(FUZZ_MODEL_FAMILIES); do \
 	  --label class -f qda -r 1 -o $(BUILD)/fuzz-corpus-model/wine.json >/dev/null
 
 # The artifact's monitoring statistics (model/baseline.c), read back.
-UNIT_SRCS_baseline := tests/unit/test_baseline.c $(MODEL_SCORER_SRCS)
+UNIT_SRCS_baseline := tests/unit/test_baseline.c tests/lib/testfile.c $(MODEL_SCORER_SRCS)
 C_UNITS += baseline
 UNIT_LIBS_baseline = $(MODEL_SCORER_LIBS)
 

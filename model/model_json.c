@@ -53,30 +53,45 @@ const cJSON *model_json_member(model_json_ctx *c, const cJSON *obj, const char *
     return j;
 }
 
-const cJSON *model_json_object(model_json_ctx *c, const cJSON *obj, const char *path,
-                               const char *name)
+/* The member name of obj when is(member); else NULL with "expected WANT". */
+static const cJSON *typed_member(model_json_ctx *c, const cJSON *obj, const char *path,
+                                 const char *name, cJSON_bool (*is)(const cJSON *),
+                                 const char *want)
 {
     const cJSON *j = model_json_member(c, obj, path, name);
-    if (j && !cJSON_IsObject(j)) {
+    if (j && !is(j)) {
         char p[160];
         model_json_join(p, sizeof p, path, name);
-        model_json_fail(c, p, "expected an object, got %s", model_json_type_name(j));
+        model_json_fail(c, p, "expected %s, got %s", want, model_json_type_name(j));
         return NULL;
     }
     return j;
 }
 
+const cJSON *model_json_object(model_json_ctx *c, const cJSON *obj, const char *path,
+                               const char *name)
+{
+    return typed_member(c, obj, path, name, cJSON_IsObject, "an object");
+}
+
 const char *model_json_string(model_json_ctx *c, const cJSON *obj, const char *path,
                               const char *name)
 {
+    const cJSON *j = typed_member(c, obj, path, name, cJSON_IsString, "a string");
+    return j ? j->valuestring : NULL;
+}
+
+const cJSON *model_json_array_of(model_json_ctx *c, const cJSON *obj, const char *path,
+                                 const char *name, size_t n, const char *what)
+{
     const cJSON *j = model_json_member(c, obj, path, name);
-    if (j && !cJSON_IsString(j)) {
+    if (j && (!cJSON_IsArray(j) || (size_t)cJSON_GetArraySize(j) != n)) {
         char p[160];
         model_json_join(p, sizeof p, path, name);
-        model_json_fail(c, p, "expected a string, got %s", model_json_type_name(j));
+        model_json_fail(c, p, "expected an array of %zu %s", n, what);
         return NULL;
     }
-    return j ? j->valuestring : NULL;
+    return j;
 }
 
 /* An array of exactly n finite model_json_numbers (n == 0: any length >= 1, returned in

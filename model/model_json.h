@@ -34,6 +34,11 @@ const cJSON *model_json_object(model_json_ctx *c, const cJSON *obj, const char *
 const char *model_json_string(model_json_ctx *c, const cJSON *obj, const char *path,
                               const char *name);
 
+/* The member name of obj: an array of exactly n elements; else NULL with the
+ * error "expected an array of N WHAT" (what: e.g. "matrices (one per class)"). */
+const cJSON *model_json_array_of(model_json_ctx *c, const cJSON *obj, const char *path,
+                                 const char *name, size_t n, const char *what);
+
 /* arr is an array of exactly n finite numbers, copied to out when out is not
  * NULL; returns arr or NULL. */
 const cJSON *model_json_numbers(model_json_ctx *c, const cJSON *arr, const char *path, double *out,

@@ -126,14 +126,10 @@ static int load_qda(model_json_ctx *c, model *m, const cJSON *fit)
     double logp[MODEL_MAX_CLASSES], cov[NFMAX * NFMAX], l[NFMAX * NFMAX];
     if (load_priors_means(c, m, fit, logp) != 0 || alloc_linv(c, m, "fitted.covariances") != 0)
         return -1;
-    const cJSON *j = model_json_member(c, fit, "fitted", "covariances");
+    const cJSON *j = model_json_array_of(c, fit, "fitted", "covariances", m->nclasses,
+                                         "matrices (one per class)");
     if (!j)
         return -1;
-    if (!cJSON_IsArray(j) || (size_t)cJSON_GetArraySize(j) != m->nclasses) {
-        model_json_fail(c, "fitted.covariances",
-                        "expected an array of %zu matrices (one per class)", m->nclasses);
-        return -1;
-    }
     size_t k = 0;
     for (const cJSON *e = j->child; e; e = e->next, k++) {
         char p[64];
@@ -196,11 +192,10 @@ static int load_knn(model_json_ctx *c, model *m, const cJSON *fit)
     }
     if (model_json_matrix(c, pts, "fitted.points", m->points, m->npoints, m->nfeatures) != 0)
         return -1;
-    if (!cJSON_IsArray(lab) || (size_t)cJSON_GetArraySize(lab) != m->npoints) {
-        model_json_fail(c, "fitted.labels",
-                        "expected an array of %zu class indices (one per point)", m->npoints);
+    lab = model_json_array_of(c, fit, "fitted", "labels", m->npoints,
+                              "class indices (one per point)");
+    if (!lab)
         return -1;
-    }
     size_t i = 0;
     for (const cJSON *e = lab->child; e; e = e->next, i++) {
         char p[64];

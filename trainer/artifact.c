@@ -1,12 +1,11 @@
 /* artifact.c: the trainer's side of the artifact format. */
 #include "trainer/artifact.h"
 #include "trainer/baseline_fit.h"
+#include "trainer/file_write.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* "data": where the rows came from, their SHA-256, count and class counts. */
 static int add_data(cJSON *tr, const artifact_training *t)
@@ -155,13 +154,16 @@ char *artifact_report_text(const learner_model *m, const artifact_training *t)
     return json_text(artifact_report_json(m, t), 1);
 }
 
+static int put_text(FILE *f, void *text)
+{
+    return fputs(text, f) == EOF ? -1 : 0;
+}
+
 /* Writes text (what names it in errors) to path atomically, or to standard
  * output for "-".  Takes text; returns 0 or -1 with err. */
 static int write_text(const char *path, char *text, const char *what, char *err, size_t errlen)
 {
     int rc = -1;
-    char *tmp = NULL;
-    FILE *f = NULL;
     if (!text) {
         snprintf(err, errlen, "out of memory building the %s", what);
         goto cleanup;
@@ -172,33 +174,8 @@ static int write_text(const char *path, char *text, const char *what, char *err,
             snprintf(err, errlen, "cannot write the %s to standard output", what);
         goto cleanup;
     }
-    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
-        tmp = NULL;
-        snprintf(err, errlen, "out of memory");
-        goto cleanup;
-    }
-    if (!(f = fopen(tmp, "wb"))) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    int werr = fputs(text, f) == EOF;
-    int cerr = fclose(f);
-    f = NULL;
-    if (werr || cerr) {
-        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
-        unlink(tmp);
-        goto cleanup;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
-        unlink(tmp);
-        goto cleanup;
-    }
-    rc = 0;
+    rc = file_write_atomic(path, put_text, text, err, errlen);
 cleanup:
-    if (f)
-        fclose(f);
-    free(tmp);
     free(text);
     return rc;
 }

@@ -2,14 +2,13 @@
  * Plain SVG 1.1 text, no script, no external reference: it renders the same
  * in a browser, on a repository page (as an image) and in an editor. */
 #include "trainer/leaderboard_svg.h"
+#include "trainer/file_write.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Layout, in SVG user units (pixels at 100%). */
 #define SVG_WIDTH 840.0
@@ -240,43 +239,22 @@ int leaderboard_svg_print(const leaderboard *lb, const char *caption, FILE *out)
     return ferror(out) ? -1 : 0;
 }
 
+typedef struct svg_job {
+    const leaderboard *lb;
+    const char *caption;
+} svg_job;
+
+static int print_job(FILE *f, void *ctx)
+{
+    const svg_job *job = ctx;
+    return leaderboard_svg_print(job->lb, job->caption, f);
+}
+
 int leaderboard_svg_write(const char *path, const leaderboard *lb, const char *caption, char *err,
                           size_t errlen)
 {
-    int rc = -1;
-    char *tmp = NULL;
-    FILE *f = NULL;
-    size_t len = strlen(path) + 32;
-    tmp = malloc(len);
-    if (!tmp) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto cleanup;
-    }
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    f = fopen(tmp, "w");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        goto cleanup;
-    }
-    int printed = leaderboard_svg_print(lb, caption, f);
-    int closed = fclose(f);
-    f = NULL;
-    if (printed != 0 || closed != 0) {
-        snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-        remove(tmp);
-        goto cleanup;
-    }
-    if (rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot replace: %s", path, strerror(errno));
-        remove(tmp);
-        goto cleanup;
-    }
-    rc = 0;
-cleanup:
-    if (f)
-        fclose(f);
-    free(tmp);
-    return rc;
+    svg_job job = {lb, caption};
+    return file_write_atomic(path, print_job, &job, err, errlen);
 }
 
 int leaderboard_svg_path(const char *report, char *out, size_t outlen)

@@ -4,7 +4,7 @@
 
 TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
-	trainer/baseline_fit.c \
+	trainer/baseline_fit.c trainer/file_write.c \
 	trainer/kafka_source.c
 # The leaderboard chart written beside --report.
 TRAINER_SRCS += trainer/leaderboard_svg.c
@@ -15,7 +15,7 @@ BINS += $(BUILD)/train
 $(BUILD)/train: $(call obj,trainer/main.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS))
 	$(CC) $(CFLAGS) -o $@ $^ $(TRAINER_LIBS)
 
-UNIT_SRCS_train := tests/unit/test_train.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
+UNIT_SRCS_train := tests/unit/test_train.c tests/lib/testfile.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
 C_UNITS += train
 UNIT_LIBS_train = $(TRAINER_LIBS)
 # The leaderboard's noise and leader rules on given per-repeat scores.

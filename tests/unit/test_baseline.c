@@ -13,32 +13,14 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "tests/lib/testfile.h"
 #include "model/baseline.h"
 #include "model/model.h"
-
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *t = malloc(*len + 1);
-    if (t && fread(t, 1, *len, f) != *len) {
-        free(t);
-        t = NULL;
-    }
-    if (t)
-        t[*len] = '\0';
-    fclose(f);
-    return t;
-}
 
 static cJSON *shipped(void)
 {
     size_t len = 0;
-    char *text = read_text("model/iris-model.json", &len);
+    char *text = testfile_read("model/iris-model.json", &len);
     assert_non_null(text);
     cJSON *root = cJSON_ParseWithLength(text, len);
     free(text);

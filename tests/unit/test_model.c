@@ -56,6 +56,16 @@ static void softmax3(const double *s, double *p)
         p[c] /= sum;
 }
 
+/* The model's probabilities at probe are the softmax of the class scores s,
+ * worked out by the test from the family's formula. */
+static void expect_softmax_of(model *m, const double *probe, const double s[3])
+{
+    double want[3], got[3];
+    softmax3(s, want);
+    model_predict(m, probe, got);
+    expect_probs(want, got, 3, 1e-12);
+}
+
 static const double probes[][4] = {
     {5.1, 3.5, 1.4, 0.2}, {6.7, 3.1, 4.4, 1.4}, {7.7, 2.6, 6.9, 2.3},
     {0, 0, 0, 0},         {-3, 9, 2.5, -1},
@@ -108,12 +118,10 @@ static void test_lda_scores_bayes_rule_with_the_shared_covariance(void **state)
                          "\"priors\":[0.2,0.3,0.5],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
                          "\"covariance\":[[1,0,0,0],[0,4,0,0],[0,0,0.25,0],[0,0,0,2]]}}");
     for (size_t t = 0; t < NPROBES; t++) {
-        double s[3], want[3], got[3];
+        double s[3];
         for (int c = 0; c < 3; c++)
             s[c] = diag_score(probes[t], mu[c], var, prior[c]);
-        softmax3(s, want);
-        model_predict(m, probes[t], got);
-        expect_probs(want, got, 3, 1e-12);
+        expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }
@@ -129,12 +137,10 @@ static void test_qda_uses_one_covariance_per_class(void **state)
                          "[[4,0,0,0],[0,1,0,0],[0,0,0.5,0],[0,0,0,2]],"
                          "[[0.1,0,0,0],[0,3,0,0],[0,0,1,0],[0,0,0,1]]]}}");
     for (size_t t = 0; t < NPROBES; t++) {
-        double s[3], want[3], got[3];
+        double s[3];
         for (int c = 0; c < 3; c++)
             s[c] = diag_score(probes[t], mu[c], var[c], 1);
-        softmax3(s, want);
-        model_predict(m, probes[t], got);
-        expect_probs(want, got, 3, 1e-12);
+        expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }
@@ -150,15 +156,13 @@ static void test_qda_with_correlated_covariance_matches_the_two_feature_formula(
                          "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]]}}");
     for (size_t t = 0; t < NPROBES; t++) {
         const double *z = probes[t];
-        double s[3], want[3], got[3];
+        double s[3];
         /* [[2,1],[1,2]]^-1 = [[2,-1],[-1,2]] / 3, determinant 3. */
         double q0 = (2 * z[0] * z[0] - 2 * z[0] * z[1] + 2 * z[1] * z[1]) / 3;
         s[0] = -0.5 * log(3.0) - 0.5 * (q0 + z[2] * z[2] + z[3] * z[3]);
         s[1] = -0.5 * ((z[0] - 2) * (z[0] - 2) + z[1] * z[1] + z[2] * z[2] + z[3] * z[3]);
         s[2] = -0.5 * (z[0] * z[0] + (z[1] - 2) * (z[1] - 2) + z[2] * z[2] + z[3] * z[3]);
-        softmax3(s, want);
-        model_predict(m, probes[t], got);
-        expect_probs(want, got, 3, 1e-12);
+        expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }
@@ -174,14 +178,12 @@ static void test_gnb_scores_independent_gaussians(void **state)
                          "\"variances\":[[1,1,1,1],[4,1,0.5,2],[0.1,3,1,1]]}}");
     static const double mean[4] = {1, 2, 3, 4}, scale[4] = {2, 2, 0.5, 1};
     for (size_t t = 0; t < NPROBES; t++) {
-        double z[4], s[3], want[3], got[3];
+        double z[4], s[3];
         for (int j = 0; j < 4; j++)
             z[j] = (probes[t][j] - mean[j]) / scale[j];
         for (int c = 0; c < 3; c++)
             s[c] = diag_score(z, mu[c], var[c], prior[c]);
-        softmax3(s, want);
-        model_predict(m, probes[t], got);
-        expect_probs(want, got, 3, 1e-12);
+        expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }
@@ -226,12 +228,10 @@ static void test_gbm_adds_leaf_values_to_the_initial_scores(void **state)
         "\"left\":[1,3,-1,-1,-1],\"right\":[2,4,-1,-1,-1],\"value\":[0,0,3,1,2]}]}}");
     for (size_t t = 0; t < NPROBES; t++) {
         const double *z = probes[t];
-        double s[3] = {0.1, 0.2, 0.3}, want[3], got[3];
+        double s[3] = {0.1, 0.2, 0.3};
         s[0] += z[0] < 1 ? 0.5 : -0.5;
         s[2] += z[3] < 0 ? (z[1] < 2 ? 1 : 2) : 3;
-        softmax3(s, want);
-        model_predict(m, probes[t], got);
-        expect_probs(want, got, 3, 1e-12);
+        expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }

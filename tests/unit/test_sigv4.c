@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "tests/lib/testfile.h"
 #include "common/buf.h"
 #include "aws/sigv4.h"
 
@@ -44,25 +45,11 @@ static const char *suite_dir(void)
     return d != NULL && *d != '\0' ? d : SUITE_DEFAULT;
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    return buf_detach(&b, len);
-}
-
 static char *case_file(const suite_case *c, const char *ext, size_t *len)
 {
     char path[2400];
     snprintf(path, sizeof path, "%s/%s.%s", c->dir, c->name, ext);
-    return read_file(path, len);
+    return testfile_read(path, len);
 }
 
 /* Finds every folder <dir>/<name> holding <name>.req, recursively. */
@@ -96,7 +83,7 @@ static void load_session_token(void)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/post-sts-token/readme.txt", suite_dir());
-    char *text = read_file(path, NULL);
+    char *text = testfile_read(path, NULL);
     if (text == NULL)
         return;
     const char *marker = "X-Amz-Security-Token:";

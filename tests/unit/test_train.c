@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tests/lib/testfile.h"
 #include "trainer/artifact.h"
 #include "trainer/cv.h"
 #include "trainer/trainset.h"
@@ -118,30 +119,11 @@ static void test_scorer_matches_trainer_on_the_wine_data(void **state)
     trainset_free(d);
 }
 
-static char *read_text(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    *len = (size_t)ftell(f);
-    rewind(f);
-    char *t = malloc(*len + 1);
-    if (t && fread(t, 1, *len, f) != *len) {
-        free(t);
-        t = NULL;
-    }
-    if (t)
-        t[*len] = '\0';
-    fclose(f);
-    return t;
-}
-
 static void test_shipped_artifact_matches_the_trainer_on_all_rows(void **state)
 {
     (void)state;
     size_t len;
-    char err[512], *text = read_text("model/iris-model.json", &len);
+    char err[512], *text = testfile_read("model/iris-model.json", &len);
     assert_non_null(text);
     cJSON *root = cJSON_ParseWithLength(text, len);
     assert_non_null(root);
@@ -163,7 +145,7 @@ static void test_shipped_artifact_matches_the_trainer_on_all_rows(void **state)
 
     /* The recorded data hash is the SHA-256 of model/iris.csv, computed here. */
     size_t clen;
-    char *csv = read_text(IRIS, &clen);
+    char *csv = testfile_read(IRIS, &clen);
     unsigned char md[32];
     unsigned int mdlen;
     char hex[65];
@@ -203,7 +185,7 @@ static int run(const char *cmd, char *out, size_t outlen)
 static void check_same_file(const char *path, const char *fresh, size_t len)
 {
     size_t b;
-    char *shipped = read_text(path, &b);
+    char *shipped = testfile_read(path, &b);
     assert_non_null(fresh);
     assert_non_null(shipped);
     if (len != b || memcmp(fresh, shipped, len) != 0)
@@ -226,7 +208,7 @@ static void test_shipped_artifact_and_report_are_what_make_model_writes(void **s
     if (rc != 0)
         fail_msg("%s exited %d: %s", cmd, rc, out);
     size_t a, r;
-    char *fresh = read_text(tmp, &a), *report = read_text(rep, &r);
+    char *fresh = testfile_read(tmp, &a), *report = testfile_read(rep, &r);
     unlink(tmp);
     unlink(rep);
     check_same_file("model/iris-model.json", fresh, a);
@@ -245,7 +227,7 @@ static void test_default_output_is_build_not_the_shipped_model(void **state)
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_non_null(mkdtemp(dir));
     size_t before_len, after_len;
-    char *before = read_text("model/iris-model.json", &before_len);
+    char *before = testfile_read("model/iris-model.json", &before_len);
     snprintf(cmd, sizeof cmd, "cd %s && %s/build/train -d %s/" IRIS " -f lda -r 1", dir, cwd, cwd);
     int rc = run(cmd, out, sizeof out);
     if (rc != 0)
@@ -258,7 +240,7 @@ static void test_default_output_is_build_not_the_shipped_model(void **state)
         fail_msg("expected %s and %s; train printed:\n%s", artifact, report, out);
     if (!strstr(out, "wrote build/iris-model.json") || !strstr(out, "wrote build/iris-training.json"))
         fail_msg("expected train to name build/iris-model.json and its report; got:\n%s", out);
-    char *after = read_text("model/iris-model.json", &after_len);
+    char *after = testfile_read("model/iris-model.json", &after_len);
     assert_true(before_len == after_len && memcmp(before, after, before_len) == 0);
     unlink(artifact);
     unlink(report);
@@ -414,7 +396,7 @@ static void test_same_seed_same_artifact_bytes(void **state)
         snprintf(cmd, sizeof cmd, "build/train -r 3 -s 42 -j %d -o %s", r + 1, tmp);
         if (run(cmd, out, sizeof out) != 0)
             fail_msg("%s: %s", cmd, out);
-        text[r] = read_text(tmp, &len);
+        text[r] = testfile_read(tmp, &len);
         unlink(tmp);
         assert_non_null(text[r]);
     }

@@ -348,6 +348,68 @@ static int load_label(model_json_ctx *c, model *m, const cJSON *root)
     return 0;
 }
 
+/* A feature name: valid by the schema's rule and not the same field as an
+ * earlier one.  Returns 0, or -1 after failing at path. */
+static int check_feature(model_json_ctx *c, const model *m, const char *path, const cJSON *e)
+{
+    char key[SCHEMA_NAME_MAX + 1];
+    if (!cJSON_IsString(e) || schema_key(e->valuestring, strlen(e->valuestring), key) < 0) {
+        model_json_fail(c, path,
+                        "expected a feature name of 1 to %d printable characters, not only "
+                        "'_', '-', '.' or ' '",
+                        SCHEMA_NAME_MAX);
+        return -1;
+    }
+    int dup = model_feature_index(m, e->valuestring, strlen(e->valuestring));
+    if (dup >= 0) {
+        model_json_fail(c, path,
+                        "\"%s\" names the same field as features[%d] \"%s\" (names match "
+                        "ignoring case, '_', '-', '.' and ' ')",
+                        e->valuestring, dup, m->feature_names[dup]);
+        return -1;
+    }
+    return 0;
+}
+
+/* A class name: 1 to 63 characters, different from every earlier one in more
+ * than case (labels match class names ignoring case). */
+static int check_class(model_json_ctx *c, const model *m, const char *path, const cJSON *e)
+{
+    if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > 63) {
+        model_json_fail(c, path, "expected a class name of 1 to 63 characters");
+        return -1;
+    }
+    for (size_t k = 0; k < m->nclasses; k++)
+        if (strcasecmp(m->class_names[k], e->valuestring) == 0) {
+            model_json_fail(c, path,
+                            "duplicate class name \"%s\" (labels match class names ignoring "
+                            "case, so names must differ in more than case)",
+                            e->valuestring);
+            return -1;
+        }
+    return 0;
+}
+
+/* Copies the names of arr (field "features" or "classes") into names,
+ * counting them in *count as it goes, each accepted by check first. */
+static int load_names(model_json_ctx *c, model *m, const cJSON *arr, const char *field,
+                      int (*check)(model_json_ctx *, const model *, const char *, const cJSON *),
+                      char **names, size_t *count)
+{
+    for (const cJSON *e = arr->child; e; e = e->next) {
+        char p[32];
+        snprintf(p, sizeof p, "%s[%zu]", field, *count);
+        if (check(c, m, p, e) != 0)
+            return -1;
+        if (!(names[*count] = strdup(e->valuestring))) {
+            model_json_fail(c, p, "out of memory");
+            return -1;
+        }
+        (*count)++;
+    }
+    return 0;
+}
+
 /* "features": 1 to MODEL_MAX_FEATURES names (schema.h), unique by key. */
 static int load_features(model_json_ctx *c, model *m, const cJSON *root)
 {
@@ -360,33 +422,10 @@ static int load_features(model_json_ctx *c, model *m, const cJSON *root)
                         MODEL_MAX_FEATURES, model_json_type_name(feat));
         return -1;
     }
-    for (const cJSON *e = feat->child; e; e = e->next) {
-        char p[32], key[SCHEMA_NAME_MAX + 1];
-        snprintf(p, sizeof p, "features[%zu]", m->nfeatures);
-        if (!cJSON_IsString(e) || schema_key(e->valuestring, strlen(e->valuestring), key) < 0) {
-            model_json_fail(c, p,
-                            "expected a feature name of 1 to %d printable characters, not only "
-                            "'_', '-', '.' or ' '",
-                            SCHEMA_NAME_MAX);
-            return -1;
-        }
-        int dup = model_feature_index(m, e->valuestring, strlen(e->valuestring));
-        if (dup >= 0) {
-            model_json_fail(c, p,
-                            "\"%s\" names the same field as features[%d] \"%s\" (names match "
-                            "ignoring case, '_', '-', '.' and ' ')",
-                            e->valuestring, dup, m->feature_names[dup]);
-            return -1;
-        }
-        if (!(m->feature_names[m->nfeatures] = strdup(e->valuestring))) {
-            model_json_fail(c, p, "out of memory");
-            return -1;
-        }
-        m->nfeatures++;
-    }
-    return 0;
+    return load_names(c, m, feat, "features", check_feature, m->feature_names, &m->nfeatures);
 }
 
+/* "classes": 2 to MODEL_MAX_CLASSES names, different in more than case. */
 static int load_classes(model_json_ctx *c, model *m, const cJSON *root)
 {
     const cJSON *cl = model_json_member(c, root, "", "classes");
@@ -402,31 +441,7 @@ static int load_classes(model_json_ctx *c, model *m, const cJSON *root)
         model_json_fail(c, "classes", "expected 2 to %d class names, got %d", MODEL_MAX_CLASSES, n);
         return -1;
     }
-    for (const cJSON *e = cl->child; e; e = e->next) {
-        char p[32];
-        snprintf(p, sizeof p, "classes[%zu]", m->nclasses);
-        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) > 63) {
-            model_json_fail(c, p, "expected a class name of 1 to 63 characters");
-            return -1;
-        }
-        int dup = -1;
-        for (size_t k = 0; k < m->nclasses && dup < 0; k++)
-            if (strcasecmp(m->class_names[k], e->valuestring) == 0)
-                dup = (int)k;
-        if (dup >= 0) {
-            model_json_fail(c, p,
-                            "duplicate class name \"%s\" (labels match class names ignoring "
-                            "case, so names must differ in more than case)",
-                            e->valuestring);
-            return -1;
-        }
-        if (!(m->class_names[m->nclasses] = strdup(e->valuestring))) {
-            model_json_fail(c, p, "out of memory");
-            return -1;
-        }
-        m->nclasses++;
-    }
-    return 0;
+    return load_names(c, m, cl, "classes", check_class, m->class_names, &m->nclasses);
 }
 
 static int load_header(model_json_ctx *c, model *m, const cJSON *root)

@@ -5,8 +5,8 @@
 - Every make target a doc names (`make X`, or a `test-`, `bench-`, `fuzz-` or
   `memory-` name in backticks) is a target of the Makefile, and
   docs/testing.md names exactly the suites `make list-suites` prints.
-- Every environment variable of README.md's configuration table is read by
-  the C sources (a string literal "NAME" in a tracked .c file).
+- README.md's configuration table names exactly the environment variables
+  the function reads (getenv in lambda/, runtime/, aws/, common/, model/).
 - Every relative link of a doc points at a file of the repository.
 - docs/function.md's largest-batch table is what scripts/batch_limits.py
   measures with the real bootstrap (null keys and the producer's UUID keys).
@@ -104,6 +104,14 @@ def test_env_vars():
     for name in sorted(names):
         check(f"README.md: {name} is read by the function's code", f'"{name}"' in code,
               f'"{name}" in a .c file', "not found")
+    # ...and every variable the function reads is in the table (the trace id
+    # is the runtime's own output, not configuration).
+    function = "".join(read(f) for f in sources if f.split("/")[0] in
+                       ("lambda", "runtime", "aws", "common", "model"))
+    read_vars = set(re.findall(r'\b(?:getenv|env)\("([A-Z][A-Z0-9_]+)"\)', function))
+    missing = sorted(read_vars - names - {"_X_AMZN_TRACE_ID"})
+    check("README.md's configuration table names every variable the function reads", not missing,
+          [], missing)
 
 
 def slugs(path):

@@ -206,8 +206,7 @@ static int prepare_fields(response_stream *s)
         buf_putc(&s->fields, ':');
         s->field_len[i] = s->fields.len - s->field_at[i];
     }
-    s->fixed_room =
-        RECORD_FIXED_ROOM + s->nfeatures * BUF_NUMBER_MAX + s->fields.len + FIELD_COPY;
+    s->fixed_room = RECORD_FIXED_ROOM + s->nfeatures * BUF_NUMBER_MAX + s->fields.len + FIELD_COPY;
     return buf_reserve(&s->fields, FIELD_COPY) != 0 || s->fields.failed ? -1 : 0;
 }
 

@@ -74,7 +74,8 @@ static int read_species(batch_record *rec, const cJSON *v, const char *key)
     if (batch_species_normalise(v->valuestring, strlen(v->valuestring), rec->species) != 0) {
         char q[64];
         batch_quote_for_error(v->valuestring, strlen(v->valuestring), q, sizeof q);
-        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)strlen(key), key, q);
+        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)strlen(key), key, q,
+                           batch_label_name());
         rec->species[0] = '\0';
         return -1;
     }
@@ -206,7 +207,8 @@ enum meta_field { META_TOPIC, META_PARTITION, META_OFFSET, META_TIMESTAMP, META_
 static const char *const meta_names[META_N] = {"topic", "partition", "offset", "timestamp", "key"};
 
 /* Sets rec->error to a first error; -1, or BATCH_ERR_NOMEM. */
-static int fail_first(batch_record *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail_first(batch_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static int fail_first(batch_record *rec, const char *fmt, ...)
 {
     char msg[320];
@@ -259,8 +261,7 @@ static int read_meta(batch *b, batch_record *rec, enum meta_field f, const cJSON
     if (cJSON_IsString(v) && strlen(v->valuestring) > BATCH_TOPIC_MAX)
         return fail_first(rec, BATCH_MSG_TOPIC_LONG, strlen(v->valuestring));
     if (cJSON_IsString(v))
-        return (rec->topic = batch_intern_topic(b, v->valuestring, strlen(v->valuestring))) ==
-                       NULL
+        return (rec->topic = batch_intern_topic(b, v->valuestring, strlen(v->valuestring))) == NULL
                    ? BATCH_ERR_NOMEM
                    : 0;
     if (!cJSON_IsNull(v))
@@ -423,29 +424,26 @@ int batch_check_inner_json(batch_record *rec, const char *text, size_t len, cons
         s = jscan_ws(s, end);
         if (s == end)
             return 0;
-        return fail(rec,
-                           "value: %s content has text after the JSON value at byte %zu of %zu",
-                           how, (size_t)(s - text), len);
+        return fail(rec, "value: %s content has text after the JSON value at byte %zu of %zu", how,
+                    (size_t)(s - text), len);
     case JSCAN_ERR_SURROGATE:
         return fail(rec,
-                           "value: %s content has a lone UTF-16 surrogate escape at byte %zu of "
-                           "%zu; JSON strings must be Unicode",
-                           how, at, len);
+                    "value: %s content has a lone UTF-16 surrogate escape at byte %zu of "
+                    "%zu; JSON strings must be Unicode",
+                    how, at, len);
     case JSCAN_ERR_NUL:
         return fail(rec,
-                           "value: %s content has a \\u0000 escape (a NUL character) at byte %zu "
-                           "of %zu; text fields may not contain NUL",
-                           how, at, len);
+                    "value: %s content has a \\u0000 escape (a NUL character) at byte %zu "
+                    "of %zu; text fields may not contain NUL",
+                    how, at, len);
     case JSCAN_ERR_VALUES:
         return fail(rec, "value: %s content holds more than %d JSON values", how,
-                           BATCH_RECORD_MAX_VALUES);
+                    BATCH_RECORD_MAX_VALUES);
     case JSCAN_ERR_DEPTH:
-        return fail(rec,
-                           "value: %s content nests deeper than %d levels (at byte %zu of %zu)",
-                           how, JSCAN_MAX_DEPTH, at, len);
+        return fail(rec, "value: %s content nests deeper than %d levels (at byte %zu of %zu)", how,
+                    JSCAN_MAX_DEPTH, at, len);
     default:
-        return fail(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)",
-                           how, at, len);
+        return fail(rec, "value: %s content is not valid JSON (error at byte %zu of %zu)", how, at,
+                    len);
     }
 }
-

@@ -31,9 +31,9 @@ typedef struct outline_element {
 } outline_element;
 
 typedef struct outline {
-    size_t count;      /* records */
-    size_t base;       /* records before first (read by the one pass) */
-    const char *first; /* the first element outlined, or the bare object */
+    size_t count;          /* records */
+    size_t base;           /* records before first (read by the one pass) */
+    const char *first;     /* the first element outlined, or the bare object */
     outline_element *ends; /* each element from first on (malloc'd) */
     size_t cap;
 } outline;
@@ -94,8 +94,7 @@ static int outline_elements(const char *json, size_t len, const char *s, const c
             o->ends = e;
             o->cap = cap;
         }
-        o->ends[o->count++ - o->base] =
-            (outline_element){s, r == JSCAN_ERR_DEEP ? info.at : NULL};
+        o->ends[o->count++ - o->base] = (outline_element){s, r == JSCAN_ERR_DEEP ? info.at : NULL};
         s = jscan_ws(s, end);
         if (s < end && *s == ',') {
             s = jscan_ws(s + 1, end);
@@ -228,20 +227,23 @@ static int read_element_checked(batch *b, batch_record *rec, const char *start, 
                    : batch_read_element_text(b, rec, start, len);
     size_t at = (size_t)(info.at - start);
     if (r == JSCAN_ERR_NUL)
-        return record_unreadable(b, rec, start, end,
-                           "record: a \\u0000 escape (a NUL character) at byte %zu of the record; "
-                           "text fields may not contain NUL",
-                           at);
+        return record_unreadable(
+            b, rec, start, end,
+            "record: a \\u0000 escape (a NUL character) at byte %zu of the record; "
+            "text fields may not contain NUL",
+            at);
     if (r == JSCAN_ERR_SURROGATE)
-        return record_unreadable(b, rec, start, end,
-                           "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
-                           "its pair) at byte %zu of the record; JSON strings must be Unicode",
-                           at);
+        return record_unreadable(
+            b, rec, start, end,
+            "record: a lone UTF-16 surrogate escape (\\ud800 to \\udfff without "
+            "its pair) at byte %zu of the record; JSON strings must be Unicode",
+            at);
     if (r == JSCAN_ERR_VALUES)
-        return record_unreadable(b, rec, start, end,
-                           "record: more than %d JSON values (the most one record may hold; the "
-                           "%dth is at byte %zu of the record)",
-                           BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
+        return record_unreadable(
+            b, rec, start, end,
+            "record: more than %d JSON values (the most one record may hold; the "
+            "%dth is at byte %zu of the record)",
+            BATCH_RECORD_MAX_VALUES, BATCH_RECORD_MAX_VALUES + 1, at);
     return record_unreadable(b, rec, start, end, "record: not valid JSON at byte %zu of the record",
                              at);
 }

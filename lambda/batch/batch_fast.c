@@ -146,7 +146,8 @@ static int word_iris(batch_record *rec, const iris_field *f)
             return 0;
         rec->species[0] = '\0';
         batch_quote_for_error(sp->val, sp->vlen, q, sizeof q);
-        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)sp->klen, sp->key, q);
+        batch_record_failf(rec, BATCH_MSG_NOT_SPECIES, (int)sp->klen, sp->key, q,
+                           batch_label_name());
         break;
     default:
         return 0;

@@ -32,7 +32,8 @@
  * field name is "%.*s", given as its length and bytes). */
 #define BATCH_MSG_NOT_NUMBER "value.%.*s: expected a number, got %s"
 #define BATCH_MSG_SPECIES_TYPE "value.%.*s: expected a string or null, got %s"
-#define BATCH_MSG_NOT_SPECIES "value.%.*s: %s is not a species name"
+/* The label's value is not a class name (%s: the label field, batch_label_name()). */
+#define BATCH_MSG_NOT_SPECIES "value.%.*s: %s is not a %s name"
 #define BATCH_MSG_TOMBSTONE "value: null (a tombstone or empty record), expected an iris object"
 #define BATCH_MSG_VALUE_TYPE "value: expected an iris object, a JSON string or base64, got %s"
 #define BATCH_MSG_INT_INVALID "payload.%s: %g is not a valid %s"

@@ -173,7 +173,7 @@ static int read_species(reader *r)
     if (batch_species_normalise(e->val, e->vlen, r->rec->species) != 0) {
         char q[64];
         batch_quote_for_error(e->val, e->vlen, q, sizeof q);
-        batch_record_failf(r->rec, "value.%.*s: %s is not a species name", kl, e->key, q);
+        batch_record_failf(r->rec, BATCH_MSG_NOT_SPECIES, kl, e->key, q, batch_label_name());
         r->rec->species[0] = '\0';
         return -1;
     }

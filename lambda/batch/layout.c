@@ -23,9 +23,9 @@ typedef struct layout {
     size_t nf;
     char names[MODEL_MAX_FEATURES + 1][SCHEMA_NAME_MAX + 1]; /* camelCase, as echoed */
     size_t name_len[MODEL_MAX_FEATURES + 1];
-    char keys[MODEL_MAX_FEATURES + 1][SCHEMA_NAME_MAX + 1]; /* schema keys */
+    char keys[MODEL_MAX_FEATURES + 1][SCHEMA_NAME_MAX + 1];  /* schema keys */
     char snake[MODEL_MAX_FEATURES + 1][SCHEMA_NAME_MAX + 1]; /* snake_case */
-    char predicted[SCHEMA_NAME_MAX + 11];                   /* "predicted" + Label */
+    char predicted[SCHEMA_NAME_MAX + 11];                    /* "predicted" + Label */
 } layout;
 
 static layout current;

@@ -91,8 +91,8 @@ static void expect_element(const char *what, const char *el, const char *want)
         assert_int_equal(rc, BATCH_OK);
         assert_int_equal(b.count, 3);
         if (b.records[0].error != NULL || b.records[2].error != NULL || b.records[1].error == NULL)
-            fail_msg("%s between good records: expected errors none/some/none, got %s/%s/%s",
-                     what, b.records[0].error ? b.records[0].error : "none",
+            fail_msg("%s between good records: expected errors none/some/none, got %s/%s/%s", what,
+                     b.records[0].error ? b.records[0].error : "none",
                      b.records[1].error ? "some" : "none",
                      b.records[2].error ? b.records[2].error : "none");
         batch_free(&b);
@@ -151,14 +151,16 @@ static void failed_records_echo_every_valid_metadata_member(void **state)
                    "\"error\":\"record: a \\\\u0000 escape (a NUL character) at byte 86 of the "
                    "record; text fields may not contain NUL\"}}"},
         {"a NUL escape in the species",
-         META_HEAD "\"topic\":\"iris\",\"partition\":1,\"offset\":3,\"value\":{\"sepalLength\":1,"
-                   "\"sepalWidth\":1,\"petalLength\":1,\"petalWidth\":1,\"species\":\"a\\u0000\"}}}",
+         META_HEAD
+         "\"topic\":\"iris\",\"partition\":1,\"offset\":3,\"value\":{\"sepalLength\":1,"
+         "\"sepalWidth\":1,\"petalLength\":1,\"petalWidth\":1,\"species\":\"a\\u0000\"}}}",
          WANT_HEAD "\"topic\":\"iris\",\"partition\":1,\"offset\":3,\"timestamp\":1604302260000,"
                    "\"error\":\"record: a \\\\u0000 escape (a NUL character) at byte 161 of the "
                    "record; text fields may not contain NUL\"}}"},
         {"a bad offset beside a valid partition",
-         META_HEAD "\"topic\":\"iris\",\"partition\":2,\"offset\":-5,\"key\":\"k\",\"value\":"
-                   GOOD_VALUE "}}",
+         META_HEAD
+         "\"topic\":\"iris\",\"partition\":2,\"offset\":-5,\"key\":\"k\",\"value\":" GOOD_VALUE
+         "}}",
          WANT_HEAD "\"topic\":\"iris\",\"partition\":2,\"offset\":null,\"timestamp\":"
                    "1604302260000,\"key\":\"k\",\"error\":\"payload.offset: -5 is not a valid "
                    "offset\"}}"},
@@ -226,10 +228,9 @@ static void a_deeply_nested_record_costs_only_itself(void **state)
          ",\"value\":" GOOD_VALUE "}}",
          WANT_HEAD "\"topic\":\"iris\",\"partition\":1,\"offset\":0,\"timestamp\":1604302260000",
          2},
-        {"nested objects before the payload",
-         "{\"headers\":", "{\"h\":", "}",
-         ",\"payload\":{\"topic\":\"iris\",\"partition\":5,\"offset\":6,\"key\":[1],\"value\":"
-         GOOD_VALUE "}}",
+        {"nested objects before the payload", "{\"headers\":", "{\"h\":", "}",
+         ",\"payload\":{\"topic\":\"iris\",\"partition\":5,\"offset\":6,\"key\":[1],"
+         "\"value\":" GOOD_VALUE "}}",
          WANT_HEAD "\"topic\":\"iris\",\"partition\":5,\"offset\":6,\"timestamp\":null,"
                    "\"key\":[1]",
          1},

@@ -32,10 +32,14 @@
 #define MAX_EVENTS 24
 
 static const char *const samples[] = {
-    "events/batch-correct.json",          "events/batch-drifted.json",
-    "events/batch-escaped-strings.json",  "events/batch-map-strings.json",
-    "events/batch-base64.json",           "events/batch-ksqldb-uppercase.json",
-    "events/batch-mixed.json",            "events/record-bare.json",
+    "events/batch-correct.json",
+    "events/batch-drifted.json",
+    "events/batch-escaped-strings.json",
+    "events/batch-map-strings.json",
+    "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",
+    "events/record-bare.json",
     "events/batch-keys.json",
 };
 
@@ -98,8 +102,8 @@ static void add_generated(unsigned seed, size_t n)
         snprintf(head, sizeof head,
                  "%s{\"payload\":{%s\"timestamp\":%zu,\"topic\":\"t-%u-%zu\",\"partition\":%zu,"
                  "\"offset\":%zu,\"key\":%s,",
-                 i ? "," : "", i % 7 == 3 ? spoilt[(i / 7) % 5] : "", 1604302260000 + i,
-                 seed, i % 13, i % 6, 1000 * seed + i, keys[(i + seed) % 5]);
+                 i ? "," : "", i % 7 == 3 ? spoilt[(i / 7) % 5] : "", 1604302260000 + i, seed,
+                 i % 13, i % 6, 1000 * seed + i, keys[(i + seed) % 5]);
         buf_puts(&b, head);
         if (i == n / 2) {
             buf_puts(&b, "\"x\":");
@@ -226,13 +230,15 @@ static void the_single_threaded_answers_agree(void **state)
             fail_msg("event %zu: the fast path answers \"%.120s\", the cJSON path \"%.120s\"", i,
                      events[i].want[0], events[i].want[1]);
     const char *gen = events[sizeof samples / sizeof samples[0]].want[0];
-    static const char first[] = "[{\"payload\":{\"topic\":\"t-1-0\",\"partition\":0,\"offset\":1000,";
+    static const char first[] =
+        "[{\"payload\":{\"topic\":\"t-1-0\",\"partition\":0,\"offset\":1000,";
     if (strncmp(gen, first, sizeof first - 1) != 0 ||
-        strstr(gen, "{\"payload\":{\"topic\":\"t-1-3\",\"partition\":3,\"offset\":null,"
-                    "\"timestamp\":1604302260003,\"key\":\"caf\xc3\xa9\",\"error\":\"payload.offset: -1 is "
-                    "not a valid offset\"}}") == NULL ||
-        strstr(gen, "\"error\":\"record: arrays and objects nested deeper than 512 levels") ==
-            NULL)
+        strstr(
+            gen,
+            "{\"payload\":{\"topic\":\"t-1-3\",\"partition\":3,\"offset\":null,"
+            "\"timestamp\":1604302260003,\"key\":\"caf\xc3\xa9\",\"error\":\"payload.offset: -1 is "
+            "not a valid offset\"}}") == NULL ||
+        strstr(gen, "\"error\":\"record: arrays and objects nested deeper than 512 levels") == NULL)
         fail_msg("generated event: expected its first record, the failed fourth with its "
                  "metadata, and the deep one; got \"%.120s\" ... \"%.300s\"",
                  gen, strstr(gen, "t-1-3") ? strstr(gen, "t-1-3") - 22 : "(no t-1-3)");

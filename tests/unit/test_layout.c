@@ -83,6 +83,14 @@ static void test_another_model_s_fields_and_label_are_read_in_every_spelling(voi
                         "value: missing field feat5 (also accepted: feat_5 style, "
                         "FEAT_5 style)");
     batch_free(&b);
+    /* A label value that cannot be a class name is named by the label field. */
+    parse("[{\"payload\":{\"offset\":3,\"value\":{\"feat0\":1,\"feat1\":2,\"feat2\":3,"
+          "\"feat3\":4,\"feat4\":5,\"feat5\":6,\"kindOfThing\":\"bad!\"}}}]",
+          &b);
+    assert_non_null(b.records[0].error);
+    assert_string_equal(b.records[0].error,
+                        "value.kindOfThing: \"bad!\" is not a kindOfThing name");
+    batch_free(&b);
     model_free(m);
 }
 

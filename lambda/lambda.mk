@@ -196,8 +196,16 @@ C_UNITS += batch_errors
 # environments on one in-memory store, the streams of make bench-monitor.
 UNIT_SRCS_fleet_state := tests/unit/test_fleet_state.c lambda/fleet.c tests/lib/fleet_memstore.c \
                    $(MONITOR_SIM_SRCS) common/log.c
-UNIT_LIBS_fleet_state = $(call libs,libcjson) -lm
+UNIT_LIBS_fleet_state = $(call libs,libcjson) -lm -pthread
 C_UNITS += fleet_state
+# The fleet state under Managed Instances' worker threads (ASan, and TSan in make test-tsan).
+UNIT_SRCS_fleet_threads := tests/unit/test_fleet_threads.c lambda/fleet.c \
+                           tests/lib/fleet_memstore.c $(MONITOR_SIM_SRCS) common/log.c
+UNIT_LIBS_fleet_threads = $(call libs,libcjson) -lm -pthread
+C_UNITS += fleet_threads
+TSAN_SRCS_fleet_threads = $(UNIT_SRCS_fleet_threads)
+TSAN_LIBS_fleet_threads = $(UNIT_LIBS_fleet_threads)
+TSAN_UNITS += fleet_threads
 
 # Shared alert state end to end: three build/asan/bootstrap environments of
 # one function on dynalite (tests/node), alerts to the local SNS.

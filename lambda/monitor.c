@@ -167,10 +167,14 @@ double monitor_binomial_tail(uint64_t n, uint64_t k, double p)
         return 1;
     if (k > n)
         return 0;
-    double lp = log(p), lq = log1p(-p), lnf = lgamma((double)n + 1), sum = 0;
+    /* lgamma_r: lgamma sets the global signgam, a data race between two
+     * monitors on two threads. */
+    int sign;
+    double lp = log(p), lq = log1p(-p), lnf = lgamma_r((double)n + 1, &sign), sum = 0;
     for (uint64_t j = k; j <= n; j++) {
-        double term = exp(lnf - lgamma((double)j + 1) - lgamma((double)(n - j) + 1) +
-                          (double)j * lp + (double)(n - j) * lq);
+        double term = exp(lnf - lgamma_r((double)j + 1, &sign) -
+                          lgamma_r((double)(n - j) + 1, &sign) + (double)j * lp +
+                          (double)(n - j) * lq);
         sum += term;
         if (term < sum * 1e-17 && (double)j > (double)n * p)
             break;

@@ -16,12 +16,39 @@ static fleet_item *find(memstore *s, const char *key)
     return &s->items[s->nitems++];
 }
 
+static int report_locked(memstore *s, const char *key, const fleet_entry *mine,
+                         fleet_item *out, char *err, size_t errlen);
+static int advance_locked(memstore *s, const char *key, int64_t from, fleet_item *out, char *err,
+                          size_t errlen);
+
 static int report(void *ctx, const char *key, const fleet_entry *mine, int64_t expires_s,
                   int64_t deadline_ms, fleet_item *out, char *err, size_t errlen)
 {
     memstore *s = ctx;
     (void)expires_s;
     (void)deadline_ms;
+    pthread_mutex_lock(&s->mu);
+    int rc = report_locked(s, key, mine, out, err, errlen);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int advance(void *ctx, const char *key, int64_t from, const char *env, int64_t expires_s,
+                   int64_t deadline_ms, fleet_item *out, char *err, size_t errlen)
+{
+    memstore *s = ctx;
+    (void)env;
+    (void)expires_s;
+    (void)deadline_ms;
+    pthread_mutex_lock(&s->mu);
+    int rc = advance_locked(s, key, from, out, err, errlen);
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int report_locked(memstore *s, const char *key, const fleet_entry *mine,
+                         fleet_item *out, char *err, size_t errlen)
+{
     s->reports++;
     fleet_item *it = s->failing ? NULL : find(s, key);
     if (it == NULL) {
@@ -43,13 +70,9 @@ static int report(void *ctx, const char *key, const fleet_entry *mine, int64_t e
     return FLEET_STORE_OK;
 }
 
-static int advance(void *ctx, const char *key, int64_t from, const char *env, int64_t expires_s,
-                   int64_t deadline_ms, fleet_item *out, char *err, size_t errlen)
+static int advance_locked(memstore *s, const char *key, int64_t from, fleet_item *out, char *err,
+                          size_t errlen)
 {
-    memstore *s = ctx;
-    (void)env;
-    (void)expires_s;
-    (void)deadline_ms;
     s->advances++;
     fleet_item *it = s->failing ? NULL : find(s, key);
     if (it == NULL) {
@@ -69,7 +92,13 @@ static int advance(void *ctx, const char *key, int64_t from, const char *env, in
 void memstore_init(memstore *s, fleet_store *iface)
 {
     memset(s, 0, sizeof *s);
+    pthread_mutex_init(&s->mu, NULL);
     iface->ctx = s;
     iface->report = report;
     iface->advance = advance;
+}
+
+void memstore_destroy(memstore *s)
+{
+    pthread_mutex_destroy(&s->mu);
 }

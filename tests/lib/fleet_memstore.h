@@ -5,11 +5,14 @@
 #ifndef IRIS_FLEET_MEMSTORE_H
 #define IRIS_FLEET_MEMSTORE_H
 
+#include <pthread.h>
+
 #include "lambda/fleet.h"
 
 #define MEMSTORE_ITEMS 4
 
 typedef struct memstore {
+    pthread_mutex_t mu; /* environments' threads call it at once, as DynamoDB is */
     char keys[MEMSTORE_ITEMS][FLEET_KEY_MAX];
     fleet_item items[MEMSTORE_ITEMS];
     size_t nitems;
@@ -17,7 +20,8 @@ typedef struct memstore {
     int failing; /* 1: every call fails, as an unreachable store */
 } memstore;
 
-/* A zeroed store and the interface to it. */
+/* A zeroed store and the interface to it; memstore_destroy when done. */
 void memstore_init(memstore *s, fleet_store *iface);
+void memstore_destroy(memstore *s);
 
 #endif

@@ -139,6 +139,7 @@ static void run(fleet_run *fr)
         fleet_free(f[i]);
         monitor_free(m[i]);
     }
+    memstore_destroy(&store);
     free(b.records);
 }
 

@@ -14,7 +14,10 @@
  *     many bytes; a 204 or 304 without framing has none;
  *   - a connection kept for the next request carries nothing of this answer
  *     into the next one: a second exchange on it gets exactly the second
- *     answer (or is dropped and reconnects).
+ *     answer (or is dropped and reconnects);
+ *   - the same answer sent early, before a 2 MB request body, by a peer that
+ *     then closes (an early 413 does this): the same checks on the result,
+ *     and no connection is kept.
  * Run: make fuzz-runtime-http FUZZ_SECONDS=60 */
 #include <errno.h>
 #include <fcntl.h>
@@ -156,6 +159,54 @@ static void check_result(runtime_http *h, int rc, long status, const seen *s)
         fuzz_fail("body of a 204/304", "none", s->body, s->body_len);
 }
 
+static size_t fill_x(void *ctx, char *dst, size_t cap)
+{
+    size_t *left = ctx;
+    size_t n = *left < cap ? *left : cap;
+    memset(dst, 'x', n);
+    *left -= n;
+    return n;
+}
+
+/* The peer answers before reading anything and closes: sending the body
+ * fails, and the client reads the answer that arrived. */
+static void early_exchange(runtime_http *h, const uint8_t *answer, size_t len)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        abort();
+    int big = 1 << 20;
+    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+    for (size_t off = 0; off < len;) {
+        ssize_t n = send(sv[1], answer + off, len - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        off += (size_t)n;
+    }
+    close(sv[1]);
+    fcntl(sv[0], F_SETFL, O_NONBLOCK);
+    h->fd = sv[0];
+    h->rpos = h->rlen = 0;
+    seen s;
+    memset(&s, 0, sizeof s);
+    s.content_length = -1;
+    size_t left = 2u << 20;
+    runtime_http_request rq = {.method = "POST",
+                               .path = "/2018-06-01/runtime/invocation/x/response",
+                               .body_len = left,
+                               .fill = fill_x,
+                               .fill_ctx = &left,
+                               .timeout_ms = 5000,
+                               .on_header = on_header,
+                               .on_body = on_body,
+                               .ctx = &s};
+    long status = 0;
+    int rc = runtime_http_perform(h, &rq, &status);
+    check_result(h, rc, status, &s);
+    if (h->fd != -1)
+        fuzz_fail("connection after an early answer", "closed", h->error, strlen(h->error));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static runtime_http h;
@@ -213,5 +264,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     runtime_http_close(&h);
     close(sv[1]);
+    early_exchange(&h, data, size);
+    runtime_http_close(&h);
     return 0;
 }

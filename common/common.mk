@@ -20,3 +20,8 @@ C_UNITS += log_threads
 TSAN_SRCS_log_threads := $(UNIT_SRCS_log_threads)
 TSAN_LIBS_log_threads := -lm
 TSAN_UNITS += log_threads
+
+# The secrets a program never prints, masked by what they are.
+UNIT_SRCS_secrets := tests/unit/test_secrets.c common/secrets.c
+UNIT_LIBS_secrets :=
+C_UNITS += secrets

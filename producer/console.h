@@ -24,9 +24,9 @@ void console_add_secret(const char *secret);
 /* Forgets all secrets (frees their copies). */
 void console_clear_secrets(void);
 
-/* Copies text into out (size outlen, always terminated) with every
- * registered secret replaced by "***". */
-void console_redact(const char *text, char *out, size_t outlen);
+/* A malloc'd copy of text with every registered secret replaced by "***"
+ * (see common/secrets.h), or NULL when out of memory; the caller frees it. */
+char *console_redact(const char *text);
 
 /* "producer: <message>" on stderr, always printed. */
 void console_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "producer/console.h"
+#include "common/secrets.h"
 #include "producer/rowset.h"
 #include "producer/options.h"
 #include "producer/props.h"
@@ -45,7 +46,7 @@ static void add_secret(const char *s, size_t len, void *ctx)
 static void register_secrets(const struct props *p)
 {
     for (size_t i = 0; i < p->n; i++)
-        props_secret_parts(p->items[i].key, p->items[i].value, add_secret, NULL);
+        secrets_property_parts(p->items[i].key, p->items[i].value, add_secret, NULL);
 }
 
 /* Loads -F files, then -X overrides, registering secrets as soon as they are
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     if (o.brokers)
-        props_secret_parts("bootstrap.servers", o.brokers, add_secret, NULL);
+        secrets_property_parts("bootstrap.servers", o.brokers, add_secret, NULL);
     if (load_props(&o, &props, err, sizeof(err)) != 0) {
         console_error("%s", err);
         goto cleanup;

@@ -19,7 +19,7 @@ enum options_result {
 };
 
 struct options {
-    const char *brokers; /* NULL: from the properties, else localhost */
+    const char *brokers; /* NULL: bootstrap.servers from the properties */
     const char *topic;
     const char *config_files[OPTIONS_MAX_LIST]; /* -F, in order */
     size_t n_config_files;

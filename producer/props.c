@@ -9,83 +9,12 @@
 #include <string.h>
 #include <strings.h>
 
-/* Words that make any property's value a secret, wherever they appear in its
- * name (compared ignoring case). */
-static const char *const secret_words[] = {
-    "password",   "secret",     "jaas",    "user.info", "userinfo", "oauthbearer", "token",
-    "credential", "passphrase", "private", "api.key",   "apikey",   "api_key",
-};
-
-/* Security-related prefixes: every sasl.* and ssl.* value is masked (even
- * sasl.mechanisms: librdkafka's CONFWARN lines echo it, and a secret pasted
- * into the wrong property must not leak). */
-static const char *const secret_prefixes[] = {"sasl.", "ssl.", "ssl_"};
 static const char *const java_only_keys[] = {
     "sasl.jaas.config",     "client.dns.lookup",
     "schema.registry.url",  "basic.auth.credentials.source",
     "basic.auth.user.info", "key.serializer",
     "value.serializer",
 };
-
-int props_is_secret(const char *key)
-{
-    for (size_t i = 0; i < sizeof(secret_prefixes) / sizeof(secret_prefixes[0]); i++)
-        if (strncasecmp(key, secret_prefixes[i], strlen(secret_prefixes[i])) == 0)
-            return 1;
-    for (size_t i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++)
-        if (strcasestr(key, secret_words[i]))
-            return 1;
-    return 0;
-}
-
-/* Reports the userinfo of every URL-like entry of a comma-separated list
- * ("user:secret@host", "sasl_ssl://user:secret@host:9092"): the whole
- * userinfo and its password part. */
-static void userinfo_parts(const char *value, props_secret_fn add, void *ctx)
-{
-    const char *entry = value;
-    while (*entry) {
-        size_t len = strcspn(entry, ",");
-        const char *start = entry, *end = entry + len;
-        for (const char *q = start; q + 2 < end; q++)
-            if (q[0] == ':' && q[1] == '/' && q[2] == '/') {
-                start = q + 3;
-                break;
-            }
-        const char *at = NULL;
-        for (const char *q = start; q < end && *q != '/'; q++)
-            if (*q == '@')
-                at = q; /* the last '@' before the host */
-        if (at != NULL && at > start) {
-            add(start, (size_t)(at - start), ctx);
-            const char *colon = memchr(start, ':', (size_t)(at - start));
-            if (colon != NULL && colon + 1 < at)
-                add(colon + 1, (size_t)(at - colon - 1), ctx);
-        }
-        entry = *end ? end + 1 : end;
-    }
-}
-
-void props_secret_parts(const char *key, const char *value, props_secret_fn add, void *ctx)
-{
-    if (!value || !*value)
-        return;
-    if (props_is_secret(key)) {
-        add(value, strlen(value), ctx);
-        /* librdkafka may quote one element of a list or of a JAAS line */
-        const char *delims = " ,;=\t'\"";
-        for (const char *t = value; *t;) {
-            size_t n = strcspn(t, delims);
-            /* not the names of key=value pairs ("password=" in a JAAS line) */
-            if (n >= 3 && n < strlen(value) && t[n] != '=')
-                add(t, n, ctx);
-            t += n;
-            if (*t)
-                t++;
-        }
-    }
-    userinfo_parts(value, add, ctx);
-}
 
 int props_is_java_only(const char *key)
 {

@@ -35,21 +35,6 @@ int props_add(struct props *p, const char *key, const char *value, const char *o
 /* The last value set for key, or NULL. */
 const char *props_get(const struct props *p, const char *key);
 
-/* True for properties whose values are never printed: every security-related
- * property (sasl.*, ssl.*) and any name containing password, secret, jaas,
- * token, credential, oauthbearer, private, passphrase, user.info or an API
- * key (compared ignoring case). */
-int props_is_secret(const char *key);
-
-/* Receives one secret substring (not NUL-terminated). */
-typedef void (*props_secret_fn)(const char *s, size_t len, void *ctx);
-
-/* Reports every part of key=value that must never be printed: a secret
- * property's whole value and its tokens of 3 or more bytes (librdkafka may
- * quote one element of a list), and, in any value, the userinfo of a URL or
- * broker address ("user:secret@host": "user:secret" and "secret"). */
-void props_secret_parts(const char *key, const char *value, props_secret_fn add, void *ctx);
-
 /* True for Java-client properties that Confluent's client.properties may
  * contain but librdkafka does not know (e.g. sasl.jaas.config). */
 int props_is_java_only(const char *key);

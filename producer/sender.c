@@ -9,6 +9,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "producer/console.h"
+#include "common/secrets.h"
 
 #define POLL_EVERY 64
 #define ERROR_REPEAT_S 10
@@ -151,7 +152,7 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, c
         snprintf(err, errlen, "%s: %s", origin, why);
         return -1;
     }
-    if (props_is_secret(key))
+    if (secrets_key_is_secret(key))
         console_verbose("config: %s=[redacted] (%s)", key, origin);
     else
         console_verbose("config: %s=%s (%s)", key, value, origin);

@@ -31,8 +31,8 @@ allowed() {
     model/*) echo "model" ;;
     lambda/batch/*) echo "lambda/batch model common" ;;
     lambda/*) echo "lambda lambda/batch runtime aws model common" ;;
-    trainer/*) echo "trainer model" ;;
-    producer/*) echo "producer" ;;
+    trainer/*) echo "trainer model common" ;;
+    producer/*) echo "producer common" ;;
     tests/doubles/*) echo "tests/doubles common" ;;
     tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;

@@ -2,6 +2,8 @@
 #include "trainer/kafka_source.h"
 #include "trainer/csv.h"
 
+#include "common/secrets.h"
+
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
@@ -49,8 +51,10 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
     va_end(ap);
 }
 
-/* Applies a properties file to conf. */
-static int load_props(rd_kafka_conf_t *conf, const char *path, char *err, size_t errlen)
+/* Applies a properties file to conf, adding the secrets of each line to
+ * hidden before anything can print them. */
+static int load_props(rd_kafka_conf_t *conf, const char *path, struct secrets *hidden, char *err,
+                      size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -80,6 +84,11 @@ static int load_props(rd_kafka_conf_t *conf, const char *path, char *err, size_t
         *ke = '\0';
         while (isspace((unsigned char)*v))
             v++;
+        if (secrets_add_property(hidden, k, v) != 0) {
+            set_err(err, errlen, "%s:%zu: out of memory", path, n);
+            rc = -1;
+            break;
+        }
         char why[512], shown[4 * 40 + 4];
         rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, k, v, why, sizeof why);
         trainset_shown_name(k, shown, sizeof shown);
@@ -252,8 +261,27 @@ static int by_position(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
-/* A consumer configured from the properties file and the reading settings. */
-static rd_kafka_t *consumer_open(const char *brokers, const char *props, char *err, size_t errlen)
+/* librdkafka's log lines, printed as its default logger prints them but
+ * with every secret masked (an address's userinfo shows in "Failed to
+ * resolve" lines); one write per line. */
+static void log_masked(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    const struct secrets *hidden = rd_kafka_opaque(rk);
+    char *line = NULL;
+    if (asprintf(&line, "%%%d|%s|%s| %s\n", level, fac, rd_kafka_name(rk), buf) < 0)
+        return;
+    char *clean = secrets_redact(hidden, line);
+    if (clean)
+        fputs(clean, stderr);
+    free(clean);
+    free(line);
+}
+
+/* A consumer configured from the properties file and the reading settings;
+ * the secrets of both and of brokers go into hidden, which must outlive the
+ * consumer (its log lines are masked with it). */
+static rd_kafka_t *consumer_open(const char *brokers, const char *props, struct secrets *hidden,
+                                 char *err, size_t errlen)
 {
     static const char *const settings[][2] = {
         {"group.id", "iris-train"},
@@ -265,8 +293,14 @@ static rd_kafka_t *consumer_open(const char *brokers, const char *props, char *e
     char why[512];
     rd_kafka_t *rk = NULL;
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (props && load_props(conf, props, err, errlen) != 0)
+    if (secrets_add_property(hidden, "bootstrap.servers", brokers) != 0) {
+        set_err(err, errlen, "out of memory");
         goto cleanup;
+    }
+    if (props && load_props(conf, props, hidden, err, errlen) != 0)
+        goto cleanup;
+    rd_kafka_conf_set_opaque(conf, hidden);
+    rd_kafka_conf_set_log_cb(conf, log_masked);
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
         rd_kafka_conf_set(conf, settings[i][0], settings[i][1], why, sizeof why);
     if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, why, sizeof why) !=
@@ -532,6 +566,17 @@ cleanup:
     return result;
 }
 
+/* Masks every secret in err, in place (an address's userinfo, a quoted
+ * property value); err is emptied rather than printed unmasked. */
+static void mask_err(const struct secrets *hidden, char *err, size_t errlen)
+{
+    if (!errlen)
+        return;
+    char *clean = secrets_redact(hidden, err);
+    snprintf(err, errlen, "%s", clean ? clean : "(error text withheld: out of memory)");
+    free(clean);
+}
+
 trainset *kafka_source_read(const char *brokers, const char *topic, const char *props,
                             const char *label, size_t max, size_t min_per_class, char *err,
                             size_t errlen)
@@ -540,9 +585,12 @@ trainset *kafka_source_read(const char *brokers, const char *topic, const char *
     part *parts = NULL;
     record_list l = {0};
     size_t np = 0;
-    rd_kafka_t *rk = consumer_open(brokers, props, err, errlen);
+    struct secrets *hidden = secrets_new();
+    rd_kafka_t *rk = hidden ? consumer_open(brokers, props, hidden, err, errlen) : NULL;
+    if (!hidden)
+        set_err(err, errlen, "out of memory");
     if (!rk)
-        return NULL;
+        goto cleanup;
     if (!(parts = topic_partitions(rk, brokers, topic, &np, err, errlen)) ||
         assign_partitions(rk, topic, parts, np, max, err, errlen) != 0 ||
         consume(rk, topic, parts, np, &l, err, errlen) != 0)
@@ -557,7 +605,12 @@ cleanup:
         free(l.recs[i].value);
     free(l.recs);
     free(parts);
-    rd_kafka_consumer_close(rk);
-    rd_kafka_destroy(rk);
+    if (rk) {
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    if (!d)
+        mask_err(hidden, err, errlen);
+    secrets_free(hidden);
     return d;
 }

@@ -5,7 +5,7 @@
 TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c trainer/file_write.c \
-	trainer/kafka_source.c
+	trainer/kafka_source.c common/secrets.c
 # The leaderboard chart written beside --report.
 TRAINER_SRCS += trainer/leaderboard_svg.c
 TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka) -lpthread -lm
@@ -72,14 +72,14 @@ FUZZ_trainer_csv_SEEDS := model/iris.csv tests/data/wine/wine.csv
 FUZZ_trainer_csv_MAX_LEN := 16384
 # make fuzz-trainer-kafka: the Kafka source's record parser (no broker).
 FUZZERS += trainer_kafka
-FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/trainset.c trainer/csv.c \
+FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/trainset.c trainer/csv.c common/secrets.c \
 	$(MODEL_SCORER_SRCS)
 FUZZ_trainer_kafka_LIBS = $(TRAINER_LIBS)
 FUZZ_trainer_kafka_MAX_LEN := 8192
 $(BUILD)/fuzz_trainer_kafka: trainer/kafka_source.c
 # The Kafka source's record parser without a broker (the test compiles
 # trainer/kafka_source.c in, to reach its file-local parser).
-UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/trainset.c trainer/csv.c \
+UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/trainset.c trainer/csv.c common/secrets.c \
 	$(MODEL_SCORER_SRCS)
 C_UNITS += kafka_record
 UNIT_LIBS_kafka_record = $(TRAINER_LIBS)

@@ -103,7 +103,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (saved < 0 || ftruncate(warnings, 0) != 0 || dup2(warnings, 2) < 0)
         abort();
     lseek(warnings, 0, SEEK_SET);
-    int rc = load_props(conf, path, err, sizeof err);
+    struct secrets *hidden = secrets_new();
+    int rc = load_props(conf, path, hidden, err, sizeof err);
+    secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

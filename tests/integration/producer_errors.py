@@ -3,8 +3,10 @@
 specific message, and a secret from a properties file never appears in any
 output, even with -vv."""
 import os
+import random
 import re
 import shutil
+import string
 import tempfile
 
 import sys
@@ -174,6 +176,80 @@ def test_broker_url_userinfo_is_masked_everywhere():
     path = write("userinfo.properties", f"bootstrap.servers=bob:{SECRET}@127.0.0.1:1\n")
     r = run_producer(["-F", path, "-n", "1", "-X", "message.timeout.ms=1000", "-vv"])
     expect(r, 1, r"\*\*\*@127.0.0.1:1", "userinfo in bootstrap.servers from -F")
+
+
+def cloud_secrets(n=4, seed=None):
+    """n random 64-character secrets over the alphabet of Confluent Cloud API
+    secrets (base64: letters, digits, '+' and '/'), each holding both '+' and
+    '/', from a printed seed so a failure can be repeated."""
+    seed = seed if seed is not None else random.randrange(1 << 32)
+    print(f"  secrets drawn with seed {seed}")
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    out = []
+    while len(out) < n:
+        s = "".join(rng.choice(alphabet) for _ in range(64))
+        if "+" in s and "/" in s:
+            out.append(s)
+    return out
+
+
+def require_hidden(what, r, secret):
+    """The secret, and any 12-character piece of it, is absent from stdout and stderr."""
+    pieces = [secret[i:i + 12] for i in range(0, len(secret) - 11, 4)]
+    leaked = [p for p in pieces if p in r.out or p in r.err]
+    require(f"{what}: the secret stays out of stdout and stderr", not leaked, "no piece of it",
+            [line for line in r.output.splitlines() if any(p in line for p in leaked)][:3])
+
+
+def test_cloud_secrets_are_masked_in_librdkafka_errors_for_a_bad_broker_address():
+    # librdkafka quotes the whole address in its resolve error, in "all brokers
+    # are down" and in the final "not delivered" line.
+    for secret in cloud_secrets():
+        for brokers in (f"ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092",
+                        f"sasl_ssl://ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092"):
+            r = run_producer(["-b", brokers, "-n", "1", "-X", "message.timeout.ms=1500", "-v"])
+            if not brokers.startswith("sasl_ssl:"):  # SASL_SSL without a mechanism never resolves
+                expect(r, 1, r"Failed to resolve '\*\*\*@broker.invalid:9092", "resolve error")
+            require("the run ends with the 'not delivered' line, masked",
+                    re.search(r"not delivered: no broker reachable at (sasl_ssl://)?\*\*\*@broker"
+                              r"\.invalid:9092", r.err) is not None, "***@broker.invalid",
+                    r.err[-400:])
+            require_hidden(f"-b {brokers.replace(secret, 'SECRET')}", r, secret)
+        path = write("cloud.properties",
+                     f"bootstrap.servers=ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092\n"
+                     "security.protocol=SASL_SSL\nsasl.mechanisms=PLAIN\n"
+                     f"sasl.username=ABCDEFGHIJKLMNOP\nsasl.password={secret}\n"
+                     "ssl.key.password=" + secret[::-1] + "\n"
+                     f"basic.auth.user.info=ABCDEFGHIJKLMNOP:{secret[:40]}\n")
+        r = run_producer(["-F", path, "-n", "1", "-X", "message.timeout.ms=1500", "-vv"])
+        expect(r, 1, r"not delivered", "a Confluent Cloud properties file, bad address")
+        for s in (secret, secret[::-1], secret[:40]):
+            require_hidden("-F with Confluent Cloud secrets, -vv", r, s)
+
+
+def test_cloud_secrets_are_masked_against_kafka_local():
+    with KafkaLocal() as k:
+        for secret in cloud_secrets(3):
+            path = write("sasl.properties",
+                         f"bootstrap.servers={k.bootstrap}\nsecurity.protocol=SASL_PLAINTEXT\n"
+                         "sasl.mechanisms=PLAIN\nsasl.username=ABCDEFGHIJKLMNOP\n"
+                         f"sasl.password={secret}\n")
+            r = run_producer(["-F", path, "-n", "2", "-vv", "-X", "message.timeout.ms=3000"])
+            expect(r, 1, r"authentication failed", "SASL against kafka-local")
+            require_hidden("SASL against kafka-local, -vv", r, secret)
+            r = run_producer(["-b", k.bootstrap, "-X", f"sasl.password={secret}", "-n", "3",
+                              "-vv"])
+            require(f"exit status (output: {r.output[-600:]})", r.rc == 0, 0, r.rc)
+            require_hidden("delivered to kafka-local with -X sasl.password, -vv", r, secret)
+
+
+def test_help_names_no_default_broker():
+    r = run_producer(["--help"])
+    require("--help does not promise a localhost default", "localhost" not in r.out, "no localhost",
+            [line for line in r.out.splitlines() if "localhost" in line])
+    r = run_producer(["-n", "1"])
+    expect(r, 2, r"no brokers: give -b HOST:PORT or bootstrap.servers", "no -b and no -F")
 
 
 def test_binary_properties_file_is_rejected_with_file_line_column():

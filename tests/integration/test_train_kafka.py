@@ -4,6 +4,8 @@ records written with kcat), over TCP on 127.0.0.1."""
 import hashlib
 import json
 import os
+import random
+import string
 import subprocess
 import tempfile
 
@@ -198,6 +200,60 @@ def test_properties_file_errors_name_the_line():
                   f"exit {rc}: {text[-500:]}")
             require("a Java-only property is skipped with a warning",
                   f"{props}:2: ignoring property \"key.serializer\"" in text, "a warning", text[-500:])
+
+
+def cloud_secrets(n, seed=None):
+    """n random 64-character secrets over the alphabet of Confluent Cloud API
+    secrets (letters, digits, '+' and '/'), each holding '+' and '/'."""
+    seed = seed if seed is not None else random.randrange(1 << 32)
+    print(f"  secrets drawn with seed {seed}")
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    out = []
+    while len(out) < n:
+        s = "".join(rng.choice(alphabet) for _ in range(64))
+        if "+" in s and "/" in s:
+            out.append(s)
+    return out
+
+
+def require_hidden(what, text, secret):
+    pieces = [secret[i:i + 12] for i in range(0, len(secret) - 11, 4)]
+    leaked = [line for line in text.splitlines() if any(p in line for p in pieces)]
+    require(f"{what}: the secret stays out of stdout and stderr", not leaked, "no piece of it",
+            leaked[:3])
+
+
+def test_cloud_secrets_are_masked_in_librdkafka_lines_and_errors():
+    # librdkafka's own log lines quote the address ("Failed to resolve"), and
+    # so does the trainer's metadata error.
+    with tempfile.TemporaryDirectory() as d:
+        props = os.path.join(d, "client.properties")
+        for secret in cloud_secrets(2):
+            with open(props, "w") as f:
+                f.write("security.protocol=SASL_SSL\nsasl.mechanisms=PLAIN\n"
+                        f"sasl.username=ABCDEFGHIJKLMNOP\nsasl.password={secret}\n")
+            rc, text = train("--from-kafka", "-b",
+                             f"ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092", "-t", "iris",
+                             "-F", props, "-o", os.path.join(d, "m.json"))
+            require("a bad broker address fails with the address masked",
+                    rc == 1 and "Failed to resolve '***@broker.invalid:9092" in text
+                    and "train: kafka ***@broker.invalid:9092: cannot read the metadata" in text,
+                    "exit 1, masked resolve and metadata errors", f"exit {rc}: {text[-600:]}")
+            require_hidden("bad broker address", text, secret)
+    with cluster() as kl:
+        with tempfile.TemporaryDirectory() as d:
+            props = os.path.join(d, "client.properties")
+            secret = cloud_secrets(1)[0]
+            with open(props, "w") as f:
+                f.write(f"sasl.password={secret}\nssl.key.password={secret[::-1]}\n"
+                        "debug=broker,security\n")
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "iris", "-F", props,
+                             "-o", os.path.join(d, "m.json"))
+            require("trains with unused secrets configured and librdkafka's debug log on",
+                    rc == 0 and "%7|" in text, "exit 0 and debug lines", f"exit {rc}: {text[-400:]}")
+            require_hidden("against kafka-local, debug log", text, secret)
+            require_hidden("against kafka-local, debug log", text, secret[::-1])
 
 
 if __name__ == "__main__":

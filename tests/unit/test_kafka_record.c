@@ -82,7 +82,9 @@ static int props_of(const char *text, rd_kafka_conf_t *conf, char *err, size_t e
     int mem = memfd_create("warnings", 0), saved = dup(2);
     fflush(stderr);
     dup2(mem, 2);
-    int rc = load_props(conf, path, err, errlen);
+    struct secrets *hidden = secrets_new();
+    int rc = load_props(conf, path, hidden, err, errlen);
+    secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);
     close(saved);

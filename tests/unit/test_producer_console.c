@@ -5,26 +5,32 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "producer/console.h"
 
+static void expect_redacted(const char *in, const char *want)
+{
+    char *got = console_redact(in);
+    assert_non_null(got);
+    if (strcmp(got, want) != 0)
+        fail_msg("redact(\"%s\"): expected \"%s\", got \"%s\"", in, want, got);
+    free(got);
+}
+
 static void console_masks_every_secret(void **state)
 {
     (void)state;
-    char out[256];
     console_add_secret("hunter2");
     console_add_secret("hunter2-long"); /* the longer match wins */
     console_add_secret("");             /* ignored, or everything would be masked */
-    console_redact("Invalid value \"hunter2\" and hunter2-long, hunter2!", out, sizeof(out));
-    assert_string_equal(out, "Invalid value \"***\" and ***, ***!");
-    console_redact("nothing to hide", out, sizeof(out));
-    assert_string_equal(out, "nothing to hide");
-    console_redact("hunter2", out, 3); /* truncation never shows part of it */
-    assert_string_equal(out, "**");
+    expect_redacted("Invalid value \"hunter2\" and hunter2-long, hunter2!",
+                    "Invalid value \"***\" and ***, ***!");
+    expect_redacted("nothing to hide", "nothing to hide");
+    expect_redacted("cut short: hunte", "cut short: ***");
     console_clear_secrets();
-    console_redact("hunter2", out, sizeof(out));
-    assert_string_equal(out, "hunter2");
+    expect_redacted("hunter2", "hunter2");
 }
 
 int main(void)

@@ -99,78 +99,13 @@ static void reports_bad_lines_without_their_text(void **state)
     assert_string_equal(err, "-X: expected key=value (no '=' found)");
 }
 
-static void knows_secret_and_java_only_keys(void **state)
+static void knows_java_only_keys(void **state)
 {
     (void)state;
-    const char *secret[] = {"sasl.password",
-                            "ssl.key.password",
-                            "sasl.oauthbearer.client.secret",
-                            "sasl.jaas.config",
-                            "basic.auth.user.info",
-                            "ssl.keystore.password",
-                            "sasl.mechanisms",
-                            "sasl.username",
-                            "sasl.oauthbearer.config",
-                            "sasl.kerberos.keytab",
-                            "ssl.key.location",
-                            "ssl.key.pem",
-                            "ssl_key",
-                            "SASL.PASSWORD",
-                            "my.Api.Key",
-                            "client.credentials"};
-    const char *plain[] = {"bootstrap.servers", "security.protocol", "acks", "client.id",
-                           "message.timeout.ms"};
-    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
-        if (!props_is_secret(secret[i]))
-            fail_msg("%s should be secret", secret[i]);
-    for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++)
-        if (props_is_secret(plain[i]))
-            fail_msg("%s should not be secret", plain[i]);
     assert_true(props_is_java_only("sasl.jaas.config"));
     assert_true(props_is_java_only("client.dns.lookup"));
+    assert_true(props_is_java_only("basic.auth.user.info"));
     assert_false(props_is_java_only("sasl.password"));
-}
-
-struct collected {
-    char parts[16][64];
-    size_t n;
-};
-
-static void collect(const char *s, size_t len, void *ctx)
-{
-    struct collected *c = ctx;
-    assert_true(c->n < 16 && len < 64);
-    memcpy(c->parts[c->n], s, len);
-    c->parts[c->n++][len] = '\0';
-}
-
-static void expect_parts(const char *key, const char *value, const char *const *want, size_t n)
-{
-    struct collected c = {0};
-    props_secret_parts(key, value, collect, &c);
-    if (c.n != n)
-        fail_msg("%s=%s: expected %zu secret parts, got %zu", key, value, n, c.n);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(c.parts[i], want[i]) != 0)
-            fail_msg("%s=%s: part %zu: expected '%s', got '%s'", key, value, i, want[i],
-                     c.parts[i]);
-}
-
-static void secret_parts_cover_values_tokens_and_url_userinfo(void **state)
-{
-    (void)state;
-    const char *mech[] = {"PLAIN,SCRAM-SHA-256", "PLAIN", "SCRAM-SHA-256"};
-    expect_parts("sasl.mechanisms", "PLAIN,SCRAM-SHA-256", mech, 3);
-    const char *jaas[] = {"username='al' password='pw9'", "pw9"};
-    expect_parts("sasl.jaas.config", "username='al' password='pw9'", jaas, 2);
-    const char *userinfo[] = {"user:s3cr3t", "s3cr3t", "bob:pw", "pw"};
-    expect_parts("bootstrap.servers", "user:s3cr3t@h1:9092, sasl_ssl://bob:pw@h2:9093", userinfo,
-                 4);
-    const char *token_only[] = {"tok@en"};
-    expect_parts("bootstrap.servers", "tok@en@host:9092", token_only, 1);
-    expect_parts("bootstrap.servers", "h1:9092,h2:9092", NULL, 0);
-    expect_parts("acks", "all", NULL, 0);
-    expect_parts("sasl.password", "", NULL, 0);
 }
 
 int main(void)
@@ -178,8 +113,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(loads_confluent_client_properties),
         cmocka_unit_test(reports_bad_lines_without_their_text),
-        cmocka_unit_test(knows_secret_and_java_only_keys),
-        cmocka_unit_test(secret_parts_cover_values_tokens_and_url_userinfo),
+        cmocka_unit_test(knows_java_only_keys),
     };
     return cmocka_run_group_tests_name("producer_props", tests, NULL, NULL);
 }

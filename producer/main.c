@@ -13,6 +13,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "producer/console.h"
+#include "producer/encode.h"
 #include "common/secrets.h"
 #include "producer/rowset.h"
 #include "producer/options.h"
@@ -68,6 +69,70 @@ static int load_props(const struct options *o, struct props *p, char *err, size_
     return 0;
 }
 
+/* The last value of a registry property, given with or without the
+ * "schema.registry." prefix that some of Confluent's clients use. */
+static const char *registry_prop(const struct props *p, const char *key)
+{
+    char prefixed[128];
+    snprintf(prefixed, sizeof(prefixed), "schema.registry.%s", key);
+    const char *v = props_get(p, prefixed);
+    return v ? v : props_get(p, key);
+}
+
+/* Reads a --schema file whole (NUL-terminated, malloc'd), or NULL with err. */
+static char *read_schema(const char *path, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "--schema %s: %m", path);
+        return NULL;
+    }
+    FILE *mem = open_memstream(&text, &len);
+    char chunk[4096];
+    size_t n;
+    while (mem && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        fwrite(chunk, 1, n, mem);
+    if (!mem || ferror(f) || fclose(mem) != 0) {
+        snprintf(err, errlen, "--schema %s: cannot read it", path);
+        free(text);
+        text = NULL;
+    }
+    fclose(f);
+    return text;
+}
+
+/* With --format avro, json_sr or protobuf: the registry client and the
+ * encoder, the schema registered.  Returns 0, or -1 with err. */
+static int open_encoder(const struct options *o, const struct props *p, struct registry **reg,
+                        struct encoder **enc, char *err, size_t errlen)
+{
+    enum encode_format f;
+    char *schema = NULL;
+    int status = -1;
+    if (encode_format_parse(o->format, &f) != 0 || f == ENCODE_JSON)
+        return 0;
+    struct registry_config rc = {
+        .url = o->schema_registry ? o->schema_registry : registry_prop(p, "url"),
+        .credentials_source = registry_prop(p, "basic.auth.credentials.source"),
+        .user_info = registry_prop(p, "basic.auth.user.info"),
+    };
+    if (o->schema_file && !(schema = read_schema(o->schema_file, err, errlen)))
+        goto cleanup;
+    if (!(*reg = registry_new(&rc, err, errlen)))
+        goto cleanup;
+    if (!(*enc = encoder_new(f, *reg, o->topic, schema, err, errlen)))
+        goto cleanup;
+    console_verbose("values in %s, schema id %d under subject %s at %s", o->format,
+                    (int)encoder_schema_id(*enc), encoder_subject(*enc),
+                    registry_shown_url(*reg));
+    status = 0;
+cleanup:
+    free(schema);
+    return status;
+}
+
 /* The default data file: model/iris.csv in the working directory, else in
  * the repository the binary was built in (build/producer or
  * build/asan/producer); NULL when neither exists. */
@@ -98,6 +163,8 @@ int main(int argc, char **argv)
     struct rowset *ds = NULL;
     struct sampler *sampler = NULL;
     struct sender *sender = NULL;
+    struct registry *reg = NULL;
+    struct encoder *enc = NULL;
     char err[1024], databuf[PATH_MAX + 32];
     int status = 2;
 
@@ -126,6 +193,8 @@ int main(int argc, char **argv)
 
     if (o.brokers)
         secrets_property_parts("bootstrap.servers", o.brokers, add_secret, NULL);
+    if (o.schema_registry)
+        secrets_property_parts("schema.registry.url", o.schema_registry, add_secret, NULL);
     if (load_props(&o, &props, err, sizeof(err)) != 0) {
         console_error("%s", err);
         goto cleanup;
@@ -150,6 +219,10 @@ int main(int argc, char **argv)
     sampler = sampler_new(ds, o.seed, o.has_drift ? &o.drift : NULL, err, sizeof(err));
     if (!sampler) {
         console_error("%s", err);
+        goto cleanup;
+    }
+    if (open_encoder(&o, &props, &reg, &enc, err, sizeof(err)) != 0) {
+        console_error("%s; nothing produced", err);
         goto cleanup;
     }
     if (!o.dry_run) {
@@ -177,6 +250,7 @@ int main(int argc, char **argv)
         .flush_timeout_s = o.flush_timeout_s,
         .stop = &stop_requested,
         .abort = &abort_requested,
+        .encoder = enc,
     };
     struct stream_result res;
     if (o.dry_run) {
@@ -189,6 +263,8 @@ int main(int argc, char **argv)
 
 cleanup:
     sender_free(sender);
+    encoder_free(enc);
+    registry_free(reg);
     sampler_free(sampler);
     rowset_free(ds);
     props_free(&props);

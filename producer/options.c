@@ -10,7 +10,8 @@
 
 const char options_usage[] =
     "Usage: producer [OPTIONS]\n"
-    "Stream randomly sampled iris rows as JSON to a Kafka topic.\n"
+    "Stream randomly sampled iris rows to a Kafka topic: JSON, or Avro, JSON Schema\n"
+    "or Protobuf through a Schema Registry.\n"
     "\n"
     "Kafka:\n"
     "  -b, --brokers LIST      bootstrap servers (host:port,...); overrides\n"
@@ -20,6 +21,15 @@ const char options_usage[] =
     "                          (key=value lines, # comments); repeatable\n"
     "  -X KEY=VALUE            librdkafka property, overrides -F; repeatable\n"
     "                          (defaults: enable.idempotence=true, acks=all)\n"
+    "Schema Registry:\n"
+    "      --format FORMAT     json (default: plain JSON, no registry), avro, json_sr\n"
+    "                          or protobuf: the registry's wire format, the value\n"
+    "                          schema registered under TOPIC-value\n"
+    "      --schema-registry URL  the registry (default: schema.registry.url of -F/-X;\n"
+    "                          credentials: basic.auth.credentials.source=USER_INFO\n"
+    "                          and basic.auth.user.info=KEY:SECRET)\n"
+    "      --schema FILE       the value schema (avro, json_sr; default: the one in\n"
+    "                          producer/schemas/, compiled in)\n"
     "Records:\n"
     "  -n, --count N           stop after N messages (default: until SIGINT/SIGTERM)\n"
     "  -r, --rate R            at most R messages per second (default: unlimited)\n"
@@ -53,6 +63,9 @@ enum {
     OPT_DRY_RUN,
     OPT_PROGRESS,
     OPT_FLUSH_TIMEOUT,
+    OPT_FORMAT,
+    OPT_SCHEMA_REGISTRY,
+    OPT_SCHEMA,
 };
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -97,6 +110,9 @@ static const struct option longopts[] = {
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"flush-timeout", required_argument, NULL, OPT_FLUSH_TIMEOUT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"schema-registry", required_argument, NULL, OPT_SCHEMA_REGISTRY},
+    {"schema", required_argument, NULL, OPT_SCHEMA},
     {NULL, 0, NULL, 0},
 };
 
@@ -107,6 +123,7 @@ static void set_defaults(struct options *o)
 {
     memset(o, 0, sizeof(*o));
     o->topic = "iris";
+    o->format = "json";
     o->progress_s = 5;
     o->flush_timeout_s = 10;
 }
@@ -217,6 +234,30 @@ static enum taken take_content(int c, const char *arg, struct options *o, char *
     }
 }
 
+/* --format, --schema-registry, --schema: how each value is written. */
+static enum taken take_format(int c, const char *arg, struct options *o, char *err, size_t errlen)
+{
+    switch (c) {
+    case OPT_FORMAT:
+        if (strcmp(arg, "json") && strcmp(arg, "avro") && strcmp(arg, "json_sr") &&
+            strcmp(arg, "protobuf")) {
+            snprintf(err, errlen, "--format: expected json, avro, json_sr or protobuf, got '%s'",
+                     arg);
+            return TAKE_ERROR;
+        }
+        o->format = arg;
+        return TAKEN;
+    case OPT_SCHEMA_REGISTRY:
+        o->schema_registry = arg;
+        return TAKEN;
+    case OPT_SCHEMA:
+        o->schema_file = arg;
+        return TAKEN;
+    default:
+        return NOT_MINE;
+    }
+}
+
 /* -q, -v, --progress, --flush-timeout: what is printed and how a run ends. */
 static enum taken take_output(int c, const char *arg, struct options *o, char *err, size_t errlen)
 {
@@ -275,12 +316,28 @@ enum options_result options_parse(int argc, char **argv, struct options *o, char
         if (t == NOT_MINE)
             t = take_output(c, optarg, o, err, errlen);
         if (t == NOT_MINE)
+            t = take_format(c, optarg, o, err, errlen);
+        if (t == NOT_MINE)
             usage_error(c, argv, err, errlen);
         if (t != TAKEN)
             return OPTIONS_ERROR;
     }
     if (optind < argc) {
         snprintf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
+        return OPTIONS_ERROR;
+    }
+    if (strcmp(o->format, "json") == 0 && (o->schema_registry || o->schema_file)) {
+        snprintf(err, errlen, "--schema-registry and --schema need --format avro, json_sr or "
+                              "protobuf");
+        return OPTIONS_ERROR;
+    }
+    if (strcmp(o->format, "json") != 0 && o->dry_run) {
+        snprintf(err, errlen, "--dry-run prints JSON lines; it takes no --format %s", o->format);
+        return OPTIONS_ERROR;
+    }
+    if (strcmp(o->format, "protobuf") == 0 && o->schema_file) {
+        snprintf(err, errlen, "--schema: protobuf values are written with the compiled-in "
+                              "producer/schemas/iris.proto only");
         return OPTIONS_ERROR;
     }
     return OPTIONS_RUN;

@@ -39,6 +39,9 @@ struct options {
     int verbose; /* -1 with -q */
     double progress_s;
     double flush_timeout_s;
+    const char *format;          /* --format: json (default), avro, json_sr, protobuf */
+    const char *schema_registry; /* --schema-registry URL; NULL: schema.registry.url */
+    const char *schema_file;     /* --schema FILE; NULL: the shipped schema */
 };
 
 /* Parses argv (argv strings are borrowed, not copied).  Returns an

@@ -2,18 +2,49 @@
 # producer benchmark (build/kafka-local, the embedded Kafka it is tested
 # against, is a test double: tests/tests.mk).
 
-PRODUCER_SRCS := producer/console.c producer/rowset.c producer/drift.c producer/options.c \
+PRODUCER_SRCS := producer/encode.c registry/client.c producer/console.c producer/rowset.c producer/drift.c producer/options.c \
 	producer/props.c producer/record.c producer/prng.c producer/sampler.c producer/text.c \
 	producer/sender.c producer/stream.c common/secrets.c
 
 BINS += $(BUILD)/producer
+PRODUCER_LIBS = $(call libs,rdkafka libcjson libcurl avro-c libprotobuf-c) -lm
 
-$(BUILD)/producer: $(call obj,$(PRODUCER_SRCS) producer/main.c)
-	$(CC) $(CFLAGS) -o $@ $^ $(call libs,rdkafka libcjson) -lm
+# The shipped schemas (producer/schemas/), compiled in: the Protobuf
+# message's code from protoc-c, and the three schema texts as C strings.
+GEN := $(BUILD)/gen
+$(GEN)/producer/schemas/iris.pb-c.c $(GEN)/producer/schemas/iris.pb-c.h: producer/schemas/iris.proto
+	@mkdir -p $(GEN)
+	protoc-c --c_out=$(GEN) $<
+$(GEN)/producer/schemas_text.c: producer/schemas/iris.avsc producer/schemas/iris.schema.json \
+		producer/schemas/iris.proto scripts/c_string.sh
+	@mkdir -p $(dir $@)
+	{ sh scripts/c_string.sh encode_schema_avsc producer/schemas/iris.avsc; \
+	  sh scripts/c_string.sh encode_schema_json producer/schemas/iris.schema.json; \
+	  sh scripts/c_string.sh encode_schema_proto producer/schemas/iris.proto; } > $@.tmp && mv $@.tmp $@
+PRODUCER_GEN_OBJS = $(BUILD)/obj/gen/iris.pb-c.o $(BUILD)/obj/gen/schemas_text.o
+PRODUCER_GEN_ASAN_OBJS = $(ASAN)/obj/gen/iris.pb-c.o $(ASAN)/obj/gen/schemas_text.o
+$(BUILD)/obj/gen/iris.pb-c.o: $(GEN)/producer/schemas/iris.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(GEN) $(CFLAGS) -c $< -o $@
+$(ASAN)/obj/gen/iris.pb-c.o: $(GEN)/producer/schemas/iris.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -I$(GEN) $(CFLAGS_SAN) -c $< -o $@
+$(BUILD)/obj/gen/schemas_text.o: $(GEN)/producer/schemas_text.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+$(ASAN)/obj/gen/schemas_text.o: $(GEN)/producer/schemas_text.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SAN) -c $< -o $@
+# encode.c includes the generated header.
+$(BUILD)/obj/producer/encode.o $(ASAN)/obj/producer/encode.o: $(GEN)/producer/schemas/iris.pb-c.h
+$(BUILD)/obj/producer/encode.o $(ASAN)/obj/producer/encode.o: CPPFLAGS += -I$(GEN)
+
+$(BUILD)/producer: $(call obj,$(PRODUCER_SRCS) producer/main.c) $(PRODUCER_GEN_OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(PRODUCER_LIBS)
 
 # The same binary built with ASan+UBSan, for the integration tests.
-$(ASAN)/producer: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c)
-	$(CC) $(CFLAGS_SAN) -o $@ $^ $(call libs,rdkafka libcjson) -lm
+$(ASAN)/producer: $(call asan_obj,$(PRODUCER_SRCS) producer/main.c) $(PRODUCER_GEN_ASAN_OBJS)
+	$(CC) $(CFLAGS_SAN) -o $@ $^ $(PRODUCER_LIBS)
 
 # Integration tests: the real binaries (sanitizer builds) over TCP on
 # 127.0.0.1, read back with kcat.
@@ -36,6 +67,13 @@ UNIT_SRCS_producer_sampler := tests/unit/test_producer_sampler.c producer/sample
 PRODUCER_UNITS := producer_console producer_options producer_props producer_rowset producer_sampler
 $(foreach u,$(PRODUCER_UNITS),$(eval UNIT_LIBS_$(u) = $(call libs,libcjson) -lm))
 C_UNITS += $(PRODUCER_UNITS)
+
+# The Schema Registry formats, checked with Confluent's own deserializers
+# (tests/node/, installed by scripts/deps.sh).
+TESTS += test-producer-schema-registry
+.PHONY: test-producer-schema-registry
+test-producer-schema-registry: $(PRODUCER_IT_BINS)
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-schema-registry $(PY) tests/integration/producer_schema_registry.py
 
 TESTS += test-producer-kafka-local test-producer-errors test-producer-faults
 .PHONY: test-producer-kafka-local test-producer-errors test-producer-faults

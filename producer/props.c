@@ -16,6 +16,11 @@ static const char *const java_only_keys[] = {
     "value.serializer",
 };
 
+int props_is_registry(const char *key)
+{
+    return strncmp(key, "schema.registry.", 16) == 0 || strncmp(key, "basic.auth.", 11) == 0;
+}
+
 int props_is_java_only(const char *key)
 {
     for (size_t i = 0; i < sizeof(java_only_keys) / sizeof(java_only_keys[0]); i++)

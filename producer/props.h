@@ -35,6 +35,10 @@ int props_add(struct props *p, const char *key, const char *value, const char *o
 /* The last value set for key, or NULL. */
 const char *props_get(const struct props *p, const char *key);
 
+/* True for the Schema Registry client's properties (schema.registry.*,
+ * basic.auth.*): read by --format, never handed to librdkafka. */
+int props_is_registry(const char *key);
+
 /* True for Java-client properties that Confluent's client.properties may
  * contain but librdkafka does not know (e.g. sasl.jaas.config). */
 int props_is_java_only(const char *key);

@@ -192,6 +192,11 @@ struct sender *sender_new(const struct sender_config *cfg, char *err, size_t err
         goto cleanup;
     for (size_t i = 0; i < cfg->props->n; i++) {
         const struct prop *p = &cfg->props->items[i];
+        if (props_is_registry(p->key)) {
+            console_verbose("%s: %s is for the Schema Registry, not librdkafka", p->origin,
+                            p->key);
+            continue;
+        }
         if (props_is_java_only(p->key)) {
             console_info("%s: ignoring %s: a Java client property that librdkafka does not use%s",
                          p->origin, p->key,

@@ -155,6 +155,8 @@ static int pace(struct run_state *st, struct sender *sender, const struct stream
 
 /* --dry-run: one JSON line on out.  Returns 0, or -1 to end the run (a
  * closed pipe ends it quietly, any other error is fatal). */
+#define MAX_REJECT_LINES 5 /* records named one by one when they do not match the schema */
+
 static int write_sample(FILE *out, const struct sample *smp, struct stream_result *res)
 {
     if (fwrite(smp->json, 1, smp->len, out) == smp->len && putc('\n', out) != EOF)
@@ -169,7 +171,8 @@ static int write_sample(FILE *out, const struct sample *smp, struct stream_resul
 /* Hands message number i to librdkafka with its key and seq header.
  * Returns 0, or -1 to end the run (fatal error, no broker reachable). */
 static int send_sample(struct sender *sender, const struct sample *smp, uint64_t i,
-                       struct run_state *st, const struct stream_config *cfg)
+                       struct run_state *st, const struct stream_config *cfg,
+                       struct stream_result *res)
 {
     struct sender_msg m = {
         .value = smp->json,
@@ -177,6 +180,20 @@ static int send_sample(struct sender *sender, const struct sample *smp, uint64_t
         .stable = smp->stable,
         .seq = cfg->seq_header ? (int64_t)i : -1,
     };
+    if (cfg->encoder) {
+        char why[512];
+        if (encoder_encode(cfg->encoder, smp->json, smp->len, &m.value, &m.len, why,
+                           sizeof(why)) != 0) {
+            /* one bad record is not sent and costs the others nothing */
+            if (res->rejected++ < MAX_REJECT_LINES)
+                console_error("record %llu does not match the schema of subject %s (id %d), "
+                              "not produced: %s",
+                              (unsigned long long)i, encoder_subject(cfg->encoder),
+                              (int)encoder_schema_id(cfg->encoder), why);
+            return 0;
+        }
+        m.stable = 0;
+    }
     if (cfg->key == KEY_SPECIES) {
         m.key = smp->species;
         m.key_len = strlen(smp->species);
@@ -235,7 +252,7 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
             if (write_sample(out, &smp, res) != 0)
                 break;
             res->sent = res->delivered = i + 1;
-        } else if (send_sample(sender, &smp, i, &st, cfg) != 0) {
+        } else if (send_sample(sender, &smp, i, &st, cfg, res) != 0) {
             break;
         }
         i++;
@@ -246,15 +263,24 @@ int stream_run(struct sampler *sampler, struct sender *sender, FILE *out,
         }
     }
     end_run(sender, out, cfg, res, st.start);
-    return res->fatal || res->failed || res->delivered != res->sent ? -1 : 0;
+    if (res->rejected > MAX_REJECT_LINES)
+        console_error("%llu records did not match the schema of subject %s, none of them "
+                      "produced (the first %d are named above)",
+                      (unsigned long long)res->rejected, encoder_subject(cfg->encoder),
+                      MAX_REJECT_LINES);
+    return res->fatal || res->failed || res->rejected || res->delivered != res->sent ? -1 : 0;
 }
 
 void stream_print_summary(const struct stream_result *res)
 {
     double rate = res->elapsed_s > 0 ? (double)res->delivered / res->elapsed_s : 0.0;
-    console_info("sent %llu, delivered %llu, failed %llu, elapsed %.3f s, %.0f msgs/s",
+    char rejected[64] = "";
+    if (res->rejected)
+        snprintf(rejected, sizeof(rejected), ", rejected by the schema %llu",
+                 (unsigned long long)res->rejected);
+    console_info("sent %llu, delivered %llu, failed %llu%s, elapsed %.3f s, %.0f msgs/s",
                  (unsigned long long)res->sent, (unsigned long long)res->delivered,
-                 (unsigned long long)res->failed, res->elapsed_s, rate);
+                 (unsigned long long)res->failed, rejected, res->elapsed_s, rate);
     if (res->queue_full)
         console_verbose("the local queue was full %llu time(s): sending waited for delivery "
                         "reports (raise queue.buffering.max.messages to queue more)",

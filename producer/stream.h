@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "producer/encode.h"
 #include "producer/options.h"
 #include "producer/sampler.h"
 #include "producer/sender.h"
@@ -23,11 +24,13 @@ struct stream_config {
     double flush_timeout_s;             /* bound on the wait after a stop signal */
     const volatile sig_atomic_t *stop;  /* set by the first SIGINT/SIGTERM */
     const volatile sig_atomic_t *abort; /* set by the second */
+    struct encoder *encoder;            /* NULL: the JSON text as it is */
 };
 
 struct stream_result {
     uint64_t sent, delivered, failed;
     uint64_t queue_full; /* waits for room in librdkafka's queue */
+    uint64_t rejected;   /* records that did not match the schema: never sent */
     double elapsed_s;
     int fatal; /* stopped by an error (already reported) */
 };

@@ -31,9 +31,10 @@ allowed() {
     model/*) echo "model" ;;
     lambda/batch/*) echo "lambda/batch model common" ;;
     lambda/*) echo "lambda lambda/batch runtime aws model common" ;;
-    trainer/*) echo "trainer model common" ;;
-    producer/*) echo "producer common" ;;
-    tests/doubles/*) echo "tests/doubles common" ;;
+    trainer/*) echo "trainer model registry common" ;;
+    producer/*) echo "producer producer/schemas registry common" ;;
+    registry/*) echo "registry" ;;
+    tests/doubles/*) echo "tests/doubles registry common" ;;
     tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
     *) echo "" ;;
@@ -41,7 +42,7 @@ allowed() {
 }
 # Who may include <librdkafka/...> and <curl/...>.
 may_kafka() { case "$1" in trainer/kafka_source.c | producer/* | tests/*) return 0 ;; esac; return 1; }
-may_curl() { case "$1" in runtime/* | aws/* | tests/*) return 0 ;; esac; return 1; }
+may_curl() { case "$1" in runtime/* | aws/* | registry/* | tests/*) return 0 ;; esac; return 1; }
 
 fail=0 pass=0
 violation() { echo "$1: $2"; fail=$((fail + 1)); }
@@ -57,15 +58,16 @@ include_report=$(
         if (f ~ /^model\//) return "model"
         if (f ~ /^lambda\/batch\//) return "lambda/batch model common"
         if (f ~ /^lambda\//) return "lambda lambda/batch runtime aws model common"
-        if (f ~ /^trainer\//) return "trainer model"
-        if (f ~ /^producer\//) return "producer"
-        if (f ~ /^tests\/doubles\//) return "tests/doubles common"
+        if (f ~ /^trainer\//) return "trainer model registry common"
+        if (f ~ /^producer\//) return "producer producer/schemas registry common"
+        if (f ~ /^registry\//) return "registry"
+        if (f ~ /^tests\/doubles\//) return "tests/doubles registry common"
         if (f ~ /^tests\/fuzz\//) return "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer"
         if (f ~ /^tests\//) return "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer"
         return ""
     }
     function may_kafka(f) { return f == "trainer/kafka_source.c" || f ~ /^producer\// || f ~ /^tests\// }
-    function may_curl(f) { return f ~ /^runtime\// || f ~ /^aws\// || f ~ /^tests\// }
+    function may_curl(f) { return f ~ /^runtime\// || f ~ /^aws\// || f ~ /^registry\// || f ~ /^tests\// }
     {
         f = $0; sub(/:.*/, "", f)
         rest = substr($0, length(f) + 2); line = rest; sub(/:.*/, "", line)
@@ -84,7 +86,7 @@ include_report=$(
         } else if (match(text, /#[[:space:]]*include[[:space:]]*<[^>]+>/)) {
             sys = substr(text, RSTART, RLENGTH); sub(/^[^<]*</, "", sys); sub(/>$/, "", sys)
             if (sys ~ /^librdkafka\// && !may_kafka(f)) { printf "V\t%s:%s\tonly the Kafka parts may include <%s>\n", f, line, sys; bad[f] = 1 }
-            if (sys ~ /^curl\// && !may_curl(f)) { printf "V\t%s:%s\tonly runtime/ and aws/ may include <%s>\n", f, line, sys; bad[f] = 1 }
+            if (sys ~ /^curl\// && !may_curl(f)) { printf "V\t%s:%s\tonly runtime/, aws/ and registry/ may include <%s>\n", f, line, sys; bad[f] = 1 }
         }
     }
     END { for (f in seen) if (!(f in bad)) ok++; printf "P\t%d\n", ok }'

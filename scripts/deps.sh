@@ -25,7 +25,8 @@ usage() {
 #   browser  test-demo's check of that page: headless Chromium over the
 #            DevTools protocol (websocket; PIL reads the screenshot)
 #   node     the Node.js peers of the tests (tests/node, pinned by its lock
-#            file: dynalite for DynamoDB), installed with npm ci
+#            file: dynalite for DynamoDB, Confluent's Schema Registry client
+#            for the registry formats), installed with npm ci
 #   unit     the test suites' tools: cmocka, kcat, zip
 #   package  the static package (make package): Debian sources, autotools
 #   arm64    the arm64 package and its test under qemu
@@ -43,7 +44,7 @@ groups_for() {
     test) echo "build demo browser node unit package arm64" ;;
     test-package-arm64 | test-template) echo "build unit package arm64" ;;
     test-demo) echo "build demo browser unit" ;;
-    test-fleet-dynamodb | test-dynamodb) echo "build node unit" ;;
+    test-fleet-dynamodb | test-dynamodb | test-producer-schema-registry) echo "build node unit" ;;
     bench-*) echo "build unit package bench" ;;
     package | sam-artifacts | build-IrisScoringFunction)
         if [ "$arch" = arm64 ]; then echo "build package arm64"; else echo "build package"; fi ;;
@@ -100,6 +101,10 @@ if has build; then
     module_needed libcjson libcjson-dev
     module_needed rdkafka librdkafka-dev
     module_needed libcrypto libssl-dev
+    # the Schema Registry formats: Avro (avro-c), Protobuf (protobuf-c)
+    module_needed avro-c libavro-dev
+    module_needed libprotobuf-c libprotobuf-c-dev
+    command_needed protoc-c protobuf-c-compiler
     [ -f /usr/include/librdkafka/rdkafka_mock.h ] || missing+=(rdkafka_mock.h)
     apt+=(python3-botocore python3-yaml ca-certificates)
     /usr/bin/python3 -c 'import botocore, yaml' >/dev/null 2>&1 || missing+=(python3-botocore/yaml)
@@ -124,16 +129,17 @@ if has node && ! { command -v node && command -v npm; } >/dev/null 2>&1; then
     apt+=(nodejs npm)
     missing+=(nodejs/npm)
 fi
-# npm ci in tests/node when its modules are missing (after apt, which may
-# have just installed npm).
+# npm ci in tests/node when its modules are missing or its lock file changed
+# since (after apt, which may have just installed npm).
 node_peers() {
     has node || return 0
     local dir
     dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/node"
-    [ -f "$dir/node_modules/dynalite/package.json" ] && return 0
-    echo "deps: npm ci in tests/node (dynalite, from package-lock.json)" >&2
+    cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock" 2>/dev/null && return 0
+    echo "deps: npm ci in tests/node (dynalite, @confluentinc/schemaregistry, from package-lock.json)" >&2
     # optional native LevelDB left out: the tests run dynalite in memory
-    npm ci --prefix "$dir" --omit=optional --no-audit --no-fund >&2
+    npm ci --prefix "$dir" --omit=optional --no-audit --no-fund >&2 &&
+        cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock"
 }
 if has unit; then
     module_needed cmocka libcmocka-dev

@@ -164,8 +164,8 @@ static size_t secret_at(const struct secrets *s, const char *text, size_t left)
         while (same < left && item[same] && item[same] == text[same])
             same++;
         int whole = item[same] == '\0';
-        if (same > best && (whole || same >= MIN_CUT_ANYWHERE ||
-                            (same == left && same >= MIN_CUT_AT_END)))
+        if (same > best &&
+            (whole || same >= MIN_CUT_ANYWHERE || (same == left && same >= MIN_CUT_AT_END)))
             best = same;
     }
     return best;

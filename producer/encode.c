@@ -20,8 +20,8 @@ struct encoder {
     enum encode_format format;
     int32_t id;
     char subject[512];
-    cJSON *json_schema;       /* JSON_SR */
-    avro_schema_t avro;       /* AVRO */
+    cJSON *json_schema; /* JSON_SR */
+    avro_schema_t avro; /* AVRO */
     avro_value_iface_t *iface;
     avro_value_t value;
     int has_value;
@@ -56,7 +56,9 @@ const char *encode_shipped_schema(enum encode_format f)
 
 static enum registry_format registry_format_of(enum encode_format f)
 {
-    return f == ENCODE_AVRO ? REGISTRY_AVRO : f == ENCODE_JSON_SR ? REGISTRY_JSON : REGISTRY_PROTOBUF;
+    return f == ENCODE_AVRO      ? REGISTRY_AVRO
+           : f == ENCODE_JSON_SR ? REGISTRY_JSON
+                                 : REGISTRY_PROTOBUF;
 }
 
 /* Room for n bytes after the header. */
@@ -263,8 +265,10 @@ static int check_json(const cJSON *schema, const cJSON *row, char *err, size_t e
         const cJSON *p = cJSON_GetObjectItemCaseSensitive(props, v->string);
         if (!p) {
             if (cJSON_IsFalse(extra)) {
-                snprintf(err, errlen, "field \"%s\": not among the schema's properties "
-                                      "(additionalProperties is false)", v->string);
+                snprintf(err, errlen,
+                         "field \"%s\": not among the schema's properties "
+                         "(additionalProperties is false)",
+                         v->string);
                 return -1;
             }
             continue;
@@ -283,8 +287,8 @@ static int check_json(const cJSON *schema, const cJSON *row, char *err, size_t e
     return 0;
 }
 
-static int encode_json(struct encoder *e, const cJSON *row, const char *json, size_t len,
-                       size_t *n, char *err, size_t errlen)
+static int encode_json(struct encoder *e, const cJSON *row, const char *json, size_t len, size_t *n,
+                       char *err, size_t errlen)
 {
     if (check_json(e->json_schema, row, err, errlen) != 0)
         return -1;
@@ -300,8 +304,7 @@ static int encode_json(struct encoder *e, const cJSON *row, const char *json, si
 /* --- Protobuf: the shipped message, first of its file: message indexes [0],
  * written as the single byte 0. */
 
-static int encode_protobuf(struct encoder *e, const cJSON *row, size_t *n, char *err,
-                           size_t errlen)
+static int encode_protobuf(struct encoder *e, const cJSON *row, size_t *n, char *err, size_t errlen)
 {
     Irislambda__Iris msg = IRISLAMBDA__IRIS__INIT;
     static const char *const names[] = {"sepalLength", "sepalWidth", "petalLength", "petalWidth"};

@@ -76,13 +76,15 @@ struct registry *registry_new(const struct registry_config *cfg, char *err, size
     struct registry *r = NULL, *result = NULL;
     const char *source = cfg->credentials_source ? cfg->credentials_source : "URL";
     if (!cfg->url || !*cfg->url) {
-        snprintf(err, errlen, "no Schema Registry: give --schema-registry URL or "
-                              "schema.registry.url in a -F properties file");
+        snprintf(err, errlen,
+                 "no Schema Registry: give --schema-registry URL or "
+                 "schema.registry.url in a -F properties file");
         goto cleanup;
     }
     if (strcasecmp(source, "USER_INFO") == 0 && (!cfg->user_info || !*cfg->user_info)) {
-        snprintf(err, errlen, "basic.auth.credentials.source=USER_INFO needs "
-                              "basic.auth.user.info=KEY:SECRET");
+        snprintf(err, errlen,
+                 "basic.auth.credentials.source=USER_INFO needs "
+                 "basic.auth.user.info=KEY:SECRET");
         goto cleanup;
     }
     if (strcasecmp(source, "USER_INFO") != 0 && strcasecmp(source, "URL") != 0) {
@@ -162,8 +164,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 /* One request: path is appended to the URL; post NULL for a GET.  Returns
  * the HTTP status with the parsed JSON body in *json (NULL when the body is
  * not JSON), or -1 with the transport error in why. */
-static long request(struct registry *r, const char *path, const char *post, cJSON **json,
-                    char *why, size_t whylen)
+static long request(struct registry *r, const char *path, const char *post, cJSON **json, char *why,
+                    size_t whylen)
 {
     struct body b = {0};
     long status = -1;
@@ -194,8 +196,8 @@ static long request(struct registry *r, const char *path, const char *post, cJSO
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK) {
-        snprintf(why, whylen, "cannot reach the registry: %s", *curl_err ? curl_err
-                                                                        : curl_easy_strerror(rc));
+        snprintf(why, whylen, "cannot reach the registry: %s",
+                 *curl_err ? curl_err : curl_easy_strerror(rc));
         goto cleanup;
     }
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -231,7 +233,8 @@ int registry_register(struct registry *r, const char *subject, enum registry_for
     cJSON *req = cJSON_CreateObject(), *json = NULL;
     char *escaped = curl_easy_escape(r->curl, subject, 0);
     if (!req || !escaped || !cJSON_AddStringToObject(req, "schema", schema) ||
-        (f != REGISTRY_AVRO && !cJSON_AddStringToObject(req, "schemaType", registry_format_name(f))) ||
+        (f != REGISTRY_AVRO &&
+         !cJSON_AddStringToObject(req, "schemaType", registry_format_name(f))) ||
         !(body = cJSON_PrintUnformatted(req)) ||
         asprintf(&path, "/subjects/%s/versions", escaped) < 0) {
         path = NULL;

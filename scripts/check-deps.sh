@@ -35,8 +35,8 @@ allowed() {
     producer/*) echo "producer producer/schemas registry common" ;;
     registry/*) echo "registry" ;;
     tests/doubles/*) echo "tests/doubles registry common" ;;
-    tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
-    tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer" ;;
+    tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry" ;;
+    tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry" ;;
     *) echo "" ;;
     esac
 }
@@ -62,8 +62,8 @@ include_report=$(
         if (f ~ /^producer\//) return "producer producer/schemas registry common"
         if (f ~ /^registry\//) return "registry"
         if (f ~ /^tests\/doubles\//) return "tests/doubles registry common"
-        if (f ~ /^tests\/fuzz\//) return "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer"
-        if (f ~ /^tests\//) return "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer"
+        if (f ~ /^tests\/fuzz\//) return "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry"
+        if (f ~ /^tests\//) return "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry"
         return ""
     }
     function may_kafka(f) { return f == "trainer/kafka_source.c" || f ~ /^producer\// || f ~ /^tests\// }

@@ -3,6 +3,8 @@
 #include "trainer/csv.h"
 
 #include "common/secrets.h"
+#include "registry/client.h"
+#include "registry/decode.h"
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -51,10 +53,43 @@ __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errl
     va_end(ap);
 }
 
+/* The Schema Registry client's properties of the file (schema.registry.*,
+ * basic.auth.*), kept for reading the registry's formats instead of being
+ * handed to librdkafka. */
+typedef struct {
+    char *url, *source, *user_info;
+} registry_props;
+
+static void registry_props_free(registry_props *rp)
+{
+    free(rp->url);
+    free(rp->source);
+    free(rp->user_info);
+}
+
+/* Keeps key=value in rp when it is a registry property.  Returns 1 when it
+ * was one, 0 when not, -1 when out of memory. */
+static int keep_registry_prop(registry_props *rp, const char *k, const char *v)
+{
+    char **slot = NULL;
+    const char *name = strncmp(k, "schema.registry.", 16) == 0 ? k + 16 : k;
+    if (strcmp(k, "schema.registry.url") == 0)
+        slot = &rp->url;
+    else if (strcmp(name, "basic.auth.credentials.source") == 0)
+        slot = &rp->source;
+    else if (strcmp(name, "basic.auth.user.info") == 0)
+        slot = &rp->user_info;
+    if (!slot)
+        return 0;
+    free(*slot);
+    return (*slot = strdup(v)) ? 1 : -1;
+}
+
 /* Applies a properties file to conf, adding the secrets of each line to
- * hidden before anything can print them. */
-static int load_props(rd_kafka_conf_t *conf, const char *path, struct secrets *hidden, char *err,
-                      size_t errlen)
+ * hidden before anything can print them; the registry's properties go to
+ * rp (when not NULL) instead. */
+static int load_props(rd_kafka_conf_t *conf, const char *path, struct secrets *hidden,
+                      registry_props *rp, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -88,6 +123,15 @@ static int load_props(rd_kafka_conf_t *conf, const char *path, struct secrets *h
             set_err(err, errlen, "%s:%zu: out of memory", path, n);
             rc = -1;
             break;
+        }
+        int kept = rp ? keep_registry_prop(rp, k, v) : 0;
+        if (kept != 0) {
+            if (kept < 0) {
+                set_err(err, errlen, "%s:%zu: out of memory", path, n);
+                rc = -1;
+                break;
+            }
+            continue;
         }
         char why[512], shown[4 * 40 + 4];
         rd_kafka_conf_res_t r = rd_kafka_conf_set(conf, k, v, why, sizeof why);
@@ -281,7 +325,7 @@ static void log_masked(const rd_kafka_t *rk, int level, const char *fac, const c
  * the secrets of both and of brokers go into hidden, which must outlive the
  * consumer (its log lines are masked with it). */
 static rd_kafka_t *consumer_open(const char *brokers, const char *props, struct secrets *hidden,
-                                 char *err, size_t errlen)
+                                 registry_props *rp, char *err, size_t errlen)
 {
     static const char *const settings[][2] = {
         {"group.id", "iris-train"},
@@ -297,7 +341,7 @@ static rd_kafka_t *consumer_open(const char *brokers, const char *props, struct 
         set_err(err, errlen, "out of memory");
         goto cleanup;
     }
-    if (props && load_props(conf, props, hidden, err, errlen) != 0)
+    if (props && load_props(conf, props, hidden, rp, err, errlen) != 0)
         goto cleanup;
     rd_kafka_conf_set_opaque(conf, hidden);
     rd_kafka_conf_set_log_cb(conf, log_masked);
@@ -484,16 +528,49 @@ static int check_classes(const char *topic, const record_list *l, trainset *d, s
     return -1;
 }
 
+/* A value in the Schema Registry wire format (a JSON value never starts
+ * with the byte 0) as JSON text, the writer's schema fetched by id. */
+static int decode_record(const char *topic, const record *r, struct registry *reg, char **json,
+                         char *err, size_t errlen)
+{
+    char where[300], why[1024];
+    record_where(topic, r, where, sizeof where);
+    int32_t id;
+    if (!reg) {
+        if (decode_header(r->value, r->len, &id) == 0)
+            set_err(err, errlen,
+                    "%s: the value is in the Schema Registry wire format (schema id %d): give "
+                    "schema.registry.url (and basic.auth.*) in the -F properties file",
+                    where, (int)id);
+        else
+            set_err(err, errlen, "%s: value is not a JSON object", where);
+        return -1;
+    }
+    if (!(*json = decode_with_registry(reg, r->value, r->len, why, sizeof why))) {
+        set_err(err, errlen, "%s: %s", where, why);
+        return -1;
+    }
+    return 0;
+}
+
 /* Adds record i to d (and its value to the digest). */
 static int add_record(const char *topic, record_list *l, size_t i, record_layout *lay, trainset *d,
-                      EVP_MD_CTX *sha, char *err, size_t errlen)
+                      struct registry *reg, EVP_MD_CTX *sha, char *err, size_t errlen)
 {
     double x[MODEL_MAX_FEATURES];
     const char *label = NULL;
     cJSON *j = NULL;
+    char *decoded = NULL;
     int rc = -1;
-    record *r = &l->recs[i];
-    if (parse_record(topic, r, lay, &j, x, &label, err, errlen) != 0)
+    record *r = &l->recs[i], json = *r;
+    if (r->len > 0 && r->value[0] == 0 &&
+        decode_record(topic, r, reg, &decoded, err, errlen) != 0)
+        goto cleanup;
+    if (decoded) {
+        json.value = decoded;
+        json.len = strlen(decoded);
+    }
+    if (parse_record(topic, &json, lay, &j, x, &label, err, errlen) != 0)
         goto cleanup;
     if (d->nfeatures == 0) {
         const char *names[MODEL_MAX_FEATURES];
@@ -522,13 +599,15 @@ static int add_record(const char *topic, record_list *l, size_t i, record_layout
     }
     rc = 0;
 cleanup:
+    free(decoded);
     cJSON_Delete(j);
     return rc;
 }
 
 /* The training set of the records, in (partition, offset) order. */
 static trainset *records_trainset(const char *topic, record_list *l, const char *label,
-                                  size_t min_per_class, char *err, size_t errlen)
+                                  size_t min_per_class, struct registry *reg, char *err,
+                                  size_t errlen)
 {
     trainset *d = NULL, *result = NULL;
     record_layout lay = {.label = label};
@@ -548,7 +627,7 @@ static trainset *records_trainset(const char *topic, record_list *l, const char 
     schema_snake(label, strlen(label), d->label);
     qsort(l->recs, l->n, sizeof *l->recs, by_position);
     for (size_t i = 0; i < l->n; i++)
-        if (add_record(topic, l, i, &lay, d, sha, err, errlen) != 0)
+        if (add_record(topic, l, i, &lay, d, reg, sha, err, errlen) != 0)
             goto cleanup;
     if (EVP_DigestFinal_ex(sha, digest, &mdlen) != 1) {
         set_err(err, errlen, "SHA-256 failed");
@@ -585,12 +664,20 @@ trainset *kafka_source_read(const char *brokers, const char *topic, const char *
     part *parts = NULL;
     record_list l = {0};
     size_t np = 0;
+    registry_props rp = {0};
+    struct registry *reg = NULL;
     struct secrets *hidden = secrets_new();
-    rd_kafka_t *rk = hidden ? consumer_open(brokers, props, hidden, err, errlen) : NULL;
+    rd_kafka_t *rk = hidden ? consumer_open(brokers, props, hidden, &rp, err, errlen) : NULL;
     if (!hidden)
         set_err(err, errlen, "out of memory");
     if (!rk)
         goto cleanup;
+    if (rp.url) {
+        struct registry_config rc = {
+            .url = rp.url, .credentials_source = rp.source, .user_info = rp.user_info};
+        if (!(reg = registry_new(&rc, err, errlen)))
+            goto cleanup;
+    }
     if (!(parts = topic_partitions(rk, brokers, topic, &np, err, errlen)) ||
         assign_partitions(rk, topic, parts, np, max, err, errlen) != 0 ||
         consume(rk, topic, parts, np, &l, err, errlen) != 0)
@@ -599,8 +686,10 @@ trainset *kafka_source_read(const char *brokers, const char *topic, const char *
         set_err(err, errlen, "kafka topic %s: no records to train on", topic);
         goto cleanup;
     }
-    d = records_trainset(topic, &l, label, min_per_class, err, errlen);
+    d = records_trainset(topic, &l, label, min_per_class, reg, err, errlen);
 cleanup:
+    registry_free(reg);
+    registry_props_free(&rp);
     for (size_t i = 0; i < l.n; i++)
         free(l.recs[i].value);
     free(l.recs);

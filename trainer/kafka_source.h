@@ -20,9 +20,15 @@
  * topic gives the same training set; its sha256 is that of the values, each
  * followed by a newline, in that order.
  *
+ * Values in the Schema Registry wire format (Avro, JSON Schema, Protobuf:
+ * a magic byte 0, then the schema id) are decoded with the writer's schema,
+ * fetched by id from the registry named by the properties file
+ * (schema.registry.url, basic.auth.credentials.source=USER_INFO,
+ * basic.auth.user.info) and cached, then read as the JSON object above.
+ *
  * brokers: bootstrap servers; props: a librdkafka properties file (key=value
  * lines, # comments; unknown keys such as Java-only ones are skipped with a
- * warning on stderr) or NULL.  Each class needs at least min_per_class rows.
+ * warning on stderr; the registry's keys are kept for it) or NULL.  Each class needs at least min_per_class rows.
  * On failure returns NULL and writes into err what went wrong and where
  * (topic, partition and offset of a bad record; file:line of a bad property).
  * Free the result with trainset_free. */

@@ -5,10 +5,10 @@
 TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c trainer/file_write.c \
-	trainer/kafka_source.c common/secrets.c
+	trainer/kafka_source.c common/secrets.c registry/client.c registry/decode.c
 # The leaderboard chart written beside --report.
 TRAINER_SRCS += trainer/leaderboard_svg.c
-TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka) -lpthread -lm
+TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka libcurl avro-c) -lpthread -lm
 
 BINS += $(BUILD)/train
 
@@ -27,7 +27,7 @@ test-train: $(BUILD)/train
 
 # train --from-kafka against the real kafka-local and producer.
 .PHONY: test-train-kafka
-test-train-kafka: $(BUILD)/train $(BUILD)/producer $(BUILD)/kafka-local
+test-train-kafka: $(BUILD)/train $(BUILD)/producer $(BUILD)/kafka-local tests/doubles/schema_registry.py
 	$(RUN_SUITE) train-kafka $(PY) tests/integration/test_train_kafka.py
 TESTS += test-train-kafka
 
@@ -73,6 +73,7 @@ FUZZ_trainer_csv_MAX_LEN := 16384
 # make fuzz-trainer-kafka: the Kafka source's record parser (no broker).
 FUZZERS += trainer_kafka
 FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/trainset.c trainer/csv.c common/secrets.c \
+	registry/client.c registry/decode.c \
 	$(MODEL_SCORER_SRCS)
 FUZZ_trainer_kafka_LIBS = $(TRAINER_LIBS)
 FUZZ_trainer_kafka_MAX_LEN := 8192
@@ -80,6 +81,7 @@ $(BUILD)/fuzz_trainer_kafka: trainer/kafka_source.c
 # The Kafka source's record parser without a broker (the test compiles
 # trainer/kafka_source.c in, to reach its file-local parser).
 UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/trainset.c trainer/csv.c common/secrets.c \
+	registry/client.c registry/decode.c \
 	$(MODEL_SCORER_SRCS)
 C_UNITS += kafka_record
 UNIT_LIBS_kafka_record = $(TRAINER_LIBS)
@@ -108,3 +110,10 @@ BENCHES += bench-train
 UNIT_SRCS_train_scale := tests/unit/test_train_scale.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
 C_UNITS += train_scale
 UNIT_LIBS_train_scale = $(TRAINER_LIBS)
+# make fuzz-registry-decode: registry/decode.c (Avro, JSON Schema and Protobuf
+# values in the Schema Registry wire format, as the trainer reads them) on
+# any bytes, with the shipped schemas.
+FUZZERS += registry_decode
+FUZZ_registry_decode_SRCS := tests/fuzz/fuzz_registry_decode.c registry/decode.c registry/client.c \
+	$(BUILD)/gen/producer/schemas_text.c
+FUZZ_registry_decode_LIBS = $(call libs,libcjson libcurl avro-c)

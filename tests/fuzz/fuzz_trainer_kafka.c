@@ -72,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         s += len + 1;
     }
     char err[1024] = "";
-    trainset *d = records_trainset("iris", &l, "species", 2, err, sizeof err);
+    trainset *d = records_trainset("iris", &l, "species", 2, NULL, err, sizeof err);
     if (d == NULL)
         check_refusal(err);
     else

@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     lseek(warnings, 0, SEEK_SET);
     struct secrets *hidden = secrets_new();
-    int rc = load_props(conf, path, hidden, err, sizeof err);
+    int rc = load_props(conf, path, hidden, NULL, err, sizeof err);
     secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);

@@ -13,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from producer_testlib import (ROOT, KafkaLocal, require, consume, main, run_producer, spawn)  # noqa: E402
+from registry_testlib import SchemaRegistry  # noqa: E402
 
 TRAIN = os.path.join(ROOT, "build", "train")
 N = 300
@@ -254,6 +255,53 @@ def test_cloud_secrets_are_masked_in_librdkafka_lines_and_errors():
                     rc == 0 and "%7|" in text, "exit 0 and debug lines", f"exit {rc}: {text[-400:]}")
             require_hidden("against kafka-local, debug log", text, secret)
             require_hidden("against kafka-local, debug log", text, secret[::-1])
+
+
+def without_provenance(a):
+    """The artifact without what names its data source (topic, hash)."""
+    a = json.loads(json.dumps(a))
+    a["training"]["data"].pop("source", None)
+    a["training"]["data"].pop("sha256", None)
+    return a
+
+
+def test_trains_on_each_schema_registry_format_as_on_json():
+    # The same seed gives the same rows in every format; one partition keeps
+    # their order, so each format trains the model the JSON topic trains.
+    topics = ("json:1", "avro:1", "json_sr:1", "protobuf:1")
+    with KafkaLocal(topics=topics) as kl, SchemaRegistry(users=["KEY:s3/cr+et"]) as reg:
+        with tempfile.TemporaryDirectory() as d:
+            props = reg.properties(os.path.join(d, "client.properties"))
+            rows = [json.loads(line) for line in run_producer(
+                ["--dry-run", "-n", str(N), "--seed", "5"]).out.splitlines()]
+            counts = {}
+            for row in rows:
+                counts[row["species"]] = counts.get(row["species"], 0) + 1
+            models = {}
+            for fmt in ("json", "avro", "json_sr", "protobuf"):
+                r = run_producer(["-b", kl.bootstrap, "-t", fmt, "-F", props, "--format", fmt,
+                                  "-n", str(N), "--seed", "5", "-q"])
+                require(f"{fmt}: producer exit status ({r.err[-400:]})", r.rc == 0, 0, r.rc)
+                out = os.path.join(d, f"{fmt}.json")
+                rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", fmt, "-F", props,
+                                 "-r", "2", "-o", out)
+                require(f"{fmt}: train exit status ({text[-800:]})", rc == 0, 0, rc)
+                require(f"{fmt}: the registry's secret stays out of the output",
+                        "s3/cr+et" not in text, "no secret", text[-300:])
+                models[fmt] = artifact(out)
+                data = models[fmt]["training"]["data"]
+                require(f"{fmt}: rows and class counts are the drawn rows'",
+                        (data["rows"], data["class_counts"]) == (N, counts), (N, counts),
+                        (data["rows"], data["class_counts"]))
+            for fmt in ("avro", "json_sr", "protobuf"):
+                require(f"{fmt}: the model is the one the JSON topic trains",
+                        without_provenance(models[fmt]) == without_provenance(models["json"]))
+            rc, text = train("--from-kafka", "-b", kl.bootstrap, "-t", "avro", "-o",
+                             os.path.join(d, "x.json"))
+            require("framed values without a registry: a clear error",
+                    rc == 1 and "kafka topic avro partition 0 offset 0: the value is in the Schema "
+                    "Registry wire format (schema id 1): give schema.registry.url" in text,
+                    "exit 1, the registry needed", f"exit {rc}: {text[-400:]}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ static trainset *read_values(const char *const *values, size_t n, char *err, siz
     for (size_t i = 0; i < n; i++)
         recs[i] = (record){0, (int64_t)i, (char *)values[i], strlen(values[i])};
     record_list l = {recs, n, n};
-    return records_trainset("iris", &l, "species", 1, err, errlen);
+    return records_trainset("iris", &l, "species", 1, NULL, err, errlen);
 }
 
 static void expect_error(const char *const *values, size_t n, const char *want)
@@ -83,7 +83,7 @@ static int props_of(const char *text, rd_kafka_conf_t *conf, char *err, size_t e
     fflush(stderr);
     dup2(mem, 2);
     struct secrets *hidden = secrets_new();
-    int rc = load_props(conf, path, hidden, err, errlen);
+    int rc = load_props(conf, path, hidden, NULL, err, errlen);
     secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);

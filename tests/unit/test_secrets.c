@@ -33,8 +33,12 @@ static void knows_secret_keys(void **state)
                             "my.Api.Key",
                             "bearer.auth.token",
                             "client.credentials"};
-    const char *plain[] = {"bootstrap.servers", "security.protocol", "acks", "client.id",
-                           "message.timeout.ms", "schema.registry.url",
+    const char *plain[] = {"bootstrap.servers",
+                           "security.protocol",
+                           "acks",
+                           "client.id",
+                           "message.timeout.ms",
+                           "schema.registry.url",
                            "basic.auth.credentials.source"};
     for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
         if (!secrets_key_is_secret(secret[i]))
@@ -121,7 +125,8 @@ static void redact_masks_longest_first_and_cut_prefixes(void **state)
         {"nothing to hide", "nothing to hide"},
         {"a message cut after hunt", "a message cut after ***"},
         {"too short to tell: hun", "too short to tell: hun"},
-        {"[thrd:sasl_ssl://hunter2-lo]: cut in the middle", "[thrd:sasl_ssl://***]: cut in the middle"},
+        {"[thrd:sasl_ssl://hunter2-lo]: cut in the middle",
+         "[thrd:sasl_ssl://***]: cut in the middle"},
         {"hunter3 and hunter2-lo", "hunter3 and ***"},
         {"", ""},
     };

@@ -68,9 +68,14 @@ def test_unreachable_broker_fails_within_message_timeout():
     r = run_producer(["-b", "127.0.0.1:1", "-X", "message.timeout.ms=2000", "-n", "5"])
     expect(r, 1, r"5 message\(s\) not delivered: no broker reachable at 127.0.0.1:1 within "
            r"message.timeout.ms=2000", "unreachable broker")
-    # librdkafka checks message timeouts once a second.
-    require("fails within message.timeout.ms (+ librdkafka's 1 s scan)", r.elapsed < 2.0 + 2.0,
-          "< 4 s", round(r.elapsed, 2))
+    # librdkafka checks message timeouts once a second: the run's own clock
+    # (the summary's elapsed, from the first send) stays within 2 s + 1 s
+    # and a little; the wall clock also counts starting a sanitizer build on
+    # a loaded machine, so it only guards against a hang.
+    m = re.search(r"elapsed ([0-9.]+) s", r.err)
+    require("fails within message.timeout.ms (+ librdkafka's 1 s scan)",
+            m is not None and float(m.group(1)) < 2.0 + 1.5, "< 3.5 s", m and m.group(1))
+    require("and exits soon after", r.elapsed < 10, "< 10 s", round(r.elapsed, 2))
     require("summary counts", re.search(r"sent 5, delivered 0, failed 5", r.err) is not None,
           "sent 5, delivered 0, failed 5", r.err[-300:])
 

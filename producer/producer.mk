@@ -75,6 +75,12 @@ TESTS += test-producer-schema-registry
 test-producer-schema-registry: $(PRODUCER_IT_BINS)
 	@$(PRODUCER_IT_ENV) $(RUN_SUITE) producer-schema-registry $(PY) tests/integration/producer_schema_registry.py
 
+# The connector stand-in decoding those formats through the registry.
+TESTS += test-connector-schema-registry
+.PHONY: test-connector-schema-registry
+test-connector-schema-registry: $(PRODUCER_IT_BINS) $(ASAN)/sink-connector
+	@$(PRODUCER_IT_ENV) $(RUN_SUITE) connector-schema-registry $(PY) tests/integration/connector_schema_registry.py
+
 TESTS += test-producer-kafka-local test-producer-errors test-producer-faults
 .PHONY: test-producer-kafka-local test-producer-errors test-producer-faults
 test-producer-kafka-local: $(PRODUCER_IT_BINS)

@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ struct registry {
     char *shown; /* without userinfo */
     char *user_info;
     long timeout_ms;
+    pthread_mutex_t lock; /* the cache, for registry_schema on several threads */
     struct cached *cache;
     size_t n_cache;
 };
@@ -104,6 +106,7 @@ struct registry *registry_new(const struct registry_config *cfg, char *err, size
         goto cleanup;
     }
     r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    pthread_mutex_init(&r->lock, NULL);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: " CONTENT_TYPE);
     if (h)
         r->headers = h;
@@ -129,6 +132,7 @@ void registry_free(struct registry *r)
     for (size_t i = 0; i < r->n_cache; i++)
         free(r->cache[i].schema);
     free(r->cache);
+    pthread_mutex_destroy(&r->lock);
     if (r->curl)
         curl_easy_cleanup(r->curl);
     curl_slist_free_all(r->headers);
@@ -164,8 +168,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 /* One request: path is appended to the URL; post NULL for a GET.  Returns
  * the HTTP status with the parsed JSON body in *json (NULL when the body is
  * not JSON), or -1 with the transport error in why. */
-static long request(struct registry *r, const char *path, const char *post, cJSON **json, char *why,
-                    size_t whylen)
+static long request(struct registry *r, CURL *c, const char *path, const char *post,
+                    cJSON **json, char *why, size_t whylen)
 {
     struct body b = {0};
     long status = -1;
@@ -177,7 +181,6 @@ static long request(struct registry *r, const char *path, const char *post, cJSO
         snprintf(why, whylen, "out of memory");
         goto cleanup;
     }
-    CURL *c = r->curl;
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -241,7 +244,7 @@ int registry_register(struct registry *r, const char *subject, enum registry_for
         snprintf(err, errlen, "out of memory");
         goto cleanup;
     }
-    long http = request(r, path, body, &json, why, sizeof(why));
+    long http = request(r, r->curl, path, body, &json, why, sizeof(why));
     if (http < 0) {
         snprintf(err, errlen, "schema registry %s: subject %s: %s", r->shown, subject, why);
         goto cleanup;
@@ -268,20 +271,65 @@ cleanup:
     return status;
 }
 
+/* The cached schema with this id (under the lock), or -1. */
+static int cached_schema(struct registry *r, int32_t id, enum registry_format *f,
+                         const char **schema)
+{
+    int found = -1;
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n_cache && found < 0; i++)
+        if (r->cache[i].id == id) {
+            *f = r->cache[i].format;
+            *schema = r->cache[i].schema;
+            found = 0;
+        }
+    pthread_mutex_unlock(&r->lock);
+    return found;
+}
+
+/* Caches a fetched schema (a copy of text); another thread may have cached
+ * it meanwhile: that copy is the one served.  Returns 0 or -1. */
+static int cache_schema(struct registry *r, int32_t id, enum registry_format f, const char *text,
+                        const char **schema)
+{
+    int status = -1;
+    char *copy = strdup(text);
+    pthread_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->n_cache; i++)
+        if (r->cache[i].id == id) {
+            *schema = r->cache[i].schema;
+            status = 0;
+        }
+    struct cached *grown =
+        status == 0 || !copy ? NULL : realloc(r->cache, (r->n_cache + 1) * sizeof(*grown));
+    if (grown) {
+        r->cache = grown;
+        r->cache[r->n_cache++] = (struct cached){.id = id, .format = f, .schema = copy};
+        *schema = copy;
+        copy = NULL;
+        status = 0;
+    }
+    pthread_mutex_unlock(&r->lock);
+    free(copy);
+    return status;
+}
+
 int registry_schema(struct registry *r, int32_t id, enum registry_format *f, const char **schema,
                     char *err, size_t errlen)
 {
     int status = -1;
     char path[64], why[1024];
     cJSON *json = NULL;
-    for (size_t i = 0; i < r->n_cache; i++)
-        if (r->cache[i].id == id) {
-            *f = r->cache[i].format;
-            *schema = r->cache[i].schema;
-            return 0;
-        }
+    if (cached_schema(r, id, f, schema) == 0)
+        return 0;
+    /* a handle of this call's own: the fetch holds no lock */
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     snprintf(path, sizeof(path), "/schemas/ids/%d", (int)id);
-    long http = request(r, path, NULL, &json, why, sizeof(why));
+    long http = request(r, c, path, NULL, &json, why, sizeof(why));
     if (http < 0) {
         snprintf(err, errlen, "schema registry %s: schema id %d: %s", r->shown, (int)id, why);
         goto cleanup;
@@ -297,20 +345,14 @@ int registry_schema(struct registry *r, int32_t id, enum registry_format *f, con
         snprintf(err, errlen, "schema registry %s: schema id %d: %s", r->shown, (int)id, why);
         goto cleanup;
     }
-    struct cached *grown = realloc(r->cache, (r->n_cache + 1) * sizeof(*grown));
-    char *copy = strdup(text->valuestring);
-    if (grown)
-        r->cache = grown;
-    if (!grown || !copy) {
-        free(copy);
+    if (cache_schema(r, id, got, text->valuestring, schema) != 0) {
         snprintf(err, errlen, "out of memory");
         goto cleanup;
     }
-    r->cache[r->n_cache++] = (struct cached){.id = id, .format = got, .schema = copy};
     *f = got;
-    *schema = copy;
     status = 0;
 cleanup:
     cJSON_Delete(json);
+    curl_easy_cleanup(c);
     return status;
 }

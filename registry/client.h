@@ -1,5 +1,7 @@
-/* client: a Confluent Schema Registry REST client over libcurl (one reused
- * handle; not for use by several threads at once).  It registers a value
+/* client: a Confluent Schema Registry REST client over libcurl.
+ * registry_register uses one reused handle (one thread at a time);
+ * registry_schema may run on several threads at once (the cache behind a
+ * lock, each fetch on a handle of its own, outside the lock).  It registers a value
  * schema under a subject (POST /subjects/{subject}/versions, which answers
  * the existing id when the schema is already there) and fetches schemas by
  * id (GET /schemas/ids/{id}), each id fetched once and cached.

@@ -14,8 +14,9 @@ RUN_SUITE := tests/lib/run-suite.sh
 # not include tests/doubles/ (scripts/check-deps.sh).
 C_UNITS += connector_convert
 UNIT_SRCS_connector_convert := tests/unit/test_connector_convert.c \
-                               tests/doubles/connector_convert.c common/buf.c
-UNIT_LIBS_connector_convert := $(call libs,libcjson) -lm
+                               tests/doubles/connector_convert.c common/buf.c \
+                               registry/client.c registry/decode.c
+UNIT_LIBS_connector_convert := $(call libs,libcjson libcurl avro-c) -lm -pthread
 
 # C unit suites: build/asan/test_<u> (ASan+UBSan) for make test, and
 # build/tests/test_<u> (no sanitizer) for make test-memory under valgrind.
@@ -96,12 +97,12 @@ CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.
                   tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
                   tests/doubles/connector_invoke.c tests/doubles/connector_output.c \
                   tests/doubles/connector_task.c \
-                  common/buf.c
+                  common/buf.c registry/client.c registry/decode.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm -pthread
+	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson avro-c) -lm -pthread
 $(ASAN)/sink-connector: $(call asan_obj,$(CONNECTOR_SRCS))
-	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson) -lm -pthread
+	$(CC) $(CFLAGS_SAN) $^ -o $@ $(call libs,rdkafka libcurl libcjson avro-c) -lm -pthread
 
 # The local SNS itself, checked with botocore's own client and signer.
 .PHONY: test-sns-local

@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "                              the connector)\n"
             "      --timeout-ms MS         invocation timeout (50000, the connector's fixed\n"
             "                              socket timeout)\n"
+            "      --schema-registry URL   the Schema Registry AVRO, JSON_SR and PROTOBUF\n"
+            "                              values are decoded with (the environment's\n"
+            "                              registry; value.converter.schema.registry.url)\n"
             "\n"
             "The stand-in's own, not the connector's (retries are off by default):\n"
             "      --retries N             retries of a failed invocation (0: the connector\n"
@@ -133,7 +136,8 @@ enum {
     O_MAX,
     O_IDLE,
     O_PROGRESS,
-    O_PRINT
+    O_PRINT,
+    O_SCHEMA_REGISTRY
 };
 
 static const struct option longopts[] = {
@@ -162,6 +166,7 @@ static const struct option longopts[] = {
     {"idle-exit-ms", required_argument, NULL, O_IDLE},
     {"progress-ms", required_argument, NULL, O_PROGRESS},
     {"print-properties", no_argument, NULL, O_PRINT},
+    {"schema-registry", required_argument, NULL, O_SCHEMA_REGISTRY},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -237,6 +242,9 @@ static int parse_own(int c, const char *arg, struct connector_options *opt)
         return parse_long("--progress-ms", arg, 1, LONG_MAX, &opt->progress_ms);
     case O_PRINT:
         opt->print_properties = 1;
+        return 0;
+    case O_SCHEMA_REGISTRY:
+        opt->schema_registry = arg;
         return 0;
     case 'X':
         if (strchr(arg, '=') == NULL) {

@@ -56,6 +56,7 @@ struct connector_options {
     const char *result_topic; /* NULL: results not written ('-') */
     const char *error_topic;  /* NULL: errors not written ('-') */
     const char *dlq_topic;    /* NULL: unreadable records stop the connector */
+    const char *schema_registry; /* NULL: wire-format values are not read */
     enum connector_format format;
     enum connector_converter converter;
     enum connector_on_error on_error;

@@ -1,6 +1,8 @@
 /* connector_convert.c: Kafka record bytes -> the connector's "key"/"value". */
 #include "tests/doubles/connector_convert.h"
 
+#include "registry/decode.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,17 +355,46 @@ static cJSON *base64_string(const unsigned char *p, size_t len)
     return j;
 }
 
+/* The registry the AVRO, JSON_SR and PROTOBUF values are decoded with (set
+ * once before the tasks start; registry_schema may run on several threads). */
+static struct registry *value_registry;
+
+void connector_convert_use_registry(struct registry *reg)
+{
+    value_registry = reg;
+}
+
 cJSON *connector_convert(enum connector_format f, enum connector_converter c, const void *p,
                          size_t len, char *err, size_t errlen)
 {
     cJSON *out = NULL;
+    char *decoded = NULL;
     if (errlen > 0)
         err[0] = '\0';
     if (p == NULL)
         return cJSON_CreateNull();
     if (f == CONNECTOR_FORMAT_BYTES)
         return base64_string(p, len); /* Jackson writes byte[] as base64 */
+    if (f != CONNECTOR_FORMAT_JSON && len > 0 && *(const unsigned char *)p == 0) {
+        /* the registry's wire format: the writer's schema by id, the value
+         * as the converter's struct, written as a JSON object */
+        if (value_registry == NULL) {
+            snprintf(err, errlen, "a value in the Schema Registry wire format (magic byte 0) "
+                                  "and no --schema-registry to read it with");
+            return NULL;
+        }
+        char why[1024];
+        decoded = decode_with_registry(value_registry, p, len, why, sizeof why);
+        if (decoded == NULL) {
+            snprintf(err, errlen, "%s", why);
+            return NULL;
+        }
+        p = decoded;
+        len = strlen(decoded);
+    }
     cJSON *parsed = parse_whole(p, len, err, errlen);
+    free(decoded);
+    decoded = NULL;
     if (parsed == NULL)
         return NULL;
     if (cJSON_IsNull(parsed)) {

@@ -20,9 +20,13 @@
  *                                                        when no schema is defined")
  *   BYTES               either                           a base64 string of the bytes
  *
- * The stand-in does not speak the schema registry's wire formats: for JSON_SR,
- * AVRO and PROTOBUF it takes the record's bytes as the JSON of the decoded
- * struct (fields in the record's order).
+ * JSON_SR, AVRO and PROTOBUF values in the Schema Registry wire format (a
+ * magic byte 0, the schema id, for Protobuf the message indexes, then the
+ * encoding) are decoded with the writer's schema, fetched by id from the
+ * registry given with --schema-registry (registry/decode.h), into the JSON
+ * object of the schema's fields, as the connector's converters hand them on;
+ * other bytes under these formats are taken, leniently, as the JSON of the
+ * decoded struct (fields in the record's order).
  */
 #ifndef IRIS_CONNECTOR_CONVERT_H
 #define IRIS_CONNECTOR_CONVERT_H
@@ -32,6 +36,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/buf.h"
+#include "registry/client.h"
 
 enum connector_format {
     CONNECTOR_FORMAT_JSON,
@@ -53,6 +58,10 @@ int connector_format_parse(const char *s, enum connector_format *out);
 int connector_converter_parse(const char *s, enum connector_converter *out);
 const char *connector_format_name(enum connector_format f);
 const char *connector_converter_name(enum connector_converter c);
+
+/* Decodes wire-format values with reg (borrowed; NULL: none).  Call it once
+ * before any thread converts. */
+void connector_convert_use_registry(struct registry *reg);
 
 /* The "value" (or "key") element for len bytes at p (p NULL: null).  Returns a
  * new cJSON item (the caller frees it with cJSON_Delete, or hands it to a

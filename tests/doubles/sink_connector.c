@@ -27,7 +27,9 @@
 
 #include <curl/curl.h>
 
+#include "registry/client.h"
 #include "tests/doubles/connector_config.h"
+#include "tests/doubles/connector_convert.h"
 #include "tests/doubles/connector_task.h"
 
 #define PROG "sink-connector"
@@ -117,6 +119,16 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": curl_global_init failed\n");
         return 1;
     }
+    struct registry *reg = NULL;
+    if (opt.schema_registry) {
+        char err[512];
+        struct registry_config rc = {.url = opt.schema_registry};
+        if ((reg = registry_new(&rc, err, sizeof err)) == NULL) {
+            fprintf(stderr, PROG ": --schema-registry: %s\n", err);
+            goto cleanup;
+        }
+        connector_convert_use_registry(reg);
+    }
     for (int i = 0; i < n; i++) {
         tasks[i] = connector_task_new(&opt, &shared, i);
         if (tasks[i] == NULL)
@@ -128,6 +140,7 @@ int main(int argc, char **argv)
 cleanup:
     for (int i = 0; i < n; i++)
         connector_task_free(tasks[i]);
+    registry_free(reg);
     curl_global_cleanup();
     return status;
 }

@@ -134,6 +134,10 @@ def parse_args(argv):
     ap.add_argument("--input-data-format", default="JSON",
                     choices=["JSON", "JSON_SR", "AVRO", "PROTOBUF", "BYTES"],
                     help="the connector's input.data.format (default JSON, the original demo's)")
+    ap.add_argument("--format", default="json", choices=["json", "avro", "json_sr", "protobuf"],
+                    help="the producer's --format; other than json, values go through the "
+                         "local Schema Registry (tests/doubles/schema_registry.py) and the "
+                         "connector's input.data.format follows (AVRO, JSON_SR, PROTOBUF)")
     ap.add_argument("--record-converter", default="JsonKeyValueConverter",
                     choices=["JsonKeyValueConverter", "EscapedJsonKeyValueConverter"],
                     help="the connector's record.converter.class (default JsonKeyValueConverter)")
@@ -152,6 +156,8 @@ def parse_args(argv):
     ap.add_argument("--pid-file", help="append the pid of every process started (for tests)")
     ap.add_argument("--keep-logs", action="store_true", help="keep the stand-ins' logs")
     args = ap.parse_args(argv)
+    if args.format != "json":
+        args.input_data_format = args.format.upper()
     if args.records < 2:
         ap.error("--records must be at least 2")
     return args
@@ -211,11 +217,18 @@ def run(args, st, progress):
     env = st.function_env(sns_url, topic_arn, **template_alert_env(),
                           MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
     invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
+    registry = []  # the producer's and the connector's --schema-registry
+    if args.format != "json":
+        pfile = os.path.join(st.dir, "schema-registry.port")
+        p = st.start("schema-registry", [sys.executable, os.path.join(
+            ROOT, "tests", "doubles", "schema_registry.py"), "--port-file", pfile])
+        registry = ["--schema-registry",
+                    f"http://127.0.0.1:{int(st.wait_file(pfile, p, 'the Schema Registry'))}"]
     config = dict(CONNECTOR_CONFIG, **{"aws.lambda.batch.size": str(args.batch_size),
                                        "input.data.format": args.input_data_format,
                                        "record.converter.class": args.record_converter})
     connector = st.start("sink-connector",
-                         connector_command(config, brokers, invoke_url, args.records))
+                         connector_command(config, brokers, invoke_url, args.records) + registry)
     half = args.records // 2
     inputs_at = half + (args.records - half) // 2 if args.input_noise > 0 else args.records
     # The phases are barriers in time, as a real drift is: each producer run
@@ -237,7 +250,8 @@ def run(args, st, progress):
 
     def start_producer(name, count, drift, seed, _end):
         cmd = [os.path.join(BUILD, "producer"), "-b", brokers, "-t", "iris", "-n", str(count),
-               "-r", str(args.rate), "--seed", str(seed), "--progress", "1"]
+               "-r", str(args.rate), "--seed", str(seed), "--progress", "1",
+               "--format", args.format] + registry
         p = st.start(name, cmd + (["--drift", drift] if drift else []))
         record_pids([p.pid])
         return p

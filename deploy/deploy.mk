@@ -157,12 +157,13 @@ test-package-arm64: $(PKG_ZIP_arm64)
 
 TESTS += test-package test-package-arm64
 
-# make demo: the whole pipeline on local stand-ins (deploy/demo.py --help for
+# make demo [FORMAT=avro|json_sr|protobuf]: the whole pipeline on local stand-ins
+# (values through the local Schema Registry with FORMAT; deploy/demo.py --help for
 # options, e.g. make demo DEMO_ARGS="--records 5000 --bootstrap build/package/bootstrap").
 DEMO_BINS := $(BUILD)/bootstrap $(BUILD)/kafka-local $(BUILD)/producer $(BUILD)/sink-connector
 .PHONY: demo test-demo
 demo: $(DEMO_BINS)
-	@$(PY) deploy/demo.py $(DEMO_ARGS)
+	@$(PY) deploy/demo.py $(if $(FORMAT),--format $(FORMAT)) $(DEMO_ARGS)
 
 test-demo: $(DEMO_BINS)
 	$(RUN_SUITE) demo $(PY) tests/integration/demo_test.py

@@ -25,3 +25,11 @@ TSAN_UNITS += log_threads
 UNIT_SRCS_secrets := tests/unit/test_secrets.c common/secrets.c
 UNIT_LIBS_secrets :=
 C_UNITS += secrets
+# The same set masking on many threads at once (ASan+UBSan, and ThreadSanitizer
+# under make test-tsan): librdkafka logs on its own threads.
+UNIT_SRCS_secrets_threads := tests/unit/test_secrets_threads.c common/secrets.c
+UNIT_LIBS_secrets_threads := -pthread
+C_UNITS += secrets_threads
+TSAN_SRCS_secrets_threads := $(UNIT_SRCS_secrets_threads)
+TSAN_LIBS_secrets_threads := -pthread
+TSAN_UNITS += secrets_threads

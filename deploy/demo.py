@@ -108,6 +108,10 @@ def template_alert_env():
             continue
         if isinstance(value, dict) and "Ref" in value:
             value = params.get(value["Ref"], {}).get("Default", "")
+        elif isinstance(value, dict):
+            # a resource's name (ALERT_STATE_TABLE: the template's table); the demo
+            # runs one environment, which keeps its own episodes
+            value = ""
         env[name] = str(value)
     return env
 

@@ -70,7 +70,7 @@ BENCHES :=
 .SECONDEXPANSION:
 # tests/tests.mk comes last: it turns every fragment's C_UNITS into suites.
 include common/common.mk runtime/runtime.mk aws/aws.mk model/model.mk lambda/lambda.mk \
-        trainer/trainer.mk producer/producer.mk deploy/deploy.mk tests/tests.mk
+        trainer/trainer.mk producer/producer.mk registry/registry.mk deploy/deploy.mk tests/tests.mk
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)

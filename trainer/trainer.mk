@@ -110,10 +110,3 @@ BENCHES += bench-train
 UNIT_SRCS_train_scale := tests/unit/test_train_scale.c $(TRAINER_SRCS) $(MODEL_SCORER_SRCS)
 C_UNITS += train_scale
 UNIT_LIBS_train_scale = $(TRAINER_LIBS)
-# make fuzz-registry-decode: registry/decode.c (Avro, JSON Schema and Protobuf
-# values in the Schema Registry wire format, as the trainer reads them) on
-# any bytes, with the shipped schemas.
-FUZZERS += registry_decode
-FUZZ_registry_decode_SRCS := tests/fuzz/fuzz_registry_decode.c registry/decode.c registry/client.c \
-	$(BUILD)/gen/producer/schemas_text.c
-FUZZ_registry_decode_LIBS = $(call libs,libcjson libcurl avro-c)

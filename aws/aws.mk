@@ -2,7 +2,7 @@
 # standard retries, and the scrubbing of peer text; nothing of iris.
 # AWS_SRCS is linked into build/bootstrap by lambda/lambda.mk.
 
-AWS_SRCS := aws/sigv4.c aws/sns.c aws/sns_query.c aws/retry.c aws/scrub.c aws/dynamodb.c
+AWS_SRCS := aws/aws_client.c aws/sigv4.c aws/sns.c aws/sns_query.c aws/retry.c aws/scrub.c aws/dynamodb.c
 AWS_LIBS = $(call libs,libcurl libcrypto libcjson) -lm -pthread
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.

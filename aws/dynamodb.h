@@ -54,7 +54,7 @@ typedef struct ddb_config {
 
 enum ddb_status {
     DDB_OK = 0,
-    DDB_ERR_INVALID = -1,   /* bad configuration or request (nothing sent) */
+    DDB_ERR_INVALID = -1, /* bad configuration or request (nothing sent) */
     DDB_ERR_NOMEM = -2,
     DDB_ERR_SERVICE = -3,   /* DynamoDB answered with an error (code in the result) */
     DDB_ERR_TRANSPORT = -4, /* connection, TLS or timeout failure */
@@ -88,8 +88,8 @@ int ddb_call(ddb_client *c, const char *op, const char *body, size_t len, int64_
 
 /* Builds the signed request headers of one call at time now ("Name: value"
  * lines appended to *headers, n of them; free each and the array).  For tests. */
-int ddb_build_headers(const ddb_client *c, const char *op, const char *body, size_t len,
-                      time_t now, char ***headers, size_t *n);
+int ddb_build_headers(const ddb_client *c, const char *op, const char *body, size_t len, time_t now,
+                      char ***headers, size_t *n);
 
 /* Reads an answer body with its HTTP status: on 2xx a JSON object goes to
  * *answer (0); otherwise the error's code and message go to res, bounded and

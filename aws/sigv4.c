@@ -322,8 +322,7 @@ int sigv4_header_replaced(const sigv4_credentials *creds, const char *name)
 /* The request's headers (less those the signature replaces) plus X-Amz-Date
  * (unless given) and the signed session token, canonical and sorted. */
 static int collect_headers(const sigv4_request *req, const sigv4_credentials *creds,
-                           const char *amz_date, int date_given, const char *token,
-                           header_set *hs)
+                           const char *amz_date, int date_given, const char *token, header_set *hs)
 {
     hs->h = calloc(req->nheaders + 2, sizeof *hs->h);
     if (hs->h == NULL)

@@ -162,30 +162,31 @@ int sns_build_publish(const sns_client *c, const sns_message *m, time_t now, sns
     static const char content_type[] = "application/x-www-form-urlencoded; charset=utf-8";
     memset(out, 0, sizeof *out);
     int rc = SNS_ERR_NOMEM;
-    out->url = strdup(c->endpoint);
+    out->url = strdup(c->aws.endpoint);
     out->headers = calloc(6, sizeof *out->headers);
     if (out->url == NULL || out->headers == NULL || sns_form_publish(&out->body, m) != 0)
         goto cleanup;
 
-    sigv4_header signed_headers[] = {{"Host", c->host}, {"Content-Type", content_type}};
+    sigv4_header signed_headers[] = {{"Host", c->aws.host}, {"Content-Type", content_type}};
     sigv4_request req = {.method = "POST",
-                         .path = c->path,
+                         .path = c->aws.path,
                          .headers = signed_headers,
                          .nheaders = 2,
                          .body = out->body.data,
                          .body_len = out->body.len};
-    sigv4_credentials creds = {c->access_key_id, c->secret_access_key, c->session_token};
+    sigv4_credentials creds = {c->aws.access_key_id, c->aws.secret_access_key,
+                               c->aws.session_token};
     sigv4_signature sig;
-    int src = sigv4_sign(&req, &creds, c->region, "sns", now, SIGV4_TOKEN_SIGNED, &sig, NULL);
+    int src = sigv4_sign(&req, &creds, c->aws.region, "sns", now, SIGV4_TOKEN_SIGNED, &sig, NULL);
     if (src != SIGV4_OK) {
         rc = src == SIGV4_ERR_NOMEM ? SNS_ERR_NOMEM : SNS_ERR_INVALID;
         goto cleanup;
     }
-    if (add_header(out, "Host", c->host) != 0 ||
+    if (add_header(out, "Host", c->aws.host) != 0 ||
         add_header(out, "Content-Type", content_type) != 0 ||
         add_header(out, "X-Amz-Date", sig.amz_date) != 0 ||
-        (c->session_token != NULL &&
-         add_header(out, "X-Amz-Security-Token", c->session_token) != 0) ||
+        (c->aws.session_token != NULL &&
+         add_header(out, "X-Amz-Security-Token", c->aws.session_token) != 0) ||
         add_header(out, "Authorization", sig.authorization) != 0 ||
         /* no 100-continue round trip for large messages */
         add_header(out, "Expect", "") != 0)
@@ -268,7 +269,8 @@ static int peer_field(const sns_client *c, const char *body, size_t len, const c
         return 0;
     }
     size_t dn = xml_decode(raw, n, decoded, SCRUB_MAX_INPUT);
-    const char *secrets[] = {c ? c->secret_access_key : NULL, c ? c->session_token : NULL};
+    const char *secrets[2];
+    aws_client_secrets(c != NULL ? &c->aws : NULL, secrets);
     scrub_peer_text(out, cap, decoded, dn, secrets, 2);
     free(decoded);
     return 0;
@@ -293,10 +295,4 @@ int sns_parse_response_for(const sns_client *c, const char *body, size_t len, sn
 int sns_parse_response(const char *body, size_t len, sns_result *res)
 {
     return sns_parse_response_for(NULL, body, len, res);
-}
-
-void sns_scrub_for(const sns_client *c, char *out, size_t cap, const char *text)
-{
-    const char *secrets[] = {c->secret_access_key, c->session_token};
-    scrub_peer_text(out, cap, text, text != NULL ? strlen(text) : 0, secrets, 2);
 }

@@ -27,7 +27,7 @@ $(ASAN)/bootstrap: $(call asan_obj,$(BOOTSTRAP_SRCS))
 
 # Unit tests: tests/unit/test_<name>.c, each linked with the modules it tests
 # and what those need.
-UNIT_SRCS_batch := tests/unit/test_batch.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch := tests/unit/test_batch.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c \
                     $(MODEL_SCORER_SRCS)
 UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
                        $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
@@ -68,7 +68,7 @@ test-runtime: $(ASAN)/bootstrap
 
 # The notifier (alert policy + SNS client) driven over real HTTP against the
 # local SNS (tests/doubles/sns_local.py).
-$(ASAN)/sns_driver: $(call asan_obj,tests/integration/sns_driver.c $(HANDLER_SRCS))
+$(ASAN)/sns_driver: $(call asan_obj,tests/integration/sns_driver.c tests/lib/testfile.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS_SAN) $^ -o $@ $(LAMBDA_LIBS)
 
 test-sns-integration: $(ASAN)/sns_driver
@@ -102,7 +102,7 @@ batch-size: $(BUILD)/bootstrap
 	$(PY) scripts/batch_limits.py --bootstrap $(BUILD)/bootstrap --key $(KEY)
 
 # Benchmark: cold start, warm handler throughput, peak RSS vs a Python runtime.
-$(BUILD)/bench_handler: $(call obj,tests/bench/bench_handler.c $(HANDLER_SRCS))
+$(BUILD)/bench_handler: $(call obj,tests/bench/bench_handler.c tests/lib/testfile.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
 # The parse-only reference: simdjson On-Demand on the same bytes (C++, for
@@ -127,7 +127,7 @@ bench-lambda: $(BUILD)/bootstrap $(BUILD)/bench_handler $(BUILD)/package/bootstr
 # Benchmark: build+sign one Publish, and the alert path's added latency.
 $(BUILD)/sns_bench: $(call obj,tests/bench/sns_bench.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
-$(BUILD)/sns_driver: $(call obj,tests/integration/sns_driver.c $(HANDLER_SRCS))
+$(BUILD)/sns_driver: $(call obj,tests/integration/sns_driver.c tests/lib/testfile.c $(HANDLER_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(LAMBDA_LIBS)
 
 bench-alerts: $(BUILD)/sns_bench $(BUILD)/sns_driver $(BUILD)/bootstrap
@@ -216,7 +216,7 @@ TESTS += test-fleet-dynamodb
 
 # The batch parser and the response writer from 8 threads at once, each
 # answer byte for byte the single-threaded one.
-UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c \
                            lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_threads = $(call libs,libcjson) -lm -lpthread
 C_UNITS += batch_threads

@@ -12,6 +12,7 @@
 
 #include "lambda/handler.h"
 #include "common/log.h"
+#include "tests/lib/testfile.h"
 
 static double now_ms(void)
 {
@@ -39,19 +40,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: %s EVENT_FILE ITERATIONS\n", argv[0]);
         return 2;
     }
-    FILE *f = fopen(argv[1], "rb");
-    if (f == NULL) {
+    size_t ev_len;
+    char *ev = testfile_read(argv[1], &ev_len);
+    if (ev == NULL) {
         perror(argv[1]);
         return 1;
     }
-    buf ev = BUF_INIT;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&ev, chunk, n);
-    fclose(f);
     int iters = atoi(argv[2]);
-    if (iters < 1 || ev.failed)
+    if (iters < 1)
         return 2;
 
     static handler_ctx h;
@@ -65,13 +61,13 @@ int main(int argc, char **argv)
     size_t records = 0, response_bytes = 0;
     {
         batch counted;
-        if (batch_parse(ev.data, ev.len, &counted, err, sizeof err) == BATCH_OK)
+        if (batch_parse(ev, ev_len, &counted, err, sizeof err) == BATCH_OK)
             records = counted.count;
         batch_free(&counted);
     }
     for (int i = 0; i < iters; i++) {
-        runtime_invocation_request req = {.payload = ev.data,
-                                          .payload_len = ev.len,
+        runtime_invocation_request req = {.payload = ev,
+                                          .payload_len = ev_len,
                                           .request_id = "bench",
                                           .xray_trace_id = "",
                                           .client_context = "",
@@ -116,6 +112,6 @@ int main(int argc, char **argv)
     free(cpu);
     free(t);
     handler_free(&h);
-    buf_free(&ev);
+    free(ev);
     return 0;
 }

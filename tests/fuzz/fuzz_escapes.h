@@ -131,4 +131,43 @@ static inline void fuzz_check_scrubbed(const char *what, const char *out, size_t
     free(v);
 }
 
+/* Draws two secrets from the input: two length bytes (the first secret at
+ * least min_first long, both under 48), then their characters in the
+ * alphabet of AWS secret keys and session tokens (base64).  *data and *size
+ * move past what was drawn.  Returns 0, or -1 when the input is too short. */
+static inline int fuzz_draw_secrets(const uint8_t **data, size_t *size, size_t min_first,
+                                    char s1[48], char s2[48])
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
+    if (*size < 2)
+        return -1;
+    const uint8_t *d = *data;
+    size_t l1 = min_first + d[0] % (48 - min_first), l2 = d[1] % 48;
+    if (l1 + l2 > *size - 2)
+        return -1;
+    d += 2;
+    for (size_t i = 0; i < l1; i++)
+        s1[i] = alphabet[d[i] % (sizeof alphabet - 1)];
+    for (size_t i = 0; i < l2; i++)
+        s2[i] = alphabet[d[l1 + i] % (sizeof alphabet - 1)];
+    s1[l1] = s2[l2] = '\0';
+    *data = d + l1 + l2;
+    *size -= 2 + l1 + l2;
+    return 0;
+}
+
+/* A field read from a peer's answer: NUL-terminated within its cap,
+ * printable ASCII, and holding no piece of the two secrets. */
+static inline void fuzz_check_peer_field(const char *name, const char *field, size_t cap,
+                                         const char *const *secrets)
+{
+    size_t n = strnlen(field, cap);
+    if (n == cap)
+        fuzz_fail(name, "NUL-terminated within its field", field, cap);
+    if (!fuzz_printable(field, n))
+        fuzz_fail(name, "printable ASCII", field, n);
+    fuzz_check_scrubbed(name, field, n, secrets, 2);
+}
+
 #endif

@@ -19,25 +19,18 @@
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_escapes.h"
 
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 3)
-        return 0;
-    size_t cap = 1 + (size_t)data[0] * 2, l1 = data[1] % 48, l2 = data[2] % 48;
-    data += 3, size -= 3;
-    if (l1 + l2 > size)
-        return 0;
     char s1[48], s2[48];
-    for (size_t i = 0; i < l1; i++)
-        s1[i] = alphabet[data[i] % (sizeof alphabet - 1)];
-    for (size_t i = 0; i < l2; i++)
-        s2[i] = alphabet[data[l1 + i] % (sizeof alphabet - 1)];
-    s1[l1] = s2[l2] = '\0';
+    if (size < 1)
+        return 0;
+    size_t cap = 1 + (size_t)data[0] * 2;
+    data++, size--;
+    if (fuzz_draw_secrets(&data, &size, 0, s1, s2) != 0)
+        return 0;
     const char *secrets[] = {s1, s2};
-    const char *text = (const char *)data + l1 + l2;
-    size_t len = size - l1 - l2;
+    const char *text = (const char *)data;
+    size_t len = size;
 
     char *out = malloc(cap);
     if (out == NULL)

@@ -19,18 +19,6 @@
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_escapes.h"
 
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=";
-
-static void check_field(const char *name, const char *field, size_t cap, const char *const *secrets)
-{
-    size_t n = strnlen(field, cap);
-    if (n == cap)
-        fuzz_fail(name, "NUL-terminated within its field", field, cap);
-    if (!fuzz_printable(field, n))
-        fuzz_fail(name, "printable ASCII", field, n);
-    fuzz_check_scrubbed(name, field, n, secrets, 2);
-}
-
 /* The plain id in the body's first <MessageId>...</MessageId>, or NULL. */
 static char *plain_message_id(const char *body, size_t len)
 {
@@ -50,20 +38,11 @@ static char *plain_message_id(const char *body, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 2)
-        return 0;
-    size_t l1 = 1 + data[0] % 47, l2 = data[1] % 48; /* a client needs a secret key */
-    data += 2, size -= 2;
-    if (l1 + l2 > size)
-        return 0;
     char key[48], token[48];
-    for (size_t i = 0; i < l1; i++)
-        key[i] = alphabet[data[i] % (sizeof alphabet - 1)];
-    for (size_t i = 0; i < l2; i++)
-        token[i] = alphabet[data[l1 + i] % (sizeof alphabet - 1)];
-    key[l1] = token[l2] = '\0';
-    const char *body = (const char *)data + l1 + l2;
-    size_t len = size - l1 - l2;
+    if (fuzz_draw_secrets(&data, &size, 1, key, token) != 0) /* a client needs a secret key */
+        return 0;
+    const char *body = (const char *)data;
+    size_t len = size;
 
     if (len == 0) { /* nothing to read: fields untouched, as documented by the callers */
         sns_result r0;
@@ -87,14 +66,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&r, 0x55, sizeof r); /* every field must be written */
     int rc = sns_parse_response_for(c, body, len, &r);
     const char *secrets[] = {key, token};
-    check_field("MessageId", r.message_id, sizeof r.message_id, secrets);
-    check_field("RequestId", r.request_id, sizeof r.request_id, secrets);
+    fuzz_check_peer_field("MessageId", r.message_id, sizeof r.message_id, secrets);
+    fuzz_check_peer_field("RequestId", r.request_id, sizeof r.request_id, secrets);
     if (rc != 0 && rc != -1)
         fuzz_fail("result", "0 or -1", NULL, 0);
     if (r.message_id[0] == '\0') { /* then Code was read, and Message when there is a Code */
-        check_field("Code", r.error_code, sizeof r.error_code, secrets);
+        fuzz_check_peer_field("Code", r.error_code, sizeof r.error_code, secrets);
         if (r.error_code[0] != '\0')
-            check_field("Message", r.error_message, sizeof r.error_message, secrets);
+            fuzz_check_peer_field("Message", r.error_message, sizeof r.error_message, secrets);
         else if (rc == 0)
             fuzz_fail("a 0 result", "a MessageId or a Code", NULL, 0);
     }

@@ -27,6 +27,7 @@
 #include "lambda/evaluate.h"
 #include "lambda/notify.h"
 #include "aws/sns.h"
+#include "tests/lib/testfile.h"
 
 #define MAX_ATTRS 8
 
@@ -37,20 +38,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    buf b = BUF_INIT;
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    return buf_detach(&b, len);
 }
 
 static const char *env_or_null(const char *name)
@@ -95,7 +82,7 @@ static int run_publish(int argc, char **argv)
             m.message_len = strlen(v);
         } else if (strcmp(a, "--message-file") == 0) {
             free(message_file);
-            message_file = slurp(v, &m.message_len);
+            message_file = testfile_read(v, &m.message_len);
             if (message_file == NULL) {
                 fprintf(stderr, "sns_driver: cannot read %s\n", v);
                 goto cleanup;

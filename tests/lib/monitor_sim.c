@@ -62,6 +62,26 @@ void sim_free(sim_data *d)
     memset(d, 0, sizeof *d);
 }
 
+sim_data sim_iris;
+
+int sim_iris_setup(void **state)
+{
+    char err[512];
+    (void)state;
+    if (sim_load(&sim_iris, "model/iris-model.json", "model/iris.csv", err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int sim_iris_teardown(void **state)
+{
+    (void)state;
+    sim_free(&sim_iris);
+    return 0;
+}
+
 /* splitmix64: a small, well-mixed seeded generator. */
 static uint64_t next_u64(uint64_t *s)
 {

@@ -38,6 +38,13 @@ typedef struct sim_data {
 int sim_load(sim_data *d, const char *model_path, const char *csv_path, char *err, size_t errlen);
 void sim_free(sim_data *d);
 
+/* The iris model and rows (model/iris-model.json, model/iris.csv) as a
+ * cmocka group fixture: sim_iris_setup loads them into sim_iris (printing
+ * why when it cannot), sim_iris_teardown frees them. */
+extern sim_data sim_iris;
+int sim_iris_setup(void **state);
+int sim_iris_teardown(void **state);
+
 typedef struct sim_stream {
     enum sim_change change;
     double target_accuracy; /* SIM_ACCURACY */

@@ -37,3 +37,17 @@ cleanup:
     fclose(f);
     return text;
 }
+
+const char *const testfile_sample_events[] = {
+    "events/batch-correct.json",
+    "events/batch-drifted.json",
+    "events/batch-escaped-strings.json",
+    "events/batch-map-strings.json",
+    "events/batch-base64.json",
+    "events/batch-ksqldb-uppercase.json",
+    "events/batch-mixed.json",
+    "events/record-bare.json",
+    "events/batch-keys.json",
+};
+const size_t testfile_nsample_events =
+    sizeof testfile_sample_events / sizeof testfile_sample_events[0];

@@ -8,4 +8,9 @@
  * NULL), or NULL when it cannot be read.  The caller frees the result. */
 char *testfile_read(const char *path, size_t *len);
 
+/* The sample events of events/ that every batch reader must read alike:
+ * testfile_nsample_events paths, relative to the top of the tree. */
+extern const char *const testfile_sample_events[];
+extern const size_t testfile_nsample_events;
+
 #endif

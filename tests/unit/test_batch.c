@@ -12,6 +12,7 @@
 
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
+#include "tests/lib/testfile.h"
 
 static batch parse_ok(const char *json)
 {
@@ -502,31 +503,16 @@ static void check_against_reference(const char *json, size_t len, const char *wh
     batch_free(&b);
 }
 
+/* Object, escaped-JSON and base64 values, and ksqlDB names, are all read
+ * without the cJSON fallback; a malformed record is left to it. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    char *data = malloc(1 << 20);
-    *len = fread(data, 1, 1 << 20, f);
-    fclose(f);
+    char *data = testfile_read(path, len);
+    if (data == NULL)
+        fail_msg("cannot read %s", path);
     return data;
 }
 
-static const char *const sample_events[] = {
-    "events/batch-correct.json",
-    "events/batch-drifted.json",
-    "events/batch-escaped-strings.json",
-    "events/batch-map-strings.json",
-    "events/batch-base64.json",
-    "events/batch-ksqldb-uppercase.json",
-    "events/batch-mixed.json",
-    "events/record-bare.json",
-    "events/batch-keys.json",
-};
-
-/* Object, escaped-JSON and base64 values, and ksqlDB names, are all read
- * without the cJSON fallback; a malformed record is left to it. */
 static void fast_path_takes_connector_batches(void **state)
 {
     (void)state;
@@ -607,10 +593,10 @@ static void check_against_mutations(const char *json, size_t len, const char *na
 static void fast_path_matches_reference_on_samples_and_mutations(void **state)
 {
     (void)state;
-    for (size_t e = 0; e < sizeof sample_events / sizeof sample_events[0]; e++) {
+    for (size_t e = 0; e < testfile_nsample_events; e++) {
         size_t len;
-        char *json = read_file(sample_events[e], &len);
-        check_against_mutations(json, len, sample_events[e], 42 + (unsigned)e);
+        char *json = read_file(testfile_sample_events[e], &len);
+        check_against_mutations(json, len, testfile_sample_events[e], 42 + (unsigned)e);
         free(json);
     }
     for (size_t i = 0; i < sizeof bad_records / sizeof bad_records[0]; i++) {

@@ -26,22 +26,11 @@
 #include "lambda/evaluate.h"
 #include "lambda/response.h"
 #include "model/model.h"
+#include "tests/lib/testfile.h"
 
 #define THREADS 8
 #define ROUNDS 3
 #define MAX_EVENTS 24
-
-static const char *const samples[] = {
-    "events/batch-correct.json",
-    "events/batch-drifted.json",
-    "events/batch-escaped-strings.json",
-    "events/batch-map-strings.json",
-    "events/batch-base64.json",
-    "events/batch-ksqldb-uppercase.json",
-    "events/batch-mixed.json",
-    "events/record-bare.json",
-    "events/batch-keys.json",
-};
 
 typedef struct event {
     char *json;
@@ -63,16 +52,10 @@ static void add_event(char *json, size_t len)
 
 static void add_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail_msg("cannot open %s", path);
-    buf b = BUF_INIT;
-    char chunk[4096];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_append(&b, chunk, n);
-    fclose(f);
-    char *json = buf_detach(&b, &n);
+    char *json = testfile_read(path, &n);
+    if (json == NULL)
+        fail_msg("cannot read %s", path);
     add_event(json, n);
 }
 
@@ -196,8 +179,8 @@ static int setup(void **state)
     iris = model_load("model/iris-model.json", err, sizeof err);
     if (iris == NULL || batch_use_model(iris, err, sizeof err) != 0)
         fail_msg("model: %s", err);
-    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
-        add_file(samples[i]);
+    for (size_t i = 0; i < testfile_nsample_events; i++)
+        add_file(testfile_sample_events[i]);
     for (unsigned seed = 1; seed <= 6; seed++)
         add_generated(seed, 40 + 30 * seed);
     /* What one thread answers, before any other runs. */
@@ -229,7 +212,7 @@ static void the_single_threaded_answers_agree(void **state)
         if (strcmp(events[i].want[0], events[i].want[1]) != 0)
             fail_msg("event %zu: the fast path answers \"%.120s\", the cJSON path \"%.120s\"", i,
                      events[i].want[0], events[i].want[1]);
-    const char *gen = events[sizeof samples / sizeof samples[0]].want[0];
+    const char *gen = events[testfile_nsample_events].want[0];
     static const char first[] =
         "[{\"payload\":{\"topic\":\"t-1-0\",\"partition\":0,\"offset\":1000,";
     if (strncmp(gen, first, sizeof first - 1) != 0 ||

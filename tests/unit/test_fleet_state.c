@@ -31,33 +31,13 @@
 #define K_MAX 4
 #define BATCH 20
 
-static sim_data data;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    if (sim_load(&data, "model/iris-model.json", "model/iris.csv", err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sim_free(&data);
-    return 0;
-}
-
 typedef struct fleet_run {
     size_t k;
-    double rate;      /* false-alarm rate per record (0: the default) */
+    double rate; /* false-alarm rate per record (0: the default) */
     int store_down;
-    sim_stream s;     /* change after s.warmup records (fleet-wide) */
+    sim_stream s;         /* change after s.warmup records (fleet-wide) */
     size_t recover_after; /* >0: the stream is clean again this many records after the alert */
-    size_t tail;      /* records to run after the recovery (or after the change if none) */
+    size_t tail;          /* records to run after the recovery (or after the change if none) */
     /* results */
     size_t alarms_before, alarms, recoveries, delay, records;
     size_t alarms_by_env[K_MAX];
@@ -78,7 +58,7 @@ static void run(fleet_run *fr)
         mc.false_alarm_rate = fr->rate;
     char err[256], env[32];
     for (size_t i = 0; i < fr->k; i++) {
-        m[i] = monitor_new(&mc, model_baseline(data.model), err, sizeof err);
+        m[i] = monitor_new(&mc, model_baseline(sim_iris.model), err, sizeof err);
         assert_non_null(m[i]);
         snprintf(env, sizeof env, "env%zu", i);
         f[i] = fleet_new(&iface, "sim", env, m[i], err, sizeof err);
@@ -95,9 +75,10 @@ static void run(fleet_run *fr)
         b.count = BATCH;
         for (size_t i = 0; i < BATCH; i++) {
             size_t at = done + i;
-            int changed = fr->s.change != SIM_NONE && at >= fr->s.warmup &&
-                          !(fr->recover_after > 0 && alert_at > 0 && at >= alert_at + fr->recover_after);
-            sim_draw(&data, &fr->s, changed, &rng, (int64_t)at, &b.records[i]);
+            int changed =
+                fr->s.change != SIM_NONE && at >= fr->s.warmup &&
+                !(fr->recover_after > 0 && alert_at > 0 && at >= alert_at + fr->recover_after);
+            sim_draw(&sim_iris, &fr->s, changed, &rng, (int64_t)at, &b.records[i]);
         }
         done += BATCH;
         int64_t now_ms = 1700000000000LL + (int64_t)done;
@@ -147,8 +128,9 @@ static void no_false_alert_and_a_request_per_50_clean_batches_at_most(void **sta
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        fleet_run fr = {.k = 3, .s = {.change = SIM_NONE, .batch = BATCH,
-                                      .warmup = 3 * 2000 * BATCH, .seed = seed}};
+        fleet_run fr = {
+            .k = 3,
+            .s = {.change = SIM_NONE, .batch = BATCH, .warmup = 3 * 2000 * BATCH, .seed = seed}};
         run(&fr);
         if (fr.alarms_before != 0)
             fail_msg("seed %llu: expected 0 false alerts on 2,000 clean batches per environment, "
@@ -169,8 +151,12 @@ static void one_alert_and_one_recovery_per_episode_fleet_wide(void **state)
     (void)state;
     for (uint64_t seed = 11; seed <= 30; seed++) {
         fleet_run fr = {.k = 3,
-                        .s = {.change = SIM_ACCURACY, .target_accuracy = 0.5, .batch = BATCH,
-                              .warmup = 3000, .limit = 40000, .seed = seed},
+                        .s = {.change = SIM_ACCURACY,
+                              .target_accuracy = 0.5,
+                              .batch = BATCH,
+                              .warmup = 3000,
+                              .limit = 40000,
+                              .seed = seed},
                         .recover_after = 2000,
                         .tail = 6000};
         run(&fr);
@@ -186,12 +172,17 @@ static double mean_delay(size_t k, enum sim_change c, double value, size_t *max)
     double sum = 0;
     *max = 0;
     for (uint64_t t = 0; t < 200; t++) {
-        sim_stream s = {.change = c, .target_accuracy = value, .shift_cm = value, .batch = BATCH,
-                        .warmup = 3000, .limit = 20000, .seed = 101 + t};
+        sim_stream s = {.change = c,
+                        .target_accuracy = value,
+                        .shift_cm = value,
+                        .batch = BATCH,
+                        .warmup = 3000,
+                        .limit = 20000,
+                        .seed = 101 + t};
         size_t delay;
         if (k == 1) {
             sim_result r;
-            assert_int_equal(sim_run(&data, SIM_SEQUENTIAL, &s, &r), 0);
+            assert_int_equal(sim_run(&sim_iris, SIM_SEQUENTIAL, &s, &r), 0);
             if (!r.detected || r.alerts_before)
                 fail_msg("single environment, stream %llu: not detected", (unsigned long long)t);
             delay = r.delay;
@@ -240,8 +231,12 @@ static void store_down_every_environment_alerts_on_its_own(void **state)
     (void)state;
     fleet_run fr = {.k = 3,
                     .store_down = 1,
-                    .s = {.change = SIM_ACCURACY, .target_accuracy = 0.5, .batch = BATCH,
-                          .warmup = 3000, .limit = 3000, .seed = 7},
+                    .s = {.change = SIM_ACCURACY,
+                          .target_accuracy = 0.5,
+                          .batch = BATCH,
+                          .warmup = 3000,
+                          .limit = 3000,
+                          .seed = 7},
                     .tail = 600}; /* after the first alert, each environment reaches its own */
     run(&fr);
     for (size_t e = 0; e < 3; e++)
@@ -257,7 +252,8 @@ static void false_alarms_per_clean_record_stay_below_the_rate(void **state)
 {
     (void)state;
     const double rate = 1e-3;
-    fleet_run fr = {.k = 3, .rate = rate,
+    fleet_run fr = {.k = 3,
+                    .rate = rate,
                     .s = {.change = SIM_NONE, .batch = BATCH, .warmup = 300000, .seed = 5}};
     run(&fr);
     double got = (double)fr.alarms_before / (double)fr.records;
@@ -289,5 +285,5 @@ int main(void)
         cmocka_unit_test(store_down_every_environment_alerts_on_its_own),
         cmocka_unit_test(false_alarms_per_clean_record_stay_below_the_rate),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sim_iris_setup, sim_iris_teardown);
 }

@@ -23,32 +23,12 @@
 
 #include "tests/lib/monitor_sim.h"
 
-static sim_data data;
-
-static int setup(void **state)
-{
-    (void)state;
-    char err[512];
-    if (sim_load(&data, "model/iris-model.json", "model/iris.csv", err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    sim_free(&data);
-    return 0;
-}
-
 static size_t clean_alerts(enum sim_policy p, size_t batch_size, uint64_t seed)
 {
     sim_stream s = {
         .change = SIM_NONE, .batch = batch_size, .warmup = 2000 * batch_size, .seed = seed};
     sim_result r;
-    assert_int_equal(sim_run(&data, p, &s, &r), 0);
+    assert_int_equal(sim_run(&sim_iris, p, &s, &r), 0);
     assert_int_equal(r.records, 2000 * batch_size);
     return r.alerts_before;
 }
@@ -81,7 +61,7 @@ static void old_threshold_policy_false_alarms_at_20_and_is_blind_at_1(void **sta
                     .limit = 2000,
                     .seed = 3};
     sim_result r;
-    assert_int_equal(sim_run(&data, SIM_THRESHOLD, &s, &r), 0);
+    assert_int_equal(sim_run(&sim_iris, SIM_THRESHOLD, &s, &r), 0);
     assert_int_equal(r.detected, 0);
 }
 
@@ -103,7 +83,7 @@ static void delays(enum sim_change c, double value, size_t batch_size, size_t *o
                         .limit = 5000,
                         .seed = 101 + t};
         sim_result r;
-        assert_int_equal(sim_run(&data, SIM_SEQUENTIAL, &s, &r), 0);
+        assert_int_equal(sim_run(&sim_iris, SIM_SEQUENTIAL, &s, &r), 0);
         if (r.alerts_before != 0 || !r.detected)
             fail_msg("stream %zu: expected no alert before the change and one after, got %zu "
                      "before, detected %d",
@@ -156,5 +136,5 @@ int main(void)
         cmocka_unit_test(accuracy_down_to_50_percent_at_batch_size_1_median_within_20_records),
         cmocka_unit_test(unlabelled_input_shift_alerts_within_five_batches_of_20),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, sim_iris_setup, sim_iris_teardown);
 }

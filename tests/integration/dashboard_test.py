@@ -26,7 +26,6 @@ units.  The dashboard body is resolved as CloudFormation would (!Sub, !If,
   function when there is one, and is gone with Dashboard=false.
 Closes with "N passed, N failed".
 """
-import csv
 import json
 import math
 import os
@@ -45,21 +44,10 @@ BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "buil
 TEMPLATE = os.path.join(ROOT, "template.yaml")
 MODEL = os.path.join(ROOT, "model", "iris-model.json")
 LAMBDA_METRICS = {"Invocations", "Errors", "Throttles", "Duration"}
-CLASSES = ["setosa", "versicolor", "virginica"]
-with open(os.path.join(ROOT, "model", "iris.csv"), newline="") as f:
-    ROWS = list(csv.DictReader(f))
 
 
-def record(offset, wrong=False, labelled=True, petal_shift=0.0):
-    r = ROWS[(offset * 37) % len(ROWS)]
-    value = {"sepalLength": float(r["sepal_length"]), "sepalWidth": float(r["sepal_width"]),
-             "petalLength": round(float(r["petal_length"]) + petal_shift, 2),
-             "petalWidth": float(r["petal_width"])}
-    if labelled:
-        k = CLASSES.index(r["species"])
-        value["species"] = CLASSES[(k + 1) % 3] if wrong else r["species"]
-    return {"payload": {"timestamp": 1700000000000 + offset * 1000, "topic": "iris",
-                        "partition": 0, "offset": offset, "key": None, "value": value}}
+def record(offset, **kind):
+    return lib.iris_record(offset, ms_per_offset=1000, **kind)
 
 
 def run_stream():

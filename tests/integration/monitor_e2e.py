@@ -28,23 +28,6 @@ from rapi_harness import ROOT, Function  # noqa: E402
 
 BOOTSTRAP = os.path.abspath(os.environ.get("BOOTSTRAP", os.path.join(ROOT, "build", "bootstrap")))
 SNS = None
-CLASSES = ["setosa", "versicolor", "virginica"]
-
-with open(os.path.join(ROOT, "model", "iris.csv"), newline="") as f:
-    ROWS = [r for r in csv.DictReader(f)]
-
-
-def record(i, offset, wrong=False, labelled=True, petal_shift=0.0):
-    """Row i % 150 of the data set as a connector record."""
-    r = ROWS[(i * 37) % len(ROWS)]  # 37 is coprime with 150: every row, well mixed
-    value = {"sepalLength": float(r["sepal_length"]), "sepalWidth": float(r["sepal_width"]),
-             "petalLength": round(float(r["petal_length"]) + petal_shift, 2),
-             "petalWidth": float(r["petal_width"])}
-    if labelled:
-        k = CLASSES.index(r["species"])
-        value["species"] = CLASSES[(k + 1) % 3] if wrong else r["species"]
-    return {"payload": {"timestamp": 1700000000000 + offset, "topic": "iris", "partition": 0,
-                        "offset": offset, "key": None, "value": value}}
 
 
 def alert_env(**extra):
@@ -64,7 +47,7 @@ class Stream:
 
     def send(self, batches, size, **kind):
         for _ in range(batches):
-            recs = [record(self.offset + j, self.offset + j, **kind) for j in range(size)]
+            recs = [lib.iris_record(self.offset + j, **kind) for j in range(size)]
             ferr, out = self.fn.invoke(recs)
             if ferr is not None:
                 raise AssertionError(f"invocation failed: {ferr} {out}")
@@ -89,7 +72,7 @@ class Sequential(unittest.TestCase):
             change = s.offset
             # Every other label wrong: about 50% accuracy.
             for b in range(2):
-                recs = [record(s.offset + j, s.offset + j, wrong=j % 2 == 0) for j in range(20)]
+                recs = [lib.iris_record(s.offset + j, wrong=j % 2 == 0) for j in range(20)]
                 fn.invoke(recs)
                 s.offset += 20
             drops = published("accuracy-drop")

@@ -6,7 +6,6 @@ Every process started here is killed on exit, also when a test fails or the
 run is interrupted (SIGINT/SIGTERM).
 """
 import csv
-import shutil
 import json
 import os
 import signal
@@ -16,7 +15,7 @@ import sys
 import tempfile
 import time
 
-from testlib import ROOT, TestFailure, require, run_functions, stop  # noqa: F401
+from testlib import ROOT, TempProcess, TestFailure, require, run_functions, stop  # noqa: F401
 
 # The binaries under test: build/ by default; `make test` points these at the
 # ASan+UBSan builds in build/asan/.
@@ -54,7 +53,7 @@ def spawn(args, **kw):
 
 
 
-class KafkaLocal:
+class KafkaLocal(TempProcess):
     """A running build/kafka-local with a control socket."""
 
     def __init__(self, brokers=3, topics=("iris:3",)):
@@ -86,17 +85,6 @@ class KafkaLocal:
                 reply = f.readline().strip()
                 require(f"kafka-local control '{c}'", reply.split(" ")[0] == "ok", "ok", reply)
         return reply[3:]
-
-    def stop(self):
-        stop(self.proc, 10)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class Run:

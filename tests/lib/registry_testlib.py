@@ -4,7 +4,6 @@ deserializers (tests/node/sr_decode.js) run on them."""
 import base64
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from producer_testlib import ROOT, require, spawn, stop  # noqa: F401
-from testlib import TestFailure
+from testlib import TempProcess, TestFailure
 
 DOUBLE = os.path.join(ROOT, "tests", "doubles", "schema_registry.py")
 NODE_DIR = os.path.join(ROOT, "tests", "node")
@@ -27,7 +26,7 @@ def shipped_schema(fmt):
         return f.read()
 
 
-class SchemaRegistry:
+class SchemaRegistry(TempProcess):
     """A running Schema Registry double; users: "KEY:SECRET" strings it accepts."""
 
     def __init__(self, users=()):
@@ -71,17 +70,6 @@ class SchemaRegistry:
                 f.write("basic.auth.credentials.source=USER_INFO\n"
                         f"basic.auth.user.info={self.user}\n")
         return path
-
-    def stop(self):
-        stop(self.proc, 10)
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def raw_values(bootstrap, topic, timeout=60):

@@ -2,6 +2,7 @@
 (tests/doubles/sns_local.py) in a subprocess, and a unittest runner whose closing
 line tests/lib/run-suite.sh counts ("NAME: N passed, N failed"; NAME in letters
 and hyphens only)."""
+import csv
 import json
 import os
 import tempfile
@@ -23,6 +24,27 @@ TEMP_KEY_ID = "ASIAIRISSESSION01"
 TEMP_SECRET = "irisFAKEsecret/Session+Key9876543210NEVERLOG"
 TOKEN = "irisFAKEsessionTOKEN//AQoDYXdzEPT+NEVERLOG/zz=="
 SECRETS = (SECRET, TEMP_SECRET, TOKEN)
+
+
+IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "model",
+                       "iris.csv"), newline="") as _f:
+    IRIS_ROWS = list(csv.DictReader(_f))
+
+
+def iris_record(offset, wrong=False, labelled=True, petal_shift=0.0, ms_per_offset=1):
+    """The connector's record at offset: row (offset * 37) % 150 of model/iris.csv
+    (37 is coprime with 150: every row, well mixed); wrong: labelled with the next
+    class; petal_shift: added to petal length (cm)."""
+    r = IRIS_ROWS[(offset * 37) % len(IRIS_ROWS)]
+    value = {"sepalLength": float(r["sepal_length"]), "sepalWidth": float(r["sepal_width"]),
+             "petalLength": round(float(r["petal_length"]) + petal_shift, 2),
+             "petalWidth": float(r["petal_width"])}
+    if labelled:
+        k = IRIS_CLASSES.index(r["species"])
+        value["species"] = IRIS_CLASSES[(k + 1) % 3] if wrong else r["species"]
+    return {"payload": {"timestamp": 1700000000000 + offset * ms_per_offset, "topic": "iris",
+                        "partition": 0, "offset": offset, "key": None, "value": value}}
 
 
 def find_leaks(text):

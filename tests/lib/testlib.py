@@ -3,6 +3,7 @@ the runners that print the closing line tests/lib/run-suite.sh counts
 ("[NAME: ]N passed, N failed"), and the process helpers of deploy/procs.py
 (start, wait for a port file, stop with SIGTERM then SIGKILL)."""
 import os
+import shutil
 import sys
 import time
 import traceback
@@ -16,6 +17,23 @@ sys.path.insert(0, os.path.join(ROOT, "deploy"))
 from procs import ProcError, read_log, start, stop, wait_file  # noqa: E402,F401
 
 _results = []  # one bool per check() since the start (or the last reset)
+
+
+class TempProcess:
+    """A double run as a process (self.proc) with its own temporary folder
+    (self.dir) and log file (self.log): stop() ends it and removes the folder;
+    a with block stops it on the way out."""
+
+    def stop(self):
+        stop(self.proc, 10)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 class TestFailure(AssertionError):

@@ -106,9 +106,8 @@ def main(argv):
             continue
         for (a, b), names in sorted(e.items()):
             if a < b and (b, a) in e:
-                print("%s and %s call each other: %s -> %s; %s -> %s" % (
-                    a, b, os.path.basename(a), " ".join(names), os.path.basename(b),
-                    " ".join(e[(b, a)])))
+                print("%s: calls %s, which calls it back (%s; %s)" % (
+                    a, b, " ".join(names), " ".join(e[(b, a)])))
                 bad += 1
     return 1 if bad else 0
 

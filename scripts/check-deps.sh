@@ -179,5 +179,14 @@ if [ -n "$gotos" ]; then
 else
     pass=$((pass + 1))
 fi
+# No two C source files of one folder call each other both ways, so each
+# folder reads top-down (scripts/call_graph.py FOLDER prints its calls).
+if cycles=$(python3 scripts/call_graph.py --check); then
+    pass=$((pass + 1))
+else
+    while IFS= read -r c; do
+        violation "${c%%: *}" "${c#*: } (move what both need into a lower module)"
+    done <<<"$cycles"
+fi
 echo "check-deps: $pass passed, $fail failed"
 [ $fail -eq 0 ]

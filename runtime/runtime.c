@@ -175,6 +175,34 @@ static runtime *client_alloc(char *err, size_t errlen)
     return rt;
 }
 
+/* AWS_LAMBDA_MAX_CONCURRENCY's range: the Lambda API's
+ * PerExecutionEnvironmentMaxConcurrency, 1 to 1600 (its service model). */
+#define CONCURRENCY_MAX 1600
+
+/* AWS_LAMBDA_MAX_CONCURRENCY: 1 when unset or empty (classic Lambda), the
+ * number when it is a decimal integer from 1 to CONCURRENCY_MAX, else -1
+ * with the reason in err. */
+int runtime_concurrency_from_env(char *err, size_t errlen)
+{
+    const char *v = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
+    if (v == NULL || *v == '\0')
+        return 1;
+    long n = 0;
+    size_t i = 0;
+    for (; v[i] >= '0' && v[i] <= '9' && n <= CONCURRENCY_MAX; i++)
+        n = n * 10 + (v[i] - '0');
+    if (v[i] == '\0' && n >= 1 && n <= CONCURRENCY_MAX)
+        return (int)n;
+    char shown[64];
+    runtime_text_printable(v, strlen(v), 40, shown, sizeof shown);
+    snprintf(err, errlen,
+             "AWS_LAMBDA_MAX_CONCURRENCY=\"%s\" is not a whole number from 1 to %d (Lambda sets "
+             "it to the function's PerExecutionEnvironmentMaxConcurrency on Managed Instances; "
+             "leave it unset for one invocation at a time)",
+             shown, CONCURRENCY_MAX);
+    return -1;
+}
+
 runtime *runtime_new(char *err, size_t errlen)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -547,29 +575,4 @@ int runtime_client_loop(runtime *rt, runtime_handler handler, void *ctx, int tra
         if (got == NEXT_FATAL || serve(rt, handler, ctx, trace_env) != 0)
             return 1;
     }
-}
-
-int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
-{
-    if (rt->concurrency > 1)
-        return runtime_workers_run(rt, rt->concurrency, handler, ctx);
-    /* Classic Lambda (and Managed Instances with one at a time): the single
-     * loop on this thread, no other thread, no lock. */
-    int rc = runtime_client_loop(rt, handler, ctx, 1);
-    if (rc == 0)
-        log_msg(LOG_INFO, "SIGTERM: exiting");
-    return rc;
-}
-
-int runtime_run_handler(runtime_handler handler, void *ctx)
-{
-    char err[256];
-    runtime *rt = runtime_new(err, sizeof err);
-    if (rt == NULL) {
-        log_msg(LOG_FATAL, "%s", err);
-        return 1;
-    }
-    int rc = runtime_run(rt, handler, ctx);
-    runtime_free(rt);
-    return rc;
 }

@@ -1,5 +1,6 @@
 /* runtime_internal.h: what runtime.c (one Runtime API client and its loop)
- * and runtime_workers.c (N such clients on N threads) share.  Not for
+ * offers runtime_workers.c (runtime_run: that loop, or N of them on N
+ * threads), which sits above it.  Not for
  * handlers: their interface is runtime/runtime.h. */
 #ifndef RUNTIME_RUNTIME_INTERNAL_H
 #define RUNTIME_RUNTIME_INTERNAL_H
@@ -32,9 +33,5 @@ int runtime_client_loop(runtime *rt, runtime_handler handler, void *ctx, int tra
  * first.  Thread-safe (an atomic flag). */
 void runtime_drain(void);
 
-/* Runs n client loops on n threads, the first on rt itself; returns once
- * all have stopped: 0 after SIGTERM, 1 when any of them met a fatal
- * condition (the others were drained). */
-int runtime_workers_run(runtime *rt, int n, runtime_handler handler, void *ctx);
 
 #endif

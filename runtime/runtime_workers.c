@@ -1,5 +1,7 @@
-/* runtime_workers.c: Lambda Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY
- * client loops on as many threads, each with its own Runtime API connection.
+/* runtime_workers.c: runtime_run, on top of the client loop (runtime.c):
+ * classic Lambda's single loop on the calling thread, or for Lambda Managed
+ * Instances AWS_LAMBDA_MAX_CONCURRENCY client loops on as many threads, each
+ * with its own Runtime API connection.
  *
  * Lambda sends up to AWS_LAMBDA_MAX_CONCURRENCY invocations at once to one
  * execution environment, each to a runtime worker waiting on /next, and
@@ -18,35 +20,6 @@
 #include "common/log.h"
 #include "runtime/runtime.h"
 #include "runtime/runtime_internal.h"
-#include "runtime/runtime_text.h"
-
-/* AWS_LAMBDA_MAX_CONCURRENCY's range: the Lambda API's
- * PerExecutionEnvironmentMaxConcurrency, 1 to 1600 (its service model). */
-#define CONCURRENCY_MAX 1600
-
-/* AWS_LAMBDA_MAX_CONCURRENCY: 1 when unset or empty (classic Lambda), the
- * number when it is a decimal integer from 1 to CONCURRENCY_MAX, else -1
- * with the reason in err. */
-int runtime_concurrency_from_env(char *err, size_t errlen)
-{
-    const char *v = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
-    if (v == NULL || *v == '\0')
-        return 1;
-    long n = 0;
-    size_t i = 0;
-    for (; v[i] >= '0' && v[i] <= '9' && n <= CONCURRENCY_MAX; i++)
-        n = n * 10 + (v[i] - '0');
-    if (v[i] == '\0' && n >= 1 && n <= CONCURRENCY_MAX)
-        return (int)n;
-    char shown[64];
-    runtime_text_printable(v, strlen(v), 40, shown, sizeof shown);
-    snprintf(err, errlen,
-             "AWS_LAMBDA_MAX_CONCURRENCY=\"%s\" is not a whole number from 1 to %d (Lambda sets "
-             "it to the function's PerExecutionEnvironmentMaxConcurrency on Managed Instances; "
-             "leave it unset for one invocation at a time)",
-             shown, CONCURRENCY_MAX);
-    return -1;
-}
 
 typedef struct worker {
     pthread_t thread;
@@ -89,7 +62,10 @@ static void limit_arenas(int n)
     mallopt(M_ARENA_MAX, (int)(cores < n ? cores : n));
 }
 
-int runtime_workers_run(runtime *rt, int n, runtime_handler handler, void *ctx)
+/* Runs n client loops on n threads, the first on rt itself; returns once
+ * all have stopped: 0 after SIGTERM, 1 when any of them met a fatal
+ * condition (the others were drained). */
+static int workers_run(runtime *rt, int n, runtime_handler handler, void *ctx)
 {
     char err[256];
     int started = 0, fatal = 0;
@@ -136,4 +112,29 @@ int runtime_workers_run(runtime *rt, int n, runtime_handler handler, void *ctx)
     if (!fatal)
         log_msg(LOG_INFO, "SIGTERM: %d workers finished their invocations; exiting", started);
     return fatal;
+}
+
+int runtime_run(runtime *rt, runtime_handler handler, void *ctx)
+{
+    if (runtime_max_concurrency(rt) > 1)
+        return workers_run(rt, runtime_max_concurrency(rt), handler, ctx);
+    /* Classic Lambda (and Managed Instances with one at a time): the single
+     * loop on this thread, no other thread, no lock. */
+    int rc = runtime_client_loop(rt, handler, ctx, 1);
+    if (rc == 0)
+        log_msg(LOG_INFO, "SIGTERM: exiting");
+    return rc;
+}
+
+int runtime_run_handler(runtime_handler handler, void *ctx)
+{
+    char err[256];
+    runtime *rt = runtime_new(err, sizeof err);
+    if (rt == NULL) {
+        log_msg(LOG_FATAL, "%s", err);
+        return 1;
+    }
+    int rc = runtime_run(rt, handler, ctx);
+    runtime_free(rt);
+    return rc;
 }

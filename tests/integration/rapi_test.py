@@ -67,7 +67,6 @@ class Success(unittest.TestCase):
         self.assertEqual(m["Namespace"], "IrisTest")
         self.assertEqual({x["Name"] for x in m["Metrics"]},
                          {"Records", "Accuracy", "InvalidRecords", "AlertsPublished", "AlertPublishFailures",
-                          "AlertStateRequests", "AlertStateFallbacks",
                           "AccuracyEvidence", "InputDriftEvidence", "AtypicalRecords",
                           "AccuracyDropAlerts", "InputDriftAlerts"})
         # 15 of 20 labels wrong: the accuracy test's evidence passes its

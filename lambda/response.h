@@ -1,5 +1,5 @@
 /* response.h: the function's response document: a JSON array with one element
- * per input record, in input order (README "What it answers"), its fields
+ * per input record, in input order (docs/function.md "What it answers"), its fields
  * named as the served model names them (batch_use_model).  A stream is one
  * caller's: streams over different batches may be written from any number
  * of threads at once (nothing is shared but the read-only layout and model).  It can be

@@ -1,7 +1,7 @@
 /* batch.h: the event the Confluent AWS Lambda Sink connector sends, parsed
  * into iris records.
  *
- * Accepted events (see README "Events it accepts"):
+ * Accepted events (see docs/function.md "Events it accepts"):
  *   - a connector batch: [{"payload":{"timestamp":..,"topic":..,"partition":..,
  *     "offset":..,"key":..,"value":V}}, ...]
  *   - a bare iris object V (a direct invoke) or a bare array of them.
@@ -81,7 +81,7 @@ enum batch_status {
     BATCH_ERR_NOT_JSON = -1, /* the event is not valid JSON */
     BATCH_ERR_SHAPE = -2,    /* valid JSON but not a batch / record */
     BATCH_ERR_NOMEM = -3,
-    BATCH_ERR_LIMIT = -4, /* over a size limit (README "Limits"): records, nesting */
+    BATCH_ERR_LIMIT = -4, /* over a size limit (docs/function.md "Limits and hostile input"): records, nesting */
 };
 
 /* The record layout: the model's features and label field, read in any

@@ -15,7 +15,7 @@
 /* batch_key_index() of the label field: past every feature index. */
 #define BATCH_KEY_SPECIES MODEL_MAX_FEATURES
 
-/* Limits that keep any event's time and memory bounded (README "Limits").
+/* Limits that keep any event's time and memory bounded (docs/function.md "Limits and hostile input").
  * Each record's response element is at least ~100 bytes, so no event of
  * more than ~60,000 records can be answered within Lambda's 6 MB response
  * limit: more records than this fail the event at once (BATCH_ERR_LIMIT).  A record (or the

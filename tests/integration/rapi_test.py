@@ -277,7 +277,7 @@ class ErrorReporting(unittest.TestCase):
 
 
 class HostileRuntimeApi(unittest.TestCase):
-    """The client trusts nothing the Runtime API sends (issue: hostile peers)."""
+    """The client trusts nothing the Runtime API sends (a hostile or broken peer)."""
 
     def assert_still_serving(self, fn):
         ferr, out = fn.invoke(event("record-bare.json"))

@@ -339,7 +339,7 @@ def check_shapes(t):
 
 
 def check_alarm(t, sources):
-    """The alarm on alerts the function could not publish (issue 9, item 5)."""
+    """The alarm on alerts the function could not publish."""
     res, params = t.get("Resources", {}), t.get("Parameters", {})
     alarm = res.get("AlertPublishFailuresAlarm", {})
     p = alarm.get("Properties", {})

@@ -199,7 +199,7 @@ static void streamed_response_equals_whole_document(void **state)
     batch_free(&b);
 }
 
-/* README "Batch size and Lambda's payload limits": at the recommended
+/* docs/function.md "Batch size and Lambda's payload limits": at the recommended
  * aws.lambda.batch.size, 18,000, a batch of iris records as the connector
  * sends them with the default converter, with UUID keys (the producer's
  * --key uuid), fits Lambda's synchronous request cap (6,291,456 bytes) and

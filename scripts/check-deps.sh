@@ -22,33 +22,13 @@ case "${1:-}" in
 esac
 cd "$(dirname "$0")/.."
 
-# folder -> the project folders its files may include from ("" = itself only).
-allowed() {
-    case "$1" in
-    common/*) echo "common" ;;
-    runtime/*) echo "runtime common" ;;
-    aws/*) echo "aws common" ;;
-    model/*) echo "model" ;;
-    lambda/batch/*) echo "lambda/batch model common" ;;
-    lambda/*) echo "lambda lambda/batch runtime aws model common" ;;
-    trainer/*) echo "trainer model registry common" ;;
-    producer/*) echo "producer producer/schemas registry common" ;;
-    registry/*) echo "registry" ;;
-    tests/doubles/*) echo "tests/doubles registry common" ;;
-    tests/fuzz/*) echo "tests/fuzz tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry" ;;
-    tests/*) echo "tests tests/lib tests/doubles common runtime aws model lambda lambda/batch trainer producer registry" ;;
-    *) echo "" ;;
-    esac
-}
-# Who may include <librdkafka/...> and <curl/...>.
-may_kafka() { case "$1" in trainer/kafka_source.c | producer/* | tests/*) return 0 ;; esac; return 1; }
-may_curl() { case "$1" in runtime/* | aws/* | registry/* | tests/*) return 0 ;; esac; return 1; }
-
 fail=0 pass=0
 violation() { echo "$1: $2"; fail=$((fail + 1)); }
 
 # Every include line of every tracked C file, judged in one awk pass (a
-# process per line made this take minutes on a loaded machine).
+# process per line made this take minutes on a loaded machine).  allowed():
+# folder -> the project folders its files may include from ("" = itself
+# only); may_kafka/may_curl: who may include <librdkafka/...> and <curl/...>.
 include_report=$(
     git grep -nE '^[[:space:]]*#[[:space:]]*include' -- '*.c' '*.h' | awk '
     function allowed(f) {

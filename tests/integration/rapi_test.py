@@ -66,6 +66,7 @@ class Success(unittest.TestCase):
         m = emf[0]["_aws"]["CloudWatchMetrics"][0]
         self.assertEqual(m["Namespace"], "IrisTest")
         self.assertEqual({x["Name"] for x in m["Metrics"]},
+                         # no ALERT_STATE_TABLE: no AlertStateRequests/AlertStateFallbacks
                          {"Records", "Accuracy", "InvalidRecords", "AlertsPublished", "AlertPublishFailures",
                           "AccuracyEvidence", "InputDriftEvidence", "AtypicalRecords",
                           "AccuracyDropAlerts", "InputDriftAlerts"})

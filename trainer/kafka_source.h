@@ -28,12 +28,26 @@
  *
  * brokers: bootstrap servers; props: a librdkafka properties file (key=value
  * lines, # comments; unknown keys such as Java-only ones are skipped with a
- * warning on stderr; the registry's keys are kept for it) or NULL.  Each class needs at least min_per_class rows.
- * On failure returns NULL and writes into err what went wrong and where
- * (topic, partition and offset of a bad record; file:line of a bad property).
- * Free the result with trainset_free. */
+ * warning on stderr; the registry's keys are kept for it) or NULL.  Each class needs at least
+ * min_per_class rows. On failure returns NULL and writes into err what went wrong and where (topic,
+ * partition and offset of a bad record; file:line of a bad property). Free the result with
+ * trainset_free. */
 trainset *kafka_source_read(const char *brokers, const char *topic, const char *props,
                             const char *label, size_t max, size_t min_per_class, char *err,
                             size_t errlen);
+
+struct rd_kafka_conf_s; /* librdkafka's rd_kafka_conf_t */
+struct secrets;
+struct kafka_source_registry_props;
+
+/* For kafka_source_read, its unit test and its fuzzer: applies the
+ * properties file at path to conf (rd_kafka_conf_set), adding the secrets of
+ * each line to hidden before anything can print them.  With rp not NULL the
+ * Schema Registry's keys (schema.registry.url, basic.auth.*) go to rp
+ * instead of conf; callers outside kafka_source.c pass NULL.  Unknown keys
+ * are skipped with a warning on stderr.  Returns 0, or -1 with "FILE:LINE:
+ * ..." in err.  conf, hidden and rp stay the caller's. */
+int kafka_source_load_props(struct rd_kafka_conf_s *conf, const char *path, struct secrets *hidden,
+                            struct kafka_source_registry_props *rp, char *err, size_t errlen);
 
 #endif

@@ -5,7 +5,7 @@
 TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c trainer/file_write.c \
-	trainer/kafka_source.c common/secrets.c registry/client.c registry/decode.c
+	trainer/kafka_source.c trainer/kafka_record.c common/secrets.c registry/client.c registry/decode.c
 # The leaderboard chart written beside --report.
 TRAINER_SRCS += trainer/leaderboard_svg.c
 TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka libcurl avro-c) -lpthread -lm
@@ -70,30 +70,26 @@ FUZZ_trainer_csv_SRCS := tests/fuzz/fuzz_trainer_csv.c trainer/csv.c
 FUZZ_trainer_csv_LIBS := -lm
 FUZZ_trainer_csv_SEEDS := model/iris.csv tests/data/wine/wine.csv
 FUZZ_trainer_csv_MAX_LEN := 16384
-# make fuzz-trainer-kafka: the Kafka source's record parser (no broker).
+# make fuzz-trainer-kafka: the Kafka source's record parser, trainer/kafka_record.c (no broker).
 FUZZERS += trainer_kafka
-FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/trainset.c trainer/csv.c common/secrets.c \
-	registry/client.c registry/decode.c \
+FUZZ_trainer_kafka_SRCS := tests/fuzz/fuzz_trainer_kafka.c trainer/kafka_record.c trainer/trainset.c \
+	trainer/csv.c common/secrets.c registry/client.c registry/decode.c \
 	$(MODEL_SCORER_SRCS)
 FUZZ_trainer_kafka_LIBS = $(TRAINER_LIBS)
 FUZZ_trainer_kafka_MAX_LEN := 8192
-$(BUILD)/fuzz_trainer_kafka: trainer/kafka_source.c
-# The Kafka source's record parser without a broker (the test compiles
-# trainer/kafka_source.c in, to reach its file-local parser).
-UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/trainset.c trainer/csv.c common/secrets.c \
-	registry/client.c registry/decode.c \
+# The Kafka source's record parser and properties file reader without a broker.
+UNIT_SRCS_kafka_record := tests/unit/test_kafka_record.c trainer/kafka_source.c trainer/kafka_record.c \
+	trainer/trainset.c trainer/csv.c common/secrets.c registry/client.c registry/decode.c \
 	$(MODEL_SCORER_SRCS)
 C_UNITS += kafka_record
 UNIT_LIBS_kafka_record = $(TRAINER_LIBS)
-$(ASAN)/obj/tests/unit/test_kafka_record.o $(BUILD)/obj/tests/unit/test_kafka_record.o: \
-	trainer/kafka_source.c
 # make fuzz-trainer-props: the Kafka source's properties file reader.
 FUZZERS += trainer_props
-FUZZ_trainer_props_SRCS := $(FUZZ_trainer_kafka_SRCS:tests/fuzz/fuzz_trainer_kafka.c=tests/fuzz/fuzz_trainer_props.c)
+FUZZ_trainer_props_SRCS := $(FUZZ_trainer_kafka_SRCS:tests/fuzz/fuzz_trainer_kafka.c=tests/fuzz/fuzz_trainer_props.c) \
+	trainer/kafka_source.c
 FUZZ_trainer_props_LIBS = $(TRAINER_LIBS)
 FUZZ_trainer_props_SEEDS := $(wildcard tests/fuzz/corpus/producer-props/*)
 FUZZ_trainer_props_MAX_LEN := 12000
-$(BUILD)/fuzz_trainer_props: trainer/kafka_source.c
 
 # make bench-train [TRAIN_BENCH_ARGS=--rows N]: build/train on 1,000,000
 # synthetic rows beside scikit-learn fitting the same families on the same

@@ -1,9 +1,7 @@
 /* fuzz_trainer_kafka.c: libFuzzer target for the record parser of the
- * trainer's Kafka source (trainer/kafka_source.c: each record value, a JSON
- * object, into a labelled row).  The source file is compiled in whole so
- * its file-local parser is reached as build/train reaches it, without a
- * broker.  The input's lines are the values of a topic's records (partition
- * = line % 3, offset = line).  For every input:
+ * trainer's Kafka source (trainer/kafka_record.c: each record value, a JSON
+ * object, into a labelled row), without a broker.  The input's lines are the values of a topic's
+ * records (partition = line % 3, offset = line).  For every input:
  *   - a refusal is a message of UTF-8 text without control characters (it is
  *     printed to a terminal) that names the topic;
  *   - an accepted topic gives one row per record, 1..MODEL_MAX_FEATURES
@@ -11,7 +9,11 @@
  *     classes, each class name 1 to 63 bytes of UTF-8 without control
  *     characters (it becomes a JSON string of the artifact).
  * Run: make fuzz-trainer-kafka FUZZ_SECONDS=60 */
-#include "trainer/kafka_source.c"
+#include "trainer/kafka_record.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "tests/fuzz/fuzz_check.h"
 
@@ -48,38 +50,24 @@ static void check_accepted(const trainset *d, size_t nrecords)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    record_list l = {0};
+    kafka_record_list l = {0};
     if (size == 0)
         return 0; /* kafka_source_read refuses an empty topic before parsing */
     const char *s = (const char *)data, *end = s + size;
     for (size_t i = 0; s < end; i++) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         size_t len = nl ? (size_t)(nl - s) : (size_t)(end - s);
-        if (l.n == l.cap) {
-            l.cap = l.cap ? 2 * l.cap : 16;
-            l.recs = realloc(l.recs, l.cap * sizeof *l.recs);
-            if (l.recs == NULL)
-                abort();
-        }
-        l.recs[l.n].partition = (int32_t)(i % 3);
-        l.recs[l.n].offset = (int64_t)i;
-        l.recs[l.n].value = malloc(len + 1);
-        if (l.recs[l.n].value == NULL)
+        if (kafka_record_list_add(&l, (int32_t)(i % 3), (int64_t)i, s, len) != 0)
             abort();
-        memcpy(l.recs[l.n].value, s, len);
-        l.recs[l.n].len = len;
-        l.n++;
         s += len + 1;
     }
     char err[1024] = "";
-    trainset *d = records_trainset("iris", &l, "species", 2, NULL, err, sizeof err);
+    trainset *d = kafka_record_trainset("iris", &l, "species", 2, NULL, err, sizeof err);
     if (d == NULL)
         check_refusal(err);
     else
         check_accepted(d, l.n);
     trainset_free(d);
-    for (size_t i = 0; i < l.n; i++)
-        free(l.recs[i].value);
-    free(l.recs);
+    kafka_record_list_clear(&l);
     return 0;
 }

@@ -1,7 +1,7 @@
 /* fuzz_trainer_props.c: libFuzzer target for the properties file of the
- * trainer's Kafka source (load_props in trainer/kafka_source.c, train
- * --kafka-props FILE: a Confluent client.properties).  The source file is
- * compiled in whole to reach the file-local reader.  The input is the file.
+ * trainer's Kafka source (kafka_source_load_props in trainer/kafka_source.c,
+ * train --kafka-props FILE: a Confluent client.properties).  The input is the
+ * file.
  * For every input:
  *   - a refusal is "FILE:LINE: ..." with LINE a line of the file;
  *   - every property name the reader quotes (in the error, in the warnings
@@ -10,9 +10,15 @@
  *   - the error and the warnings are UTF-8 text without control characters
  *     but the warnings' line feeds.
  * Run: make fuzz-trainer-props FUZZ_SECONDS=60 */
-#include "trainer/kafka_source.c"
+#include "common/secrets.h"
+#include "trainer/kafka_source.h"
 
 #include <ctype.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "tests/fuzz/fuzz_check.h"
@@ -104,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     lseek(warnings, 0, SEEK_SET);
     struct secrets *hidden = secrets_new();
-    int rc = load_props(conf, path, hidden, NULL, err, sizeof err);
+    int rc = kafka_source_load_props(conf, path, hidden, NULL, err, sizeof err);
     secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);

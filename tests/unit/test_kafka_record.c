@@ -1,13 +1,20 @@
-/* test_kafka_record.c: the Kafka source's record parser (trainer/kafka_source.c)
- * on record values given here, without a broker: the source file is compiled
- * in whole so its file-local parser is reached as build/train reaches it. */
+/* test_kafka_record.c: the Kafka source's record parser (trainer/kafka_record.c)
+ * on record values given here, and its properties file reader
+ * (kafka_source_load_props), without a broker. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "trainer/kafka_source.c"
+#include "common/secrets.h"
+#include "trainer/kafka_record.h"
+#include "trainer/kafka_source.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,11 +22,11 @@
 /* The training set of the given values (one record each, partition 0). */
 static trainset *read_values(const char *const *values, size_t n, char *err, size_t errlen)
 {
-    record recs[8];
+    kafka_record recs[8];
     for (size_t i = 0; i < n; i++)
-        recs[i] = (record){0, (int64_t)i, (char *)values[i], strlen(values[i])};
-    record_list l = {recs, n, n};
-    return records_trainset("iris", &l, "species", 1, NULL, err, errlen);
+        recs[i] = (kafka_record){0, (int64_t)i, (char *)values[i], strlen(values[i])};
+    kafka_record_list l = {recs, n, n};
+    return kafka_record_trainset("iris", &l, "species", 1, NULL, err, errlen);
 }
 
 static void expect_error(const char *const *values, size_t n, const char *want)
@@ -70,7 +77,7 @@ static void a_label_that_is_not_utf8_is_refused(void **state)
                  "(1 to 63 printable characters)");
 }
 
-/* Runs load_props on text; returns its result, with its stderr in warn. */
+/* Runs kafka_source_load_props on text; returns its result, with its stderr in warn. */
 static int props_of(const char *text, rd_kafka_conf_t *conf, char *err, size_t errlen, char *warn,
                     size_t warnlen)
 {
@@ -83,7 +90,7 @@ static int props_of(const char *text, rd_kafka_conf_t *conf, char *err, size_t e
     fflush(stderr);
     dup2(mem, 2);
     struct secrets *hidden = secrets_new();
-    int rc = load_props(conf, path, hidden, NULL, err, errlen);
+    int rc = kafka_source_load_props(conf, path, hidden, NULL, err, errlen);
     secrets_free(hidden);
     fflush(stderr);
     dup2(saved, 2);

@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,20 @@ static void sample(pid_t pid, proc_sample *s)
     fclose(f);
 }
 
+/* Waits until the runtime connects; exits if it died first (a runtime that
+ * cannot start would otherwise leave the stub waiting for ever). */
+static void wait_connection(int ls, pid_t pid)
+{
+    struct pollfd p = {.fd = ls, .events = POLLIN};
+    int status;
+    while (poll(&p, 1, 100) == 0)
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            fprintf(stderr, "rapi_stub: the runtime exited (status %d) before connecting\n",
+                    status);
+            exit(1);
+        }
+}
+
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -285,6 +300,7 @@ int main(int argc, char **argv)
             if (r.fd >= 0)
                 close(r.fd);
             r.pos = r.len = 0;
+            wait_connection(ls, pid);
             r.fd = accept(ls, NULL, NULL);
             if (r.fd < 0)
                 die("accept");

@@ -32,6 +32,8 @@ usage() {
 #   arm64    the arm64 package and its test under qemu
 #   memory   valgrind (make test-memory)
 #   bench    simdjson and valgrind (callgrind) for make bench
+#   sklearn  scikit-learn, make bench-train's reference (make bench and
+#            make bench-train only: not installed for make test or CI)
 #   fuzz     clang (libFuzzer)
 #   format   clang-format
 ALL_GROUPS="build demo browser node unit package arm64 memory bench"
@@ -40,7 +42,9 @@ ALL_GROUPS="build demo browser node unit package arm64 memory bench"
 groups_for() {
     local goal=$1 arch=$2
     case "$goal" in
-    deps | bench | bench-deploy) echo "$ALL_GROUPS" ;;
+    deps | bench-deploy) echo "$ALL_GROUPS" ;;
+    bench) echo "$ALL_GROUPS sklearn" ;;
+    bench-train) echo "build unit bench sklearn" ;;
     test) echo "build demo browser node unit package arm64" ;;
     test-package-arm64 | test-template) echo "build unit package arm64" ;;
     test-demo) echo "build demo browser unit" ;;
@@ -115,6 +119,11 @@ if has demo; then
     # Found, not imported (importing matplotlib takes half a second).
     /usr/bin/python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("matplotlib") is None)' \
         >/dev/null 2>&1 || missing+=(python3-matplotlib)
+fi
+if has sklearn; then
+    apt+=(python3-sklearn)
+    /usr/bin/python3 -c 'import importlib.util as u, sys; sys.exit(u.find_spec("sklearn") is None)' \
+        >/dev/null 2>&1 || missing+=(python3-sklearn)
 fi
 if has browser; then
     apt+=(python3-pil python3-websocket chromium)

@@ -183,6 +183,8 @@ def main():
     ours_cpu = children_cpu_s() - cpu0
     lb_time = [l for l in out.splitlines() if l.startswith("leaderboard time:")]
     print(out)
+    print("build/train: %.2f s wall, %.2f s CPU, peak RSS %.1f MB; now scikit-learn"
+          % (wall, ours_cpu, rss), flush=True)
     plan = subprocess.run([args.folds_tool, data, str(args.seed), "1", str(args.folds)],
                           check=True, stdout=subprocess.PIPE).stdout.decode().strip()
     load, theirs, theirs_cpu, _ = run_sklearn(data, plan, args.threads)

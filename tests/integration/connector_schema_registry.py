@@ -14,10 +14,11 @@ import os
 import sys
 import tempfile
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from producer_testlib import ROOT, KafkaLocal, main, require, run_producer, spawn  # noqa: E402
+from testlib import serve_http  # noqa: E402
 from registry_testlib import SchemaRegistry  # noqa: E402
 
 CONNECTOR = os.environ.get("CONNECTOR", os.path.join(ROOT, "build", "asan", "sink-connector"))
@@ -47,9 +48,7 @@ class Invoke:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_http(Handler)
 
     def values(self):
         out = {}

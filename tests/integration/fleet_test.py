@@ -41,11 +41,11 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from rapi_harness import Function  # noqa: E402
-from testlib import ROOT, check, finish, start, stop, wait_file  # noqa: E402
+from testlib import ROOT, check, finish, serve_http, start, stop, wait_file  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 BOOTSTRAP = os.environ.get("BOOTSTRAP", os.path.join(BUILD, "asan", "bootstrap"))
@@ -89,9 +89,7 @@ class LambdaFront:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_http(Handler)
 
     def forward(self, path, body):
         with self.cond:

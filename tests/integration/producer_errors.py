@@ -3,16 +3,14 @@
 specific message, and a secret from a properties file never appears in any
 output, even with -vv."""
 import os
-import random
 import re
 import shutil
-import string
 import tempfile
 
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (KafkaLocal, require, main, run_producer)  # noqa: E402
+from producer_testlib import (KafkaLocal, cloud_secrets, require, main, run_producer)  # noqa: E402
 
 SECRET = "Sup3r-S3cret-9f2c"
 HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
@@ -183,22 +181,6 @@ def test_broker_url_userinfo_is_masked_everywhere():
     expect(r, 1, r"\*\*\*@127.0.0.1:1", "userinfo in bootstrap.servers from -F")
 
 
-def cloud_secrets(n=4, seed=None):
-    """n random 64-character secrets over the alphabet of Confluent Cloud API
-    secrets (base64: letters, digits, '+' and '/'), each holding both '+' and
-    '/', from a printed seed so a failure can be repeated."""
-    seed = seed if seed is not None else random.randrange(1 << 32)
-    print(f"  secrets drawn with seed {seed}")
-    rng = random.Random(seed)
-    alphabet = string.ascii_letters + string.digits + "+/"
-    out = []
-    while len(out) < n:
-        s = "".join(rng.choice(alphabet) for _ in range(64))
-        if "+" in s and "/" in s:
-            out.append(s)
-    return out
-
-
 def require_hidden(what, r, secret):
     """The secret, and any 12-character piece of it, is absent from stdout and stderr."""
     pieces = [secret[i:i + 12] for i in range(0, len(secret) - 11, 4)]
@@ -210,7 +192,7 @@ def require_hidden(what, r, secret):
 def test_cloud_secrets_are_masked_in_librdkafka_errors_for_a_bad_broker_address():
     # librdkafka quotes the whole address in its resolve error, in "all brokers
     # are down" and in the final "not delivered" line.
-    for secret in cloud_secrets():
+    for secret in cloud_secrets(4):
         for brokers in (f"ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092",
                         f"sasl_ssl://ABCDEFGHIJKLMNOP:{secret}@broker.invalid:9092"):
             r = run_producer(["-b", brokers, "-n", "1", "-X", "message.timeout.ms=1500", "-v"])

@@ -9,34 +9,18 @@ message, produce nothing the registry did not accept and never print a
 secret."""
 import json
 import os
-import random
 import shutil
-import string
 import struct
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import KafkaLocal, main, require, run_producer  # noqa: E402
+from producer_testlib import KafkaLocal, cloud_secrets, main, require, run_producer  # noqa: E402
 from registry_testlib import (SchemaRegistry, confluent_decode, raw_values,  # noqa: E402
                              shipped_schema)
 
 tmp = tempfile.mkdtemp(prefix="producer-sr-")
 N = 40
-
-
-def cloud_secret(rng):
-    alphabet = string.ascii_letters + string.digits + "+/"
-    while True:
-        s = "".join(rng.choice(alphabet) for _ in range(64))
-        if "+" in s and "/" in s:
-            return s
-
-
-def seeded_rng():
-    seed = random.randrange(1 << 32)
-    print(f"  secrets drawn with seed {seed}")
-    return random.Random(seed)
 
 
 def dry_rows(seed, n):
@@ -54,8 +38,7 @@ def require_hidden(what, r, secret):
 
 
 def test_every_format_decodes_with_confluents_deserializer_to_the_same_row():
-    rng = seeded_rng()
-    user = "ABCDEFGHIJKLMNOP:" + cloud_secret(rng)
+    user = "ABCDEFGHIJKLMNOP:" + cloud_secrets(1)[0]
     with SchemaRegistry(users=[user]) as reg, KafkaLocal(topics=("avro:1", "json_sr:1",
                                                                  "protobuf:1")) as k:
         props = reg.properties(os.path.join(tmp, "client.properties"))
@@ -94,8 +77,7 @@ def test_every_format_decodes_with_confluents_deserializer_to_the_same_row():
 
 
 def test_registry_down_401_and_409_name_the_subject_and_produce_nothing():
-    rng = seeded_rng()
-    secret = cloud_secret(rng)
+    secret = cloud_secrets(1)[0]
     with KafkaLocal(topics=("iris:1",)) as k:
         with SchemaRegistry(users=[f"KEY:{secret}"]) as reg:
             dead = reg.url

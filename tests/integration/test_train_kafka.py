@@ -4,15 +4,13 @@ records written with kcat), over TCP on 127.0.0.1."""
 import hashlib
 import json
 import os
-import random
-import string
 import subprocess
 import tempfile
 
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (ROOT, KafkaLocal, require, consume, main, run_producer, spawn)  # noqa: E402
+from producer_testlib import (ROOT, KafkaLocal, cloud_secrets, require, consume, main, run_producer, spawn)  # noqa: E402
 from registry_testlib import SchemaRegistry  # noqa: E402
 
 TRAIN = os.path.join(ROOT, "build", "train")
@@ -201,21 +199,6 @@ def test_properties_file_errors_name_the_line():
                   f"exit {rc}: {text[-500:]}")
             require("a Java-only property is skipped with a warning",
                   f"{props}:2: ignoring property \"key.serializer\"" in text, "a warning", text[-500:])
-
-
-def cloud_secrets(n, seed=None):
-    """n random 64-character secrets over the alphabet of Confluent Cloud API
-    secrets (letters, digits, '+' and '/'), each holding '+' and '/'."""
-    seed = seed if seed is not None else random.randrange(1 << 32)
-    print(f"  secrets drawn with seed {seed}")
-    rng = random.Random(seed)
-    alphabet = string.ascii_letters + string.digits + "+/"
-    out = []
-    while len(out) < n:
-        s = "".join(rng.choice(alphabet) for _ in range(64))
-        if "+" in s and "/" in s:
-            out.append(s)
-    return out
 
 
 def require_hidden(what, text, secret):

@@ -8,8 +8,10 @@ run is interrupted (SIGINT/SIGTERM).
 import csv
 import json
 import os
+import random
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -159,6 +161,22 @@ def check_exactly_once(msgs, n):
         by_part.setdefault(m["partition"], []).append(int(m["headers"]["seq"]))
     for part, ss in by_part.items():
         require(f"partition {part} holds the records in production order", ss == sorted(ss))
+
+
+def cloud_secrets(n, seed=None):
+    """n random 64-character secrets over the alphabet of Confluent Cloud API
+    secrets (base64: letters, digits, '+' and '/'), each holding both '+' and
+    '/', from a printed seed so a failure can be repeated."""
+    seed = seed if seed is not None else random.randrange(1 << 32)
+    print(f"  secrets drawn with seed {seed}")
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "+/"
+    out = []
+    while len(out) < n:
+        s = "".join(rng.choice(alphabet) for _ in range(64))
+        if "+" in s and "/" in s:
+            out.append(s)
+    return out
 
 
 def main(tests):

@@ -4,10 +4,12 @@ the runners that print the closing line tests/lib/run-suite.sh counts
 (start, wait for a port file, stop with SIGTERM then SIGKILL)."""
 import os
 import shutil
+import threading
 import sys
 import time
 import traceback
 import unittest
+from http.server import ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
@@ -17,6 +19,15 @@ sys.path.insert(0, os.path.join(ROOT, "deploy"))
 from procs import ProcError, read_log, start, stop, wait_file  # noqa: E402,F401
 
 _results = []  # one bool per check() since the start (or the last reset)
+
+
+def serve_http(handler):
+    """Serves handler (a BaseHTTPRequestHandler class) on a free port of
+    127.0.0.1 from a daemon thread: (the server, its URL).  Stop it with
+    server.shutdown()."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, "http://127.0.0.1:%d" % server.server_address[1]
 
 
 class TempProcess:

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
+
 void buf_init(buf *b)
 {
     b->data = NULL;
@@ -94,26 +96,6 @@ char *buf_detach(buf *b, size_t *len)
     return p;
 }
 
-/* The length of the valid UTF-8 sequence (RFC 3629: shortest form, no
- * surrogates, at most U+10FFFF) starting with the byte s[0] >= 0x80, or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    size_t n = c >= 0xC2 && c <= 0xDF   ? 2
-               : c >= 0xE0 && c <= 0xEF ? 3
-               : c >= 0xF0 && c <= 0xF4 ? 4
-                                        : 0;
-    if (n == 0 || avail < n)
-        return 0;
-    for (size_t i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F) || (c == 0xF0 && s[1] < 0x90) ||
-        (c == 0xF4 && s[1] > 0x8F))
-        return 0; /* overlong, surrogate, or beyond U+10FFFF */
-    return n;
-}
-
 int buf_json_str(buf *b, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
@@ -129,7 +111,7 @@ int buf_json_str(buf *b, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_sequence((const unsigned char *)s + i, len - i);
+            size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
             if (n == 0) { /* each byte of invalid UTF-8 becomes U+FFFD */
                 memcpy(o, "\xef\xbf\xbd", 3);
                 o += 3;

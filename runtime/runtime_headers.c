@@ -1,6 +1,7 @@
 /* runtime_headers.c: bounded, validated Lambda-Runtime-* headers. */
 #include "runtime/runtime_headers.h"
 
+#include "common/utf8.h"
 #include "runtime/runtime_text.h"
 
 #include <stdarg.h>
@@ -67,7 +68,7 @@ static size_t first_bad_utf8(const char *v, size_t len)
             i++;
             continue;
         }
-        size_t k = runtime_text_utf8_seq(s + i, len - i);
+        size_t k = utf8_seq_len(s + i, len - i);
         if (k == 0)
             return i;
         i += k;

@@ -5,33 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-size_t runtime_text_utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF)
-        len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4)
-        len = 4, min = 0x10000;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    unsigned cp = c & (0x7Fu >> len);
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
+#include "common/utf8.h"
 
 void runtime_text_printable(const char *s, size_t len, size_t cap, char *out, size_t outlen)
 {
@@ -73,7 +47,7 @@ int runtime_text_json(buf *b, const char *s)
             buf_printf(b, "\\u%04x", c);
             i++;
         } else {
-            size_t k = runtime_text_utf8_seq(p + i, n - i);
+            size_t k = utf8_seq_len(p + i, n - i);
             if (k == 0) {
                 BUF_LIT(b, "\xEF\xBF\xBD"); /* U+FFFD */
                 i++;

@@ -9,10 +9,6 @@
 
 #include "common/buf.h"
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0 when it
- * is not one: no overlong forms, no surrogates, nothing above U+10FFFF. */
-size_t runtime_text_utf8_seq(const unsigned char *s, size_t n);
-
 /* Copies up to cap bytes of s into out (size outlen) as printable ASCII for a
  * log line: other bytes and '\' become "\xNN"; "..." marks a cut.  Always
  * NUL-terminates. */

@@ -8,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "runtime/runtime_text.h"
 
 static size_t seq(const char *s)
 {
-    return runtime_text_utf8_seq((const unsigned char *)s, strlen(s));
+    return utf8_seq_len((const unsigned char *)s, strlen(s));
 }
 
 static void utf8_sequences_follow_rfc_3629(void **state)

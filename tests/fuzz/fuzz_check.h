@@ -98,4 +98,16 @@ static inline const char *fuzz_memory_file(const uint8_t *data, size_t size)
     return path;
 }
 
+/* A message for a user that may quote its input: not empty, UTF-8, no
+ * control characters. */
+static inline void fuzz_check_text_message(const char *what, const char *msg)
+{
+    size_t n = strlen(msg);
+    if (n == 0 || !fuzz_valid_utf8((const unsigned char *)msg, n))
+        fuzz_fail(what, "UTF-8 text", msg, n);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)msg[i] < 0x20 || msg[i] == 0x7F)
+            fuzz_fail(what, "no control characters", msg, n);
+}
+
 #endif

@@ -71,11 +71,7 @@ static size_t count_lines(const uint8_t *data, size_t size)
 static void check_refusal(const char *err, const uint8_t *data, size_t size)
 {
     size_t n = strlen(err);
-    if (n == 0 || !fuzz_valid_utf8((const unsigned char *)err, n))
-        fuzz_fail("error", "UTF-8 text", err, n);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7F)
-            fuzz_fail("error", "no control characters", err, n);
+    fuzz_check_text_message("error", err);
     if (strncmp(err, NAME ":", strlen(NAME) + 1) != 0)
         fuzz_fail("error", "NAME:LINE: reason", err, n);
     const char *p = err + strlen(NAME) + 1;

@@ -9,6 +9,8 @@ X-Amz-Date (and X-Amz-Security-Token), the given form body.
 import datetime
 from unittest import mock
 
+import botocore.auth
+
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -37,9 +39,14 @@ for name, url, host, token in CASES:
         "Host": host, "Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
     # https URLs would otherwise not hash the payload in every botocore version
     req.context["payload_signing_enabled"] = True
-    with mock.patch("botocore.auth.datetime") as dt:
-        dt.datetime.utcnow.return_value = WHEN
-        dt.datetime.strptime = datetime.datetime.strptime
+    # botocore reads the clock through get_current_datetime (1.3x and later),
+    # earlier versions through datetime.datetime.utcnow: fix both.
+    clock = (mock.patch("botocore.auth.get_current_datetime", return_value=WHEN)
+             if hasattr(botocore.auth, "get_current_datetime") else mock.patch("botocore.auth.datetime"))
+    with clock as dt:
+        if not hasattr(botocore.auth, "get_current_datetime"):
+            dt.datetime.utcnow.return_value = WHEN
+            dt.datetime.strptime = datetime.datetime.strptime
         SigV4Auth(Credentials(KEY_ID, SECRET, token), "sns", "us-east-1").add_auth(req)
     print(f"/* {name} */")
     print(f'"{req.headers["Authorization"]}",')

@@ -28,8 +28,13 @@ written as one self-contained HTML page (deploy/demo_html.py; --html-report,
 default build/demo/report.html), and the last line printed names it.  Exit 0
 when every record was scored exactly once, no alert came before the drift,
 an accuracy-drop alert came within two batches of the label drift and an
-input-drift alert within five batches of the input drift.  Every process it
-starts is stopped on exit, on an error and on Ctrl-C.
+input-drift alert within five batches of the input drift (three and eight
+with --tasks: a fleet may take 1.5 times as many records).  With --tasks N
+(make demo TASKS=N) the connector runs tasks.max=N on 2N partitions into N
+classic execution environments behind one endpoint (deploy/demo_front.py),
+sharing their episodes through the template's alert state table, here on
+dynalite: one alert per drift, fleet-wide.  Every process it starts is
+stopped on exit, on an error and on Ctrl-C.
 """
 import argparse
 import json
@@ -42,6 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import demo_front  # noqa: E402
 import demo_html  # noqa: E402
 import demo_report  # noqa: E402
 import demo_timeline  # noqa: E402
@@ -109,20 +115,27 @@ def template_alert_env():
         if isinstance(value, dict) and "Ref" in value:
             value = params.get(value["Ref"], {}).get("Default", "")
         elif isinstance(value, dict):
-            # a resource's name (ALERT_STATE_TABLE: the template's table); the demo
-            # runs one environment, which keeps its own episodes
-            value = ""
+            value = ""  # a resource's name (ALERT_STATE_TABLE): the demo sets its own
         env[name] = str(value)
     return env
 
 
-def connector_command(config, brokers, invoke_url, records):
+def connector_command(config, brokers, invoke_url, records, tasks=1):
     """build/sink-connector's command line for a connector configuration."""
     cmd = [os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-t", "iris",
-           "--max-records", str(records), "--progress-ms", "250"]
+           "--max-records", str(records), "--progress-ms", "250", "--tasks-max", str(tasks)]
     for prop, value in config.items():
         cmd += [CONNECTOR_OPTIONS[prop], value]
     return cmd
+
+
+def scored_records(connector_log):
+    """Records the connector has had scored: its last progress line, or with
+    several tasks the sum of each task's last one."""
+    tasks = dict(re.findall(r"task (\d+): progress records=(\d+)", connector_log))
+    if tasks:
+        return sum(int(v) for v in tasks.values())
+    return int(last_match(connector_log, r"records=(\d+)") or "0")
 
 
 def parse_args(argv):
@@ -133,6 +146,10 @@ def parse_args(argv):
     ap.add_argument("--drift-labels", type=float, default=0.5,
                     help="share of rows relabelled after the halfway point (default 0.5)")
     ap.add_argument("--seed", type=int, default=42, help="producer seed (default 42)")
+    ap.add_argument("--tasks", type=int, default=1,
+                    help="connector tasks.max (default 1); above 1: that many classic execution "
+                         "environments behind one endpoint, 2 partitions a task, sharing their "
+                         "alert episodes through dynalite (make demo TASKS=3)")
     ap.add_argument("--batch-size", type=int, default=20,
                     help="the connector's aws.lambda.batch.size (default 20)")
     ap.add_argument("--input-data-format", default="JSON",
@@ -215,12 +232,12 @@ def run(args, st, progress):
             raise StackError(f"{path} is not built: run `make` (or `make demo`, which builds it)")
     t0 = time.monotonic()
     progress.show("starting kafka-local, the local SNS and the Runtime API emulator ...", True)
-    brokers = st.kafka(["iris:3", f"{RESULT_TOPIC}:3", f"{ERROR_TOPIC}:1"])
+    partitions = 3 if args.tasks <= 1 else 2 * args.tasks
+    brokers = st.kafka([f"iris:{partitions}", f"{RESULT_TOPIC}:3", f"{ERROR_TOPIC}:1"])
     sns_url, topic_arn = st.sns("iris-alerts")
     # MODEL_PATH as template.yaml sets it, here the checkout's artifact.
     env = st.function_env(sns_url, topic_arn, **template_alert_env(),
                           MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
-    invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
     registry = []  # the producer's and the connector's --schema-registry
     if args.format != "json":
         pfile = os.path.join(st.dir, "schema-registry.port")
@@ -228,11 +245,26 @@ def run(args, st, progress):
             ROOT, "tests", "doubles", "schema_registry.py"), "--port-file", pfile])
         registry = ["--schema-registry",
                     f"http://127.0.0.1:{int(st.wait_file(pfile, p, 'the Schema Registry'))}"]
+    front = None
+    if args.tasks <= 1:
+        env["ALERT_STATE_TABLE"] = ""  # one environment: its own episodes
+        invoke_url = st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION)
+    else:
+        # Several environments of one function share their episodes (lambda/ALERTS.md,
+        # "Fleet") through the template's table, here on dynalite.
+        env["ALERT_STATE_TABLE"] = "iris-alert-state"
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = st.dynalite(env["ALERT_STATE_TABLE"])
+        urls = [st.emulator([os.path.abspath(args.bootstrap)], env, function_name=FUNCTION,
+                            name="rapi-emulator" if i == 0 else f"rapi-emulator-{i}")
+                for i in range(args.tasks)]
+        front = demo_front.LambdaFront(urls)
+        invoke_url = front.url
     config = dict(CONNECTOR_CONFIG, **{"aws.lambda.batch.size": str(args.batch_size),
                                        "input.data.format": args.input_data_format,
                                        "record.converter.class": args.record_converter})
     connector = st.start("sink-connector",
-                         connector_command(config, brokers, invoke_url, args.records) + registry)
+                         connector_command(config, brokers, invoke_url, args.records,
+                                           max(args.tasks, 1)) + registry)
     half = args.records // 2
     inputs_at = half + (args.records - half) // 2 if args.input_noise > 0 else args.records
     # The phases are barriers in time, as a real drift is: each producer run
@@ -261,17 +293,20 @@ def run(args, st, progress):
         return p
 
     deadline = t0 + args.timeout
-    # The pid file gets the runtime's pid as soon as the emulator knows it.
-    runtime_pid = None
-    while runtime_pid is None:
-        state = http_json(f"{invoke_url}/_emulator/state")[2]
-        runtime_pid = state.get("pid") if isinstance(state, dict) else None
-        if runtime_pid is None:
-            if time.monotonic() > deadline:
-                raise StackError("the Runtime API emulator never started the runtime "
-                                 f"(its log: {st.log('rapi-emulator')[-400:]!r})")
-            time.sleep(0.05)
-    record_pids([p.pid for _, p, _ in st.procs] + [runtime_pid])
+    # The pid file gets each runtime's pid as soon as its emulator knows it.
+    runtime_pids = []
+    for url in (front.urls if front else [invoke_url]):
+        runtime_pid = None
+        while runtime_pid is None:
+            state = http_json(f"{url}/_emulator/state")[2]
+            runtime_pid = state.get("pid") if isinstance(state, dict) else None
+            if runtime_pid is None:
+                if time.monotonic() > deadline:
+                    raise StackError("the Runtime API emulator never started the runtime "
+                                     f"(its log: {st.log('rapi-emulator')[-400:]!r})")
+                time.sleep(0.05)
+        runtime_pids.append(runtime_pid)
+    record_pids([p.pid for _, p, _ in st.procs] + runtime_pids)
 
     current = phases.pop(0)
     producer = start_producer(*current)
@@ -286,7 +321,7 @@ def run(args, st, progress):
         if producer.poll() not in (None, 0):
             raise StackError(f"the producer failed (exit {producer.returncode}): "
                              f"{st.log(current[0])[-400:]}")
-        scored = int(last_match(st.log("sink-connector"), r"records=(\d+)") or "0")
+        scored = scored_records(st.log("sink-connector"))
         if producer.poll() == 0 and phases and scored >= current[4]:
             produced_before = current[4]
             current = phases.pop(0)
@@ -315,12 +350,19 @@ def run(args, st, progress):
                          f"{st.log(current[0])[-400:]}")
     published = sns_published(sns_url)
     summary = demo_report.analyse(consume_results(brokers), args.records, half, published,
-                                  inputs_at=inputs_at, batch_size=args.batch_size)
+                                  inputs_at=inputs_at, batch_size=args.batch_size,
+                                  fleet=args.tasks > 1)
     # The function's own view, from its log and metric lines, for the page.
-    summary["timeline"] = demo_timeline.parse(st.log("rapi-emulator"), published)
+    logs = "".join(st.log("rapi-emulator" if i == 0 else f"rapi-emulator-{i}")
+                   for i in range(max(args.tasks, 1)))
+    summary["timeline"] = demo_timeline.parse(logs, published)
     summary["alertPolicy"] = {k: v for k, v in env.items() if k.startswith("ALERT_")}
     summary["connector"] = config
     summary["errorTopicRecords"] = len(consume_results(brokers, ERROR_TOPIC))
+    # Invocations each execution environment answered (one without TASKS).
+    summary["environments"] = list(front.served) if front else [None]
+    if front:
+        front.close()
     return summary, time.monotonic() - t0
 
 

@@ -26,8 +26,12 @@ def _phase_of(index, drift_after, inputs_at):
     return "label drift" if index < inputs_at else "input drift"
 
 
-def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=20):
-    """inputs_at: where the input drift starts (None: no input-drift phase)."""
+def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=20, fleet=False):
+    """inputs_at: where the input drift starts (None: no input-drift phase).
+    fleet: several execution environments share their episodes (TASKS > 1):
+    the fleet may take up to 1.5 times the records one environment seeing
+    the whole stream needs (lambda/ALERTS.md, "Fleet"), so the bounds are 3
+    and 8 batches instead of 2 and 5."""
     if inputs_at is None:
         inputs_at = produced
     payloads = [r.get("payload") for r in results if isinstance(r, dict)]
@@ -126,8 +130,8 @@ def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=2
         "inputsAt": inputs_at if inputs_at < produced else None,
         "inputs": accuracy(inputs),
         "batchSize": batch_size,
-        "firstAccuracyAlert": first("accuracy-drop", "label drift", after, 2),
-        "firstInputAlert": first("input-drift", "input drift", inputs, 5),
+        "firstAccuracyAlert": first("accuracy-drop", "label drift", after, 3 if fleet else 2),
+        "firstInputAlert": first("input-drift", "input drift", inputs, 8 if fleet else 5),
         "confusion": {"before": confusion(before), "after": confusion(after)},
         "alerts": alert_rows,
         "alertsBefore": sum(1 for a in alert_rows if a["phase"] == "before drift"),

@@ -18,8 +18,10 @@ import os
 import secrets as _secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -124,6 +126,35 @@ class Stack:
                        env={"SNS_LOCAL_CREDENTIALS": self.credentials()})
         port = int(self.wait_file(pfile, p, "the local SNS"))
         return f"http://127.0.0.1:{port}", f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic}"
+
+    def dynalite(self, table):
+        """dynalite (tests/node, installed by scripts/deps.sh) in memory with the
+        template's alert state table (key pk): its URL."""
+        cli = os.path.join(ROOT, "tests", "node", "node_modules", "dynalite", "cli.js")
+        if not os.path.exists(cli):
+            raise StackError(f"{cli} is missing: run scripts/deps.sh (npm ci in tests/node)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        p = self.start("dynalite", ["node", cli, "--host", "127.0.0.1", "--port", str(port),
+                                    "--createTableMs", "0"])
+        url = f"http://127.0.0.1:{port}"
+        body = json.dumps({"TableName": table, "BillingMode": "PAY_PER_REQUEST",
+                           "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                           "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}).encode()
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                import botocore.session
+                c = botocore.session.get_session().create_client(
+                    "dynamodb", region_name=REGION, endpoint_url=url,
+                    aws_access_key_id=self.key_id, aws_secret_access_key=self.secret)
+                c.create_table(**json.loads(body))
+                return url
+            except Exception as e:  # not listening yet
+                if p.poll() is not None or time.monotonic() > deadline:
+                    raise StackError(f"dynalite did not start: {e}: {self.log('dynalite')[-400:]}")
+                time.sleep(0.1)
 
     def credentials(self):
         return f"{self.key_id}:{self.secret}:{self.token}"

@@ -162,8 +162,10 @@ TESTS += test-package test-package-arm64
 # options, e.g. make demo DEMO_ARGS="--records 5000 --bootstrap build/package/bootstrap").
 DEMO_BINS := $(BUILD)/bootstrap $(BUILD)/kafka-local $(BUILD)/producer $(BUILD)/sink-connector
 .PHONY: demo test-demo
+# make demo TASKS=3: tasks.max=3 on 6 partitions into three environments that
+# share their alert episodes through dynalite (one alert per drift).
 demo: $(DEMO_BINS)
-	@$(PY) deploy/demo.py $(if $(FORMAT),--format $(FORMAT)) $(DEMO_ARGS)
+	@$(PY) deploy/demo.py $(if $(FORMAT),--format $(FORMAT)) $(if $(TASKS),--tasks $(TASKS)) $(DEMO_ARGS)
 
 test-demo: $(DEMO_BINS)
 	$(RUN_SUITE) demo $(PY) tests/integration/demo_test.py

@@ -47,7 +47,7 @@ groups_for() {
     bench-train) echo "build unit bench sklearn" ;;
     test) echo "build demo browser node unit package arm64" ;;
     test-package-arm64 | test-template) echo "build unit package arm64" ;;
-    test-demo) echo "build demo browser unit" ;;
+    test-demo) echo "build demo browser node unit" ;;
     test-fleet-dynamodb | test-dynamodb | test-producer-schema-registry) echo "build node unit" ;;
     bench-*) echo "build unit package bench" ;;
     package | sam-artifacts | build-IrisScoringFunction)
@@ -59,7 +59,7 @@ groups_for() {
     format) echo "format" ;;
     clean | list-suites) echo "" ;;
     check-deps) echo "check" ;;
-    demo) echo "build demo" ;;
+    demo) echo "build demo node" ;;
     all | invoke | batch-size | model | build/*) echo "build" ;;
     *) echo "$ALL_GROUPS" ;;
     esac

@@ -329,34 +329,6 @@ def test_report_page(s, page):
           f"{took:.1f} s")
 
 
-def test_fleet_run(tmp):
-    """make demo TASKS=3: tasks.max=3 on 6 partitions into three classic
-    execution environments that share their episodes through DynamoDB
-    (dynalite): one alert per drift fleet-wide, not one per environment."""
-    report = os.path.join(tmp, "fleet.json")
-    p = subprocess.run([PY, DEMO, "--tasks", "3", "--records", str(N), "--rate", "800",
-                        "--json-report", report, "--html-report", os.path.join(tmp, "fleet.html"),
-                        "--timeout", "100"], capture_output=True, text=True, timeout=150)
-    check("TASKS=3: the demo exits 0", p.returncode == 0, 0,
-          f"{p.returncode}: {p.stdout[-800:]} {p.stderr[-800:]}")
-    try:
-        with open(report) as f:
-            s = json.load(f)
-    except (OSError, ValueError) as e:
-        check("TASKS=3: the demo writes its JSON report", False, "a report", e)
-        return
-    check("TASKS=3: every record scored exactly once", s["uniqueRecords"] == N and
-          s["missing"] == 0 and s["duplicates"] == 0, N,
-          f"{s['uniqueRecords']} (missing {s['missing']}, duplicates {s['duplicates']})")
-    envs = s.get("environments", [])
-    check("TASKS=3: three environments, more than one of them answering",
-          len(envs) == 3 and sum(1 for n in envs if n) >= 2, "3, at least 2 busy", envs)
-    kinds = [a.get("kind") for a in s["alerts"]]
-    check("TASKS=3: one accuracy-drop and one input-drift alert fleet-wide, none before the drift",
-          kinds.count("accuracy-drop") == 1 and kinds.count("input-drift") == 1
-          and s["alertsBefore"] == 0, "one of each", kinds)
-
-
 def main():
     for b in ("bootstrap", "kafka-local", "producer", "sink-connector"):
         if not os.access(os.path.join(ROOT, "build", b), os.X_OK):
@@ -367,7 +339,6 @@ def main():
         full = test_full_run(tmp)
         if full:
             test_report_page(*full)
-        test_fleet_run(tmp)
         test_other_connector_forms(tmp)
         test_interrupt(tmp)
     return finish()

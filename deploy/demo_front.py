@@ -1,15 +1,18 @@
-"""demo_front.py: one Invoke API endpoint in front of several classic
-execution environments, for `make demo TASKS=N`.
+"""demo_front.py: one Invoke API endpoint in front of execution environments,
+for `make demo TASKS=N` and the fleet tests.
 
 Classic Lambda gives each execution environment one invocation at a time:
 "If the function is invoked again while a request is still being processed,
 another instance is allocated, which increases the function's concurrency"
-(Lambda developer guide, "Managing concurrency for a Lambda function").  The
+(Lambda developer guide, "Managing concurrency for a Lambda function");
+Managed Instances give one AWS_LAMBDA_MAX_CONCURRENCY at once (slots).  The
 connector knows one function; which environment answers is Lambda's choice,
-so the front hands each invocation to an idle one (the first idle, in order)
-and waits for a free one when all are busy.
+so the front hands each invocation to the first environment with a free
+slot.  When none has one it waits (wait=True, the demo) or answers 500
+(wait=False: a test that more invocations were in flight than it allowed).
 """
 import http.client
+import json
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,14 +22,21 @@ FORWARDED = ("content-type", "x-amz-function-error", "x-amzn-requestid")
 
 class LambdaFront:
     """Invoke API at self.url, forwarding to the environments at urls (each a
-    Runtime API emulator's base URL).  close() stops it."""
+    Runtime API emulator's base URL).  Keeps, for checks: served (invocations
+    each environment answered), log ((environment, partitions, offsets) per
+    invocation, in start order) and max_inflight.  close() stops it."""
 
-    def __init__(self, urls, timeout=120.0):
+    def __init__(self, urls, slots=1, wait=True, timeout=120.0):
         self.urls = list(urls)
-        self.busy = [False] * len(self.urls)
-        self.cond = threading.Condition()
+        self.slots = slots
+        self.wait = wait
         self.timeout = timeout
+        self.busy = [0] * len(self.urls)
         self.served = [0] * len(self.urls)
+        self.log = []
+        self.inflight = 0
+        self.max_inflight = 0
+        self.cond = threading.Condition()
         front = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,23 +60,38 @@ class LambdaFront:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
 
-    def _take(self):
+    def _take(self, body):
+        """An environment with a free slot, taken; None when all are busy and
+        the front does not wait."""
         with self.cond:
-            while all(self.busy):
+            while all(b >= self.slots for b in self.busy):
+                if not self.wait:
+                    return None
                 self.cond.wait()
-            i = self.busy.index(False)
-            self.busy[i] = True
+            i = next(i for i, b in enumerate(self.busy) if b < self.slots)
+            self.busy[i] += 1
             self.served[i] += 1
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
+            try:
+                batch = [e["payload"] for e in json.loads(body)]
+                self.log.append((i, {p["partition"] for p in batch}, [p["offset"] for p in batch]))
+            except (ValueError, KeyError, TypeError):
+                self.log.append((i, set(), []))
             return i
 
     def _give_back(self, i):
         with self.cond:
-            self.busy[i] = False
+            self.busy[i] -= 1
+            self.inflight -= 1
             self.cond.notify()
 
     def forward(self, path, body):
-        """(status, headers, body) of the invocation, answered by an idle environment."""
-        i = self._take()
+        """(status, headers, body) of the invocation, answered by an environment."""
+        i = self._take(body)
+        if i is None:
+            return 500, [("Content-Type", "application/json")], json.dumps(
+                {"message": "more invocations in flight than environments"}).encode()
         try:
             u = urllib.parse.urlsplit(self.urls[i])
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.timeout)

@@ -11,7 +11,7 @@ runs it for a connector whose tasks invoke in parallel:
            and keep one process.
 
   classic: three sandboxes, each an emulator with its own build/asan/bootstrap,
-           behind one Invoke endpoint (LambdaFront below).  Classic Lambda
+           behind one Invoke endpoint (deploy/demo_front.py's LambdaFront).  Classic Lambda
            gives each execution environment one invocation at a time: "If the
            function is invoked again while a request is still being processed,
            another instance is allocated, which increases the function's
@@ -31,21 +31,20 @@ to the records sent, their EMF Records metric too); the invocations overlapped
 function in offset order.  Closes with "N passed, N failed".
 """
 import csv
-import http.client
 import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from rapi_harness import Function  # noqa: E402
-from testlib import ROOT, check, finish, serve_http, start, stop, wait_file  # noqa: E402
+from testlib import ROOT, check, finish, start, stop, wait_file  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "deploy"))
+from demo_front import LambdaFront  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
 BOOTSTRAP = os.environ.get("BOOTSTRAP", os.path.join(BUILD, "asan", "bootstrap"))
@@ -55,74 +54,6 @@ PARTITIONS = 6
 TASKS = 3
 PER_PARTITION = 150
 BATCH = 20
-
-
-class LambdaFront:
-    """One Invoke API endpoint in front of execution environments: each
-    invocation goes to one with a free slot (one slot each on classic Lambda,
-    AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances; see the module's
-    docstring)."""
-
-    def __init__(self, sandboxes, slots=1):
-        self.sandboxes = sandboxes
-        self.slots = slots
-        self.busy = [0] * len(sandboxes)
-        self.cond = threading.Condition()
-        self.inflight = 0
-        self.max_inflight = 0
-        self.served = []  # (sandbox, partitions, offsets) per invocation, in start order
-        front = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, headers, data = front.forward(self.path, body)
-                self.send_response(status)
-                for k, v in headers:
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server, self.url = serve_http(Handler)
-
-    def forward(self, path, body):
-        with self.cond:
-            idle = [i for i, b in enumerate(self.busy) if b < self.slots]
-            if not idle:
-                return 500, [("Content-Type", "application/json")], json.dumps(
-                    {"message": "more invocations in flight than sandboxes"}).encode()
-            i = idle[0]
-            self.busy[i] += 1
-            self.inflight += 1
-            self.max_inflight = max(self.max_inflight, self.inflight)
-            try:
-                batch = [e["payload"] for e in json.loads(body)]
-                self.served.append((i, {p["partition"] for p in batch}, [p["offset"] for p in batch]))
-            except (ValueError, KeyError, TypeError):
-                self.served.append((i, set(), []))
-        try:
-            u = urllib.parse.urlsplit(self.sandboxes[i].base)
-            conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
-            conn.request("POST", path, body, {"Content-Type": "application/json"})
-            r = conn.getresponse()
-            data = r.read()
-            keep = [(k, v) for k, v in r.getheaders()
-                    if k.lower() in ("content-type", "x-amz-function-error", "x-amzn-requestid")]
-            conn.close()
-            return r.status, keep, data
-        finally:
-            with self.cond:
-                self.busy[i] -= 1
-                self.inflight -= 1
-
-    def close(self):
-        self.server.shutdown()
 
 
 def iris_rows():
@@ -222,7 +153,7 @@ def check_stream(label, brokers, out_topic, front, sandboxes, conn, a):
     check(f"{label}: invocations overlapped (the tasks ran in parallel)",
           front.max_inflight >= 2, ">= 2 in flight at once", front.max_inflight)
     for p in range(PARTITIONS):
-        offsets = [o for _, parts, offs in front.served if parts == {p} for o in offs]
+        offsets = [o for _, parts, offs in front.log if parts == {p} for o in offs]
         check(f"{label}: partition {p} reached the function in offset order, each record once",
               offsets == list(range(PER_PARTITION)), f"0..{PER_PARTITION - 1}",
               offsets[:10] + ["..."] if offsets != list(range(PER_PARTITION)) else "ok")
@@ -232,7 +163,7 @@ def test_classic(brokers, tmp):
     """(b) Three classic sandboxes behind one endpoint."""
     env = {"ALERT_MODE": "off"}
     sandboxes = [Function(BOOTSTRAP, env=env) for _ in range(TASKS)]
-    front = LambdaFront(sandboxes)
+    front = LambdaFront([s.base for s in sandboxes], wait=False)
     try:
         conn = Connector(brokers, front.url, "iris", "success-classic",
                          os.path.join(tmp, "connector-classic.log"))
@@ -249,7 +180,7 @@ def test_managed(brokers, tmp):
     """(a) One Managed Instances execution environment, three workers."""
     env = {"ALERT_MODE": "off", "AWS_LAMBDA_MAX_CONCURRENCY": str(TASKS)}
     fn = Function(BOOTSTRAP, env=env)
-    front = LambdaFront([fn], slots=TASKS)
+    front = LambdaFront([fn.base], slots=TASKS, wait=False)
     try:
         conn = Connector(brokers, front.url, "iris-mi", "success-managed",
                          os.path.join(tmp, "connector-managed.log"))

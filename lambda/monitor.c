@@ -108,7 +108,7 @@ static int cusum_init(cusum *t, double p0, double min_change, double rate, const
 
 monitor *monitor_new(const monitor_config *c, const baseline *bl, char *err, size_t errlen)
 {
-    monitor *m = calloc(1, sizeof *m), *result = NULL;
+    monitor *m = calloc(1, sizeof *m);
     if (m == NULL) {
         snprintf(err, errlen, "out of memory for the monitor");
         return NULL;
@@ -119,19 +119,17 @@ monitor *monitor_new(const monitor_config *c, const baseline *bl, char *err, siz
     double expected_error = !isnan(c->expected_accuracy) ? 1 - c->expected_accuracy
                             : m->baseline.present        ? m->baseline.error_rate
                                                          : NAN;
-    if (!isnan(expected_error) &&
-        cusum_init(&m->test[MONITOR_ACCURACY], expected_error, c->min_drop, c->false_alarm_rate,
-                   "accuracy", err, errlen) != 0)
-        goto cleanup;
-    if (m->baseline.present &&
-        cusum_init(&m->test[MONITOR_INPUTS], m->baseline.atypical_rate, c->min_drop,
-                   c->false_alarm_rate, "input drift", err, errlen) != 0)
-        goto cleanup;
-    result = m;
-    m = NULL;
-cleanup:
-    free(m);
-    return result;
+    /* The monitor owns nothing but itself: a test it cannot set up frees it. */
+    if ((!isnan(expected_error) &&
+         cusum_init(&m->test[MONITOR_ACCURACY], expected_error, c->min_drop, c->false_alarm_rate,
+                    "accuracy", err, errlen) != 0) ||
+        (m->baseline.present &&
+         cusum_init(&m->test[MONITOR_INPUTS], m->baseline.atypical_rate, c->min_drop,
+                    c->false_alarm_rate, "input drift", err, errlen) != 0)) {
+        free(m);
+        return NULL;
+    }
+    return m;
 }
 
 void monitor_free(monitor *m)

@@ -17,18 +17,22 @@ const baseline *model_baseline(const model *m)
     return &m->baseline;
 }
 
-/* The squared Mahalanobis distance from x to the mean of class k. */
-static double class_distance2(const baseline *b, size_t k, const double x[NF])
+double baseline_mahalanobis2(const double linv[NF * NF], const double mean[NF], const double x[NF])
 {
-    const double *l = b->linv[k];
     double d2 = 0;
     for (size_t i = 0; i < NF; i++) {
         double s = 0;
         for (size_t j = 0; j <= i; j++)
-            s += l[i * NF + j] * (x[j] - b->mean[k][j]);
+            s += linv[i * NF + j] * (x[j] - mean[j]);
         d2 += s * s;
     }
     return d2;
+}
+
+/* The squared Mahalanobis distance from x to the mean of class k. */
+static double class_distance2(const baseline *b, size_t k, const double x[NF])
+{
+    return baseline_mahalanobis2(b->linv[k], b->mean[k], x);
 }
 
 double baseline_distance2(const baseline *b, const double x[NF])

@@ -45,6 +45,12 @@ typedef struct baseline {
  * the model. */
 const baseline *model_baseline(const model *m);
 
+/* The squared Mahalanobis distance from x to mean through linv, the inverse
+ * Cholesky factor of the covariance (lower triangular, row-major NF x NF):
+ * |linv (x - mean)|^2.  The trainer measures its reference with it too. */
+double baseline_mahalanobis2(const double linv[MODEL_NFEATURES * MODEL_NFEATURES],
+                             const double mean[MODEL_NFEATURES], const double x[MODEL_NFEATURES]);
+
 /* The smallest squared Mahalanobis distance from x to a class mean. */
 double baseline_distance2(const baseline *b, const double x[MODEL_NFEATURES]);
 

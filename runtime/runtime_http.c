@@ -51,6 +51,18 @@ static int fail(exchange *x, int code, const char *fmt, ...)
     return code;
 }
 
+/* The read and write buffers every connection owns (runtime_http_free frees them). */
+static int alloc_buffers(runtime_http *h, char *err, size_t errlen)
+{
+    h->rbuf = malloc(RUNTIME_HTTP_LINE_MAX + 1);
+    h->wbuf = malloc(RUNTIME_HTTP_WBUF);
+    if (h->rbuf == NULL || h->wbuf == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t errlen)
 {
     memset(h, 0, sizeof *h);
@@ -80,13 +92,7 @@ int runtime_http_init(runtime_http *h, const char *host_port, char *err, size_t 
     h->addrlen = res->ai_addrlen;
     freeaddrinfo(res);
     snprintf(h->host, sizeof h->host, "%s", host_port);
-    h->rbuf = malloc(RUNTIME_HTTP_LINE_MAX + 1);
-    h->wbuf = malloc(RUNTIME_HTTP_WBUF);
-    if (h->rbuf == NULL || h->wbuf == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    return alloc_buffers(h, err, errlen);
 }
 
 int runtime_http_init_like(runtime_http *h, const runtime_http *proto, char *err, size_t errlen)
@@ -96,13 +102,7 @@ int runtime_http_init_like(runtime_http *h, const runtime_http *proto, char *err
     memcpy(&h->addr, &proto->addr, sizeof h->addr);
     h->addrlen = proto->addrlen;
     memcpy(h->host, proto->host, sizeof h->host);
-    h->rbuf = malloc(RUNTIME_HTTP_LINE_MAX + 1);
-    h->wbuf = malloc(RUNTIME_HTTP_WBUF);
-    if (h->rbuf == NULL || h->wbuf == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    return 0;
+    return alloc_buffers(h, err, errlen);
 }
 
 void runtime_http_close(runtime_http *h)

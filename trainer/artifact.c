@@ -82,7 +82,8 @@ static int add_monitoring(cJSON *root, const artifact_training *t)
     if (!t->leader || t->data->nfeatures != MODEL_NFEATURES ||
         baseline_fit(t->data, t->leader, &b, cov, err, sizeof err) != 0)
         return 0;
-    return cJSON_AddItemToObject(root, "monitoring", baseline_fit_json(&b, cov)) ? 0 : -1;
+    cJSON *mon = cJSON_AddObjectToObject(root, "monitoring");
+    return mon && baseline_fit_json(&b, cov, mon) == 0 ? 0 : -1;
 }
 
 cJSON *artifact_json(const learner_model *m, const artifact_training *t)
@@ -107,7 +108,7 @@ cJSON *artifact_json(const learner_model *m, const artifact_training *t)
         !(st = cJSON_AddObjectToObject(root, "standardize")) ||
         !cJSON_AddItemToObject(st, "mean", cJSON_CreateDoubleArray(m->mean, (int)m->nfeatures)) ||
         !cJSON_AddItemToObject(st, "scale", cJSON_CreateDoubleArray(m->scale, (int)m->nfeatures)) ||
-        !cJSON_AddItemToObject(root, "fitted", m->spec.family->export_fit(m->fit)) ||
+        !cJSON_AddItemToObject(root, "fitted", learner_fit_json(m)) ||
         add_monitoring(root, t) != 0 || add_provenance(root, t) != 0) {
         cJSON_Delete(root);
         return NULL;

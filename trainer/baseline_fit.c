@@ -4,20 +4,19 @@
 #include "model/numeric.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #define NF MODEL_NFEATURES
 
-/* Mean and sample covariance of the rows of class k.  Returns the number of
- * rows used. */
-static size_t class_moments(const trainset *d, int k, double *mean, double *cov)
+size_t baseline_fit_class_moments(const trainset *d, int k, size_t skip, double *mean, double *cov)
 {
     size_t n = 0;
     memset(mean, 0, NF * sizeof *mean);
     memset(cov, 0, NF * NF * sizeof *cov);
     for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k) {
+        if (d->y[i] == k && i != skip) {
             n++;
             for (size_t j = 0; j < NF; j++)
                 mean[j] += d->x[i * NF + j];
@@ -25,7 +24,7 @@ static size_t class_moments(const trainset *d, int k, double *mean, double *cov)
     for (size_t j = 0; j < NF; j++)
         mean[j] /= (double)n;
     for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k)
+        if (d->y[i] == k && i != skip)
             for (size_t a = 0; a < NF; a++)
                 for (size_t b = 0; b < NF; b++)
                     cov[a * NF + b] += (d->x[i * NF + a] - mean[a]) * (d->x[i * NF + b] - mean[b]);
@@ -52,9 +51,8 @@ static void leave_one_out(const double *mean, const double *cov, size_t n, const
             cov_out[a * NF + b] = (cov[a * NF + b] * (m - 1) - m / (m - 1) * d[a] * d[b]) / (m - 2);
 }
 
-/* The inverse Cholesky factor of cov, with a small ridge when it is singular
- * (iris measurements are rounded to 0.1 cm, so a small class can be flat). */
-static void inverse_factor(double *cov, double *linv)
+/* The ridge: iris measurements are rounded to 0.1 cm, so a small class can be flat. */
+void baseline_fit_inverse_factor(double *cov, double *linv)
 {
     double l[NF * NF], vmax = 0;
     for (size_t j = 0; j < NF; j++)
@@ -63,18 +61,6 @@ static void inverse_factor(double *cov, double *linv)
         for (size_t j = 0; j < NF; j++)
             cov[j * NF + j] += 1e-6 * (vmax > 0 ? vmax : 1);
     numeric_invert_lower(NF, l, linv);
-}
-
-static double distance2(const double *linv, const double *mean, const double *x)
-{
-    double d2 = 0;
-    for (size_t i = 0; i < NF; i++) {
-        double s = 0;
-        for (size_t j = 0; j <= i; j++)
-            s += linv[i * NF + j] * (x[j] - mean[j]);
-        d2 += s * s;
-    }
-    return d2;
 }
 
 /* Share of rows that are atypical against a reference fitted without them.
@@ -89,10 +75,10 @@ static double loo_atypical_rate(const trainset *d, const baseline *b, const doub
             double mean[NF], c[NF * NF], linv[NF * NF];
             if ((int)k == d->y[i]) {
                 leave_one_out(b->mean[k], cov[k], d->count[k], x, mean, c);
-                inverse_factor(c, linv);
-                best = fmin(best, distance2(linv, mean, x));
+                baseline_fit_inverse_factor(c, linv);
+                best = fmin(best, baseline_mahalanobis2(linv, mean, x));
             } else {
-                best = fmin(best, distance2(b->linv[k], b->mean[k], x));
+                best = fmin(best, baseline_mahalanobis2(b->linv[k], b->mean[k], x));
             }
         }
         atypical += best > b->atypical_d2;
@@ -118,9 +104,10 @@ int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
                      d->class_names[k], d->count[k]);
             return -1;
         }
-        class_moments(d, (int)k, b->mean[k], raw[k]);
+        baseline_fit_class_moments(d, (int)k, SIZE_MAX, b->mean[k], raw[k]);
         memcpy(cov[k], raw[k], sizeof raw[k]);
-        inverse_factor(cov[k], b->linv[k]); /* cov[k] gets the ridge, if one was needed */
+        /* cov[k] gets the ridge, if one was needed */
+        baseline_fit_inverse_factor(cov[k], b->linv[k]);
     }
     trainset_standardisation(d->x, d->n, NF, b->feature_mean, b->feature_sd);
     double n = (double)d->n;
@@ -146,29 +133,25 @@ static cJSON *matrix(const double *v, size_t rows, size_t cols)
     return a;
 }
 
-cJSON *baseline_fit_json(const baseline *b, const double cov[][NF * NF])
+int baseline_fit_json(const baseline *b, const double cov[][NF * NF], cJSON *o)
 {
-    cJSON *o = cJSON_CreateObject(), *in = NULL, *covs = NULL, *result = NULL;
-    if (!o || !cJSON_AddNumberToObject(o, "error_rate", b->error_rate) ||
+    cJSON *in = NULL, *covs = NULL;
+    if (!cJSON_AddNumberToObject(o, "error_rate", b->error_rate) ||
         !cJSON_AddNumberToObject(o, "error_rate_se", b->error_rate_se) ||
         !cJSON_AddNumberToObject(o, "error_rate_sd", b->error_rate_sd) ||
         !cJSON_AddNumberToObject(o, "rows", (double)b->rows) ||
         !(in = cJSON_AddObjectToObject(o, "inputs")) ||
         !cJSON_AddItemToObject(in, "class_means", matrix(&b->mean[0][0], b->nclasses, NF)) ||
         !(covs = cJSON_AddArrayToObject(in, "class_covariances")))
-        goto cleanup;
+        return -1;
     for (size_t k = 0; k < b->nclasses; k++)
         if (!cJSON_AddItemToArray(covs, matrix(cov[k], NF, NF)))
-            goto cleanup;
+            return -1;
     if (!cJSON_AddNumberToObject(in, "atypical_distance2", b->atypical_d2) ||
         !cJSON_AddNumberToObject(in, "atypical_rate", b->atypical_rate) ||
         !cJSON_AddNumberToObject(in, "atypical_rate_se", b->atypical_rate_se) ||
         !cJSON_AddItemToObject(in, "feature_means", cJSON_CreateDoubleArray(b->feature_mean, NF)) ||
         !cJSON_AddItemToObject(in, "feature_sds", cJSON_CreateDoubleArray(b->feature_sd, NF)))
-        goto cleanup;
-    result = o;
-    o = NULL;
-cleanup:
-    cJSON_Delete(o);
-    return result;
+        return -1;
+    return 0;
 }

@@ -18,8 +18,19 @@
 int baseline_fit(const trainset *d, const leaderboard_row *leader, baseline *b,
                  double cov[][MODEL_NFEATURES * MODEL_NFEATURES], char *err, size_t errlen);
 
-/* The artifact's "monitoring" object for b and the covariances baseline_fit
- * wrote; NULL when out of memory. */
-cJSON *baseline_fit_json(const baseline *b, const double cov[][MODEL_NFEATURES * MODEL_NFEATURES]);
+/* Mean and sample covariance (divisor n - 1) of the rows of class k other
+ * than row skip (SIZE_MAX: every row); returns the number of rows used. */
+size_t baseline_fit_class_moments(const trainset *d, int k, size_t skip, double *mean, double *cov);
+
+/* The inverse Cholesky factor linv of cov; while cov is not positive
+ * definite, 1e-6 of its largest variance (or 1e-6) is added to its diagonal,
+ * in place. */
+void baseline_fit_inverse_factor(double *cov, double *linv);
+
+/* Writes the artifact's "monitoring" members for b and the covariances
+ * baseline_fit wrote into o (the caller's object).  Returns 0, or -1 when out
+ * of memory. */
+int baseline_fit_json(const baseline *b, const double cov[][MODEL_NFEATURES * MODEL_NFEATURES],
+                      cJSON *o);
 
 #endif

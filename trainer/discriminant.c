@@ -177,37 +177,31 @@ static cJSON *matrix_json(const double *a, size_t rows, size_t cols, size_t stri
     return m;
 }
 
-static cJSON *gauss_export(const void *fit)
+static int gauss_export(const void *fit, cJSON *o)
 {
     const gauss_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *cov = NULL, *result = NULL;
-    if (!o || !cJSON_AddItemToObject(o, "priors", cJSON_CreateDoubleArray(g->prior, (int)g->k)) ||
+    if (!cJSON_AddItemToObject(o, "priors", cJSON_CreateDoubleArray(g->prior, (int)g->k)) ||
         !cJSON_AddItemToObject(o, "means", matrix_json(&g->mean[0][0], g->k, g->nf, NFMAX)))
-        goto cleanup;
+        return -1;
     if (g->diagonal) {
         double var[MODEL_MAX_CLASSES][NFMAX];
         for (size_t c = 0; c < g->k; c++)
             for (size_t j = 0; j < g->nf; j++)
                 var[c][j] = g->cov[c][j * g->nf + j];
-        cov = matrix_json(&var[0][0], g->k, g->nf, NFMAX);
-        if (!cJSON_AddItemToObject(o, "variances", cov))
-            goto cleanup;
-    } else if (g->ncov == 1) {
-        if (!cJSON_AddItemToObject(o, "covariance", matrix_json(g->cov[0], g->nf, g->nf, g->nf)))
-            goto cleanup;
-    } else {
-        cov = cJSON_AddArrayToObject(o, "covariances");
-        for (size_t c = 0; cov && c < g->k; c++)
-            if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], g->nf, g->nf, g->nf)))
-                goto cleanup;
-        if (!cov)
-            goto cleanup;
+        cJSON *variances = matrix_json(&var[0][0], g->k, g->nf, NFMAX);
+        return cJSON_AddItemToObject(o, "variances", variances) ? 0 : -1;
     }
-    result = o;
-    o = NULL;
-cleanup:
-    cJSON_Delete(o);
-    return result;
+    if (g->ncov == 1) {
+        cJSON *pooled = matrix_json(g->cov[0], g->nf, g->nf, g->nf);
+        return cJSON_AddItemToObject(o, "covariance", pooled) ? 0 : -1;
+    }
+    cJSON *cov = cJSON_AddArrayToObject(o, "covariances");
+    if (!cov)
+        return -1;
+    for (size_t c = 0; c < g->k; c++)
+        if (!cJSON_AddItemToArray(cov, matrix_json(g->cov[c], g->nf, g->nf, g->nf)))
+            return -1;
+    return 0;
 }
 
 static const double lda_grid[][LEARNER_MAX_PARAMS] = {{0}, {0.05}, {0.2}};

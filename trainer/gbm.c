@@ -388,21 +388,17 @@ static cJSON *tree_json(const gbm_fit *g, size_t t)
     return o;
 }
 
-static cJSON *gbm_export(const void *fit)
+static int gbm_export(const void *fit, cJSON *o)
 {
     const gbm_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *trees = NULL, *result = NULL;
-    if (!o || !cJSON_AddItemToObject(o, "init", cJSON_CreateDoubleArray(g->init, (int)g->k)) ||
+    cJSON *trees = NULL;
+    if (!cJSON_AddItemToObject(o, "init", cJSON_CreateDoubleArray(g->init, (int)g->k)) ||
         !(trees = cJSON_AddArrayToObject(o, "trees")))
-        goto cleanup;
+        return -1;
     for (size_t t = 0; t < g->ntrees; t++)
         if (!cJSON_AddItemToArray(trees, tree_json(g, t)))
-            goto cleanup;
-    result = o;
-    o = NULL;
-cleanup:
-    cJSON_Delete(o);
-    return result;
+            return -1;
+    return 0;
 }
 
 static const double gbm_grid[][LEARNER_MAX_PARAMS] = {

@@ -154,24 +154,19 @@ static void glm_predict(const void *fit, const double *z, double *probs)
     numeric_softmax(g->k, s, probs);
 }
 
-static cJSON *glm_export(const void *fit)
+static int glm_export(const void *fit, cJSON *o)
 {
     const glm_fit *g = fit;
-    cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "intercepts"), *result = NULL;
+    cJSON *b = cJSON_AddArrayToObject(o, "intercepts");
     cJSON *w = cJSON_AddArrayToObject(o, "coefficients");
     if (!b || !w)
-        goto cleanup;
-    for (size_t c = 0; c < g->k; c++) {
-        cJSON *row = cJSON_CreateDoubleArray(g->theta + c * g->np + 1, (int)g->nf);
-        if (!row || !cJSON_AddItemToArray(w, row) ||
+        return -1;
+    for (size_t c = 0; c < g->k; c++)
+        if (!cJSON_AddItemToArray(w,
+                                  cJSON_CreateDoubleArray(g->theta + c * g->np + 1, (int)g->nf)) ||
             !cJSON_AddItemToArray(b, cJSON_CreateNumber(g->theta[c * g->np])))
-            goto cleanup;
-    }
-    result = o;
-    o = NULL;
-cleanup:
-    cJSON_Delete(o);
-    return result;
+            return -1;
+    return 0;
 }
 
 static const double glm_grid[][LEARNER_MAX_PARAMS] = {{1e-5}, {1e-4}, {1e-3}, {1e-2}};

@@ -199,22 +199,18 @@ static void knn_predict(const void *fit, const double *z, double *probs)
         probs[c] /= (double)f->k;
 }
 
-static cJSON *knn_export(const void *fit)
+static int knn_export(const void *fit, cJSON *o)
 {
     const knn_fit *f = fit;
-    cJSON *o = cJSON_CreateObject(), *pts = NULL, *result = NULL;
-    if (!o || !cJSON_AddNumberToObject(o, "k", (double)f->k) ||
+    cJSON *pts = NULL;
+    if (!cJSON_AddNumberToObject(o, "k", (double)f->k) ||
         !(pts = cJSON_AddArrayToObject(o, "points")) ||
         !cJSON_AddItemToObject(o, "labels", cJSON_CreateIntArray(f->y, (int)f->n)))
-        goto cleanup;
+        return -1;
     for (size_t i = 0; i < f->n; i++)
         if (!cJSON_AddItemToArray(pts, cJSON_CreateDoubleArray(f->z + i * f->nf, (int)f->nf)))
-            goto cleanup;
-    result = o;
-    o = NULL;
-cleanup:
-    cJSON_Delete(o);
-    return result;
+            return -1;
+    return 0;
 }
 
 static const double knn_grid[][LEARNER_MAX_PARAMS] = {{5}, {10}, {15}, {20}};

@@ -67,6 +67,16 @@ void learner_predict(const learner_model *m, const double *x, double *probs)
     m->spec.family->predict(m->fit, z, probs);
 }
 
+cJSON *learner_fit_json(const learner_model *m)
+{
+    cJSON *fitted = cJSON_CreateObject();
+    if (fitted && m->spec.family->export_fit(m->fit, fitted) != 0) {
+        cJSON_Delete(fitted);
+        return NULL;
+    }
+    return fitted;
+}
+
 void learner_model_clear(learner_model *m)
 {
     if (m->fit)

@@ -27,8 +27,9 @@ struct learner_family {
                  char *err, size_t errlen);
     /* Writes k class probabilities for one standardised row of nf features. */
     void (*predict)(const void *fit, const double *z, double *probs);
-    /* The artifact's "fitted" object; NULL when out of memory. */
-    cJSON *(*export_fit)(const void *fit);
+    /* Adds the fit's members to fitted, the artifact's "fitted" object;
+     * returns 0, or -1 when out of memory (fitted is the caller's either way). */
+    int (*export_fit)(const void *fit, cJSON *fitted);
     void (*free_fit)(void *fit);
 };
 
@@ -71,6 +72,10 @@ int learner_train(learner_model *m, const learner_spec *spec, const double *x, c
 
 /* Writes k probabilities for one raw row x of nfeatures values. */
 void learner_predict(const learner_model *m, const double *x, double *probs);
+
+/* The artifact's "fitted" object for m; NULL when out of memory.  The caller
+ * frees it with cJSON_Delete (or hands it to a parent). */
+cJSON *learner_fit_json(const learner_model *m);
 
 void learner_model_clear(learner_model *m);
 

@@ -475,7 +475,7 @@ static void test_glm_fit_is_the_penalised_optimum(void **state)
     learner_spec_make(&spec, &learner_glm, 1);
     learner_model lm;
     assert_int_equal(learner_train(&lm, &spec, d->x, d->y, d->n, NF, K, err, sizeof err), 0);
-    cJSON *fit = learner_glm.export_fit(lm.fit);
+    cJSON *fit = learner_fit_json(&lm);
     double b[K], w[K][NF], gb[K] = {0}, gw[K][NF] = {{0}}, lambda = spec.param[0];
     for (int c = 0; c < K; c++) {
         b[c] = cJSON_GetArrayItem(cJSON_GetObjectItem(fit, "intercepts"), c)->valuedouble;
@@ -527,7 +527,7 @@ static void test_lda_fit_is_the_pooled_covariance(void **state)
     assert_true(spec.param[0] == 0);
     learner_model lm;
     assert_int_equal(learner_train(&lm, &spec, d->x, d->y, d->n, NF, K, err, sizeof err), 0);
-    cJSON *fit = learner_lda.export_fit(lm.fit);
+    cJSON *fit = learner_fit_json(&lm);
     double z[150][NF], mu[K][NF] = {{0}}, cov[NF][NF] = {{0}};
     for (size_t i = 0; i < d->n; i++)
         for (int j = 0; j < NF; j++) {

@@ -66,55 +66,11 @@ static trainset *synthetic(size_t n, uint64_t seed)
     return d;
 }
 
-/* The ridge rule of the monitoring reference (trainer/baseline_fit.h): add
- * 1e-6 of the largest variance to the diagonal until Cholesky succeeds. */
-static void ref_inverse_factor(double *cov, double *linv)
-{
-    double l[NF * NF], vmax = 0;
-    for (size_t j = 0; j < NF; j++)
-        vmax = fmax(vmax, cov[j * NF + j]);
-    for (int t = 0; numeric_cholesky(NF, cov, l) != 0 && t < 1000; t++)
-        for (size_t j = 0; j < NF; j++)
-            cov[j * NF + j] += 1e-6 * (vmax > 0 ? vmax : 1);
-    numeric_invert_lower(NF, l, linv);
-}
-
-/* Mean and covariance of class k's rows other than skip, computed afresh. */
-static void ref_moments(const trainset *d, int k, size_t skip, double *mean, double *cov)
-{
-    size_t n = 0;
-    memset(mean, 0, NF * sizeof *mean);
-    memset(cov, 0, NF * NF * sizeof *cov);
-    for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k && i != skip) {
-            n++;
-            for (size_t j = 0; j < NF; j++)
-                mean[j] += d->x[i * NF + j];
-        }
-    for (size_t j = 0; j < NF; j++)
-        mean[j] /= (double)n;
-    for (size_t i = 0; i < d->n; i++)
-        if (d->y[i] == k && i != skip)
-            for (size_t a = 0; a < NF; a++)
-                for (size_t b = 0; b < NF; b++)
-                    cov[a * NF + b] += (d->x[i * NF + a] - mean[a]) * (d->x[i * NF + b] - mean[b]) /
-                                       (double)(n - 1);
-}
-
-static double ref_distance2(const double *linv, const double *mean, const double *x)
-{
-    double d2 = 0;
-    for (size_t i = 0; i < NF; i++) {
-        double s = 0;
-        for (size_t j = 0; j <= i; j++)
-            s += linv[i * NF + j] * (x[j] - mean[j]);
-        d2 += s * s;
-    }
-    return d2;
-}
-
 /* The definition: each row against its class refitted without it (and the
- * other classes as fitted on all their rows). */
+ * other classes as fitted on all their rows), with the trainer's own
+ * moments, ridge rule and the scorer's distance (test_baseline pins the
+ * distance by hand; the iris test below pins the whole against numpy), so
+ * what differs from baseline_fit is only the refit per row it replaces. */
 static size_t ref_atypical_rows(const trainset *d)
 {
     size_t atypical = 0;
@@ -122,9 +78,9 @@ static size_t ref_atypical_rows(const trainset *d)
         double best = INFINITY;
         for (size_t k = 0; k < d->nclasses; k++) {
             double mean[NF], cov[NF * NF], linv[NF * NF];
-            ref_moments(d, (int)k, (int)k == d->y[i] ? i : SIZE_MAX, mean, cov);
-            ref_inverse_factor(cov, linv);
-            best = fmin(best, ref_distance2(linv, mean, d->x + i * NF));
+            baseline_fit_class_moments(d, (int)k, (int)k == d->y[i] ? i : SIZE_MAX, mean, cov);
+            baseline_fit_inverse_factor(cov, linv);
+            best = fmin(best, baseline_mahalanobis2(linv, mean, d->x + i * NF));
         }
         atypical += best > BASELINE_ATYPICAL_D2;
     }
@@ -258,7 +214,7 @@ static void test_knn_keeps_at_most_10000_rows_evenly_spaced(void **state)
     learner_spec_make(&spec, &learner_knn, 0);
     if (learner_train(&m, &spec, d->x, d->y, d->n, NF, d->nclasses, err, sizeof err) != 0)
         fail_msg("%s", err);
-    cJSON *fit = learner_knn.export_fit(m.fit);
+    cJSON *fit = learner_fit_json(&m);
     assert_non_null(fit);
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(fit, "labels");
     int kept = cJSON_GetArraySize(labels);

@@ -17,8 +17,8 @@ import threading
 from http.server import BaseHTTPRequestHandler
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import ROOT, KafkaLocal, main, require, run_producer, spawn  # noqa: E402
-from testlib import serve_http  # noqa: E402
+from producer_testlib import ROOT, KafkaLocal, kill_children, require, run_producer, spawn  # noqa: E402
+from testlib import main, serve_http  # noqa: E402
 from registry_testlib import SchemaRegistry  # noqa: E402
 
 CONNECTOR = os.environ.get("CONNECTOR", os.path.join(ROOT, "build", "asan", "sink-connector"))
@@ -93,4 +93,4 @@ def test_each_format_reaches_the_function_as_the_rows_object():
 
 
 if __name__ == "__main__":
-    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
+    main(globals(), cleanup=kill_children)

@@ -2,6 +2,7 @@
 """Error tests: each user mistake or outage gives a non-zero exit and a
 specific message, and a secret from a properties file never appears in any
 output, even with -vv."""
+import atexit
 import os
 import re
 import shutil
@@ -10,11 +11,13 @@ import tempfile
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (KafkaLocal, cloud_secrets, require, main, run_producer)  # noqa: E402
+from producer_testlib import (INTEGRATION_DIR, KafkaLocal, cloud_secrets, kill_children, require, run_producer)  # noqa: E402
+from testlib import main  # noqa: E402
 
 SECRET = "Sup3r-S3cret-9f2c"
 HEADER = "sepal_length,sepal_width,petal_length,petal_width,species\n"
 tmp = tempfile.mkdtemp(prefix="producer-errors-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 
 
 def write(name, text):
@@ -254,8 +257,4 @@ def test_binary_properties_file_is_rejected_with_file_line_column():
 
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    main(globals(), cleanup=kill_children, cwd=INTEGRATION_DIR)

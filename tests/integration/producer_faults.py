@@ -13,7 +13,8 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (PRODUCER, KafkaLocal, require, check_exactly_once, consume, main, spawn)  # noqa: E402
+from producer_testlib import (INTEGRATION_DIR, PRODUCER, KafkaLocal, check_exactly_once, consume, kill_children, require, spawn)  # noqa: E402
+from testlib import main  # noqa: E402
 
 N = 10000
 RATE = 5000  # N records over 2 s, so faults land mid-run
@@ -141,5 +142,4 @@ def test_sigint_during_outage_waits_only_the_flush_timeout():
 
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
+    main(globals(), cleanup=kill_children, cwd=INTEGRATION_DIR)

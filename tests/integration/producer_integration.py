@@ -12,7 +12,8 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (FIELDS, PRODUCER, KafkaLocal, require, check_exactly_once, consume, expected_json, iris_rows, main, run_producer, seqs, spawn)  # noqa: E402
+from producer_testlib import (FIELDS, INTEGRATION_DIR, PRODUCER, KafkaLocal, check_exactly_once, consume, expected_json, iris_rows, kill_children, require, run_producer, seqs, spawn)  # noqa: E402
+from testlib import main  # noqa: E402
 
 N = 10000
 
@@ -219,5 +220,4 @@ def test_sigint_stops_an_endless_run_and_flushes():
 
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
+    main(globals(), cleanup=kill_children, cwd=INTEGRATION_DIR)

@@ -13,7 +13,8 @@ import time
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (KAFKA_LOCAL, KafkaLocal, require, main, spawn)  # noqa: E402
+from producer_testlib import (INTEGRATION_DIR, KAFKA_LOCAL, KafkaLocal, kill_children, require, spawn)  # noqa: E402
+from testlib import main  # noqa: E402
 
 
 def metadata(bootstrap):
@@ -97,5 +98,4 @@ def test_control_socket_rejects_bad_commands():
 
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
+    main(globals(), cleanup=kill_children, cwd=INTEGRATION_DIR)

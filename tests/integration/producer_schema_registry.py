@@ -7,6 +7,7 @@ message to the row the producer drew.  Errors (registry down, 401, 409, a
 record that does not fit the schema) name the subject and the registry's
 message, produce nothing the registry did not accept and never print a
 secret."""
+import atexit
 import json
 import os
 import shutil
@@ -15,11 +16,14 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import KafkaLocal, cloud_secrets, main, require, run_producer  # noqa: E402
+from producer_testlib import (INTEGRATION_DIR, KafkaLocal, cloud_secrets, kill_children,  # noqa: E402
+                              require, run_producer)
+from testlib import main  # noqa: E402
 from registry_testlib import (SchemaRegistry, confluent_decode, raw_values,  # noqa: E402
                              shipped_schema)
 
 tmp = tempfile.mkdtemp(prefix="producer-sr-")
+atexit.register(shutil.rmtree, tmp, ignore_errors=True)
 N = 40
 
 
@@ -186,8 +190,4 @@ def test_the_double_answers_with_the_registrys_error_codes():
 
 
 if __name__ == "__main__":
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    try:
-        main([(name, fn) for name, fn in globals().items() if name.startswith("test_")])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    main(globals(), cleanup=kill_children, cwd=INTEGRATION_DIR)

@@ -38,6 +38,11 @@ def under_tsan():
     return "TSAN_OPTIONS" in os.environ
 
 
+def refused(status, headers):
+    """Whether an invoke was refused as Lambda refuses one beyond N in flight."""
+    return status == 400 and headers.get("Error-Type") == "Runtime.Unavailable"
+
+
 class Call:
     """One invoke and its outcome."""
 
@@ -57,7 +62,10 @@ class Call:
 
     @property
     def refused(self):
-        return self.status == 400 and self.headers.get("Error-Type") == "Runtime.Unavailable"
+        return refused(self.status, self.headers)
+
+    def label(self, i):
+        return "%s %s" % (self.kind, self.tag)
 
     def problem(self):
         """Why the answer is not this call's own (None when it is)."""
@@ -77,6 +85,41 @@ class Call:
         if out.get("errorType") != "Function.ResponseSizeTooLarge":
             return "expected Function.ResponseSizeTooLarge, got %s" % out
         return None
+
+
+def drive(fn, total, clients, make_call):
+    """Makes total invocations from clients threads at once, each call
+    make_call(i) (an object with run(fn), refused and problem()), sent again
+    while the runtime refuses it (a worker between its /response and its next
+    /next).  Returns (the problems, each "LABEL: why", the calls refused and
+    sent again, the seconds it took)."""
+    lock = threading.Lock()
+    counter = iter(range(total))
+    problems, retried = [], [0]
+
+    def client():
+        while True:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                return
+            c = make_call(i)
+            while c.run(fn).refused:
+                with lock:
+                    retried[0] += 1
+                time.sleep(0.005)
+            p = c.problem()
+            if p:
+                with lock:
+                    problems.append("%s: %s" % (c.label(i), p))
+
+    t0 = time.time()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return problems, retried[0], time.time() - t0
 
 
 def run_all(fn, calls, timeout=60):
@@ -259,40 +302,14 @@ class ManagedInstances(WorkersCase):
         fn = self.start(n, args=["--max-response-bytes", "20000", "--timeout", "60"])
         self.wait_idle(fn, n)
         kinds = ["ok"] * 14 + ["fail"] * 4 + ["big", "sized"]
-        lock = threading.Lock()
-        counter = iter(range(total))
-        problems, retried = [], [0]
-
-        def client():
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    return
-                c = Call(kinds[i % len(kinds)])
-                while c.run(fn).refused:  # a worker between /response and /next
-                    with lock:
-                        retried[0] += 1
-                    time.sleep(0.005)
-                p = c.problem()
-                if p:
-                    with lock:
-                        problems.append("%s %s: %s" % (c.kind, c.tag, p))
-
-        t0 = time.time()
-        clients = [threading.Thread(target=client) for _ in range(n)]
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        elapsed = time.time() - t0
+        problems, retried, elapsed = drive(fn, total, n, lambda i: Call(kinds[i % len(kinds)]))
         st = fn.state()
         self.assertEqual(problems, [])
         self.assertEqual(st["violations"], [])
         self.assertLessEqual(st["maxIdle"], n)
         self.assertTrue(st["alive"], fn.output()[-3000:])
         print("%d invocations, N=%d: %.1f s, %d refused and retried (a worker between its "
-              "/response and its next /next)" % (total, n, elapsed, retried[0]))
+              "/response and its next /next)" % (total, n, elapsed, retried))
 
 
 class Batch:
@@ -300,8 +317,9 @@ class Batch:
     the call, an event that is not a batch, or a batch whose answer is over
     the emulator's size limit."""
 
-    def __init__(self, i, kind, base):
+    def __init__(self, i, kind, base, plan=None):
         self.kind = kind
+        self.plan = plan or kind  # the plan's name for it, in problems
         self.offsets = []
         if kind == "bad":
             self.event = b'{"not": "a batch"'
@@ -316,6 +334,13 @@ class Batch:
     def run(self, fn):
         self.status, self.headers, self.body = fn.request("POST", INVOKE, self.event, None, 120)
         return self
+
+    @property
+    def refused(self):
+        return refused(self.status, self.headers)
+
+    def label(self, i):
+        return "%s #%d" % (self.plan, i)
 
     def problem(self):
         if self.status != 200:
@@ -355,36 +380,13 @@ class BootstrapWorkers(WorkersCase):
         drifted = json.loads(event("batch-drifted.json"))
         plan = ["good", "good", "drifted", "bad", "good", "big", "good", "drifted"]
         total = 1200 if STRESS else 400
-        lock = threading.Lock()
-        counter = iter(range(total))
-        problems, retried = [], [0]
 
-        def client():
-            while True:
-                with lock:
-                    i = next(counter, None)
-                if i is None:
-                    return
-                kind = plan[i % len(plan)]
-                b = Batch(i, "ok" if kind in ("good", "drifted") else kind,
-                          drifted if kind == "drifted" else good)
-                while b.run(fn).status == 400 and b.headers.get("Error-Type") == \
-                        "Runtime.Unavailable":
-                    with lock:
-                        retried[0] += 1
-                    time.sleep(0.005)
-                p = b.problem()
-                if p:
-                    with lock:
-                        problems.append("%s #%d: %s" % (kind, i, p))
+        def batch(i):
+            kind = plan[i % len(plan)]
+            return Batch(i, "ok" if kind in ("good", "drifted") else kind,
+                         drifted if kind == "drifted" else good, kind)
 
-        t0 = time.time()
-        clients = [threading.Thread(target=client) for _ in range(8)]
-        for t in clients:
-            t.start()
-        for t in clients:
-            t.join()
-        elapsed = time.time() - t0
+        problems, retried, elapsed = drive(fn, total, 8, batch)
         st = fn.state()
         self.assertEqual(problems, [])
         self.assertEqual(st["violations"], [])
@@ -394,7 +396,7 @@ class BootstrapWorkers(WorkersCase):
         logs = fn.log_lines()
         self.assertEqual([l for l in logs if l.get("message") == "alert not published"], [])
         print("bootstrap, N=8: %d batches in %.1f s, %d alerts published, %d refused and "
-              "retried" % (total, elapsed, len(pubs), retried[0]))
+              "retried" % (total, elapsed, len(pubs), retried))
 
 
 if __name__ == "__main__":

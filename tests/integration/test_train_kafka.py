@@ -10,7 +10,8 @@ import tempfile
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from producer_testlib import (ROOT, KafkaLocal, cloud_secrets, require, consume, main, run_producer, spawn)  # noqa: E402
+from producer_testlib import (ROOT, KafkaLocal, cloud_secrets, consume, kill_children, require, run_producer, spawn)  # noqa: E402
+from testlib import main  # noqa: E402
 from registry_testlib import SchemaRegistry  # noqa: E402
 
 TRAIN = os.path.join(ROOT, "build", "train")
@@ -288,5 +289,4 @@ def test_trains_on_each_schema_registry_format_as_on_json():
 
 
 if __name__ == "__main__":
-    main([(name, fn) for name, fn in sorted(globals().items())
-          if name.startswith("test_") and callable(fn)])
+    main(globals(), cleanup=kill_children)

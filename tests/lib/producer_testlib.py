@@ -1,10 +1,11 @@
 """Helpers for the producer's integration tests: run build/kafka-local, the
-producer and kcat as real processes over TCP on 127.0.0.1, and report
-results as "N passed, N failed".
+producer and kcat as real processes over TCP on 127.0.0.1.  A suite runs its
+test_* functions with testlib.main(globals(), cleanup=kill_children).
 
 Every process started here is killed on exit, also when a test fails or the
 run is interrupted (SIGINT/SIGTERM).
 """
+import atexit
 import csv
 import json
 import os
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from testlib import ROOT, TempProcess, TestFailure, require, run_functions, stop  # noqa: F401
+from testlib import ROOT, TempProcess, TestFailure, require, stop  # noqa: F401
 
 # The binaries under test: build/ by default; `make test` points these at the
 # ASan+UBSan builds in build/asan/.
@@ -27,9 +28,14 @@ IRIS_CSV = os.path.join(ROOT, "model", "iris.csv")
 FIELDS = ["sepalLength", "sepalWidth", "petalLength", "petalWidth", "species"]
 
 _children = []
+# The producer's suites run from here, so the producer finds model/iris.csv
+# through its own path, not through the working directory.
+INTEGRATION_DIR = os.path.join(ROOT, "tests", "integration")
 
 
-def _kill_children():
+def kill_children():
+    """Kills every process spawn() started that still runs (after each test,
+    and at exit)."""
     for p in _children:
         if p.poll() is None:
             p.kill()
@@ -38,12 +44,13 @@ def _kill_children():
 
 
 def _on_signal(signum, frame):
-    _kill_children()
+    kill_children()
     sys.exit(128 + signum)
 
 
 signal.signal(signal.SIGTERM, _on_signal)
 signal.signal(signal.SIGINT, _on_signal)
+atexit.register(kill_children)
 
 
 def spawn(args, **kw):
@@ -178,12 +185,3 @@ def cloud_secrets(n, seed=None):
             out.append(s)
     return out
 
-
-def main(tests):
-    """Runs (name, function) pairs (testlib.run_functions), killing every
-    process spawn() started after each; exits with the run's status."""
-    try:
-        rc = run_functions(tests, cleanup=_kill_children)
-    finally:
-        _kill_children()
-    sys.exit(rc)

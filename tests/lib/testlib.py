@@ -1,6 +1,7 @@
 """tests/lib/testlib.py: what every Python test suite shares: one check(),
 the runners that print the closing line tests/lib/run-suite.sh counts
-("[NAME: ]N passed, N failed"), and the process helpers of deploy/procs.py
+("[NAME: ]N passed, N failed"), main() for a script of test_* functions,
+and the process helpers of deploy/procs.py
 (start, wait for a port file, stop with SIGTERM then SIGKILL)."""
 import os
 import shutil
@@ -108,6 +109,18 @@ def run_functions(tests, cleanup=None):
                 traceback.print_exception(type(err), err, err.__traceback__)
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed or not passed else 0
+
+
+def main(module_globals, cleanup=None, cwd=None):
+    """The whole __main__ of a script of test functions: runs every callable
+    test_* of module_globals (pass globals()) in the order the script defines
+    them, through run_functions (cleanup() after each; TEST_ONLY), from the
+    folder cwd when given, and exits with the run's status."""
+    tests = [(name, fn) for name, fn in module_globals.items()
+             if name.startswith("test_") and callable(fn)]
+    if cwd is not None:
+        os.chdir(cwd)
+    sys.exit(run_functions(tests, cleanup))
 
 
 def run_unittest(name, *cases, module=None):

@@ -40,6 +40,36 @@ static cJSON *parse_doc(const buf *b)
     return doc;
 }
 
+/* One event scored and answered: the batch, the response and the response
+ * parsed.  scored_free() frees all three. */
+typedef struct scored {
+    batch b;
+    buf out;
+    cJSON *doc;
+} scored;
+
+/* Parses event (len bytes), scores it with the model and writes the response
+ * into r; returns r->doc. */
+static cJSON *respond(scored *r, const char *event, size_t len)
+{
+    char err[256];
+    int rc = batch_parse(event, len, &r->b, err, sizeof err);
+    if (rc != BATCH_OK)
+        fail_msg("batch_parse: expected BATCH_OK, got %d (%s)", rc, err);
+    evaluate_score(m, &r->b);
+    buf_init(&r->out);
+    assert_int_equal(response_write(&r->out, &r->b, m), 0);
+    r->doc = parse_doc(&r->out);
+    return r->doc;
+}
+
+static void scored_free(scored *r)
+{
+    cJSON_Delete(r->doc);
+    buf_free(&r->out);
+    batch_free(&r->b);
+}
+
 static void response_escapes_topic_and_errors(void **state)
 {
     (void)state;
@@ -50,13 +80,8 @@ static void response_escapes_topic_and_errors(void **state)
         "{\"payload\":{\"topic\":\"t\",\"partition\":1,\"offset\":6,\"value\":"
         "{\"sepalLength\":\"bad \\\"quoted\\\"\\u0001\",\"sepalWidth\":3.5,\"petalLength\":1.4,"
         "\"petalWidth\":0.2}}}]";
-    batch b;
-    char err[256];
-    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
-    evaluate_score(m, &b);
-    buf out = BUF_INIT;
-    assert_int_equal(response_write(&out, &b, m), 0);
-    cJSON *doc = parse_doc(&out);
+    scored r;
+    cJSON *doc = respond(&r, event, strlen(event));
     assert_int_equal(cJSON_GetArraySize(doc), 2);
     cJSON *p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload");
     assert_string_equal(cJSON_GetObjectItem(p0, "topic")->valuestring, "ir\"is\n\xc3\xa9");
@@ -73,9 +98,7 @@ static void response_escapes_topic_and_errors(void **state)
     assert_int_equal(cJSON_GetObjectItem(p1, "offset")->valueint, 6);
     assert_string_equal(cJSON_GetObjectItem(p1, "topic")->valuestring, "t");
     assert_null(cJSON_GetObjectItem(p1, "predictedSpecies"));
-    cJSON_Delete(doc);
-    buf_free(&out);
-    batch_free(&b);
+    scored_free(&r);
 }
 
 /* Every element is {"payload":{...}} and nothing else; the key comes back
@@ -95,13 +118,8 @@ static void elements_hold_only_payload_with_the_key_echoed(void **state)
         "\"petalWidth\":0.2}}},"
         "{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":4,\"key\":42,"
         "\"value\":null}}]";
-    batch b;
-    char err[256];
-    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
-    evaluate_score(m, &b);
-    buf out = BUF_INIT;
-    assert_int_equal(response_write(&out, &b, m), 0);
-    cJSON *doc = parse_doc(&out);
+    scored r;
+    cJSON *doc = respond(&r, event, strlen(event));
     assert_int_equal(cJSON_GetArraySize(doc), 4);
     for (int i = 0; i < 4; i++) {
         cJSON *el = cJSON_GetArrayItem(doc, i);
@@ -124,9 +142,7 @@ static void elements_hold_only_payload_with_the_key_echoed(void **state)
     assert_int_equal(cJSON_GetObjectItem(p3, "key")->valueint, 42);
     assert_int_equal(cJSON_GetObjectItem(p3, "offset")->valueint, 4);
     assert_non_null(strstr(cJSON_GetObjectItem(p3, "error")->valuestring, "value: null"));
-    cJSON_Delete(doc);
-    buf_free(&out);
-    batch_free(&b);
+    scored_free(&r);
 }
 
 static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
@@ -134,27 +150,20 @@ static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
     (void)state;
     const char *event = "[{\"sepalLength\":6.0,\"sepalWidth\":2.7,\"petalLength\":5.1,"
                         "\"petalWidth\":1.6,\"species\":\"versicolor\"}]";
-    batch b;
-    char err[256];
-    assert_int_equal(batch_parse(event, strlen(event), &b, err, sizeof err), BATCH_OK);
-    evaluate_score(m, &b);
-    buf out = BUF_INIT;
-    assert_int_equal(response_write(&out, &b, m), 0);
-    cJSON *doc = parse_doc(&out);
+    scored r;
+    cJSON *doc = respond(&r, event, strlen(event));
     cJSON *probs = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload"),
                                        "probabilities");
     double sum = 0;
     size_t k = 0;
     for (cJSON *p = probs->child; p != NULL; p = p->next, k++) {
         assert_string_equal(p->string, model_class_name(m, k));
-        assert_true(fabs(p->valuedouble - b.records[0].probs[k]) <= 5e-7);
+        assert_true(fabs(p->valuedouble - r.b.records[0].probs[k]) <= 5e-7);
         sum += p->valuedouble;
     }
     assert_int_equal(k, model_num_classes(m));
     assert_true(fabs(sum - 1) < 1e-5);
-    cJSON_Delete(doc);
-    buf_free(&out);
-    batch_free(&b);
+    scored_free(&r);
 }
 
 /* Streamed in pieces of any size, the response is byte for byte the whole
@@ -167,18 +176,15 @@ static void streamed_response_equals_whole_document(void **state)
     char event[65536];
     size_t len = fread(event, 1, sizeof event, f);
     fclose(f);
-    batch b;
-    char err[256];
-    assert_int_equal(batch_parse(event, len, &b, err, sizeof err), BATCH_OK);
-    evaluate_score(m, &b);
-    buf whole = BUF_INIT;
-    assert_int_equal(response_write(&whole, &b, m), 0);
+    scored r;
+    respond(&r, event, len);
+    const buf *whole = &r.out;
     const size_t caps[] = {1, 7, 100, 4096, 1 << 20};
     for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
         response_stream s;
-        assert_int_equal(response_stream_init(&s, &b, m), 0);
+        assert_int_equal(response_stream_init(&s, &r.b, m), 0);
         long long size = response_stream_size(&s);
-        assert_int_equal(size, (long long)whole.len);
+        assert_int_equal(size, (long long)whole->len);
         buf got = BUF_INIT;
         char piece[1 << 20];
         size_t n;
@@ -186,17 +192,14 @@ static void streamed_response_equals_whole_document(void **state)
             assert_true(n <= caps[c]);
             buf_append(&got, piece, n);
         }
-        if (got.len != whole.len || memcmp(got.data, whole.data, got.len) != 0)
+        if (got.len != whole->len || memcmp(got.data, whole->data, got.len) != 0)
             fail_msg("cap %zu: streamed %zu bytes differ from the whole %zu", caps[c], got.len,
-                     whole.len);
+                     whole->len);
         buf_free(&got);
         response_stream_free(&s);
     }
-    cJSON *doc = parse_doc(&whole);
-    assert_int_equal(cJSON_GetArraySize(doc), (int)b.count);
-    cJSON_Delete(doc);
-    buf_free(&whole);
-    batch_free(&b);
+    assert_int_equal(cJSON_GetArraySize(r.doc), (int)r.b.count);
+    scored_free(&r);
 }
 
 /* docs/function.md "Batch size and Lambda's payload limits": at the recommended
@@ -227,21 +230,16 @@ static void recommended_batch_size_fits_lambda_sync_limits(void **state)
     assert_false(ev.failed);
     if (ev.len > 6291456)
         fail_msg("request: expected at most 6291456 bytes, got %zu", ev.len);
-    batch b;
-    char err[256];
-    assert_int_equal(batch_parse(ev.data, ev.len, &b, err, sizeof err), BATCH_OK);
-    assert_int_equal(b.count, n);
-    evaluate_score(m, &b);
+    scored r;
+    respond(&r, ev.data, ev.len);
+    assert_int_equal(r.b.count, n);
     for (size_t i = 0; i < n; i++)
-        if (b.records[i].error != NULL)
-            fail_msg("record %zu: %s", i, b.records[i].error);
-    buf out = BUF_INIT;
-    assert_int_equal(response_write(&out, &b, m), 0);
-    if (out.len > 6291556)
-        fail_msg("response of %zu records: expected at most 6291556 bytes, got %zu", n, out.len);
-    buf_free(&out);
+        if (r.b.records[i].error != NULL)
+            fail_msg("record %zu: %s", i, r.b.records[i].error);
+    if (r.out.len > 6291556)
+        fail_msg("response of %zu records: expected at most 6291556 bytes, got %zu", n, r.out.len);
+    scored_free(&r);
     buf_free(&ev);
-    batch_free(&b);
 }
 
 static void emf_omits_accuracy_when_nothing_is_labelled(void **state)

@@ -299,31 +299,55 @@ static void binomial_tail_matches_hand_values(void **state)
     assert_float_equal(monitor_binomial_tail(3, 4, 0.5), 0, 0);
 }
 
+/* One batch seen by a fresh monitor, its evaluation and verdict (one event),
+ * and the first alert the default (sequential) policy builds from them. */
+typedef struct alerted {
+    monitor *m;
+    batch b;
+    evaluation e;
+    monitor_verdict v;
+    alert_policy p;
+    alert a;
+} alerted;
+
+static void build_alert(alerted *x, const baseline *bl, const char *outcomes, int64_t off,
+                        const char *request_id)
+{
+    static const char *const names[] = {"setosa", "versicolor", "virginica"};
+    x->m = make_monitor(bl);
+    x->b = make_batch(outcomes, off);
+    monitor_observe(x->m, &x->b, &x->v);
+    assert_int_equal(x->v.nevents, 1);
+    assert_int_equal(evaluate_batch(&x->b, 3, &x->e), 0);
+    alert_policy_defaults(&x->p);
+    alert_context ctx = {"fn", request_id, names, 3};
+    assert_int_equal(
+        alert_build_nth(&x->p, &ctx, &x->b, &x->e, &x->v, 0, alert_message_budget(), &x->a), 0);
+}
+
+static void alerted_free(alerted *x)
+{
+    alert_free(&x->a);
+    evaluation_free(&x->e);
+    free(x->b.records);
+    monitor_free(x->m);
+}
+
 static void accuracy_drop_alert_explains_itself(void **state)
 {
     (void)state;
     baseline bl = make_baseline();
-    monitor *m = make_monitor(&bl);
-    monitor_verdict v;
-    batch b = make_batch("wrww", 100);
-    monitor_observe(m, &b, &v);
-    assert_int_equal(v.nevents, 1);
-    evaluation e;
-    assert_int_equal(evaluate_batch(&b, 3, &e), 0);
-    alert_policy p;
-    alert_policy_defaults(&p);
-    assert_int_equal(p.mode, ALERT_MODE_SEQUENTIAL);
-    assert_int_equal(alert_count(&p, &e, &v), 1);
-    static const char *const names[] = {"setosa", "versicolor", "virginica"};
-    alert_context ctx = {"fn", "req-1", names, 3};
-    alert a;
-    assert_int_equal(alert_build_nth(&p, &ctx, &b, &e, &v, 0, alert_message_budget(), &a), 0);
-    assert_string_equal(a.subject,
+    alerted x;
+    build_alert(&x, &bl, "wrww", 100, "req-1");
+    const alert *a = &x.a;
+    assert_int_equal(x.p.mode, ALERT_MODE_SEQUENTIAL);
+    assert_int_equal(alert_count(&x.p, &x.e, &x.v), 1);
+    assert_string_equal(a->subject,
                         "iris accuracy drop: 25% on 4 records (expected 90%) since iris/0 100");
-    assert_string_equal(a.kind, "accuracy-drop");
-    assert_string_equal(a.severity, "critical");
-    assert_string_equal(a.accuracy, "0.25");
-    cJSON *j = cJSON_ParseWithLength(a.message, a.message_len);
+    assert_string_equal(a->kind, "accuracy-drop");
+    assert_string_equal(a->severity, "critical");
+    assert_string_equal(a->accuracy, "0.25");
+    cJSON *j = cJSON_ParseWithLength(a->message, a->message_len);
     assert_non_null(j);
     cJSON *ev = cJSON_GetObjectItem(j, "evidence");
     assert_float_equal(cJSON_GetObjectItem(ev, "binomialPValue")->valuedouble, 0.0037, 1e-12);
@@ -339,39 +363,26 @@ static void accuracy_drop_alert_explains_itself(void **state)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "test"), "name")->valuestring,
                         "accuracy");
     cJSON_Delete(j);
-    alert_free(&a);
     /* The threshold mode ignores the verdict; off publishes nothing. */
-    p.mode = ALERT_MODE_OFF;
-    assert_int_equal(alert_count(&p, &e, &v), 0);
-    evaluation_free(&e);
-    free(b.records);
-    monitor_free(m);
+    x.p.mode = ALERT_MODE_OFF;
+    assert_int_equal(alert_count(&x.p, &x.e, &x.v), 0);
+    alerted_free(&x);
 }
 
 static void input_drift_alert_names_the_features_that_moved(void **state)
 {
     (void)state;
     baseline bl = make_baseline();
-    monitor *m = make_monitor(&bl);
-    monitor_verdict v;
-    batch b = make_batch("uaaa", 7);
-    monitor_observe(m, &b, &v);
-    assert_int_equal(v.nevents, 1);
-    evaluation e;
-    assert_int_equal(evaluate_batch(&b, 3, &e), 0);
-    alert_policy p;
-    alert_policy_defaults(&p);
-    static const char *const names[] = {"setosa", "versicolor", "virginica"};
-    alert_context ctx = {"fn", "req-2", names, 3};
-    alert a;
-    assert_int_equal(alert_build_nth(&p, &ctx, &b, &e, &v, 0, alert_message_budget(), &a), 0);
+    alerted x;
+    build_alert(&x, &bl, "uaaa", 7, "req-2");
+    const alert *a = &x.a;
     assert_string_equal(
-        a.subject, "iris input drift: 100% atypical of 3 records (expected 10%) since iris/0 8");
-    assert_string_equal(a.kind, "input-drift");
-    assert_string_equal(a.accuracy, ""); /* nothing labelled */
-    cJSON *j = cJSON_ParseWithLength(a.message, a.message_len);
+        a->subject, "iris input drift: 100% atypical of 3 records (expected 10%) since iris/0 8");
+    assert_string_equal(a->kind, "input-drift");
+    assert_string_equal(a->accuracy, ""); /* nothing labelled */
+    cJSON *j = cJSON_ParseWithLength(a->message, a->message_len);
     if (j == NULL)
-        fail_msg("the message is not JSON: %.*s", (int)a.message_len, a.message);
+        fail_msg("the message is not JSON: %.*s", (int)a->message_len, a->message);
     cJSON *f0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "featuresThatMovedMost"), 0);
     assert_string_equal(cJSON_GetObjectItem(f0, "feature")->valuestring, "sepalLength");
     assert_float_equal(cJSON_GetObjectItem(f0, "shiftInSd")->valuedouble, 2.0, 1e-12);
@@ -379,10 +390,7 @@ static void input_drift_alert_names_the_features_that_moved(void **state)
     cJSON *x0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "atypicalExamples"), 0);
     assert_float_equal(cJSON_GetObjectItem(x0, "distance2")->valuedouble, 4.0, 1e-12);
     cJSON_Delete(j);
-    alert_free(&a);
-    evaluation_free(&e);
-    free(b.records);
-    monitor_free(m);
+    alerted_free(&x);
 }
 
 int main(void)

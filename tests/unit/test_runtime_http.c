@@ -39,31 +39,47 @@ static int on_body(void *ctx, const char *data, size_t len)
     return 0;
 }
 
-/* Serves one connection on a fresh port: reads the request head, writes
- * reply (len bytes), closes.  Returns the port; *pid the server. */
-static int canned_peer(const char *reply, size_t len, pid_t *pid)
+/* A socket listening on a fresh port of 127.0.0.1 (backlog connections
+ * waiting at most); *port its port. */
+static int listen_loopback(int backlog, int *port)
 {
     int ls = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t alen = sizeof a;
     assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(ls, 1), 0);
-    getsockname(ls, (struct sockaddr *)&a, &alen);
+    assert_int_equal(listen(ls, backlog), 0);
+    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
+    *port = ntohs(a.sin_port);
+    return ls;
+}
+
+/* Reads a request head from c (up to the blank line); 0, or -1 at EOF. */
+static int read_request_head(int c)
+{
+    char req[8192];
+    size_t got = 0;
+    while (got < sizeof req - 1) {
+        ssize_t n = read(c, req + got, sizeof req - 1 - got);
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+        req[got] = '\0';
+        if (strstr(req, "\r\n\r\n"))
+            return 0;
+    }
+    return 0;
+}
+
+/* Serves one connection on a fresh port: reads the request head, writes
+ * reply (len bytes), closes.  Returns the port; *pid the server. */
+static int canned_peer(const char *reply, size_t len, pid_t *pid)
+{
+    int port, ls = listen_loopback(1, &port);
     *pid = fork();
     assert_true(*pid >= 0);
     if (*pid == 0) {
         int c = accept(ls, NULL, NULL);
-        char req[8192];
-        size_t got = 0;
-        while (got < sizeof req - 1) {
-            ssize_t n = read(c, req + got, sizeof req - 1 - got);
-            if (n <= 0)
-                break;
-            got += (size_t)n;
-            req[got] = '\0';
-            if (strstr(req, "\r\n\r\n"))
-                break;
-        }
+        read_request_head(c);
         for (size_t o = 0; o < len;) {
             ssize_t n = write(c, reply + o, len - o);
             if (n <= 0)
@@ -74,29 +90,76 @@ static int canned_peer(const char *reply, size_t len, pid_t *pid)
         _exit(0);
     }
     close(ls);
-    return ntohs(a.sin_port);
+    return port;
 }
 
-static int exchange(const char *reply, size_t len, seen *s, long *status, char *error,
-                    size_t errlen)
+/* What the client reported for one request to a canned peer. */
+typedef struct answer {
+    int rc;
+    long status;
+    char error[256]; /* the client's h.error */
+    int kept;        /* the connection was left open */
+    seen s;          /* the header lines and the body handed over */
+} answer;
+
+/* Sends rq (its on_header, on_body and ctx set here) to a canned peer
+ * answering reply (len bytes).  Returns what the client reported, in a
+ * static answer the next call overwrites. */
+static answer *ask(const char *reply, size_t len, runtime_http_request *rq)
 {
+    static answer a;
+    memset(&a, 0, sizeof a);
     pid_t pid;
-    char hostport[32];
+    char hostport[32], err[256];
     snprintf(hostport, sizeof hostport, "127.0.0.1:%d", canned_peer(reply, len, &pid));
     runtime_http h;
-    char err[256];
     assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
-    runtime_http_request rq = {.method = "GET",
-                               .path = "/2018-06-01/runtime/invocation/next",
-                               .timeout_ms = 5000,
-                               .on_header = on_header,
-                               .on_body = on_body,
-                               .ctx = s};
-    int rc = runtime_http_perform(&h, &rq, status);
-    snprintf(error, errlen, "%s", h.error);
+    rq->on_header = on_header;
+    rq->on_body = on_body;
+    rq->ctx = &a.s;
+    a.rc = runtime_http_perform(&h, rq, &a.status);
+    snprintf(a.error, sizeof a.error, "%s", h.error);
+    a.kept = h.fd != -1;
     runtime_http_free(&h);
     waitpid(pid, NULL, 0);
-    return rc;
+    return &a;
+}
+
+/* GET /next answered with reply (len bytes). */
+static answer *exchange(const char *reply, size_t len)
+{
+    runtime_http_request rq = {
+        .method = "GET", .path = "/2018-06-01/runtime/invocation/next", .timeout_ms = 5000};
+    return ask(reply, len, &rq);
+}
+
+/* A canned answer and what the client must report for it: the result, the
+ * status (0: not checked), the error text (when not NULL), the header lines
+ * in order, each followed by '|' (when not NULL) and the body (when not
+ * NULL, body_len bytes). */
+typedef struct answer_case {
+    const char *reply;
+    size_t reply_len;
+    int rc;
+    long status;
+    const char *error, *headers, *body;
+    size_t body_len;
+} answer_case;
+
+static void expect_answer(const answer_case *c)
+{
+    const answer *a = exchange(c->reply, c->reply_len);
+    if (a->rc != c->rc || (c->status != 0 && a->status != c->status))
+        fail_msg("expected result %d and status %ld, got %d and %ld (%s)", c->rc, c->status, a->rc,
+                 a->status, a->error);
+    if (c->error != NULL && strcmp(a->error, c->error) != 0)
+        fail_msg("expected the error \"%s\", got \"%s\"", c->error, a->error);
+    if (c->headers != NULL && strcmp(a->s.headers, c->headers) != 0)
+        fail_msg("expected the headers \"%s\", got \"%s\"", c->headers, a->s.headers);
+    if (c->body != NULL &&
+        (a->s.body_len != c->body_len || memcmp(a->s.body, c->body, c->body_len) != 0))
+        fail_msg("expected the body \"%.*s\", got \"%.*s\"", (int)c->body_len, c->body,
+                 (int)a->s.body_len, a->s.body);
 }
 
 #define REPLY(s) s, sizeof(s) - 1
@@ -119,12 +182,7 @@ static int request_complete(const char *req, size_t got)
  * out, answers 202 and closes.  Returns the port. */
 static int recording_peer(int out, pid_t *pid)
 {
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(ls, 1), 0);
-    getsockname(ls, (struct sockaddr *)&a, &alen);
+    int port, ls = listen_loopback(1, &port);
     *pid = fork();
     assert_true(*pid >= 0);
     if (*pid == 0) {
@@ -146,7 +204,7 @@ static int recording_peer(int out, pid_t *pid)
         _exit(0);
     }
     close(ls);
-    return ntohs(a.sin_port);
+    return port;
 }
 
 /* A body writer handing out "0123456789" repeated, in pieces of at most
@@ -241,45 +299,22 @@ static void streamed_bodies_arrive_in_order_with_exact_framing(void **state)
     assert_memory_equal(p, "0\r\n\r\n", 5);
 }
 
-/* A body writer of `left` bytes of 'x'. */
-static size_t fill_x(void *ctx, char *dst, size_t cap)
-{
-    size_t *left = ctx;
-    size_t n = *left < cap ? *left : cap;
-    memset(dst, 'x', n);
-    *left -= n;
-    return n;
-}
-
-/* POSTs an 8 MB filled body (chunked or with its length) to a peer that
+/* POSTs an 8 MB streamed body (chunked or with its length) to a peer that
  * answers `reply` after the head and closes without reading the body, as
  * Go's HTTP server does with a body over its limit. */
-static int post_to_early_peer(const char *reply, size_t rlen, int chunked, seen *s, long *status,
-                              char *error, size_t errlen)
+static answer *post_to_early_peer(const char *reply, size_t rlen, int chunked)
 {
-    pid_t pid;
-    char hostport[32];
-    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", canned_peer(reply, rlen, &pid));
-    runtime_http h;
-    char err[256];
-    assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
-    size_t left = 8u << 20;
+    digits d = {8u << 20, 0, (size_t)-1};
     runtime_http_request rq = {.method = "POST",
                                .path = "/2018-06-01/runtime/invocation/x/response",
-                               .body_len = left,
-                               .fill = fill_x,
-                               .fill_ctx = &left,
+                               .body_len = d.total,
+                               .fill = fill_digits,
+                               .fill_ctx = &d,
                                .chunked = chunked,
-                               .timeout_ms = 10000,
-                               .on_header = on_header,
-                               .on_body = on_body,
-                               .ctx = s};
-    int rc = runtime_http_perform(&h, &rq, status);
-    snprintf(error, errlen, "%s", h.error);
-    assert_int_equal(h.fd, -1); /* a request never sent whole leaves no connection */
-    runtime_http_free(&h);
-    waitpid(pid, NULL, 0);
-    return rc;
+                               .timeout_ms = 10000};
+    answer *a = ask(reply, rlen, &rq);
+    assert_false(a->kept); /* a request never sent whole leaves no connection */
+    return a;
 }
 
 static void an_answer_before_the_body_is_sent_whole_is_read(void **state)
@@ -289,63 +324,48 @@ static void an_answer_before_the_body_is_sent_whole_is_read(void **state)
                                 "Content-Type: application/json\r\nContent-Length: 16\r\n"
                                 "Connection: close\r\n\r\n{\"errorType\":\"x\"}";
     for (int chunked = 0; chunked <= 1; chunked++) {
-        static seen s;
-        memset(&s, 0, sizeof s);
-        long status;
-        char error[256];
-        int rc = post_to_early_peer(REPLY(reply), chunked, &s, &status, error, sizeof error);
-        if (rc != RUNTIME_HTTP_OK || status != 413)
+        const answer *a = post_to_early_peer(REPLY(reply), chunked);
+        if (a->rc != RUNTIME_HTTP_OK || a->status != 413)
             fail_msg("chunked=%d: expected RUNTIME_HTTP_OK and 413, got %d and %ld (%s)", chunked,
-                     rc, status, error);
-        assert_int_equal(s.body_len, 16);
-        assert_memory_equal(s.body, "{\"errorType\":\"x\"}", 16);
+                     a->rc, a->status, a->error);
+        assert_int_equal(a->s.body_len, 16);
+        assert_memory_equal(a->s.body, "{\"errorType\":\"x\"}", 16);
     }
 }
 
 static void a_peer_closing_without_an_answer_is_an_io_error(void **state)
 {
     (void)state;
-    static seen s;
-    long status;
-    char error[256];
-    int rc = post_to_early_peer("", 0, 1, &s, &status, error, sizeof error);
-    if (rc != RUNTIME_HTTP_IO || status != 0)
-        fail_msg("expected RUNTIME_HTTP_IO and no status, got %d and %ld (%s)", rc, status, error);
-    assert_non_null(strstr(error, "Runtime API at 127.0.0.1:"));
+    const answer *a = post_to_early_peer("", 0, 1);
+    if (a->rc != RUNTIME_HTTP_IO || a->status != 0)
+        fail_msg("expected RUNTIME_HTTP_IO and no status, got %d and %ld (%s)", a->rc, a->status,
+                 a->error);
+    assert_non_null(strstr(a->error, "Runtime API at 127.0.0.1:"));
 }
 
 static void reads_headers_in_order_and_a_content_length_body(void **state)
 {
     (void)state;
-    static seen s;
-    memset(&s, 0, sizeof s);
-    long status;
-    char error[256];
-    int rc = exchange(REPLY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
-                            "Lambda-Runtime-Aws-Request-Id: abc\r\n\r\n[1,2]"),
-                      &s, &status, error, sizeof error);
-    assert_int_equal(rc, RUNTIME_HTTP_OK);
-    assert_int_equal(status, 200);
-    assert_string_equal(s.headers, "Content-Length: 5|Lambda-Runtime-Aws-Request-Id: abc|");
-    assert_int_equal(s.body_len, 5);
-    assert_memory_equal(s.body, "[1,2]", 5);
+    static const answer_case c = {REPLY("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                                        "Lambda-Runtime-Aws-Request-Id: abc\r\n\r\n[1,2]"),
+                                  .rc = RUNTIME_HTTP_OK,
+                                  .status = 200,
+                                  .headers =
+                                      "Content-Length: 5|Lambda-Runtime-Aws-Request-Id: abc|",
+                                  .body = "[1,2]",
+                                  .body_len = 5};
+    expect_answer(&c);
 }
 
 static void decodes_a_chunked_body_and_skips_interim_answers(void **state)
 {
     (void)state;
-    static seen s;
-    memset(&s, 0, sizeof s);
-    long status;
-    char error[256];
-    int rc = exchange(REPLY("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\n"
-                            "Transfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n"
-                            "A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n"),
-                      &s, &status, error, sizeof error);
-    assert_int_equal(rc, RUNTIME_HTTP_OK);
-    assert_int_equal(status, 202);
-    assert_int_equal(s.body_len, 13);
-    assert_memory_equal(s.body, "abc0123456789", 13);
+    static const answer_case c = {REPLY("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\n"
+                                        "Transfer-Encoding: chunked\r\n\r\n3;ext=1\r\nabc\r\n"
+                                        "A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n"),
+                                  .rc = RUNTIME_HTTP_OK, .status = 202, .body = "abc0123456789",
+                                  .body_len = 13};
+    expect_answer(&c);
 }
 
 static void malformed_answers_are_protocol_errors_after_the_good_lines(void **state)
@@ -370,24 +390,16 @@ static void malformed_answers_are_protocol_errors_after_the_good_lines(void **st
          "a malformed chunk size"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        static seen s;
-        memset(&s, 0, sizeof s);
-        long status = 0;
-        char error[256];
-        int rc = exchange(cases[i].reply, strlen(cases[i].reply), &s, &status, error, sizeof error);
-        if (rc == RUNTIME_HTTP_OK || strstr(error, cases[i].error) == NULL)
+        const answer *a = exchange(cases[i].reply, strlen(cases[i].reply));
+        if (a->rc == RUNTIME_HTTP_OK || strstr(a->error, cases[i].error) == NULL)
             fail_msg("case %zu: expected an error containing \"%s\", got %d \"%s\"", i,
-                     cases[i].error, rc, error);
-        assert_int_equal(status, 200); /* the status line had arrived */
-        assert_non_null(strstr(s.headers, "Lambda-Runtime-Aws-Request-Id: abc|"));
+                     cases[i].error, a->rc, a->error);
+        assert_int_equal(a->status, 200); /* the status line had arrived */
+        assert_non_null(strstr(a->s.headers, "Lambda-Runtime-Aws-Request-Id: abc|"));
     }
-    static seen s;
-    long status = 0;
-    char error[256];
-    memset(&s, 0, sizeof s);
-    assert_int_equal(exchange(REPLY("HTTP/9 OK\r\n\r\n"), &s, &status, error, sizeof error),
-                     RUNTIME_HTTP_PROTOCOL);
-    assert_string_equal(error, "a malformed status line");
+    static const answer_case bad_status = {REPLY("HTTP/9 OK\r\n\r\n"), .rc = RUNTIME_HTTP_PROTOCOL,
+                                           .error = "a malformed status line"};
+    expect_answer(&bad_status);
 }
 
 static void a_header_line_over_64_kb_is_refused(void **state)
@@ -398,27 +410,19 @@ static void a_header_line_over_64_kb_is_refused(void **state)
     int o = snprintf(reply, 64, "HTTP/1.1 200 OK\r\nX-Big: ");
     memset(reply + o, 'x', n);
     memcpy(reply + o + n, "\r\n\r\n", 4);
-    static seen s;
-    memset(&s, 0, sizeof s);
-    long status;
-    char error[256];
-    int rc = exchange(reply, (size_t)o + n + 4, &s, &status, error, sizeof error);
+    const answer_case c = {reply, (size_t)o + n + 4, .rc = RUNTIME_HTTP_PROTOCOL,
+                           .error = "a status or header line longer than 65536 bytes"};
+    expect_answer(&c);
     free(reply);
-    assert_int_equal(rc, RUNTIME_HTTP_PROTOCOL);
-    assert_string_equal(error, "a status or header line longer than 65536 bytes");
 }
 
 static void nobody_listening_is_a_connect_error(void **state)
 {
     (void)state;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    bind(s, (struct sockaddr *)&a, sizeof a);
-    getsockname(s, (struct sockaddr *)&a, &alen);
-    close(s); /* nothing listens there now */
+    int port;
+    close(listen_loopback(1, &port)); /* nothing listens there now */
     char hostport[32], err[256];
-    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", ntohs(a.sin_port));
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", port);
     runtime_http h;
     assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
     runtime_http_request rq = {.method = "GET", .path = "/", .timeout_ms = 1000};
@@ -436,33 +440,11 @@ static void nobody_listening_is_a_connect_error(void **state)
 static void a_chunk_size_of_16_hex_digits_is_refused(void **state)
 {
     (void)state;
-    static seen s;
-    memset(&s, 0, sizeof s);
-    long status;
-    char error[256];
-    int rc = exchange(REPLY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                            "eeeeeeeeeeeeeeee\r\nabc\r\n0\r\n\r\n"),
-                      &s, &status, error, sizeof error);
-    assert_int_equal(rc, RUNTIME_HTTP_PROTOCOL);
-    assert_string_equal(error, "a malformed chunk size");
-    assert_int_equal(s.body_len, 0);
-}
-
-/* Reads a request head from c (up to the blank line); 0, or -1 at EOF. */
-static int read_request_head(int c)
-{
-    char req[8192];
-    size_t got = 0;
-    while (got < sizeof req - 1) {
-        ssize_t n = read(c, req + got, sizeof req - 1 - got);
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-        req[got] = '\0';
-        if (strstr(req, "\r\n\r\n"))
-            return 0;
-    }
-    return 0;
+    static const answer_case c = {REPLY("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                        "eeeeeeeeeeeeeeee\r\nabc\r\n0\r\n\r\n"),
+                                  .rc = RUNTIME_HTTP_PROTOCOL, .error = "a malformed chunk size",
+                                  .body = "", .body_len = 0};
+    expect_answer(&c);
 }
 
 /* Found by fuzz-runtime-http: bytes a peer sent after a complete answer
@@ -473,12 +455,7 @@ static void bytes_after_an_answer_are_never_the_next_answer(void **state)
     static const char first[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
                                 "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale";
     static const char second[] = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond";
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(listen(ls, 2), 0);
-    getsockname(ls, (struct sockaddr *)&a, &alen);
+    int port, ls = listen_loopback(2, &port);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) { /* answers twice; the second request may come on a new connection */
@@ -502,7 +479,7 @@ static void bytes_after_an_answer_are_never_the_next_answer(void **state)
     }
     close(ls);
     char hostport[32], err[256];
-    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", ntohs(a.sin_port));
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%d", port);
     runtime_http h;
     assert_int_equal(runtime_http_init(&h, hostport, err, sizeof err), 0);
     static seen s;

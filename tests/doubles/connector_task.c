@@ -59,10 +59,21 @@ static void stop_all(connector_task *t)
     pthread_mutex_unlock(&t->shared->lock);
 }
 
-/* Adds n committed records; 1 once all tasks together reached --max-records. */
-static int count_committed(connector_task *t, long n)
+/* Counts a committed batch's records toward --max-records, those delivered
+ * again (below the partition's committed end) not a second time; 1 once all
+ * tasks together reached --max-records. */
+static int count_committed(connector_task *t, const connector_batch *b)
 {
     pthread_mutex_lock(&t->shared->lock);
+    long n = (long)b->n;
+    if (b->partition >= 0 && b->partition < CONNECTOR_TRACKED_PARTITIONS) {
+        int64_t *end = &t->shared->committed_end[b->partition];
+        n = 0;
+        for (size_t i = 0; i < b->n; i++)
+            n += b->msgs[i]->offset >= *end;
+        if (connector_batch_last_offset(b) + 1 > *end)
+            *end = connector_batch_last_offset(b) + 1;
+    }
     t->shared->records += n;
     int reached = t->opt->max_records > 0 && t->shared->records >= t->opt->max_records;
     if (reached)
@@ -376,7 +387,7 @@ static int process_batch(connector_task *t, connector_batch *b)
                 PROG ": task %d: %s/%d offsets %" PRId64 "-%" PRId64 ": %zu records committed\n",
                 t->id, b->topic, b->partition, connector_batch_first_offset(b),
                 connector_batch_last_offset(b), b->n);
-    count_committed(t, (long)b->n);
+    count_committed(t, b);
     connector_batch_clear(b);
     rc = 0;
 cleanup:

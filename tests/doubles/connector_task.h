@@ -23,8 +23,18 @@
  * committed only after its results are written, so order within a partition
  * is the log's order and delivery is at-least-once.
  *
+ * The group's timing is left at librdkafka's defaults, which are the Java
+ * consumer's since Kafka 3.0, and so a Kafka Connect task consumer's unless
+ * the worker overrides them (librdkafka's CONFIGURATION.md; Kafka's consumer
+ * configuration reference):
+ * session.timeout.ms 45000, heartbeat.interval.ms 3000, max.poll.interval.ms
+ * 300000.  Heartbeats go from librdkafka's own thread, so a task waiting on a
+ * slow invocation keeps its session; only one that does not poll for five
+ * minutes leaves the group.
+ *
  * What tasks share (connector_shared) is guarded by its lock: the count of
- * committed records (--max-records) and the order to stop (a task that stops
+ * committed records (--max-records, each record once however often it is
+ * delivered) and the order to stop (a task that stops
  * under behavior.on.error=fail "stops the connector completely"); the signal
  * flag is a lock-free atomic, which a signal handler may set.  Nothing else is
  * shared: each task has its own librdkafka handles, CURL handle and batches.
@@ -37,9 +47,18 @@
 
 #include "tests/doubles/connector_config.h"
 
+/* Partitions of the topic whose committed position the tasks track together
+ * (a higher partition's records all count toward --max-records). */
+#define CONNECTOR_TRACKED_PARTITIONS 1024
+
 typedef struct connector_shared {
     pthread_mutex_t lock;
-    long records; /* committed by all tasks */
+    long records; /* committed by all tasks, each record once */
+    /* Per partition: one past the highest offset committed, 0 before the first
+     * commit.  A record below it was committed before and is being delivered
+     * again (a rebalance moved its partition before its task committed, or a
+     * commit failed): at least once, so --max-records does not count it twice. */
+    int64_t committed_end[CONNECTOR_TRACKED_PARTITIONS];
     int stop;     /* set once: every task stops at its next batch boundary */
     atomic_int *signal; /* the process's SIGINT/SIGTERM flag (set by its handler) */
 } connector_shared;

@@ -15,7 +15,13 @@ JSON report:
     and an input-drift alert within five batches of the input drift;
   - the run exits 0, its pid file lists every process it started and the
     runtime, and it leaves no process behind;
-runs short demos with the connector's other value forms (escaped JSON,
+runs `make demo TASKS=3` (three tasks into three environments sharing their
+episodes through dynalite, produced into once the connector's group is
+stable): every record scored (once, or again only after a rebalance), at
+least two environments busy, one accuracy-drop and one input-drift alert
+fleet-wide and none before the drift; checks the report's verdict on
+records delivered again or missing (deploy/demo_report.py on hand-written
+results); runs short demos with the connector's other value forms (escaped JSON,
 AVRO and PROTOBUF objects, BYTES base64) and checks every record is scored;
 then interrupts a run with SIGINT midway: it must exit promptly,
 stop everything it started, and print no secret.
@@ -133,6 +139,87 @@ def test_full_run(tmp):
     check("the demo's last line names the report page", last == f"demo: report: {page}",
           f"demo: report: {page}", last)
     return s, page
+
+
+def test_fleet_run(tmp):
+    """make demo TASKS=3: tasks.max=3 on 6 partitions into three classic
+    execution environments that share their episodes through DynamoDB
+    (dynalite): one alert per drift fleet-wide, not one per environment.  The
+    demo produces once the group is stable; should it rebalance mid-stream
+    all the same, records delivered again are reported as such (at least
+    once, as the connector delivers), and a missing one still fails."""
+    report = os.path.join(tmp, "fleet.json")
+    t0 = time.monotonic()
+    # --timeout 150: kafka-local's coordinator can take about 50 s to admit a
+    # task that joins late (deploy/connector_group.py), then the run itself.
+    p = subprocess.run([PY, DEMO, "--tasks", "3", "--records", str(N), "--rate", "800",
+                        "--json-report", report, "--html-report", os.path.join(tmp, "fleet.html"),
+                        "--timeout", "150"], capture_output=True, text=True, timeout=200)
+    elapsed = time.monotonic() - t0
+    check(f"TASKS=3: the demo exits 0 ({elapsed:.1f} s)", p.returncode == 0, 0,
+          f"{p.returncode}: {p.stdout[-800:]} {p.stderr[-800:]}")
+    try:
+        with open(report) as f:
+            s = json.load(f)
+    except (OSError, ValueError) as e:
+        check("TASKS=3: the demo writes its JSON report", False, "a report",
+              f"{e}: {p.stderr[-400:]}")
+        return
+    check(f"TASKS=3: every one of the {N} records scored, none missing",
+          s["uniqueRecords"] == N and s["missing"] == 0 and s["recordsScored"] == N, N,
+          f"{s['uniqueRecords']} in iris-classified, {s['recordsScored']} with a prediction "
+          f"(missing {s['missing']})")
+    check("TASKS=3: each record scored once, or again only after a rebalance "
+          f"(group settled after {s.get('groupSettledSeconds')} s; delivered again "
+          f"{s['duplicates']}, task assignments after it settled {s.get('reassignments')})",
+          s["duplicates"] == 0 or s.get("reassignments", 0) > 0,
+          "0 again, or > 0 assignments after the group settled",
+          (s["duplicates"], s.get("reassignments")))
+    envs = s.get("environments", [])
+    check("TASKS=3: three environments, more than one of them answering",
+          len(envs) == 3 and sum(1 for n in envs if n) >= 2, "3, at least 2 busy", envs)
+    kinds = [a.get("kind") for a in s["alerts"]]
+    check("TASKS=3: one accuracy-drop and one input-drift alert fleet-wide, none before the drift",
+          kinds.count("accuracy-drop") == 1 and kinds.count("input-drift") == 1
+          and s["alertsBefore"] == 0, "one of each, 0 before",
+          f"{kinds}, {s['alertsBefore']} before")
+
+
+def test_redelivery_verdict():
+    """deploy/demo_report.py on results written here by hand: a record the
+    connector delivered again after a rebalance (the same topic, partition and
+    offset scored twice) is reported, not failed; scored twice with no
+    rebalance, or missing, fails the run."""
+    sys.path.insert(0, os.path.join(ROOT, "deploy"))
+    import demo_report
+
+    def result(offset):
+        return {"payload": {"topic": "iris", "partition": offset % 2, "offset": offset // 2,
+                            "timestamp": 1000 + offset, "species": "setosa",
+                            "predictedSpecies": "setosa", "correct": True}}
+    alerts = [{"subject": "s", "message": json.dumps(
+        {"kind": "accuracy-drop", "records": 3,
+         "decidedAt": {"topic": "iris", "partition": 1, "offset": 3}})}]
+
+    def verdict(results, produced, reassignments):
+        s = demo_report.analyse(results, produced, 4, alerts, batch_size=20)
+        s["reassignments"] = reassignments
+        return s, demo_report.verdict(s)
+    eight = [result(i) for i in range(8)]
+    s, problems = verdict(eight + [result(2), result(3)], 8, 3)
+    check("two records delivered again after a rebalance: counted as such, not a failure",
+          s["duplicates"] == 2 and s["uniqueRecords"] == 8 and problems == [],
+          "2 again, 8 unique, no problem", (s["duplicates"], s["uniqueRecords"], problems))
+    check("the report row says they came again after a rebalance",
+          "delivered again after a rebalance 2" in dict(demo_report.summary_rows(s))[
+              "records scored"], "delivered again after a rebalance 2",
+          dict(demo_report.summary_rows(s))["records scored"])
+    s, problems = verdict(eight + [result(2)], 8, 0)
+    check("a record scored twice with no rebalance fails the run",
+          any("more than once" in x for x in problems), "a problem", problems)
+    s, problems = verdict(eight[:7] + [result(2), result(3)], 8, 3)
+    check("a missing record fails the run even after a rebalance",
+          any("1 of 8 records never reached" in x for x in problems), "a problem", problems)
 
 
 def test_interrupt(tmp):
@@ -335,10 +422,12 @@ def main():
             print(f"FAIL - build/{b} is not built\n0 passed, 1 failed")
             return 1
     test_timeline_from_log()
+    test_redelivery_verdict()
     with tempfile.TemporaryDirectory() as tmp:
         full = test_full_run(tmp)
         if full:
             test_report_page(*full)
+        test_fleet_run(tmp)
         test_other_connector_forms(tmp)
         test_interrupt(tmp)
     return finish()

@@ -33,17 +33,16 @@ function in offset order.  Closes with "N passed, N failed".
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from rapi_harness import Function  # noqa: E402
 from testlib import ROOT, check, finish, start, stop, wait_file  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "deploy"))
+import connector_group  # noqa: E402
 from demo_front import LambdaFront  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
@@ -87,26 +86,14 @@ class Connector:
                "--idle-exit-ms", "2500", "-s", out_topic, "-v"]
         self.proc = start(cmd, log_path)
 
-    def assignments(self):
-        latest = {}
-        with open(self.log_path, errors="replace") as f:
-            for line in f:
-                m = re.match(r"sink-connector: task (\d+): assigned \d+ partition\(s\): (.*)$",
-                             line.rstrip("\n"))
-                if m:
-                    latest[int(m.group(1))] = sorted(int(x.rsplit("/", 1)[1])
-                                                     for x in m.group(2).split(",") if x)
-        return latest
-
-    def settled(self, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline and self.proc.poll() is None:
-            a = self.assignments()
-            if len(a) == TASKS and sorted(p for ps in a.values() for p in ps) == \
-                    list(range(PARTITIONS)):
-                return a
-            time.sleep(0.1)
-        return self.assignments()
+    def settled(self):
+        """The tasks' assignments once the group is stable (deploy/connector_group.py),
+        or what was seen when it did not settle (the split check then fails)."""
+        try:
+            return connector_group.wait_settled(self.output, self.proc, TASKS, PARTITIONS)[0]
+        except connector_group.GroupNotSettled as e:
+            print(f"fleet_test: {e}", file=sys.stderr, flush=True)
+            return e.seen
 
     def wait(self, timeout=120):
         try:

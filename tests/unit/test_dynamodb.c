@@ -17,11 +17,8 @@
 
 #include "aws/dynamodb.h"
 #include "aws/retry.h"
+#include "tests/lib/aws_fake.h"
 
-#define KEY_ID "AKIDIRISLONGTERM01"
-#define SECRET "irisFAKEsecret/LongTerm+Key0123456789NEVERLOG"
-#define TOKEN "irisFAKEsessionTOKEN//AQoDYXdzEPT+NEVERLOG/zz=="
-#define WHEN ((time_t)1767323045) /* 2026-01-02T03:04:05Z */
 #define BODY "{\"TableName\":\"iris-alert-state\",\"Key\":{\"pk\":{\"S\":\"iris#inputs\"}},\"ConsistentRead\":true}"
 
 /* botocore's SigV4Auth for the same request (tests/integration/dynamodb_vectors.py). */
@@ -32,17 +29,8 @@ static const char botocore_authorization[] =
 
 static ddb_client *client(const char *endpoint)
 {
-    ddb_config cfg;
-    ddb_config_defaults(&cfg);
-    cfg.region = "us-east-1";
-    cfg.endpoint = endpoint;
-    cfg.access_key_id = KEY_ID;
-    cfg.secret_access_key = SECRET;
-    cfg.session_token = TOKEN;
-    char err[256];
-    ddb_client *c = ddb_client_new(&cfg, err, sizeof err);
-    if (c == NULL)
-        fail_msg("expected a client for %s, got: %s", endpoint ? endpoint : "(default)", err);
+    ddb_client *c;
+    AWS_FAKE_CLIENT(ddb, c, endpoint, AWS_FAKE_TOKEN);
     return c;
 }
 
@@ -61,14 +49,15 @@ static void request_is_signed_for_dynamodb_as_botocore_signs_it(void **state)
     ddb_client *c = client("http://127.0.0.1:8000");
     char **h = NULL;
     size_t n = 0;
-    assert_int_equal(ddb_build_headers(c, "GetItem", BODY, strlen(BODY), WHEN, &h, &n), DDB_OK);
+    assert_int_equal(ddb_build_headers(c, "GetItem", BODY, strlen(BODY), AWS_FAKE_WHEN, &h, &n),
+                     DDB_OK);
     static const struct {
         const char *name, *value;
     } want[] = {{"Host", "127.0.0.1:8000"},
                 {"Content-Type", "application/x-amz-json-1.0"},
                 {"X-Amz-Target", "DynamoDB_20120810.GetItem"},
                 {"X-Amz-Date", "20260102T030405Z"},
-                {"X-Amz-Security-Token", TOKEN},
+                {"X-Amz-Security-Token", AWS_FAKE_TOKEN},
                 {"Authorization", botocore_authorization}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const char *got = header(h, n, want[i].name);
@@ -99,8 +88,8 @@ static void bad_endpoint_and_missing_credentials_are_refused(void **state)
     cfg.region = "us-east-1";
     assert_null(ddb_client_new(&cfg, err, sizeof err));
     assert_non_null(strstr(err, "credentials"));
-    cfg.access_key_id = KEY_ID;
-    cfg.secret_access_key = SECRET;
+    cfg.access_key_id = AWS_FAKE_KEY_ID;
+    cfg.secret_access_key = AWS_FAKE_SECRET;
     cfg.endpoint = "ftp://127.0.0.1/";
     assert_null(ddb_client_new(&cfg, err, sizeof err));
     assert_non_null(strstr(err, "http or https"));
@@ -172,9 +161,10 @@ static void throttling_codes_are_retried_as_throttling(void **state)
 static void secrets_echoed_in_an_error_are_scrubbed(void **state)
 {
     (void)state;
-    const char body[] = "{\"__type\":\"x#UnrecognizedClientException\",\"message\":\"bad token "
-                        "irisFAKEsessionTOKEN\\/\\/AQoDYXdzEPT+NEVERLOG\\/zz== and " SECRET "\"}";
-    const char *secrets[] = {SECRET, TOKEN};
+    const char body[] =
+        "{\"__type\":\"x#UnrecognizedClientException\",\"message\":\"bad token "
+        "irisFAKEsessionTOKEN\\/\\/AQoDYXdzEPT+NEVERLOG\\/zz== and " AWS_FAKE_SECRET "\"}";
+    const char *secrets[] = {AWS_FAKE_SECRET, AWS_FAKE_TOKEN};
     cJSON *a = NULL;
     ddb_result r;
     memset(&r, 0, sizeof r);

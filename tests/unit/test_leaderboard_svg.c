@@ -59,6 +59,15 @@ static char *render(const leaderboard *lb, const char *caption)
     return text;
 }
 
+/* The chart of n rows as spec says, row `leader` chosen, as a string (free it). */
+static char *chart(const row_spec *spec, size_t n, size_t leader, const char *caption)
+{
+    leaderboard_row rows[4];
+    assert_true(n <= sizeof rows / sizeof rows[0]);
+    leaderboard lb = board(rows, spec, n, leader);
+    return render(&lb, caption);
+}
+
 static size_t count(const char *text, const char *needle)
 {
     size_t n = 0;
@@ -84,9 +93,7 @@ static void bars_are_proportional_on_a_round_axis(void **state)
     const row_spec spec[] = {{"qda_reg_0.75", 0.02, 0.001, 1, 0},
                              {"lda_shrinkage_0", 0.03, 0.002, 1, 0},
                              {"gbm_depth_2", 0.05, 0.004, 0, 0}};
-    leaderboard_row rows[3];
-    leaderboard lb = board(rows, spec, 3, 1);
-    char *svg = render(&lb, "model/iris.csv, 150 rows, seed 1");
+    char *svg = chart(spec, 3, 1, "model/iris.csv, 150 rows, seed 1");
     expect_in(svg, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg ");
     assert_int_equal(count(svg, "<rect class=\"bar"), 3);
     assert_int_equal(count(svg, "class=\"bar leader\""), 1);
@@ -115,9 +122,7 @@ static void colours_tell_chosen_within_noise_and_others_apart(void **state)
     (void)state;
     const row_spec spec[] = {
         {"a", 0.02, 0.001, 1, 0}, {"b", 0.021, 0.001, 1, 0}, {"c", 0.05, 0.002, 0, 0}};
-    leaderboard_row rows[3];
-    leaderboard lb = board(rows, spec, 3, 0);
-    char *svg = render(&lb, NULL);
+    char *svg = chart(spec, 3, 0, NULL);
     expect_in(svg, "data-model=\"a\"");
     const char *a = strstr(svg, "data-model=\"a\""), *b = strstr(svg, "data-model=\"b\""),
                *c = strstr(svg, "data-model=\"c\"");
@@ -134,9 +139,7 @@ static void a_failed_row_has_no_bar_and_says_why(void **state)
     const row_spec spec[] = {{"lda_shrinkage_0", 0.02, 0.001, 1, 0},
                              {"glm_lambda_0", 0.04, 0.003, 0, 0},
                              {"qda_reg_0", 0, 0, 0, 1}};
-    leaderboard_row rows[3];
-    leaderboard lb = board(rows, spec, 3, 0);
-    char *svg = render(&lb, NULL);
+    char *svg = chart(spec, 3, 0, NULL);
     assert_int_equal(count(svg, "<rect class=\"bar"), 2);
     assert_null(strstr(svg, "data-model=\"qda_reg_0\""));
     expect_in(svg, ">qda_reg_0</text>");
@@ -150,9 +153,7 @@ static void perfect_scores_still_give_a_finite_axis(void **state)
     /* Errors all 0: the axis is for 0.01; 0.0104 / 8 = 0.0013 rounds up to
      * 0.002, six steps to 0.012 (ticks 0, 0.2, ..., 1.2%). */
     const row_spec spec[] = {{"glm", 0, 0, 1, 0}, {"lda", 0, 0, 1, 0}};
-    leaderboard_row rows[2];
-    leaderboard lb = board(rows, spec, 2, 0);
-    char *svg = render(&lb, NULL);
+    char *svg = chart(spec, 2, 0, NULL);
     assert_null(strstr(svg, "nan"));
     assert_null(strstr(svg, "inf"));
     expect_in(svg, ">1.2%</text>");
@@ -166,12 +167,11 @@ static void markup_and_bad_bytes_are_escaped(void **state)
 {
     (void)state;
     const row_spec spec[] = {{"a<b&\"c'>", 0.02, 0.001, 1, 0}};
-    leaderboard_row rows[1];
-    leaderboard lb = board(rows, spec, 1, 0);
     /* A caption (a file name) with a control character, a stray continuation
      * byte, an overlong '/', a surrogate, a truncated sequence and valid é and
      * an emoji. */
-    char *svg = render(&lb, "d\x01/\x80x\xC0\xAFy\xED\xA0\x80z\xC3 caf\xC3\xA9 \xF0\x9F\x8C\xB8");
+    char *svg =
+        chart(spec, 1, 0, "d\x01/\x80x\xC0\xAFy\xED\xA0\x80z\xC3 caf\xC3\xA9 \xF0\x9F\x8C\xB8");
     expect_in(svg, "data-model=\"a&lt;b&amp;&quot;c&apos;&gt;\"");
     expect_in(svg, ">a&lt;b&amp;&quot;c&apos;&gt;</text>");
     expect_in(svg, "d?/?x??y???z? caf\xC3\xA9 \xF0\x9F\x8C\xB8; 10 x 5-fold");

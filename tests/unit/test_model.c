@@ -108,84 +108,109 @@ static double diag_score(const double *z, const double *mu, const double *var, d
     return s;
 }
 
-static void test_lda_scores_bayes_rule_with_the_shared_covariance(void **state)
+/* Three Gaussian classes with diagonal covariances (means mu, variances var,
+ * priors), on features standardised with mean and scale. */
+typedef struct diag_gaussians {
+    double mu[3][4], var[3][4], prior[3], mean[4], scale[4];
+} diag_gaussians;
+
+/* The class scores of probe x by a family's formula, evaluated by the test;
+ * ctx holds the formula's parameters. */
+typedef void (*formula)(const void *ctx, const double *x, double s[3]);
+
+/* The model of artifact text gives, at every probe, the softmax of the class
+ * scores f works out. */
+static void expect_formula(const char *text, formula f, const void *ctx)
 {
-    (void)state;
-    /* A diagonal shared covariance, so the expected value needs no inverse. */
-    static const double mu[3][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}};
-    static const double var[4] = {1, 4, 0.25, 2}, prior[3] = {0.2, 0.3, 0.5};
-    model *m = must_load("{" HEADER STD_ID "\"family\":\"lda\",\"fitted\":{"
-                         "\"priors\":[0.2,0.3,0.5],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
-                         "\"covariance\":[[1,0,0,0],[0,4,0,0],[0,0,0.25,0],[0,0,0,2]]}}");
+    model *m = must_load(text);
     for (size_t t = 0; t < NPROBES; t++) {
         double s[3];
-        for (int c = 0; c < 3; c++)
-            s[c] = diag_score(probes[t], mu[c], var, prior[c]);
+        f(ctx, probes[t], s);
         expect_softmax_of(m, probes[t], s);
     }
     model_free(m);
 }
 
+/* ctx is a diag_gaussians: each class's log density (diag_score) at the
+ * standardised x. */
+static void diag_gaussian_scores(const void *ctx, const double *x, double s[3])
+{
+    const diag_gaussians *g = ctx;
+    double z[4];
+    for (int j = 0; j < 4; j++)
+        z[j] = (x[j] - g->mean[j]) / g->scale[j];
+    for (int c = 0; c < 3; c++)
+        s[c] = diag_score(z, g->mu[c], g->var[c], g->prior[c]);
+}
+
+static void test_lda_scores_bayes_rule_with_the_shared_covariance(void **state)
+{
+    (void)state;
+    /* A diagonal shared covariance, so the expected value needs no inverse. */
+    static const diag_gaussians g = {
+        .mu = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}},
+        .var = {{1, 4, 0.25, 2}, {1, 4, 0.25, 2}, {1, 4, 0.25, 2}}, /* the one shared */
+        .prior = {0.2, 0.3, 0.5},
+        .mean = {0, 0, 0, 0},
+        .scale = {1, 1, 1, 1}};
+    expect_formula("{" HEADER STD_ID "\"family\":\"lda\",\"fitted\":{"
+                   "\"priors\":[0.2,0.3,0.5],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
+                   "\"covariance\":[[1,0,0,0],[0,4,0,0],[0,0,0.25,0],[0,0,0,2]]}}",
+                   diag_gaussian_scores, &g);
+}
+
 static void test_qda_uses_one_covariance_per_class(void **state)
 {
     (void)state;
-    static const double mu[3][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}};
-    static const double var[3][4] = {{1, 1, 1, 1}, {4, 1, 0.5, 2}, {0.1, 3, 1, 1}};
-    model *m = must_load("{" HEADER STD_ID "\"family\":\"qda\",\"fitted\":{"
-                         "\"priors\":[1,1,1],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
-                         "\"covariances\":[[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]],"
-                         "[[4,0,0,0],[0,1,0,0],[0,0,0.5,0],[0,0,0,2]],"
-                         "[[0.1,0,0,0],[0,3,0,0],[0,0,1,0],[0,0,0,1]]]}}");
-    for (size_t t = 0; t < NPROBES; t++) {
-        double s[3];
-        for (int c = 0; c < 3; c++)
-            s[c] = diag_score(probes[t], mu[c], var[c], 1);
-        expect_softmax_of(m, probes[t], s);
-    }
-    model_free(m);
+    static const diag_gaussians g = {.mu = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}},
+                                     .var = {{1, 1, 1, 1}, {4, 1, 0.5, 2}, {0.1, 3, 1, 1}},
+                                     .prior = {1, 1, 1},
+                                     .mean = {0, 0, 0, 0},
+                                     .scale = {1, 1, 1, 1}};
+    expect_formula("{" HEADER STD_ID "\"family\":\"qda\",\"fitted\":{"
+                   "\"priors\":[1,1,1],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
+                   "\"covariances\":[[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]],"
+                   "[[4,0,0,0],[0,1,0,0],[0,0,0.5,0],[0,0,0,2]],"
+                   "[[0.1,0,0,0],[0,3,0,0],[0,0,1,0],[0,0,0,1]]]}}",
+                   diag_gaussian_scores, &g);
+}
+
+/* Class 0 with covariance [[2,1],[1,2]] in features 0 and 1, classes 1 and 2
+ * identity covariances around (2,0,0,0) and (0,2,0,0). */
+static void correlated_qda_scores(const void *ctx, const double *z, double s[3])
+{
+    (void)ctx;
+    /* [[2,1],[1,2]]^-1 = [[2,-1],[-1,2]] / 3, determinant 3. */
+    double q0 = (2 * z[0] * z[0] - 2 * z[0] * z[1] + 2 * z[1] * z[1]) / 3;
+    s[0] = -0.5 * log(3.0) - 0.5 * (q0 + z[2] * z[2] + z[3] * z[3]);
+    s[1] = -0.5 * ((z[0] - 2) * (z[0] - 2) + z[1] * z[1] + z[2] * z[2] + z[3] * z[3]);
+    s[2] = -0.5 * (z[0] * z[0] + (z[1] - 2) * (z[1] - 2) + z[2] * z[2] + z[3] * z[3]);
 }
 
 static void test_qda_with_correlated_covariance_matches_the_two_feature_formula(void **state)
 {
     (void)state;
     /* Class 0 has a correlated 2x2 block in features 0 and 1 (inverse by hand). */
-    model *m = must_load("{" HEADER STD_ID "\"family\":\"qda\",\"fitted\":{"
-                         "\"priors\":[1,1,1],\"means\":[[0,0,0,0],[2,0,0,0],[0,2,0,0]],"
-                         "\"covariances\":[[[2,1,0,0],[1,2,0,0],[0,0,1,0],[0,0,0,1]],"
-                         "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]],"
-                         "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]]}}");
-    for (size_t t = 0; t < NPROBES; t++) {
-        const double *z = probes[t];
-        double s[3];
-        /* [[2,1],[1,2]]^-1 = [[2,-1],[-1,2]] / 3, determinant 3. */
-        double q0 = (2 * z[0] * z[0] - 2 * z[0] * z[1] + 2 * z[1] * z[1]) / 3;
-        s[0] = -0.5 * log(3.0) - 0.5 * (q0 + z[2] * z[2] + z[3] * z[3]);
-        s[1] = -0.5 * ((z[0] - 2) * (z[0] - 2) + z[1] * z[1] + z[2] * z[2] + z[3] * z[3]);
-        s[2] = -0.5 * (z[0] * z[0] + (z[1] - 2) * (z[1] - 2) + z[2] * z[2] + z[3] * z[3]);
-        expect_softmax_of(m, probes[t], s);
-    }
-    model_free(m);
+    expect_formula("{" HEADER STD_ID "\"family\":\"qda\",\"fitted\":{"
+                   "\"priors\":[1,1,1],\"means\":[[0,0,0,0],[2,0,0,0],[0,2,0,0]],"
+                   "\"covariances\":[[[2,1,0,0],[1,2,0,0],[0,0,1,0],[0,0,0,1]],"
+                   "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]],"
+                   "[[1,0,0,0],[0,1,0,0],[0,0,1,0],[0,0,0,1]]]}}",
+                   correlated_qda_scores, NULL);
 }
 
 static void test_gnb_scores_independent_gaussians(void **state)
 {
     (void)state;
-    static const double mu[3][4] = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}};
-    static const double var[3][4] = {{1, 1, 1, 1}, {4, 1, 0.5, 2}, {0.1, 3, 1, 1}};
-    static const double prior[3] = {0.5, 0.25, 0.25};
-    model *m = must_load("{" HEADER STD_2 "\"family\":\"gnb\",\"fitted\":{"
-                         "\"priors\":[0.5,0.25,0.25],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
-                         "\"variances\":[[1,1,1,1],[4,1,0.5,2],[0.1,3,1,1]]}}");
-    static const double mean[4] = {1, 2, 3, 4}, scale[4] = {2, 2, 0.5, 1};
-    for (size_t t = 0; t < NPROBES; t++) {
-        double z[4], s[3];
-        for (int j = 0; j < 4; j++)
-            z[j] = (probes[t][j] - mean[j]) / scale[j];
-        for (int c = 0; c < 3; c++)
-            s[c] = diag_score(z, mu[c], var[c], prior[c]);
-        expect_softmax_of(m, probes[t], s);
-    }
-    model_free(m);
+    static const diag_gaussians g = {.mu = {{0, 0, 0, 0}, {1, 1, 1, 1}, {-1, 2, 0, 1}},
+                                     .var = {{1, 1, 1, 1}, {4, 1, 0.5, 2}, {0.1, 3, 1, 1}},
+                                     .prior = {0.5, 0.25, 0.25},
+                                     .mean = {1, 2, 3, 4},
+                                     .scale = {2, 2, 0.5, 1}};
+    expect_formula("{" HEADER STD_2 "\"family\":\"gnb\",\"fitted\":{"
+                   "\"priors\":[0.5,0.25,0.25],\"means\":[[0,0,0,0],[1,1,1,1],[-1,2,0,1]],"
+                   "\"variances\":[[1,1,1,1],[4,1,0.5,2],[0.1,3,1,1]]}}",
+                   diag_gaussian_scores, &g);
 }
 
 static void test_knn_votes_among_the_k_nearest_points(void **state)
@@ -216,24 +241,26 @@ static void test_knn_breaks_distance_ties_by_the_lower_row(void **state)
     model_free(m);
 }
 
+/* Initial scores 0.1, 0.2, 0.3; tree 0 (class 0): z0 < 1 ? 0.5 : -0.5; tree 1
+ * (class 2): z3 < 0 ? (z1 < 2 ? 1 : 2) : 3. */
+static void two_tree_scores(const void *ctx, const double *z, double s[3])
+{
+    (void)ctx;
+    s[0] = 0.1 + (z[0] < 1 ? 0.5 : -0.5);
+    s[1] = 0.2;
+    s[2] = 0.3 + (z[3] < 0 ? (z[1] < 2 ? 1 : 2) : 3);
+}
+
 static void test_gbm_adds_leaf_values_to_the_initial_scores(void **state)
 {
     (void)state;
-    /* Tree 0 (class 0): z0 < 1 ? 0.5 : -0.5.  Tree 1 (class 2): z3 < 0 ? (z1 < 2 ? 1 : 2) : 3. */
-    model *m = must_load(
-        "{" HEADER STD_ID "\"family\":\"gbm\",\"fitted\":{\"init\":[0.1,0.2,0.3],\"trees\":["
-        "{\"class\":0,\"feature\":[0,-1,-1],\"threshold\":[1,0,0],\"left\":[1,-1,-1],"
-        "\"right\":[2,-1,-1],\"value\":[0,0.5,-0.5]},"
-        "{\"class\":2,\"feature\":[3,1,-1,-1,-1],\"threshold\":[0,2,0,0,0],"
-        "\"left\":[1,3,-1,-1,-1],\"right\":[2,4,-1,-1,-1],\"value\":[0,0,3,1,2]}]}}");
-    for (size_t t = 0; t < NPROBES; t++) {
-        const double *z = probes[t];
-        double s[3] = {0.1, 0.2, 0.3};
-        s[0] += z[0] < 1 ? 0.5 : -0.5;
-        s[2] += z[3] < 0 ? (z[1] < 2 ? 1 : 2) : 3;
-        expect_softmax_of(m, probes[t], s);
-    }
-    model_free(m);
+    expect_formula("{" HEADER STD_ID
+                   "\"family\":\"gbm\",\"fitted\":{\"init\":[0.1,0.2,0.3],\"trees\":["
+                   "{\"class\":0,\"feature\":[0,-1,-1],\"threshold\":[1,0,0],\"left\":[1,-1,-1],"
+                   "\"right\":[2,-1,-1],\"value\":[0,0.5,-0.5]},"
+                   "{\"class\":2,\"feature\":[3,1,-1,-1,-1],\"threshold\":[0,2,0,0,0],"
+                   "\"left\":[1,3,-1,-1,-1],\"right\":[2,4,-1,-1,-1],\"value\":[0,0,3,1,2]}]}}",
+                   two_tree_scores, NULL);
 }
 
 static void test_class_names_index_family_and_id(void **state)

@@ -17,12 +17,9 @@
 #include "common/buf.h"
 #include "aws/sns.h"
 #include "aws/sns_internal.h"
+#include "tests/lib/aws_fake.h"
 
-#define KEY_ID "AKIDIRISLONGTERM01"
-#define SECRET "irisFAKEsecret/LongTerm+Key0123456789NEVERLOG"
-#define TOKEN "irisFAKEsessionTOKEN//AQoDYXdzEPT+NEVERLOG/zz=="
 #define TOPIC "arn:aws:sns:us-east-1:123456789012:iris-alerts"
-#define WHEN ((time_t)1767323045) /* 2026-01-02T03:04:05Z */
 
 /* Written by hand from RFC 3986 (tests/integration/sns_vectors.py signs the same). */
 static const char expected_body[] =
@@ -58,18 +55,8 @@ static sns_message sample_message(void)
 
 static sns_client *new_client(const char *endpoint, const char *token)
 {
-    sns_config cfg;
-    sns_config_defaults(&cfg);
-    cfg.region = "us-east-1";
-    cfg.endpoint = endpoint;
-    cfg.access_key_id = KEY_ID;
-    cfg.secret_access_key = SECRET;
-    cfg.session_token = token;
-    char err[256] = "";
-    sns_client *c = sns_client_new(&cfg, err, sizeof err);
-    if (c == NULL)
-        print_error("sns_client_new: %s\n", err);
-    assert_non_null(c);
+    sns_client *c;
+    AWS_FAKE_CLIENT(sns, c, endpoint, token);
     return c;
 }
 
@@ -102,7 +89,7 @@ static void test_signed_request_matches_botocore_long_term(void **state)
     sns_client *c = new_client("http://127.0.0.1:4566", NULL);
     sns_message m = sample_message();
     sns_request r;
-    assert_int_equal(sns_build_publish(c, &m, WHEN, &r), SNS_OK);
+    assert_int_equal(sns_build_publish(c, &m, AWS_FAKE_WHEN, &r), SNS_OK);
     assert_string_equal(r.url, "http://127.0.0.1:4566/");
     assert_string_equal(r.body.data, expected_body);
     assert_true(has_header(&r, "Host: 127.0.0.1:4566"));
@@ -120,13 +107,13 @@ static void test_signed_request_matches_botocore_long_term(void **state)
 static void test_signed_request_matches_botocore_session_token(void **state)
 {
     (void)state;
-    sns_client *c = new_client(NULL, TOKEN);
+    sns_client *c = new_client(NULL, AWS_FAKE_TOKEN);
     assert_string_equal(sns_client_endpoint(c), "https://sns.us-east-1.amazonaws.com/");
     sns_message m = sample_message();
     sns_request r;
-    assert_int_equal(sns_build_publish(c, &m, WHEN, &r), SNS_OK);
+    assert_int_equal(sns_build_publish(c, &m, AWS_FAKE_WHEN, &r), SNS_OK);
     assert_true(has_header(&r, "Host: sns.us-east-1.amazonaws.com"));
-    assert_true(has_header(&r, "X-Amz-Security-Token: " TOKEN));
+    assert_true(has_header(&r, "X-Amz-Security-Token: " AWS_FAKE_TOKEN));
     char want[512];
     snprintf(want, sizeof want, "Authorization: %s", botocore_aws_session);
     assert_true(has_header(&r, want));
@@ -140,8 +127,8 @@ static void test_default_endpoint_for_china_regions(void **state)
     sns_config cfg;
     sns_config_defaults(&cfg);
     cfg.region = "cn-north-1";
-    cfg.access_key_id = KEY_ID;
-    cfg.secret_access_key = SECRET;
+    cfg.access_key_id = AWS_FAKE_KEY_ID;
+    cfg.secret_access_key = AWS_FAKE_SECRET;
     char err[256];
     sns_client *c = sns_client_new(&cfg, err, sizeof err);
     assert_non_null(c);
@@ -155,11 +142,12 @@ static void test_bad_configuration_is_refused_with_reason(void **state)
     static const struct {
         const char *region, *endpoint, *key, *secret, *want;
     } t[] = {
-        {"us-east-1", "ftp://127.0.0.1/", KEY_ID, SECRET, "must use http or https"},
-        {"us-east-1", "http://127.0.0.1:4566/?x=1", KEY_ID, SECRET, "query"},
-        {"us-east-1", "not a url", KEY_ID, SECRET, "not a URL"},
-        {NULL, NULL, KEY_ID, SECRET, "no region"},
-        {"us-east-1", NULL, KEY_ID, NULL, "no credentials"},
+        {"us-east-1", "ftp://127.0.0.1/", AWS_FAKE_KEY_ID, AWS_FAKE_SECRET,
+         "must use http or https"},
+        {"us-east-1", "http://127.0.0.1:4566/?x=1", AWS_FAKE_KEY_ID, AWS_FAKE_SECRET, "query"},
+        {"us-east-1", "not a url", AWS_FAKE_KEY_ID, AWS_FAKE_SECRET, "not a URL"},
+        {NULL, NULL, AWS_FAKE_KEY_ID, AWS_FAKE_SECRET, "no region"},
+        {"us-east-1", NULL, AWS_FAKE_KEY_ID, NULL, "no credentials"},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         sns_config cfg;
@@ -178,6 +166,31 @@ static void test_bad_configuration_is_refused_with_reason(void **state)
     }
 }
 
+/* An SNS answer's body and what sns_parse_response() must make of it: the
+ * result, then (when it is 0) each field of the sns_result. */
+typedef struct parse_case {
+    const char *body;
+    int rc;
+    const char *message_id, *request_id, *error_code, *error_message;
+} parse_case;
+
+static void expect_parse(const parse_case *c)
+{
+    sns_result r;
+    memset(&r, 0, sizeof r);
+    int rc = sns_parse_response(c->body, c->body ? strlen(c->body) : 0, &r);
+    if (rc != c->rc)
+        fail_msg("expected %d, got %d for %s", c->rc, rc, c->body ? c->body : "(no body)");
+    if (rc != 0)
+        return;
+    const char *const want[] = {c->message_id, c->request_id, c->error_code, c->error_message};
+    const char *const got[] = {r.message_id, r.request_id, r.error_code, r.error_message};
+    static const char *const field[] = {"message id", "request id", "error code", "error message"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(want[i], got[i]) != 0)
+            fail_msg("%s: expected \"%s\", got \"%s\"", field[i], want[i], got[i]);
+}
+
 static void test_parse_publish_response(void **state)
 {
     (void)state;
@@ -191,12 +204,10 @@ static void test_parse_publish_response(void **state)
         "    <RequestId>d74b8436-ae13-5ab4-a9ff-ce54dfea72a0</RequestId>\n"
         "  </ResponseMetadata>\n"
         "</PublishResponse>\n";
-    sns_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(sns_parse_response(xml, strlen(xml), &r), 0);
-    assert_string_equal(r.message_id, "567910cd-659e-55d4-8ccb-5aaf14679dc0");
-    assert_string_equal(r.request_id, "d74b8436-ae13-5ab4-a9ff-ce54dfea72a0");
-    assert_string_equal(r.error_code, "");
+    static const parse_case c = {
+        xml, 0, "567910cd-659e-55d4-8ccb-5aaf14679dc0", "d74b8436-ae13-5ab4-a9ff-ce54dfea72a0",
+        "",  ""};
+    expect_parse(&c);
 }
 
 static void test_parse_error_response_decodes_entities(void **state)
@@ -207,23 +218,18 @@ static void test_parse_error_response_decodes_entities(void **state)
         "  <Error>\n    <Type>Sender</Type>\n    <Code>InvalidParameter</Code>\n"
         "    <Message>Invalid parameter: Subject &amp; &lt;x&gt; &quot;y&quot; &#39;z&#39;"
         "</Message>\n  </Error>\n  <RequestId>abc-123</RequestId>\n</ErrorResponse>\n";
-    sns_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(sns_parse_response(xml, strlen(xml), &r), 0);
-    assert_string_equal(r.error_code, "InvalidParameter");
-    assert_string_equal(r.error_message, "Invalid parameter: Subject & <x> \"y\" 'z'");
-    assert_string_equal(r.request_id, "abc-123");
-    assert_string_equal(r.message_id, "");
+    static const parse_case c = {
+        xml, 0, "", "abc-123", "InvalidParameter", "Invalid parameter: Subject & <x> \"y\" 'z'"};
+    expect_parse(&c);
 }
 
 static void test_parse_non_sns_body_fails(void **state)
 {
     (void)state;
-    static const char html[] = "<html><body>502 Bad Gateway</body></html>";
-    sns_result r;
-    memset(&r, 0, sizeof r);
-    assert_int_equal(sns_parse_response(html, strlen(html), &r), -1);
-    assert_int_equal(sns_parse_response(NULL, 0, &r), -1);
+    static const parse_case cases[] = {
+        {.body = "<html><body>502 Bad Gateway</body></html>", .rc = -1}, {.body = NULL, .rc = -1}};
+    expect_parse(&cases[0]);
+    expect_parse(&cases[1]);
 }
 
 static void test_fifo_parameters_are_sent_after_the_attributes(void **state)
@@ -314,11 +320,11 @@ static void test_error_fields_are_scrubbed_bounded_and_printable(void **state)
     (void)state;
     /* A hostile endpoint echoing the token, escaped, and control bytes. */
     static const char xml[] =
-        "<ErrorResponse><Error><Code>X" TOKEN "</Code>"
+        "<ErrorResponse><Error><Code>X" AWS_FAKE_TOKEN "</Code>"
         "<Message>token irisFAKEsessionTOKEN%2F%2FAQoDYXdzEPT%2BNEVERLOG and "
         "irisFAKEsecret&#x2F;LongTerm&#43;Key0123456789NEVERLOG\x01\n end</Message></Error>"
-        "<RequestId>id-" SECRET "</RequestId></ErrorResponse>";
-    sns_client *c = new_client("http://127.0.0.1:9/", TOKEN);
+        "<RequestId>id-" AWS_FAKE_SECRET "</RequestId></ErrorResponse>";
+    sns_client *c = new_client("http://127.0.0.1:9/", AWS_FAKE_TOKEN);
     sns_result r;
     memset(&r, 0, sizeof r);
     assert_int_equal(sns_parse_response_for(c, xml, strlen(xml), &r), 0);

@@ -43,6 +43,19 @@ struct runtime {
     int body_too_large;   /* the /next body went over RUNTIME_EVENT_MAX */
     char read_error[512]; /* why the last /next could not be read */
     int concurrency;      /* AWS_LAMBDA_MAX_CONCURRENCY; 1 when unset */
+    /* Managed Instances: a worker's second connection.  Once the handler
+     * has its answer, the worker's next GET /next leaves on ahead, and then
+     * the answer on http.  Lambda answers the invoker first and
+     * acknowledges the runtime's answer after (AWS's emulator v1.30,
+     * invoke/running_invoke.go: RuntimeResponse returns once the response
+     * was sent to the invoker), so a worker that polled only after the
+     * acknowledgement would be missing from the idle workers just when its
+     * invoker sends the next invoke, which would be refused.  The two
+     * connections then swap roles. */
+    runtime_http ahead;
+    int ahead_ready; /* ahead's buffers are allocated */
+    int ahead_sent;  /* GET /next was sent on ahead */
+    int next_sent;   /* GET /next was sent on http: read its answer only */
 };
 
 /* Set by the SIGTERM handler (in whichever thread it runs) and read by every
@@ -262,6 +275,8 @@ void runtime_free(runtime *rt)
     if (rt == NULL)
         return;
     runtime_http_free(&rt->http);
+    if (rt->ahead_ready)
+        runtime_http_free(&rt->ahead);
     buf_free(&rt->body);
     runtime_headers_free(&rt->hdr);
     free(rt);
@@ -280,6 +295,38 @@ static size_t fill_counted(void *ctx, char *dst, size_t cap)
     size_t n = sc->res->fill(sc->res->ctx, dst, cap);
     sc->sent += n;
     return n;
+}
+
+static const char NEXT_PATH[] = API_PREFIX "/invocation/next";
+
+/* Workers mode, once an invocation's answer is known and before it is
+ * posted: sends the worker's next GET /next on rt->ahead.  A failure only
+ * means the next poll goes the usual way, after the answer. */
+static void send_next_ahead(runtime *rt)
+{
+    char err[256];
+    if (rt->concurrency < 2 || should_stop())
+        return;
+    if (!rt->ahead_ready) {
+        if (runtime_http_init_like(&rt->ahead, &rt->http, err, sizeof err) != 0)
+            return;
+        rt->ahead_ready = 1;
+    }
+    runtime_http_request rq = {.method = "GET", .path = NEXT_PATH};
+    rt->ahead_sent = runtime_http_send(&rt->ahead, &rq) == RUNTIME_HTTP_OK;
+}
+
+/* After an answer: the connection the next GET /next left on becomes the
+ * one its invocation is read and answered on. */
+static void swap_to_ahead(runtime *rt)
+{
+    if (!rt->ahead_sent)
+        return;
+    rt->ahead_sent = 0;
+    rt->next_sent = 1;
+    runtime_http t = rt->http;
+    rt->http = rt->ahead;
+    rt->ahead = t;
 }
 
 /* One request; a POST body comes from body/body_len, or from sc's fill.
@@ -303,8 +350,11 @@ static int perform(runtime *rt, const char *path, const char *method, const char
         .stop_waiting = stop_waiting,
         .on_header = on_header,
         .on_body = on_body,
+        .sent = strcmp(method, "GET") == 0 && rt->next_sent,
         .ctx = rt,
     };
+    if (rq.sent)
+        rt->next_sent = 0;
     return runtime_http_perform(&rt->http, &rq, status);
 }
 
@@ -518,7 +568,7 @@ static int invocation_paths(runtime *rt, char *response, char *error, size_t len
 }
 
 /* Serves one delivered invocation.  Returns 0 to go on, -1 to stop. */
-static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
+static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
     char response_path[PATH_MAX_LEN];
     char error_path[PATH_MAX_LEN];
@@ -533,6 +583,7 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
     int rc;
     if (bad != NULL) {
         log_msg(LOG_ERROR, "invocation failed with " INVALID_INVOCATION ": %s", bad);
+        send_next_ahead(rt);
         rc = post_invocation_error(rt, error_path, INVALID_INVOCATION, bad);
         log_set_request_id(NULL);
         return rc;
@@ -556,6 +607,7 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
         .owner = rt,
     };
     runtime_invocation_response res = handler(&req, ctx);
+    send_next_ahead(rt);
     if (res.success)
         rc = post_response(rt, response_path, &res);
     else
@@ -563,6 +615,13 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
                                    res.error_message ? res.error_message : "");
     runtime_response_free(&res);
     log_set_request_id(NULL);
+    return rc;
+}
+
+static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
+{
+    int rc = serve_one(rt, handler, ctx, trace_env);
+    swap_to_ahead(rt);
     return rc;
 }
 

@@ -573,6 +573,21 @@ static int read_early_answer(exchange *x, long *status)
     return RUNTIME_HTTP_IO;
 }
 
+int runtime_http_send(runtime_http *h, const runtime_http_request *rq)
+{
+    exchange x = {h, rq, rq->timeout_ms > 0 ? mono_ms() + rq->timeout_ms : 0};
+    int rc;
+    h->error[0] = '\0';
+    h->got_byte = 0;
+    drop_if_stale(h);
+    if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
+        return rc;
+    rc = send_request(&x);
+    if (rc == SEND_CUT) /* an answer before the request left whole: nothing to wait for */
+        return fail(&x, RUNTIME_HTTP_IO, "%s", h->error);
+    return rc;
+}
+
 int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *status)
 {
     exchange x = {h, rq, rq->timeout_ms > 0 ? mono_ms() + rq->timeout_ms : 0};
@@ -581,13 +596,21 @@ int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *
     *status = 0;
     h->error[0] = '\0';
     h->got_byte = 0;
-    drop_if_stale(h);
-    if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
-        return rc;
-    rc = send_request(&x);
-    if (rc == SEND_CUT)
-        return read_early_answer(&x, status);
-    if (rc != 0 || (rc = read_head(&x, status, &f)) != 0)
+    if (rq->sent) {
+        if (h->fd < 0)
+            return fail(&x, RUNTIME_HTTP_IO, "the connection to %s closed after the request was sent",
+                        h->host);
+    } else {
+        drop_if_stale(h);
+        if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
+            return rc;
+        rc = send_request(&x);
+        if (rc == SEND_CUT)
+            return read_early_answer(&x, status);
+        if (rc != 0)
+            return rc;
+    }
+    if ((rc = read_head(&x, status, &f)) != 0)
         return rc;
     rc = read_body(&x, *status, &f);
     if (rc == 0 && f.close)

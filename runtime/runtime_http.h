@@ -39,6 +39,8 @@ typedef struct runtime_http_request {
     /* Each piece of the body; returning non-zero stops reading
      * (RUNTIME_HTTP_REFUSED).  May be NULL (the body is discarded). */
     int (*on_body)(void *ctx, const char *data, size_t len);
+    /* runtime_http_send sent the request already: read its answer only. */
+    int sent;
     void *ctx; /* for stop_waiting, on_header and on_body */
 } runtime_http_request;
 
@@ -82,5 +84,12 @@ void runtime_http_free(runtime_http *h);
  * runtime_http_result with a specific reason in h->error (*status is the
  * status code when the status line had arrived, else 0). */
 int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *status);
+
+/* The first half of an exchange: connects (or reuses the connection) and
+ * sends the request, without waiting for the answer, which a later
+ * runtime_http_perform with rq->sent set reads.  Returns RUNTIME_HTTP_OK, or
+ * a negative runtime_http_result with the reason in h->error (the connection
+ * then closed: nothing is waiting to be read). */
+int runtime_http_send(runtime_http *h, const runtime_http_request *rq);
 
 #endif

@@ -61,6 +61,12 @@ runtime):
     aws-lambda-rie/internal/invoke/responder.go; Go's net/http server then
     answers, shuts its side and closes 500 ms later: server.go,
     closeWriteAndWait).  --early-413 does the same in classic mode.
+  * a /response or /error is acknowledged (202) only once its invoker has
+    been answered (AWS's emulator v1.30, invoke/running_invoke.go:
+    RuntimeResponse returns once the response was sent to the invoker), so
+    a worker that polls /next only after the acknowledgement is not idle
+    when its invoker sends the next invoke.  --ack-delay-ms holds each
+    acknowledgement that much longer, to show that window in a test.
 
 Checks for the tests (recorded in /_emulator/state "violations", answered
 as Lambda would): a /response or /error must name an id that was handed out
@@ -115,6 +121,8 @@ class Invocation:
         self.error = None           # (type, body bytes)
         self.delivered_at = None
         self.refused = False        # Managed Instances: no idle worker
+        self.sync = False           # an invoker waits for the answer
+        self.answered = threading.Event()  # that invoker has been answered
 
 
 class IdleWorker:
@@ -206,10 +214,11 @@ class Emulator:
             p.wait()
 
     # --- invoke ------------------------------------------------------------
-    def invoke(self, payload, trace_id=None, client_context=None):
+    def invoke(self, payload, trace_id=None, client_context=None, sync=False):
         if self.args.command and not self.runtime_alive():
             self.start_runtime()
         inv = Invocation(payload, self.args.timeout, trace_id, client_context)
+        inv.sync = sync
         with self.lock:
             self.by_id[inv.request_id] = inv
         if self.max_concurrency is not None:
@@ -257,6 +266,16 @@ class Emulator:
             worker.inv = inv
         worker.ready.set()
         return True
+
+    def hold_acknowledgement(self, inv):
+        """Managed Instances: the runtime's answer is acknowledged once its
+        invoker has been answered, and --ack-delay-ms later."""
+        if self.max_concurrency is None:
+            return
+        if inv.sync:
+            inv.answered.wait(self.args.timeout)
+        if self.args.ack_delay_ms > 0:
+            time.sleep(self.args.ack_delay_ms / 1000.0)
 
     def wait_idle(self, handler):
         """Managed Instances: a GET /next waits as an idle worker.  Returns
@@ -538,11 +557,13 @@ def make_handler(emu):
                         return
                     inv.response = body
                     inv.done.set()
+                    emu.hold_acknowledgement(inv)
                     return self.reply(202, {"status": "OK"})
                 if kind == "error":
                     etype = self.headers.get("Lambda-Runtime-Function-Error-Type", "Unhandled")
                     inv.error = (etype, body)
                     inv.done.set()
+                    emu.hold_acknowledgement(inv)
                     return self.reply(202, {"status": "OK"})
             self.api_error(404, "NotFound", "unknown path " + p)
 
@@ -555,15 +576,18 @@ def make_handler(emu):
                 threading.Thread(target=emu.invoke, args=(payload,), daemon=True).start()
                 return self.reply(202)
             inv = emu.invoke(payload, self.headers.get("X-Amzn-Trace-Id"),
-                             self.headers.get("X-Amz-Client-Context"))
-            if inv.refused:
-                return self.reply(400, {"errorType": "Runtime.Unavailable"},
-                                  {"Error-Type": "Runtime.Unavailable"})
-            rid = {"X-Amzn-RequestId": inv.request_id}
-            if inv.error is not None:
-                rid["X-Amz-Function-Error"] = "Unhandled"
-                return self.reply(200, inv.error[1], rid)
-            return self.reply(200, inv.response, rid)
+                             self.headers.get("X-Amz-Client-Context"), sync=True)
+            try:
+                if inv.refused:
+                    return self.reply(400, {"errorType": "Runtime.Unavailable"},
+                                      {"Error-Type": "Runtime.Unavailable"})
+                rid = {"X-Amzn-RequestId": inv.request_id}
+                if inv.error is not None:
+                    rid["X-Amz-Function-Error"] = "Unhandled"
+                    return self.reply(200, inv.error[1], rid)
+                return self.reply(200, inv.response, rid)
+            finally:
+                inv.answered.set()
 
     return Handler
 
@@ -593,6 +617,9 @@ def main():
     ap.add_argument("--early-413", action="store_true",
                     help="answer 413 as soon as a response passes the limit, and close "
                          "(always so in Managed Instances mode)")
+    ap.add_argument("--ack-delay-ms", type=int, default=0,
+                    help="Managed Instances mode: hold each acknowledgement of a /response "
+                         "or /error this much longer after its invoker was answered")
     ap.add_argument("--event", help="invoke once with this file, print the response, exit")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("command", nargs=argparse.REMAINDER, help="-- the runtime to start")

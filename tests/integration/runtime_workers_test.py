@@ -241,6 +241,22 @@ class ManagedInstances(WorkersCase):
                 st = fn.state()
                 self.assertEqual((st["refused"], st["violations"]), (0, []))
 
+    def test_workers_poll_again_before_their_answers_are_acknowledged(self):
+        # Lambda acknowledges a runtime's answer only once its invoker has it;
+        # the emulator holds each acknowledgement 400 ms longer still.  Each
+        # round's N invokes are sent the moment the previous round's answers
+        # arrive: a worker that polled only after the acknowledgement would
+        # be missing, and the invoke refused.
+        for n in (2, 8):
+            with self.subTest(n=n):
+                fn = self.start(n, args=["--ack-delay-ms", "400"])
+                self.wait_idle(fn, n)
+                for _ in range(3):
+                    for c in run_all(fn, [Call(sleep_ms=20) for _ in range(n)]):
+                        self.assertIsNone(c.problem())
+                st = fn.state()
+                self.assertEqual((st["refused"], st["violations"]), (0, []))
+
     def test_an_invoke_beyond_n_is_refused_as_lambda_refuses_it(self):
         fn = self.start(2)
         self.wait_idle(fn, 2)

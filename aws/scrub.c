@@ -1,5 +1,6 @@
 /* scrub.c: peer text made safe for logs (secrets redacted through escapes). */
 #include "aws/scrub.h"
+#include "common/hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +14,13 @@ typedef struct view {
     size_t n;
 } view;
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads up to ndigits hex (base 16) or decimal digits of v at *i; -1 if none. */
 static long read_number(const view *v, size_t *i, int base, size_t ndigits)
 {
     long value = 0;
     size_t start = *i;
     while (*i < v->n && *i - start < ndigits) {
-        int d = base == 16                               ? hexval(v->ch[*i])
+        int d = base == 16                               ? hex_digit(v->ch[*i])
                 : (v->ch[*i] >= '0' && v->ch[*i] <= '9') ? v->ch[*i] - '0'
                                                          : -1;
         if (d < 0)
@@ -99,9 +89,9 @@ static size_t decode_pass(view *v)
     for (size_t r = 0; r < v->n;) {
         int c = -1;
         size_t end = r + 1;
-        if (v->ch[r] == '%' && r + 2 < v->n && hexval(v->ch[r + 1]) >= 0 &&
-            hexval(v->ch[r + 2]) >= 0) {
-            c = hexval(v->ch[r + 1]) << 4 | hexval(v->ch[r + 2]);
+        if (v->ch[r] == '%' && r + 2 < v->n && hex_digit(v->ch[r + 1]) >= 0 &&
+            hex_digit(v->ch[r + 2]) >= 0) {
+            c = hex_digit(v->ch[r + 1]) << 4 | hex_digit(v->ch[r + 2]);
             end = r + 3;
         } else if (v->ch[r] == '&') {
             c = xml_ref(v, r, &end);

@@ -1,5 +1,6 @@
 /* sigv4.c: AWS Signature Version 4 with OpenSSL libcrypto primitives. */
 #include "aws/sigv4.h"
+#include "common/hex.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -46,24 +47,14 @@ int sigv4_uri_encode(buf *out, const char *s, size_t len, int keep_slash)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 /* Percent-decodes s[0..len) then re-encodes it canonically. */
 static int reencode(buf *out, const char *s, size_t len)
 {
     buf raw = BUF_INIT;
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = hex_digit(s[i + 1])) >= 0 &&
+            (lo = hex_digit(s[i + 2])) >= 0) {
             buf_putc(&raw, (char)(hi << 4 | lo));
             i += 2;
         } else {

@@ -33,3 +33,8 @@ C_UNITS += secrets_threads
 TSAN_SRCS_secrets_threads := $(UNIT_SRCS_secrets_threads)
 TSAN_LIBS_secrets_threads := -pthread
 TSAN_UNITS += secrets_threads
+
+# The one hexadecimal digit reader (header-only, common/hex.h).
+UNIT_SRCS_hex := tests/unit/test_hex.c
+UNIT_LIBS_hex :=
+C_UNITS += hex

@@ -139,6 +139,15 @@ def analyse(results, produced, drift_after, alerts, inputs_at=None, batch_size=2
     }
 
 
+def _check_first_alert(problems, s, first, kind, drift):
+    """The first alert of a kind: missing, or later than its bound in batches."""
+    if first is None:
+        problems.append(f"no {kind} alert during the {drift}")
+    elif not first["inTime"]:
+        problems.append(f"the {kind} alert took {first['records']} records, more than "
+                        f"{first['withinBatches']} batches of {s['batchSize']}")
+
+
 def verdict(s):
     """The problems that make the run a failure (empty when it passed)."""
     problems = []
@@ -156,19 +165,9 @@ def verdict(s):
         problems.append(f"{s['alertsBefore']} alert(s) before the drift")
     if not s["alertsAfter"]:
         problems.append("no alert after the drift")
-    acc = s.get("firstAccuracyAlert")
-    if acc is None:
-        problems.append("no accuracy-drop alert during the label drift")
-    elif not acc["inTime"]:
-        problems.append(f"the accuracy-drop alert took {acc['records']} records, more than "
-                        f"{acc['withinBatches']} batches of {s['batchSize']}")
+    _check_first_alert(problems, s, s.get("firstAccuracyAlert"), "accuracy-drop", "label drift")
     if s.get("inputsAt") is not None:
-        inp = s.get("firstInputAlert")
-        if inp is None:
-            problems.append("no input-drift alert during the input drift")
-        elif not inp["inTime"]:
-            problems.append(f"the input-drift alert took {inp['records']} records, more than "
-                            f"{inp['withinBatches']} batches of {s['batchSize']}")
+        _check_first_alert(problems, s, s.get("firstInputAlert"), "input-drift", "input drift")
     if s.get("errorTopicRecords"):
         problems.append(f"{s['errorTopicRecords']} records went to the connector's error topic "
                         "(a failed invocation)")

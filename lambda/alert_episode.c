@@ -206,14 +206,10 @@ static size_t write_atypical(buf *m, const alert_context *ctx, const baseline *b
         double d2 = baseline_distance2(bl, rec->features);
         if (!(d2 > bl->atypical_d2))
             continue;
-        total++;
-        if (written >= max_examples)
-            continue;
-        if (written++)
-            buf_putc(m, ',');
-        alert_write_record(m, ctx, rec);
-        write_number(m, "distance2", d2);
-        buf_putc(m, '}');
+        if (alert_write_example(m, ctx, rec, &total, &written, max_examples)) {
+            write_number(m, "distance2", d2);
+            buf_putc(m, '}');
+        }
     }
     buf_printf(m, "],\"atypicalTotal\":%zu", total);
     return written;

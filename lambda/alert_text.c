@@ -175,6 +175,18 @@ void alert_write_record(buf *m, const alert_context *ctx, const batch_record *re
     buf_json_double(m, rec->predicted < MODEL_MAX_CLASSES ? rec->probs[rec->predicted] : NAN);
 }
 
+int alert_write_example(buf *m, const alert_context *ctx, const batch_record *rec, size_t *total,
+                        size_t *written, size_t max_examples)
+{
+    ++*total;
+    if (*written >= max_examples)
+        return 0;
+    if ((*written)++)
+        buf_putc(m, ',');
+    alert_write_record(m, ctx, rec);
+    return 1;
+}
+
 size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,
                                  size_t max_examples)
 {
@@ -185,13 +197,8 @@ size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *
         if (rec->error != NULL || rec->label < 0 || rec->predicted < 0 ||
             rec->label == rec->predicted)
             continue;
-        total++;
-        if (written >= max_examples)
-            continue;
-        if (written++)
-            buf_putc(m, ',');
-        alert_write_record(m, ctx, rec);
-        buf_putc(m, '}');
+        if (alert_write_example(m, ctx, rec, &total, &written, max_examples))
+            buf_putc(m, '}');
     }
     buf_printf(m, "],\"misclassifiedTotal\":%zu", total);
     return written;

@@ -47,6 +47,13 @@ void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_rang
  * measurements, species (null when unlabelled), predictedSpecies, probability. */
 void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec);
 
+/* One record of a list of examples: counts it in *total and, while fewer
+ * than max_examples are *written, writes it (a ',' before all but the first,
+ * then alert_write_record) and returns 1: the caller adds its own members
+ * and the '}'.  Returns 0 for a record only counted. */
+int alert_write_example(buf *m, const alert_context *ctx, const batch_record *rec, size_t *total,
+                        size_t *written, size_t max_examples);
+
 /* "misclassified":[...] (at most max_examples) and "misclassifiedTotal";
  * returns the number of examples written. */
 size_t alert_write_misclassified(buf *m, const alert_context *ctx, const batch *b,

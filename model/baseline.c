@@ -57,27 +57,14 @@ int baseline_atypical(const baseline *b, const double x[NF])
     return 1;
 }
 
-/* A finite number in [lo, hi) (hi_open) or [lo, hi]. */
+/* The member name of obj (at path), a finite number in [lo, hi]. */
 static int read_number(model_json_ctx *c, const cJSON *obj, const char *path, const char *name,
                        double lo, double hi, double *out)
 {
     char p[96];
     model_json_join(p, sizeof p, path, name);
     const cJSON *j = model_json_member(c, obj, path, name);
-    if (!j)
-        return -1;
-    if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble < lo ||
-        j->valuedouble > hi) {
-        if (cJSON_IsNumber(j))
-            model_json_fail(c, p, "expected a number from %g to %g, got %.17g", lo, hi,
-                            j->valuedouble);
-        else
-            model_json_fail(c, p, "expected a number from %g to %g, got %s", lo, hi,
-                            model_json_type_name(j));
-        return -1;
-    }
-    *out = j->valuedouble;
-    return 0;
+    return j ? model_json_number_in(c, j, p, lo, hi, 0, out) : -1;
 }
 
 static int read_accuracy(model_json_ctx *c, const cJSON *mon, baseline *b)

@@ -154,21 +154,35 @@ int model_json_member_matrix(model_json_ctx *c, const cJSON *obj, const char *pa
     return j ? model_json_matrix(c, j, p, out, rows, cols) : -1;
 }
 
+int model_json_number_in(model_json_ctx *c, const cJSON *j, const char *path, double lo, double hi,
+                         int whole, double *out)
+{
+    double v = cJSON_IsNumber(j) ? j->valuedouble : NAN;
+    if (isfinite(v) && v >= lo && v <= hi && (!whole || v == floor(v))) {
+        *out = v;
+        return 0;
+    }
+    char expected[96], got[48];
+    if (whole) /* the bounds are whole numbers well inside 2^53: printed exactly */
+        snprintf(expected, sizeof expected, "a whole number in [%.0f, %.0f]", lo, hi);
+    else
+        snprintf(expected, sizeof expected, "a number from %g to %g", lo, hi);
+    if (cJSON_IsNumber(j))
+        snprintf(got, sizeof got, "%.17g", v);
+    else
+        snprintf(got, sizeof got, "%s", model_json_type_name(j));
+    model_json_fail(c, path, "expected %s, got %s", expected, got);
+    return -1;
+}
+
 /* A whole number in [lo, hi]. */
 int model_json_integer(model_json_ctx *c, const cJSON *j, const char *path, long lo, long hi,
                        long *out)
 {
-    if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
-        j->valuedouble < (double)lo || j->valuedouble > (double)hi) {
-        if (cJSON_IsNumber(j))
-            model_json_fail(c, path, "expected a whole number in [%ld, %ld], got %.17g", lo, hi,
-                            j->valuedouble);
-        else
-            model_json_fail(c, path, "expected a whole number in [%ld, %ld], got %s", lo, hi,
-                            model_json_type_name(j));
+    double v;
+    if (model_json_number_in(c, j, path, (double)lo, (double)hi, 1, &v) != 0)
         return -1;
-    }
-    *out = (long)j->valuedouble;
+    *out = (long)v;
     return 0;
 }
 

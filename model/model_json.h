@@ -52,6 +52,12 @@ int model_json_matrix(model_json_ctx *c, const cJSON *arr, const char *path, dou
 int model_json_member_matrix(model_json_ctx *c, const cJSON *obj, const char *path,
                              const char *name, double *out, size_t rows, size_t cols);
 
+/* j is a finite number in [lo, hi] (a whole one when whole), stored in *out;
+ * otherwise fails with "expected a whole number in [lo, hi], got ..." or
+ * "expected a number from lo to hi, got ..." (the number, or j's type). */
+int model_json_number_in(model_json_ctx *c, const cJSON *j, const char *path, double lo, double hi,
+                         int whole, double *out);
+
 /* j is a whole number in [lo, hi]. */
 int model_json_integer(model_json_ctx *c, const cJSON *j, const char *path, long lo, long hi,
                        long *out);

@@ -1,5 +1,6 @@
 /* runtime_http.c: a bounded HTTP/1.1 client over one keep-alive socket. */
 #include "runtime/runtime_http.h"
+#include "common/hex.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -515,11 +516,7 @@ static int read_chunked(exchange *x)
         unsigned long long size = 0; /* 16 digits wrap, but are refused below */
         size_t i = 0;
         for (; i < len && i < 16; i++) {
-            char c = line[i];
-            int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
+            int d = hex_digit(line[i]);
             if (d < 0)
                 break;
             size = size * 16 + d;

@@ -28,22 +28,20 @@ static int fail(batch_record *rec, const char *fmt, ...)
     return batch_record_fail(rec, msg) == 0 ? -1 : BATCH_ERR_NOMEM;
 }
 
+/* v's JSON type in the words of jscan_type_name (cJSON.h's types). */
 static const char *type_name(const cJSON *v)
 {
+    static const struct {
+        int type;
+        const char *name;
+    } names[] = {{cJSON_NULL, "null"},     {cJSON_False, "boolean"}, {cJSON_True, "boolean"},
+                 {cJSON_Number, "number"}, {cJSON_String, "string"}, {cJSON_Array, "array"},
+                 {cJSON_Object, "object"}};
     if (v == NULL)
         return "nothing";
-    if (cJSON_IsNull(v))
-        return "null";
-    if (cJSON_IsBool(v))
-        return "boolean";
-    if (cJSON_IsNumber(v))
-        return "number";
-    if (cJSON_IsString(v))
-        return "string";
-    if (cJSON_IsArray(v))
-        return "array";
-    if (cJSON_IsObject(v))
-        return "object";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if ((v->type & 0xFF) == names[i].type)
+            return names[i].name;
     return "invalid";
 }
 
@@ -310,18 +308,40 @@ static int member_name(const char **p, const char *end, const char **name)
     return 0;
 }
 
+/* Past the '{' of an object with members: 1; 0 for an empty object or
+ * anything else (nothing to salvage). */
+static int open_members(const char **p, const char *end)
+{
+    const char *s = jscan_ws(*p, end);
+    if (s >= end || *s != '{')
+        return 0;
+    *p = s = jscan_ws(s + 1, end);
+    return !(s < end && *s == '}');
+}
+
+/* Past a member's value at *p (nested depth levels; a deep one too) and the
+ * ',' after it: 1 when another member follows, 0 at the '}' or where the
+ * text is malformed (the salvage stops there). */
+static int skip_member_value(const char **p, const char *end, int depth)
+{
+    int r = jscan_value_nested(p, end, JSCAN_DEEP, SIZE_MAX, depth, NULL);
+    if (r != JSCAN_OK && r != JSCAN_ERR_DEEP)
+        return 0;
+    const char *s = jscan_ws(*p, end);
+    if (s >= end || *s != ',')
+        return 0;
+    *p = s + 1;
+    return 1;
+}
+
 /* The payload's members at depth 3 of the event: each metadata member
  * whose value cJSON can read is read as read_connector_record() does. */
 static int salvage_payload(batch *b, batch_record *rec, const char *s, const char *end)
 {
     int seen = 0;
-    s = jscan_ws(s, end);
-    if (s >= end || *s != '{')
+    if (!open_members(&s, end))
         return 0;
-    s = jscan_ws(s + 1, end);
-    if (s < end && *s == '}')
-        return 0;
-    for (;;) {
+    do {
         const char *name, *v;
         int f = META_N;
         if (member_name(&s, end, &name) != 0)
@@ -342,38 +362,23 @@ static int salvage_payload(batch *b, batch_record *rec, const char *s, const cha
                     return r;
             }
         }
-        int r = jscan_value_nested(&s, end, JSCAN_DEEP, SIZE_MAX, 3, NULL);
-        if (r != JSCAN_OK && r != JSCAN_ERR_DEEP)
-            return 0;
-        s = jscan_ws(s, end);
-        if (s >= end || *s != ',')
-            return 0;
-        s++;
-    }
+    } while (skip_member_value(&s, end, 3));
+    return 0;
 }
 
 int batch_read_metadata_text(batch *b, batch_record *rec, const char *text, size_t len)
 {
-    const char *s = jscan_ws(text, text + len), *end = text + len;
-    if (s >= end || *s != '{')
+    const char *s = text, *end = text + len;
+    if (!open_members(&s, end))
         return 0;
-    s = jscan_ws(s + 1, end);
-    if (s < end && *s == '}')
-        return 0;
-    for (;;) {
+    do {
         const char *name;
         if (member_name(&s, end, &name) != 0)
             return 0;
         if (name_is(name, end, "payload") == 1) /* the first, as cJSON finds it */
             return salvage_payload(b, rec, s, end);
-        int r = jscan_value_nested(&s, end, JSCAN_DEEP, SIZE_MAX, 2, NULL);
-        if (r != JSCAN_OK && r != JSCAN_ERR_DEEP)
-            return 0;
-        s = jscan_ws(s, end);
-        if (s >= end || *s != ',')
-            return 0;
-        s++;
-    }
+    } while (skip_member_value(&s, end, 2));
+    return 0;
 }
 
 static int looks_like_connector(const cJSON *el)

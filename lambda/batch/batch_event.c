@@ -129,11 +129,6 @@ static int text_after(const char *json, size_t len, const char *s, char *err, si
                       (size_t)(s - json), len);
 }
 
-static const char *json_type_name(char c)
-{
-    return c == '"' ? "string" : c == 't' || c == 'f' ? "boolean" : c == 'n' ? "null" : "number";
-}
-
 /* Validates the whole event and decides its shape and record count. */
 static int outline_event(const char *json, size_t len, batch *out, outline *o, char *err,
                          size_t errlen)
@@ -167,7 +162,7 @@ static int outline_event(const char *json, size_t len, batch *out, outline *o, c
         return event_fail(err, errlen, BATCH_ERR_SHAPE,
                           "the event is a JSON %s; expected an array of connector records "
                           "[{\"payload\":{...}}] or an iris object",
-                          json_type_name(*top));
+                          jscan_type_name(*top));
     } else if (o->count == 0 || (*o->first == '{' && batch_has_payload_key(o->first, end) == 1)) {
         out->shape = BATCH_SHAPE_CONNECTOR;
     } else {

@@ -48,6 +48,19 @@ static int open_object(const char **p, const char *end, int *empty)
     return 0;
 }
 
+/* Walks an object's members, *at (0 before the object) counting them: 1 with
+ * *p at the next member's key, 0 once past the closing '}', -1 when the
+ * text is not an object. */
+static int each_member(const char **p, const char *end, int *at)
+{
+    int empty;
+    if ((*at)++ > 0)
+        return next_member(p, end);
+    if (open_object(p, end, &empty) != 0)
+        return -1;
+    return !empty;
+}
+
 /* Depths (jscan_skip_nested) of what an element's members hold in the event:
  * [ {"payload": {"value": {"sepalLength": ...}}} ], or [ {"sepalLength": ...} ]
  * for a bare array. */
@@ -64,17 +77,6 @@ enum field_state {
     FIELD_OUT_OF_RANGE,
     FIELD_INEXACT, /* an integer of magnitude 2^53 or more */
 };
-
-/* cJSON's type names (batch_cjson.c type_name) from a value's first byte. */
-static const char *json_type(char c)
-{
-    return c == 'n'               ? "null"
-           : c == 't' || c == 'f' ? "boolean"
-           : c == '"'             ? "string"
-           : c == '['             ? "array"
-           : c == '{'             ? "object"
-                                  : "number";
-}
 
 /* The species' slot in the fields of an iris object (after the four
  * measurements; batch_key_index() says BATCH_KEY_SPECIES). */
@@ -127,7 +129,7 @@ static int word_iris(batch_record *rec, const iris_field *f)
             batch_fail_missing_feature(rec, j);
         else if (f[j].state == FIELD_WRONG_TYPE)
             batch_record_failf(rec, BATCH_MSG_NOT_NUMBER, (int)f[j].klen, f[j].key,
-                               json_type(f[j].type));
+                               jscan_type_name(f[j].type));
         else if (batch_set_feature(rec, j, f[j].x, f[j].key, f[j].klen) == 0)
             continue;
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
@@ -139,7 +141,7 @@ static int word_iris(batch_record *rec, const iris_field *f)
         return -1;
     case FIELD_WRONG_TYPE:
         batch_record_failf(rec, BATCH_MSG_SPECIES_TYPE, (int)sp->klen, sp->key,
-                           json_type(sp->type));
+                           jscan_type_name(sp->type));
         break;
     case FIELD_OK:
         if (sp->val == NULL || batch_species_normalise(sp->val, sp->vlen, rec->species) == 0)
@@ -162,40 +164,34 @@ static int word_iris(batch_record *rec, const iris_field *f)
 static int iris_value(batch_record *rec, const char **p, const char *end, int bare, int depth)
 {
     iris_field f[SPECIES_SLOT + 1];
-    int empty, more = 0, member = 0;
+    int more, at = 0;
     if (!batch_iris_layout) /* another model's layout: the cJSON path reads it */
         return -1;
     memset(f, 0, sizeof f);
-    if (open_object(p, end, &empty) != 0)
-        return -1;
-    if (!empty) {
-        do {
-            const char *k;
-            size_t klen;
-            int j = batch_keys_iris(member++, p, end, &k, &klen);
-            if (j < 0) {
-                if (jscan_member_key(p, end, &k, &klen) != 0)
-                    return -1;
-                if (bare && key_is(k, klen, "payload"))
-                    return -1;
-                j = batch_key_index(k, klen);
-            }
-            if (j == BATCH_KEY_SPECIES)
-                j = SPECIES_SLOT;
-            if (j < 0 || f[j].state != FIELD_ABSENT) {
-                if (jscan_skip_nested(p, end, depth) != 0)
-                    return -1;
-                continue;
-            }
-            f[j].key = k;
-            f[j].klen = klen;
-            if (read_iris_field(&f[j], j == SPECIES_SLOT, p, end, depth) != 0)
+    while ((more = each_member(p, end, &at)) == 1) {
+        const char *k;
+        size_t klen;
+        int j = batch_keys_iris(at - 1, p, end, &k, &klen);
+        if (j < 0) {
+            if (jscan_member_key(p, end, &k, &klen) != 0)
                 return -1;
-        } while ((more = next_member(p, end)) == 1);
-        if (more != 0)
+            if (bare && key_is(k, klen, "payload"))
+                return -1;
+            j = batch_key_index(k, klen);
+        }
+        if (j == BATCH_KEY_SPECIES)
+            j = SPECIES_SLOT;
+        if (j < 0 || f[j].state != FIELD_ABSENT) {
+            if (jscan_skip_nested(p, end, depth) != 0)
+                return -1;
+            continue;
+        }
+        f[j].key = k;
+        f[j].klen = klen;
+        if (read_iris_field(&f[j], j == SPECIES_SLOT, p, end, depth) != 0)
             return -1;
     }
-    return word_iris(rec, f);
+    return more == 0 ? word_iris(rec, f) : -1;
 }
 
 /* A value that is a JSON string holding escaped JSON of an iris object,
@@ -295,7 +291,7 @@ static int read_int_field(int_field *f, const char **p, const char *end, int64_t
 static void fail_int_field(batch_record *rec, const int_field *f, const char *name)
 {
     if (f->state == FIELD_WRONG_TYPE)
-        batch_record_failf(rec, BATCH_MSG_INT_TYPE, name, json_type(f->type));
+        batch_record_failf(rec, BATCH_MSG_INT_TYPE, name, jscan_type_name(f->type));
     else if (f->state == FIELD_OUT_OF_RANGE)
         batch_record_failf(rec, BATCH_MSG_INT_INVALID, name, f->d, name);
     else
@@ -414,7 +410,7 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
         *tlen = pf.tlen;
     }
     if (pf.topic_state == FIELD_WRONG_TYPE) {
-        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, json_type(pf.topic_type));
+        batch_record_failf(rec, BATCH_MSG_TOPIC_TYPE, jscan_type_name(pf.topic_type));
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
     }
     if (bad_topic) {
@@ -433,7 +429,7 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
     else if (pf.value_state == FIELD_WRONG_TYPE && pf.value_type == 'n')
         batch_record_failf(rec, BATCH_MSG_TOMBSTONE);
     else if (pf.value_state == FIELD_WRONG_TYPE)
-        batch_record_failf(rec, BATCH_MSG_VALUE_TYPE, json_type(pf.value_type));
+        batch_record_failf(rec, BATCH_MSG_VALUE_TYPE, jscan_type_name(pf.value_type));
     else
         return 0;
     return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
@@ -442,40 +438,36 @@ static int payload(batch_record *rec, const char **p, const char *end, const cha
 /* {"payload":{...}, other members...} */
 int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *end)
 {
-    int empty, more = 0, have = 0;
+    int more, at = 0, have = 0;
     const char *topic = NULL;
     size_t tlen = 0;
     char c = *p < end ? **p : '\0';
     if (c != '{' && c != '\0') { /* not an object: the elements sit at depth 1 */
         if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH - 1) != 0)
             return -1;
-        batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, json_type(c));
+        batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, jscan_type_name(c));
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
     }
-    if (open_object(p, end, &empty) != 0)
-        return -1;
-    if (!empty) {
-        do {
-            const char *k;
-            size_t klen;
-            int is_payload = BATCH_KEYS_EXPECT(p, end, "payload", &k, &klen);
-            if (!is_payload) {
-                if (jscan_member_key(p, end, &k, &klen) != 0)
-                    return -1;
-                is_payload = key_is(k, klen, "payload");
-            }
-            if (!have && is_payload) {
-                int r = payload(rec, p, end, &topic, &tlen);
-                if (r != 0)
-                    return r;
-                have = 1;
-            } else if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH) != 0) {
+    while ((more = each_member(p, end, &at)) == 1) {
+        const char *k;
+        size_t klen;
+        int is_payload = BATCH_KEYS_EXPECT(p, end, "payload", &k, &klen);
+        if (!is_payload) {
+            if (jscan_member_key(p, end, &k, &klen) != 0)
                 return -1;
-            }
-        } while ((more = next_member(p, end)) == 1);
-        if (more != 0)
+            is_payload = key_is(k, klen, "payload");
+        }
+        if (!have && is_payload) {
+            int r = payload(rec, p, end, &topic, &tlen);
+            if (r != 0)
+                return r;
+            have = 1;
+        } else if (jscan_skip_nested(p, end, ELEMENT_MEMBER_DEPTH) != 0) {
             return -1;
+        }
     }
+    if (more != 0)
+        return -1;
     if (!have) {
         batch_record_failf(rec, BATCH_MSG_NO_PAYLOAD, "object");
         return rec->error != NULL ? 0 : BATCH_ERR_NOMEM;
@@ -487,12 +479,8 @@ int batch_fast_element(batch *b, batch_record *rec, const char **p, const char *
 
 int batch_has_payload_key(const char *s, const char *end)
 {
-    int empty, more;
-    if (open_object(&s, end, &empty) != 0)
-        return -1;
-    if (empty)
-        return 0;
-    do {
+    int more, at = 0;
+    while ((more = each_member(&s, end, &at)) == 1) {
         int equal;
         s = jscan_ws(s, end);
         if (jscan_string_equals(&s, end, "payload", &equal) != 0)
@@ -506,7 +494,7 @@ int batch_has_payload_key(const char *s, const char *end)
         int r = jscan_value(&s, end, JSCAN_DEEP, SIZE_MAX, NULL);
         if (r != JSCAN_OK && r != JSCAN_ERR_DEEP) /* a deep member costs its record only */
             return -1;
-    } while ((more = next_member(&s, end)) == 1);
+    }
     return more == 0 ? 0 : -1;
 }
 

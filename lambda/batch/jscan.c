@@ -1,5 +1,6 @@
 /* jscan.c: strict JSON scanning without allocation. */
 #include "lambda/batch/jscan.h"
+#include "common/hex.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,11 +25,7 @@ static long hex4(const char *s)
 {
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        char h = s[i];
-        int d = h >= '0' && h <= '9'   ? h - '0'
-                : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                       : -1;
+        int d = hex_digit(s[i]);
         if (d < 0)
             return -1;
         v = v * 16 + d;
@@ -509,4 +506,14 @@ int jscan_string_equals(const char **p, const char *end, const char *lit, int *e
     *equal = lit[i] == '\0';
     *p = e;
     return JSCAN_OK;
+}
+
+const char *jscan_type_name(char first)
+{
+    return first == 'n'                   ? "null"
+           : first == 't' || first == 'f' ? "boolean"
+           : first == '"'                 ? "string"
+           : first == '['                 ? "array"
+           : first == '{'                 ? "object"
+                                          : "number";
 }

@@ -151,6 +151,11 @@ int jscan_is_number(const char *s, size_t n);
 /* An integer without fraction or exponent that fits in int64. */
 int jscan_int64(const char **p, const char *end, int64_t *out);
 
+/* The JSON type of a (valid) value from its first byte, in the words the
+ * errors use (cJSON's types: "null", "boolean", "string", "array",
+ * "object", "number"). */
+const char *jscan_type_name(char first);
+
 /* The literal null. */
 int jscan_null(const char **p, const char *end);
 

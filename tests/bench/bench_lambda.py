@@ -33,7 +33,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,6 +40,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from rapi_harness import PY, ROOT, Function  # noqa: E402
+from package_bench import one_cold_start  # noqa: E402  (this script's folder)
 
 PYRUNTIME = [PY, os.path.join(ROOT, "tests", "bench", "bench_pyruntime.py")]
 
@@ -81,31 +81,9 @@ def make_event(n, path, encode=None, seed=None):
 
 
 def cold_start(cmd, runs, env_extra):
-    times = []
-    for _ in range(runs):
-        ls = socket.socket()
-        ls.bind(("127.0.0.1", 0))
-        ls.listen(1)
-        env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % ls.getsockname()[1],
-                   **env_extra)
-        t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        conn, _ = ls.accept()
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = conn.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-        t1 = time.perf_counter()
-        if not data.startswith(b"GET /2018-06-01/runtime/invocation/next"):
-            raise SystemExit("unexpected first request: %r" % data[:80])
-        p.kill()
-        p.wait()
-        conn.close()
-        ls.close()
-        times.append((t1 - t0) * 1e3)
-    return statistics.median(times)
+    """Median of runs cold starts, measured as make bench-deploy measures them."""
+    env = dict(os.environ, **env_extra)
+    return statistics.median(one_cold_start(cmd, env) for _ in range(runs))
 
 
 def warm(cmd, event, iters, env):

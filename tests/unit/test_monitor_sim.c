@@ -23,12 +23,27 @@
 
 #include "tests/lib/monitor_sim.h"
 
-static size_t clean_alerts(enum sim_policy p, size_t batch_size, uint64_t seed)
+/* One stream under policy p in batches of batch_size: warmup clean records, then
+ * change (value: the accuracy it falls to, or the cm petal length gains) for
+ * at most limit records. */
+static sim_result run_stream(enum sim_policy p, enum sim_change change, double value,
+                             size_t batch_size, size_t warmup, size_t limit, uint64_t seed)
 {
-    sim_stream s = {
-        .change = SIM_NONE, .batch = batch_size, .warmup = 2000 * batch_size, .seed = seed};
+    sim_stream s = {.change = change,
+                    .target_accuracy = value,
+                    .shift_cm = value,
+                    .batch = batch_size,
+                    .warmup = warmup,
+                    .limit = limit,
+                    .seed = seed};
     sim_result r;
     assert_int_equal(sim_run(&sim_iris, p, &s, &r), 0);
+    return r;
+}
+
+static size_t clean_alerts(enum sim_policy p, size_t batch_size, uint64_t seed)
+{
+    sim_result r = run_stream(p, SIM_NONE, 0, batch_size, 2000 * batch_size, 0, seed);
     assert_int_equal(r.records, 2000 * batch_size);
     return r.alerts_before;
 }
@@ -54,14 +69,7 @@ static void old_threshold_policy_false_alarms_at_20_and_is_blind_at_1(void **sta
         fail_msg("expected the old policy to raise false alerts on 2,000 clean batches of 20, "
                  "got %zu",
                  a20);
-    sim_stream s = {.change = SIM_ACCURACY,
-                    .target_accuracy = 0.5,
-                    .batch = 1,
-                    .warmup = 100,
-                    .limit = 2000,
-                    .seed = 3};
-    sim_result r;
-    assert_int_equal(sim_run(&sim_iris, SIM_THRESHOLD, &s, &r), 0);
+    sim_result r = run_stream(SIM_THRESHOLD, SIM_ACCURACY, 0.5, 1, 100, 2000, 3);
     assert_int_equal(r.detected, 0);
 }
 
@@ -75,15 +83,7 @@ static int cmp_size(const void *a, const void *b)
 static void delays(enum sim_change c, double value, size_t batch_size, size_t *out)
 {
     for (size_t t = 0; t < 200; t++) {
-        sim_stream s = {.change = c,
-                        .target_accuracy = value,
-                        .shift_cm = value,
-                        .batch = batch_size,
-                        .warmup = 1000,
-                        .limit = 5000,
-                        .seed = 101 + t};
-        sim_result r;
-        assert_int_equal(sim_run(&sim_iris, SIM_SEQUENTIAL, &s, &r), 0);
+        sim_result r = run_stream(SIM_SEQUENTIAL, c, value, batch_size, 1000, 5000, 101 + t);
         if (r.alerts_before != 0 || !r.detected)
             fail_msg("stream %zu: expected no alert before the change and one after, got %zu "
                      "before, detected %d",

@@ -97,6 +97,19 @@ static double next_unit(uint64_t *s)
 }
 
 /* One record, clean or changed. */
+sim_stream sim_stream_make(enum sim_change change, double value, size_t batch_size, size_t warmup,
+                           size_t limit, uint64_t seed)
+{
+    sim_stream s = {.change = change,
+                    .target_accuracy = value,
+                    .shift_cm = value,
+                    .batch = batch_size,
+                    .warmup = warmup,
+                    .limit = limit,
+                    .seed = seed};
+    return s;
+}
+
 void sim_draw(const sim_data *d, const sim_stream *s, int changed, uint64_t *rng, int64_t off,
               batch_record *r)
 {

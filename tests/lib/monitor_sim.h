@@ -55,6 +55,12 @@ typedef struct sim_stream {
     uint64_t seed;
 } sim_stream;
 
+/* A stream in batches of batch_size: warmup clean records (a multiple of
+ * batch_size), then changed by change (value: the accuracy it falls to, or
+ * the cm petal length gains) for at most limit records; drawn with seed. */
+sim_stream sim_stream_make(enum sim_change change, double value, size_t batch_size, size_t warmup,
+                           size_t limit, uint64_t seed);
+
 typedef struct sim_result {
     size_t alerts_before; /* alerts (alarms, not recoveries) before the change point */
     int detected;         /* an alert after the change point */

@@ -44,22 +44,6 @@ typedef struct fleet_run {
     size_t requests[K_MAX], batches[K_MAX], fallbacks;
 } fleet_run;
 
-/* A stream in batches of BATCH, clean for warmup records, then changed by c
- * (accuracy down to value, or petal length up by value cm) for at most limit
- * records; drawn with seed. */
-static sim_stream stream(enum sim_change c, double value, size_t warmup, size_t limit,
-                         uint64_t seed)
-{
-    sim_stream s = {.change = c,
-                    .target_accuracy = value,
-                    .shift_cm = value,
-                    .batch = BATCH,
-                    .warmup = warmup,
-                    .limit = limit,
-                    .seed = seed};
-    return s;
-}
-
 static void run(fleet_run *fr)
 {
     monitor *m[K_MAX];
@@ -144,7 +128,8 @@ static void no_false_alert_and_a_request_per_50_clean_batches_at_most(void **sta
 {
     (void)state;
     for (uint64_t seed = 1; seed <= 3; seed++) {
-        fleet_run fr = {.k = 3, .s = stream(SIM_NONE, 0, 3 * 2000 * BATCH, 0, seed)};
+        fleet_run fr = {.k = 3,
+                        .s = sim_stream_make(SIM_NONE, 0, BATCH, 3 * 2000 * BATCH, 0, seed)};
         run(&fr);
         if (fr.alarms_before != 0)
             fail_msg("seed %llu: expected 0 false alerts on 2,000 clean batches per environment, "
@@ -165,7 +150,7 @@ static void one_alert_and_one_recovery_per_episode_fleet_wide(void **state)
     (void)state;
     for (uint64_t seed = 11; seed <= 30; seed++) {
         fleet_run fr = {.k = 3,
-                        .s = stream(SIM_ACCURACY, 0.5, 3000, 40000, seed),
+                        .s = sim_stream_make(SIM_ACCURACY, 0.5, BATCH, 3000, 40000, seed),
                         .recover_after = 2000,
                         .tail = 6000};
         run(&fr);
@@ -181,7 +166,7 @@ static double mean_delay(size_t k, enum sim_change c, double value, size_t *max)
     double sum = 0;
     *max = 0;
     for (uint64_t t = 0; t < 200; t++) {
-        sim_stream s = stream(c, value, 3000, 20000, 101 + t);
+        sim_stream s = sim_stream_make(c, value, BATCH, 3000, 20000, 101 + t);
         size_t delay;
         if (k == 1) {
             sim_result r;
@@ -234,7 +219,7 @@ static void store_down_every_environment_alerts_on_its_own(void **state)
     (void)state;
     fleet_run fr = {.k = 3,
                     .store_down = 1,
-                    .s = stream(SIM_ACCURACY, 0.5, 3000, 3000, 7),
+                    .s = sim_stream_make(SIM_ACCURACY, 0.5, BATCH, 3000, 3000, 7),
                     .tail = 600}; /* after the first alert, each environment reaches its own */
     run(&fr);
     for (size_t e = 0; e < 3; e++)
@@ -250,7 +235,7 @@ static void false_alarms_per_clean_record_stay_below_the_rate(void **state)
 {
     (void)state;
     const double rate = 1e-3;
-    fleet_run fr = {.k = 3, .rate = rate, .s = stream(SIM_NONE, 0, 300000, 0, 5)};
+    fleet_run fr = {.k = 3, .rate = rate, .s = sim_stream_make(SIM_NONE, 0, BATCH, 300000, 0, 5)};
     run(&fr);
     double got = (double)fr.alarms_before / (double)fr.records;
     printf("rate %g: %zu false alarms in %zu clean records (%.2g per record)\n", rate,

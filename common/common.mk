@@ -38,3 +38,8 @@ TSAN_UNITS += secrets_threads
 UNIT_SRCS_hex := tests/unit/test_hex.c
 UNIT_LIBS_hex :=
 C_UNITS += hex
+
+# The numbers a command line gives (build/producer, build/train, the connector stand-in).
+UNIT_SRCS_opts := tests/unit/test_opts.c common/opts.c
+UNIT_LIBS_opts := -lm
+C_UNITS += opts

@@ -1,9 +1,8 @@
 /* options: parse the producer's command line with getopt_long. */
 #include "producer/options.h"
+#include "common/opts.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,23 +69,8 @@ enum {
 
 static int parse_u64(const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    if (*s == '-' || *s == '+')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_seconds(const char *s, double max, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > max)
+    unsigned long long v;
+    if (opts_whole_number(s, 0, UINT64_MAX, &v) != 0)
         return -1;
     *out = v;
     return 0;
@@ -192,7 +176,7 @@ static enum taken take_pace(int c, const char *arg, struct options *o, char *err
         o->has_count = 1;
         return TAKEN;
     case 'r':
-        if (parse_seconds(arg, 1e9, &o->rate) != 0 || o->rate <= 0) {
+        if (opts_number(arg, 0, 1e9, &o->rate) != 0 || o->rate <= 0) {
             snprintf(err, errlen, "-r: expected messages per second > 0, got '%s'", arg);
             return TAKE_ERROR;
         }
@@ -269,13 +253,13 @@ static enum taken take_output(int c, const char *arg, struct options *o, char *e
         o->verbose = o->verbose < 0 ? 1 : o->verbose + 1;
         return TAKEN;
     case OPT_PROGRESS:
-        if (parse_seconds(arg, 86400, &o->progress_s) != 0) {
+        if (opts_number(arg, 0, 86400, &o->progress_s) != 0) {
             snprintf(err, errlen, "--progress: expected seconds (0 = off), got '%s'", arg);
             return TAKE_ERROR;
         }
         return TAKEN;
     case OPT_FLUSH_TIMEOUT:
-        if (parse_seconds(arg, 86400, &o->flush_timeout_s) != 0) {
+        if (opts_number(arg, 0, 86400, &o->flush_timeout_s) != 0) {
             snprintf(err, errlen, "--flush-timeout: expected seconds, got '%s'", arg);
             return TAKE_ERROR;
         }

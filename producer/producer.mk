@@ -4,7 +4,7 @@
 
 PRODUCER_SRCS := producer/encode.c registry/client.c producer/console.c producer/rowset.c producer/drift.c producer/options.c \
 	producer/props.c producer/record.c producer/prng.c producer/sampler.c producer/text.c \
-	producer/sender.c producer/stream.c common/secrets.c
+	producer/sender.c producer/stream.c common/secrets.c common/opts.c
 
 BINS += $(BUILD)/producer
 PRODUCER_LIBS = $(call libs,rdkafka libcjson libcurl avro-c libprotobuf-c) -lm
@@ -59,7 +59,8 @@ test-producer-integration: $(PRODUCER_IT_BINS)
 # modules it tests and what those call.
 UNIT_SRCS_producer_console := tests/unit/test_producer_console.c producer/console.c \
 	common/secrets.c
-UNIT_SRCS_producer_options := tests/unit/test_producer_options.c producer/options.c producer/drift.c
+UNIT_SRCS_producer_options := tests/unit/test_producer_options.c producer/options.c producer/drift.c \
+	common/opts.c
 UNIT_SRCS_producer_props := tests/unit/test_producer_props.c producer/props.c producer/text.c
 UNIT_SRCS_producer_rowset := tests/unit/test_producer_rowset.c producer/rowset.c producer/text.c
 UNIT_SRCS_producer_sampler := tests/unit/test_producer_sampler.c producer/sampler.c \

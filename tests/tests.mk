@@ -97,7 +97,7 @@ CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.
                   tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
                   tests/doubles/connector_invoke.c tests/doubles/connector_output.c \
                   tests/doubles/connector_task.c \
-                  common/buf.c registry/client.c registry/decode.c
+                  common/buf.c common/opts.c registry/client.c registry/decode.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson avro-c) -lm -pthread

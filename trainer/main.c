@@ -2,6 +2,7 @@
  * Wires the data source, the cross-validation plan, the leaderboard and the
  * artifact together; see model/README.md. */
 #include "trainer/artifact.h"
+#include "common/opts.h"
 #include "trainer/cv.h"
 #include "trainer/trainset.h"
 #include "trainer/kafka_source.h"
@@ -67,15 +68,11 @@ static void usage(FILE *out)
 static int parse_count(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
                        unsigned long long *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (!*s || *end || errno || *s == '-' || v < lo || v > hi) {
+    if (opts_whole_number(s, lo, hi, out) != 0) {
         fprintf(stderr, "train: %s: expected a whole number in [%llu, %llu], got \"%s\"\n", opt, lo,
                 hi, s);
         return -1;
     }
-    *out = v;
     return 0;
 }
 

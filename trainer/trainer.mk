@@ -5,7 +5,8 @@
 TRAINER_SRCS := trainer/trainset.c trainer/trainset_csv.c trainer/csv.c trainer/trainer_rng.c trainer/cv.c trainer/learner.c trainer/glm.c \
 	trainer/discriminant.c trainer/knn.c trainer/gbm.c trainer/leaderboard.c trainer/artifact.c \
 	trainer/baseline_fit.c trainer/file_write.c \
-	trainer/kafka_source.c trainer/kafka_record.c common/secrets.c registry/client.c registry/decode.c
+	trainer/kafka_source.c trainer/kafka_record.c common/secrets.c common/opts.c registry/client.c \
+	registry/decode.c
 # The leaderboard chart written beside --report.
 TRAINER_SRCS += trainer/leaderboard_svg.c
 TRAINER_LIBS = $(call libs,libcjson libcrypto rdkafka libcurl avro-c) -lpthread -lm

@@ -24,8 +24,7 @@ static int cmp_size(const void *a, const void *b)
 static void false_alerts(const sim_data *d, enum sim_policy p, size_t batch_size, size_t records,
                          char *out, size_t outlen)
 {
-    sim_stream s = {
-        .change = SIM_NONE, .batch = batch_size, .warmup = records, .seed = 1000 + batch_size};
+    sim_stream s = sim_stream_make(SIM_NONE, 0, batch_size, records, 0, 1000 + batch_size);
     sim_result r;
     sim_run(d, p, &s, &r);
     snprintf(out, outlen, "%.1f (%zu in %.1f M)", (double)r.alerts_before * 1e6 / (double)records,
@@ -37,13 +36,8 @@ static void delay(const sim_data *d, enum sim_policy p, size_t batch_size, enum 
 {
     size_t *delays = calloc(trials, sizeof *delays), found = 0;
     for (size_t t = 0; t < trials; t++) {
-        sim_stream s = {.change = c,
-                        .target_accuracy = value,
-                        .shift_cm = value,
-                        .batch = batch_size,
-                        .warmup = 1000,
-                        .limit = LIMIT,
-                        .seed = 7919 * (t + 1) + batch_size};
+        sim_stream s =
+            sim_stream_make(c, value, batch_size, 1000, LIMIT, 7919 * (t + 1) + batch_size);
         sim_result r;
         sim_run(d, p, &s, &r);
         if (r.detected)

@@ -1,7 +1,7 @@
 /* connector_config.c: the connector stand-in's options (connector_config.h). */
 #include "tests/doubles/connector_config.h"
+#include "common/opts.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -84,16 +84,15 @@ static void usage(FILE *f)
             "2 on a usage error.\n");
 }
 
+/* Every bound is >= 0. */
 static int parse_long(const char *name, const char *s, long min, long max, long *out)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+    unsigned long long v;
+    if (opts_whole_number(s, (unsigned long long)min, (unsigned long long)max, &v) != 0) {
         fprintf(stderr, PROG ": %s: '%s' is not a number from %ld to %ld\n", name, s, min, max);
         return -1;
     }
-    *out = v;
+    *out = (long)v;
     return 0;
 }
 

@@ -23,19 +23,11 @@
 
 #include "tests/lib/monitor_sim.h"
 
-/* One stream under policy p in batches of batch_size: warmup clean records, then
- * change (value: the accuracy it falls to, or the cm petal length gains) for
- * at most limit records. */
+/* One stream (sim_stream_make's) under policy p. */
 static sim_result run_stream(enum sim_policy p, enum sim_change change, double value,
                              size_t batch_size, size_t warmup, size_t limit, uint64_t seed)
 {
-    sim_stream s = {.change = change,
-                    .target_accuracy = value,
-                    .shift_cm = value,
-                    .batch = batch_size,
-                    .warmup = warmup,
-                    .limit = limit,
-                    .seed = seed};
+    sim_stream s = sim_stream_make(change, value, batch_size, warmup, limit, seed);
     sim_result r;
     assert_int_equal(sim_run(&sim_iris, p, &s, &r), 0);
     return r;

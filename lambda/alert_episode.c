@@ -83,17 +83,10 @@ static void write_position(buf *m, const char *key, const monitor_position *p)
 {
     buf_putc(m, ',');
     alert_json_key(m, key);
-    buf_puts(m, "{\"topic\":");
     if (p->known)
-        buf_json_cstr(m, p->topic);
+        alert_write_position(m, p->topic, p->partition, p->offset, p->timestamp_ms);
     else
-        buf_puts(m, "null");
-    buf_puts(m, ",\"partition\":");
-    alert_json_opt_int(m, p->known ? p->partition : -1);
-    buf_puts(m, ",\"offset\":");
-    alert_json_opt_int(m, p->known ? p->offset : -1);
-    buf_puts(m, ",\"timestamp\":");
-    alert_json_timestamp(m, p->timestamp_ms);
+        alert_write_position(m, NULL, -1, -1, p->timestamp_ms);
     buf_putc(m, '}');
 }
 

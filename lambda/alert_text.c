@@ -94,7 +94,8 @@ void alert_json_key(buf *m, const char *key)
     buf_putc(m, ':');
 }
 
-void alert_json_timestamp(buf *m, int64_t ms)
+/* null when BATCH_NO_TIMESTAMP */
+static void json_timestamp(buf *m, int64_t ms)
 {
     if (ms != BATCH_NO_TIMESTAMP)
         buf_json_int(m, ms);
@@ -102,7 +103,8 @@ void alert_json_timestamp(buf *m, int64_t ms)
         buf_puts(m, "null");
 }
 
-void alert_json_opt_int(buf *m, int64_t v)
+/* null when negative */
+static void json_opt_int(buf *m, int64_t v)
 {
     if (v < 0)
         buf_puts(m, "null");
@@ -145,17 +147,23 @@ void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_rang
         buf_printf(m, ",\"offsetRangesOmitted\":%zu", nr - shown);
 }
 
+void alert_write_position(buf *m, const char *topic, int64_t partition, int64_t offset,
+                          int64_t timestamp_ms)
+{
+    buf_puts(m, "{\"topic\":");
+    buf_json_cstr(m, topic);
+    buf_puts(m, ",\"partition\":");
+    json_opt_int(m, partition);
+    buf_puts(m, ",\"offset\":");
+    json_opt_int(m, offset);
+    buf_puts(m, ",\"timestamp\":");
+    json_timestamp(m, timestamp_ms);
+}
+
 void alert_write_record(buf *m, const alert_context *ctx, const batch_record *rec)
 {
     char t1[32], t2[32];
-    buf_puts(m, "{\"topic\":");
-    buf_json_cstr(m, rec->topic);
-    buf_puts(m, ",\"partition\":");
-    alert_json_opt_int(m, rec->partition);
-    buf_puts(m, ",\"offset\":");
-    alert_json_opt_int(m, rec->offset);
-    buf_puts(m, ",\"timestamp\":");
-    alert_json_timestamp(m, rec->timestamp_ms);
+    alert_write_position(m, rec->topic, rec->partition, rec->offset, rec->timestamp_ms);
     const double *x = batch_record_features(rec);
     for (size_t f = 0; f < batch_num_features(); f++) {
         buf_putc(m, ',');

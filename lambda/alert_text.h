@@ -32,8 +32,6 @@ void alert_printable(char *s);
 const char *alert_class_name(const alert_context *ctx, int k, char *tmp, size_t tmplen);
 
 void alert_json_key(buf *m, const char *key);
-void alert_json_opt_int(buf *m, int64_t v);    /* null when negative */
-void alert_json_timestamp(buf *m, int64_t ms); /* null when BATCH_NO_TIMESTAMP */
 
 /* '{' and the members alert, kind, severity, functionName, requestId. */
 void alert_write_head(buf *m, const alert_context *ctx, const char *what, const char *kind,
@@ -41,6 +39,12 @@ void alert_write_head(buf *m, const alert_context *ctx, const char *what, const 
 
 /* "offsetRanges":[...] (at most max_ranges) and "offsetRangesOmitted" when some were left out. */
 void alert_write_ranges(buf *m, const alert_range *r, size_t nr, size_t max_ranges);
+
+/* Where a record sits in Kafka, as an opening '{' and its members (the
+ * caller adds more and the '}'): "topic" (null when NULL), "partition" and
+ * "offset" (null when negative), "timestamp" (null when BATCH_NO_TIMESTAMP). */
+void alert_write_position(buf *m, const char *topic, int64_t partition, int64_t offset,
+                          int64_t timestamp_ms);
 
 /* One record's members after an opening '{' it writes (the caller adds
  * members and the '}'): topic, partition, offset, timestamp, the four

@@ -111,9 +111,13 @@ int buf_json_str(buf *b, const char *s, size_t len)
             continue;
         }
         if (c >= 0x80) {
-            size_t n = utf8_seq_len((const unsigned char *)s + i, len - i);
+            /* Only C2-F4 can start a sequence: the rest (a hostile 6 MB run
+             * of them, say) skip the full check. */
+            size_t n = c >= 0xC2 && c <= 0xF4 ? utf8_seq_len((const unsigned char *)s + i, len - i) : 0;
             if (n == 0) { /* each byte of invalid UTF-8 becomes U+FFFD */
-                memcpy(o, "\xef\xbf\xbd", 3);
+                o[0] = '\xef';
+                o[1] = '\xbf';
+                o[2] = '\xbd';
                 o += 3;
             } else {
                 memcpy(o, s + i, n);

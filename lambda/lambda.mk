@@ -142,8 +142,9 @@ BENCHES += bench-lambda bench-alerts
 $(BUILD)/concurrency_load: tests/bench/concurrency_load.c
 	$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ -pthread
 .PHONY: bench-concurrency
-bench-concurrency: $(BUILD)/bootstrap $(BUILD)/concurrency_load
-	$(PY) tests/bench/concurrency_bench.py --bootstrap $(BUILD)/bootstrap --load $(BUILD)/concurrency_load
+bench-concurrency: $(BUILD)/bootstrap $(BUILD)/concurrency_load $(BUILD)/bench_handler
+	$(PY) tests/bench/concurrency_bench.py --bootstrap $(BUILD)/bootstrap --load $(BUILD)/concurrency_load \
+	    --bench-handler $(BUILD)/bench_handler
 BENCHES += bench-concurrency
 
 # make fuzz-batch: libFuzzer (clang) on the batch parser, checking the fast

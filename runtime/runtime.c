@@ -2,7 +2,6 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -154,17 +153,11 @@ int runtime_global_init(void)
 
 void runtime_global_cleanup(void) {}
 
-/* Memory a handler frees stays in the process for the next invocation: no
- * large block is given back to the kernel (mmap'd and unmapped, or trimmed
- * from the heap top) only to be faulted in again, page by page, by the next
- * invocation.  Without this the first two invocations of a process each
- * take about 2,000 minor page faults on a 6 MB batch (glibc raises its
- * dynamic mmap threshold only after the first free).  With it, the SIGTERM
- * handler: both are the process's, set once however many clients exist. */
+/* The process's memory policy (runtime_memory.c) and the SIGTERM handler:
+ * both are the process's, set once however many clients exist. */
 static void process_setup(void)
 {
-    mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
+    runtime_memory_setup();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigterm;

@@ -2,7 +2,7 @@
 # Its integration suite (test-runtime) drives the real bootstrap, so it lives
 # in lambda/lambda.mk.
 
-RUNTIME_SRCS := runtime/runtime.c runtime/runtime_response.c runtime/runtime_workers.c \
+RUNTIME_SRCS := runtime/runtime.c runtime/runtime_memory.c runtime/runtime_response.c runtime/runtime_workers.c \
                 runtime/runtime_headers.c runtime/runtime_http.c runtime/runtime_text.c
 
 UNIT_SRCS_runtime_headers := tests/unit/test_runtime_headers.c runtime/runtime_headers.c \

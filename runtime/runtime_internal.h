@@ -14,6 +14,10 @@
  * reason in err. */
 int runtime_concurrency_from_env(char *err, size_t errlen);
 
+/* The process's heap policy, set once before the first client: freed
+ * memory kept for the next invocation (runtime_memory.c). */
+void runtime_memory_setup(void);
+
 /* Frees what a handler's response holds (calls its release). */
 void runtime_response_free(runtime_invocation_response *r);
 

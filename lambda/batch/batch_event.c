@@ -351,7 +351,15 @@ static int read_one_pass(const char *json, size_t len, batch *out, const char **
         int r = hp ? batch_fast_element(out, rec, &s, end) : batch_fast_bare_element(rec, &s, end);
         if (r == BATCH_ERR_NOMEM)
             return BATCH_ERR_NOMEM;
-        if (r != 0 || (size_t)(s - start) >= 2 * BATCH_RECORD_MAX_VALUES) {
+        /* A large element is kept when it holds no more values than the
+         * cJSON path reads, as read_elements() decides; otherwise the two
+         * passes read it again and word the error.  (Reading it again only
+         * to keep it would double the cost of a 6 MB record.) */
+        const char *check = start;
+        if (r == 0 && (size_t)(s - start) >= 2 * BATCH_RECORD_MAX_VALUES &&
+            jscan_value(&check, end, JSCAN_GRAMMAR, BATCH_RECORD_MAX_VALUES, NULL) != JSCAN_OK)
+            r = -1;
+        if (r != 0) {
             batch_record_clear(rec);
             out->count--;
             break;

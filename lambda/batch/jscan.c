@@ -53,6 +53,9 @@ static int skip_string(scan *sc, const char **p, const char *end)
     if (s >= end || *s != '"')
         return fail_at(sc, s, JSCAN_ERR_SYNTAX);
     for (s++; s < end; s++) {
+        s = jscan_plain_text_end(s, end); /* the bytes that need no attention */
+        if (s >= end)
+            break;
         unsigned char c = (unsigned char)*s;
         if (c == '"') {
             *p = s + 1;

@@ -10,6 +10,12 @@ Runs alternate within a round (classic, N = 1, 2, 4, 8) so that a drift in
 the machine's speed hits every N alike; each figure is the median over the
 rounds, each ratio the median of the rounds' ratios.
 
+The machine's own scaling is measured beside it, on the same event in the
+same rounds: the in-process handler (tests/bench/bench_handler.c: no HTTP,
+no thread, nothing shared) as one process, then as two processes at once.
+Two workers cannot scale better than two processes that share nothing, so
+that ratio is the ceiling the 2-worker figure is read against.
+
 Goals (printed, not enforced: a benchmark measures, it does not fail):
   2 workers >= 1.8x one worker's throughput (this machine has 2 cores);
   idle RSS at N = 8 within 1 MB of N = 1 (memory follows invocations in
@@ -18,7 +24,7 @@ Goals (printed, not enforced: a benchmark measures, it does not fail):
   times the classic per-invocation growth (classic peak - classic idle).
 
     tests/bench/concurrency_bench.py --bootstrap build/bootstrap --load build/concurrency_load
-                                     [--rounds 3] [--invocations 16] [--records 21759]
+                                     --bench-handler build/bench_handler [--rounds 3] [--invocations 16] [--records 21759]
 """
 import argparse
 import json
@@ -48,10 +54,35 @@ def run(load, bootstrap, event, workers, clients, invocations):
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
+def handler_runs(bench_handler, event, copies, iterations):
+    """copies processes of the in-process handler at once; their per-call
+    medians, ms."""
+    env = dict(os.environ, ALERT_MODE="off", AWS_LAMBDA_LOG_LEVEL="ERROR",
+               MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"))
+    procs = [subprocess.Popen([bench_handler, event, str(iterations)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for _ in range(copies)]
+    medians = []
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        if p.returncode != 0:
+            raise SystemExit("bench_handler failed (%d): %s" % (p.returncode, err[-2000:]))
+        medians.append(json.loads(err.strip().splitlines()[-1])["median_ms"])
+    return medians
+
+
+def machine_scaling(bench_handler, event, iterations):
+    """Throughput of two independent handler processes at once against one."""
+    one = handler_runs(bench_handler, event, 1, iterations)[0]
+    two = handler_runs(bench_handler, event, 2, iterations)
+    return sum(1.0 / m for m in two) / (1.0 / one)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--bootstrap", required=True)
     ap.add_argument("--load", required=True)
+    ap.add_argument("--bench-handler", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--invocations", type=int, default=16)
     ap.add_argument("--records", type=int, default=LARGEST)
@@ -64,10 +95,12 @@ def main():
     size = os.path.getsize(event)
     plan = [("classic", 0, 1), ("N=1", 1, 1), ("N=2", 2, 2), ("N=4", 4, 4), ("N=8", 8, 8)]
     results = {name: [] for name, _, _ in plan}
+    scaling = []
     for _ in range(args.rounds):
         for name, workers, clients in plan:
             n = max(args.invocations, 2 * clients)
             results[name].append(run(args.load, args.bootstrap, event, workers, clients, n))
+        scaling.append(machine_scaling(args.bench_handler, event, args.invocations))
 
     def med(name, key):
         return statistics.median(r[key] for r in results[name])
@@ -85,6 +118,10 @@ def main():
               % (name, med(name, "per_s"), ratio(name), med(name, "p50_ms"), med(name, "p99_ms"),
                  med(name, "idle_rss_kb"), med(name, "peak_rss_kb")))
     two = ratio("N=2")
+    ceiling2 = statistics.median(scaling)
+    print("the machine's own scaling: 2 in-process handlers at once (separate processes, "
+          "nothing shared) give %.2fx one; 2 workers reach %.0f%% of that"
+          % (ceiling2, 100.0 * two / ceiling2))
     idle_gap = med("N=8", "idle_rss_kb") - med("N=1", "idle_rss_kb")
     classic_idle = med("classic", "idle_rss_kb")
     growth = med("classic", "peak_rss_kb") - classic_idle

@@ -130,6 +130,8 @@ def connector_command(config, brokers, invoke_url, records, tasks=1):
     (-v: its log names each task's assignment and each committed batch)."""
     cmd = [os.path.join(BUILD, "sink-connector"), "-b", brokers, "-u", invoke_url, "-t", "iris",
            "--max-records", str(records), "--progress-ms", "250", "--tasks-max", str(tasks), "-v"]
+    if tasks > 1:
+        cmd += connector_group.KAFKA_LOCAL_GROUP
     for prop, value in config.items():
         cmd += [CONNECTOR_OPTIONS[prop], value]
     return cmd

@@ -39,6 +39,10 @@ from http.server import BaseHTTPRequestHandler
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from testlib import check, finish, serve_http  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
+                                "deploy"))
+import connector_group  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("BUILD", os.path.join(ROOT, "build"))
 CONNECTOR = os.environ.get("CONNECTOR", os.path.join(BUILD, "sink-connector"))
@@ -459,7 +463,8 @@ def test_tasks_parallel(brokers, fake):
     fake.delay = 0.3
     run = Running([CONNECTOR, "-b", brokers, "-u", fake.url, "-f", "iris-fn", "-t", "fleet",
                    "-g", "g-tasks", "--tasks-max", "3", "--batch-size", "10",
-                   "--batch-wait-ms", "200", "--idle-exit-ms", "2000", "-s", "out-tasks", "-v"])
+                   "--batch-wait-ms", "200", "--idle-exit-ms", "2000", "-s", "out-tasks", "-v"]
+                  + connector_group.KAFKA_LOCAL_GROUP)
     a = settled(run, 3)
     # RangeAssignor: members sorted, each takes a contiguous share.
     check("tasks.max=3: the group splits the 6 partitions 2 per task, contiguous (range assignor)",

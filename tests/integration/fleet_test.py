@@ -83,7 +83,7 @@ class Connector:
         self.log_path = log_path
         cmd = [CONNECTOR, "-b", brokers, "-u", url, "-t", topic, "-g", "g-" + out_topic,
                "--tasks-max", str(TASKS), "--batch-size", str(BATCH), "--batch-wait-ms", "200",
-               "--idle-exit-ms", "2500", "-s", out_topic, "-v"]
+               "--idle-exit-ms", "2500", "-s", out_topic, "-v"] + connector_group.KAFKA_LOCAL_GROUP
         self.proc = start(cmd, log_path)
 
     def settled(self):

@@ -320,6 +320,11 @@ static void swap_to_ahead(runtime *rt)
     runtime_http t = rt->http;
     rt->http = rt->ahead;
     rt->ahead = t;
+    /* A streamed body's piece buffer (256 KB) is the worker's, not the
+     * connection's: one for both. */
+    char *piece = rt->http.piece;
+    rt->http.piece = rt->ahead.piece;
+    rt->ahead.piece = piece;
 }
 
 /* One request; a POST body comes from body/body_len, or from sc's fill.
@@ -614,6 +619,13 @@ static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_
 static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
     int rc = serve_one(rt, handler, ctx, trace_env);
+    /* A worker gives its event's buffer back to the process's heap, where
+     * the next invocation of any worker takes it again: kept per worker, N
+     * workers that each served one largest batch would hold N events while
+     * one is in flight.  (The classic loop keeps it: it is the next
+     * invocation's, without a page fault.) */
+    if (rt->concurrency > 1)
+        buf_free(&rt->body);
     swap_to_ahead(rt);
     return rc;
 }

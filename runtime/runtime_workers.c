@@ -47,19 +47,18 @@ static void *worker_main(void *arg)
 
 /* glibc gives each thread that allocates while others do a malloc arena of
  * its own (up to 8 per core), and an arena keeps what is freed in it (the
- * process keeps freed memory for the next invocation: process_setup).  With
- * an arena per worker every worker would keep an invocation's worth of memory
- * after serving one, so that an idle process with N workers grows towards N
- * invocations' peak; with at most one arena per core, what is kept follows
- * the invocations that ran at once, which the cores bound.  Measured with
- * make bench-concurrency on the largest batch, 8 workers, 1 invocation at a
- * time: peak RSS 50 MB with glibc's default, 31 MB with 2 arenas. */
-static void limit_arenas(int n)
+ * process keeps freed memory for the next invocation: runtime_memory.c).
+ * With several arenas, memory one worker freed is not what another worker
+ * on another arena takes next, so that the process holds more than the
+ * invocations in flight need.  One arena for all the workers: measured
+ * with make bench-concurrency's load on the largest batch (2-core VM),
+ * 8 workers one invocation at a time peaked at 29.6 MB against 39.8 MB with
+ * 2 arenas (50 MB with glibc's default), 8 at a time at 95 MB against
+ * 107 MB, and 2 workers served as many invocations a second either way
+ * (104-108 against 103-105: the handler's allocations are few and large). */
+static void limit_arenas(void)
 {
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    if (cores < 1)
-        cores = 1;
-    mallopt(M_ARENA_MAX, (int)(cores < n ? cores : n));
+    mallopt(M_ARENA_MAX, 1);
 }
 
 /* Runs n client loops on n threads, the first on rt itself; returns once
@@ -75,7 +74,7 @@ static int workers_run(runtime *rt, int n, runtime_handler handler, void *ctx)
         return 1;
     }
     log_set_threaded();
-    limit_arenas(n);
+    limit_arenas();
     for (int i = 0; i < n; i++) {
         ws[i] = (worker){.rt = i == 0 ? rt : runtime_client_like(rt, err, sizeof err),
                          .handler = handler,

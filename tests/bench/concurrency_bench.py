@@ -24,7 +24,7 @@ Goals (printed, not enforced: a benchmark measures, it does not fail):
   times the classic per-invocation growth (classic peak - classic idle).
 
     tests/bench/concurrency_bench.py --bootstrap build/bootstrap --load build/concurrency_load
-                                     --bench-handler build/bench_handler [--rounds 3] [--invocations 16] [--records 21759]
+                                     --bench-handler build/bench_handler [--rounds 3] [--invocations 64] [--records 21759]
 """
 import argparse
 import json
@@ -84,7 +84,7 @@ def main():
     ap.add_argument("--load", required=True)
     ap.add_argument("--bench-handler", required=True)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--invocations", type=int, default=16)
+    ap.add_argument("--invocations", type=int, default=64)
     ap.add_argument("--records", type=int, default=LARGEST)
     args = ap.parse_args()
 
@@ -122,6 +122,17 @@ def main():
     print("the machine's own scaling: 2 in-process handlers at once (separate processes, "
           "nothing shared) give %.2fx one; 2 workers reach %.0f%% of that"
           % (ceiling2, 100.0 * two / ceiling2))
+    # CPU per invocation: the runtime's (all threads) and the load's, which
+    # runs on the same cores.  With every core busy the throughput cannot
+    # pass cores / (their sum).
+    for name in ("N=1", "N=2"):
+        rt, ld = med(name, "runtime_cpu_ms"), med(name, "load_cpu_ms")
+        print("CPU per invocation, %s: runtime %.2f ms, load %.2f ms" % (name, rt, ld))
+    rt, ld = med("N=2", "runtime_cpu_ms"), med("N=2", "load_cpu_ms")
+    cores = os.cpu_count() or 1
+    bound = cores * 1e3 / (rt + ld) / med("N=1", "per_s")
+    print("CPU bound with every core busy: %d cores / (%.2f + %.2f ms) = %.2fx one worker's "
+          "throughput; 2 workers reach %.0f%% of it" % (cores, rt, ld, bound, 100.0 * two / bound))
     idle_gap = med("N=8", "idle_rss_kb") - med("N=1", "idle_rss_kb")
     classic_idle = med("classic", "idle_rss_kb")
     growth = med("classic", "peak_rss_kb") - classic_idle

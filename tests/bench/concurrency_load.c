@@ -14,8 +14,11 @@
  *
  * Prints one JSON line: throughput, invoke latency percentiles (invoke queued
  * -> response read whole), the bootstrap's RSS once every worker waits on
- * /next (idle) and its peak RSS (VmHWM). */
+ * /next (idle) and its peak RSS (VmHWM), and the CPU time per measured
+ * invocation of the bootstrap (all its threads) and of this load itself,
+ * which shares the machine's cores with it. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -286,6 +289,39 @@ static void *client(void *arg)
     return NULL;
 }
 
+/* CPU time of every thread of pid so far, ms (/proc/PID/task/TID/schedstat:
+ * the scheduler's own clock, in ns). */
+static double threads_cpu_ms(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    double total = 0;
+    struct dirent *e;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char f[128];
+        snprintf(f, sizeof f, "/proc/%d/task/%.20s/schedstat", (int)pid, e->d_name);
+        FILE *fp = fopen(f, "r");
+        unsigned long long ns = 0;
+        if (fp != NULL && fscanf(fp, "%llu", &ns) == 1)
+            total += (double)ns / 1e6;
+        if (fp != NULL)
+            fclose(fp);
+    }
+    if (d != NULL)
+        closedir(d);
+    return total;
+}
+
+static double self_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static long status_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
@@ -386,12 +422,14 @@ int main(int argc, char **argv)
         pthread_join(tid[i], NULL);
     long first_measured = S.next_id;
     per_client = invocations / clients;
+    double runtime_cpu0 = threads_cpu_ms(pid), load_cpu0 = self_cpu_ms();
     double start = now_ms();
     for (int i = 0; i < clients; i++)
         pthread_create(&tid[i], NULL, client, NULL);
     for (int i = 0; i < clients; i++)
         pthread_join(tid[i], NULL);
     double wall = now_ms() - start;
+    double runtime_cpu = threads_cpu_ms(pid) - runtime_cpu0, load_cpu = self_cpu_ms() - load_cpu0;
     long measured = S.next_id - first_measured, failed = 0;
     double *lat = calloc((size_t)measured, sizeof *lat);
     for (long i = 0; i < measured; i++) {
@@ -410,9 +448,11 @@ int main(int argc, char **argv)
     waitpid(pid, &status, 0);
     printf("{\"workers\":%d,\"clients\":%d,\"invocations\":%ld,\"failed\":%ld,"
            "\"wall_ms\":%.1f,\"per_s\":%.2f,\"p50_ms\":%.2f,\"p99_ms\":%.2f,"
-           "\"idle_rss_kb\":%ld,\"peak_rss_kb\":%ld,\"exit\":%d}\n",
+           "\"idle_rss_kb\":%ld,\"peak_rss_kb\":%ld,\"runtime_cpu_ms\":%.3f,"
+           "\"load_cpu_ms\":%.3f,\"exit\":%d}\n",
            workers, clients, measured, failed, wall, (double)measured / (wall / 1e3),
            lat[measured / 2], lat[(size_t)((double)(measured - 1) * 0.99)], idle_kb, peak_kb,
+           runtime_cpu / (double)measured, load_cpu / (double)measured,
            WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
     free(lat);
     return failed ? 1 : 0;

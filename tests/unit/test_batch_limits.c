@@ -279,6 +279,45 @@ static void a_record_with_too_many_values_is_a_record_error(void **state)
     free(el);
 }
 
+/* A record of more bytes than 2 x BATCH_RECORD_MAX_VALUES but few values (a
+ * long key, valid or not UTF-8) is read whole by the fast path, in its first
+ * pass: it and the records around it agree with the cJSON path's, keys
+ * included. */
+static void a_long_record_of_few_values_agrees_with_the_reference(void **state)
+{
+    (void)state;
+    size_t klen = 3 * BATCH_RECORD_MAX_VALUES;
+    char *ev = malloc(2 * klen + 4096);
+    char *o = ev;
+    o += sprintf(o, "[%s,{\"payload\":{\"topic\":\"iris\",\"partition\":1,\"offset\":7,"
+                    "\"key\":\"", GOOD);
+    for (size_t i = 0; i < klen; i++)
+        *o++ = i % 3 == 0 ? (char)0xff : 'k';
+    o += sprintf(o, "\",\"value\":%s}},{\"payload\":{\"topic\":\"iris\",\"partition\":1,"
+                    "\"offset\":8,\"key\":\"", GOOD_VALUE);
+    for (size_t i = 0; i < klen; i++)
+        *o++ = 'v';
+    o += sprintf(o, "\",\"value\":%s}},%s]", GOOD_VALUE, GOOD);
+    batch b, ref;
+    char err[512], eref[512];
+    assert_int_equal(parse_both(ev, (size_t)(o - ev), &b, err, sizeof err), BATCH_OK);
+    assert_int_equal(batch_parse_cjson(ev, (size_t)(o - ev), &ref, eref, sizeof eref), BATCH_OK);
+    assert_int_equal(b.count, 4);
+    for (size_t i = 0; i < b.count; i++) {
+        assert_null(b.records[i].error);
+        if ((b.records[i].key == NULL) != (ref.records[i].key == NULL) ||
+            (b.records[i].key != NULL && strcmp(b.records[i].key, ref.records[i].key) != 0))
+            fail_msg("record %zu: the fast path's key differs from the reference's", i);
+    }
+    /* Each invalid byte echoed as U+FFFD (3 bytes), the rest as sent, in quotes. */
+    assert_int_equal(strlen(b.records[1].key), klen / 3 * 3 + klen * 2 / 3 + 2);
+    assert_int_equal(strlen(b.records[2].key), klen + 2);
+    assert_true(b.records[2].offset == 8);
+    batch_free(&ref);
+    batch_free(&b);
+    free(ev);
+}
+
 static void many_distinct_topics_are_interned_once_each(void **state)
 {
     (void)state;
@@ -476,6 +515,7 @@ int main(void)
         cmocka_unit_test(integers_beyond_2_53_are_record_errors_never_rounded),
         cmocka_unit_test(negative_timestamps_are_kept_and_absent_is_distinct),
         cmocka_unit_test(a_record_with_too_many_values_is_a_record_error),
+        cmocka_unit_test(a_long_record_of_few_values_agrees_with_the_reference),
         cmocka_unit_test(many_distinct_topics_are_interned_once_each),
         cmocka_unit_test(shape_is_decided_by_the_decoded_payload_key),
         cmocka_unit_test(invalid_utf8_is_written_as_replacement_characters),

@@ -565,6 +565,26 @@ static int invocation_paths(runtime *rt, char *response, char *error, size_t len
     return 0;
 }
 
+/* _X_AMZN_TRACE_ID for the classic loop (one thread).  setenv() would keep
+ * every distinct value it is given for the life of the process (glibc never
+ * frees one: a caller of getenv may still hold it), and Lambda gives each
+ * invocation its own trace id: about 100 bytes a invocation, without end.
+ * The variable points at this buffer instead, rewritten in place. */
+static char trace_env_var[sizeof "_X_AMZN_TRACE_ID=" + RUNTIME_TRACE_MAX];
+
+static void export_trace_id(const char *trace_id)
+{
+    static int exported;
+    if (trace_id[0] == '\0') {
+        unsetenv("_X_AMZN_TRACE_ID"); /* frees nothing, allocates nothing */
+        exported = 0;
+        return;
+    }
+    snprintf(trace_env_var, sizeof trace_env_var, "_X_AMZN_TRACE_ID=%s", trace_id);
+    if (!exported && putenv(trace_env_var) == 0)
+        exported = 1;
+}
+
 /* Serves one delivered invocation.  Returns 0 to go on, -1 to stop. */
 static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
@@ -589,10 +609,8 @@ static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_
     /* AWS's custom-runtime guide asks for the trace id in the environment;
      * with several workers it travels in the request only (setenv races
      * every getenv in the process). */
-    if (trace_env && hd->trace_id[0] != '\0')
-        setenv("_X_AMZN_TRACE_ID", hd->trace_id, 1);
-    else if (trace_env)
-        unsetenv("_X_AMZN_TRACE_ID");
+    if (trace_env)
+        export_trace_id(hd->trace_id);
     runtime_invocation_request req = {
         .payload = rt->body.data ? rt->body.data : "",
         .payload_len = rt->body.len,

@@ -13,6 +13,10 @@ For every shape the suite asserts that
     few runs each, so a loaded machine does not make it flaky);
   * its peak RSS (the process's VmHWM) is under 64 MB: half the 128 MB the
     template gives the function.
+And one process serving thousands of small invocations, each with its own
+X-Ray trace id as Lambda sends them, keeps its RSS: nothing is kept per
+invocation (glibc's setenv kept each distinct _X_AMZN_TRACE_ID value, about
+100 bytes an invocation).
 It prints a table of the figures.  Usage: limits_test.py BOOTSTRAP
 """
 import base64
@@ -225,6 +229,33 @@ def check_answer(name, records, error, ferr, body):
     return []
 
 
+LONG_LIFE_WARM, LONG_LIFE_RUNS, LONG_LIFE_GROWTH_KB = 300, 5000, 64
+
+
+def long_life(bootstrap):
+    """One process, LONG_LIFE_RUNS small invocations with distinct trace ids:
+    its VmRSS growth (KB) after the first LONG_LIFE_WARM."""
+    with open(os.path.join(ROOT, "events", "record-bare.json"), "rb") as f:
+        ev = f.read()
+
+    def rss(pid):
+        with open("/proc/%d/status" % pid) as f:
+            return int([l for l in f if l.startswith("VmRSS:")][0].split()[1])
+
+    env = {"ALERT_MODE": "off", "AWS_LAMBDA_LOG_LEVEL": "ERROR",
+           "MODEL_PATH": os.path.join(ROOT, "model", "iris-model.json")}
+    with Function(bootstrap, env=env) as fn:
+        before = None
+        for i in range(LONG_LIFE_RUNS):
+            if i == LONG_LIFE_WARM:
+                before = rss(fn.state()["pid"])
+            ferr, _ = fn.invoke(ev, headers={
+                "X-Amzn-Trace-Id": "Root=1-%08x-%024x;Sampled=0" % (i, i * 7919)})
+            if ferr is not None:
+                raise SystemExit("invocation %d of the long life failed: %s" % (i, ferr))
+        return rss(fn.state()["pid"]) - before
+
+
 def main():
     bootstrap = sys.argv[1]
     base_ev, base_n = ordinary()
@@ -268,6 +299,15 @@ def main():
         passed, failed = passed + (not problems), failed + bool(problems)
     print("worst: CPU %.3f s (%.2fx the ordinary batch), peak RSS %.1f MB"
           % (worst_cpu, worst_cpu / base_cpu, worst_rss / 1024))
+    growth = long_life(bootstrap)
+    print("one process, %d invocations with their own trace ids: RSS grew %d KB after the "
+          "first %d (bound %d KB)" % (LONG_LIFE_RUNS, growth, LONG_LIFE_WARM, LONG_LIFE_GROWTH_KB))
+    if growth < LONG_LIFE_GROWTH_KB:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL long life: RSS grew %d KB over %d invocations: something is kept per "
+              "invocation" % (growth, LONG_LIFE_RUNS - LONG_LIFE_WARM))
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

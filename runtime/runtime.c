@@ -2,9 +2,6 @@
 #include "runtime/runtime.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,34 +53,6 @@ struct runtime {
     int ahead_sent;  /* GET /next was sent on ahead */
     int next_sent;   /* GET /next was sent on http: read its answer only */
 };
-
-/* Set by the SIGTERM handler (in whichever thread it runs) and read by every
- * client loop: lock-free atomics, safe in a signal handler. */
-static atomic_int stopping;
-/* Set when one worker met a fatal condition: the others stop polling. */
-static atomic_int draining;
-
-static void on_sigterm(int sig)
-{
-    (void)sig;
-    atomic_store_explicit(&stopping, 1, memory_order_relaxed);
-}
-
-int runtime_stopping(void)
-{
-    return atomic_load_explicit(&stopping, memory_order_relaxed) != 0;
-}
-
-void runtime_drain(void)
-{
-    atomic_store_explicit(&draining, 1, memory_order_relaxed);
-}
-
-/* No more polling: SIGTERM arrived, or another worker failed. */
-static int should_stop(void)
-{
-    return runtime_stopping() || atomic_load_explicit(&draining, memory_order_relaxed) != 0;
-}
 
 void runtime_release_payload(const runtime_invocation_request *req)
 {
@@ -141,7 +110,7 @@ static void on_header(void *ctx, const char *line, size_t len)
 static int stop_waiting(void *ctx)
 {
     runtime *rt = ctx;
-    return rt->in_poll && should_stop();
+    return rt->in_poll && runtime_should_stop();
 }
 
 /* The runtime needs no process-wide set-up (it speaks HTTP itself, without
@@ -152,18 +121,6 @@ int runtime_global_init(void)
 }
 
 void runtime_global_cleanup(void) {}
-
-/* The process's memory policy (runtime_memory.c) and the SIGTERM handler:
- * both are the process's, set once however many clients exist. */
-static void process_setup(void)
-{
-    runtime_memory_setup();
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigterm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 static long post_error(runtime *rt, const char *path, const char *type, const char *message);
 
@@ -181,37 +138,8 @@ static runtime *client_alloc(char *err, size_t errlen)
     return rt;
 }
 
-/* AWS_LAMBDA_MAX_CONCURRENCY's range: the Lambda API's
- * PerExecutionEnvironmentMaxConcurrency, 1 to 1600 (its service model). */
-#define CONCURRENCY_MAX 1600
-
-/* AWS_LAMBDA_MAX_CONCURRENCY: 1 when unset or empty (classic Lambda), the
- * number when it is a decimal integer from 1 to CONCURRENCY_MAX, else -1
- * with the reason in err. */
-int runtime_concurrency_from_env(char *err, size_t errlen)
-{
-    const char *v = getenv("AWS_LAMBDA_MAX_CONCURRENCY");
-    if (v == NULL || *v == '\0')
-        return 1;
-    long n = 0;
-    size_t i = 0;
-    for (; v[i] >= '0' && v[i] <= '9' && n <= CONCURRENCY_MAX; i++)
-        n = n * 10 + (v[i] - '0');
-    if (v[i] == '\0' && n >= 1 && n <= CONCURRENCY_MAX)
-        return (int)n;
-    char shown[64];
-    runtime_text_printable(v, strlen(v), 40, shown, sizeof shown);
-    snprintf(err, errlen,
-             "AWS_LAMBDA_MAX_CONCURRENCY=\"%s\" is not a whole number from 1 to %d (Lambda sets "
-             "it to the function's PerExecutionEnvironmentMaxConcurrency on Managed Instances; "
-             "leave it unset for one invocation at a time)",
-             shown, CONCURRENCY_MAX);
-    return -1;
-}
-
 runtime *runtime_new(char *err, size_t errlen)
 {
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
     const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
     if (api == NULL || *api == '\0') {
         snprintf(err, errlen,
@@ -223,7 +151,7 @@ runtime *runtime_new(char *err, size_t errlen)
         snprintf(err, errlen, "AWS_LAMBDA_RUNTIME_API is too long (%zu characters)", strlen(api));
         return NULL;
     }
-    pthread_once(&once, process_setup);
+    runtime_process_setup();
     runtime *rt = client_alloc(err, errlen);
     if (rt == NULL)
         return NULL;
@@ -298,7 +226,7 @@ static const char NEXT_PATH[] = API_PREFIX "/invocation/next";
 static void send_next_ahead(runtime *rt)
 {
     char err[256];
-    if (rt->concurrency < 2 || should_stop())
+    if (rt->concurrency < 2 || runtime_should_stop())
         return;
     if (!rt->ahead_ready) {
         if (runtime_http_init_like(&rt->ahead, &rt->http, err, sizeof err) != 0)
@@ -438,7 +366,7 @@ static void note_read_error(runtime *rt)
 static void backoff_sleep(int delay_ms)
 {
     struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !should_stop())
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !runtime_should_stop())
         ;
 }
 
@@ -454,7 +382,7 @@ static enum next_result next_invocation(runtime *rt)
         rt->in_poll = 1;
         int rc = perform(rt, "/invocation/next", "GET", NULL, 0, NULL, NULL, 0, &status);
         rt->in_poll = 0;
-        if (rc == RUNTIME_HTTP_ABORTED && should_stop())
+        if (rc == RUNTIME_HTTP_ABORTED && runtime_should_stop())
             return NEXT_STOP;
         if (status == 200) {
             if (rc != RUNTIME_HTTP_OK)
@@ -468,7 +396,7 @@ static enum next_result next_invocation(runtime *rt)
                     status, reply_excerpt(rt, excerpt, sizeof excerpt));
             return NEXT_FATAL;
         }
-        if (should_stop())
+        if (runtime_should_stop())
             return NEXT_STOP;
         if (attempt >= NEXT_RETRIES) {
             log_msg(LOG_FATAL, "cannot reach the Runtime API at %s after %d attempts: %s; exiting",
@@ -565,26 +493,6 @@ static int invocation_paths(runtime *rt, char *response, char *error, size_t len
     return 0;
 }
 
-/* _X_AMZN_TRACE_ID for the classic loop (one thread).  setenv() would keep
- * every distinct value it is given for the life of the process (glibc never
- * frees one: a caller of getenv may still hold it), and Lambda gives each
- * invocation its own trace id: about 100 bytes a invocation, without end.
- * The variable points at this buffer instead, rewritten in place. */
-static char trace_env_var[sizeof "_X_AMZN_TRACE_ID=" + RUNTIME_TRACE_MAX];
-
-static void export_trace_id(const char *trace_id)
-{
-    static int exported;
-    if (trace_id[0] == '\0') {
-        unsetenv("_X_AMZN_TRACE_ID"); /* frees nothing, allocates nothing */
-        exported = 0;
-        return;
-    }
-    snprintf(trace_env_var, sizeof trace_env_var, "_X_AMZN_TRACE_ID=%s", trace_id);
-    if (!exported && putenv(trace_env_var) == 0)
-        exported = 1;
-}
-
 /* Serves one delivered invocation.  Returns 0 to go on, -1 to stop. */
 static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
@@ -610,7 +518,7 @@ static int serve_one(runtime *rt, runtime_handler handler, void *ctx, int trace_
      * with several workers it travels in the request only (setenv races
      * every getenv in the process). */
     if (trace_env)
-        export_trace_id(hd->trace_id);
+        runtime_export_trace_id(hd->trace_id);
     runtime_invocation_request req = {
         .payload = rt->body.data ? rt->body.data : "",
         .payload_len = rt->body.len,
@@ -651,7 +559,7 @@ static int serve(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 int runtime_client_loop(runtime *rt, runtime_handler handler, void *ctx, int trace_env)
 {
     for (;;) {
-        enum next_result got = should_stop() ? NEXT_STOP : next_invocation(rt);
+        enum next_result got = runtime_should_stop() ? NEXT_STOP : next_invocation(rt);
         if (got == NEXT_STOP)
             return 0;
         if (got == NEXT_FATAL || serve(rt, handler, ctx, trace_env) != 0)

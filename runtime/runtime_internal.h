@@ -14,9 +14,18 @@
  * reason in err. */
 int runtime_concurrency_from_env(char *err, size_t errlen);
 
-/* The process's heap policy, set once before the first client: freed
- * memory kept for the next invocation (runtime_memory.c). */
-void runtime_memory_setup(void);
+/* The process's set-up, once however many clients exist (later calls do
+ * nothing): its heap policy (freed memory kept for the next invocation) and
+ * the SIGTERM handler (runtime_process.c). */
+void runtime_process_setup(void);
+
+/* No more polling: SIGTERM arrived, or a worker met a fatal condition
+ * (runtime_drain).  Thread-safe. */
+int runtime_should_stop(void);
+
+/* The classic loop's _X_AMZN_TRACE_ID: trace_id, or unset when it is empty.
+ * One thread only (the environment is the process's). */
+void runtime_export_trace_id(const char *trace_id);
 
 /* Frees what a handler's response holds (calls its release). */
 void runtime_response_free(runtime_invocation_response *r);

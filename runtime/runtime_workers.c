@@ -47,7 +47,7 @@ static void *worker_main(void *arg)
 
 /* glibc gives each thread that allocates while others do a malloc arena of
  * its own (up to 8 per core), and an arena keeps what is freed in it (the
- * process keeps freed memory for the next invocation: runtime_memory.c).
+ * process keeps freed memory for the next invocation: runtime_process.c).
  * With several arenas, memory one worker freed is not what another worker
  * on another arena takes next, so that the process holds more than the
  * invocations in flight need.  One arena for all the workers: measured

@@ -280,17 +280,30 @@ static int read_early_answer(runtime_http_exchange *x, long *status)
     return RUNTIME_HTTP_IO;
 }
 
-int runtime_http_send(runtime_http *h, const runtime_http_request *rq)
+/* The exchange for rq on h, its error and first-byte state cleared. */
+static runtime_http_exchange exchange_start(runtime_http *h, const runtime_http_request *rq)
 {
-    runtime_http_exchange x = {h, rq,
-                               rq->timeout_ms > 0 ? runtime_http_now_ms() + rq->timeout_ms : 0};
-    int rc;
     h->error[0] = '\0';
     h->got_byte = 0;
-    drop_if_stale(h);
-    if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
+    return (runtime_http_exchange){h, rq,
+                                   rq->timeout_ms > 0 ? runtime_http_now_ms() + rq->timeout_ms : 0};
+}
+
+/* Connects (or reuses the connection) and sends the request: 0, SEND_CUT
+ * (the peer answered before it was sent whole) or a failure code. */
+static int connect_and_send(runtime_http_exchange *x)
+{
+    int rc;
+    drop_if_stale(x->h);
+    if (x->h->fd < 0 && (rc = connect_peer(x)) != 0)
         return rc;
-    rc = send_request(&x);
+    return send_request(x);
+}
+
+int runtime_http_send(runtime_http *h, const runtime_http_request *rq)
+{
+    runtime_http_exchange x = exchange_start(h, rq);
+    int rc = connect_and_send(&x);
     if (rc == SEND_CUT) /* an answer before the request left whole: nothing to wait for */
         return runtime_http_fail(&x, RUNTIME_HTTP_IO, "%s", h->error);
     return rc;
@@ -298,27 +311,17 @@ int runtime_http_send(runtime_http *h, const runtime_http_request *rq)
 
 int runtime_http_perform(runtime_http *h, const runtime_http_request *rq, long *status)
 {
-    runtime_http_exchange x = {h, rq,
-                               rq->timeout_ms > 0 ? runtime_http_now_ms() + rq->timeout_ms : 0};
+    runtime_http_exchange x = exchange_start(h, rq);
     runtime_http_framing f = {-1, 0, 0};
     int rc;
     *status = 0;
-    h->error[0] = '\0';
-    h->got_byte = 0;
     if (rq->sent) {
         if (h->fd < 0)
             return runtime_http_fail(&x, RUNTIME_HTTP_IO,
                                      "the connection to %s closed after the request was sent",
                                      h->host);
-    } else {
-        drop_if_stale(h);
-        if (h->fd < 0 && (rc = connect_peer(&x)) != 0)
-            return rc;
-        rc = send_request(&x);
-        if (rc == SEND_CUT)
-            return read_early_answer(&x, status);
-        if (rc != 0)
-            return rc;
+    } else if ((rc = connect_and_send(&x)) != 0) {
+        return rc == SEND_CUT ? read_early_answer(&x, status) : rc;
     }
     if ((rc = runtime_http_read_head(&x, status, &f)) != 0)
         return rc;

@@ -30,7 +30,7 @@ struct connector_task {
     size_t n_batches;
     int assigned;          /* partitions currently assigned */
     int joined;            /* the group gave this task an assignment (maybe empty) */
-    int64_t last_activity; /* monotonic ms of the last record or assignment */
+    int revoked;           /* partitions revoked, the next assignment not yet given */
     int status;
 };
 
@@ -50,6 +50,30 @@ static int stopping(connector_task *t)
     int stop = t->shared->stop;
     pthread_mutex_unlock(&t->shared->lock);
     return stop;
+}
+
+/* A record taken or an assignment given: the connector is not idle. */
+static void note_activity(connector_task *t)
+{
+    pthread_mutex_lock(&t->shared->lock);
+    t->shared->last_activity = now_ms();
+    pthread_mutex_unlock(&t->shared->lock);
+}
+
+/* 1 once the connector has been idle for --idle-exit-ms (connector_shared
+ * says when); then every task flushes what it holds and ends. */
+static int connector_idle(connector_task *t)
+{
+    if (t->opt->idle_exit_ms <= 0)
+        return 0;
+    pthread_mutex_lock(&t->shared->lock);
+    connector_shared *s = t->shared;
+    if (!s->idle_stop && s->joined == (int)t->opt->tasks_max && s->rebalancing == 0 &&
+        now_ms() - s->last_activity >= t->opt->idle_exit_ms)
+        s->idle_stop = 1;
+    int idle = s->idle_stop;
+    pthread_mutex_unlock(&t->shared->lock);
+    return idle;
 }
 
 static void stop_all(connector_task *t)
@@ -154,10 +178,20 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             print_assignment(t, parts);
         rd_kafka_assign(rk, parts);
         t->assigned = parts->cnt;
+        pthread_mutex_lock(&t->shared->lock);
+        t->shared->joined += !t->joined;
+        t->shared->rebalancing -= t->revoked;
+        t->shared->last_activity = now_ms();
+        pthread_mutex_unlock(&t->shared->lock);
         t->joined = 1;
-        t->last_activity = now_ms();
+        t->revoked = 0;
         return;
     }
+    pthread_mutex_lock(&t->shared->lock);
+    t->shared->rebalancing += !t->revoked;
+    t->shared->last_activity = now_ms();
+    pthread_mutex_unlock(&t->shared->lock);
+    t->revoked = 1;
     for (int i = 0; i < parts->cnt; i++) {
         connector_batch *b = find_batch(t, parts->elems[i].topic, parts->elems[i].partition, 0);
         if (b != NULL)
@@ -437,7 +471,7 @@ static int take_message(connector_task *t, rd_kafka_message_t *m)
         rd_kafka_message_destroy(m);
         return fatal ? -1 : 0;
     }
-    t->last_activity = now_ms();
+    note_activity(t);
     connector_batch *b = find_batch(t, rd_kafka_topic_name(m->rkt), m->partition, 1);
     if (b == NULL || connector_batch_add(b, m, now_ms()) != 0) {
         fprintf(stderr, PROG ": out of memory\n");
@@ -459,9 +493,7 @@ static int run_loop(connector_task *t)
             return 1;
         }
         int64_t now = now_ms();
-        /* Idle time counts from the assignment: joining the group takes a
-         * while.  A task the group gave no partition is idle once it joined. */
-        int idle = opt->idle_exit_ms > 0 && t->joined && now - t->last_activity >= opt->idle_exit_ms;
+        int idle = connector_idle(t);
         if (process_due(t, idle) != 0) {
             if (atomic_load(t->shared->signal))
                 return 0; /* stopped mid-retry: uncommitted, not an error */

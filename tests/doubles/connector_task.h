@@ -34,8 +34,10 @@
  *
  * What tasks share (connector_shared) is guarded by its lock: the count of
  * committed records (--max-records, each record once however often it is
- * delivered) and the order to stop (a task that stops
- * under behavior.on.error=fail "stops the connector completely"); the signal
+ * delivered), the order to stop (a task that stops
+ * under behavior.on.error=fail "stops the connector completely") and what
+ * --idle-exit-ms decides on (the connector's last record or assignment, the
+ * tasks that joined and those in a rebalance); the signal
  * flag is a lock-free atomic, which a signal handler may set.  Nothing else is
  * shared: each task has its own librdkafka handles, CURL handle and batches.
  */
@@ -60,6 +62,15 @@ typedef struct connector_shared {
      * commit failed): at least once, so --max-records does not count it twice. */
     int64_t committed_end[CONNECTOR_TRACKED_PARTITIONS];
     int stop;     /* set once: every task stops at its next batch boundary */
+    /* --idle-exit-ms is the connector's, not a task's: it stops once every
+     * task joined the group, none is between a revocation and its next
+     * assignment, and no task took a record or an assignment for that long.
+     * A task alone would stop while records for its partitions are on their
+     * way, or while a rebalance it waits on runs. */
+    int64_t last_activity; /* monotonic ms of any task's last record or assignment */
+    int joined;            /* tasks the group gave an assignment (maybe empty) */
+    int rebalancing;       /* tasks whose partitions were revoked, not yet reassigned */
+    int idle_stop;         /* set once: the connector was idle for --idle-exit-ms */
     atomic_int *signal; /* the process's SIGINT/SIGTERM flag (set by its handler) */
 } connector_shared;
 

@@ -63,11 +63,19 @@ def iris_rows():
 
 
 def produce(brokers, topic):
+    """All partitions at once, as a stream of several producers arrives."""
     rows = iris_rows()
+    procs = []
     for p in range(PARTITIONS):
         lines = [json.dumps(rows[(p * PER_PARTITION + i) % len(rows)]) for i in range(PER_PARTITION)]
-        subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
-                       input="\n".join(lines) + "\n", text=True, check=True, timeout=60)
+        proc = subprocess.Popen(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                                stdin=subprocess.PIPE, text=True)
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.close()
+        procs.append(proc)
+    for p, proc in enumerate(procs):
+        if proc.wait(timeout=60) != 0:
+            raise RuntimeError(f"kcat could not produce partition {p} of {topic}")
 
 
 def consume(brokers, topic):
@@ -125,9 +133,11 @@ def check_stream(label, brokers, out_topic, front, sandboxes, conn, a):
     results = consume(brokers, out_topic)
     keys = sorted((r["payload"]["partition"], r["payload"]["offset"]) for r in results)
     want = [(p, o) for p in range(PARTITIONS) for o in range(PER_PARTITION)]
-    check(f"{label}: every record has exactly one result in the success topic", keys == want,
-          f"{total} results, one per record",
-          f"{len(keys)} results, {len(set(keys))} distinct")
+    if not check(f"{label}: every record has exactly one result in the success topic",
+                 keys == want, f"{total} results, one per record",
+                 f"{len(keys)} results, {len(set(keys))} distinct"):
+        print(f"fleet_test: {label}: the connector's log ends:\n{conn.output()[-3000:]}",
+              file=sys.stderr, flush=True)
     unscored = [r for r in results if "predictedSpecies" not in r["payload"]]
     check(f"{label}: each result carries the function's prediction", not unscored, "none missing",
           unscored[:1])

@@ -10,6 +10,12 @@ connector knows one function; which environment answers is Lambda's choice,
 so the front hands each invocation to the first environment with a free
 slot.  When none has one it waits (wait=True, the demo) or answers 500
 (wait=False: a test that more invocations were in flight than it allowed).
+
+gather=N (tests only) holds the first invocations until N are in flight
+at once, then lets them all go, once: parallel tasks then overlap by
+construction, not by the luck of the scheduler, and a connector that
+invoked one at a time leaves the first alone for gather_timeout seconds
+(max_inflight stays 1).
 """
 import http.client
 import json
@@ -26,8 +32,10 @@ class LambdaFront:
     each environment answered), log ((environment, partitions, offsets) per
     invocation, in start order) and max_inflight.  close() stops it."""
 
-    def __init__(self, urls, slots=1, wait=True, timeout=120.0):
+    def __init__(self, urls, slots=1, wait=True, timeout=120.0, gather=0, gather_timeout=10.0):
         self.urls = list(urls)
+        self.gather = gather
+        self.gather_timeout = gather_timeout
         self.slots = slots
         self.wait = wait
         self.timeout = timeout
@@ -80,11 +88,19 @@ class LambdaFront:
                 self.log.append((i, set(), []))
             return i
 
+    def _gather(self):
+        """Holds the caller until gather invocations are in flight (once)."""
+        with self.cond:
+            if self.gather and self.cond.wait_for(lambda: self.inflight >= self.gather,
+                                                  self.gather_timeout):
+                self.gather = 0
+                self.cond.notify_all()
+
     def _give_back(self, i):
         with self.cond:
             self.busy[i] -= 1
             self.inflight -= 1
-            self.cond.notify()
+            self.cond.notify_all()
 
     def forward(self, path, body):
         """(status, headers, body) of the invocation, answered by an environment."""
@@ -93,6 +109,7 @@ class LambdaFront:
             return 500, [("Content-Type", "application/json")], json.dumps(
                 {"message": "more invocations in flight than environments"}).encode()
         try:
+            self._gather()
             u = urllib.parse.urlsplit(self.urls[i])
             conn = http.client.HTTPConnection(u.hostname, u.port, timeout=self.timeout)
             conn.request("POST", path, body, {"Content-Type": "application/json"})

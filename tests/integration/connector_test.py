@@ -51,6 +51,9 @@ N = 50
 PROCS = []
 
 
+GATHER_TIMEOUT = 10.0
+
+
 class FakeInvoke:
     """POST /2015-03-31/functions/<name>/invocations; answers one element per
     record ({"payload": {..., "predictedSpecies": "setosa"}}) unless the plan
@@ -61,10 +64,14 @@ class FakeInvoke:
         self.plan = {}  # first offset -> list of "function"/"http" failures still to give
         self.always_fail = set()
         self.delay = 0.0  # seconds each invocation takes
+        # Holds the first invocations until this many are in flight (once, at
+        # most GATHER_TIMEOUT s): parallel tasks overlap by construction.
+        self.gather = 0
         self.inflight = 0
         self.max_inflight = 0
         self.spans = []  # (start, end, partition, [offsets]) per answered invocation
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,6 +109,10 @@ class FakeInvoke:
                         failure = "function"
                     fake.inflight += 1
                     fake.max_inflight = max(fake.max_inflight, fake.inflight)
+                    if fake.gather and fake.cond.wait_for(
+                            lambda: fake.inflight >= fake.gather, GATHER_TIMEOUT):
+                        fake.gather = 0
+                        fake.cond.notify_all()
                     start = time.monotonic()
                 time.sleep(fake.delay)
                 with fake.lock:
@@ -130,6 +141,7 @@ class FakeInvoke:
             self.plan.clear()
             self.always_fail.clear()
             self.delay = 0.0
+            self.gather = 0
             self.max_inflight = 0
             self.spans.clear()
 
@@ -382,13 +394,21 @@ FLEET_PER_PARTITION = 30
 
 
 def produce_partitions(brokers, topic, partitions=6, n=FLEET_PER_PARTITION):
-    """n JSON records on each partition; "seq" counts within the partition."""
+    """n JSON records on each partition, all partitions at once; "seq" counts
+    within the partition."""
+    procs = []
     for p in range(partitions):
         lines = [json.dumps({"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4,
                              "petalWidth": 0.2, "species": "setosa", "seq": i})
                  for i in range(n)]
-        subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
-                       input="\n".join(lines) + "\n", text=True, check=True, timeout=30)
+        proc = subprocess.Popen(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                                stdin=subprocess.PIPE, text=True)
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.close()
+        procs.append(proc)
+    for p, proc in enumerate(procs):
+        if proc.wait(timeout=60) != 0:
+            raise RuntimeError(f"kcat could not produce partition {p} of {topic}")
 
 
 class Running:
@@ -461,6 +481,7 @@ def test_tasks_parallel(brokers, fake):
     """tasks.max=3 on 6 partitions: 2 partitions a task, 3 invocations at once."""
     fake.reset()
     fake.delay = 0.3
+    fake.gather = 3
     run = Running([CONNECTOR, "-b", brokers, "-u", fake.url, "-f", "iris-fn", "-t", "fleet",
                    "-g", "g-tasks", "--tasks-max", "3", "--batch-size", "10",
                    "--batch-wait-ms", "200", "--idle-exit-ms", "2000", "-s", "out-tasks", "-v"]

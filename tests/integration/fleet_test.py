@@ -23,12 +23,13 @@ runs it for a connector whose tasks invoke in parallel:
            fourth at once would be a bug in the stand-in and is answered 500.
 
 Both see the same stream on a fresh topic each.  Checked: the connector's
-group splits the partitions 2 per task; every record
-has exactly one result in the success topic, with its prediction; the
-runtimes together scored each record once (their "batch scored" lines add up
-to the records sent, their EMF Records metric too); the invocations overlapped
-(several sandboxes busy at once); each partition's records reached the
-function in offset order.  Closes with "N passed, N failed".
+group splits the partitions 2 per task; every record has exactly one result
+in the success topic, with its prediction; the runtimes together scored each
+record once (their "batch scored" lines add up to the records sent, their
+EMF Records metric too); the tasks invoked in parallel (the front holds the
+first invocations until one from each task is in flight, so a connector that
+invoked one at a time fails); each partition's records reached the function
+in offset order.  Closes with "N passed, N failed".
 """
 import csv
 import json
@@ -147,8 +148,8 @@ def check_stream(label, brokers, out_topic, front, sandboxes, conn, a):
     emf = [emf_records(fn) for fn in sandboxes]
     check(f"{label}: their EMF Records metrics add up to the records sent", sum(emf) == total,
           total, emf)
-    check(f"{label}: invocations overlapped (the tasks ran in parallel)",
-          front.max_inflight >= 2, ">= 2 in flight at once", front.max_inflight)
+    check(f"{label}: the {TASKS} tasks invoked in parallel ({TASKS} in flight at once, never more)",
+          front.max_inflight == TASKS, TASKS, front.max_inflight)
     for p in range(PARTITIONS):
         offsets = [o for _, parts, offs in front.log if parts == {p} for o in offs]
         check(f"{label}: partition {p} reached the function in offset order, each record once",
@@ -160,7 +161,7 @@ def test_classic(brokers, tmp):
     """(b) Three classic sandboxes behind one endpoint."""
     env = {"ALERT_MODE": "off"}
     sandboxes = [Function(BOOTSTRAP, env=env) for _ in range(TASKS)]
-    front = LambdaFront([s.base for s in sandboxes], wait=False)
+    front = LambdaFront([s.base for s in sandboxes], wait=False, gather=TASKS)
     try:
         conn = Connector(brokers, front.url, "iris", "success-classic",
                          os.path.join(tmp, "connector-classic.log"))
@@ -177,7 +178,7 @@ def test_managed(brokers, tmp):
     """(a) One Managed Instances execution environment, three workers."""
     env = {"ALERT_MODE": "off", "AWS_LAMBDA_MAX_CONCURRENCY": str(TASKS)}
     fn = Function(BOOTSTRAP, env=env)
-    front = LambdaFront([fn.base], slots=TASKS, wait=False)
+    front = LambdaFront([fn.base], slots=TASKS, wait=False, gather=TASKS)
     try:
         conn = Connector(brokers, front.url, "iris-mi", "success-managed",
                          os.path.join(tmp, "connector-managed.log"))

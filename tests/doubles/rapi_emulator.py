@@ -637,12 +637,6 @@ def main():
     # The runtime starts before anyone learns the port: otherwise a first
     # invoke can find no runtime and start a second one.
     emu.start_runtime()
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("%d\n" % emu.port)
-        os.replace(tmp, args.port_file)
-    sys.stderr.write("rapi-emulator: listening on 127.0.0.1:%d\n" % emu.port)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
 
     def shutdown(*_):
@@ -651,8 +645,15 @@ def main():
         srv.shutdown()
         sys.exit(0)
 
+    # Handlers and the line before the port file, whose reader may send SIGTERM at once.
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
+    sys.stderr.write("rapi-emulator: listening on 127.0.0.1:%d\n" % emu.port)
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % emu.port)
+        os.replace(tmp, args.port_file)
 
     if args.event:
         with open(args.event, "rb") as f:

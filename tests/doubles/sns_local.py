@@ -579,17 +579,18 @@ def main(argv=None):
     server.verbose = args.verbose
     server.connections = 0
     port = server.server_address[1]
+    # Before the port file, whose reader may send SIGTERM at once: the handlers (then
+    # serve_forever returns at once, exit 0) and the line.  The file appears whole.
+    def stop(signum, frame):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"sns_local listening on http://{args.host}:{port}", flush=True)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:
             f.write(f"{port}\n")
         os.replace(tmp, args.port_file)
-    print(f"sns_local listening on http://{args.host}:{port}", flush=True)
-
-    def stop(signum, frame):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     server.serve_forever(poll_interval=0.1)
     server.server_close()
     return 0

@@ -246,7 +246,7 @@ class Cli(unittest.TestCase):
         other = lib.LocalSns()
         try:
             other.proc.send_signal(signal.SIGTERM)
-            self.assertEqual(other.proc.wait(timeout=10), 0)
+            self.assertEqual(other.proc.wait(timeout=30), 0)
             self.assertIn("listening on http://127.0.0.1:", other.output())
         finally:
             other.stop()

@@ -25,6 +25,9 @@ TEMP_SECRET = "irisFAKEsecret/Session+Key9876543210NEVERLOG"
 TOKEN = "irisFAKEsessionTOKEN//AQoDYXdzEPT+NEVERLOG/zz=="
 SECRETS = (SECRET, TEMP_SECRET, TOKEN)
 
+# How long sns_local.py may take to write its port file.
+READY_TIMEOUT_S = 60
+
 
 IRIS_CLASSES = ["setosa", "versicolor", "virginica"]
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir, "model",
@@ -86,7 +89,10 @@ class LocalSns:
              "--region", REGION, "--account", ACCOUNT, "--topic", TOPIC, *extra_args],
             self.log_path, env={"SNS_LOCAL_CREDENTIALS": creds})
         try:
-            self.port = int(wait_file(port_file, self.proc, "sns_local.py", 10))
+            # Ready when the port file appears, after botocore's import: about 1 s
+            # on an idle machine, many times that on a loaded one; a process that
+            # exits instead fails at once (wait_file watches it).
+            self.port = int(wait_file(port_file, self.proc, "sns_local.py", READY_TIMEOUT_S))
         except RuntimeError as e:
             self.stop()
             raise RuntimeError(f"{e}: {self.output()}") from None

@@ -39,17 +39,26 @@ static int on_body(void *ctx, const char *data, size_t len)
     return 0;
 }
 
+/* A socket bound to a fresh port of 127.0.0.1, not listening: until it is
+ * closed, connections there are refused and no other process can take the
+ * port.  *port its port. */
+static int bind_loopback(int *port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(s, (struct sockaddr *)&a, &alen), 0);
+    *port = ntohs(a.sin_port);
+    return s;
+}
+
 /* A socket listening on a fresh port of 127.0.0.1 (backlog connections
  * waiting at most); *port its port. */
 static int listen_loopback(int backlog, int *port)
 {
-    int ls = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof a;
-    assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof a), 0);
+    int ls = bind_loopback(port);
     assert_int_equal(listen(ls, backlog), 0);
-    assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &alen), 0);
-    *port = ntohs(a.sin_port);
     return ls;
 }
 
@@ -419,8 +428,9 @@ static void a_header_line_over_64_kb_is_refused(void **state)
 static void nobody_listening_is_a_connect_error(void **state)
 {
     (void)state;
-    int port;
-    close(listen_loopback(1, &port)); /* nothing listens there now */
+    /* Bound and kept, not closed: a suite running alongside could take a
+     * closed port and listen on it. */
+    int port, refusing = bind_loopback(&port);
     char hostport[32], err[256];
     snprintf(hostport, sizeof hostport, "127.0.0.1:%d", port);
     runtime_http h;
@@ -431,6 +441,7 @@ static void nobody_listening_is_a_connect_error(void **state)
     assert_non_null(strstr(h.error, "Connection refused"));
     assert_int_equal(status, 0);
     runtime_http_free(&h);
+    close(refusing);
     assert_int_equal(runtime_http_init(&h, "no-port", err, sizeof err), -1);
     assert_string_equal(err, "AWS_LAMBDA_RUNTIME_API=no-port is not host:port");
 }

@@ -10,12 +10,14 @@ import csv
 import json
 import os
 import random
+import re
 import signal
 import socket
 import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 from testlib import ROOT, TempProcess, TestFailure, require, stop  # noqa: F401
@@ -118,6 +120,105 @@ def run_producer(args, timeout=60):
         raise TestFailure(f"producer {' '.join(args)} still running after {timeout} s; "
                           f"stderr: {err[-2000:]}")
     return Run(p.returncode, out, err, time.monotonic() - start)
+
+
+PROGRESS = re.compile(r"progress: sent (\d+), delivered (\d+), in flight (\d+), failed (\d+)")
+
+
+class LiveProducer:
+    """build/producer running in the background, its stderr read line by line
+    as it is written, so a test waits for what the producer reports (a
+    progress line, a stop message) instead of sleeping for a fixed time: on a
+    loaded machine a fixed sleep ends before the producer got anywhere.
+    Every wait has a deadline and fails the test, with the stderr so far,
+    when the deadline passes or the producer exits first."""
+
+    def __init__(self, args):
+        self.args = list(args)
+        self.proc = spawn([PRODUCER] + self.args, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+        self.lines = []  # stderr so far
+        self.seen = 0  # lines a wait already looked at
+        self.cond = threading.Condition()
+        self.out = []
+        self.readers = [threading.Thread(target=self._read_err, daemon=True),
+                        threading.Thread(target=lambda: self.out.append(self.proc.stdout.read()),
+                                         daemon=True)]
+        for t in self.readers:
+            t.start()
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.lines.append(None)  # end of stderr: the producer exited
+            self.cond.notify_all()
+
+    def err(self):
+        with self.cond:
+            return "".join(l for l in self.lines if l is not None)
+
+    def wait_line(self, what, match, timeout=60):
+        """Waits for a stderr line, after those earlier waits looked at, for
+        which match(line) is true; returns that value."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                while self.seen < len(self.lines):
+                    line = self.lines[self.seen]
+                    self.seen += 1
+                    if line is None:
+                        self.seen -= 1
+                        raise TestFailure(f"{what}: the producer exited first (status "
+                                          f"{self.proc.wait()}); stderr: {self.err()[-1500:]}")
+                    got = match(line)
+                    if got:
+                        return got
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure(f"{what}: not reported within {timeout} s; stderr: "
+                                      f"{self.err()[-1500:]}")
+                self.cond.wait(left)
+
+    def wait_progress(self, what, cond, timeout=60):
+        """Waits for a progress line (the producer needs --progress) whose
+        counts, a dict of sent, delivered, in_flight and failed, satisfy
+        cond; returns the counts."""
+        def match(line):
+            m = PROGRESS.search(line)
+            if not m:
+                return None
+            c = dict(zip(("sent", "delivered", "in_flight", "failed"), map(int, m.groups())))
+            return c if cond(c) else None
+        return self.wait_line(what, match, timeout)
+
+    def signal(self, signum):
+        self.proc.send_signal(signum)
+
+    def finish(self, timeout=60):
+        """Waits for the producer to exit: a Run (elapsed is not measured)."""
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise TestFailure(f"producer {' '.join(self.args)} still running after {timeout} s; "
+                              f"stderr: {self.err()[-2000:]}")
+        for t in self.readers:
+            t.join()
+        return Run(self.proc.returncode, "".join(self.out), self.err(), None)
+
+
+def summary_elapsed(err):
+    """The seconds the producer's summary line reports ("elapsed N s"): its
+    own clock from the first message to the end of the run, which leaves out
+    starting the process and the sanitizers' checks at exit."""
+    m = re.search(r"elapsed ([0-9.]+) s", err)
+    require("the summary line reports the run's elapsed time", m is not None, "elapsed N s",
+            err[-300:])
+    return float(m.group(1))
 
 
 def consume(bootstrap, topic, timeout=60):

@@ -1,5 +1,7 @@
 """dynalite (tests/node, npm: DynamoDB's JSON API on an in-memory LevelDB) on a
-free loopback port, with the alert state table created: the local DynamoDB
+loopback port of its own choosing (tests/node/dynalite_server.js binds port
+0 and writes the port to a file, so no other suite can take the port between
+a pick and the bind), with the alert state table created: the local DynamoDB
 the fleet tests and make demo TASKS=3 use.  Installed by scripts/deps.sh (npm
 ci from tests/node/package-lock.json).
 
@@ -9,41 +11,55 @@ import os
 import socket
 import time
 
-from testlib import ROOT, start, stop, read_log
+from testlib import ROOT, ProcError, read_log, start, stop, wait_file
 
-CLI = os.path.join(ROOT, "tests", "node", "node_modules", "dynalite", "cli.js")
+MODULE = os.path.join(ROOT, "tests", "node", "node_modules", "dynalite")
+SERVER = os.path.join(ROOT, "tests", "node", "dynalite_server.js")
 REGION = "us-east-1"
+# A hang detector: Node starts in well under a second, but a loaded CI
+# machine can stall it for several.
+READY_TIMEOUT = 30.0
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class Unreachable:
+    """A loopback port nothing answers on: bound but never listened on, so
+    a connection is refused, and held, so no other process can take it while
+    the test runs.  Use as a context manager; self.url is its address."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self.sock.getsockname()[1]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
 
 
 class Dynalite:
     def __init__(self):
-        if not os.path.exists(CLI):
-            raise RuntimeError(f"{CLI} is missing: run scripts/deps.sh (npm ci in tests/node)")
+        if not os.path.isdir(MODULE):
+            raise RuntimeError(f"{MODULE} is missing: run scripts/deps.sh (npm ci in tests/node)")
         self.dir = os.path.join(ROOT, "build", "dynalite")
         os.makedirs(self.dir, exist_ok=True)
-        self.log_path = os.path.join(self.dir, f"dynalite-{os.getpid()}-{time.monotonic_ns()}.log")
-        self.port = free_port()
-        # In memory (no --path); tables ACTIVE at once (--createTableMs 0).
-        self.proc = start(["node", CLI, "--host", "127.0.0.1", "--port", str(self.port),
-                           "--createTableMs", "0", "--deleteTableMs", "0",
-                           "--updateTableMs", "0"], self.log_path)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.time() + 15
-        while True:
+        name = f"dynalite-{os.getpid()}-{time.monotonic_ns()}"
+        self.log_path = os.path.join(self.dir, name + ".log")
+        port_file = os.path.join(self.dir, name + ".port")
+        # In memory; tables ACTIVE at once; 127.0.0.1 on a port the kernel picks.
+        self.proc = start(["node", SERVER, port_file], self.log_path)
+        try:
+            self.port = int(wait_file(port_file, self.proc, "dynalite", READY_TIMEOUT))
+        except ProcError as e:
+            self.stop()
+            raise RuntimeError(f"dynalite did not start: {e}: {self.output()}") from None
+        finally:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    break
+                os.unlink(port_file)
             except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"dynalite did not start: {self.output()}")
-                time.sleep(0.05)
+                pass
+        self.url = f"http://127.0.0.1:{self.port}"
         self.client = self._client()
 
     def _client(self):

@@ -12,6 +12,11 @@ import urllib.request
 
 from testlib import DOUBLES, PY, ROOT, read_log, run_unittest, start, stop, wait_file  # noqa: F401
 
+# Hang detectors, not speed checks (CI runs on 2 loaded cores, sanitizers on):
+# the emulator's readiness, and Function.wait_for's default.
+READY_TIMEOUT = 30.0
+WAIT_TIMEOUT = 30.0
+
 
 class Function:
     """An emulator process with the runtime under test.  Use as a context
@@ -32,7 +37,10 @@ class Function:
             cmd += ["--", bootstrap]
         self.proc = start(cmd, self.log_path, env=full_env, exact_env=True)
         try:
-            self.port = int(wait_file(self.port_file, self.proc, "the Runtime API emulator", 10))
+            # A hang detector, not a speed check: a loaded machine can take
+            # seconds to start Python; a process that exits fails at once.
+            self.port = int(wait_file(self.port_file, self.proc, "the Runtime API emulator",
+                                      READY_TIMEOUT))
         except RuntimeError as e:
             self.close()
             raise RuntimeError(f"{e}:\n{self.output()}") from None
@@ -104,15 +112,22 @@ class Function:
         path (raw), contentType and errorType."""
         return self.state()["requests"]
 
-    def wait_for(self, pred, timeout=10.0, what="condition"):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+    def wait_for(self, pred, timeout=WAIT_TIMEOUT, what="condition"):
+        """The emulator's state once pred(state) holds.  timeout only detects
+        a hang (generous: a loaded machine stalls for seconds); an emulator
+        that exited fails at once."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("the Runtime API emulator exited (%s) while waiting for "
+                                     "%s\noutput:\n%s" % (self.proc.returncode, what,
+                                                           self.output()[-3000:]))
             st = self.state()
             if pred(st):
                 return st
             time.sleep(0.02)
-        raise AssertionError("timed out waiting for %s; state %s\noutput:\n%s"
-                             % (what, self.state(), self.output()[-3000:]))
+        raise AssertionError("timed out after %.0f s waiting for %s; state %s\noutput:\n%s"
+                             % (timeout, what, self.state(), self.output()[-3000:]))
 
 
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")

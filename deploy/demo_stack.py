@@ -18,10 +18,8 @@ import os
 import secrets as _secrets
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
@@ -102,7 +100,7 @@ class Stack:
         return [self.secret, self.token]
 
     @staticmethod
-    def wait_file(path, proc, what, timeout=20.0):
+    def wait_file(path, proc, what, timeout=30.0):
         return procs.wait_file(path, proc, what, timeout)
 
     # --- the stand-ins ---------------------------------------------------------
@@ -129,32 +127,29 @@ class Stack:
 
     def dynalite(self, table):
         """dynalite (tests/node, installed by scripts/deps.sh) in memory with the
-        template's alert state table (key pk): its URL."""
-        cli = os.path.join(ROOT, "tests", "node", "node_modules", "dynalite", "cli.js")
-        if not os.path.exists(cli):
-            raise StackError(f"{cli} is missing: run scripts/deps.sh (npm ci in tests/node)")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        p = self.start("dynalite", ["node", cli, "--host", "127.0.0.1", "--port", str(port),
-                                    "--createTableMs", "0"])
-        url = f"http://127.0.0.1:{port}"
-        body = json.dumps({"TableName": table, "BillingMode": "PAY_PER_REQUEST",
-                           "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
-                           "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}).encode()
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                import botocore.session
-                c = botocore.session.get_session().create_client(
-                    "dynamodb", region_name=REGION, endpoint_url=url,
-                    aws_access_key_id=self.key_id, aws_secret_access_key=self.secret)
-                c.create_table(**json.loads(body))
-                return url
-            except Exception as e:  # not listening yet
-                if p.poll() is not None or time.monotonic() > deadline:
-                    raise StackError(f"dynalite did not start: {e}: {self.log('dynalite')[-400:]}")
-                time.sleep(0.1)
+        template's alert state table (key pk): its URL.  It binds a port of its
+        own choosing and names it in a file (tests/node/dynalite_server.js), so
+        no other process can take the port between a pick and the bind."""
+        module = os.path.join(ROOT, "tests", "node", "node_modules", "dynalite")
+        if not os.path.isdir(module):
+            raise StackError(f"{module} is missing: run scripts/deps.sh (npm ci in tests/node)")
+        pfile = os.path.join(self.dir, "dynalite.port")
+        p = self.start("dynalite", ["node", os.path.join(ROOT, "tests", "node",
+                                                         "dynalite_server.js"), pfile])
+        url = f"http://127.0.0.1:{int(self.wait_file(pfile, p, 'dynalite'))}"
+        import botocore.session
+        c = botocore.session.get_session().create_client(
+            "dynamodb", region_name=REGION, endpoint_url=url,
+            aws_access_key_id=self.key_id, aws_secret_access_key=self.secret)
+        try:
+            c.create_table(
+                TableName=table, BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        except Exception as e:
+            raise StackError(f"dynalite did not create {table}: {e}: "
+                             f"{self.log('dynalite')[-400:]}") from None
+        return url
 
     def credentials(self):
         return f"{self.key_id}:{self.secret}:{self.token}"

@@ -153,7 +153,7 @@ class WorkersCase(unittest.TestCase):
         self.assertNotIn("AddressSanitizer", out, out[-4000:])
 
     def wait_idle(self, fn, n, what="idle workers"):
-        return fn.wait_for(lambda s: s["idle"] == n, timeout=20, what="%d %s" % (n, what))
+        return fn.wait_for(lambda s: s["idle"] == n, what="%d %s" % (n, what))
 
 
 @unittest.skipIf(BOOTSTRAP, "WORKERS_BOOTSTRAP: the bootstrap case only")

@@ -10,7 +10,11 @@ partitions (the records of tests/integration/monitor_e2e.py).
   per environment (the EMF metric AlertStateRequests);
 - labels going wrong: exactly one accuracy-drop alert fleet-wide, none while
   the drift lasts, one recovery notice once the stream is clean again; the
-  item's phase is 2 afterwards (one episode opened and closed);
+  item's phase is 2 afterwards (one episode opened and closed).  Should a
+  store request fail all the same (dynalite slower than the client's
+  per-attempt timeout on every attempt), the environment decides alone and
+  may publish its own (lambda/ALERTS.md, "Failure"): at most one more of
+  each per such environment, shown by its AlertStateFallbacks and printed;
 - DynamoDB unreachable: every environment still publishes its alert, logs
   the fallback at WARN and counts it in AlertStateFallbacks;
 - a bad ALERT_STATE_TABLE is an init error naming the variable.

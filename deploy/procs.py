@@ -36,10 +36,11 @@ def start(cmd, log_path=None, env=None, clean_env=False, exact_env=False, stdout
             log.close()
 
 
-def wait_file(path, proc, what, timeout=20.0):
+def wait_file(path, proc, what, timeout=60.0):
     """The first non-empty text of path (a port or address file the process
     writes when it is ready); ProcError if the process exits first or the
-    file stays empty for timeout seconds."""
+    file stays empty for timeout seconds (a hang detector: start-up on a
+    loaded machine takes seconds, and a process that dies is seen at once)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

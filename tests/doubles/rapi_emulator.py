@@ -149,6 +149,7 @@ class Emulator:
         self.exits = []
         self.log = []               # per invocation summary
         self.stopping = False
+        self.stopped = threading.Event()  # set with stopping, for waits to end early
         self.port = None
         self.init_errors_before = 0
         self.hostile = None         # overrides for the next delivered invocation
@@ -272,10 +273,15 @@ class Emulator:
         invoker has been answered, and --ack-delay-ms later."""
         if self.max_concurrency is None:
             return
-        if inv.sync:
-            inv.answered.wait(self.args.timeout)
+        deadline = time.monotonic() + self.args.timeout
+        while inv.sync and not inv.answered.wait(0.2):
+            if self.stopping or time.monotonic() >= deadline:
+                break
+        # Shutting down, the platform holds nothing back from a runtime it
+        # has sent SIGTERM: it acknowledges at once, so the runtime's drain
+        # ends (and it exits with its own status, sanitizer reports and all).
         if self.args.ack_delay_ms > 0:
-            time.sleep(self.args.ack_delay_ms / 1000.0)
+            self.stopped.wait(self.args.ack_delay_ms / 1000.0)
 
     def wait_idle(self, handler):
         """Managed Instances: a GET /next waits as an idle worker.  Returns
@@ -641,6 +647,7 @@ def main():
 
     def shutdown(*_):
         emu.stopping = True
+        emu.stopped.set()
         emu.stop_runtime()
         srv.shutdown()
         sys.exit(0)
@@ -663,6 +670,7 @@ def main():
         sys.stdout.buffer.write(out + b"\n")
         sys.stdout.flush()
         emu.stopping = True
+        emu.stopped.set()
         emu.stop_runtime()
         srv.shutdown()
         sys.exit(1 if inv.error else 0)

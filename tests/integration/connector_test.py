@@ -37,7 +37,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from testlib import check, finish, serve_http  # noqa: E402
+from testlib import check, finish, serve_http, wait_file  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                                 "deploy"))
@@ -166,18 +166,10 @@ def cleanup(*_):
 
 def start_kafka(tmp):
     bfile = os.path.join(tmp, "bootstrap")
-    start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:1", "--topic", "fleet:6",
-           "--topic", "fleet1:6", "--bootstrap-file", bfile],
-          stdout=subprocess.DEVNULL)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        if os.path.exists(bfile):
-            with open(bfile) as f:
-                addr = f.read().strip()
-            if addr:
-                return addr
-        time.sleep(0.05)
-    raise RuntimeError("kafka-local did not write its bootstrap address within 15 s")
+    proc = start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:1", "--topic", "fleet:6",
+                  "--topic", "fleet1:6", "--bootstrap-file", bfile],
+                 stdout=subprocess.DEVNULL)
+    return wait_file(bfile, proc, "kafka-local")
 
 
 def value_bytes(i):

@@ -205,7 +205,7 @@ def start_kafka(tmp):
     proc = start([KAFKA_LOCAL, "--brokers", "1", "--topic", "iris:%d" % PARTITIONS,
                   "--topic", "iris-mi:%d" % PARTITIONS, "--bootstrap-file", bfile],
                  os.path.join(tmp, "kafka.log"))
-    return proc, wait_file(bfile, proc, "kafka-local", 15)
+    return proc, wait_file(bfile, proc, "kafka-local")
 
 
 def main():

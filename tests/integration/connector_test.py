@@ -37,7 +37,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
-from testlib import check, finish, serve_http, wait_file  # noqa: E402
+from testlib import check, finish, kcat_produce, serve_http, wait_file  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, os.pardir,
                                 "deploy"))
@@ -388,19 +388,10 @@ FLEET_PER_PARTITION = 30
 def produce_partitions(brokers, topic, partitions=6, n=FLEET_PER_PARTITION):
     """n JSON records on each partition, all partitions at once; "seq" counts
     within the partition."""
-    procs = []
-    for p in range(partitions):
-        lines = [json.dumps({"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4,
-                             "petalWidth": 0.2, "species": "setosa", "seq": i})
-                 for i in range(n)]
-        proc = subprocess.Popen(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
-                                stdin=subprocess.PIPE, text=True)
-        proc.stdin.write("\n".join(lines) + "\n")
-        proc.stdin.close()
-        procs.append(proc)
-    for p, proc in enumerate(procs):
-        if proc.wait(timeout=60) != 0:
-            raise RuntimeError(f"kcat could not produce partition {p} of {topic}")
+    kcat_produce(brokers, topic, [
+        [json.dumps({"sepalLength": 5.1, "sepalWidth": 3.5, "petalLength": 1.4,
+                     "petalWidth": 0.2, "species": "setosa", "seq": i}) for i in range(n)]
+        for _ in range(partitions)])
 
 
 class Running:

@@ -40,7 +40,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "lib"))
 from rapi_harness import Function  # noqa: E402
-from testlib import ROOT, check, finish, start, stop, wait_file  # noqa: E402
+from testlib import ROOT, check, finish, kcat_produce, start, stop, wait_file  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "deploy"))
 import connector_group  # noqa: E402
@@ -64,19 +64,10 @@ def iris_rows():
 
 
 def produce(brokers, topic):
-    """All partitions at once, as a stream of several producers arrives."""
     rows = iris_rows()
-    procs = []
-    for p in range(PARTITIONS):
-        lines = [json.dumps(rows[(p * PER_PARTITION + i) % len(rows)]) for i in range(PER_PARTITION)]
-        proc = subprocess.Popen(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
-                                stdin=subprocess.PIPE, text=True)
-        proc.stdin.write("\n".join(lines) + "\n")
-        proc.stdin.close()
-        procs.append(proc)
-    for p, proc in enumerate(procs):
-        if proc.wait(timeout=60) != 0:
-            raise RuntimeError(f"kcat could not produce partition {p} of {topic}")
+    kcat_produce(brokers, topic, [
+        [json.dumps(rows[(p * PER_PARTITION + i) % len(rows)]) for i in range(PER_PARTITION)]
+        for p in range(PARTITIONS)])
 
 
 def consume(brokers, topic):

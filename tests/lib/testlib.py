@@ -5,6 +5,7 @@ and the process helpers of deploy/procs.py
 (start, wait for a port file, stop with SIGTERM then SIGKILL)."""
 import os
 import shutil
+import subprocess
 import threading
 import sys
 import time
@@ -50,6 +51,22 @@ class TempProcess:
 
 class TestFailure(AssertionError):
     """Raised by require(): ends the current test function."""
+
+
+def kcat_produce(brokers, topic, partitions):
+    """Produces partitions[p] (lines of text) to partition p of topic with
+    kcat, every partition at once, as a stream of several producers arrives
+    (one after another, a consumer of the last would wait on the first)."""
+    procs = []
+    for p, lines in enumerate(partitions):
+        proc = subprocess.Popen(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                                stdin=subprocess.PIPE, text=True)
+        proc.stdin.write("\n".join(lines) + "\n")
+        proc.stdin.close()
+        procs.append(proc)
+    for p, proc in enumerate(procs):
+        if proc.wait(timeout=60) != 0:
+            raise RuntimeError(f"kcat could not produce partition {p} of {topic}")
 
 
 def check(name, ok, expected=None, got=None):

@@ -32,18 +32,16 @@ void buf_reset(buf *b)
         b->data[0] = '\0';
 }
 
-int buf_grow(buf *b, size_t extra)
+/* Storage for cap bytes in all, or for at least need by doubling. */
+static int grow_to(buf *b, size_t need, int exact)
 {
     if (b->failed)
         return -1;
-    if (extra > SIZE_MAX / 2 - b->len - 1) {
-        b->failed = 1;
-        return -1;
-    }
-    size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
     size_t cap = b->cap ? b->cap : 256;
+    if (exact)
+        cap = need;
     while (cap < need)
         cap *= 2;
     char *p = realloc(b->data, cap);
@@ -54,6 +52,20 @@ int buf_grow(buf *b, size_t extra)
     b->data = p;
     b->cap = cap;
     return 0;
+}
+
+int buf_grow(buf *b, size_t extra)
+{
+    if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
+        b->failed = 1;
+    return b->failed ? -1 : grow_to(b, b->len + extra + 1, 0);
+}
+
+int buf_reserve_exact(buf *b, size_t extra)
+{
+    if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
+        b->failed = 1;
+    return b->failed ? -1 : grow_to(b, b->len + extra + 1, 1);
 }
 
 int buf_vprintf(buf *b, const char *fmt, va_list ap)

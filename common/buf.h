@@ -43,6 +43,12 @@ static inline int buf_reserve(buf *b, size_t extra)
     return buf_grow(b, extra);
 }
 
+/* Room for exactly extra more bytes (plus the terminator) when b must grow,
+ * not the next power of two: for a size known in advance, such as a body's
+ * Content-Length, whose rounding up would only be address space that other
+ * blocks come to occupy. */
+int buf_reserve_exact(buf *b, size_t extra);
+
 static inline int buf_append(buf *b, const void *data, size_t len)
 {
     if (buf_reserve(b, len) != 0)

@@ -22,6 +22,28 @@ static void appends_grow_and_stay_terminated(void **state)
     buf_free(&b);
 }
 
+/* A size known in advance takes exactly its room (a 4.3 MB body is not
+ * given 8 MiB); growing past it doubles again, and an overflowing size fails
+ * the buffer instead of wrapping. */
+static void exact_reservation_takes_no_more_than_asked(void **state)
+{
+    (void)state;
+    buf b = BUF_INIT;
+    assert_int_equal(buf_reserve_exact(&b, 4337157), 0);
+    assert_int_equal(b.cap, 4337158);
+    assert_int_equal(buf_append(&b, "ab", 2), 0);
+    assert_int_equal(buf_reserve_exact(&b, 100), 0);
+    assert_int_equal(b.cap, 4337158); /* already room: nothing moves */
+    assert_int_equal(buf_reserve_exact(&b, 4337156), 0);
+    assert_int_equal(b.cap, 2 + 4337156 + 1);
+    assert_memory_equal(b.data, "ab", 2);
+    assert_int_equal(buf_reserve(&b, 4337158), 0);
+    assert_true(b.cap >= 2 * 4337159); /* the doubling path, unchanged */
+    assert_int_equal(buf_reserve_exact(&b, SIZE_MAX - 1), -1);
+    assert_true(b.failed);
+    buf_free(&b);
+}
+
 static void detach_hands_over_storage(void **state)
 {
     (void)state;
@@ -132,6 +154,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(appends_grow_and_stay_terminated),
+        cmocka_unit_test(exact_reservation_takes_no_more_than_asked),
         cmocka_unit_test(detach_hands_over_storage),
         cmocka_unit_test(json_strings_are_escaped),
         cmocka_unit_test(doubles_are_shortest_round_trip),

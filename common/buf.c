@@ -32,16 +32,18 @@ void buf_reset(buf *b)
         b->data[0] = '\0';
 }
 
-/* Storage for cap bytes in all, or for at least need by doubling. */
-static int grow_to(buf *b, size_t need, int exact)
+/* Room for extra more bytes and the terminator: exactly that when exact,
+ * else the next doubling of the storage. */
+static int grow(buf *b, size_t extra, int exact)
 {
+    if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
+        b->failed = 1;
     if (b->failed)
         return -1;
+    size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    if (exact)
-        cap = need;
+    size_t cap = exact ? need : b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
     char *p = realloc(b->data, cap);
@@ -56,16 +58,12 @@ static int grow_to(buf *b, size_t need, int exact)
 
 int buf_grow(buf *b, size_t extra)
 {
-    if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
-        b->failed = 1;
-    return b->failed ? -1 : grow_to(b, b->len + extra + 1, 0);
+    return grow(b, extra, 0);
 }
 
 int buf_reserve_exact(buf *b, size_t extra)
 {
-    if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
-        b->failed = 1;
-    return b->failed ? -1 : grow_to(b, b->len + extra + 1, 1);
+    return grow(b, extra, 1);
 }
 
 int buf_vprintf(buf *b, const char *fmt, va_list ap)

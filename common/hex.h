@@ -1,7 +1,7 @@
 /* hex.h: the value of one hexadecimal digit, the piece that the runtime's
- * chunk sizes, the batch scanner's \uXXXX escapes and the signer's and
- * scrubber's percent-escapes share.  Header-only, as utf8.h: it is called per
- * byte on hot paths. */
+ * chunk sizes, the batch scanner's \u escapes (four hex digits) and the
+ * signer's and scrubber's percent-escapes share.  Header-only, as
+ * utf8.h: it is called per byte on hot paths. */
 #ifndef COMMON_HEX_H
 #define COMMON_HEX_H
 

@@ -7,7 +7,7 @@ AWS_LIBS = $(call libs,libcurl libcrypto libcjson) -lm -pthread
 
 # Unit tests (cmocka, ASan+UBSan), each linked with only what it exercises.
 # test-sigv4 replays the AWS SigV4 test suite copied into tests/data/sigv4.
-UNIT_SRCS_sigv4 := tests/unit/test_sigv4.c tests/lib/testfile.c aws/sigv4.c common/buf.c
+UNIT_SRCS_sigv4 := tests/unit/test_sigv4.c tests/lib/testfile.c aws/sigv4.c common/buf.c common/bigmem.c
 UNIT_SRCS_sns := tests/unit/test_sns.c $(AWS_SRCS) $(COMMON_SRCS)
 UNIT_SRCS_retry := tests/unit/test_retry.c aws/retry.c
 UNIT_SRCS_scrub := tests/unit/test_scrub.c aws/scrub.c

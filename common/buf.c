@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigmem.h"
 #include "common/utf8.h"
 
 void buf_init(buf *b)
@@ -20,7 +21,7 @@ void buf_free(buf *b)
 {
     if (b == NULL)
         return;
-    free(b->data);
+    bigmem_release(b->data, b->cap);
     buf_init(b);
 }
 
@@ -33,7 +34,8 @@ void buf_reset(buf *b)
 }
 
 /* Room for extra more bytes and the terminator: exactly that when exact,
- * else the next doubling of the storage. */
+ * else the next doubling of the storage (a megabyte or more is a region of
+ * whole huge pages, which may hold more: common/bigmem.h). */
 static int grow(buf *b, size_t extra, int exact)
 {
     if (!b->failed && extra > SIZE_MAX / 2 - b->len - 1)
@@ -46,7 +48,7 @@ static int grow(buf *b, size_t extra, int exact)
     size_t cap = exact ? need : b->cap ? b->cap : 256;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(b->data, cap);
+    char *p = bigmem_resize(b->data, b->cap, cap, &cap);
     if (p == NULL) {
         b->failed = 1;
         return -1;
@@ -100,6 +102,11 @@ char *buf_detach(buf *b, size_t *len)
         return NULL;
     char *p = b->data;
     p[b->len] = '\0';
+    if (b->cap >= BIGMEM_MIN) { /* the caller free()s it: a malloc'd copy */
+        if ((p = malloc(b->len + 1)) != NULL)
+            memcpy(p, b->data, b->len + 1);
+        bigmem_release(b->data, b->cap);
+    }
     if (len != NULL)
         *len = b->len;
     buf_init(b);

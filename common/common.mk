@@ -1,20 +1,20 @@
 # common/common.mk: the growable buffer and the JSON log lines that every
 # part of the bootstrap (runtime/, aws/, lambda/) and the connector stand-in use.
 
-COMMON_SRCS := common/buf.c common/log.c
+COMMON_SRCS := common/buf.c common/bigmem.c common/log.c
 
-UNIT_SRCS_buf := tests/unit/test_buf.c common/buf.c
+UNIT_SRCS_buf := tests/unit/test_buf.c common/buf.c common/bigmem.c
 UNIT_LIBS_buf := -lm
 C_UNITS += buf
 
 # The metrics line's level under Lambda's log-level filtering.
-UNIT_SRCS_log := tests/unit/test_log.c common/log.c common/buf.c
+UNIT_SRCS_log := tests/unit/test_log.c common/log.c common/buf.c common/bigmem.c
 UNIT_LIBS_log := -lm
 C_UNITS += log
 
 # Lines from many threads: whole, never mixed (ASan+UBSan, and ThreadSanitizer
 # under make test-tsan).
-UNIT_SRCS_log_threads := tests/unit/test_log_threads.c common/log.c common/buf.c
+UNIT_SRCS_log_threads := tests/unit/test_log_threads.c common/log.c common/buf.c common/bigmem.c
 UNIT_LIBS_log_threads := -lm
 C_UNITS += log_threads
 TSAN_SRCS_log_threads := $(UNIT_SRCS_log_threads)
@@ -43,3 +43,16 @@ C_UNITS += hex
 UNIT_SRCS_opts := tests/unit/test_opts.c common/opts.c
 UNIT_LIBS_opts := -lm
 C_UNITS += opts
+
+# Large blocks in kept regions of huge pages: bytes kept across growth, reuse,
+# bounds (ASan+UBSan), and many threads at once (also ThreadSanitizer under
+# make test-tsan).
+UNIT_SRCS_bigmem := tests/unit/test_bigmem.c common/bigmem.c
+UNIT_LIBS_bigmem := -pthread
+C_UNITS += bigmem
+UNIT_SRCS_bigmem_threads := tests/unit/test_bigmem_threads.c common/bigmem.c
+UNIT_LIBS_bigmem_threads := -pthread
+C_UNITS += bigmem_threads
+TSAN_SRCS_bigmem_threads := $(UNIT_SRCS_bigmem_threads)
+TSAN_LIBS_bigmem_threads := -pthread
+TSAN_UNITS += bigmem_threads

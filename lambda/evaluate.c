@@ -92,52 +92,97 @@ static uint64_t key_hash(const window_key *k)
     return mix64(h ^ ((uint64_t)(k->actual + 1) << 8 | (uint64_t)(k->predicted + 1)));
 }
 
-/* Counts records per (minute, species, predicted) with an open-addressing
- * table, then sorts the (few) distinct windows. */
-static int count_windows(const window_key *keys, size_t nkeys, evaluation *out)
+/* The distinct (minute, species, predicted) windows of a batch and their
+ * counts: an open-addressing table of indexes into the windows, both grown
+ * as windows appear.  A batch has few windows (a connector batch spans
+ * seconds), so the table starts inside the struct and reaches the heap only
+ * for a batch of many minutes, where a key per record took about 1 MB on the
+ * largest batch, every page of it touched anew in a fresh process. */
+#define WINDOWS_INLINE 32
+
+typedef struct window_table {
+    uint32_t *slot; /* window index + 1; 0 = empty */
+    size_t cap;     /* slots, a power of two, twice wcap */
+    eval_window *w;
+    size_t n, wcap;
+    uint32_t slot0[2 * WINDOWS_INLINE];
+    eval_window w0[WINDOWS_INLINE];
+} window_table;
+
+static void window_table_init(window_table *t)
 {
-    size_t cap = 16;
-    while (cap < nkeys * 2)
-        cap *= 2;
-    uint32_t *slot = malloc(cap * sizeof *slot); /* window index + 1; 0 = empty */
-    window_key *uniq = malloc(nkeys * sizeof *uniq);
-    uint64_t *count = malloc(nkeys * sizeof *count);
-    size_t n = 0;
-    int rc = -1;
-    if (slot == NULL || uniq == NULL || count == NULL)
-        goto cleanup;
-    memset(slot, 0, cap * sizeof *slot);
-    for (size_t i = 0; i < nkeys; i++) {
-        size_t h = (size_t)key_hash(&keys[i]) & (cap - 1);
-        for (;; h = (h + 1) & (cap - 1)) {
-            if (slot[h] == 0) {
-                uniq[n] = keys[i];
-                count[n] = 1;
-                slot[h] = (uint32_t)++n;
-                break;
-            }
-            window_key *u = &uniq[slot[h] - 1];
-            if (u->start_ms == keys[i].start_ms && u->actual == keys[i].actual &&
-                u->predicted == keys[i].predicted) {
-                count[slot[h] - 1]++;
-                break;
-            }
+    memset(t->slot0, 0, sizeof t->slot0);
+    t->slot = t->slot0;
+    t->cap = 2 * WINDOWS_INLINE;
+    t->w = t->w0;
+    t->wcap = WINDOWS_INLINE;
+    t->n = 0;
+}
+
+static void window_table_free(window_table *t)
+{
+    if (t->slot != t->slot0)
+        free(t->slot);
+    if (t->w != t->w0)
+        free(t->w);
+}
+
+static int window_table_grow(window_table *t)
+{
+    size_t cap = t->cap * 2;
+    uint32_t *slot = calloc(cap, sizeof *slot);
+    eval_window *w = malloc(cap / 2 * sizeof *w);
+    if (slot == NULL || w == NULL) {
+        free(slot);
+        free(w);
+        return -1;
+    }
+    memcpy(w, t->w, t->n * sizeof *w);
+    for (size_t i = 0; i < t->n; i++) {
+        window_key k = {w[i].start_ms, w[i].actual, w[i].predicted};
+        size_t h = (size_t)key_hash(&k) & (cap - 1);
+        while (slot[h] != 0)
+            h = (h + 1) & (cap - 1);
+        slot[h] = (uint32_t)i + 1;
+    }
+    window_table_free(t);
+    t->slot = slot;
+    t->cap = cap;
+    t->w = w;
+    t->wcap = cap / 2;
+    return 0;
+}
+
+static int window_count(window_table *t, const window_key *k)
+{
+    if (t->n >= t->wcap && window_table_grow(t) != 0)
+        return -1;
+    for (size_t h = (size_t)key_hash(k) & (t->cap - 1);; h = (h + 1) & (t->cap - 1)) {
+        if (t->slot[h] == 0) {
+            t->w[t->n] = (eval_window){k->actual, k->predicted, k->start_ms,
+                                       k->start_ms + EVAL_WINDOW_MS, 1};
+            t->slot[h] = (uint32_t)++t->n;
+            return 0;
+        }
+        eval_window *u = &t->w[t->slot[h] - 1];
+        if (u->start_ms == k->start_ms && u->actual == k->actual && u->predicted == k->predicted) {
+            u->count++;
+            return 0;
         }
     }
-    out->windows = malloc((n ? n : 1) * sizeof *out->windows);
-    if (out->windows == NULL)
-        goto cleanup;
-    for (size_t i = 0; i < n; i++)
-        out->windows[i] = (eval_window){uniq[i].actual, uniq[i].predicted, uniq[i].start_ms,
-                                        uniq[i].start_ms + EVAL_WINDOW_MS, count[i]};
-    qsort(out->windows, n, sizeof *out->windows, cmp_window);
-    out->nwindows = n;
-    rc = 0;
-cleanup:
-    free(slot);
-    free(uniq);
-    free(count);
-    return rc;
+}
+
+/* The windows, sorted, into out (which owns them). */
+static int windows_out(const window_table *t, evaluation *out)
+{
+    if (t->n == 0)
+        return 0;
+    if ((out->windows = malloc(t->n * sizeof *out->windows)) == NULL)
+        return -1;
+    memcpy(out->windows, t->w, t->n * sizeof *out->windows);
+    qsort(out->windows, t->n, sizeof *out->windows, cmp_window);
+    out->nwindows = t->n;
+    return 0;
 }
 
 int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
@@ -145,10 +190,9 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
     memset(out, 0, sizeof *out);
     out->nclasses = nclasses;
     out->records = b->count;
-    window_key *keys = NULL;
-    size_t nkeys = 0;
-    if (b->count > 0 && (keys = malloc(b->count * sizeof *keys)) == NULL)
-        return -1;
+    window_table t;
+    window_table_init(&t);
+    int rc = 0;
     for (size_t i = 0; i < b->count; i++) {
         const batch_record *rec = &b->records[i];
         if (rec->error != NULL || rec->predicted < 0) {
@@ -161,9 +205,9 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
             out->correct += rec->label == rec->predicted;
             out->confusion[rec->label][rec->predicted]++;
         }
-        if (rec->timestamp_ms >= 0)
-            keys[nkeys++] =
-                (window_key){window_start(rec->timestamp_ms), rec->label, rec->predicted};
+        if (rec->timestamp_ms >= 0 && rc == 0)
+            rc = window_count(&t, &(window_key){window_start(rec->timestamp_ms), rec->label,
+                                                rec->predicted});
     }
     out->accuracy = out->labelled ? (double)out->correct / (double)out->labelled : NAN;
 
@@ -180,8 +224,9 @@ int evaluate_batch(const batch *b, size_t nclasses, evaluation *out)
     }
     out->mean_per_class_error = present ? err_sum / (double)present : NAN;
 
-    int rc = nkeys > 0 ? count_windows(keys, nkeys, out) : 0;
-    free(keys);
+    if (rc == 0)
+        rc = windows_out(&t, out);
+    window_table_free(&t);
     if (rc != 0)
         evaluation_free(out);
     return rc;

@@ -276,9 +276,14 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The summary and EMF objects take one allocation of this size, the same
+ * each invocation (common/log.c's LINE_ROOM says why). */
+#define HANDLER_LINE_ROOM 4096
+
 static void log_batch(handler_ctx *h, const batch *b, const evaluation *e, const char *trace)
 {
     buf line = BUF_INIT;
+    buf_reserve_exact(&line, HANDLER_LINE_ROOM);
     if (log_enabled(LOG_INFO) && handler_write_summary(&line, b, e, h->model, trace) == 0)
         log_fields(LOG_INFO, "batch scored", line.data);
     buf_free(&line);
@@ -289,6 +294,7 @@ static void log_metrics(handler_ctx *h, const evaluation *e, const monitor_verdi
                         const notify_counts *c, const fleet_counts *fc)
 {
     buf line = BUF_INIT;
+    buf_reserve_exact(&line, HANDLER_LINE_ROOM);
     if (handler_write_emf(&line, e, v, h->metrics_namespace, h->function_name, wall_ms(),
                           (unsigned)c->published, (unsigned)c->failed,
                           h->fleet != NULL ? fc : NULL) == 0)

@@ -27,19 +27,19 @@ $(ASAN)/bootstrap: $(call asan_obj,$(BOOTSTRAP_SRCS))
 
 # Unit tests: tests/unit/test_<name>.c, each linked with the modules it tests
 # and what those need.
-UNIT_SRCS_batch := tests/unit/test_batch.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch := tests/unit/test_batch.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                     $(MODEL_SCORER_SRCS)
 UNIT_SRCS_evaluate := tests/unit/test_evaluate.c lambda/evaluate.c \
-                       $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+                       $(BATCH_SRCS) common/buf.c common/bigmem.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_alert := tests/unit/test_alert.c lambda/alert.c lambda/alert_episode.c lambda/alert_text.c lambda/monitor.c \
                     lambda/evaluate.c \
-                    $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+                    $(BATCH_SRCS) common/buf.c common/bigmem.c $(MODEL_SCORER_SRCS)
 UNIT_SRCS_handler := tests/unit/test_handler.c $(HANDLER_SRCS)
-UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch_limits := tests/unit/test_batch_limits.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                            lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_limits = $(call libs,libcjson) -lm
 UNIT_SRCS_monitor := tests/unit/test_monitor.c lambda/monitor.c lambda/alert.c \
-                      lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                      lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                       $(MODEL_SCORER_SRCS)
 C_UNITS += batch evaluate alert handler batch_limits monitor
 # handler_invoke from 8 threads at once (Managed Instances): one monitor, one
@@ -51,7 +51,7 @@ TSAN_UNITS += handler_concurrent
 TSAN_SRCS_handler_concurrent := $(UNIT_SRCS_handler_concurrent)
 TSAN_LIBS_handler_concurrent = $(LAMBDA_LIBS)
 # batch_parse_releasing() reads nothing it has released.
-UNIT_SRCS_batch_release := tests/unit/test_batch_release.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch_release := tests/unit/test_batch_release.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                            $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_release = $(call libs,libcjson) -lm
 C_UNITS += batch_release
@@ -156,7 +156,7 @@ BENCHES += bench-concurrency
 # of make test (tests/tests.mk declares the rules).
 EVENT_SAMPLES := $(wildcard events/*.json)
 FUZZERS += batch response
-FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c $(BATCH_SRCS) lambda/evaluate.c \
+FUZZ_batch_SRCS := tests/fuzz/fuzz_batch.c common/buf.c common/bigmem.c $(BATCH_SRCS) lambda/evaluate.c \
                    lambda/response.c $(MODEL_SCORER_SRCS)
 FUZZ_batch_LIBS = $(call libs,libcjson) -lm
 FUZZ_batch_SEEDS := $(EVENT_SAMPLES)
@@ -168,7 +168,7 @@ FUZZ_response_SEEDS := $(EVENT_SAMPLES) $(wildcard tests/fuzz/corpus/batch/*)
 # the old per-batch threshold on the same simulated streams: false alerts per
 # million clean records and detection delays, batches of 1, 20 and 500.
 MONITOR_SIM_SRCS := tests/lib/monitor_sim.c lambda/monitor.c lambda/alert.c \
-                    lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c \
+                    lambda/alert_episode.c lambda/alert_text.c lambda/evaluate.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                     $(MODEL_SCORER_SRCS)
 $(BUILD)/monitor_bench: $(call obj,tests/bench/monitor_bench.c $(MONITOR_SIM_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,libcjson) -lm
@@ -188,7 +188,7 @@ test-monitor-e2e: $(ASAN)/bootstrap
 TESTS += test-monitor-e2e
 # Error elements keep the metadata that was read; a deeply nested record
 # costs only itself (both parse paths, the exact response element).
-UNIT_SRCS_batch_errors := tests/unit/test_batch_errors.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch_errors := tests/unit/test_batch_errors.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                           lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_errors = $(call libs,libcjson) -lm
 C_UNITS += batch_errors
@@ -217,7 +217,7 @@ TESTS += test-fleet-dynamodb
 
 # The batch parser and the response writer from 8 threads at once, each
 # answer byte for byte the single-threaded one.
-UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c \
+UNIT_SRCS_batch_threads := tests/unit/test_batch_threads.c tests/lib/testfile.c $(BATCH_SRCS) common/buf.c common/bigmem.c \
                            lambda/evaluate.c lambda/response.c $(MODEL_SCORER_SRCS)
 UNIT_LIBS_batch_threads = $(call libs,libcjson) -lm -lpthread
 C_UNITS += batch_threads

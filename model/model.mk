@@ -49,6 +49,6 @@ test-model-serving: $(ASAN)/bootstrap $(BUILD)/train
 TESTS += test-model-serving
 
 # The batch parser reading the layout of the model it serves (lambda/batch/layout.c).
-UNIT_SRCS_layout = tests/unit/test_layout.c $(BATCH_SRCS) common/buf.c $(MODEL_SCORER_SRCS)
+UNIT_SRCS_layout = tests/unit/test_layout.c $(BATCH_SRCS) common/buf.c common/bigmem.c $(MODEL_SCORER_SRCS)
 C_UNITS += layout
 UNIT_LIBS_layout = $(call libs,libcjson) -lm

@@ -6,11 +6,11 @@ RUNTIME_SRCS := runtime/runtime.c runtime/runtime_process.c runtime/runtime_resp
                 runtime/runtime_headers.c runtime/runtime_http.c runtime/runtime_http_read.c runtime/runtime_text.c
 
 UNIT_SRCS_runtime_headers := tests/unit/test_runtime_headers.c runtime/runtime_headers.c \
-                             runtime/runtime_text.c common/buf.c
+                             runtime/runtime_text.c common/buf.c common/bigmem.c
 UNIT_LIBS_runtime_headers := -lm
-UNIT_SRCS_runtime_text := tests/unit/test_runtime_text.c runtime/runtime_text.c common/buf.c
+UNIT_SRCS_runtime_text := tests/unit/test_runtime_text.c runtime/runtime_text.c common/buf.c common/bigmem.c
 UNIT_LIBS_runtime_text := -lm
-UNIT_SRCS_runtime_http := tests/unit/test_runtime_http.c runtime/runtime_http.c runtime/runtime_http_read.c
+UNIT_SRCS_runtime_http := tests/unit/test_runtime_http.c runtime/runtime_http.c runtime/runtime_http_read.c common/bigmem.c
 UNIT_LIBS_runtime_http :=
 C_UNITS += runtime_headers runtime_text runtime_http
 
@@ -18,10 +18,10 @@ C_UNITS += runtime_headers runtime_text runtime_http
 # make fuzz-runtime-headers): the HTTP/1.1 response parser over a socket pair,
 # and the Lambda-Runtime-* header validation with the text helpers.
 FUZZERS += runtime_http runtime_headers
-FUZZ_runtime_http_SRCS := tests/fuzz/fuzz_runtime_http.c runtime/runtime_http.c runtime/runtime_http_read.c
+FUZZ_runtime_http_SRCS := tests/fuzz/fuzz_runtime_http.c runtime/runtime_http.c runtime/runtime_http_read.c common/bigmem.c
 FUZZ_runtime_http_MAX_LEN := 80000
 FUZZ_runtime_headers_SRCS := tests/fuzz/fuzz_runtime_headers.c runtime/runtime_headers.c \
-                             runtime/runtime_text.c common/buf.c
+                             runtime/runtime_text.c common/buf.c common/bigmem.c
 FUZZ_runtime_headers_LIBS = $(call libs,libcjson) -lm
 
 # The example handler of runtime/README.md, extracted from the file and built

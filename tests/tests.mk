@@ -14,7 +14,7 @@ RUN_SUITE := tests/lib/run-suite.sh
 # not include tests/doubles/ (scripts/check-deps.sh).
 C_UNITS += connector_convert
 UNIT_SRCS_connector_convert := tests/unit/test_connector_convert.c \
-                               tests/doubles/connector_convert.c common/buf.c \
+                               tests/doubles/connector_convert.c common/buf.c common/bigmem.c \
                                registry/client.c registry/decode.c
 UNIT_LIBS_connector_convert := $(call libs,libcjson libcurl avro-c) -lm -pthread
 
@@ -97,7 +97,7 @@ CONNECTOR_SRCS := tests/doubles/sink_connector.c tests/doubles/connector_config.
                   tests/doubles/connector_batch.c tests/doubles/connector_convert.c \
                   tests/doubles/connector_invoke.c tests/doubles/connector_output.c \
                   tests/doubles/connector_task.c \
-                  common/buf.c common/opts.c registry/client.c registry/decode.c
+                  common/buf.c common/bigmem.c common/opts.c registry/client.c registry/decode.c
 BINS += $(BUILD)/sink-connector
 $(BUILD)/sink-connector: $(call obj,$(CONNECTOR_SRCS))
 	$(CC) $(CFLAGS) $^ -o $@ $(call libs,rdkafka libcurl libcjson avro-c) -lm -pthread

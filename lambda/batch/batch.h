@@ -68,6 +68,7 @@ typedef struct batch_record {
 typedef struct batch {
     batch_record *records;
     size_t count;
+    size_t records_cap; /* bytes the records array holds (common/bigmem.h) */
     enum batch_shape shape;
     char **topics; /* interned topic names, owned */
     size_t ntopics;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bigmem.h"
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/jscan.h"
 
@@ -297,12 +298,25 @@ static int read_elements(batch *out, const outline *o, const char *end, int fast
 /* Room for the next record of the one pass; the array starts at one record
  * per ONE_PASS_RECORD_BYTES of event and grows by half.  A connector record
  * of the iris stream takes 193-213 bytes (docs/function.md), so the largest
- * batch needs no growth.  The estimate is kept close: the pages of the array
- * that are never written cost nothing alone, but with several invocations
- * in flight the heap gives that room to the others' blocks once the array
- * is freed, and they do write it (8 largest batches at once peaked at
- * 87-111 MB with one record per 128 bytes, 80-83 MB with 176). */
+ * batch needs no growth.  The estimate is kept close: the array is a
+ * region of 2 MiB pages (common/bigmem.h), and with several invocations in
+ * flight only the pages a batch fills are huge ones, so the part reserved
+ * and never written costs nothing. */
 #define ONE_PASS_RECORD_BYTES 176
+
+/* The records array resized to hold n records (the first out->count kept);
+ * a large one is a region of huge pages, kept by the process for the next
+ * batch (common/bigmem.h). */
+static int records_resize(batch *out, size_t n)
+{
+    size_t cap;
+    batch_record *r = bigmem_resize(out->records, out->records_cap, n * sizeof *r, &cap);
+    if (r == NULL)
+        return -1;
+    out->records = r;
+    out->records_cap = cap;
+    return 0;
+}
 
 static int one_pass_reserve(batch *out, size_t *cap, size_t len)
 {
@@ -311,10 +325,8 @@ static int one_pass_reserve(batch *out, size_t *cap, size_t len)
     size_t ncap = *cap == 0 ? len / ONE_PASS_RECORD_BYTES + 16 : *cap + *cap / 2;
     if (ncap > BATCH_MAX_RECORDS)
         ncap = BATCH_MAX_RECORDS;
-    batch_record *r = realloc(out->records, ncap * sizeof *r);
-    if (r == NULL)
+    if (records_resize(out, ncap) != 0)
         return -1;
-    out->records = r;
     *cap = ncap;
     return 0;
 }
@@ -411,11 +423,8 @@ static int read_rest(const char *json, size_t len, batch *out, const char *s, ch
     if (rc == BATCH_OK && jscan_ws(s, end) != end)
         rc = text_after(json, len, jscan_ws(s, end), err, errlen);
     if (rc == BATCH_OK && o.count > o.base) {
-        batch_record *r = realloc(out->records, o.count * sizeof *r);
-        if (r == NULL)
+        if (records_resize(out, o.count) != 0)
             rc = event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory for %zu records", o.count);
-        else
-            out->records = r;
     }
     if (rc == BATCH_OK)
         rc = read_elements(out, &o, end, 1, err, errlen);
@@ -444,7 +453,7 @@ int batch_read_event(const char *json, size_t len, batch *out, char *err, size_t
     }
     int rc = outline_event(json, len, out, &o, err, errlen);
     if (rc == BATCH_OK && o.count > 0 &&
-        (out->records = malloc(o.count * sizeof *out->records)) == NULL)
+        records_resize(out, o.count) != 0)
         rc = event_fail(err, errlen, BATCH_ERR_NOMEM, "out of memory for %zu records", o.count);
     if (rc == BATCH_OK)
         rc = read_elements(out, &o, json + len, fast, err, errlen);

@@ -3,6 +3,7 @@
 #include "lambda/batch/batch.h"
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/jscan.h"
+#include "common/bigmem.h"
 #include "common/buf.h"
 #include "model/schema.h"
 
@@ -43,7 +44,7 @@ void batch_free(batch *b)
         free(b->records[i].key);
         free(b->records[i].wide);
     }
-    free(b->records);
+    bigmem_release(b->records, b->records_cap);
     batch_topics_free(b);
     memset(b, 0, sizeof *b);
 }

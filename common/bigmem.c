@@ -250,6 +250,33 @@ void bigmem_release(void *p, size_t cap)
         release_region(p, cap);
 }
 
+/* In front of a bigmem_malloc() block: its capacity, 16 bytes so that the
+ * block keeps malloc's alignment. */
+typedef union sized_head {
+    size_t cap;
+    max_align_t align;
+} sized_head;
+
+void *bigmem_malloc(size_t n)
+{
+    size_t cap;
+    if (n > SIZE_MAX - sizeof(sized_head))
+        return NULL;
+    sized_head *h = bigmem_resize(NULL, 0, n + sizeof *h, &cap);
+    if (h == NULL)
+        return NULL;
+    h->cap = cap;
+    return h + 1;
+}
+
+void bigmem_free(void *p)
+{
+    if (p == NULL)
+        return;
+    sized_head *h = (sized_head *)p - 1;
+    bigmem_release(h, h->cap);
+}
+
 void bigmem_drop_kept(void)
 {
     pthread_mutex_lock(&kept_mu);

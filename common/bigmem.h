@@ -53,6 +53,12 @@ void bigmem_release(void *p, size_t cap);
  * it off).  Applies to regions mapped from then on. */
 void bigmem_huge_tails(int on);
 
+/* malloc() and free() for a library that takes allocator hooks and keeps
+ * no sizes (cJSON: a hostile record's megabyte strings): the same choice by
+ * size, the capacity kept in 16 bytes in front of the block. */
+void *bigmem_malloc(size_t n);
+void bigmem_free(void *p);
+
 /* Gives every kept region back to the kernel, and counts the most in use
  * at once from now on. */
 void bigmem_drop_kept(void);

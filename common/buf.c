@@ -15,6 +15,7 @@ void buf_init(buf *b)
     b->len = 0;
     b->cap = 0;
     b->failed = 0;
+    b->replaced = 0;
 }
 
 void buf_free(buf *b)
@@ -29,6 +30,7 @@ void buf_reset(buf *b)
 {
     b->len = 0;
     b->failed = 0;
+    b->replaced = 0;
     if (b->data != NULL)
         b->data[0] = '\0';
 }
@@ -136,6 +138,7 @@ int buf_json_str(buf *b, const char *s, size_t len)
                 o[1] = '\xbf';
                 o[2] = '\xbd';
                 o += 3;
+                b->replaced++;
             } else {
                 memcpy(o, s + i, n);
                 o += n;

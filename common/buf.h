@@ -20,11 +20,12 @@ typedef struct buf {
     size_t len;
     size_t cap;
     int failed;
+    size_t replaced; /* bytes of invalid UTF-8 buf_json_str() wrote as U+FFFD */
 } buf;
 
 #define BUF_INIT                                                                                   \
     {                                                                                              \
-        NULL, 0, 0, 0                                                                              \
+        NULL, 0, 0, 0, 0                                                                           \
     }
 
 /* Slow path of buf_reserve(): grows the storage. */

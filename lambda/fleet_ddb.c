@@ -101,7 +101,7 @@ static int send(fleet_ddb *s, const char *op, cJSON *r, const char *member, int6
     cJSON *answer = NULL;
     ddb_result res;
     int rc = ddb_call(s->client, op, body, strlen(body), deadline_ms, &answer, &res);
-    free(body);
+    cJSON_free(body);
     if (rc != DDB_OK) {
         *condition_failed = strcmp(res.error_code, "ConditionalCheckFailedException") == 0;
         snprintf(err, errlen, "DynamoDB %s on %s: %s%s%s (HTTP %ld, %d attempts)", op, s->table,

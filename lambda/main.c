@@ -5,6 +5,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
+#include "common/bigmem.h"
 #include "common/log.h"
 #include "lambda/handler.h"
 #include "runtime/runtime.h"
@@ -27,6 +30,10 @@ int main(int argc, char **argv)
         usage(help ? stdout : stderr);
         return help ? 0 : 2;
     }
+    /* cJSON allocates as the rest of the process does: a record's megabyte
+     * strings (a hostile 6 MB value, say) in kept regions of huge pages
+     * (common/bigmem.h) rather than page by page from the heap. */
+    cJSON_InitHooks(&(cJSON_Hooks){.malloc_fn = bigmem_malloc, .free_fn = bigmem_free});
     runtime_global_init();
     char err[1024];
     runtime *rt = runtime_new(err, sizeof err);

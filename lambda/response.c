@@ -7,8 +7,8 @@
 #define CHUNK_BYTES 16384
 
 /* Room a record may need besides its topic, key, field names, class names
- * and error: the literals (under 200 bytes) and three numbers besides its
- * features. */
+ * and error: the literals (under 240 bytes, a key not echoed's count
+ * included) and three numbers besides its features. */
 #define RECORD_FIXED_ROOM (256 + 3 * BUF_NUMBER_MAX)
 
 /* The writers below write straight into memory the caller has made room
@@ -89,6 +89,9 @@ static char *put_head(char *o, const response_stream *s, const batch_record *rec
     if (rec->key != NULL) {
         o = PUT_LIT(o, ",\"key\":");
         o = put(o, rec->key, keylen);
+    } else if (rec->key_not_utf8 > 0) { /* batch.h: BATCH_KEY_NOT_UTF8_MAX */
+        o = PUT_LIT(o, ",\"keyNotUtf8Bytes\":");
+        o += buf_format_int(o, rec->key_not_utf8);
     }
     return o;
 }

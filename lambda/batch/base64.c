@@ -2,6 +2,7 @@
  * standard and the URL-safe alphabet, padding optional), for both paths. */
 #include <stdlib.h>
 
+#include "common/bigmem.h"
 #include "lambda/batch/batch_internal.h"
 
 static int base64_value(int c)
@@ -45,9 +46,9 @@ int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen)
 
 char *batch_base64_decode_alloc(const char *s, size_t len, size_t *outlen)
 {
-    char *out = malloc(len / 4 * 3 + 3);
+    char *out = bigmem_malloc(len / 4 * 3 + 3);
     if (out != NULL && batch_base64_decode(s, len, out, outlen) != 0) {
-        free(out);
+        bigmem_free(out);
         out = NULL;
     }
     return out;

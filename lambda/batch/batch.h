@@ -34,6 +34,10 @@
 #include "model/model.h"
 
 #define BATCH_SPECIES_MAX 32
+/* A key with more bytes that are not UTF-8 than this is not echoed: each
+ * would take the three bytes of U+FFFD, so a 2 MB key of them alone would
+ * push a batch's response past Lambda's 6 MB limit and fail every record. */
+#define BATCH_KEY_NOT_UTF8_MAX 64
 #define BATCH_NO_TIMESTAMP INT64_MIN
 
 enum batch_shape {
@@ -46,6 +50,9 @@ typedef struct batch_record {
     /* Connector metadata; absent (direct invokes) as NULL / -1. */
     const char *topic; /* owned by the batch */
     int32_t partition;
+    /* When the key is not echoed (key NULL) because more than
+     * BATCH_KEY_NOT_UTF8_MAX of its bytes are not UTF-8: how many are. */
+    uint32_t key_not_utf8;
     int64_t offset;
     int64_t timestamp_ms; /* BATCH_NO_TIMESTAMP when absent; may be negative */
     /* The record's key as JSON text, echoed in the response: a string key

@@ -5,6 +5,7 @@
 #include "lambda/batch/batch_internal.h"
 #include "lambda/batch/javamap.h"
 #include "lambda/batch/jscan.h"
+#include "common/bigmem.h"
 #include "common/buf.h"
 
 #include <cjson/cJSON.h>
@@ -151,7 +152,7 @@ static int read_value(batch_record *rec, const cJSON *v)
         how = "base64";
     }
     if (batch_check_inner_json(rec, s, len, how) != 0) {
-        free(decoded);
+        bigmem_free(decoded);
         return -1;
     }
     cJSON *inner = cJSON_ParseWithLength(s, len);
@@ -165,7 +166,7 @@ static int read_value(batch_record *rec, const cJSON *v)
         rc = read_iris(rec, inner);
     }
     cJSON_Delete(inner);
-    free(decoded);
+    bigmem_free(decoded);
     return rc;
 }
 
@@ -252,7 +253,7 @@ static int read_meta(batch *b, batch_record *rec, enum meta_field f, const cJSON
             return 0;
         buf k = BUF_INIT;
         write_json_value(&k, v);
-        return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
+        return batch_set_key(rec, &k);
     }
     if (f != META_TOPIC)
         return read_int_member(rec, f, v);
@@ -334,6 +335,25 @@ static int skip_member_value(const char **p, const char *end, int depth)
     return 1;
 }
 
+/* Which metadata member the member name at p (a JSON string) names, or
+ * META_N.  A name without escapes is compared as it stands, once: an error
+ * element's metadata is salvaged for each of a batch's bad records. */
+static int meta_field_named(const char *p, const char *end)
+{
+    const char *q = p, *t;
+    size_t tlen;
+    if (jscan_plain_string(&q, end, &t, &tlen) == 0) {
+        for (int i = 0; i < META_N; i++)
+            if (strlen(meta_names[i]) == tlen && memcmp(meta_names[i], t, tlen) == 0)
+                return i;
+        return META_N;
+    }
+    for (int i = 0; i < META_N; i++)
+        if (name_is(p, end, meta_names[i]) == 1)
+            return i;
+    return META_N;
+}
+
 /* The payload's members at depth 3 of the event: each metadata member
  * whose value cJSON can read is read as read_connector_record() does. */
 static int salvage_payload(batch *b, batch_record *rec, const char *s, const char *end)
@@ -346,9 +366,7 @@ static int salvage_payload(batch *b, batch_record *rec, const char *s, const cha
         int f = META_N;
         if (member_name(&s, end, &name) != 0)
             return 0;
-        for (int i = 0; i < META_N && f == META_N; i++)
-            if (name_is(name, end, meta_names[i]) == 1)
-                f = i;
+        f = meta_field_named(name, end);
         v = s;
         if (f < META_N && !(seen & 1 << f)) {
             seen |= 1 << f; /* the first of a name, as cJSON_GetObjectItem finds it */

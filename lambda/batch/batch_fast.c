@@ -216,7 +216,7 @@ static int string_value(batch_record *rec, const char **p, const char *end)
     if (javamap_is_map_text(t, n)) {
         if (javamap_read_iris(rec, t, n) == 0)
             return 0;
-        free(rec->error); /* the cJSON path rereads the record and words the error */
+        batch_error_release(rec->error); /* the cJSON path rereads the record and words the error */
         rec->error = NULL;
         return -1;
     }
@@ -230,7 +230,7 @@ static int string_value(batch_record *rec, const char **p, const char *end)
     const char *q = t, *qend = t + n;
     int r = iris_value(rec, &q, qend, 0, 1);
     if (r == 0 && jscan_ws(q, qend) != qend) {
-        free(rec->error); /* text after the object: the cJSON path words that */
+        batch_error_release(rec->error); /* text after the object: the cJSON path words that */
         rec->error = NULL;
         return -1;
     }

@@ -108,6 +108,17 @@ void batch_record_failf(batch_record *rec, const char *fmt, ...)
 /* b's text in an allocation of its exact size (free() it), b left empty;
  * NULL when b failed. */
 char *batch_detach_text(buf *b);
+/* A record's error text is shared by the records of one parse that failed
+ * alike in a row (record.c): release it with this, never free().  A parse
+ * is bracketed by batch_errors_begin() and batch_errors_end() on its
+ * thread. */
+void batch_error_release(char *text);
+void batch_errors_begin(void);
+void batch_errors_end(void);
+/* The record's key from its echo in k (which it takes): echoed, or, past
+ * BATCH_KEY_NOT_UTF8_MAX bytes that are not UTF-8, counted in key_not_utf8
+ * instead.  0 or BATCH_ERR_NOMEM. */
+int batch_set_key(batch_record *rec, buf *k);
 /* Short, printable, quoted rendering of s (len bytes) for error messages:
  * at most about 45 characters, unprintable bytes as '?'. */
 void batch_quote_for_error(const char *s, size_t len, char *out, size_t outlen);
@@ -145,8 +156,9 @@ void batch_topics_free(batch *b);
  * into out, which has room for len / 4 * 3 + 3 bytes; -1 if s is not
  * base64. */
 int batch_base64_decode(const char *s, size_t len, char *out, size_t *outlen);
-/* The same into a new buffer of len / 4 * 3 + 3 bytes (free() it); NULL if s
- * is not base64 or memory ran out. */
+/* The same into a new buffer of len / 4 * 3 + 3 bytes (bigmem_free() it:
+ * a large one is a region of huge pages); NULL if s is not base64 or memory
+ * ran out. */
 char *batch_base64_decode_alloc(const char *s, size_t len, size_t *outlen);
 
 /* --- batch.c (the public API) also has, for tests and benchmarks: */

@@ -23,7 +23,7 @@ static int plain_string_key(batch_record *rec, const char **p, const char *end)
     if (i < tlen) { /* not ASCII: buf_json_str makes it valid UTF-8 */
         buf k = BUF_INIT;
         buf_json_str(&k, t, tlen);
-        return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
+        return batch_set_key(rec, &k);
     }
     /* ASCII without escapes or control characters: buf_json_str's output is
      * the text between quotes, so it is written here without a buffer. */
@@ -112,5 +112,5 @@ int batch_fast_key(batch_record *rec, const char **p, const char *end)
         buf_free(&k);
         return -1;
     }
-    return (rec->key = batch_detach_text(&k)) == NULL ? BATCH_ERR_NOMEM : 0;
+    return batch_set_key(rec, &k);
 }

@@ -30,7 +30,7 @@ static int same_string(const char *x, const char *y)
 
 static int same_record(const batch_record *x, const batch_record *y)
 {
-    if ((x->error == NULL) != (y->error == NULL))
+    if ((x->error == NULL) != (y->error == NULL) || x->key_not_utf8 != y->key_not_utf8)
         return 0;
     if (x->error != NULL) /* the metadata echoed beside the error too */
         return strcmp(x->error, y->error) == 0 && x->partition == y->partition &&

@@ -182,13 +182,15 @@ def shapes():
     return out
 
 
-def run_once(bootstrap, event):
+def run_once(bootstrap, event, lambda_limits=False):
     """Runs one fresh bootstrap on event: (cpu seconds, peak RSS KB, error type, body).
+    The emulator accepts any response size unless lambda_limits (then Lambda's
+    6,291,556 bytes, past which the invocation fails with 413 as in Lambda).
     The CPU time is wait4's; the peak RSS is the process's VmHWM, read before it
     is killed: wait4's ru_maxrss would also count this (large) Python process,
     whose high-water mark Linux carries into a child through fork and exec."""
-    fn = Function(None, emulator_args=["--max-response-bytes", "400000000", "--timeout", "120"],
-                  start_runtime=False)
+    args = ["--timeout", "120"] + ([] if lambda_limits else ["--max-response-bytes", "400000000"])
+    fn = Function(None, emulator_args=args, start_runtime=False)
     try:
         env = dict(os.environ, AWS_LAMBDA_RUNTIME_API="127.0.0.1:%d" % fn.port,
                    MODEL_PATH=os.path.join(ROOT, "model", "iris-model.json"), ALERT_MODE="off",
@@ -227,6 +229,29 @@ def check_answer(name, records, error, ferr, body):
     if ferr is None or got != etype or text not in msg:
         return ["expected %s containing %r, got %s %r" % (etype, text, got, str(doc)[:300])]
     return []
+
+
+def key_not_utf8_among_records(bootstrap):
+    """A 2 MB key of bytes that are not UTF-8 beside 3.5 MB of ordinary records,
+    under Lambda's real response limit: echoed as U+FFFD the key alone would
+    take 6 MB and the whole batch would fail with 413; it is counted instead
+    (keyNotUtf8Bytes) and every record is answered.  The problems, as a list."""
+    key = 2 * 1000 * 1000
+    first = connector(0).replace(b'"key":null', b'"key":"' + b"\xff" * key + b'"')
+    ev, n = ordinary(3500 * 1000)  # about 17,000 records: a 5 MB response
+    ev = b"[" + first + b"," + ev[1:]
+    n += 1
+    assert len(ev) <= EVENT_MAX
+    _, _, ferr, body = run_once(bootstrap, ev, lambda_limits=True)
+    problems = check_answer("key not UTF-8", n, None, ferr, body)
+    if not problems:
+        p0 = json.loads(body)[0]["payload"]
+        if "key" in p0 or p0.get("keyNotUtf8Bytes") != key or "predictedSpecies" not in p0:
+            problems.append("expected the record scored with keyNotUtf8Bytes %d and no key, got "
+                            "%s" % (key, {k: v for k, v in p0.items() if k != "key"}))
+    print("a 2 MB key not UTF-8 among %d records (%d bytes), Lambda's response limit: %s"
+          % (n - 1, len(ev), "answered, %d bytes" % len(body) if not problems else problems))
+    return problems
 
 
 LONG_LIFE_WARM, LONG_LIFE_RUNS, LONG_LIFE_GROWTH_KB = 300, 5000, 64
@@ -299,6 +324,10 @@ def main():
         passed, failed = passed + (not problems), failed + bool(problems)
     print("worst: CPU %.3f s (%.2fx the ordinary batch), peak RSS %.1f MB"
           % (worst_cpu, worst_cpu / base_cpu, worst_rss / 1024))
+    if key_not_utf8_among_records(bootstrap):
+        failed += 1
+    else:
+        passed += 1
     growth = long_life(bootstrap)
     print("one process, %d invocations with their own trace ids: RSS grew %d KB after the "
           "first %d (bound %d KB)" % (LONG_LIFE_RUNS, growth, LONG_LIFE_WARM, LONG_LIFE_GROWTH_KB))

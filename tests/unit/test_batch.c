@@ -163,6 +163,47 @@ static void keys_are_kept_as_json_text(void **state)
     }
 }
 
+/* A key with more than BATCH_KEY_NOT_UTF8_MAX bytes that are not UTF-8 is
+ * not echoed (each would be the three bytes of U+FFFD): the record says how
+ * many instead, is scored as usual, and both paths agree.  Up to the limit
+ * the key is echoed with U+FFFD. */
+static void keys_mostly_not_utf8_are_counted_not_echoed(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prefix, *suffix; /* around the run of 0xFF bytes */
+        int invalid;                 /* bytes of 0xFF */
+        int echoed;
+    } cases[] = {{"\"", "\"", BATCH_KEY_NOT_UTF8_MAX, 1},
+                 {"\"", "\"", BATCH_KEY_NOT_UTF8_MAX + 1, 0},
+                 {"\"a\\n", "\"", BATCH_KEY_NOT_UTF8_MAX + 1, 0}, /* an escape: cJSON's path */
+                 {"{\"id\":\"", "\",\"n\":1}", 5000, 0},
+                 {"[\"", "\",\"\xff\"]", BATCH_KEY_NOT_UTF8_MAX, 0}}; /* 65 in two strings */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf json = BUF_INIT;
+        buf_printf(&json, "[{\"payload\":{\"offset\":1,\"key\":%s", cases[i].prefix);
+        for (int k = 0; k < cases[i].invalid; k++)
+            buf_putc(&json, '\xff');
+        buf_printf(&json, "%s,\"value\":{\"sepalLength\":1,\"sepalWidth\":2,"
+                          "\"petalLength\":3,\"petalWidth\":4}}}]",
+                   cases[i].suffix);
+        batch b = parse_ok(json.data);
+        const batch_record *r = &b.records[0];
+        assert_null(r->error);
+        if (cases[i].echoed) {
+            assert_non_null(r->key);
+            assert_int_equal(r->key_not_utf8, 0);
+            assert_int_equal(strlen(r->key), 2 + 3 * (size_t)cases[i].invalid);
+        } else {
+            assert_null(r->key);
+            assert_int_equal(r->key_not_utf8, cases[i].invalid + (i == 4));
+        }
+        batch_free(&b);
+        check_against_reference(json.data, json.len, cases[i].prefix);
+        buf_free(&json);
+    }
+}
+
 static void field_name_spellings(void **state)
 {
     (void)state;
@@ -473,7 +514,7 @@ static void assert_same_records(const batch *a, const batch *b, const char *what
                      x->error ? x->error : "(none)", y->error ? y->error : "(none)");
         /* The metadata, echoed also beside an error. */
         int same_meta = x->partition == y->partition && x->offset == y->offset &&
-                        x->timestamp_ms == y->timestamp_ms &&
+                        x->timestamp_ms == y->timestamp_ms && x->key_not_utf8 == y->key_not_utf8 &&
                         ((x->key == NULL && y->key == NULL) ||
                          (x->key && y->key && strcmp(x->key, y->key) == 0)) &&
                         ((x->topic == NULL && y->topic == NULL) ||
@@ -649,6 +690,7 @@ int main(void)
         cmocka_unit_test(escaped_string_and_base64_values),
         cmocka_unit_test(map_tostring_values_any_order_ints_nulls_nesting),
         cmocka_unit_test(keys_are_kept_as_json_text),
+        cmocka_unit_test(keys_mostly_not_utf8_are_counted_not_echoed),
         cmocka_unit_test(field_name_spellings),
         cmocka_unit_test(bare_object_and_empty_batch),
         cmocka_unit_test(numeric_strings_read_as_json_numbers),

@@ -145,6 +145,42 @@ static void elements_hold_only_payload_with_the_key_echoed(void **state)
     scored_free(&r);
 }
 
+/* A key of mostly invalid UTF-8 is not echoed (three bytes of U+FFFD for
+ * each would outgrow the record): its element says how many bytes were not
+ * UTF-8 instead, scored or failed as the record's value decides. */
+static void keys_not_utf8_are_counted_in_the_element(void **state)
+{
+    (void)state;
+    buf ev = BUF_INIT;
+    for (int i = 0; i < 2; i++) {
+        buf_printf(&ev, "%s{\"payload\":{\"topic\":\"iris\",\"partition\":0,\"offset\":%d,"
+                        "\"key\":\"",
+                   i ? "," : "[", i);
+        for (int k = 0; k < 1000; k++)
+            buf_putc(&ev, '\xfe');
+        buf_printf(&ev, "\",\"value\":%s}}",
+                   i ? "null"
+                     : "{\"sepalLength\":5.1,\"sepalWidth\":3.5,\"petalLength\":1.4,"
+                       "\"petalWidth\":0.2,\"species\":\"setosa\"}");
+    }
+    BUF_LIT(&ev, "]");
+    scored r;
+    cJSON *doc = respond(&r, ev.data, ev.len);
+    assert_int_equal(cJSON_GetArraySize(doc), 2);
+    for (int i = 0; i < 2; i++) {
+        cJSON *p = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, i), "payload");
+        assert_null(cJSON_GetObjectItem(p, "key"));
+        assert_int_equal(cJSON_GetObjectItem(p, "keyNotUtf8Bytes")->valueint, 1000);
+        assert_int_equal(cJSON_GetObjectItem(p, "offset")->valueint, i);
+    }
+    cJSON *p0 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 0), "payload");
+    assert_string_equal(cJSON_GetObjectItem(p0, "predictedSpecies")->valuestring, "setosa");
+    cJSON *p1 = cJSON_GetObjectItem(cJSON_GetArrayItem(doc, 1), "payload");
+    assert_non_null(strstr(cJSON_GetObjectItem(p1, "error")->valuestring, "value: null"));
+    scored_free(&r);
+    buf_free(&ev);
+}
+
 static void probabilities_are_printed_to_six_places_and_sum_to_one(void **state)
 {
     (void)state;
@@ -282,6 +318,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(response_escapes_topic_and_errors),
         cmocka_unit_test(elements_hold_only_payload_with_the_key_echoed),
+        cmocka_unit_test(keys_not_utf8_are_counted_in_the_element),
         cmocka_unit_test(probabilities_are_printed_to_six_places_and_sum_to_one),
         cmocka_unit_test(streamed_response_equals_whole_document),
         cmocka_unit_test(recommended_batch_size_fits_lambda_sync_limits),

@@ -220,11 +220,12 @@ static void regions_ask_for_huge_pages(void **state)
     size_t cap;
     unsigned char *p = bigmem_resize(NULL, 0, 3 * MiB, &cap);
     assert_non_null(p);
-    if (thp_eligible(p) < 0) { /* kernels before 5.0 print no THPeligible line */
+    int eligible = thp_eligible(p);
+    if (eligible < 0) { /* kernels before 5.0 print no THPeligible line */
         bigmem_release(p, cap);
         skip();
     }
-    assert_int_equal(thp_eligible(p), 1);
+    assert_int_equal(eligible, 1);
     assert_int_equal(thp_eligible(p + 3 * MiB), 1);
     bigmem_release(p, cap);
 
